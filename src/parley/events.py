@@ -1,0 +1,212 @@
+"""One typed event stream.
+
+Everything that happens in a run is one event: a message sent, a reply chosen, a model called,
+a token streamed, a tool called, code executed, human input requested or given, a speaker
+selected, a chat started or finished. Sinks (the console printer, the run store, telemetry)
+subscribe to the stream; agent code only emits.
+
+Events are small slotted dataclasses: emitting one costs well under a microsecond when no
+sink wants it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+_ids = itertools.count(1)
+
+
+@dataclass(slots=True)
+class Event:
+    """Base of all events."""
+
+    # Set by the stream on emit: a monotonically increasing sequence number and a wall time.
+    seq: int = field(default=0, init=False)
+    time: float = field(default=0.0, init=False)
+
+
+@dataclass(slots=True)
+class ChatStarted(Event):
+    chat_id: int
+    sender: str
+    recipient: str
+    message: Any = None
+    max_turns: int | None = None
+
+
+@dataclass(slots=True)
+class ChatFinished(Event):
+    chat_id: int
+    sender: str
+    recipient: str
+    reason: str  # "terminated", "max_turns", "no_reply", "interrupted", "error", "human_exit"
+    summary: str | None = None
+
+
+@dataclass(slots=True)
+class MessageSent(Event):
+    """A message delivered from one agent to another (printed by the console sink)."""
+
+    sender: str
+    recipient: str
+    message: dict
+    silent: bool = False
+    chat_id: int | None = None
+
+
+@dataclass(slots=True)
+class ReplyChosen(Event):
+    """Which reply function produced an agent's reply (or that it produced none)."""
+
+    agent: str
+    sender: str | None
+    reply_func: str
+    final: bool
+
+
+@dataclass(slots=True)
+class ModelCalled(Event):
+    agent: str | None
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float
+    latency_s: float
+    cached: bool = False
+    purpose: str = "reply"  # "reply", "summary", "speaker_selection"
+
+
+@dataclass(slots=True)
+class TokenStreamed(Event):
+    agent: str | None
+    token: str
+
+
+@dataclass(slots=True)
+class ToolCalled(Event):
+    agent: str
+    tool: str
+    arguments: str
+    result: str
+    ok: bool
+    latency_s: float = 0.0
+    tool_call_id: str | None = None
+
+
+@dataclass(slots=True)
+class CodeExecuted(Event):
+    agent: str
+    language: str
+    code: str
+    exit_code: int
+    output: str
+    executor: str
+    latency_s: float = 0.0
+
+
+@dataclass(slots=True)
+class CodeExecutionStarted(Event):
+    agent: str
+    blocks: int
+    languages: list
+
+
+@dataclass(slots=True)
+class HumanInputRequested(Event):
+    agent: str
+    prompt: str
+
+
+@dataclass(slots=True)
+class HumanInputReceived(Event):
+    agent: str
+    reply: str
+
+
+@dataclass(slots=True)
+class SpeakerSelected(Event):
+    manager: str
+    speaker: str
+    method: str
+    round: int
+
+
+@dataclass(slots=True)
+class TerminationChecked(Event):
+    """An agent stopped replying: why (termination message, auto-reply limit, human exit)."""
+
+    agent: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Notice(Event):
+    """A human-readable notice from the framework (a fallback taken, a limit reached)."""
+
+    text: str
+    level: str = "info"
+
+
+class Sink(Protocol):
+    def __call__(self, event: Event) -> None: ...
+
+
+class EventStream:
+    """The stream: a list of sinks, called in order for every event."""
+
+    __slots__ = ("_sinks",)
+
+    def __init__(self) -> None:
+        self._sinks: list[Sink] = []
+
+    def add_sink(self, sink: Sink) -> Sink:
+        if sink not in self._sinks:
+            self._sinks.append(sink)
+        return sink
+
+    def remove_sink(self, sink: Sink) -> None:
+        if sink in self._sinks:
+            self._sinks.remove(sink)
+
+    @property
+    def sinks(self) -> tuple[Sink, ...]:
+        return tuple(self._sinks)
+
+    def emit(self, event: Event) -> None:
+        event.seq = next(_ids)
+        event.time = time.time()
+        for sink in self._sinks:
+            sink(event)
+
+
+class capture:
+    """Context manager that records every event emitted while it is open (tests, tools)."""
+
+    def __init__(self, stream: EventStream | None = None, kinds: tuple[type, ...] = (Event,)) -> None:
+        self.stream = stream or default_stream
+        self.kinds = kinds
+        self.events: list[Event] = []
+
+    def _sink(self, event: Event) -> None:
+        if isinstance(event, self.kinds):
+            self.events.append(event)
+
+    def __enter__(self) -> "capture":
+        self.stream.add_sink(self._sink)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stream.remove_sink(self._sink)
+
+    def of(self, kind: type) -> list:
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+default_stream = EventStream()
+
+
+def emit(event: Event) -> None:
+    default_stream.emit(event)

@@ -1,0 +1,90 @@
+"""The message shape: OpenAI-style chat dicts, as in classic AutoGen.
+
+A message is a dict with some of: ``content`` (str, None, or a list of parts), ``role``,
+``name``, ``tool_calls``, ``tool_call_id``, ``function_call``, ``tool_responses``, ``context``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Keys kept when a message is stored in an agent's history (classic `_append_oai_message`).
+OAI_MESSAGE_KEYS = ("content", "function_call", "tool_calls", "tool_responses", "tool_call_id", "name", "context")
+
+
+def message_to_dict(message: dict | str) -> dict:
+    """A str becomes ``{"content": str}``; a dict is returned as is."""
+    if isinstance(message, str):
+        return {"content": message}
+    if isinstance(message, dict):
+        return message
+    raise TypeError(f"message must be a str or a dict, not {type(message).__name__}")
+
+
+def content_str(content: str | list | None) -> str:
+    """Text of a message's content: None is "", a list of parts is their text joined.
+
+    Image parts are shown as ``<image>`` so a transcript or a termination check never fails on them.
+    """
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        pieces = []
+        for part in content:
+            if isinstance(part, str):
+                pieces.append(part)
+            elif isinstance(part, dict):
+                kind = part.get("type")
+                if kind == "text":
+                    pieces.append(part.get("text", ""))
+                elif kind in ("image_url", "image"):
+                    pieces.append("<image>")
+                else:
+                    raise ValueError(f"unknown content part type {kind!r}")
+            else:
+                raise TypeError(f"content parts must be str or dict, not {type(part).__name__}")
+        return "".join(pieces)
+    raise TypeError(f"content must be str, list or None, not {type(content).__name__}")
+
+
+def to_oai_message(message: dict, role: str, name: str) -> dict | None:
+    """The stored form of a message: classic keys only, with role and name set.
+
+    Returns None when the message has nothing to store (no content, no calls).
+    """
+    stored = {k: message[k] for k in OAI_MESSAGE_KEYS if k in message}
+    if "content" not in stored:
+        if "function_call" in stored or "tool_calls" in stored:
+            stored["content"] = None
+        else:
+            return None
+    if message.get("role") in ("function", "tool"):
+        stored["role"] = message["role"]
+    elif "override_role" in message:
+        stored["role"] = message["override_role"]
+    else:
+        stored["role"] = role
+    if "tool_calls" in stored or "function_call" in stored:
+        # A message that calls a tool is always the assistant's, whoever relays it.
+        stored["role"] = "assistant"
+    if stored.get("role") != "tool" and "name" not in stored:
+        stored["name"] = name
+    return stored
+
+
+def expand_for_model(message: dict, out: list) -> None:
+    """Append the model-facing form of one stored message to ``out``.
+
+    A tool-responses message becomes its individual tool messages (what providers expect).
+    """
+    tool_responses = message.get("tool_responses")
+    if tool_responses:
+        out.extend(tool_responses)
+        return
+    if "tool_responses" in message:
+        message = {k: v for k, v in message.items() if k != "tool_responses"}
+    if "context" in message:
+        message = {k: v for k, v in message.items() if k != "context"}
+    out.append(message)

@@ -1,0 +1,64 @@
+"""The model-client protocol every provider implements.
+
+A client turns a :class:`ModelRequest` (OpenAI-shaped messages plus options) into a
+:class:`ModelResponse` (one assistant message plus usage). Providers live one per module
+(``openai.py``, ``anthropic.py``, ``local.py``, ``scripted.py``); wrappers (retry, failover,
+cache, usage) compose around any client because they speak the same protocol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, runtime_checkable
+
+
+@dataclass(slots=True)
+class ModelRequest:
+    """What an agent asks a model for."""
+
+    messages: list[dict]
+    """OpenAI-shaped chat messages; the first is the system message when there is one."""
+    tools: list[dict] | None = None
+    """OpenAI tool schemas (``{"type": "function", "function": {...}}``) the model may call."""
+    response_format: dict | None = None
+    """``{"type": "json_schema", "json_schema": {"name", "schema"}}`` or ``{"type": "json_object"}``."""
+    params: dict = field(default_factory=dict)
+    """Other generation options (temperature, max_tokens, seed, stop, ...), passed through."""
+    stream: bool = False
+    """Deliver tokens through ``on_token`` while generating; the final message is the same."""
+    on_token: Callable[[str], None] | None = None
+    """Called with each streamed text fragment when ``stream`` is true."""
+
+
+@dataclass(slots=True)
+class ModelResponse:
+    """One completion."""
+
+    message: dict
+    """The assistant message: ``{"role": "assistant", "content": str|None, "tool_calls"?: [...]}``."""
+    model: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    cached: bool = False
+    raw: Any = None
+    """The provider's own response object, for users who need it."""
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@runtime_checkable
+class ModelClient(Protocol):
+    """A model provider. ``create`` is async: the engine is async, the sync API a facade."""
+
+    async def create(self, request: ModelRequest) -> ModelResponse: ...
+
+
+class ModelError(RuntimeError):
+    """A model call failed in a way that retrying will not fix (bad request, refusal, bad config)."""
+
+
+class ModelConfigError(ValueError):
+    """An ``llm_config`` or config-list entry is invalid; the message names the field."""

@@ -1,0 +1,248 @@
+"""``OpenAIWrapper``: the classic name for an agent's model access.
+
+It turns an ``llm_config`` into a chain of clients (one per config-list entry, tried in order:
+failover), and around every call does what is common to all providers: cache look-up, usage and
+cost accounting, and the ``ModelCalled`` / ``TokenStreamed`` events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import Any
+
+from .. import events
+from .protocol import ModelClient, ModelConfigError, ModelRequest, ModelResponse
+
+# llm_config keys that configure the wrapper itself rather than the generation.
+_WRAPPER_KEYS = frozenset({"config_list", "cache_seed", "tools", "functions", "response_format", "stream", "price", "cache"})
+# Config-entry keys that say which endpoint to use; never part of generation params.
+_ENDPOINT_KEYS = frozenset(
+    {"model_client_cls", "client", "api_key", "base_url", "api_type", "api_version", "tags", "price", "azure_endpoint",
+     "azure_ad_token_provider", "organization", "default_headers", "http_client", "max_retries"}
+)
+_SECRET_KEYS = frozenset({"api_key", "azure_ad_token", "azure_ad_token_provider", "http_client", "client", "default_headers"})
+
+
+def _validate_llm_config(llm_config: dict) -> list[dict]:
+    if not isinstance(llm_config, dict):
+        raise TypeError(f"llm_config must be a dict, False or None, not {type(llm_config).__name__}")
+    if not llm_config:
+        raise ModelConfigError("llm_config is empty: give a 'config_list' (or 'model'), or llm_config=False for no model")
+    config_list = llm_config.get("config_list")
+    if config_list is None:
+        if "model" not in llm_config and "model_client_cls" not in llm_config and "client" not in llm_config:
+            raise ModelConfigError("llm_config has neither 'config_list' nor 'model'")
+        config_list = [{k: v for k, v in llm_config.items() if k not in _WRAPPER_KEYS}]
+    if not isinstance(config_list, list):
+        raise ModelConfigError(f"llm_config['config_list'] must be a list, not {type(config_list).__name__}")
+    if not config_list:
+        raise ModelConfigError("llm_config['config_list'] is empty: no model to call")
+    for i, entry in enumerate(config_list):
+        if not isinstance(entry, dict):
+            raise ModelConfigError(f"llm_config['config_list'][{i}] must be a dict, not {type(entry).__name__}")
+        if not entry.get("model") and "client" not in entry and "model_client_cls" not in entry and entry.get("api_type") not in ("local", "scripted"):
+            raise ModelConfigError(f"llm_config['config_list'][{i}]['model'] is missing or empty")
+    return config_list
+
+
+def public_entry(entry: dict) -> dict:
+    """A config entry without secrets or live objects: what may be logged, cached or stored."""
+    return {k: v for k, v in entry.items() if k not in _SECRET_KEYS and not callable(v)}
+
+
+def _new_usage() -> dict:
+    return {"total_cost": 0.0}
+
+
+def _add_usage(summary: dict, response: ModelResponse) -> None:
+    summary["total_cost"] += response.cost
+    per_model = summary.get(response.model)
+    if per_model is None:
+        per_model = summary[response.model] = {"cost": 0.0, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    per_model["cost"] += response.cost
+    per_model["prompt_tokens"] += response.prompt_tokens
+    per_model["completion_tokens"] += response.completion_tokens
+    per_model["total_tokens"] += response.prompt_tokens + response.completion_tokens
+
+
+def cache_key(entry: dict, request: ModelRequest) -> str:
+    """A stable key for a request to one endpoint; it never contains the API key."""
+    body = {
+        "entry": {k: v for k, v in public_entry(entry).items() if k not in ("tags",)},
+        "messages": request.messages,
+        "tools": request.tools,
+        "response_format": request.response_format,
+        "params": request.params,
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class OpenAIWrapper:
+    """Model access for one agent, from an ``llm_config``.
+
+    Entries are tried in order; when one raises, the next is tried (failover) and the last
+    error is raised if all fail.
+    """
+
+    def __init__(self, *, config_list: list[dict] | None = None, **base_config: Any) -> None:
+        llm_config = dict(base_config)
+        if config_list is not None:
+            llm_config["config_list"] = config_list
+        entries = _validate_llm_config(llm_config)
+        if "seed" in llm_config and "cache_seed" not in llm_config:
+            # Classic 0.1/early 0.2 name of cache_seed, used by the seed article.
+            llm_config["cache_seed"] = llm_config["seed"]
+        self.cache_seed = llm_config.get("cache_seed")
+        self.stream = bool(llm_config.get("stream", False))
+        self.tools = llm_config.get("tools") or None
+        self.response_format = llm_config.get("response_format")
+        generation = {k: v for k, v in llm_config.items() if k not in _WRAPPER_KEYS and k not in _ENDPOINT_KEYS and k != "model" and k != "seed"}
+        self._config_list: list[dict] = []
+        self._params: list[dict] = []
+        self._clients: list[ModelClient | None] = []
+        for entry in entries:
+            entry = dict(entry)
+            if "price" not in entry and "price" in llm_config:
+                entry["price"] = llm_config["price"]
+            self._config_list.append(entry)
+            params = dict(generation)
+            params.update({k: v for k, v in entry.items() if k not in _ENDPOINT_KEYS and k != "model"})
+            self._params.append(params)
+            self._clients.append(self._build_client(entry))
+        self.total_usage_summary: dict | None = None
+        self.actual_usage_summary: dict | None = None
+
+    @staticmethod
+    def _build_client(entry: dict) -> ModelClient | None:
+        if "client" in entry:
+            client = entry["client"]
+            if not callable(getattr(client, "create", None)):
+                raise ModelConfigError("config entry 'client' must be a model client with an async create(request)")
+            return client
+        if "model_client_cls" in entry:
+            return None  # filled in by register_model_client
+        from .providers import build_client
+
+        return build_client(entry)
+
+    @property
+    def config_list(self) -> list[dict]:
+        return self._config_list
+
+    def register_model_client(self, model_client_cls: type, **kwargs: Any) -> None:
+        """Classic: instantiate ``model_client_cls(config, **kwargs)`` for entries naming it."""
+        from .custom import ClassicClientAdapter
+
+        registered = False
+        for i, entry in enumerate(self._config_list):
+            if entry.get("model_client_cls") == model_client_cls.__name__ and self._clients[i] is None:
+                self._clients[i] = ClassicClientAdapter(model_client_cls(entry, **kwargs), entry)
+                registered = True
+        if not registered:
+            raise ValueError(
+                f"no config entry has model_client_cls={model_client_cls.__name__!r} waiting for registration"
+            )
+
+    def _check_registered(self) -> None:
+        for entry, client in zip(self._config_list, self._clients):
+            if client is None:
+                raise RuntimeError(
+                    f"model client class {entry['model_client_cls']!r} is not registered: "
+                    f"call agent.register_model_client(model_client_cls={entry['model_client_cls']})"
+                )
+
+    async def create(
+        self,
+        messages: list[dict],
+        *,
+        tools: list[dict] | None = None,
+        response_format: dict | None = None,
+        agent: str | None = None,
+        purpose: str = "reply",
+        cache: Any = None,
+        params: dict | None = None,
+    ) -> ModelResponse:
+        """Call the model with failover over the config list."""
+        self._check_registered()
+        on_token = None
+        if self.stream:
+            def on_token(token: str, _agent: str | None = agent) -> None:
+                events.emit(events.TokenStreamed(agent=_agent, token=token))
+        last_error: Exception | None = None
+        if cache is None and self.cache_seed is not None:
+            cache = _disk_cache(self.cache_seed)
+        count = len(self._clients)
+        for i in range(count):
+            entry = self._config_list[i]
+            request_params = self._params[i]
+            if params:
+                request_params = {**request_params, **params}
+            request = ModelRequest(
+                messages=messages,
+                tools=tools if tools is not None else self.tools,
+                response_format=response_format if response_format is not None else self.response_format,
+                params=request_params,
+                stream=self.stream,
+                on_token=on_token,
+            )
+            key = None
+            started = time.perf_counter()
+            if cache is not None:
+                key = cache_key(entry, request)
+                hit = cache.get(key, None)
+                if hit is not None:
+                    response = ModelResponse(**hit, cached=True)
+                    self._account(response, agent, purpose, time.perf_counter() - started)
+                    return response
+            try:
+                response = await self._clients[i].create(request)
+            except Exception as error:  # failover: try the next entry
+                last_error = error
+                if i + 1 < count:
+                    events.emit(events.Notice(
+                        text=f"model {entry.get('model', '?')!r} failed ({type(error).__name__}); trying the next config entry",
+                        level="warning",
+                    ))
+                continue
+            if not response.model:
+                response.model = entry.get("model", "")
+            if key is not None:
+                cache.set(key, {
+                    "message": response.message, "model": response.model, "prompt_tokens": response.prompt_tokens,
+                    "completion_tokens": response.completion_tokens, "cost": response.cost,
+                })
+            self._account(response, agent, purpose, time.perf_counter() - started)
+            return response
+        assert last_error is not None
+        raise last_error
+
+    def _account(self, response: ModelResponse, agent: str | None, purpose: str, latency: float) -> None:
+        if self.total_usage_summary is None:
+            self.total_usage_summary = _new_usage()
+        _add_usage(self.total_usage_summary, response)
+        if not response.cached:
+            if self.actual_usage_summary is None:
+                self.actual_usage_summary = _new_usage()
+            _add_usage(self.actual_usage_summary, response)
+        events.emit(events.ModelCalled(
+            agent=agent, model=response.model, prompt_tokens=response.prompt_tokens,
+            completion_tokens=response.completion_tokens, cost=response.cost, latency_s=latency,
+            cached=response.cached, purpose=purpose,
+        ))
+
+    def clear_usage_summary(self) -> None:
+        self.total_usage_summary = None
+        self.actual_usage_summary = None
+
+    def print_usage_summary(self, mode: str | list[str] = ("actual", "total")) -> None:
+        from ..usage import print_usage
+
+        print_usage(self.actual_usage_summary, self.total_usage_summary, mode)
+
+
+def _disk_cache(cache_seed: Any) -> Any:
+    from ..cache import Cache
+
+    return Cache.disk(cache_seed=cache_seed)
