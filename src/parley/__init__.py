@@ -1,0 +1,79 @@
+"""parley: multi-agent conversation with the classic AutoGen API.
+
+``import parley`` stays light: provider SDKs, llama.cpp, the code executors and the stores are
+imported when first used. Names are resolved lazily on attribute access.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "Agent": "parley.agents.agent",
+    "LLMAgent": "parley.agents.agent",
+    "ConversableAgent": "parley.agents.conversable",
+    "register_function": "parley.agents.conversable",
+    "AssistantAgent": "parley.agents.assistant",
+    "UserProxyAgent": "parley.agents.user_proxy",
+    "ChatResult": "parley.chat.result",
+    "initiate_chats": "parley.chat.sequential",
+    "gather_usage_summary": "parley.usage",
+    "OpenAIWrapper": "parley.models.wrapper",
+    "ModelClient": "parley.models.protocol",
+    "ModelRequest": "parley.models.protocol",
+    "ModelResponse": "parley.models.protocol",
+    "ScriptedModelClient": "parley.models.scripted",
+    "config_list_from_json": "parley.models.config",
+    "config_list_from_models": "parley.models.config",
+    "config_list_openai_aoai": "parley.models.config",
+    "config_list_from_dotenv": "parley.models.config",
+    "filter_config": "parley.models.config",
+    "get_config_list": "parley.models.config",
+    "Cache": "parley.cache",
+    "GroupChat": "parley.groupchat",
+    "GroupChatManager": "parley.groupchat",
+    "IOStream": "parley.io",
+    "IOConsole": "parley.io",
+    "IOQueue": "parley.io",
+}
+_SUBMODULES = {"runtime_logging", "code_utils", "function_utils", "events", "agentchat", "coding", "oai", "io", "tools", "code", "models", "cache"}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is not None:
+        value = getattr(import_module(module), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        value = import_module(f"parley.{name}")
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'parley' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+def _install_console() -> None:
+    # The console transcript is a sink on the default event stream; remove it to go quiet.
+    from .events import default_stream
+    from .io.console import console_sink
+
+    default_stream.add_sink(console_sink)
+
+
+_install_console()
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .agents import Agent, AssistantAgent, ConversableAgent, LLMAgent, UserProxyAgent, register_function
+    from .chat.result import ChatResult
+    from .chat.sequential import initiate_chats
+    from .usage import gather_usage_summary

@@ -1,0 +1,47 @@
+"""The sync facade over the async engine.
+
+Each thread gets one persistent event loop for sync calls, so async SDK clients bound to that
+loop stay valid from one ``initiate_chat`` to the next. When a loop is already running in the
+calling thread (Jupyter, or a sync reply function calling ``initiate_chat`` inside a chat), the
+coroutine runs on a worker thread with its own loop and the caller waits for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Coroutine, TypeVar
+
+T = TypeVar("T")
+
+_local = threading.local()
+_workers: ThreadPoolExecutor | None = None
+_workers_lock = threading.Lock()
+
+
+def _thread_loop() -> asyncio.AbstractEventLoop:
+    loop = getattr(_local, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _local.loop = asyncio.new_event_loop()
+    return loop
+
+
+def _run_here(coro: Coroutine[Any, Any, T]) -> T:
+    return _thread_loop().run_until_complete(coro)
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code, whatever the calling thread's state."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _run_here(coro)
+    global _workers
+    with _workers_lock:
+        if _workers is None:
+            # Nested sync calls each take a worker while their caller waits: allow generous depth.
+            _workers = ThreadPoolExecutor(max_workers=64, thread_name_prefix="parley-sync")
+    context = contextvars.copy_context()
+    return _workers.submit(context.run, _run_here, coro).result()

@@ -1,0 +1,964 @@
+"""``ConversableAgent``: the classic agent, on parley's engine.
+
+An agent keeps one message history per partner and answers a received message by walking its
+reply chain (newest registered first; built-ins: termination & human check → function call →
+tool calls → code execution → model reply; then ``default_auto_reply``).
+
+The engine is async; every public sync method is a thin facade over its ``a_`` twin (see
+``parley._sync``). A conversation is one iterative loop (``parley.chat.loop``): ``send`` never
+recurses into ``receive``, so a 10,000-turn chat needs no deep stack, and each message costs
+the same whatever the history length.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import itertools
+from collections import defaultdict
+from typing import Any, Callable, Iterable, Literal
+
+from .. import events
+from .._sync import run_sync
+from ..chat.loop import converse
+from ..chat.result import ChatResult
+from ..io import get_default as _iostream
+from ..messages import content_str, expand_for_model, message_to_dict, to_oai_message
+from .agent import LLMAgent, Agent
+
+HumanInputMode = Literal["ALWAYS", "TERMINATE", "NEVER"]
+_HUMAN_INPUT_MODES = ("ALWAYS", "TERMINATE", "NEVER")
+_HOOKABLE_METHODS = ("process_last_received_message", "process_all_messages_before_reply", "process_message_before_send")
+_chat_ids = itertools.count(1)
+
+
+def _default_is_termination_msg(message: dict) -> bool:
+    return content_str(message.get("content")) == "TERMINATE"
+
+
+class _PromptCache:
+    """The model-facing prompt for one history list, extended as the history grows.
+
+    Rebuilding ``[system] + history`` for every model call would cost O(history); keeping it and
+    appending only new messages keeps the per-message cost flat.
+    """
+
+    __slots__ = ("source", "count", "system", "prompt")
+
+    def __init__(self, source: list, system: dict) -> None:
+        self.source = source
+        self.system = system
+        self.count = 0
+        self.prompt: list[dict] = [system]
+
+
+class ConversableAgent(LLMAgent):
+    """An agent that converses with others through messages (classic AutoGen semantics)."""
+
+    DEFAULT_CONFIG: Any = False  # no model unless configured
+    MAX_CONSECUTIVE_AUTO_REPLY = 100
+    DEFAULT_SUMMARY_PROMPT = "Summarize the takeaway from the conversation. Do not add any introductory phrases."
+    DEFAULT_SUMMARY_METHOD = "last_msg"
+    llm_config: dict | Literal[False]
+
+    def __init__(
+        self,
+        name: str,
+        system_message: str | list | None = "You are a helpful AI Assistant.",
+        is_termination_msg: Callable[[dict], bool] | None = None,
+        max_consecutive_auto_reply: int | None = None,
+        human_input_mode: HumanInputMode = "TERMINATE",
+        function_map: dict[str, Callable] | None = None,
+        code_execution_config: dict | Literal[False] = False,
+        llm_config: dict | Literal[False] | None = None,
+        default_auto_reply: str | dict = "",
+        description: str | None = None,
+        chat_messages: dict[Agent, list[dict]] | None = None,
+        silent: bool | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"name must be a non-empty str, got {name!r}")
+        if human_input_mode not in _HUMAN_INPUT_MODES:
+            raise ValueError(f"human_input_mode must be one of {', '.join(_HUMAN_INPUT_MODES)}; got {human_input_mode!r}")
+        if is_termination_msg is not None and not callable(is_termination_msg):
+            raise TypeError(f"is_termination_msg must be callable (message dict -> bool), not {type(is_termination_msg).__name__}")
+        if max_consecutive_auto_reply is not None and (not isinstance(max_consecutive_auto_reply, int) or max_consecutive_auto_reply < 0):
+            raise ValueError(f"max_consecutive_auto_reply must be a non-negative int or None, got {max_consecutive_auto_reply!r}")
+        if code_execution_config is None:
+            code_execution_config = False
+        if code_execution_config is not False and not isinstance(code_execution_config, dict):
+            raise TypeError(f"code_execution_config must be a dict or False, not {type(code_execution_config).__name__}")
+        self._name = name
+        self.silent = silent
+        self._oai_messages: defaultdict[Agent, list[dict]] = defaultdict(list)
+        if chat_messages is not None:
+            self._oai_messages.update(chat_messages)
+        self._oai_system_message = [{"content": system_message, "role": "system"}]
+        self._description = description if description is not None else (system_message if isinstance(system_message, str) else "")
+        self._is_termination_msg = is_termination_msg if is_termination_msg is not None else _default_is_termination_msg
+        self._validate_llm_config(llm_config)
+        self.client_cache: Any = None
+        self.previous_cache: Any = None
+        self.human_input_mode = human_input_mode
+        self._max_consecutive_auto_reply = (
+            max_consecutive_auto_reply if max_consecutive_auto_reply is not None else self.MAX_CONSECUTIVE_AUTO_REPLY
+        )
+        self._consecutive_auto_reply_counter: defaultdict[Agent | None, int] = defaultdict(int)
+        self._max_consecutive_auto_reply_dict: defaultdict[Agent | None, int] = defaultdict(self.max_consecutive_auto_reply)
+        self._function_map: dict[str, Callable] = {}
+        if function_map:
+            self._function_map.update(function_map)
+        self._default_auto_reply = default_auto_reply
+        self._reply_func_list: list[dict] = []
+        self._human_input: list[str] = []
+        self.reply_at_receive: defaultdict[Agent, bool] = defaultdict(bool)
+        self._code_execution_config: dict | Literal[False] = (
+            dict(code_execution_config) if isinstance(code_execution_config, dict) else False
+        )
+        self._code_executor: Any = None
+        self._prompt_caches: dict[Agent | None, _PromptCache] = {}
+        self.hook_lists: dict[str, list[Callable]] = {name: [] for name in _HOOKABLE_METHODS}
+
+        # Built-in reply chain, registered oldest first (the newest registered runs first).
+        self.register_reply([Agent, None], ConversableAgent.a_generate_oai_reply)
+        self.register_reply([Agent, None], ConversableAgent.a_generate_code_execution_reply)
+        self.register_reply([Agent, None], ConversableAgent.a_generate_tool_calls_reply)
+        self.register_reply([Agent, None], ConversableAgent.a_generate_function_call_reply)
+        self.register_reply([Agent, None], ConversableAgent.a_check_termination_and_human_reply)
+
+    # ----------------------------------------------------------------- configuration
+
+    def _validate_llm_config(self, llm_config: dict | Literal[False] | None) -> None:
+        if llm_config is None:
+            llm_config = self.DEFAULT_CONFIG
+        if llm_config is False:
+            self.llm_config = False
+            self.client = None
+            return
+        if not isinstance(llm_config, dict):
+            raise TypeError(f"llm_config must be a dict, False or None, not {type(llm_config).__name__}")
+        from ..models.wrapper import OpenAIWrapper
+
+        # Copy so that tools registered on this agent don't leak into a dict shared with others.
+        llm_config = dict(llm_config)
+        if isinstance(llm_config.get("config_list"), list):
+            llm_config["config_list"] = [dict(e) if isinstance(e, dict) else e for e in llm_config["config_list"]]
+        if isinstance(llm_config.get("tools"), list):
+            llm_config["tools"] = list(llm_config["tools"])
+        self.client = OpenAIWrapper(**llm_config)
+        self.llm_config = llm_config
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def description(self) -> str:
+        return self._description
+
+    @description.setter
+    def description(self, description: str) -> None:
+        self._description = description
+
+    @property
+    def system_message(self) -> str:
+        return self._oai_system_message[0]["content"]
+
+    def update_system_message(self, system_message: str) -> None:
+        self._oai_system_message[0]["content"] = system_message
+
+    @property
+    def code_executor(self) -> Any:
+        """The executor for ``code_execution_config``, created on first use."""
+        if self._code_execution_config is False:
+            return None
+        if self._code_executor is None:
+            from ..code import executor_from_config
+
+            self._code_executor = executor_from_config(self._code_execution_config)
+        return self._code_executor
+
+    @property
+    def code_execution_config(self) -> dict | Literal[False]:
+        return self._code_execution_config
+
+    @property
+    def use_docker(self) -> bool | str | None:
+        return None if self._code_execution_config is False else self._code_execution_config.get("use_docker")
+
+    @property
+    def function_map(self) -> dict[str, Callable]:
+        return self._function_map
+
+    def max_consecutive_auto_reply(self, sender: Agent | None = None) -> int:
+        return self._max_consecutive_auto_reply if sender is None else self._max_consecutive_auto_reply_dict[sender]
+
+    def update_max_consecutive_auto_reply(self, value: int, sender: Agent | None = None) -> None:
+        if sender is None:
+            self._max_consecutive_auto_reply = value
+            for key in self._max_consecutive_auto_reply_dict:
+                self._max_consecutive_auto_reply_dict[key] = value
+        else:
+            self._max_consecutive_auto_reply_dict[sender] = value
+
+    @property
+    def chat_messages(self) -> dict[Agent, list[dict]]:
+        return self._oai_messages
+
+    def chat_messages_for_summary(self, agent: Agent) -> list[dict]:
+        return self._oai_messages[agent]
+
+    def last_message(self, agent: Agent | None = None) -> dict | None:
+        if agent is None:
+            if not self._oai_messages:
+                return None
+            if len(self._oai_messages) > 1:
+                raise ValueError("More than one conversation is found. Specify which conversation to use with agent=...")
+            for conversation in self._oai_messages.values():
+                return conversation[-1] if conversation else None
+        if agent not in self._oai_messages:
+            raise KeyError(f"The agent {agent.name!r} is not present in any conversation of {self.name!r}.")
+        conversation = self._oai_messages[agent]
+        return conversation[-1] if conversation else None
+
+    # ----------------------------------------------------------------- reply chain
+
+    def register_reply(
+        self,
+        trigger: Any,
+        reply_func: Callable,
+        position: int = 0,
+        config: Any = None,
+        reset_config: Callable | None = None,
+        *,
+        ignore_async_in_sync_chat: bool = False,
+        remove_other_reply_funcs: bool = False,
+    ) -> None:
+        """Add a reply function ``f(recipient, messages, sender, config) -> (final, reply)``.
+
+        Sync and async functions both work in sync and async chats (``ignore_async_in_sync_chat``
+        is accepted for compatibility and has nothing left to do).
+        """
+        if not isinstance(trigger, (type, str, Agent, list)) and trigger is not None and not callable(trigger):
+            raise ValueError("trigger must be a class, a string, an agent, a callable, None or a list of these")
+        if not callable(reply_func):
+            raise TypeError(f"reply_func must be callable, not {type(reply_func).__name__}")
+        if remove_other_reply_funcs:
+            self._reply_func_list.clear()
+        self._reply_func_list.insert(
+            position,
+            {
+                "trigger": trigger,
+                "reply_func": _ASYNC_OF_SYNC.get(reply_func, reply_func),
+                "config": config,
+                "init_config": config,
+                "reset_config": reset_config,
+                # The built-ins' trigger matches everyone: skip matching on the hot path.
+                "matches_all": trigger == [Agent, None],
+            },
+        )
+
+    def replace_reply_func(self, old_reply_func: Callable, new_reply_func: Callable) -> None:
+        old_reply_func = _ASYNC_OF_SYNC.get(old_reply_func, old_reply_func)
+        for entry in self._reply_func_list:
+            if entry["reply_func"] is old_reply_func:
+                entry["reply_func"] = new_reply_func
+
+    def reset(self) -> None:
+        """Clear histories, counters and reply-function configs."""
+        self.clear_history()
+        self.reset_consecutive_auto_reply_counter()
+        self.stop_reply_at_receive()
+        if self.client is not None:
+            self.client.clear_usage_summary()
+        for entry in self._reply_func_list:
+            if entry["reset_config"] is not None:
+                entry["reset_config"](entry["config"])
+            else:
+                entry["config"] = entry["init_config"]
+
+    def stop_reply_at_receive(self, sender: Agent | None = None) -> None:
+        if sender is None:
+            self.reply_at_receive.clear()
+        else:
+            self.reply_at_receive[sender] = False
+
+    def reset_consecutive_auto_reply_counter(self, sender: Agent | None = None) -> None:
+        if sender is None:
+            self._consecutive_auto_reply_counter.clear()
+        else:
+            self._consecutive_auto_reply_counter[sender] = 0
+
+    def clear_history(self, recipient: Agent | None = None, nr_messages_to_preserve: int | None = None) -> None:
+        if recipient is None:
+            if nr_messages_to_preserve:
+                for key in self._oai_messages:
+                    preserved = self._oai_messages[key][-nr_messages_to_preserve:]
+                    self._oai_messages[key].clear()
+                    self._oai_messages[key].extend(preserved)
+            else:
+                self._oai_messages.clear()
+                self._prompt_caches.clear()
+        else:
+            self._oai_messages[recipient].clear()
+            self._prompt_caches.pop(recipient, None)
+
+    def register_hook(self, hookable_method: str, hook: Callable) -> None:
+        if hookable_method not in self.hook_lists:
+            raise ValueError(f"{hookable_method!r} is not a hookable method; choose one of {', '.join(_HOOKABLE_METHODS)}")
+        if hook in self.hook_lists[hookable_method]:
+            raise ValueError(f"{getattr(hook, '__name__', hook)!r} is already registered as a hook for {hookable_method}")
+        self.hook_lists[hookable_method].append(hook)
+
+    @staticmethod
+    def _match_trigger(trigger: Any, sender: Agent | None) -> bool:
+        if trigger is None:
+            return sender is None
+        if isinstance(trigger, str):
+            return sender is not None and trigger == sender.name
+        if isinstance(trigger, type):
+            return isinstance(sender, trigger)
+        if isinstance(trigger, Agent):
+            return trigger is sender
+        if isinstance(trigger, list):
+            return any(ConversableAgent._match_trigger(t, sender) for t in trigger)
+        if callable(trigger):
+            return bool(trigger(sender))
+        raise ValueError(f"unsupported trigger type {type(trigger).__name__}")
+
+    async def a_generate_reply(
+        self,
+        messages: list[dict] | None = None,
+        sender: Agent | None = None,
+        exclude: Iterable[Callable] = (),
+        **kwargs: Any,
+    ) -> str | dict | None:
+        """Walk the reply chain; the first final reply wins, else ``default_auto_reply``."""
+        if messages is None:
+            if sender is None:
+                raise ValueError("generate_reply needs messages or sender")
+            messages = self._oai_messages[sender]
+        if self.hook_lists["process_all_messages_before_reply"]:
+            messages = self.process_all_messages_before_reply(messages)
+        if self.hook_lists["process_last_received_message"]:
+            messages = self.process_last_received_message(messages)
+        if exclude:
+            exclude = {_ASYNC_OF_SYNC.get(f, f) for f in exclude}
+        for entry in self._reply_func_list:
+            reply_func = entry["reply_func"]
+            if exclude and reply_func in exclude:
+                continue
+            if not entry["matches_all"] and not self._match_trigger(entry["trigger"], sender):
+                continue
+            result = reply_func(self, messages=messages, sender=sender, config=entry["config"])
+            if inspect.isawaitable(result):
+                result = await result
+            final, reply = result
+            if final:
+                events.emit(events.ReplyChosen(
+                    agent=self._name, sender=sender.name if sender is not None else None,
+                    reply_func=getattr(reply_func, "__name__", "reply_func"), final=True,
+                ))
+                return reply
+        events.emit(events.ReplyChosen(
+            agent=self._name, sender=sender.name if sender is not None else None, reply_func="default_auto_reply", final=False,
+        ))
+        return self._default_auto_reply
+
+    def generate_reply(
+        self, messages: list[dict] | None = None, sender: Agent | None = None, exclude: Iterable[Callable] = (), **kwargs: Any
+    ) -> str | dict | None:
+        return run_sync(self.a_generate_reply(messages=messages, sender=sender, exclude=exclude, **kwargs))
+
+    # ----------------------------------------------------------------- hooks
+
+    def process_all_messages_before_reply(self, messages: list[dict]) -> list[dict]:
+        for hook in self.hook_lists["process_all_messages_before_reply"]:
+            messages = hook(messages)
+        return messages
+
+    def process_last_received_message(self, messages: list[dict]) -> list[dict]:
+        if not messages:
+            return messages
+        last = messages[-1]
+        if "function_call" in last or "tool_calls" in last or "context" in last or last.get("role") == "tool":
+            return messages
+        content = last.get("content")
+        text = content_str(content)
+        processed = text
+        for hook in self.hook_lists["process_last_received_message"]:
+            processed = hook(processed)
+        if processed == text:
+            return messages
+        # Copy: the stored history keeps what was actually received.
+        return messages[:-1] + [{**last, "content": processed}]
+
+    def _process_message_before_send(self, message: dict | str, recipient: Agent, silent: bool) -> dict | str:
+        for hook in self.hook_lists["process_message_before_send"]:
+            message = hook(sender=self, message=message, recipient=recipient, silent=silent)
+        return message
+
+    # ----------------------------------------------------------------- sending and receiving
+
+    def _deliver(self, message: dict | str, recipient: "ConversableAgent", silent: bool) -> None:
+        """Store ``message`` on both sides and emit it: the whole of a send, without the reply."""
+        if self.hook_lists["process_message_before_send"]:
+            message = self._process_message_before_send(message, recipient, silent)
+        message = message_to_dict(message)
+        sent = to_oai_message(message, "assistant", self._name)
+        if sent is None:
+            raise ValueError(
+                "Message can't be converted into a valid ChatCompletion message. "
+                "Either content or function_call must be provided."
+            )
+        self._oai_messages[recipient].append(sent)
+        recipient._accept(message, self, silent)
+
+    def _accept(self, message: dict, sender: "ConversableAgent", silent: bool) -> None:
+        received = to_oai_message(message, "user", sender.name)
+        if received is None:
+            raise ValueError(
+                "Received message can't be converted into a valid ChatCompletion message. "
+                "Either content or function_call must be provided."
+            )
+        self._oai_messages[sender].append(received)
+        events.emit(events.MessageSent(
+            sender=sender.name, recipient=self._name, message=received,
+            silent=self.silent if self.silent is not None else silent,
+        ))
+
+    async def a_send(
+        self, message: dict | str, recipient: Agent, request_reply: bool | None = None, silent: bool | None = False
+    ) -> None:
+        """Send a message; if the recipient replies, the conversation goes on until one side stops."""
+        await converse(self, recipient, message, request_reply, bool(silent))
+
+    def send(self, message: dict | str, recipient: Agent, request_reply: bool | None = None, silent: bool | None = False) -> None:
+        run_sync(self.a_send(message, recipient, request_reply, silent))
+
+    async def a_receive(
+        self, message: dict | str, sender: Agent, request_reply: bool | None = None, silent: bool | None = False
+    ) -> None:
+        """Take a message from ``sender`` (without storing it on the sender's side) and maybe reply."""
+        await converse(sender, self, message, request_reply, bool(silent), sender_stores=False)
+
+    def receive(self, message: dict | str, sender: Agent, request_reply: bool | None = None, silent: bool | None = False) -> None:
+        run_sync(self.a_receive(message, sender, request_reply, silent))
+
+    # ----------------------------------------------------------------- built-in replies
+
+    async def a_check_termination_and_human_reply(
+        self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None
+    ) -> tuple[bool, dict | None]:
+        """Stop on a termination message or the auto-reply limit, and ask the human when the
+        mode says so. An empty human answer means auto-reply; ``exit`` ends the chat."""
+        if messages is None:
+            messages = self._oai_messages[sender] if sender is not None else []
+        message = messages[-1] if messages else {}
+        mode = self.human_input_mode
+        reply = ""
+        asked = False
+        sender_name = "the sender" if sender is None else sender.name
+        if mode == "ALWAYS":
+            reply = await self._ask_human(
+                f"Replying as {self._name}. Provide feedback to {sender_name}. Press enter to skip and use auto-reply, "
+                "or type 'exit' to end the conversation: "
+            )
+            asked = True
+            reply = reply if reply or not self._is_termination_msg(message) else "exit"
+        elif self._consecutive_auto_reply_counter[sender] >= self._max_consecutive_auto_reply_dict[sender]:
+            if mode == "NEVER":
+                reply = "exit"
+                events.emit(events.TerminationChecked(agent=self._name, reason="max_consecutive_auto_reply"))
+            else:
+                terminate = self._is_termination_msg(message)
+                reply = await self._ask_human(
+                    f"Please give feedback to {sender_name}. Press enter or type 'exit' to stop the conversation: "
+                    if terminate
+                    else f"Please give feedback to {sender_name}. Press enter to skip and use auto-reply, "
+                    "or type 'exit' to stop the conversation: "
+                )
+                asked = True
+                reply = reply if reply or not terminate else "exit"
+        elif self._is_termination_msg(message):
+            if mode == "NEVER":
+                reply = "exit"
+                events.emit(events.TerminationChecked(agent=self._name, reason="termination_message"))
+            else:
+                reply = await self._ask_human(
+                    f"Please give feedback to {sender_name}. Press enter or type 'exit' to stop the conversation: "
+                )
+                asked = True
+                reply = reply or "exit"
+        if asked and not reply:
+            events.emit(events.Notice(text="NO HUMAN INPUT RECEIVED."))
+        if reply == "exit":
+            self._consecutive_auto_reply_counter[sender] = 0
+            return True, None
+        if reply or self._max_consecutive_auto_reply_dict[sender] == 0:
+            self._consecutive_auto_reply_counter[sender] = 0
+            # A human answer interrupts any pending calls: answer them so the history stays valid.
+            tool_returns = []
+            if message.get("function_call"):
+                tool_returns.append({"role": "function", "name": message["function_call"].get("name", ""), "content": "USER INTERRUPTED"})
+            if message.get("tool_calls"):
+                tool_returns.extend(
+                    {"role": "tool", "tool_call_id": call.get("id", ""), "content": "USER INTERRUPTED"} for call in message["tool_calls"]
+                )
+            response: dict = {"role": "user", "content": reply}
+            if tool_returns:
+                response["tool_responses"] = tool_returns
+            return True, response
+        self._consecutive_auto_reply_counter[sender] += 1
+        if mode != "NEVER":
+            events.emit(events.Notice(text="USING AUTO REPLY..."))
+        return False, None
+
+    def check_termination_and_human_reply(
+        self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None
+    ) -> tuple[bool, dict | None]:
+        return run_sync(self.a_check_termination_and_human_reply(messages, sender, config))
+
+    async def a_generate_function_call_reply(
+        self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None
+    ) -> tuple[bool, dict | None]:
+        """Execute a legacy ``function_call`` in the last message."""
+        if messages is None:
+            messages = self._oai_messages[sender]
+        if not messages:
+            return False, None
+        function_call = messages[-1].get("function_call")
+        if not function_call:
+            return False, None
+        if function_call.get("name") not in self._function_map:
+            return False, None  # classic: another agent may own it
+        from ..tools import run_function_call
+
+        return True, await run_function_call(function_call, self._function_map, agent=self._name)
+
+    def generate_function_call_reply(self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None):
+        return run_sync(self.a_generate_function_call_reply(messages, sender, config))
+
+    async def a_generate_tool_calls_reply(
+        self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None
+    ) -> tuple[bool, dict | None]:
+        """Execute the tool calls of the last message (concurrently) and answer with tool messages."""
+        if messages is None:
+            messages = self._oai_messages[sender]
+        if not messages:
+            return False, None
+        tool_calls = messages[-1].get("tool_calls")
+        if not tool_calls:
+            return False, None
+        from ..tools import run_tool_calls
+
+        tool_returns = await run_tool_calls(tool_calls, self._function_map, agent=self._name)
+        return True, {
+            "role": "tool",
+            "tool_responses": tool_returns,
+            "content": "\n\n".join(content_str(r.get("content")) for r in tool_returns),
+        }
+
+    def generate_tool_calls_reply(self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None):
+        return run_sync(self.a_generate_tool_calls_reply(messages, sender, config))
+
+    async def a_generate_code_execution_reply(
+        self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None
+    ) -> tuple[bool, str | None]:
+        """Run the code blocks of the newest message (within ``last_n_messages``) that has any."""
+        code_execution_config = config if config is not None else self._code_execution_config
+        if code_execution_config is False:
+            return False, None
+        if messages is None:
+            messages = self._oai_messages[sender]
+        last_n_messages = code_execution_config.get("last_n_messages", "auto")
+        if last_n_messages == "auto":
+            # Everything received since this agent last spoke.
+            to_scan = 0
+            for message in reversed(messages):
+                if message.get("role") != "user":
+                    break
+                to_scan += 1
+        elif isinstance(last_n_messages, int) and not isinstance(last_n_messages, bool) and last_n_messages >= 0:
+            to_scan = last_n_messages
+        else:
+            raise ValueError(
+                f"code_execution_config['last_n_messages'] must be a non-negative int or 'auto', got {last_n_messages!r}"
+            )
+        to_scan = min(len(messages), to_scan)
+        if to_scan == 0:
+            return False, None
+        from ..code import extract_code_blocks
+
+        for message in reversed(messages[-to_scan:]):
+            if not message.get("content"):
+                continue
+            code_blocks = extract_code_blocks(message["content"])
+            if not code_blocks:
+                continue
+            events.emit(events.CodeExecutionStarted(
+                agent=self._name, blocks=len(code_blocks), languages=[b.language for b in code_blocks],
+            ))
+            executor = self.code_executor if config is None else _executor_for(config)
+            result = await asyncio.to_thread(executor.execute_code_blocks, code_blocks)
+            status = "execution succeeded" if result.exit_code == 0 else "execution failed"
+            return True, f"exitcode: {result.exit_code} ({status})\nCode output: {result.output}"
+        return False, None
+
+    def generate_code_execution_reply(self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None):
+        return run_sync(self.a_generate_code_execution_reply(messages, sender, config))
+
+    def _prompt_for(self, messages: list[dict], sender: Agent | None) -> list[dict]:
+        system = self._oai_system_message[0]
+        cache = self._prompt_caches.get(sender)
+        if cache is None or cache.source is not messages or cache.system is not system or cache.count > len(messages):
+            if messages is not self._oai_messages.get(sender):
+                # A list made by a hook or passed in by the caller: build it once, don't keep it.
+                prompt = [system]
+                for message in messages:
+                    expand_for_model(message, prompt)
+                return prompt
+            cache = self._prompt_caches[sender] = _PromptCache(messages, system)
+        count = len(messages)
+        prompt = cache.prompt
+        for i in range(cache.count, count):
+            expand_for_model(messages[i], prompt)
+        cache.count = count
+        return prompt
+
+    async def a_generate_oai_reply(
+        self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None
+    ) -> tuple[bool, str | dict | None]:
+        """Ask the model for a reply: its text, or the message dict when it calls tools."""
+        client = self.client if config is None else config
+        if client is None:
+            return False, None
+        if messages is None:
+            messages = self._oai_messages[sender]
+        prompt = self._prompt_for(messages, sender)
+        response = await client.create(prompt, agent=self._name, cache=self.client_cache)
+        return True, _reply_from_model_message(response.message)
+
+    def generate_oai_reply(self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None):
+        return run_sync(self.a_generate_oai_reply(messages, sender, config))
+
+    # ----------------------------------------------------------------- human input
+
+    def get_human_input(self, prompt: str) -> str:
+        """Ask the human through the current IOStream (override to get input elsewhere)."""
+        return _iostream().input(prompt)
+
+    async def a_get_human_input(self, prompt: str) -> str:
+        stream = _iostream()
+        if type(self).get_human_input is ConversableAgent.get_human_input and hasattr(stream, "a_input"):
+            return await stream.a_input(prompt)
+        return self.get_human_input(prompt)
+
+    async def _ask_human(self, prompt: str) -> str:
+        events.emit(events.HumanInputRequested(agent=self._name, prompt=prompt))
+        try:
+            reply = await self.a_get_human_input(prompt)
+        except EOFError:
+            # No one can answer (closed stdin, exhausted script): end the chat rather than crash.
+            events.emit(events.Notice(text="no human input available (end of input): ending the conversation", level="warning"))
+            reply = "exit"
+        reply = reply.strip() if isinstance(reply, str) else ""
+        self._human_input.append(reply)
+        events.emit(events.HumanInputReceived(agent=self._name, reply=reply))
+        return reply
+
+    # ----------------------------------------------------------------- chats
+
+    def _prepare_chat(
+        self, recipient: "ConversableAgent", clear_history: bool, prepare_recipient: bool = True, reply_at_receive: bool = True
+    ) -> None:
+        self.reset_consecutive_auto_reply_counter(recipient)
+        self.reply_at_receive[recipient] = reply_at_receive
+        if clear_history:
+            self.clear_history(recipient)
+            self._human_input = []
+        if prepare_recipient:
+            recipient._prepare_chat(self, clear_history, False, reply_at_receive)
+
+    async def a_generate_init_message(self, message: dict | str | None, **kwargs: Any) -> str | dict:
+        if message is None:
+            message = await self._ask_human(">")
+        return self._with_carryover(message, kwargs)
+
+    def generate_init_message(self, message: dict | str | None, **kwargs: Any) -> str | dict:
+        return run_sync(self.a_generate_init_message(message, **kwargs))
+
+    @staticmethod
+    def _with_carryover(message: dict | str, kwargs: dict) -> dict | str:
+        carryover = kwargs.get("carryover")
+        if not carryover:
+            return message
+        if isinstance(carryover, list):
+            carryover = "\n".join(content_str(c.get("content")) if isinstance(c, dict) else str(c) for c in carryover)
+        elif not isinstance(carryover, str):
+            raise TypeError(f"carryover must be a str or a list, not {type(carryover).__name__}")
+        if isinstance(message, str):
+            return message + "\nContext: \n" + carryover
+        message = dict(message)
+        message["content"] = content_str(message.get("content")) + "\nContext: \n" + carryover
+        return message
+
+    async def a_initiate_chat(
+        self,
+        recipient: "ConversableAgent",
+        clear_history: bool = True,
+        silent: bool | None = False,
+        cache: Any = None,
+        max_turns: int | None = None,
+        summary_method: str | Callable | None = DEFAULT_SUMMARY_METHOD,
+        summary_args: dict | None = {},
+        message: dict | str | Callable | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        """Start a chat with ``recipient``; returns its ChatResult when one side stops."""
+        from ..chat.summary import summarize_chat, validate_summary_method
+
+        validate_summary_method(summary_method)
+        if message is not None and not isinstance(message, (str, dict)) and not callable(message):
+            raise TypeError(f"message must be a str, a dict, a callable or None, not {type(message).__name__}")
+        if max_turns is not None and (not isinstance(max_turns, int) or isinstance(max_turns, bool) or max_turns < 0):
+            raise ValueError(f"max_turns must be a non-negative int or None, got {max_turns!r}")
+        if not isinstance(recipient, ConversableAgent):
+            raise TypeError(f"recipient must be an agent, not {type(recipient).__name__}")
+        kwargs.pop("sender", None)
+        kwargs.pop("recipient", None)
+        silent = bool(silent)
+        chat_id = kwargs.pop("chat_id", None) or next(_chat_ids)
+        agents = (self, recipient)
+        for agent in agents:
+            agent.previous_cache = agent.client_cache
+            agent.client_cache = cache
+        chat_info = {"sender": self, "recipient": recipient, "message": message, "max_turns": max_turns, **kwargs}
+        events.emit(events.ChatStarted(
+            chat_id=chat_id, sender=self._name, recipient=recipient.name,
+            message=message if not callable(message) else None, max_turns=max_turns,
+        ))
+        reason = "completed"
+        try:
+            if max_turns is not None:
+                self._prepare_chat(recipient, clear_history, reply_at_receive=False)
+                for turn in range(max_turns):
+                    if turn == 0:
+                        msg = (message(self, recipient, chat_info) if callable(message)
+                               else await self.a_generate_init_message(message, **kwargs))
+                        msg = self._with_carryover(msg, kwargs) if callable(message) else msg
+                    else:
+                        msg = await self.a_generate_reply(messages=self._oai_messages[recipient], sender=recipient)
+                    if msg is None:
+                        break
+                    await converse(self, recipient, msg, True, silent)
+                else:
+                    reason = "max_turns"
+            else:
+                self._prepare_chat(recipient, clear_history)
+                if callable(message):
+                    msg = self._with_carryover(message(self, recipient, chat_info), kwargs)
+                else:
+                    msg = await self.a_generate_init_message(message, **kwargs)
+                await converse(self, recipient, msg, None, silent)
+            summary = await summarize_chat(self, recipient, summary_method, summary_args or {}, cache)
+        except BaseException as error:
+            reason = "interrupted" if isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)) else "error"
+            events.emit(events.ChatFinished(chat_id=chat_id, sender=self._name, recipient=recipient.name, reason=reason))
+            raise
+        finally:
+            for agent in agents:
+                agent.client_cache = agent.previous_cache
+                agent.previous_cache = None
+        from ..usage import gather_usage_summary
+
+        events.emit(events.ChatFinished(
+            chat_id=chat_id, sender=self._name, recipient=recipient.name, reason=reason,
+            summary=summary if isinstance(summary, str) else None,
+        ))
+        return ChatResult(
+            chat_id=chat_id,
+            chat_history=list(self._oai_messages[recipient]),
+            summary=summary,
+            cost=gather_usage_summary([self, recipient]),
+            human_input=list(self._human_input),
+        )
+
+    def initiate_chat(
+        self,
+        recipient: "ConversableAgent",
+        clear_history: bool = True,
+        silent: bool | None = False,
+        cache: Any = None,
+        max_turns: int | None = None,
+        summary_method: str | Callable | None = DEFAULT_SUMMARY_METHOD,
+        summary_args: dict | None = {},
+        message: dict | str | Callable | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return run_sync(self.a_initiate_chat(
+            recipient, clear_history=clear_history, silent=silent, cache=cache, max_turns=max_turns,
+            summary_method=summary_method, summary_args=summary_args, message=message, **kwargs,
+        ))
+
+    async def a_initiate_chats(self, chat_queue: list[dict]) -> list[ChatResult]:
+        from ..chat.sequential import a_initiate_chats
+
+        return await a_initiate_chats([{**chat, "sender": self} for chat in chat_queue])
+
+    def initiate_chats(self, chat_queue: list[dict]) -> list[ChatResult]:
+        return run_sync(self.a_initiate_chats(chat_queue))
+
+    def register_nested_chats(
+        self,
+        chat_queue: list[dict],
+        trigger: Any,
+        reply_func_from_nested_chats: str | Callable = "summary_from_nested_chats",
+        position: int = 2,
+        use_async: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """When ``trigger`` matches the sender, run ``chat_queue`` as sequential chats and reply with
+        the last chat's summary (or what ``reply_func_from_nested_chats`` returns)."""
+        from ..chat.nested import nested_chats_reply
+
+        if reply_func_from_nested_chats == "summary_from_nested_chats":
+            reply_func_from_nested_chats = nested_chats_reply
+        if not callable(reply_func_from_nested_chats):
+            raise ValueError("reply_func_from_nested_chats must be 'summary_from_nested_chats' or a callable")
+        inner = reply_func_from_nested_chats
+
+        def nested_chats(recipient: ConversableAgent, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None):
+            return inner(chat_queue, recipient, messages, sender, config)
+
+        nested_chats.__name__ = "nested_chats"
+        self.register_reply(trigger, nested_chats, position, kwargs.get("config"), kwargs.get("reset_config"))
+
+    # ----------------------------------------------------------------- models and tools
+
+    def register_model_client(self, model_client_cls: type, **kwargs: Any) -> None:
+        if self.client is None:
+            raise ValueError(f"agent {self._name!r} has no llm_config: give one naming model_client_cls={model_client_cls.__name__!r}")
+        self.client.register_model_client(model_client_cls, **kwargs)
+
+    def register_function(self, function_map: dict[str, Callable | None]) -> None:
+        """Add (or, with None, remove) functions this agent executes."""
+        for name, func in function_map.items():
+            if func is None:
+                self._function_map.pop(name, None)
+            elif not callable(func):
+                raise TypeError(f"function_map[{name!r}] must be callable, not {type(func).__name__}")
+            else:
+                self._function_map[name] = func
+
+    def update_tool_signature(self, tool_sig: str | dict, is_remove: bool) -> None:
+        """Add a tool schema to (or remove one by name from) this agent's llm_config."""
+        if self.client is None or self.llm_config is False:
+            raise ValueError(f"agent {self._name!r} has no llm_config, so it cannot propose tool calls")
+        tools = list(self.llm_config.get("tools") or [])
+        if is_remove:
+            name = tool_sig if isinstance(tool_sig, str) else tool_sig["function"]["name"]
+            tools = [t for t in tools if t["function"]["name"] != name]
+        else:
+            name = tool_sig["function"]["name"]
+            if any(t["function"]["name"] == name for t in tools):
+                raise ValueError(f"agent {self._name!r} already has a tool named {name!r}")
+            tools.append(tool_sig)
+        if tools:
+            self.llm_config["tools"] = tools
+        else:
+            self.llm_config.pop("tools", None)
+        self.client.tools = tools or None
+
+    def register_for_llm(self, *, name: str | None = None, description: str | None = None, api_style: str = "tool") -> Callable:
+        """Decorator: describe the function to this agent's model as a tool it may call."""
+        if self.client is None:
+            raise ValueError(f"agent {self._name!r} has no llm_config, so it cannot propose tool calls")
+        if api_style not in ("tool", "function"):
+            raise ValueError(f"api_style must be 'tool' or 'function', got {api_style!r}")
+
+        def decorator(func: Callable) -> Callable:
+            from ..tools import Tool
+
+            tool = func if isinstance(func, Tool) else Tool(func, name=name, description=description)
+            self.update_tool_signature(tool.schema, is_remove=False)
+            if tool is not func:
+                # Classic: the function itself comes back, marked with its tool name, so that
+                # a stacked @register_for_execution() registers it under the same name.
+                func._name = tool.name  # type: ignore[attr-defined]
+                func._description = tool.description  # type: ignore[attr-defined]
+            return func
+
+        return decorator
+
+    def register_for_execution(self, name: str | None = None) -> Callable:
+        """Decorator: this agent executes the function when a model calls it."""
+
+        def decorator(func: Callable) -> Callable:
+            from ..tools import Tool
+
+            if isinstance(func, Tool):
+                tool_name = name or func.name
+            else:
+                tool_name = name or getattr(func, "_name", None) or func.__name__
+            self.register_function({tool_name: func})
+            return func
+
+        return decorator
+
+    # ----------------------------------------------------------------- usage
+
+    def print_usage_summary(self, mode: str | list[str] = ("actual", "total")) -> None:
+        from ..usage import print_usage
+
+        if self.client is None:
+            _iostream().print(f"No cost incurred from agent '{self._name}'.")
+        else:
+            _iostream().print(f"Agent '{self._name}':")
+            print_usage(self.client.actual_usage_summary, self.client.total_usage_summary, mode)
+
+    def get_actual_usage(self) -> dict | None:
+        return None if self.client is None else self.client.actual_usage_summary
+
+    def get_total_usage(self) -> dict | None:
+        return None if self.client is None else self.client.total_usage_summary
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self._name!r})"
+
+
+def _executor_for(config: dict) -> Any:
+    from ..code import executor_from_config
+
+    return executor_from_config(config)
+
+
+def _reply_from_model_message(message: dict) -> str | dict | None:
+    """Classic shape: the text when the model only wrote text, else the message dict."""
+    if message.get("tool_calls") or message.get("function_call"):
+        return {k: v for k, v in message.items() if v is not None or k == "content"}
+    return message.get("content")
+
+
+# Users may name built-ins by their classic sync names (exclude=, replace_reply_func, register_reply);
+# the chain stores the async implementations.
+_ASYNC_OF_SYNC: dict[Callable, Callable] = {
+    ConversableAgent.check_termination_and_human_reply: ConversableAgent.a_check_termination_and_human_reply,
+    ConversableAgent.generate_function_call_reply: ConversableAgent.a_generate_function_call_reply,
+    ConversableAgent.generate_tool_calls_reply: ConversableAgent.a_generate_tool_calls_reply,
+    ConversableAgent.generate_code_execution_reply: ConversableAgent.a_generate_code_execution_reply,
+    ConversableAgent.generate_oai_reply: ConversableAgent.a_generate_oai_reply,
+}
+
+
+def register_function(
+    f: Callable,
+    *,
+    caller: ConversableAgent,
+    executor: ConversableAgent,
+    name: str | None = None,
+    description: str,
+) -> None:
+    """Let ``caller``'s model propose calls to ``f`` and ``executor`` run them (classic)."""
+    marked = caller.register_for_llm(name=name, description=description)(f)
+    executor.register_for_execution(name=getattr(marked, "_name", None) or getattr(marked, "name", None))(f)

@@ -1,0 +1,1 @@
+"""Chats: the conversation loop, results, summaries, sequential and nested chats."""

@@ -1,0 +1,47 @@
+"""The one conversation loop.
+
+Classic AutoGen implements a conversation as mutual recursion (``send`` → ``receive`` →
+``generate_reply`` → ``send`` …), so long chats hit Python's recursion limit and every frame
+stays alive until the chat ends. Here one loop delivers a message, asks the recipient for a
+reply, and swaps roles, until a side declines to reply. Every chat pattern (two agents,
+sequential, nested, group) ends up here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+async def converse(
+    sender: Any,
+    recipient: Any,
+    message: dict | str,
+    request_reply: bool | None,
+    silent: bool,
+    sender_stores: bool = True,
+) -> None:
+    """Deliver ``message`` and keep the exchange going while the receiving side replies.
+
+    ``request_reply`` applies to the first delivery: True forces a reply, False forbids one,
+    None leaves it to the recipient's ``reply_at_receive`` (set up by ``initiate_chat``).
+    ``sender_stores=False`` is ``receive``: the sender's own history is not touched.
+    """
+    if not sender_stores:
+        recipient._accept(_as_dict(message), sender, silent)
+    else:
+        sender._deliver(message, recipient, silent)
+    while True:
+        if request_reply is False or (request_reply is None and not recipient.reply_at_receive[sender]):
+            return
+        reply = await recipient.a_generate_reply(messages=recipient._oai_messages[sender], sender=sender)
+        if reply is None:
+            return
+        sender, recipient = recipient, sender
+        request_reply = None
+        sender._deliver(reply, recipient, silent)
+
+
+def _as_dict(message: dict | str) -> dict:
+    from ..messages import message_to_dict
+
+    return message_to_dict(message)
