@@ -11,6 +11,7 @@ sink wants it.
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import time
 from dataclasses import dataclass, field
@@ -206,6 +207,9 @@ class capture:
 
 
 default_stream = EventStream()
+
+# The chat the current task is in (set by initiate_chat), so sinks can group events by chat.
+current_chat_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("parley_chat_id", default=None)
 
 
 def emit(event: Event) -> None:

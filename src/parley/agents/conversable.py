@@ -424,7 +424,7 @@ class ConversableAgent(LLMAgent):
         self._oai_messages[sender].append(received)
         events.emit(events.MessageSent(
             sender=sender.name, recipient=self._name, message=received,
-            silent=self.silent if self.silent is not None else silent,
+            silent=self.silent if self.silent is not None else silent, chat_id=events.current_chat_id.get(),
         ))
 
     async def a_send(
@@ -739,6 +739,7 @@ class ConversableAgent(LLMAgent):
             message=message if not callable(message) else None, max_turns=max_turns,
         ))
         reason = "completed"
+        chat_token = events.current_chat_id.set(chat_id)
         try:
             if max_turns is not None:
                 self._prepare_chat(recipient, clear_history, reply_at_receive=False)
@@ -767,6 +768,7 @@ class ConversableAgent(LLMAgent):
             events.emit(events.ChatFinished(chat_id=chat_id, sender=self._name, recipient=recipient.name, reason=reason))
             raise
         finally:
+            events.current_chat_id.reset(chat_token)
             for agent in agents:
                 agent.client_cache = agent.previous_cache
                 agent.previous_cache = None

@@ -30,6 +30,14 @@ async def converse(
         recipient._accept(_as_dict(message), sender, silent)
     else:
         sender._deliver(message, recipient, silent)
+    await keep_conversing(sender, recipient, request_reply, silent)
+
+
+async def keep_conversing(sender: Any, recipient: Any, request_reply: bool | None, silent: bool) -> None:
+    """The loop proper: ``recipient`` has just received from ``sender``; go on from there.
+
+    Also the entry point for resuming a stored conversation whose last message was delivered.
+    """
     while True:
         if request_reply is False or (request_reply is None and not recipient.reply_at_receive[sender]):
             return
