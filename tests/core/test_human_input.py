@@ -1,0 +1,105 @@
+"""Human input modes through a scripted input stream."""
+
+from __future__ import annotations
+
+import parley
+from parley import AssistantAgent, IOQueue, IOStream, UserProxyAgent, events
+from tests.conftest import scripted_config
+
+
+def pair(mode, replies, **kwargs):
+    assistant = AssistantAgent("assistant", llm_config=scripted_config(replies))
+    user = UserProxyAgent("user", human_input_mode=mode, code_execution_config=False, **kwargs)
+    return user, assistant
+
+
+def test_always_asks_every_turn_and_exit_ends():
+    user, assistant = pair("ALWAYS", ["first", "second"])
+    stream = IOQueue(["tell me more", "exit"])
+    with IOStream.set_default(stream):
+        result = user.initiate_chat(assistant, message="hi")
+    assert len(stream.prompts) == 2
+    assert "Replying as user" in stream.prompts[0]
+    assert [m["content"] for m in result.chat_history] == ["hi", "first", "tell me more", "second"]
+    assert result.human_input == ["tell me more", "exit"]
+
+
+def test_always_empty_answer_means_auto_reply():
+    user, assistant = pair("ALWAYS", ["first", "second"], default_auto_reply="(auto)")
+    with IOStream.set_default(IOQueue(["", "exit"])):
+        result = user.initiate_chat(assistant, message="hi")
+    assert [m["content"] for m in result.chat_history] == ["hi", "first", "(auto)", "second"]
+
+
+def test_terminate_mode_asks_only_on_termination_message():
+    user, assistant = pair("TERMINATE", ["working", "done TERMINATE"],
+                           is_termination_msg=lambda m: "TERMINATE" in (m.get("content") or ""))
+    stream = IOQueue([""])
+    with IOStream.set_default(stream):
+        result = user.initiate_chat(assistant, message="task")
+    assert len(stream.prompts) == 1 and "Press enter or type 'exit'" in stream.prompts[0]
+    assert result.chat_history[-1]["content"] == "done TERMINATE"
+
+
+def test_terminate_mode_human_answer_continues_the_chat():
+    user, assistant = pair("TERMINATE", ["done TERMINATE", "really done TERMINATE"],
+                           is_termination_msg=lambda m: "TERMINATE" in (m.get("content") or ""))
+    with IOStream.set_default(IOQueue(["please also check", "exit"])):
+        result = user.initiate_chat(assistant, message="task")
+    assert [m["content"] for m in result.chat_history] == ["task", "done TERMINATE", "please also check", "really done TERMINATE"]
+
+
+def test_terminate_mode_asks_when_auto_reply_limit_reached():
+    user, assistant = pair("TERMINATE", ["more"], max_consecutive_auto_reply=1, default_auto_reply="auto")
+    stream = IOQueue(["exit"])
+    with IOStream.set_default(stream):
+        result = user.initiate_chat(assistant, message="task")
+    assert len(stream.prompts) == 1 and "Press enter to skip" in stream.prompts[0]
+    assert [m["content"] for m in result.chat_history] == ["task", "more", "auto", "more"]
+
+
+def test_never_mode_never_asks():
+    user, assistant = pair("NEVER", ["x"], max_consecutive_auto_reply=2)
+    stream = IOQueue([])
+    with IOStream.set_default(stream):
+        user.initiate_chat(assistant, message="task")
+    assert stream.prompts == []
+
+
+def test_end_of_input_ends_the_chat_cleanly():
+    user, assistant = pair("ALWAYS", ["first"])
+    with IOStream.set_default(IOQueue([])), events.capture() as captured:
+        result = user.initiate_chat(assistant, message="hi")
+    assert [m["content"] for m in result.chat_history] == ["hi", "first"]
+    assert any("end of input" in e.text for e in captured.of(events.Notice))
+
+
+def test_human_input_events_and_overridden_get_human_input():
+    class Scripted(UserProxyAgent):
+        def get_human_input(self, prompt):
+            return "exit"
+
+    assistant = AssistantAgent("assistant", llm_config=scripted_config(["x"]))
+    user = Scripted("user", code_execution_config=False)
+    with events.capture() as captured:
+        user.initiate_chat(assistant, message="hi")
+    requested = captured.of(events.HumanInputRequested)
+    received = captured.of(events.HumanInputReceived)
+    assert len(requested) == 1 and received[0].reply == "exit"
+
+
+def test_no_initial_message_asks_the_human():
+    user, assistant = pair("NEVER", ["ok TERMINATE"])
+    with IOStream.set_default(IOQueue(["typed task"])):
+        result = user.initiate_chat(assistant)
+    assert result.chat_history[0]["content"] == "typed task"
+
+
+def test_human_reply_answers_pending_tool_calls():
+    call = {"content": None, "tool_calls": [{"id": "t1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}
+    user, assistant = pair("ALWAYS", [call, "fine"])
+    with IOStream.set_default(IOQueue(["no, don't", "exit"])):
+        result = user.initiate_chat(assistant, message="hi")
+    human = result.chat_history[2]
+    assert human["content"] == "no, don't"
+    assert human["tool_responses"] == [{"role": "tool", "tool_call_id": "t1", "content": "USER INTERRUPTED"}]
