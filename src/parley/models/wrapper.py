@@ -13,6 +13,8 @@ import time
 from typing import Any
 
 from .. import events
+from . import pricing
+from .pricing import parse_price
 from .protocol import ModelClient, ModelConfigError, ModelRequest, ModelResponse
 
 # llm_config keys that configure the wrapper itself rather than the generation.
@@ -20,7 +22,7 @@ _WRAPPER_KEYS = frozenset({"config_list", "cache_seed", "tools", "functions", "r
 # Config-entry keys that say which endpoint to use; never part of generation params.
 _ENDPOINT_KEYS = frozenset(
     {"model_client_cls", "client", "api_key", "base_url", "api_type", "api_version", "tags", "price", "azure_endpoint",
-     "azure_ad_token_provider", "organization", "default_headers", "http_client", "max_retries"}
+     "azure_ad_token_provider", "organization", "default_headers", "http_client", "max_retries", "replies"}
 )
 _SECRET_KEYS = frozenset({"api_key", "azure_ad_token", "azure_ad_token_provider", "http_client", "client", "default_headers"})
 
@@ -67,14 +69,18 @@ def _add_usage(summary: dict, response: ModelResponse) -> None:
     per_model["total_tokens"] += response.prompt_tokens + response.completion_tokens
 
 
+# Entry fields and params that do not change what the model answers.
+_NOT_IN_CACHE_KEY = frozenset({"tags", "price", "max_retries", "timeout"})
+
+
 def cache_key(entry: dict, request: ModelRequest) -> str:
     """A stable key for a request to one endpoint; it never contains the API key."""
     body = {
-        "entry": {k: v for k, v in public_entry(entry).items() if k not in ("tags",)},
+        "entry": {k: v for k, v in public_entry(entry).items() if k not in _NOT_IN_CACHE_KEY},
         "messages": request.messages,
         "tools": request.tools,
         "response_format": request.response_format,
-        "params": request.params,
+        "params": {k: v for k, v in request.params.items() if k not in _NOT_IN_CACHE_KEY},
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -102,10 +108,12 @@ class OpenAIWrapper:
         self._config_list: list[dict] = []
         self._params: list[dict] = []
         self._clients: list[ModelClient | None] = []
-        for entry in entries:
+        for i, entry in enumerate(entries):
             entry = dict(entry)
             if "price" not in entry and "price" in llm_config:
                 entry["price"] = llm_config["price"]
+            if entry.get("price") is not None:
+                parse_price(entry["price"], f"llm_config['config_list'][{i}]['price']")
             self._config_list.append(entry)
             params = dict(generation)
             params.update({k: v for k, v in entry.items() if k not in _ENDPOINT_KEYS and k != "model"})
@@ -113,6 +121,7 @@ class OpenAIWrapper:
             self._clients.append(self._build_client(entry))
         self.total_usage_summary: dict | None = None
         self.actual_usage_summary: dict | None = None
+        self._seed_cache: Any = None  # the disk cache for cache_seed, opened on first use
 
     @staticmethod
     def _build_client(entry: dict) -> ModelClient | None:
@@ -172,7 +181,9 @@ class OpenAIWrapper:
                 events.emit(events.TokenStreamed(agent=_agent, token=token))
         last_error: Exception | None = None
         if cache is None and self.cache_seed is not None:
-            cache = _disk_cache(self.cache_seed)
+            if self._seed_cache is None:
+                self._seed_cache = _disk_cache(self.cache_seed)
+            cache = self._seed_cache
         count = len(self._clients)
         for i in range(count):
             entry = self._config_list[i]
@@ -194,6 +205,9 @@ class OpenAIWrapper:
                 hit = cache.get(key, None)
                 if hit is not None:
                     response = ModelResponse(**hit, cached=True)
+                    content = response.message.get("content")
+                    if on_token is not None and isinstance(content, str) and content:
+                        on_token(content)  # a streamed chat shows cached replies too
                     self._account(response, agent, purpose, time.perf_counter() - started)
                     return response
             try:
@@ -208,6 +222,9 @@ class OpenAIWrapper:
                 continue
             if not response.model:
                 response.model = entry.get("model", "")
+            if entry.get("price") is not None or not response.cost:
+                # The entry's price wins; else the table, for clients that do not price themselves.
+                response.cost = pricing.cost(response.model, response.prompt_tokens, response.completion_tokens, entry.get("price")) or response.cost
             if key is not None:
                 cache.set(key, {
                     "message": response.message, "model": response.model, "prompt_tokens": response.prompt_tokens,

@@ -1,0 +1,255 @@
+"""Anthropic models through the official ``anthropic`` SDK's async client.
+
+Agents speak OpenAI-shaped messages; the Messages API wants a separate system prompt, strictly
+alternating user/assistant turns that start with the user, and tool calls as ``tool_use`` /
+``tool_result`` content blocks. :func:`to_anthropic_messages` converts one way and
+:class:`AnthropicClient` converts replies back, so a group chat (several "user" messages in a row,
+each from another agent) and tool use work unchanged.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from typing import Any
+
+from .openai import secret_digest, shared_sdk_client, split_params
+from .protocol import ModelError, ModelRequest, ModelResponse
+from .retry import model_error_from_sdk
+
+DEFAULT_MAX_TOKENS = 4096
+# Filler turns where the API needs a user turn the conversation does not have.
+_START_TURN = "Begin."
+_CONTINUE_TURN = "Please continue."
+_accepted_params: frozenset[str] | None = None
+
+
+def _create_params() -> frozenset[str]:
+    global _accepted_params
+    if _accepted_params is None:
+        from anthropic.resources.messages import AsyncMessages
+
+        _accepted_params = frozenset(inspect.signature(AsyncMessages.create).parameters) - {"self", "messages", "model", "stream"}
+    return _accepted_params
+
+
+def _text_blocks(content: Any) -> list[dict]:
+    if content is None or content == "":
+        return []
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    blocks: list[dict] = []
+    for part in content:
+        if isinstance(part, str):
+            part = {"type": "text", "text": part}
+        kind = part.get("type")
+        if kind == "text":
+            if part.get("text"):
+                blocks.append({"type": "text", "text": part["text"]})
+        elif kind == "image_url":
+            url = part["image_url"]["url"] if isinstance(part["image_url"], dict) else part["image_url"]
+            if url.startswith("data:"):
+                header, data = url.split(",", 1)
+                media_type = header[5:].split(";")[0]
+                blocks.append({"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}})
+            else:
+                blocks.append({"type": "image", "source": {"type": "url", "url": url}})
+        else:
+            raise ModelError(f"anthropic: unsupported content part type {kind!r}")
+    return blocks
+
+
+def _tool_input(arguments: str) -> dict:
+    """A tool call's JSON arguments as the dict Anthropic wants; invalid JSON is kept as text."""
+    try:
+        value = json.loads(arguments or "{}")
+    except json.JSONDecodeError:
+        return {"arguments": arguments}
+    return value if isinstance(value, dict) else {"arguments": value}
+
+
+def to_anthropic_messages(messages: list[dict]) -> tuple[str, list[dict]]:
+    """``(system prompt, alternating turns)`` from OpenAI-shaped messages.
+
+    Leading system messages form the system prompt; a later one (a group chat's speaker-selection
+    prompt) stays in place as user text. Consecutive turns of one role merge; tool results lead
+    their user turn, as the API requires.
+    """
+    system_parts: list[str] = []
+    turns: list[dict] = []
+    leading = True
+    for message in messages:
+        role = message.get("role", "user")
+        if role == "system" and leading:
+            system_parts.extend(b["text"] for b in _text_blocks(message.get("content")) if b["type"] == "text")
+            continue
+        leading = False
+        if role == "assistant":
+            turn_role = "assistant"
+            blocks = _text_blocks(message.get("content"))
+            for call in message.get("tool_calls") or ():
+                function = call["function"]
+                blocks.append({"type": "tool_use", "id": call["id"], "name": function["name"], "input": _tool_input(function.get("arguments"))})
+        elif role == "tool":
+            turn_role = "user"
+            blocks = [{"type": "tool_result", "tool_use_id": message["tool_call_id"], "content": str(message.get("content") or "")}]
+        else:  # user, system after the start, function results
+            turn_role = "user"
+            blocks = _text_blocks(message.get("content"))
+        if not blocks:
+            continue
+        if turns and turns[-1]["role"] == turn_role:
+            turns[-1]["content"].extend(blocks)
+        else:
+            turns.append({"role": turn_role, "content": blocks})
+    for turn in turns:
+        if turn["role"] == "user":
+            turn["content"].sort(key=lambda block: block["type"] != "tool_result")  # stable
+    if not turns or turns[0]["role"] != "user":
+        turns.insert(0, {"role": "user", "content": [{"type": "text", "text": _START_TURN}]})
+    if turns[-1]["role"] != "user":
+        # A trailing assistant turn would be taken as a prefix to continue, not a turn to answer.
+        turns.append({"role": "user", "content": [{"type": "text", "text": _CONTINUE_TURN}]})
+    return "\n\n".join(system_parts), turns
+
+
+def to_anthropic_tools(tools: list[dict]) -> list[dict]:
+    converted = []
+    for tool in tools:
+        function = tool.get("function", tool)
+        converted.append({
+            "name": function["name"],
+            "description": function.get("description", ""),
+            "input_schema": function.get("parameters") or {"type": "object", "properties": {}},
+        })
+    return converted
+
+
+def _tool_choice(choice: Any) -> dict:
+    if isinstance(choice, dict):
+        return {"type": "tool", "name": choice["function"]["name"]}
+    return {"auto": {"type": "auto"}, "none": {"type": "none"}, "required": {"type": "any"}}[choice]
+
+
+class AnthropicClient:
+    """A Claude model (or any endpoint speaking the Anthropic Messages API)."""
+
+    def __init__(self, *, model: str, api_key: str, base_url: str | None = None, default_headers: dict | None = None) -> None:
+        self.model = model
+        self.base_url = base_url
+        self.default_headers = dict(default_headers or {})
+        self._api_key = api_key
+        self._identity = ("anthropic", base_url, secret_digest(api_key), secret_digest(repr(sorted(self.default_headers.items()))))
+        self.where = f"anthropic model {model!r} at {base_url or 'https://api.anthropic.com'}"
+
+    def __repr__(self) -> str:  # never show the key
+        return f"AnthropicClient({self.where})"
+
+    def _new_sdk_client(self) -> Any:
+        import anthropic
+
+        return anthropic.AsyncAnthropic(
+            api_key=self._api_key, base_url=self.base_url, max_retries=0, default_headers=self.default_headers or None
+        )
+
+    def request_kwargs(self, request: ModelRequest) -> dict:
+        system, messages = to_anthropic_messages(request.messages)
+        params = dict(request.params)
+        params.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
+        if params.get("max_tokens") is None:
+            params["max_tokens"] = DEFAULT_MAX_TOKENS
+        if "stop" in params:
+            stop = params.pop("stop")
+            params["stop_sequences"] = [stop] if isinstance(stop, str) else stop
+        if "tool_choice" in params:
+            params["tool_choice"] = _tool_choice(params["tool_choice"])
+        if request.response_format:
+            # The Messages API has no response_format: ask for it in the system prompt.
+            schema = request.response_format.get("json_schema", {}).get("schema")
+            instruction = "Reply with a single JSON object" + (f" matching this JSON schema: {json.dumps(schema)}" if schema else "") + ", nothing else."
+            system = f"{system}\n\n{instruction}" if system else instruction
+        known, extra = split_params(params, _create_params())
+        kwargs: dict[str, Any] = {"model": self.model, "messages": messages, **known}
+        if system:
+            kwargs["system"] = system
+        if request.tools:
+            kwargs["tools"] = to_anthropic_tools(request.tools)
+        if extra:
+            kwargs["extra_body"] = extra
+        return kwargs
+
+    async def create(self, request: ModelRequest) -> ModelResponse:
+        kwargs = self.request_kwargs(request)
+        client = shared_sdk_client(self._identity, self._new_sdk_client)
+        try:
+            if request.stream:
+                return await self._create_streaming(client, kwargs, request)
+            reply = await client.messages.create(**kwargs)
+        except ModelError:
+            raise
+        except Exception as error:
+            raise model_error_from_sdk(error, where=self.where, secrets=(self._api_key,)) from None
+        self._check_stop(reply.stop_reason)
+        texts: list[str] = []
+        tool_calls: list[dict] = []
+        for block in reply.content:
+            if block.type == "text":
+                texts.append(block.text)
+            elif block.type == "tool_use":
+                tool_calls.append({"id": block.id, "type": "function", "function": {"name": block.name, "arguments": json.dumps(block.input)}})
+        return ModelResponse(
+            message=self._message(texts, tool_calls),
+            model=reply.model or self.model,
+            prompt_tokens=reply.usage.input_tokens or 0,
+            completion_tokens=reply.usage.output_tokens or 0,
+            raw=reply,
+        )
+
+    def _check_stop(self, stop_reason: str | None) -> None:
+        if stop_reason == "refusal":
+            raise ModelError(f"{self.where}: the model refused to answer (not retried)")
+
+    @staticmethod
+    def _message(texts: list[str], tool_calls: list[dict]) -> dict:
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts or not tool_calls else None}
+        if tool_calls:
+            message["tool_calls"] = tool_calls
+        return message
+
+    async def _create_streaming(self, client: Any, kwargs: dict, request: ModelRequest) -> ModelResponse:
+        stream = await client.messages.create(stream=True, **kwargs)
+        texts: list[str] = []
+        tools: dict[int, dict] = {}
+        partial_json: dict[int, list[str]] = {}
+        model = self.model
+        prompt_tokens = completion_tokens = 0
+        stop_reason = None
+        finished = False
+        async for event in stream:
+            kind = event.type
+            if kind == "message_start":
+                model = event.message.model or model
+                prompt_tokens = event.message.usage.input_tokens or 0
+            elif kind == "content_block_start" and event.content_block.type == "tool_use":
+                tools[event.index] = {"id": event.content_block.id, "type": "function", "function": {"name": event.content_block.name, "arguments": ""}}
+                partial_json[event.index] = []
+            elif kind == "content_block_delta":
+                if event.delta.type == "text_delta":
+                    texts.append(event.delta.text)
+                    if request.on_token is not None:
+                        request.on_token(event.delta.text)
+                elif event.delta.type == "input_json_delta":
+                    partial_json[event.index].append(event.delta.partial_json)
+            elif kind == "message_delta":
+                stop_reason = event.delta.stop_reason or stop_reason
+                completion_tokens = event.usage.output_tokens or completion_tokens
+            elif kind == "message_stop":
+                finished = True
+        if not finished:
+            raise model_error_from_sdk(ConnectionError("the stream ended before the reply was finished"), where=self.where)
+        self._check_stop(stop_reason)
+        for index, call in tools.items():
+            # Re-serialise so the arguments read exactly as in a non-streamed reply.
+            call["function"]["arguments"] = json.dumps(json.loads("".join(partial_json[index]) or "{}"))
+        tool_calls = [tools[i] for i in sorted(tools)]
+        return ModelResponse(message=self._message(texts, tool_calls), model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)

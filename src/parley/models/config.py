@@ -1,0 +1,175 @@
+"""Config lists: the classic ways to load and filter model endpoints.
+
+An entry is a dict with ``model`` and some of ``api_key, base_url, api_type, api_version,
+tags, price`` (plus generation options that are passed through to the provider).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from .. import events
+from .protocol import ModelConfigError
+
+# What config_list_from_json returns when neither the variable nor the file exists, so the
+# seed scripts run offline, on the embedded model.
+OFFLINE_CONFIG_LIST = [{"model": "smollm2-135m", "api_type": "local"}]
+
+
+def _parse(text: str, source: str) -> list[dict]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ModelConfigError(
+            f"{source} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno} (char {error.pos})"
+        ) from None
+    if not isinstance(value, list):
+        raise ModelConfigError(f"{source} must hold a JSON list of config entries, not a {type(value).__name__}")
+    if not value:
+        raise ModelConfigError(f"{source} holds an empty list: no model to call")
+    for i, entry in enumerate(value):
+        if not isinstance(entry, dict):
+            raise ModelConfigError(f"{source}: entry {i} must be a JSON object, not {type(entry).__name__}")
+    return value
+
+
+def _read_file(path: str, source: str) -> list[dict]:
+    try:
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+    except OSError as error:
+        raise ModelConfigError(f"{source}: cannot read {path!r}: {error.strerror}") from None
+    return _parse(text, source)
+
+
+def config_list_from_json(env_or_file: str, file_location: str = "", filter_dict: dict | None = None) -> list[dict]:
+    """Load a config list.
+
+    ``env_or_file`` names an environment variable holding the JSON list itself or the path of
+    a JSON file; if no such variable is set, it names a file (in ``file_location`` if given).
+    If neither exists, the embedded offline model is returned (with a notice) and ``filter_dict``
+    is not applied. ``filter_dict`` keeps the entries that match (see :func:`filter_config`);
+    one that matches nothing is an error listing the models available.
+    """
+    value = os.environ.get(env_or_file)
+    if value is not None and value.strip():
+        if value.lstrip().startswith("["):
+            config_list = _parse(value, f"environment variable {env_or_file}")
+        else:
+            path = os.path.expanduser(value.strip())
+            if not os.path.exists(path):
+                raise ModelConfigError(f"environment variable {env_or_file} names the file {path!r}, which does not exist")
+            config_list = _read_file(path, f"config file {path!r} (from environment variable {env_or_file})")
+    else:
+        path = os.path.join(file_location, env_or_file) if file_location else env_or_file
+        if not os.path.exists(path):
+            events.emit(events.Notice(text=f"{env_or_file} not found: using the embedded local model SmolLM2-135M"))
+            return [dict(entry) for entry in OFFLINE_CONFIG_LIST]
+        config_list = _read_file(path, f"config file {path!r}")
+    if not filter_dict:
+        return config_list
+    filtered = filter_config(config_list, filter_dict)
+    if not filtered:
+        models = sorted({str(entry.get("model")) for entry in config_list})
+        raise ModelConfigError(
+            f"filter_dict {filter_dict!r} matches none of the {len(config_list)} entries in {env_or_file}; "
+            f"models available: {', '.join(models)}"
+        )
+    return filtered
+
+
+def _matches(entry: dict, key: str, accepted: Any) -> bool:
+    accepted_values = accepted if isinstance(accepted, (list, tuple, set, frozenset)) else [accepted]
+    value = entry.get(key)
+    if isinstance(value, list):  # e.g. tags: any one in common
+        return any(v in accepted_values for v in value)
+    return value in accepted_values
+
+
+def filter_config(config_list: list[dict], filter_dict: dict | None, exclude: bool = False) -> list[dict]:
+    """Entries whose every ``filter_dict`` key matches: the entry's value is one of the accepted
+    values (a single value or a list of them); a list-valued field (``tags``) matches when it has
+    one of them. An accepted value ``None`` also matches entries without the key.
+    ``exclude=True`` keeps the entries that do not match instead.
+    """
+    if not filter_dict:
+        return list(config_list)
+    kept = []
+    for entry in config_list:
+        match = all(_matches(entry, key, accepted) for key, accepted in filter_dict.items())
+        if match != exclude:
+            kept.append(entry)
+    return kept
+
+
+def get_config_list(
+    api_keys: list[str],
+    base_urls: list[str] | None = None,
+    api_type: str | None = None,
+    api_version: str | None = None,
+) -> list[dict]:
+    """One entry per API key (without ``model``: add it, or use :func:`config_list_from_models`)."""
+    if not api_keys:
+        raise ModelConfigError("get_config_list: 'api_keys' is empty")
+    if base_urls is not None and len(base_urls) != len(api_keys):
+        raise ModelConfigError(f"get_config_list: {len(api_keys)} api_keys but {len(base_urls)} base_urls; give one per key")
+    config_list = []
+    for i, key in enumerate(api_keys):
+        if not key or not key.strip():
+            continue
+        entry: dict[str, Any] = {"api_key": key.strip()}
+        if base_urls is not None:
+            entry["base_url"] = base_urls[i]
+        if api_type:
+            entry["api_type"] = api_type
+        if api_version:
+            entry["api_version"] = api_version
+        config_list.append(entry)
+    return config_list
+
+
+def _keys_from(env_var: str, key_file: str) -> list[str]:
+    text = os.environ.get(env_var)
+    if text is None and os.path.exists(key_file):
+        with open(key_file, encoding="utf-8") as file:
+            text = file.read()
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def config_list_openai_aoai(
+    key_file_path: str = ".",
+    openai_api_key_file: str = "key_openai.txt",
+    aoai_api_key_file: str = "key_aoai.txt",
+    aoai_api_base_file: str = "base_aoai.txt",
+    exclude: str | None = None,
+) -> list[dict]:
+    """Entries for OpenAI (``OPENAI_API_KEY`` or the key file) and Azure OpenAI
+    (``AZURE_OPENAI_API_KEY`` / ``AZURE_OPENAI_API_BASE`` or the files, one per line), as classic."""
+    config_list: list[dict] = []
+    if exclude != "openai":
+        keys = _keys_from("OPENAI_API_KEY", os.path.join(key_file_path, openai_api_key_file))
+        base = os.environ.get("OPENAI_BASE_URL")
+        config_list += get_config_list(keys, [base] * len(keys) if base else None) if keys else []
+    if exclude != "aoai":
+        keys = _keys_from("AZURE_OPENAI_API_KEY", os.path.join(key_file_path, aoai_api_key_file))
+        bases = _keys_from("AZURE_OPENAI_API_BASE", os.path.join(key_file_path, aoai_api_base_file))
+        if keys:
+            config_list += get_config_list(keys, bases, api_type="azure", api_version=os.environ.get("OPENAI_API_VERSION", "2024-06-01"))
+    return config_list
+
+
+def config_list_from_models(
+    key_file_path: str = ".",
+    openai_api_key_file: str = "key_openai.txt",
+    aoai_api_key_file: str = "key_aoai.txt",
+    aoai_api_base_file: str = "base_aoai.txt",
+    exclude: str | None = None,
+    model_list: list[str] | None = None,
+) -> list[dict]:
+    """:func:`config_list_openai_aoai` crossed with ``model_list`` (one entry per endpoint and model)."""
+    endpoints = config_list_openai_aoai(key_file_path, openai_api_key_file, aoai_api_key_file, aoai_api_base_file, exclude)
+    if not model_list:
+        return endpoints
+    return [{**endpoint, "model": model} for model in model_list for endpoint in endpoints]

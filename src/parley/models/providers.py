@@ -1,0 +1,82 @@
+"""From a config-list entry to a model client.
+
+``api_type`` picks the provider module (imported only when an entry needs it); hosted
+providers are wrapped in :class:`~parley.models.retry.RetryingClient`. Configuration errors
+(unknown ``api_type``, a missing key or endpoint) are raised here, before any request.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .protocol import ModelClient, ModelConfigError
+
+SUPPORTED_API_TYPES = ("openai", "azure", "anthropic", "local", "scripted")
+DEFAULT_MAX_RETRIES = 3
+
+
+def _describe(entry: dict) -> str:
+    return f"config entry for model {entry.get('model', '?')!r} (api_type {entry.get('api_type', 'openai')!r})"
+
+
+def _api_key(entry: dict, env_var: str, *, required: bool) -> str | None:
+    key = entry.get("api_key") or os.environ.get(env_var)
+    if not key and required:
+        raise ModelConfigError(
+            f"{_describe(entry)}: no 'api_key' and ${env_var} is not set; give the key in the entry or the environment"
+        )
+    return key
+
+
+def _retrying(client: ModelClient, entry: dict) -> ModelClient:
+    from .retry import RetryingClient
+
+    max_retries = entry.get("max_retries", DEFAULT_MAX_RETRIES)
+    if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
+        raise ModelConfigError(f"{_describe(entry)}: 'max_retries' must be an int >= 0, got {max_retries!r}")
+    return RetryingClient(client, max_retries=max_retries)
+
+
+def build_client(entry: dict) -> ModelClient:
+    """The client for one config entry (without the wrapper's cache and accounting)."""
+    api_type = entry.get("api_type") or "openai"
+    if not isinstance(api_type, str) or api_type.lower() not in SUPPORTED_API_TYPES:
+        raise ModelConfigError(f"unknown api_type {api_type!r} in {_describe(entry)}; supported: {', '.join(SUPPORTED_API_TYPES)}")
+    api_type = api_type.lower()
+    if api_type == "scripted":
+        from .scripted import ScriptedModelClient
+
+        if "replies" not in entry:
+            raise ModelConfigError(f"{_describe(entry)}: a scripted entry needs 'replies'")
+        return ScriptedModelClient(entry["replies"], model=entry.get("model", "scripted"))
+    if api_type == "local":
+        from .local import LocalModelClient
+
+        return LocalModelClient(entry)
+    headers: Any = entry.get("default_headers")
+    if headers is not None and not isinstance(headers, dict):
+        raise ModelConfigError(f"{_describe(entry)}: 'default_headers' must be a dict")
+    base_url = entry.get("base_url") or None
+    if api_type == "anthropic":
+        from .anthropic import AnthropicClient
+
+        # A custom base_url may be a local gateway that needs no key; api.anthropic.com always does.
+        key = _api_key(entry, "ANTHROPIC_API_KEY", required=base_url is None) or "no-key"
+        return _retrying(AnthropicClient(model=entry["model"], api_key=key, base_url=base_url, default_headers=headers), entry)
+    from .openai import OpenAIClient
+
+    if api_type == "azure":
+        base_url = base_url or entry.get("azure_endpoint")
+        if not base_url:
+            raise ModelConfigError(f"{_describe(entry)}: an azure entry needs 'base_url' (the https://<resource>.openai.azure.com endpoint)")
+        api_version = entry.get("api_version") or os.environ.get("OPENAI_API_VERSION")
+        if not api_version:
+            raise ModelConfigError(f"{_describe(entry)}: an azure entry needs 'api_version' (e.g. '2024-06-01')")
+        key = _api_key(entry, "AZURE_OPENAI_API_KEY", required=True)
+        client = OpenAIClient(model=entry["model"], api_key=key, base_url=base_url, azure=True, api_version=api_version, default_headers=headers)
+        return _retrying(client, entry)
+    # OpenAI itself needs a key; a local OpenAI-compatible server (Ollama, vLLM, ...) usually does not.
+    key = _api_key(entry, "OPENAI_API_KEY", required=base_url is None) or "no-key"
+    client = OpenAIClient(model=entry["model"], api_key=key, base_url=base_url, organization=entry.get("organization"), default_headers=headers)
+    return _retrying(client, entry)

@@ -1,0 +1,115 @@
+import json
+
+import pytest
+
+from parley import events
+from parley.models.config import (
+    config_list_from_json,
+    config_list_from_models,
+    filter_config,
+    get_config_list,
+)
+from parley.models.protocol import ModelConfigError
+
+ENTRIES = [
+    {"model": "gpt-4o-mini", "api_key": "k1", "tags": ["cheap", "fast"]},
+    {"model": "gpt-4o", "api_key": "k2", "tags": ["smart"]},
+    {"model": "claude-3-5-sonnet", "api_key": "k3", "api_type": "anthropic"},
+]
+
+
+def test_env_var_holding_json(monkeypatch):
+    monkeypatch.setenv("OAI_CONFIG_LIST", json.dumps(ENTRIES))
+    assert config_list_from_json("OAI_CONFIG_LIST") == ENTRIES
+
+
+def test_seed_call_filters_by_model(monkeypatch):
+    monkeypatch.setenv("OAI_CONFIG_LIST", json.dumps(ENTRIES))
+    assert config_list_from_json(env_or_file="OAI_CONFIG_LIST", filter_dict={"model": "gpt-4o-mini"}) == [ENTRIES[0]]
+
+
+def test_env_var_holding_a_path(monkeypatch, tmp_path):
+    path = tmp_path / "list.json"
+    path.write_text(json.dumps(ENTRIES))
+    monkeypatch.setenv("MY_LIST", str(path))
+    assert config_list_from_json("MY_LIST") == ENTRIES
+
+
+def test_file_in_file_location(monkeypatch, tmp_path):
+    monkeypatch.delenv("OAI_CONFIG_LIST", raising=False)
+    (tmp_path / "OAI_CONFIG_LIST").write_text(json.dumps(ENTRIES))
+    assert config_list_from_json("OAI_CONFIG_LIST", file_location=str(tmp_path)) == ENTRIES
+
+
+def test_missing_everywhere_gives_the_offline_model_and_a_notice(monkeypatch, tmp_path):
+    monkeypatch.delenv("OAI_CONFIG_LIST", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with events.capture(kinds=(events.Notice,)) as captured:
+        config_list = config_list_from_json("OAI_CONFIG_LIST", filter_dict={"model": "gpt-4o-mini"})
+    assert config_list == [{"model": "smollm2-135m", "api_type": "local"}]
+    assert "OAI_CONFIG_LIST not found" in captured.events[0].text
+    assert "SmolLM2-135M" in captured.events[0].text
+
+
+def test_malformed_json_in_variable_names_it_and_the_position(monkeypatch):
+    monkeypatch.setenv("OAI_CONFIG_LIST", '[{"model": "gpt-4o",}]')
+    with pytest.raises(ModelConfigError) as error:
+        config_list_from_json("OAI_CONFIG_LIST")
+    assert "environment variable OAI_CONFIG_LIST" in str(error.value)
+    assert "line 1, column 21" in str(error.value)
+
+
+def test_malformed_json_in_file_names_the_file_and_line(tmp_path):
+    path = tmp_path / "OAI_CONFIG_LIST"
+    path.write_text('[\n  {"model": "gpt-4o"}\n  {"model": "x"}\n]')
+    with pytest.raises(ModelConfigError) as error:
+        config_list_from_json("OAI_CONFIG_LIST", file_location=str(tmp_path))
+    assert str(path) in str(error.value)
+    assert "line 3" in str(error.value)
+
+
+def test_explicit_empty_list_is_an_error(monkeypatch):
+    monkeypatch.setenv("OAI_CONFIG_LIST", "[]")
+    with pytest.raises(ModelConfigError, match="empty list"):
+        config_list_from_json("OAI_CONFIG_LIST")
+
+
+def test_variable_naming_a_missing_file(monkeypatch):
+    monkeypatch.setenv("OAI_CONFIG_LIST", "/nonexistent/list.json")
+    with pytest.raises(ModelConfigError, match="OAI_CONFIG_LIST names the file '/nonexistent/list.json'"):
+        config_list_from_json("OAI_CONFIG_LIST")
+
+
+def test_filter_matching_nothing_lists_available_models(monkeypatch):
+    monkeypatch.setenv("OAI_CONFIG_LIST", json.dumps(ENTRIES))
+    with pytest.raises(ModelConfigError) as error:
+        config_list_from_json("OAI_CONFIG_LIST", filter_dict={"model": ["gpt-5"]})
+    assert "claude-3-5-sonnet, gpt-4o, gpt-4o-mini" in str(error.value)
+    assert "k1" not in str(error.value)
+
+
+def test_filter_config_semantics():
+    assert filter_config(ENTRIES, {"model": ["gpt-4o", "gpt-4o-mini"]}) == ENTRIES[:2]
+    assert filter_config(ENTRIES, {"tags": ["fast"]}) == [ENTRIES[0]]
+    assert filter_config(ENTRIES, {"api_type": [None]}) == ENTRIES[:2]
+    assert filter_config(ENTRIES, {"model": "gpt-4o"}) == [ENTRIES[1]]  # a scalar is one value, not a substring test
+    assert filter_config(ENTRIES, {"model": ["gpt-4o"]}, exclude=True) == [ENTRIES[0], ENTRIES[2]]
+    assert filter_config(ENTRIES, None) == ENTRIES
+
+
+def test_get_config_list_and_models(monkeypatch, tmp_path):
+    assert get_config_list(["a", "b"], ["u1", "u2"], api_type="azure", api_version="v") == [
+        {"api_key": "a", "base_url": "u1", "api_type": "azure", "api_version": "v"},
+        {"api_key": "b", "base_url": "u2", "api_type": "azure", "api_version": "v"},
+    ]
+    with pytest.raises(ModelConfigError, match="2 api_keys but 1 base_urls"):
+        get_config_list(["a", "b"], ["u1"])
+    with pytest.raises(ModelConfigError, match="api_keys"):
+        get_config_list([])
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
+    monkeypatch.delenv("AZURE_OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    assert config_list_from_models(key_file_path=str(tmp_path), model_list=["gpt-4o", "gpt-4o-mini"]) == [
+        {"api_key": "sk-x", "model": "gpt-4o"},
+        {"api_key": "sk-x", "model": "gpt-4o-mini"},
+    ]
