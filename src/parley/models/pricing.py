@@ -7,6 +7,7 @@ a model in neither costs 0 (local and self-hosted models).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from .protocol import ModelConfigError
@@ -41,6 +42,7 @@ PRICES_PER_1K: dict[str, tuple[float, float]] = {
 }
 
 
+@lru_cache(maxsize=512)  # looked up on every call: keep it off the hot path
 def price_for(model: str) -> tuple[float, float] | None:
     """The table price of ``model``: an exact name, or the longest name it extends with ``-``
     (``gpt-4o-2024-08-06`` → ``gpt-4o``; ``gpt-4o-mini-2024-07-18`` → ``gpt-4o-mini``)."""
