@@ -1,0 +1,103 @@
+"""Executing the tool calls of a model message: the executor agent's side of tool use.
+
+Every call of one message runs concurrently and each is answered, in the order of the calls,
+with a tool message, whatever happened: an unknown tool, bad arguments, an exception or a timeout
+become the message's content so the model can react. One ``ToolCalled`` event per call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from collections.abc import Mapping
+from typing import Any, Callable
+
+from .. import events
+from .tool import Tool, ToolOutcome
+
+Functions = Mapping[str, "Callable[..., Any] | Tool"]
+
+# Plain callables from a function_map, wrapped once: building a Tool builds a pydantic model.
+_wrapped: weakref.WeakKeyDictionary[Callable, dict[str, Tool]] = weakref.WeakKeyDictionary()
+
+
+def as_tool(func: Callable[..., Any] | Tool, name: str) -> Tool:
+    """The Tool for a ``functions`` entry; plain callables are wrapped for execution and cached."""
+    if isinstance(func, Tool):
+        return func
+    try:
+        by_name = _wrapped.setdefault(func, {})
+    except TypeError:  # not weak-referenceable (a builtin): wrap each time
+        return Tool.for_execution(func, name)
+    tool = by_name.get(name)
+    if tool is None:
+        tool = by_name[name] = Tool.for_execution(func, name)
+    return tool
+
+
+async def _execute(name: Any, arguments: Any, functions: Functions, timeout: float | None) -> ToolOutcome:
+    func = functions.get(name) if isinstance(name, str) else None
+    if func is None:
+        known = ", ".join(sorted(functions)) or "none"
+        return ToolOutcome(f"Error: Function {name} not found. Available functions: {known}.", False)
+    return await as_tool(func, name).invoke(arguments, timeout=timeout)
+
+
+async def _answer(
+    name: Any, arguments: Any, functions: Functions, timeout: float | None, agent: str, call_id: str | None
+) -> str:
+    started = time.perf_counter()
+    outcome = await _execute(name, arguments, functions, timeout)
+    events.emit(
+        events.ToolCalled(
+            agent=agent,
+            tool=name if isinstance(name, str) else repr(name),
+            arguments=arguments if isinstance(arguments, str) else repr(arguments),
+            result=outcome.content,
+            ok=outcome.ok,
+            latency_s=time.perf_counter() - started,
+            tool_call_id=call_id,
+        )
+    )
+    return outcome.content
+
+
+async def run_tool_calls(
+    tool_calls: list[dict],
+    functions: Functions,
+    *,
+    timeout: float | None = None,
+    agent: str = "",
+) -> list[dict]:
+    """Run the ``tool_calls`` of an assistant message; the tool messages that answer them.
+
+    Returns ``[{"tool_call_id", "role": "tool", "content"}, ...]`` in the order of ``tool_calls``.
+    ``functions`` maps names to Tools or plain callables. ``timeout`` (seconds) bounds each
+    call whose Tool has no timeout of its own.
+    """
+
+    async def answer(call: dict) -> dict:
+        function = call.get("function") or {}
+        call_id = call.get("id")
+        content = await _answer(
+            function.get("name"), function.get("arguments"), functions, timeout, agent, call_id
+        )
+        return {"tool_call_id": call_id, "role": "tool", "content": content}
+
+    if len(tool_calls) == 1:
+        return [await answer(tool_calls[0])]
+    return list(await asyncio.gather(*(answer(call) for call in tool_calls)))
+
+
+async def run_function_call(
+    function_call: dict,
+    functions: Functions,
+    *,
+    timeout: float | None = None,
+    agent: str = "",
+) -> dict:
+    """Run a legacy ``function_call``; the ``{"name", "role": "function", "content"}`` answer."""
+    name = function_call.get("name")
+    content = await _answer(name, function_call.get("arguments"), functions, timeout, agent, None)
+    return {"name": name, "role": "function", "content": content}
