@@ -212,5 +212,5 @@ default_stream = EventStream()
 current_chat_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("parley_chat_id", default=None)
 
 
-def emit(event: Event) -> None:
-    default_stream.emit(event)
+# Agents emit through this: the default stream's bound method, one call on the hot path.
+emit = default_stream.emit

@@ -10,6 +10,7 @@ from typing import Any
 
 # Keys kept when a message is stored in an agent's history (classic `_append_oai_message`).
 OAI_MESSAGE_KEYS = ("content", "function_call", "tool_calls", "tool_responses", "tool_call_id", "name", "context")
+_OAI_KEY_SET = frozenset(OAI_MESSAGE_KEYS)
 
 
 def message_to_dict(message: dict | str) -> dict:
@@ -54,7 +55,10 @@ def to_oai_message(message: dict, role: str, name: str) -> dict | None:
 
     Returns None when the message has nothing to store (no content, no calls).
     """
-    stored = {k: message[k] for k in OAI_MESSAGE_KEYS if k in message}
+    if len(message) == 1 and "content" in message:
+        # The common case (a plain text message): no key filtering needed.
+        return {"content": message["content"], "role": role, "name": name}
+    stored = {k: v for k, v in message.items() if k in _OAI_KEY_SET}
     if "content" not in stored:
         if "function_call" in stored or "tool_calls" in stored:
             stored["content"] = None

@@ -188,7 +188,7 @@ def test_events_cover_chat_messages_and_replies():
     assert all(e.chat_id == captured.events[0].chat_id for e in sent)
     model_calls = captured.of(events.ModelCalled)
     assert len(model_calls) == 1 and model_calls[0].agent == "assistant"
-    assert any(e.reply_func == "a_generate_oai_reply" for e in captured.of(events.ReplyChosen))
+    assert any(e.reply_func == "_reply_with_model" for e in captured.of(events.ReplyChosen))
 
 
 def test_silent_silences_the_console_only():

@@ -120,11 +120,11 @@ class ConversableAgent(LLMAgent):
         self.hook_lists: dict[str, list[Callable]] = {name: [] for name in _HOOKABLE_METHODS}
 
         # Built-in reply chain, registered oldest first (the newest registered runs first).
-        self.register_reply([Agent, None], ConversableAgent.a_generate_oai_reply)
-        self.register_reply([Agent, None], ConversableAgent.a_generate_code_execution_reply)
-        self.register_reply([Agent, None], ConversableAgent.a_generate_tool_calls_reply)
-        self.register_reply([Agent, None], ConversableAgent.a_generate_function_call_reply)
-        self.register_reply([Agent, None], ConversableAgent.a_check_termination_and_human_reply)
+        self.register_reply([Agent, None], ConversableAgent._reply_with_model)
+        self.register_reply([Agent, None], ConversableAgent._reply_code_execution)
+        self.register_reply([Agent, None], ConversableAgent._reply_tool_calls)
+        self.register_reply([Agent, None], ConversableAgent._reply_function_call)
+        self.register_reply([Agent, None], ConversableAgent._check_termination_and_human)
 
     # ----------------------------------------------------------------- configuration
 
@@ -351,7 +351,7 @@ class ConversableAgent(LLMAgent):
             if not entry["matches_all"] and not self._match_trigger(entry["trigger"], sender):
                 continue
             result = reply_func(self, messages=messages, sender=sender, config=entry["config"])
-            if inspect.isawaitable(result):
+            if type(result) is not tuple:
                 result = await result
             final, reply = result
             if final:
@@ -446,20 +446,38 @@ class ConversableAgent(LLMAgent):
         run_sync(self.a_receive(message, sender, request_reply, silent))
 
     # ----------------------------------------------------------------- built-in replies
+    #
+    # Each built-in is a plain function that decides synchronously whether it applies and
+    # returns ``(final, reply)`` at once, or a coroutine when it has real work to await (a human,
+    # a tool, code, a model). The reply chain therefore pays no coroutine for a step that does
+    # not apply. The public ``a_*``/sync names are facades over these.
 
-    async def a_check_termination_and_human_reply(
+    def _check_termination_and_human(
         self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None
-    ) -> tuple[bool, dict | None]:
-        """Stop on a termination message or the auto-reply limit, and ask the human when the
-        mode says so. An empty human answer means auto-reply; ``exit`` ends the chat."""
+    ) -> Any:
         if messages is None:
             messages = self._oai_messages[sender] if sender is not None else []
+        if self.human_input_mode != "NEVER":
+            return self._termination_and_human_reply(messages[-1] if messages else {}, sender)
         message = messages[-1] if messages else {}
-        mode = self.human_input_mode
+        if self._consecutive_auto_reply_counter[sender] >= self._max_consecutive_auto_reply_dict[sender]:
+            reason = "max_consecutive_auto_reply"
+        elif self._is_termination_msg(message):
+            reason = "termination_message"
+        else:
+            self._consecutive_auto_reply_counter[sender] += 1
+            return False, None
+        events.emit(events.TerminationChecked(agent=self._name, reason=reason))
+        self._consecutive_auto_reply_counter[sender] = 0
+        return True, None
+
+    async def _termination_and_human_reply(self, message: dict, sender: Agent | None) -> tuple[bool, dict | None]:
+        """Modes ALWAYS and TERMINATE: ask the human when the mode says so. An empty answer
+        means auto-reply; ``exit`` ends the chat."""
         reply = ""
         asked = False
         sender_name = "the sender" if sender is None else sender.name
-        if mode == "ALWAYS":
+        if self.human_input_mode == "ALWAYS":
             reply = await self._ask_human(
                 f"Replying as {self._name}. Provide feedback to {sender_name}. Press enter to skip and use auto-reply, "
                 "or type 'exit' to end the conversation: "
@@ -467,32 +485,25 @@ class ConversableAgent(LLMAgent):
             asked = True
             reply = reply if reply or not self._is_termination_msg(message) else "exit"
         elif self._consecutive_auto_reply_counter[sender] >= self._max_consecutive_auto_reply_dict[sender]:
-            if mode == "NEVER":
-                reply = "exit"
-                events.emit(events.TerminationChecked(agent=self._name, reason="max_consecutive_auto_reply"))
-            else:
-                terminate = self._is_termination_msg(message)
-                reply = await self._ask_human(
-                    f"Please give feedback to {sender_name}. Press enter or type 'exit' to stop the conversation: "
-                    if terminate
-                    else f"Please give feedback to {sender_name}. Press enter to skip and use auto-reply, "
-                    "or type 'exit' to stop the conversation: "
-                )
-                asked = True
-                reply = reply if reply or not terminate else "exit"
+            terminate = self._is_termination_msg(message)
+            reply = await self._ask_human(
+                f"Please give feedback to {sender_name}. Press enter or type 'exit' to stop the conversation: "
+                if terminate
+                else f"Please give feedback to {sender_name}. Press enter to skip and use auto-reply, "
+                "or type 'exit' to stop the conversation: "
+            )
+            asked = True
+            reply = reply if reply or not terminate else "exit"
         elif self._is_termination_msg(message):
-            if mode == "NEVER":
-                reply = "exit"
-                events.emit(events.TerminationChecked(agent=self._name, reason="termination_message"))
-            else:
-                reply = await self._ask_human(
-                    f"Please give feedback to {sender_name}. Press enter or type 'exit' to stop the conversation: "
-                )
-                asked = True
-                reply = reply or "exit"
+            reply = await self._ask_human(
+                f"Please give feedback to {sender_name}. Press enter or type 'exit' to stop the conversation: "
+            )
+            asked = True
+            reply = reply or "exit"
         if asked and not reply:
             events.emit(events.Notice(text="NO HUMAN INPUT RECEIVED."))
         if reply == "exit":
+            events.emit(events.TerminationChecked(agent=self._name, reason="human_exit"))
             self._consecutive_auto_reply_counter[sender] = 0
             return True, None
         if reply or self._max_consecutive_auto_reply_dict[sender] == 0:
@@ -510,38 +521,26 @@ class ConversableAgent(LLMAgent):
                 response["tool_responses"] = tool_returns
             return True, response
         self._consecutive_auto_reply_counter[sender] += 1
-        if mode != "NEVER":
-            events.emit(events.Notice(text="USING AUTO REPLY..."))
+        events.emit(events.Notice(text="USING AUTO REPLY..."))
         return False, None
 
-    def check_termination_and_human_reply(
-        self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None
-    ) -> tuple[bool, dict | None]:
-        return run_sync(self.a_check_termination_and_human_reply(messages, sender, config))
-
-    async def a_generate_function_call_reply(
-        self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None
-    ) -> tuple[bool, dict | None]:
+    def _reply_function_call(self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None) -> Any:
         """Execute a legacy ``function_call`` in the last message."""
         if messages is None:
             messages = self._oai_messages[sender]
         if not messages:
             return False, None
         function_call = messages[-1].get("function_call")
-        if not function_call:
-            return False, None
-        if function_call.get("name") not in self._function_map:
+        if not function_call or function_call.get("name") not in self._function_map:
             return False, None  # classic: another agent may own it
+        return self._run_function_call(function_call)
+
+    async def _run_function_call(self, function_call: dict) -> tuple[bool, dict]:
         from ..tools import run_function_call
 
         return True, await run_function_call(function_call, self._function_map, agent=self._name)
 
-    def generate_function_call_reply(self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None):
-        return run_sync(self.a_generate_function_call_reply(messages, sender, config))
-
-    async def a_generate_tool_calls_reply(
-        self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None
-    ) -> tuple[bool, dict | None]:
+    def _reply_tool_calls(self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None) -> Any:
         """Execute the tool calls of the last message (concurrently) and answer with tool messages."""
         if messages is None:
             messages = self._oai_messages[sender]
@@ -550,6 +549,9 @@ class ConversableAgent(LLMAgent):
         tool_calls = messages[-1].get("tool_calls")
         if not tool_calls:
             return False, None
+        return self._run_tool_calls(tool_calls)
+
+    async def _run_tool_calls(self, tool_calls: list[dict]) -> tuple[bool, dict]:
         from ..tools import run_tool_calls
 
         tool_returns = await run_tool_calls(tool_calls, self._function_map, agent=self._name)
@@ -559,12 +561,7 @@ class ConversableAgent(LLMAgent):
             "content": "\n\n".join(content_str(r.get("content")) for r in tool_returns),
         }
 
-    def generate_tool_calls_reply(self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None):
-        return run_sync(self.a_generate_tool_calls_reply(messages, sender, config))
-
-    async def a_generate_code_execution_reply(
-        self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None
-    ) -> tuple[bool, str | None]:
+    def _reply_code_execution(self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None) -> Any:
         """Run the code blocks of the newest message (within ``last_n_messages``) that has any."""
         code_execution_config = config if config is not None else self._code_execution_config
         if code_execution_config is False:
@@ -594,19 +591,62 @@ class ConversableAgent(LLMAgent):
             if not message.get("content"):
                 continue
             code_blocks = extract_code_blocks(message["content"])
-            if not code_blocks:
-                continue
-            events.emit(events.CodeExecutionStarted(
-                agent=self._name, blocks=len(code_blocks), languages=[b.language for b in code_blocks],
-            ))
-            executor = self.code_executor if config is None else _executor_for(config)
-            result = await asyncio.to_thread(executor.execute_code_blocks, code_blocks)
-            status = "execution succeeded" if result.exit_code == 0 else "execution failed"
-            return True, f"exitcode: {result.exit_code} ({status})\nCode output: {result.output}"
+            if code_blocks:
+                return self._run_code_blocks(code_blocks, config)
         return False, None
 
-    def generate_code_execution_reply(self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None):
+    async def _run_code_blocks(self, code_blocks: list, config: Any) -> tuple[bool, str]:
+        events.emit(events.CodeExecutionStarted(
+            agent=self._name, blocks=len(code_blocks), languages=[b.language for b in code_blocks],
+        ))
+        executor = self.code_executor if config is None else _executor_for(config)
+        result = await asyncio.to_thread(executor.execute_code_blocks, code_blocks)
+        status = "execution succeeded" if result.exit_code == 0 else "execution failed"
+        return True, f"exitcode: {result.exit_code} ({status})\nCode output: {result.output}"
+
+    def _reply_with_model(self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None) -> Any:
+        """Ask the model for a reply: its text, or the message dict when it calls tools."""
+        client = self.client if config is None else config
+        if client is None:
+            return False, None
+        if messages is None:
+            messages = self._oai_messages[sender]
+        return self._model_reply(client, self._prompt_for(messages, sender))
+
+    async def _model_reply(self, client: Any, prompt: list[dict]) -> tuple[bool, str | dict | None]:
+        response = await client.create(prompt, agent=self._name, cache=self.client_cache)
+        return True, _reply_from_model_message(response.message)
+
+    # Classic public names of the built-ins, async and sync.
+    async def a_check_termination_and_human_reply(self, messages=None, sender=None, config=None) -> tuple[bool, dict | None]:
+        return await _settled(self._check_termination_and_human(messages, sender, config))
+
+    def check_termination_and_human_reply(self, messages=None, sender=None, config=None) -> tuple[bool, dict | None]:
+        return run_sync(self.a_check_termination_and_human_reply(messages, sender, config))
+
+    async def a_generate_function_call_reply(self, messages=None, sender=None, config=None) -> tuple[bool, dict | None]:
+        return await _settled(self._reply_function_call(messages, sender, config))
+
+    def generate_function_call_reply(self, messages=None, sender=None, config=None) -> tuple[bool, dict | None]:
+        return run_sync(self.a_generate_function_call_reply(messages, sender, config))
+
+    async def a_generate_tool_calls_reply(self, messages=None, sender=None, config=None) -> tuple[bool, dict | None]:
+        return await _settled(self._reply_tool_calls(messages, sender, config))
+
+    def generate_tool_calls_reply(self, messages=None, sender=None, config=None) -> tuple[bool, dict | None]:
+        return run_sync(self.a_generate_tool_calls_reply(messages, sender, config))
+
+    async def a_generate_code_execution_reply(self, messages=None, sender=None, config=None) -> tuple[bool, str | None]:
+        return await _settled(self._reply_code_execution(messages, sender, config))
+
+    def generate_code_execution_reply(self, messages=None, sender=None, config=None) -> tuple[bool, str | None]:
         return run_sync(self.a_generate_code_execution_reply(messages, sender, config))
+
+    async def a_generate_oai_reply(self, messages=None, sender=None, config=None) -> tuple[bool, str | dict | None]:
+        return await _settled(self._reply_with_model(messages, sender, config))
+
+    def generate_oai_reply(self, messages=None, sender=None, config=None) -> tuple[bool, str | dict | None]:
+        return run_sync(self.a_generate_oai_reply(messages, sender, config))
 
     def _prompt_for(self, messages: list[dict], sender: Agent | None) -> list[dict]:
         system = self._oai_system_message[0]
@@ -625,22 +665,6 @@ class ConversableAgent(LLMAgent):
             expand_for_model(messages[i], prompt)
         cache.count = count
         return prompt
-
-    async def a_generate_oai_reply(
-        self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None
-    ) -> tuple[bool, str | dict | None]:
-        """Ask the model for a reply: its text, or the message dict when it calls tools."""
-        client = self.client if config is None else config
-        if client is None:
-            return False, None
-        if messages is None:
-            messages = self._oai_messages[sender]
-        prompt = self._prompt_for(messages, sender)
-        response = await client.create(prompt, agent=self._name, cache=self.client_cache)
-        return True, _reply_from_model_message(response.message)
-
-    def generate_oai_reply(self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None):
-        return run_sync(self.a_generate_oai_reply(messages, sender, config))
 
     # ----------------------------------------------------------------- human input
 
@@ -942,15 +966,23 @@ def _reply_from_model_message(message: dict) -> str | dict | None:
     return message.get("content")
 
 
-# Users may name built-ins by their classic sync names (exclude=, replace_reply_func, register_reply);
-# the chain stores the async implementations.
-_ASYNC_OF_SYNC: dict[Callable, Callable] = {
-    ConversableAgent.check_termination_and_human_reply: ConversableAgent.a_check_termination_and_human_reply,
-    ConversableAgent.generate_function_call_reply: ConversableAgent.a_generate_function_call_reply,
-    ConversableAgent.generate_tool_calls_reply: ConversableAgent.a_generate_tool_calls_reply,
-    ConversableAgent.generate_code_execution_reply: ConversableAgent.a_generate_code_execution_reply,
-    ConversableAgent.generate_oai_reply: ConversableAgent.a_generate_oai_reply,
-}
+async def _settled(result: Any) -> Any:
+    return result if type(result) is tuple else await result
+
+
+# Users name built-ins by their classic names (exclude=, replace_reply_func, register_reply);
+# the chain stores the implementations.
+_ASYNC_OF_SYNC: dict[Callable, Callable] = {}
+for _impl, _names in (
+    (ConversableAgent._check_termination_and_human, ("check_termination_and_human_reply",)),
+    (ConversableAgent._reply_function_call, ("generate_function_call_reply",)),
+    (ConversableAgent._reply_tool_calls, ("generate_tool_calls_reply",)),
+    (ConversableAgent._reply_code_execution, ("generate_code_execution_reply",)),
+    (ConversableAgent._reply_with_model, ("generate_oai_reply",)),
+):
+    for _name in _names:
+        _ASYNC_OF_SYNC[getattr(ConversableAgent, _name)] = _impl
+        _ASYNC_OF_SYNC[getattr(ConversableAgent, "a_" + _name)] = _impl
 
 
 def register_function(
