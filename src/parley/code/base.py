@@ -1,0 +1,84 @@
+"""What every code executor shares: the block and result shapes and the executor protocol."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+# Classic default output limit is "none"; model context is not. 32 kB keeps a traceback whole
+# while keeping a runaway print loop from flooding the conversation.
+DEFAULT_MAX_OUTPUT_BYTES = 32_000
+
+# Language tags accepted in a fenced block, mapped to how they run.
+PYTHON_LANGUAGES = frozenset({"python", "py", "python3"})
+SHELL_LANGUAGES = frozenset({"sh", "bash", "shell"})
+
+
+@dataclass(slots=True)
+class CodeBlock:
+    """One fenced code block taken from a message."""
+
+    code: str
+    """The code, without the fences."""
+    language: str
+    """The block's language tag as written (``python``, ``sh``, ...)."""
+
+
+@dataclass(slots=True)
+class CodeResult:
+    """What running a reply's code blocks produced."""
+
+    exit_code: int
+    """0 when every block succeeded; else the exit code of the first failing block (124 = timeout)."""
+    output: str
+    """Output of the blocks run, in order (stdout and stderr interleaved), possibly truncated."""
+    code_file: str | None = None
+    """Path of the file the first block was saved to, when the executor saves code to files."""
+
+
+@runtime_checkable
+class CodeExecutor(Protocol):
+    """Runs code blocks; the same interface for every executor."""
+
+    @property
+    def work_dir(self) -> Path:
+        """Directory the code runs in; files the code writes stay here."""
+        ...
+
+    def execute_code_blocks(self, code_blocks: list[CodeBlock]) -> CodeResult:
+        """Run the blocks in order, stopping at the first one that fails."""
+        ...
+
+    def restart(self) -> None:
+        """Forget state kept between calls (a kernel's variables, a container)."""
+        ...
+
+
+class ExecutorSetupError(RuntimeError):
+    """An executor cannot be set up here; the message names the problem and the fix."""
+
+
+def normalize_language(language: str) -> str:
+    """``Python``/``py`` -> ``python``; ``shell`` stays ``shell``; other tags lower-cased."""
+    lang = language.strip().lower()
+    return "python" if lang in PYTHON_LANGUAGES else lang
+
+
+def prepare_work_dir(work_dir: str | os.PathLike) -> Path:
+    """Create ``work_dir`` (and parents) and return its absolute path, or say why it can't be."""
+    path = Path(work_dir).expanduser().absolute()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExecutorSetupError(
+            f"work_dir {str(path)!r} cannot be created: {exc.strerror or exc}. "
+            "Set code_execution_config['work_dir'] to a directory you can write to."
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ExecutorSetupError(
+            f"work_dir {str(path)!r} is not writable. "
+            "Set code_execution_config['work_dir'] to a directory you can write to."
+        )
+    return path

@@ -1,0 +1,188 @@
+"""The shared part of executors that save each block to a file and run it with an interpreter."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import selectors
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from parley import events
+from parley.code.base import (
+    DEFAULT_MAX_OUTPUT_BYTES,
+    PYTHON_LANGUAGES,
+    SHELL_LANGUAGES,
+    CodeBlock,
+    CodeResult,
+    normalize_language,
+    prepare_work_dir,
+)
+from parley.code.output import BoundedOutput, truncate_text
+
+TIMEOUT_MSG = "Timeout"
+TIMEOUT_EXIT_CODE = 124  # what coreutils `timeout` returns
+
+# `# filename: path` on a block's first line saves the block under that name (classic rule).
+_FILENAME_RE = re.compile(r"^\s*#\s*filename:\s*(\S.*?)\s*$", re.IGNORECASE)
+
+# Shell tags and the program that runs them (classic `_cmd`: "shell" runs with sh).
+SHELL_PROGRAMS = {"sh": "sh", "shell": "sh", "bash": "bash"}
+
+
+@dataclass(slots=True)
+class ProcessOutcome:
+    exit_code: int
+    output: str
+    timed_out: bool
+
+
+def run_process(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float, max_output_bytes: int) -> ProcessOutcome:
+    """Run ``argv`` in its own process group, stdout and stderr interleaved, bounded in size.
+
+    On timeout the whole process group is killed (children included) and the exit code is 124.
+    A process killed by signal N reports 128 + N, as a shell would.
+    """
+    try:
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    except FileNotFoundError:
+        return ProcessOutcome(127, f"{argv[0]}: command not found; install it or put it on PATH\n", False)
+    output = BoundedOutput(max_output_bytes)
+    deadline = time.monotonic() + timeout
+    timed_out = False
+    try:
+        fd = proc.stdout.fileno()
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_READ)
+            # Read until EOF: every process holding the pipe has exited or closed it.
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    timed_out = True
+                    break
+                if not selector.select(remaining):
+                    continue
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    break
+                output.write(chunk)
+        if not timed_out:
+            try:
+                proc.wait(max(deadline - time.monotonic(), 0))
+            except subprocess.TimeoutExpired:
+                timed_out = True
+    finally:
+        if timed_out or proc.poll() is None:
+            _kill_group(proc)
+        proc.stdout.close()
+        returncode = proc.wait()
+    if timed_out:
+        text = output.text()
+        return ProcessOutcome(TIMEOUT_EXIT_CODE, text + ("" if not text or text.endswith("\n") else "\n") + TIMEOUT_MSG, True)
+    return ProcessOutcome(128 - returncode if returncode < 0 else returncode, output.text(), False)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def named_code_path(work_dir: Path, code: str) -> Path | None:
+    """Where a block's ``# filename: x`` first line asks it to be saved; None without one.
+
+    Raises ValueError when the name points outside ``work_dir``.
+    """
+    match = _FILENAME_RE.match(code.split("\n", 1)[0])
+    if match is None:
+        return None
+    path = (work_dir / match.group(1)).resolve()
+    if not path.is_relative_to(work_dir.resolve()):
+        raise ValueError(f"Filename is not in the workspace: {match.group(1)!r} is outside {work_dir}")
+    return path
+
+
+class CommandLineCodeExecutor:
+    """Saves each block to a file in ``work_dir`` and runs it; subclasses say how a file runs.
+
+    Blocks run in order; output is concatenated; the first failing block stops the run (classic).
+    """
+
+    executor_name = "commandline"
+
+    def __init__(self, work_dir: str | os.PathLike, timeout: float, max_output_bytes: int) -> None:
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        if not isinstance(max_output_bytes, int) or max_output_bytes < 2:
+            raise ValueError(f"max_output_bytes must be an int of at least 2, got {max_output_bytes!r}")
+        self._work_dir = prepare_work_dir(work_dir)
+        self.timeout = timeout
+        self.max_output_bytes = max_output_bytes
+
+    @property
+    def work_dir(self) -> Path:
+        return self._work_dir
+
+    def execute_code_blocks(self, code_blocks: list[CodeBlock]) -> CodeResult:
+        parts: list[str] = []
+        exit_code = 0
+        code_file = None
+        for block in code_blocks:
+            started = time.perf_counter()
+            lang = normalize_language(block.language)
+            if lang not in PYTHON_LANGUAGES and lang not in SHELL_LANGUAGES:
+                exit_code, output = 1, f"unknown language {lang}"
+            else:
+                try:
+                    path = self._save_code(block.code, lang)
+                except ValueError as exc:
+                    exit_code, output = 1, str(exc)
+                else:
+                    code_file = code_file or str(path)
+                    exit_code, output = self._run_file(lang, path)
+            if parts and parts[-1] and not parts[-1].endswith("\n"):
+                parts.append("\n")
+            parts.append(output)
+            events.emit(
+                events.CodeExecuted(
+                    agent="",
+                    language=lang,
+                    code=block.code,
+                    exit_code=exit_code,
+                    output=output,
+                    executor=self.executor_name,
+                    latency_s=time.perf_counter() - started,
+                )
+            )
+            if exit_code != 0:
+                break
+        return CodeResult(exit_code=exit_code, output=truncate_text("".join(parts), self.max_output_bytes), code_file=code_file)
+
+    def restart(self) -> None:
+        """Nothing to forget: every block runs in a fresh process."""
+
+    def _save_code(self, code: str, lang: str) -> Path:
+        """Write the block to ``work_dir``: under its ``# filename:`` name, else ``tmp_code_<md5>``."""
+        path = named_code_path(self._work_dir, code)
+        if path is None:
+            digest = hashlib.md5(code.encode(), usedforsecurity=False).hexdigest()
+            path = self._work_dir / f"tmp_code_{digest}.{'py' if lang == 'python' else lang}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(code, encoding="utf-8")
+        return path
+
+    def _run_file(self, lang: str, path: Path) -> tuple[int, str]:
+        raise NotImplementedError
