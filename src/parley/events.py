@@ -69,6 +69,15 @@ class ReplyChosen(Event):
 
 
 @dataclass(slots=True)
+class ModelCallStarted(Event):
+    """A model call is about to be made (the console shows a progress indicator until ModelCalled)."""
+
+    agent: str | None
+    model: str
+    purpose: str = "reply"
+
+
+@dataclass(slots=True)
 class ModelCalled(Event):
     agent: str | None
     model: str

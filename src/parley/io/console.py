@@ -26,6 +26,22 @@ class ConsoleSink:
 
     def __init__(self) -> None:
         self.enabled = True
+        self._status = None  # a rich spinner while a model generates, on an interactive terminal
+
+    def _start_progress(self, event: events.ModelCallStarted) -> None:
+        stream = get_default()
+        if not self._colours(stream) or self._status is not None:
+            return
+        from rich.console import Console  # only for interactive terminals: keeps import light
+
+        what = "choosing the next speaker" if event.purpose == "speaker_selection" else "thinking"
+        self._status = Console().status(f"{event.agent or 'model'} is {what} ({event.model})…", spinner="dots")
+        self._status.start()
+
+    def _stop_progress(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
 
     def _colours(self, stream: object) -> bool:
         return isinstance(stream, IOConsole) and sys.stdout.isatty()
@@ -34,6 +50,11 @@ class ConsoleSink:
         if not self.enabled:
             return
         kind = type(event)
+        if kind is events.ModelCallStarted:
+            self._start_progress(event)
+            return
+        if self._status is not None:
+            self._stop_progress()
         if kind is events.MessageSent:
             if event.silent:
                 return

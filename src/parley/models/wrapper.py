@@ -210,6 +210,7 @@ class OpenAIWrapper:
                         on_token(content)  # a streamed chat shows cached replies too
                     self._account(response, agent, purpose, time.perf_counter() - started)
                     return response
+            events.emit(events.ModelCallStarted(agent=agent, model=entry.get("model", ""), purpose=purpose))
             try:
                 response = await self._clients[i].create(request)
             except Exception as error:  # failover: try the next entry
