@@ -94,7 +94,7 @@ class FakeServer:
         """Record the request and return ``(its JSON body, the action to answer with)``."""
         body = await request.json()
         self.requests.append(body)
-        self.headers.append(dict(request.headers))
+        self.headers.append({k.lower(): v for k, v in request.headers.items()})
         if self.script:
             action = self.script.popleft()
         else:

@@ -1,0 +1,199 @@
+"""The openai provider against a real HTTP server (the fake), through the real openai SDK."""
+
+import asyncio
+
+import pytest
+
+from parley import events
+from parley.models.openai import OpenAIClient
+from parley.models.protocol import ModelConfigError, ModelError
+from parley.models.providers import build_client
+from parley.models.retry import RetryingClient, TransientModelError
+from parley.models.wrapper import OpenAIWrapper
+
+from .conftest import SECRET_KEY
+
+HI = [{"role": "user", "content": "Say hello"}]
+
+
+def wrapper(server, **llm_config):
+    entry = {"model": "gpt-4o-mini", "base_url": server.base_url, "api_key": SECRET_KEY}
+    entry.update(llm_config.pop("entry", {}))
+    return OpenAIWrapper(config_list=[entry], **llm_config)
+
+
+async def test_plain_reply_usage_and_cost(openai_server):
+    openai_server.add({"content": "Hi there", "usage": [1000, 2000]})
+    w = wrapper(openai_server)
+    response = await w.create(HI)
+    assert response.message == {"role": "assistant", "content": "Hi there"}
+    assert (response.prompt_tokens, response.completion_tokens) == (1000, 2000)
+    assert response.cost == pytest.approx(0.00015 + 2 * 0.0006)  # gpt-4o-mini table price
+    body = openai_server.requests[-1]
+    assert body["model"] == "gpt-4o-mini" and body["messages"] == HI
+    assert openai_server.headers[-1]["authorization"] == f"Bearer {SECRET_KEY}"
+
+
+async def test_generation_params_pass_through_and_unknown_ones_go_in_the_body(openai_server):
+    w = wrapper(openai_server, temperature=0.2, max_tokens=50, entry={"top_k": 40})
+    await w.create(HI, params={"stop": ["END"]})
+    body = openai_server.requests[-1]
+    assert body["temperature"] == 0.2 and body["max_tokens"] == 50 and body["stop"] == ["END"]
+    assert body["top_k"] == 40  # not an OpenAI parameter, but vLLM/llama.cpp accept it
+    assert "api_key" not in body and "cache_seed" not in body
+
+
+async def test_tool_calls_with_invalid_json_arguments_are_returned_unchanged(openai_server):
+    openai_server.add({"tool_calls": [{"name": "add", "arguments": '{"a": 1, "b": '}]})
+    tools = [{"type": "function", "function": {"name": "add", "parameters": {"type": "object", "properties": {}}}}]
+    response = await wrapper(openai_server).create(HI, tools=tools)
+    [call] = response.message["tool_calls"]
+    assert call["function"] == {"name": "add", "arguments": '{"a": 1, "b": '}
+    assert call["id"].startswith("call_") and response.message["content"] is None
+    assert openai_server.requests[-1]["tools"] == tools
+
+
+async def test_streaming_emits_tokens_and_gives_the_same_message(openai_server):
+    plain_reply = {"content": "one two three", "tool_calls": [{"name": "f", "arguments": '{"x": [1, 2]}'}]}
+    openai_server.add(dict(plain_reply), dict(plain_reply))
+    plain = await wrapper(openai_server).create(HI)
+    with events.capture(kinds=(events.TokenStreamed,)) as captured:
+        streamed = await wrapper(openai_server, stream=True).create(HI, agent="assistant")
+    assert [e.token for e in captured.events] == ["one ", "two ", "three"]
+    assert all(e.agent == "assistant" for e in captured.events)
+    for message in (plain.message, streamed.message):
+        for call in message["tool_calls"]:
+            call.pop("id")
+    assert streamed.message == plain.message
+    assert streamed.prompt_tokens == plain.prompt_tokens and streamed.completion_tokens == plain.completion_tokens
+    assert openai_server.requests[-1]["stream"] is True
+
+
+async def test_429_with_retry_after_is_honoured(openai_server):
+    openai_server.add({"status": 429, "retry_after": "0.3"}, {"content": "finally"})
+    started = asyncio.get_running_loop().time()
+    with events.capture(kinds=(events.Notice,)) as captured:
+        response = await wrapper(openai_server).create(HI)
+    assert response.message["content"] == "finally"
+    assert asyncio.get_running_loop().time() - started >= 0.3
+    assert len(openai_server.requests) == 2
+    assert "HTTP 429" in captured.events[0].text and "retry 1/3" in captured.events[0].text
+
+
+@pytest.mark.parametrize("fault", [{"status": 500}, {"status": 503}, {"malformed": True}, {"drop": True}])
+async def test_transient_faults_are_retried(openai_server, fault):
+    openai_server.add(fault, {"content": "recovered"})
+    response = await wrapper(openai_server).create(HI)
+    assert response.message["content"] == "recovered"
+    assert len(openai_server.requests) == 2
+
+
+async def test_connection_dropped_mid_stream_is_retried_and_the_final_message_is_whole(openai_server):
+    openai_server.add({"content": "alpha beta gamma", "drop": True}, {"content": "alpha beta gamma"})
+    response = await wrapper(openai_server, stream=True).create(HI)
+    assert response.message["content"] == "alpha beta gamma"
+    assert len(openai_server.requests) == 2
+
+
+async def test_response_slower_than_the_timeout_is_retried(openai_server):
+    openai_server.add({"delay": 2.0, "content": "too late"}, {"content": "in time"})
+    response = await wrapper(openai_server, timeout=0.5).create(HI)
+    assert response.message["content"] == "in time"
+
+
+async def test_retries_run_out_then_the_error_names_the_endpoint(openai_server):
+    openai_server.add(*[{"status": 503}] * 3)
+    w = wrapper(openai_server, entry={"max_retries": 2})
+    with pytest.raises(TransientModelError) as error:
+        await w.create(HI)
+    assert error.value.status == 503
+    assert "gpt-4o-mini" in str(error.value) and openai_server.base_url in str(error.value)
+    assert len(openai_server.requests) == 3
+
+
+async def test_bad_request_and_content_filter_are_not_retried(openai_server):
+    openai_server.add({"status": 400, "error": "bad things"})
+    with pytest.raises(ModelError, match="HTTP 400") as error:
+        await wrapper(openai_server).create(HI)
+    assert not isinstance(error.value, TransientModelError)
+    openai_server.add({"content": "", "finish_reason": "content_filter"})
+    with pytest.raises(ModelError, match="content filter"):
+        await wrapper(openai_server).create(HI)
+    assert len(openai_server.requests) == 2
+
+
+async def test_failover_to_the_next_entry_when_one_keeps_failing(openai_server):
+    openai_server.add({"status": 500}, {"status": 500}, {"content": "from backup"})
+    w = OpenAIWrapper(config_list=[
+        {"model": "gpt-4o", "base_url": openai_server.base_url, "api_key": SECRET_KEY, "max_retries": 1},
+        {"model": "gpt-4o-mini", "base_url": openai_server.base_url, "api_key": SECRET_KEY},
+    ])
+    with events.capture(kinds=(events.Notice,)) as captured:
+        response = await w.create(HI)
+    assert response.message["content"] == "from backup"
+    assert [body["model"] for body in openai_server.requests] == ["gpt-4o", "gpt-4o", "gpt-4o-mini"]
+    assert any("trying the next config entry" in e.text for e in captured.events)
+
+
+async def test_azure_deployment_route(openai_server):
+    w = OpenAIWrapper(config_list=[{
+        "model": "my-gpt4o", "api_type": "azure", "base_url": openai_server.azure_endpoint,
+        "api_version": "2024-06-01", "api_key": SECRET_KEY,
+    }])
+    response = await w.create(HI)
+    assert response.model == "my-gpt4o"
+    assert openai_server.headers[-1]["api-key"] == SECRET_KEY
+
+
+async def test_one_sdk_client_per_endpoint_and_loop(openai_server):
+    a = build_client({"model": "gpt-4o", "base_url": openai_server.base_url, "api_key": SECRET_KEY})
+    b = build_client({"model": "gpt-4o-mini", "base_url": openai_server.base_url, "api_key": SECRET_KEY})
+    c = build_client({"model": "gpt-4o", "base_url": openai_server.base_url, "api_key": "another-key"})
+    assert isinstance(a, RetryingClient) and isinstance(a.client, OpenAIClient)
+    assert a.client.sdk_client() is b.client.sdk_client()
+    assert a.client.sdk_client() is not c.client.sdk_client()
+    import openai
+
+    assert isinstance(a.client.sdk_client(), openai.AsyncOpenAI)
+    other_loop = await asyncio.to_thread(lambda: asyncio.run(_sdk_client_in_new_loop(a.client)))
+    assert other_loop is not a.client.sdk_client()
+
+
+async def _sdk_client_in_new_loop(client):
+    return client.sdk_client()
+
+
+def test_config_errors_come_before_any_request(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("AZURE_OPENAI_API_KEY", raising=False)
+    with pytest.raises(ModelConfigError, match="no 'api_key' and \\$OPENAI_API_KEY is not set"):
+        OpenAIWrapper(config_list=[{"model": "gpt-4o"}])
+    with pytest.raises(ModelConfigError, match="ANTHROPIC_API_KEY"):
+        OpenAIWrapper(config_list=[{"model": "claude-3-5-sonnet", "api_type": "anthropic"}])
+    with pytest.raises(ModelConfigError, match="api_version"):
+        OpenAIWrapper(config_list=[{"model": "x", "api_type": "azure", "base_url": "https://r.openai.azure.com", "api_key": "k"}])
+    with pytest.raises(ModelConfigError) as error:
+        OpenAIWrapper(config_list=[{"model": "x", "api_type": "gemini", "api_key": "k"}])
+    assert "unknown api_type 'gemini'" in str(error.value)
+    assert "openai, azure, anthropic, local, scripted" in str(error.value)
+    with pytest.raises(ModelConfigError, match="price"):
+        OpenAIWrapper(config_list=[{"model": "x", "base_url": "http://127.0.0.1:1/v1", "price": [1]}])
+    # A local OpenAI-compatible server needs no key.
+    OpenAIWrapper(config_list=[{"model": "llama3", "base_url": "http://127.0.0.1:11434/v1"}])
+
+
+async def test_scripted_entry_through_providers():
+    w = OpenAIWrapper(config_list=[{"model": "s", "api_type": "scripted", "replies": ["a", "b"]}])
+    assert (await w.create(HI)).message["content"] == "a"
+    assert (await w.create(HI)).message["content"] == "b"
+
+
+async def test_price_in_the_entry_overrides_the_table(openai_server):
+    openai_server.add({"content": "x", "usage": [1000, 1000]})
+    w = wrapper(openai_server, entry={"price": [1.0, 2.0]})
+    assert (await w.create(HI)).cost == pytest.approx(3.0)
+    openai_server.add({"content": "x", "usage": [1000, 1000]})
+    w = wrapper(openai_server, price=[0.5, 0.5])  # llm_config-level price applies to every entry
+    assert (await w.create(HI)).cost == pytest.approx(1.0)
+
