@@ -1,0 +1,4 @@
+"""Classic module path ``autogen.function_utils``."""
+
+from .tools.function_utils import *  # noqa: F401,F403
+from .tools.function_utils import __all__  # noqa: F401
