@@ -163,3 +163,19 @@ def test_send_and_receive_directly():
     assert user.chat_messages[assistant][-1]["content"] == "pong TERMINATE"
     assistant.receive("direct", user, request_reply=False)
     assert assistant.last_message(user)["content"] == "direct"
+
+
+def test_sync_reply_function_may_start_a_chat_inside_a_chat():
+    """Classic pattern: a sync reply function runs its own initiate_chat (nested sync call)."""
+    helper = AssistantAgent("helper", llm_config=scripted_config(["helped TERMINATE"]))
+    boss = ConversableAgent("boss", llm_config=False, human_input_mode="NEVER")
+
+    def ask_helper(recipient, messages=None, sender=None, config=None):
+        inner = never_user("inner", is_termination_msg=lambda m: "TERMINATE" in m["content"])
+        result = inner.initiate_chat(helper, message=messages[-1]["content"])
+        return True, f"helper said: {result.summary}"
+
+    boss.register_reply(parley.Agent, ask_helper)
+    user = never_user(max_consecutive_auto_reply=0)
+    result = user.initiate_chat(boss, message="please help")
+    assert result.chat_history[-1]["content"] == "helper said: helped"
