@@ -113,3 +113,29 @@ def test_get_config_list_and_models(monkeypatch, tmp_path):
         {"api_key": "sk-x", "model": "gpt-4o"},
         {"api_key": "sk-x", "model": "gpt-4o-mini"},
     ]
+
+
+def test_config_list_from_dotenv(monkeypatch, tmp_path):
+    from parley.models.config import config_list_from_dotenv
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("MY_CLAUDE_KEY", raising=False)
+    env = tmp_path / ".env"
+    env.write_text("OPENAI_API_KEY=sk-from-dotenv\nMY_CLAUDE_KEY=ant-key\n")
+    try:
+        config_list = config_list_from_dotenv(str(env), {
+            "gpt-4o": "OPENAI_API_KEY",
+            "claude-3-5-sonnet": {"api_key_env_var": "MY_CLAUDE_KEY", "api_type": "anthropic"},
+            "gpt-x": "UNSET_VARIABLE_FOR_TEST",
+        })
+    finally:
+        monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+        monkeypatch.delenv("MY_CLAUDE_KEY", raising=False)
+    assert config_list == [
+        {"model": "gpt-4o", "api_key": "sk-from-dotenv"},
+        {"model": "claude-3-5-sonnet", "api_key": "ant-key", "api_type": "anthropic"},
+    ]
+    with pytest.raises(ModelConfigError, match="does not exist"):
+        config_list_from_dotenv(str(tmp_path / "missing.env"))
+    with pytest.raises(ModelConfigError, match="UNSET_VARIABLE_FOR_TEST"):
+        config_list_from_dotenv(None, {"gpt-x": "UNSET_VARIABLE_FOR_TEST"})

@@ -173,3 +173,41 @@ def config_list_from_models(
     if not model_list:
         return endpoints
     return [{**endpoint, "model": model} for model in model_list for endpoint in endpoints]
+
+
+def config_list_from_dotenv(
+    dotenv_file_path: str | None = None,
+    model_api_key_map: dict[str, Any] | None = None,
+    filter_dict: dict | None = None,
+) -> list[dict]:
+    """Entries built from environment variables, after loading ``dotenv_file_path`` (python-dotenv).
+
+    ``model_api_key_map`` maps a model to the name of the variable holding its key, or to a dict
+    with ``api_key_env_var`` and other entry fields (``api_type``, ``base_url``, ...). The default
+    maps gpt-4 and gpt-3.5-turbo to ``OPENAI_API_KEY``, as classic. Models whose variable is unset
+    are left out (with a notice); none left is an error.
+    """
+    if dotenv_file_path is not None:
+        from dotenv import load_dotenv
+
+        if not os.path.exists(dotenv_file_path):
+            raise ModelConfigError(f"config_list_from_dotenv: the file {dotenv_file_path!r} does not exist")
+        load_dotenv(dotenv_file_path)
+    if model_api_key_map is None:
+        model_api_key_map = {"gpt-4": "OPENAI_API_KEY", "gpt-3.5-turbo": "OPENAI_API_KEY"}
+    config_list = []
+    for model, spec in model_api_key_map.items():
+        fields = {"api_key_env_var": spec} if isinstance(spec, str) else dict(spec)
+        env_var = fields.pop("api_key_env_var", None)
+        if not env_var:
+            raise ModelConfigError(f"model_api_key_map[{model!r}] needs 'api_key_env_var'")
+        key = os.environ.get(env_var)
+        if not key:
+            events.emit(events.Notice(text=f"config_list_from_dotenv: ${env_var} is not set; leaving out {model!r}", level="warning"))
+            continue
+        config_list.append({"model": model, "api_key": key, **fields})
+    if not config_list:
+        raise ModelConfigError(
+            f"config_list_from_dotenv: none of the variables {sorted({s if isinstance(s, str) else s.get('api_key_env_var') for s in model_api_key_map.values()})} is set"
+        )
+    return filter_config(config_list, filter_dict) if filter_dict else config_list
