@@ -22,7 +22,7 @@ from parley.code.base import (
     normalize_language,
     prepare_work_dir,
 )
-from parley.code.output import BoundedOutput, truncate_text
+from parley.code.output import MARKER_ROOM, BoundedOutput, truncate_text
 
 TIMEOUT_MSG = "Timeout"
 TIMEOUT_EXIT_CODE = 124  # what coreutils `timeout` returns
@@ -169,7 +169,7 @@ class CommandLineCodeExecutor:
             )
             if exit_code != 0:
                 break
-        return CodeResult(exit_code=exit_code, output=truncate_text("".join(parts), self.max_output_bytes), code_file=code_file)
+        return CodeResult(exit_code=exit_code, output=truncate_text("".join(parts), self.max_output_bytes + MARKER_ROOM), code_file=code_file)
 
     def restart(self) -> None:
         """Nothing to forget: every block runs in a fresh process."""

@@ -30,7 +30,7 @@ from parley.code.base import (
     prepare_work_dir,
 )
 from parley.code.commandline import TIMEOUT_EXIT_CODE, TIMEOUT_MSG, named_code_path
-from parley.code.output import truncate_text
+from parley.code.output import MARKER_ROOM, truncate_text
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _POLL_S = 0.5  # how often a silent wait checks that the kernel is still alive
@@ -145,7 +145,7 @@ class JupyterCodeExecutor:
             )
             if exit_code != 0:
                 break
-        output = truncate_text("".join(parts), self.max_output_bytes)
+        output = truncate_text("".join(parts), self.max_output_bytes + MARKER_ROOM)
         return JupyterCodeResult(exit_code=exit_code, output=output, code_file=code_file, output_files=files)
 
     def _run_cell(self, cell: str, files: list[str]) -> tuple[int, str]:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 
+# Slack for one cut marker, so output cut once per block is not cut again when blocks are joined.
+MARKER_ROOM = 64
+
+
 def cut_marker(cut_bytes: int) -> str:
     return f"\n[... {cut_bytes} bytes of output cut ...]\n"
 

@@ -1,0 +1,55 @@
+"""Finding code blocks with the classic rules."""
+
+from parley.code import CodeBlock, extract_code, extract_code_blocks, infer_lang
+from parley.code_utils import UNKNOWN, content_str
+from parley.code_utils import extract_code as classic_extract_code
+
+REPLY = """Plan:
+```python
+# filename: plot.py
+print("hi")
+```
+then
+```sh
+python plot.py
+```
+"""
+
+
+def test_fenced_blocks_in_order_with_languages():
+    assert extract_code_blocks(REPLY) == [
+        CodeBlock(code='# filename: plot.py\nprint("hi")', language="python"),
+        CodeBlock(code="python plot.py", language="sh"),
+    ]
+
+
+def test_no_block_gives_empty_list_and_classic_gives_unknown():
+    assert extract_code_blocks("just words, `inline` too") == []
+    assert extract_code_blocks(None) == []
+    assert extract_code("just words") == [(UNKNOWN, "just words")]
+
+
+def test_untagged_block_language_is_inferred():
+    text = "```\nx = 1\n```\n```\npip install numpy\n```\n```\nthis is not code (\n```"
+    assert [b.language for b in extract_code_blocks(text)] == ["python", "sh", "unknown"]
+    # classic extract_code leaves the tag empty
+    assert extract_code("```\nx = 1\n```") == [("", "x = 1")]
+
+
+def test_multimodal_content_list_and_crlf_and_indented_fence():
+    content = [{"type": "text", "text": "```bash\r\necho a\r\n  ```"}, {"type": "image_url", "image_url": {"url": "x"}}]
+    assert extract_code_blocks(content) == [CodeBlock(code="echo a", language="bash")]
+
+
+def test_single_line_detection():
+    assert classic_extract_code("run `ls -l` and\n```py\nx=1\n```", detect_single_line_code=True) == [
+        ("", "ls -l"),
+        ("py", "x=1"),
+    ]
+
+
+def test_infer_lang_and_content_str():
+    assert infer_lang("python3 x.py") == "sh"
+    assert infer_lang("print(1)") == "python"
+    assert infer_lang("echo $((1+") == UNKNOWN
+    assert content_str([{"type": "text", "text": "a"}]) == "a"
