@@ -1,0 +1,15 @@
+"""Durable runs: the run store (events → SQL), inspection, and resume after a crash.
+
+``RunStore(url)`` records every chat as a run (SQLite file by default, any SQLAlchemy URL such
+as Postgres); ``resume(run_id, agents=[...])`` finishes a run a crash or a stop interrupted.
+Needs ``pip install parley[store]`` (SQLAlchemy, Alembic).
+"""
+
+from .errors import ResumeError, RunNotFoundError, StoreError
+from .resume import a_resume, resume
+from .run_store import RunContext, RunInfo, RunStore, StoredMessage
+
+__all__ = [
+    "RunStore", "RunContext", "RunInfo", "StoredMessage", "resume", "a_resume",
+    "StoreError", "RunNotFoundError", "ResumeError",
+]

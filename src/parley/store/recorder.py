@@ -1,0 +1,350 @@
+"""The run recorder: a sink on the event stream that writes runs into the store.
+
+The hot path only appends ``(event, chat id)`` to a deque (well under a microsecond); a
+background thread drains it every few milliseconds and writes each batch in one transaction.
+So a crash loses at most the unflushed tail, which resume regenerates. A human-input request
+is written before the question is asked, so a run waiting for an answer is fully stored.
+
+Chats are numbered per process (``events.current_chat_id``); the recorder maps them to run ids
+(uuid) and chat keys that are unique across processes.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextvars
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+
+from .. import events
+from . import schema
+from .errors import StoreError
+
+log = logging.getLogger("parley.store")
+
+# The run that top-level chats started in this context belong to (set by RunStore.new_run).
+run_scope: contextvars.ContextVar[str | None] = contextvars.ContextVar("parley_run_scope", default=None)
+
+_RECORDED = frozenset({
+    events.ChatStarted, events.ChatFinished, events.MessageSent, events.ReplyChosen, events.ModelCalled,
+    events.ToolCalled, events.CodeExecuted, events.HumanInputRequested, events.HumanInputReceived,
+    events.SpeakerSelected,
+})
+_WAKE_NOW = frozenset({events.ChatFinished, events.HumanInputReceived})
+_FLUSH_INTERVAL_S = 0.02
+_RETRY_FOR_S = 120.0
+
+
+def status_of(reason: str | None) -> str:
+    """The run status a ChatFinished reason leaves."""
+    if reason == "interrupted":
+        return "interrupted"
+    if reason == "error":
+        return "failed"
+    return "finished"
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _title(message: Any) -> str | None:
+    if isinstance(message, dict):
+        message = message.get("content")
+    if not isinstance(message, str) or not message:
+        return None
+    line = message.strip().splitlines()[0] if message.strip() else ""
+    return line[:120]
+
+
+class _ChatRef:
+    __slots__ = ("run_id", "key", "top_level")
+
+    def __init__(self, run_id: str, key: str, top_level: bool) -> None:
+        self.run_id = run_id
+        self.key = key
+        self.top_level = top_level
+
+
+class _Batch:
+    """The rows one drained batch turns into."""
+
+    def __init__(self) -> None:
+        self.runs: list[dict] = []
+        self.chats: list[dict] = []
+        self.rows: dict[sa.Table, list[dict]] = collections.defaultdict(list)
+        self.run_updates: dict[str, dict] = {}
+        self.chat_updates: dict[str, dict] = {}
+
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        self.run_updates.setdefault(run_id, {}).update(fields)
+
+    def update_chat(self, key: str, **fields: Any) -> None:
+        self.chat_updates.setdefault(key, {}).update(fields)
+
+
+class Recorder:
+    """Sink + writer thread. ``flush()`` waits until everything emitted so far is committed."""
+
+    def __init__(self, engine: sa.Engine, session_id: str | None = None) -> None:
+        self._engine = engine.execution_options(parley_write=True)
+        self.session_id = session_id
+        self._queue: collections.deque = collections.deque()
+        self._wake = threading.Event()
+        self._closing = False
+        self.error: BaseException | None = None
+        # Writer-thread state.
+        self._chats: dict[int, _ChatRef] = {}
+        self._scoped_runs: dict[str, int] = {}  # runs made by new_run -> top-level chats seen
+        self._reply_funcs: dict[tuple[str, str], str] = {}
+        self._pid = os.getpid()
+        self._host = socket.gethostname()
+        self._thread = threading.Thread(target=self._loop, name="parley-run-recorder", daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------------ the hot path
+
+    def __call__(self, event: events.Event) -> None:
+        kind = type(event)
+        if kind not in _RECORDED:
+            return
+        if kind is events.ChatStarted:
+            self._queue.append((event, events.current_chat_id.get(), run_scope.get()))
+        else:
+            self._queue.append((event, events.current_chat_id.get(), None))
+        if kind is events.HumanInputRequested:
+            # Stored before the question is asked: the process may be stopped while it waits.
+            self.flush()
+        elif kind in _WAKE_NOW:
+            self._wake.set()
+
+    # ------------------------------------------------------------------ control
+
+    def control(self, *item: Any) -> None:
+        """Queue a control item (``create_run``, ``finish_run``, ``bind``) in event order."""
+        self._queue.append(item)
+
+    def flush(self, timeout: float | None = _RETRY_FOR_S) -> None:
+        if not self._thread.is_alive():
+            if self.error is not None:
+                raise StoreError(f"the run store could not write: {self.error}")
+            return
+        done = threading.Event()
+        self._queue.append(("flush", done))
+        self._wake.set()
+        if not done.wait(timeout):
+            raise StoreError(f"the run store did not finish writing within {timeout} s")
+        if self.error is not None:
+            raise StoreError(f"the run store could not write: {self.error}")
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._closing = True
+            self._wake.set()
+            self._thread.join(_RETRY_FOR_S)
+
+    # ------------------------------------------------------------------ the writer thread
+
+    def _loop(self) -> None:
+        while True:
+            self._wake.wait(_FLUSH_INTERVAL_S)
+            self._wake.clear()
+            closing = self._closing
+            items = []
+            queue = self._queue
+            while queue:
+                items.append(queue.popleft())
+            if items:
+                self._write_items(items)
+            if closing and not self._queue:
+                return
+
+    def _write_items(self, items: list) -> None:
+        waiters = []
+        batch = _Batch()
+        for item in items:
+            head = item[0]
+            if head == "flush":
+                waiters.append(item[1])
+                continue
+            try:
+                if isinstance(head, str):
+                    self._apply_control(batch, item)
+                else:
+                    self._apply_event(batch, *item)
+            except Exception as error:  # a malformed event must not stop the recording
+                log.warning("run store: skipped %s: %s", type(head).__name__, error)
+        if batch.runs or batch.chats or batch.rows or batch.run_updates or batch.chat_updates:
+            self._commit(batch)
+        for waiter in waiters:
+            waiter.set()
+
+    def _commit(self, batch: _Batch) -> None:
+        deadline = time.monotonic() + _RETRY_FOR_S
+        delay = 0.01
+        while True:
+            try:
+                with self._engine.begin() as connection:
+                    if batch.runs:
+                        connection.execute(schema.runs.insert(), batch.runs)
+                    if batch.chats:
+                        connection.execute(schema.chats.insert(), batch.chats)
+                    for table, rows in batch.rows.items():
+                        connection.execute(table.insert(), rows)
+                    for run_id, fields in batch.run_updates.items():
+                        connection.execute(schema.runs.update().where(schema.runs.c.id == run_id).values(**fields))
+                    for key, fields in batch.chat_updates.items():
+                        connection.execute(schema.chats.update().where(schema.chats.c.id == key).values(**fields))
+                return
+            except sa.exc.OperationalError as error:
+                text = str(error).lower()
+                if ("locked" in text or "busy" in text) and time.monotonic() < deadline:
+                    time.sleep(delay)  # another process holds the write lock past the busy timeout
+                    delay = min(delay * 2, 1.0)
+                    continue
+                self._fail(error)
+                return
+            except Exception as error:
+                self._fail(error)
+                return
+
+    def _fail(self, error: BaseException) -> None:
+        self.error = getattr(error, "orig", None) or error
+        log.error("run store: a batch could not be written: %s", self.error)
+
+    # ------------------------------------------------------------------ events -> rows
+
+    def _apply_control(self, batch: _Batch, item: tuple) -> None:
+        head = item[0]
+        if head == "create_run":
+            _, run_id, kind, now = item
+            self._scoped_runs[run_id] = 0
+            batch.runs.append(self._run_row(run_id, kind, now))
+        elif head == "finish_run":
+            _, run_id, status, reason, now = item
+            self._scoped_runs.pop(run_id, None)
+            fields = {"status": status, "updated_at": now}
+            if reason is not None:
+                fields["reason"] = reason
+            batch.update_run(run_id, **fields)
+        elif head == "bind":
+            _, chat_id, run_id, key, now = item
+            self._chats[chat_id] = _ChatRef(run_id, key, True)
+            batch.update_run(run_id, status="running", reason=None, pid=self._pid, host=self._host, updated_at=now)
+            batch.update_chat(key, status="running", reason=None, finished_at=None)
+        elif head == "unbind":
+            self._chats.pop(item[1], None)
+
+    def _run_row(self, run_id: str, kind: str, now: float) -> dict:
+        return {
+            "id": run_id, "session_id": self.session_id, "kind": kind, "status": "running", "reason": None,
+            "initiator": None, "recipient": None, "title": None, "summary": None,
+            "pid": self._pid, "host": self._host, "created_at": now, "updated_at": now,
+        }
+
+    def _apply_event(self, batch: _Batch, event: events.Event, current: int | None, scope: str | None) -> None:
+        kind = type(event)
+        now = event.time
+        if kind is events.ChatStarted:
+            self._chat_started(batch, event, current, scope)
+            return
+        if kind is events.MessageSent:
+            chat = self._chats.get(event.chat_id if event.chat_id is not None else current)
+            if chat is None:
+                return  # a message outside any chat (a bare send): not part of a run
+            batch.rows[schema.messages].append({
+                "run_id": chat.run_id, "chat_id": chat.key, "sender": event.sender, "recipient": event.recipient,
+                "message": _json(event.message), "produced_by": self._reply_funcs.pop((chat.key, event.sender), None),
+                "created_at": now,
+            })
+            return
+        if kind is events.ChatFinished:
+            chat = self._chats.pop(event.chat_id, None)
+            if chat is None:
+                return
+            status = status_of(event.reason)
+            batch.update_chat(chat.key, status=status, reason=event.reason, summary=event.summary, finished_at=now)
+            if chat.top_level:
+                fields: dict[str, Any] = {"reason": event.reason, "summary": event.summary, "updated_at": now}
+                if chat.run_id not in self._scoped_runs or status != "finished":
+                    fields["status"] = status
+                batch.update_run(chat.run_id, **fields)
+            return
+        chat = self._chats.get(current) if current is not None else None
+        if chat is None:
+            return
+        base = {"run_id": chat.run_id, "chat_id": chat.key, "created_at": now}
+        if kind is events.ReplyChosen:
+            self._reply_funcs[(chat.key, event.agent)] = event.reply_func
+        elif kind is events.ModelCalled:
+            batch.rows[schema.model_calls].append({
+                **base, "agent": event.agent, "model": event.model, "prompt_tokens": event.prompt_tokens,
+                "completion_tokens": event.completion_tokens, "cost": event.cost, "latency_s": event.latency_s,
+                "cached": bool(event.cached), "purpose": event.purpose,
+            })
+        elif kind is events.ToolCalled:
+            batch.rows[schema.tool_calls].append({
+                **base, "agent": event.agent, "tool": event.tool, "tool_call_id": event.tool_call_id,
+                "arguments": event.arguments if isinstance(event.arguments, str) else _json(event.arguments),
+                "result": event.result if isinstance(event.result, str) else _json(event.result),
+                "ok": bool(event.ok), "latency_s": event.latency_s,
+            })
+        elif kind is events.CodeExecuted:
+            batch.rows[schema.code_executions].append({
+                **base, "agent": event.agent, "language": event.language, "code": event.code,
+                "exit_code": event.exit_code, "output": event.output, "executor": event.executor,
+                "latency_s": event.latency_s,
+            })
+        elif kind is events.HumanInputRequested:
+            batch.rows[schema.human_inputs].append({**base, "agent": event.agent, "kind": "request", "text": event.prompt})
+            batch.update_run(chat.run_id, status="waiting_input", updated_at=now)
+        elif kind is events.HumanInputReceived:
+            batch.rows[schema.human_inputs].append({**base, "agent": event.agent, "kind": "reply", "text": event.reply})
+            batch.update_run(chat.run_id, status="running", updated_at=now)
+        elif kind is events.SpeakerSelected:
+            batch.rows[schema.speaker_selections].append({
+                **base, "manager": event.manager, "speaker": event.speaker, "method": event.method, "round": event.round,
+            })
+            if chat.top_level:
+                batch.update_run(chat.run_id, kind="group_chat")
+
+    def _chat_started(self, batch: _Batch, event: events.ChatStarted, parent_id: int | None, scope: str | None) -> None:
+        if event.chat_id in self._chats:
+            return  # a resumed chat, already bound to its stored run
+        now = event.time
+        parent = self._chats.get(parent_id) if parent_id is not None else None
+        key = uuid.uuid4().hex
+        if parent is not None:
+            run_id = parent.run_id
+        elif scope is not None:
+            run_id = scope
+            count = self._scoped_runs.get(run_id, 0)
+            self._scoped_runs[run_id] = count + 1
+            fields: dict[str, Any] = {"status": "running", "updated_at": now}
+            if count == 0:
+                fields.update(initiator=event.sender, recipient=event.recipient, title=_title(event.message))
+            else:
+                fields["kind"] = "sequential"
+            batch.update_run(run_id, **fields)
+        else:
+            run_id = str(uuid.uuid4())
+            row = self._run_row(run_id, "chat", now)
+            row.update(initiator=event.sender, recipient=event.recipient, title=_title(event.message))
+            batch.runs.append(row)
+        self._chats[event.chat_id] = _ChatRef(run_id, key, parent is None)
+        message = event.message
+        batch.chats.append({
+            "id": key, "run_id": run_id, "parent_id": parent.key if parent is not None else None,
+            "sender": event.sender, "recipient": event.recipient,
+            "message": _json(message) if isinstance(message, (str, dict)) else None,
+            "max_turns": event.max_turns, "status": "running", "reason": None, "summary": None,
+            "started_at": now, "finished_at": None,
+        })

@@ -1,0 +1,232 @@
+"""Resuming a stored run after a crash, a stop, or while it waits for a human.
+
+Agents are code, so the caller builds the same agents again and passes them in; they are matched
+to the stored run by name. Resume rebuilds both sides' histories from the stored messages (and the
+auto-reply counters from which reply function produced each message), then continues the one
+conversation loop from the last delivered message (``keep_conversing``). Messages lost in the
+unflushed tail of a crashed process are generated again, so with a deterministic model the
+finished transcript equals that of an uninterrupted run: nothing lost, nothing twice.
+
+Supported: two-agent chats (with or without ``max_turns``), and runs waiting for human input
+(``human_input=`` gives the answers). A run of several top-level chats (sequential chats) is
+refused with a clear error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import os
+import socket
+import time
+from typing import Any, Iterable
+
+from .. import events
+from .._sync import run_sync
+from .errors import ResumeError, StoreError
+
+# Reply functions after the termination check in the built-in chain: producing a reply with one
+# of them is an auto-reply (counted against max_consecutive_auto_reply); the check itself
+# producing the reply means a human answered (the counter restarts).
+_AUTO_REPLIES = frozenset({
+    "a_generate_oai_reply", "a_generate_code_execution_reply", "a_generate_tool_calls_reply",
+    "a_generate_function_call_reply", "default_auto_reply",
+})
+_HUMAN_REPLY = "a_check_termination_and_human_reply"
+
+
+class _PrefilledInput:
+    """An IOStream that answers the first questions from a list, then asks the usual stream."""
+
+    def __init__(self, answers: Iterable[str], fallback: Any) -> None:
+        self.answers = collections.deque(answers)
+        self.fallback = fallback
+
+    def print(self, *objects: Any, sep: str = " ", end: str = "\n", flush: bool = False) -> None:
+        self.fallback.print(*objects, sep=sep, end=end, flush=flush)
+
+    def input(self, prompt: str = "", *, password: bool = False) -> str:
+        if self.answers:
+            return self.answers.popleft()
+        return self.fallback.input(prompt, password=password)
+
+    async def a_input(self, prompt: str = "", *, password: bool = False) -> str:
+        if self.answers:
+            return self.answers.popleft()
+        if hasattr(self.fallback, "a_input"):
+            return await self.fallback.a_input(prompt)
+        return self.fallback.input(prompt, password=password)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _as_sent(received: dict) -> dict:
+    """The sender's copy of a delivered message: the same, seen from the other side."""
+    if received.get("role") == "user":
+        return {**received, "role": "assistant"}
+    return dict(received)
+
+
+def _open_store(store: Any) -> Any:
+    from .run_store import RunStore
+
+    return store if isinstance(store, RunStore) else RunStore(store)
+
+
+async def a_resume(
+    run_id: str,
+    agents: list,
+    *,
+    store: Any = None,
+    human_input: str | Iterable[str] | None = None,
+    summary_method: Any = "last_msg",
+    summary_args: dict | None = None,
+    cache: Any = None,
+    silent: bool = False,
+) -> Any:
+    """Continue the stored run ``run_id`` with ``agents`` (the same agents, by name) until it ends;
+    returns its ``ChatResult``. ``store`` is a RunStore or a URL/path (default store when None);
+    ``human_input`` answers the first human-input questions (a run stopped while waiting)."""
+    from ..agents.conversable import ConversableAgent, _chat_ids
+    from ..chat.loop import converse, keep_conversing
+    from ..chat.result import ChatResult
+    from ..chat.summary import summarize_chat, validate_summary_method
+    from ..io import get_default, set_default
+    from ..usage import gather_usage_summary
+
+    validate_summary_method(summary_method)
+    store = _open_store(store)
+    info = store.get_run(run_id)  # RunNotFoundError when unknown
+    run_id = info.id
+    if info.status == "finished":
+        raise ResumeError(f"run {run_id} is finished ({info.reason or 'completed'}): nothing to resume")
+    if info.status in ("running", "waiting_input") and info.host == socket.gethostname() and info.pid and info.pid != os.getpid() and _alive(info.pid):
+        raise ResumeError(f"run {run_id} is still running in process {info.pid}; stop it before resuming")
+    by_name = _agents_by_name(agents)
+    top = [c for c in store.records(run_id, "chats") if c["parent_id"] is None]
+    if len(top) != 1:
+        raise ResumeError(f"run {run_id} has {len(top)} top-level chats; resume supports runs of one chat (two-agent or group chat)")
+    chat = top[0]
+    missing = [n for n in (chat["sender"], chat["recipient"]) if n not in by_name]
+    if missing:
+        raise ResumeError(f"run {run_id} needs agent(s) {', '.join(map(repr, missing))}; got {', '.join(map(repr, by_name))}")
+    initiator, recipient = by_name[chat["sender"]], by_name[chat["recipient"]]
+    if not isinstance(initiator, ConversableAgent) or not isinstance(recipient, ConversableAgent):
+        raise ResumeError("resume needs ConversableAgent instances")
+    stored = store.messages(run_id, chat_id=chat["id"])
+    unknown = {n for m in stored for n in (m.sender, m.recipient) if n not in by_name}
+    if unknown:
+        raise ResumeError(f"run {run_id} has messages of agent(s) {', '.join(map(repr, sorted(unknown)))} not given in agents")
+    if not stored and chat["message"] is None:
+        raise ResumeError(f"run {run_id} stopped before its first message and that message was not stored (a callable?); start it again")
+    max_turns = chat["max_turns"]
+
+    # Rebuild the state the interrupted process had (without emitting anything).
+    initiator._prepare_chat(recipient, clear_history=True, reply_at_receive=max_turns is None)
+    for stored_message in stored:
+        sender, receiver = by_name[stored_message.sender], by_name[stored_message.recipient]
+        receiver._oai_messages[sender].append(stored_message.message)
+        sender._oai_messages[receiver].append(_as_sent(stored_message.message))
+        if stored_message.produced_by in _AUTO_REPLIES:
+            sender._consecutive_auto_reply_counter[receiver] += 1
+        elif stored_message.produced_by == _HUMAN_REPLY:
+            sender._consecutive_auto_reply_counter[receiver] = 0
+    for agent in (initiator, recipient):
+        agent._human_input = [h["text"] for h in store.records(run_id, "human_inputs")
+                              if h["kind"] == "reply" and h["agent"] == agent.name and h["chat_id"] == chat["id"]]
+
+    attached_here = not store.attached
+    if attached_here:
+        store.attach()
+    recorder = store._require_recorder()
+    chat_id = next(_chat_ids)
+    recorder.control("bind", chat_id, run_id, chat["id"], time.time())
+    events.emit(events.ChatStarted(chat_id=chat_id, sender=initiator.name, recipient=recipient.name, max_turns=max_turns))
+    chat_token = events.current_chat_id.set(chat_id)
+    answers = [human_input] if isinstance(human_input, str) else list(human_input or ())
+    for agent in (initiator, recipient):
+        agent.previous_cache, agent.client_cache = agent.client_cache, cache
+    reason = "completed"
+    try:
+        with set_default(_PrefilledInput(answers, get_default())):
+            if max_turns is None:
+                if stored:
+                    last = stored[-1]
+                    await keep_conversing(by_name[last.sender], by_name[last.recipient], None, silent)
+                else:
+                    await converse(initiator, recipient, json.loads(chat["message"]), None, silent)
+            else:
+                reason = await _finish_turns(initiator, recipient, stored, chat, max_turns, silent, converse, keep_conversing)
+            summary = await summarize_chat(initiator, recipient, summary_method, summary_args or {}, cache)
+        events.emit(events.ChatFinished(
+            chat_id=chat_id, sender=initiator.name, recipient=recipient.name, reason=reason,
+            summary=summary if isinstance(summary, str) else None,
+        ))
+    except BaseException as error:
+        reason = "interrupted" if isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)) else "error"
+        events.emit(events.ChatFinished(chat_id=chat_id, sender=initiator.name, recipient=recipient.name, reason=reason))
+        raise
+    finally:
+        events.current_chat_id.reset(chat_token)
+        for agent in (initiator, recipient):
+            agent.client_cache, agent.previous_cache = agent.previous_cache, None
+        if attached_here:
+            store.detach()
+        else:
+            store.flush()
+    return ChatResult(
+        chat_id=chat_id,
+        chat_history=list(initiator._oai_messages[recipient]),
+        summary=summary,
+        cost=gather_usage_summary([initiator, recipient]),
+        human_input=list(initiator._human_input),
+    )
+
+
+async def _finish_turns(initiator: Any, recipient: Any, stored: list, chat: dict, max_turns: int, silent: bool,
+                        converse: Any, keep_conversing: Any) -> str:
+    """The rest of a ``max_turns`` chat: each turn starts with one message of the initiator."""
+    started = sum(1 for m in stored if m.sender == initiator.name)
+    if not stored:
+        await converse(initiator, recipient, json.loads(chat["message"]), True, silent)
+        started = 1
+    elif stored[-1].sender == initiator.name:
+        # The turn's message arrived; its reply did not.
+        await keep_conversing(initiator, recipient, True, silent)
+    for _ in range(started, max_turns):
+        message = await initiator.a_generate_reply(messages=initiator._oai_messages[recipient], sender=recipient)
+        if message is None:
+            return "completed"
+        await converse(initiator, recipient, message, True, silent)
+    return "max_turns"
+
+
+def _agents_by_name(agents: list) -> dict:
+    if not isinstance(agents, (list, tuple)) or not agents:
+        raise ResumeError("agents must be a non-empty list of the run's agents")
+    by_name: dict = {}
+    for agent in agents:
+        name = getattr(agent, "name", None)
+        if not isinstance(name, str):
+            raise ResumeError(f"agents must be agents, got {type(agent).__name__}")
+        if name in by_name:
+            raise ResumeError(f"two agents are named {name!r}; names must be unique to match a stored run")
+        by_name[name] = agent
+    return by_name
+
+
+def resume(run_id: str, agents: list, **options: Any) -> Any:
+    """Sync face of ``a_resume``."""
+    return run_sync(a_resume(run_id, agents, **options))
+
+
+__all__ = ["a_resume", "resume", "StoreError", "ResumeError"]

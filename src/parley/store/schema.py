@@ -1,0 +1,120 @@
+"""The run store's tables (SQLAlchemy Core).
+
+Every table is prefixed ``parley_`` so the store can live in a database shared with other
+applications (a Postgres schema, say). JSON payloads are stored as text: portable across SQLite
+and Postgres, and cheap to write. Changes to these tables go through an Alembic migration in
+``migrations/versions``; ``SCHEMA_REVISION`` names the newest one.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+SCHEMA_REVISION = "0001"
+"""The Alembic head revision this code writes (checked against the scripts by a test)."""
+VERSION_TABLE = "parley_alembic_version"
+
+metadata = sa.MetaData()
+
+runs = sa.Table(
+    "parley_runs", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("session_id", sa.String(36), index=True),  # runtime_logging session that recorded it
+    sa.Column("kind", sa.String(20), nullable=False),  # "chat", "group_chat", "sequential"
+    sa.Column("status", sa.String(20), nullable=False),  # running, waiting_input, finished, interrupted, failed
+    sa.Column("reason", sa.String(40)),  # the ChatFinished reason of the run's last top-level chat
+    sa.Column("initiator", sa.String(200)),
+    sa.Column("recipient", sa.String(200)),
+    sa.Column("title", sa.Text),
+    sa.Column("summary", sa.Text),
+    sa.Column("pid", sa.Integer),  # the process writing it, to refuse resuming a run that is still live
+    sa.Column("host", sa.String(255)),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+chats = sa.Table(
+    "parley_chats", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("run_id", sa.String(36), sa.ForeignKey("parley_runs.id"), nullable=False, index=True),
+    sa.Column("parent_id", sa.String(32)),  # the chat a nested chat ran inside
+    sa.Column("sender", sa.String(200), nullable=False),
+    sa.Column("recipient", sa.String(200), nullable=False),
+    sa.Column("message", sa.Text),  # JSON of the initial message when it was given (not a callable)
+    sa.Column("max_turns", sa.Integer),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("reason", sa.String(40)),
+    sa.Column("summary", sa.Text),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("finished_at", sa.Float),
+)
+
+
+def _event_table(name: str, *columns: sa.Column) -> sa.Table:
+    return sa.Table(
+        name, metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("run_id", sa.String(36), sa.ForeignKey("parley_runs.id"), nullable=False),
+        sa.Column("chat_id", sa.String(32), nullable=False),
+        *columns,
+        sa.Column("created_at", sa.Float, nullable=False),
+        sa.Index(f"ix_{name}_run", "run_id", "id"),
+    )
+
+
+messages = _event_table(
+    "parley_messages",
+    sa.Column("sender", sa.String(200), nullable=False),
+    sa.Column("recipient", sa.String(200), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),  # JSON, as the recipient stored it
+    sa.Column("produced_by", sa.String(100)),  # the reply function that produced it (None: an initial message)
+)
+
+model_calls = _event_table(
+    "parley_model_calls",
+    sa.Column("agent", sa.String(200)),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("prompt_tokens", sa.Integer, nullable=False),
+    sa.Column("completion_tokens", sa.Integer, nullable=False),
+    sa.Column("cost", sa.Float, nullable=False),
+    sa.Column("latency_s", sa.Float, nullable=False),
+    sa.Column("cached", sa.Boolean, nullable=False),
+    sa.Column("purpose", sa.String(40), nullable=False),
+)
+
+tool_calls = _event_table(
+    "parley_tool_calls",
+    sa.Column("agent", sa.String(200), nullable=False),
+    sa.Column("tool", sa.String(200), nullable=False),
+    sa.Column("tool_call_id", sa.String(200)),
+    sa.Column("arguments", sa.Text, nullable=False),
+    sa.Column("result", sa.Text, nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("latency_s", sa.Float, nullable=False),
+)
+
+code_executions = _event_table(
+    "parley_code_executions",
+    sa.Column("agent", sa.String(200), nullable=False),
+    sa.Column("language", sa.String(40), nullable=False),
+    sa.Column("code", sa.Text, nullable=False),
+    sa.Column("exit_code", sa.Integer, nullable=False),
+    sa.Column("output", sa.Text, nullable=False),
+    sa.Column("executor", sa.String(100), nullable=False),
+    sa.Column("latency_s", sa.Float, nullable=False),
+)
+
+human_inputs = _event_table(
+    "parley_human_inputs",
+    sa.Column("agent", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),  # "request" (text = prompt) or "reply"
+    sa.Column("text", sa.Text, nullable=False),
+)
+
+speaker_selections = _event_table(
+    "parley_speaker_selections",
+    sa.Column("manager", sa.String(200), nullable=False),
+    sa.Column("speaker", sa.String(200), nullable=False),
+    sa.Column("method", sa.String(40), nullable=False),
+    sa.Column("round", sa.Integer, nullable=False),
+)
