@@ -13,6 +13,7 @@ import asyncio
 import contextvars
 import inspect
 import json
+import queue
 import re
 import threading
 from collections.abc import Mapping
@@ -216,7 +217,7 @@ class Tool:
     async def _run(self, kwargs: dict) -> Any:
         if self._is_async:
             return await self.func(**kwargs)
-        result = await _in_daemon_thread(self.func, kwargs, self.name)
+        result = await _in_daemon_thread(self.func, kwargs)
         if inspect.isawaitable(result):  # a sync function that hands back a coroutine
             result = await result
         return result
@@ -246,13 +247,42 @@ class Tool:
             raise _BadArguments(_validation_message(self.name, error)) from None
 
 
-def _in_daemon_thread(func: Callable[..., Any], kwargs: dict, name: str) -> asyncio.Future:
-    """Run a sync tool in a thread of its own; a future for its result.
+class _DaemonWorkers:
+    """The threads sync tools run in.
 
-    Not ``asyncio.to_thread``: the default executor is joined when the loop shuts down (and at
-    interpreter exit), so a sync tool abandoned after a timeout would hold the whole chat until
-    it returned. A daemon thread is simply left behind.
+    Not ``asyncio.to_thread``: the default executor is joined when the loop shuts down and
+    ``ThreadPoolExecutor`` threads at interpreter exit, so a sync tool abandoned after a timeout
+    would hold the whole chat, or the program's exit, until it returned. These are daemon
+    threads, kept for the next job once done (starting a thread per call costs several times
+    more than handing a job to an idle one); there are as many as calls ever ran at once.
     """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._idle = 0
+        self._lock = threading.Lock()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self._lock:
+            start_one = self._idle == 0
+            if not start_one:
+                self._idle -= 1  # that worker will take this job
+        self._jobs.put(job)
+        if start_one:
+            threading.Thread(target=self._work, name="parley-tool", daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            self._jobs.get()()
+            with self._lock:
+                self._idle += 1
+
+
+_workers = _DaemonWorkers()
+
+
+def _in_daemon_thread(func: Callable[..., Any], kwargs: dict) -> asyncio.Future:
+    """Run a sync tool on a worker thread; a future for its result on the running loop."""
     loop = asyncio.get_running_loop()
     future = loop.create_future()
     context = contextvars.copy_context()
@@ -261,7 +291,7 @@ def _in_daemon_thread(func: Callable[..., Any], kwargs: dict, name: str) -> asyn
         if not future.done():  # done = cancelled: the caller stopped waiting (a timeout)
             set_outcome(value)
 
-    def work() -> None:
+    def job() -> None:
         try:
             result = context.run(func, **kwargs)
         except BaseException as error:
@@ -273,7 +303,7 @@ def _in_daemon_thread(func: Callable[..., Any], kwargs: dict, name: str) -> asyn
         except RuntimeError:  # the loop is closed: nobody is waiting for this result any more
             pass
 
-    threading.Thread(target=work, name=f"parley-tool-{name}", daemon=True).start()
+    _workers.submit(job)
     return future
 
 
