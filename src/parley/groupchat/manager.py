@@ -1,0 +1,306 @@
+"""``GroupChatManager``: runs a group chat as a reply function of an agent.
+
+When a message reaches the manager, its ``a_run_chat`` reply function runs the rounds: record
+the message and show it to every participant, pick the next speaker, let it reply, deliver the
+reply to the manager, and again, until a termination message, ``max_round``, a speaker that
+declines to reply (a human typing ``exit``), or selection rules that end the chat.
+
+Showing a message to N participants is N list appends of one shared dict (role "user", the
+speaker's name) plus one shared "assistant"-role dict on the manager's side; no per-receiver
+copies, no per-receiver events (the console shows the speaker's delivery to the manager, as
+classic does), so a message costs the same whatever the number of agents. Stored messages are
+never mutated by the engine, which is what makes sharing them safe.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import sys
+from typing import Any, Callable, Literal
+
+from .. import events
+from .._sync import run_sync
+from ..agents.agent import Agent
+from ..agents.conversable import ConversableAgent
+from ..io import get_default as _iostream
+from ..messages import content_str, to_oai_message
+from .groupchat import GroupChat
+
+
+def _default_llm_config(groupchat: GroupChat) -> dict | Literal[False]:
+    """The embedded model when "auto" selection may need one and llama.cpp is installed."""
+    method = groupchat.speaker_selection_method
+    if isinstance(method, str) and method.lower() != "auto":
+        return False
+    if importlib.util.find_spec("llama_cpp") is None:
+        return False  # "auto" then takes the next speaker in turn, with a notice
+    from ..agents.assistant import LOCAL_DEFAULT_LLM_CONFIG
+
+    return LOCAL_DEFAULT_LLM_CONFIG
+
+
+class GroupChatManager(ConversableAgent):
+    """An agent that runs a :class:`GroupChat` when it receives a message (classic API)."""
+
+    def __init__(
+        self,
+        groupchat: GroupChat,
+        name: str = "chat_manager",
+        max_consecutive_auto_reply: int | None = sys.maxsize,
+        human_input_mode: Literal["ALWAYS", "NEVER", "TERMINATE"] = "NEVER",
+        system_message: str | list | None = "Group chat manager.",
+        silent: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        if not isinstance(groupchat, GroupChat):
+            raise TypeError(f"GroupChatManager groupchat must be a GroupChat, not {type(groupchat).__name__}")
+        llm_config = kwargs.get("llm_config")
+        if isinstance(llm_config, dict) and (llm_config.get("functions") or llm_config.get("tools")):
+            raise ValueError(
+                "GroupChatManager is not allowed to make function/tool calls: remove 'functions'/'tools' from its llm_config "
+                "(give them to a participant)"
+            )
+        if llm_config is None:
+            kwargs["llm_config"] = _default_llm_config(groupchat)
+        super().__init__(
+            name=name,
+            max_consecutive_auto_reply=max_consecutive_auto_reply,
+            human_input_mode=human_input_mode,
+            system_message=system_message,
+            **kwargs,
+        )
+        self._groupchat = groupchat
+        self._last_speaker: Agent | None = None
+        self._silent = bool(silent)
+        self.register_reply(Agent, GroupChatManager.a_run_chat, config=groupchat, reset_config=GroupChat.reset)
+
+    @property
+    def groupchat(self) -> GroupChat:
+        return self._groupchat
+
+    @property
+    def last_speaker(self) -> Agent | None:
+        """Who sent the message the manager is relaying now (participants see only the manager)."""
+        return self._last_speaker
+
+    def chat_messages_for_summary(self, agent: Agent) -> list[dict]:
+        return self._groupchat.messages
+
+    def _prepare_chat(
+        self, recipient: ConversableAgent, clear_history: bool, prepare_recipient: bool = True, reply_at_receive: bool = True
+    ) -> None:
+        super()._prepare_chat(recipient, clear_history, prepare_recipient, reply_at_receive)
+        if clear_history:
+            self._groupchat.reset()
+        for agent in self._groupchat.agents:
+            if agent is not recipient or prepare_recipient:
+                agent._prepare_chat(self, clear_history, False, reply_at_receive)
+
+    # ----------------------------------------------------------------- the rounds
+
+    def _share(self, groupchat: GroupChat, received: dict, speaker: Agent) -> dict:
+        """Add ``received`` (the manager's copy of the speaker's message) to the transcript and
+        to every other participant's history; returns the transcript's dict."""
+        name = speaker.name
+        shared = received
+        if type(received.get("content")) is not str or (received.get("role") != "function" and received.get("name") != name):
+            shared = {**received, "content": content_str(received.get("content"))}
+            if received.get("role") != "function":
+                shared["name"] = name
+        groupchat.messages.append(shared)
+        as_sent = to_oai_message(shared, "assistant", name)
+        histories = self._oai_messages
+        for agent in groupchat.agents:
+            if agent is not speaker:
+                agent._oai_messages[self].append(shared)
+                histories[agent].append(as_sent)
+        return shared
+
+    async def a_run_chat(
+        self, messages: list[dict] | None = None, sender: Agent | None = None, config: GroupChat | None = None
+    ) -> tuple[bool, str | None]:
+        """Run the group chat from the last message of ``messages`` (a reply function)."""
+        groupchat = config if config is not None else self._groupchat
+        if messages is None:
+            messages = self._oai_messages[sender]
+        if not messages:
+            return True, None
+        message = messages[-1]
+        speaker = sender
+        silent = self._silent
+        if groupchat.send_introductions:
+            intro = groupchat.introductions_msg()
+            for agent in groupchat.agents:
+                self._deliver(intro, agent, True)
+        cache = self.client_cache
+        if cache is not None:
+            for agent in groupchat.agents:
+                agent.previous_cache = agent.client_cache
+                agent.client_cache = cache
+        is_termination_msg = self._is_termination_msg
+        last_round = groupchat.max_round - 1
+        histories = self._oai_messages
+        try:
+            for i in range(groupchat.max_round):
+                self._last_speaker = speaker
+                message = self._share(groupchat, message, speaker)
+                if is_termination_msg(message) or i == last_round:
+                    break
+                try:
+                    speaker, method = await groupchat.a_choose_speaker(speaker, self)
+                    if speaker is None:
+                        break
+                    events.emit(events.SpeakerSelected(manager=self._name, speaker=speaker.name, method=method, round=i + 1))
+                    reply = await speaker.a_generate_reply(sender=self)
+                except KeyboardInterrupt:
+                    admin = groupchat.agent_by_name(groupchat.admin_name)
+                    if admin is None:
+                        raise
+                    speaker = admin
+                    events.emit(events.SpeakerSelected(manager=self._name, speaker=admin.name, method="interrupt", round=i + 1))
+                    reply = await admin.a_generate_reply(sender=self)
+                if reply is None:
+                    break
+                if groupchat.enable_clear_history:
+                    reply = self._clear_history_on_request(reply, groupchat)
+                speaker._deliver(reply, self, silent)
+                message = histories[speaker][-1]
+        finally:
+            if cache is not None:
+                for agent in groupchat.agents:
+                    agent.client_cache = agent.previous_cache
+                    agent.previous_cache = None
+        if isinstance(sender, GroupChatManager) and self in sender.groupchat.agents and groupchat.messages:
+            # A team inside an outer group chat: its turn's reply is where it got to.
+            return True, content_str(groupchat.messages[-1].get("content")).replace("TERMINATE", "").strip()
+        return True, None
+
+    def run_chat(
+        self, messages: list[dict] | None = None, sender: Agent | None = None, config: GroupChat | None = None
+    ) -> tuple[bool, str | None]:
+        return run_sync(self.a_run_chat(messages, sender, config))
+
+    # ----------------------------------------------------------------- resume
+
+    def messages_to_string(self, messages: list[dict]) -> str:
+        """The transcript as a JSON string, for ``resume`` later."""
+        return json.dumps(messages)
+
+    def messages_from_string(self, message_string: str) -> list[dict]:
+        """The transcript saved by ``messages_to_string``."""
+        try:
+            messages = json.loads(message_string)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"messages string is not valid JSON: {error}") from None
+        if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+            raise ValueError("messages string must hold a JSON list of message objects")
+        return messages
+
+    def resume(
+        self,
+        messages: list[dict] | str,
+        remove_termination_string: str | Callable[[str], str] | None = None,
+        silent: bool | None = False,
+    ) -> tuple[ConversableAgent, dict]:
+        """Load a saved transcript into the chat; returns ``(last_agent, last_message)``.
+
+        Continue with ``last_agent.initiate_chat(manager, message=last_message, clear_history=False)``.
+        Every participant's history is rebuilt as if the chat had run (its own messages
+        included, which classic leaves out); the last message is delivered by that call.
+        """
+        if isinstance(messages, str):
+            messages = self.messages_from_string(messages)
+        elif isinstance(messages, list) and all(isinstance(m, dict) for m in messages):
+            messages = copy.deepcopy(messages)
+        else:
+            raise TypeError("resume: messages must be a JSON string or a list of message dicts")
+        if not messages:
+            raise ValueError("resume: no messages to resume from; start the chat with initiate_chat instead")
+        groupchat = self._groupchat
+        known = set(groupchat.agent_names) | {groupchat.admin_name, self.name}
+        for i, message in enumerate(messages):
+            name = message.get("name")
+            if name and name not in known:
+                raise ValueError(f"resume: messages[{i}] is from {name!r}, which is not an agent of this group chat")
+        for agent in groupchat.agents:
+            agent.clear_history()
+        self.clear_history()
+        groupchat.reset()
+        for message in messages[:-1]:
+            message.setdefault("name", self.name)
+            speaker = groupchat.agent_by_name(message["name"]) or self
+            received = to_oai_message({**message, "role": message.get("role") if message.get("role") in ("tool", "function") else "user"},
+                                      "user", speaker.name)
+            if received is None:
+                raise ValueError(f"resume: message from {message['name']!r} has no content, function_call or tool_calls")
+            if speaker is not self:
+                speaker._oai_messages[self].append(to_oai_message(received, "assistant", speaker.name))
+                self._oai_messages[speaker].append(received)
+            self._share(groupchat, received, speaker)
+        last_message = messages[-1]
+        last_message.setdefault("name", self.name)
+        last_agent = groupchat.agent_by_name(last_message["name"]) or self
+        if remove_termination_string is not None and isinstance(last_message.get("content"), str):
+            if isinstance(remove_termination_string, str):
+                last_message["content"] = last_message["content"].replace(remove_termination_string, "")
+            else:
+                last_message["content"] = remove_termination_string(last_message["content"])
+        if self._is_termination_msg(last_message):
+            events.emit(events.Notice(
+                text="resume: the last message meets the termination condition, so the resumed chat will end at once "
+                "(pass remove_termination_string)",
+                level="warning",
+            ))
+        if not silent:
+            _iostream().print(f"Prepared group chat with {len(messages)} messages, the last speaker is {last_message['name']}", flush=True)
+        groupchat.send_introductions = False
+        return last_agent, last_message
+
+    async def a_resume(
+        self,
+        messages: list[dict] | str,
+        remove_termination_string: str | Callable[[str], str] | None = None,
+        silent: bool | None = False,
+    ) -> tuple[ConversableAgent, dict]:
+        return self.resume(messages, remove_termination_string, silent)
+
+    # ----------------------------------------------------------------- "clear history"
+
+    def _clear_history_on_request(self, reply: str | dict, groupchat: GroupChat) -> str | dict:
+        text = reply if isinstance(reply, str) else reply.get("content")
+        if not isinstance(text, str) or "CLEAR HISTORY" not in text.upper():
+            return reply
+        cleaned = self.clear_agents_history(reply if isinstance(reply, dict) else {"content": reply}, groupchat)
+        return cleaned if isinstance(reply, str) else {**reply, "content": cleaned}
+
+    def clear_agents_history(self, reply: dict, groupchat: GroupChat) -> str:
+        """Classic "clear history [agent] [n]": clear all (or one agent's) histories, keeping the
+        last n messages; returns the reply without the command."""
+        stream = _iostream()
+        words = reply["content"].split()
+        clear_at = next(i for i in reversed(range(len(words) - 1)) if words[i].upper() == "CLEAR" and words[i + 1].upper().startswith("HISTORY"))
+        keep: int | None = None
+        target = None
+        for word in words[clear_at + 2: clear_at + 4]:
+            digits = word if word.isdigit() else word[:-1]
+            if digits.isdigit():
+                keep = int(digits)
+            else:
+                target = groupchat.agent_by_name(word) or groupchat.agent_by_name(word[:-1])
+        skipped = 2 + (target is not None) + (keep is not None)
+        if "tool_responses" in reply and not keep:
+            keep = 1  # the tool call its responses answer must stay
+        if target is not None:
+            stream.print(f"Clearing history for {target.name}" + (f" except last {keep} messages." if keep else "."))
+            target.clear_history(nr_messages_to_preserve=keep)
+        else:
+            stream.print("Clearing history for all agents" + (f" except last {keep} messages." if keep else "."))
+            kept = groupchat.messages[-keep:] if keep else []
+            groupchat.messages.clear()
+            groupchat.messages.extend(kept)
+            for agent in groupchat.agents:
+                agent.clear_history(nr_messages_to_preserve=keep)
+        return " ".join(words[:clear_at] + words[clear_at + skipped:])
+
