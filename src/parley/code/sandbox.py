@@ -17,6 +17,7 @@ import json
 import math
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +26,7 @@ from parley.code.base import DEFAULT_MAX_OUTPUT_BYTES, ExecutorSetupError
 from parley.code.commandline import SHELL_PROGRAMS, CommandLineCodeExecutor, run_process
 from parley.code.local import check_interpreter
 
-SANDBOX_UID = SANDBOX_GID = 65534  # nobody / nogroup: used when parley itself runs as root
+SANDBOX_UID = SANDBOX_GID = 65534  # nobody / nogroup: who runs the code when parley itself runs as root
 
 # Top-level system directories exposed read-only (symlinks, as on merged-/usr systems, are recreated).
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -125,7 +126,9 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
         }
         self._tmp_size = tmp_size_mb * 2**20
         if self._as_root:
-            os.chown(self.work_dir, SANDBOX_UID, SANDBOX_GID)
+            # nobody writes there; root's group keeps access for bwrap, which runs without capabilities.
+            os.chown(self.work_dir, SANDBOX_UID, 0)
+            os.chmod(self.work_dir, stat.S_IMODE(self.work_dir.stat().st_mode) | 0o750)
         self._env = self._sandbox_env(env or {})
         self._prefix = self._sandbox_argv()
         self._check_sandbox_runs()
@@ -196,7 +199,10 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
         argv += ["--chdir", work_dir, "--"]
         if self._as_root:
             argv += [self._setpriv, f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_GID}", "--clear-groups", "--inh-caps=-all", "--"]
-        argv += [self._prlimit] + [f"--{name}={value}" for name, value in self.limits.items()] + ["--"]
+        limits = [f"--{name}={value}" for name, value in self.limits.items() if name != "cpu"]
+        # CPU: SIGXCPU at the soft limit (reported as such), SIGKILL a second later if it is caught.
+        limits.append(f"--cpu={self.limits['cpu']}:{self.limits['cpu'] + 1}")
+        argv += [self._prlimit, *limits, "--"]
         return argv
 
     def _check_sandbox_runs(self) -> None:

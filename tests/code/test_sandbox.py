@@ -1,0 +1,245 @@
+"""The bubblewrap sandbox, attacked for real: each attempt is contained and the host unaffected."""
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from parley.code import CodeBlock, ExecutorSetupError, SandboxCodeExecutor
+from parley.code.sandbox import SANDBOX_UID
+
+SECRET = "sk-parley-test-secret-0123456789"
+
+
+def count_processes() -> int:
+    return sum(1 for name in os.listdir("/proc") if name.isdigit())
+
+
+@pytest.fixture
+def host(tmp_path):
+    """Host files the sandbox must not read, change or delete: a fake home with a canary and a secret."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "canary.txt").write_text("still here")
+    (home / ".env").write_text(f"OPENAI_API_KEY={SECRET}\n")
+    return home
+
+
+@pytest.fixture
+def sandbox(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)  # set before the executor exists: it must still not leak
+    return SandboxCodeExecutor(work_dir=tmp_path / "work", timeout=20, memory_limit_mb=512, max_processes=32)
+
+
+def run(executor, code, lang="python"):
+    return executor.execute_code_blocks([CodeBlock(code, lang)])
+
+
+def test_runs_code_and_writes_only_in_work_dir(sandbox):
+    result = run(sandbox, "import os\nopen('out.txt', 'w').write('ok')\nprint(os.getcwd())")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == str(sandbox.work_dir)
+    assert (sandbox.work_dir / "out.txt").read_text() == "ok"
+
+
+def test_cannot_read_files_outside_work_dir(sandbox, host):
+    code = f"""
+for path in [{str(host / '.env')!r}, '/etc/shadow', {str(Path.home() / '.bashrc')!r}, '/proc/1/environ']:
+    try:
+        print(path, open(path).read())
+    except OSError as exc:
+        print(path, 'blocked:', type(exc).__name__)
+"""
+    result = run(sandbox, code)
+    assert result.exit_code == 0, result.output
+    assert SECRET not in result.output
+    assert result.output.count("blocked:") == 4
+
+
+def test_cannot_write_outside_work_dir(sandbox, host, tmp_path):
+    code = f"""
+for path in [{str(host / 'canary.txt')!r}, {str(tmp_path / 'new.txt')!r}, '/usr/evil.txt', {str(Path.home() / 'evil.txt')!r}]:
+    try:
+        open(path, 'w').write('pwned')
+        print(path, 'written')
+    except OSError as exc:
+        print(path, 'blocked:', type(exc).__name__)
+open('/tmp/private.txt', 'w').write('private /tmp only')
+"""
+    result = run(sandbox, code)
+    assert result.exit_code == 0, result.output
+    assert "written" not in result.output
+    assert (host / "canary.txt").read_text() == "still here"
+    assert not (tmp_path / "new.txt").exists()
+    assert not Path("/usr/evil.txt").exists()
+    assert not (Path.home() / "evil.txt").exists()
+    assert not Path("/tmp/private.txt").exists()
+
+
+def test_cannot_connect_to_a_service_on_host_loopback(sandbox):
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    accepted = []
+    server.settimeout(0.2)
+
+    def serve():
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not accepted:
+            try:
+                accepted.append(server.accept())
+            except TimeoutError:
+                pass
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        code = f"""
+import socket, urllib.request
+try:
+    socket.create_connection(('127.0.0.1', {port}), timeout=3)
+    print('connected')
+except OSError as exc:
+    print('blocked:', type(exc).__name__)
+try:
+    urllib.request.urlopen('http://example.com', timeout=3)
+    print('internet')
+except OSError as exc:
+    print('blocked:', type(exc).__name__)
+"""
+        result = run(sandbox, code)
+        # The service itself is reachable from the host, so the sandbox's refusal means something.
+        with socket.create_connection(("127.0.0.1", port), timeout=3):
+            pass
+        thread.join()
+    finally:
+        server.close()
+    assert result.exit_code == 0, result.output
+    assert "connected" not in result.output and "internet" not in result.output
+    assert result.output.count("blocked:") == 2
+    assert len(accepted) == 1  # only the host's own connection arrived
+    accepted[0][0].close()
+
+
+def test_environment_holds_no_secrets(sandbox):
+    result = run(sandbox, "import os\nprint(sorted(os.environ))\nprint(os.environ.get('OPENAI_API_KEY'))")
+    assert result.exit_code == 0
+    assert SECRET not in result.output
+    assert "OPENAI_API_KEY" not in result.output
+    shell = run(sandbox, "env; cat /proc/self/environ /proc/1/environ 2>/dev/null; exit 0", "sh")
+    assert SECRET not in shell.output
+
+
+def test_passing_a_variable_on_purpose(tmp_path):
+    executor = SandboxCodeExecutor(work_dir=tmp_path, env={"GREETING": "hello"})
+    assert run(executor, "echo $GREETING", "sh").output == "hello\n"
+
+
+def test_fork_bomb_is_contained(sandbox):
+    before = count_processes()
+    peak = [before]
+    done = threading.Event()
+
+    def watch():
+        while not done.is_set():
+            peak[0] = max(peak[0], count_processes())
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    sandbox.timeout = 4
+    try:
+        result = run(sandbox, ":(){ :|:& };:\nsleep 2\necho survived", "bash")
+    finally:
+        done.set()
+        watcher.join()
+    assert "Resource temporarily unavailable" in result.output
+    # At most max_processes (32) sandboxed processes existed at once, plus bwrap's own.
+    assert peak[0] - before <= 32 + 8
+    time.sleep(0.5)
+    assert count_processes() - before < 8  # none left behind
+    assert run(sandbox, "print('next block runs')").output == "next block runs\n"
+
+
+def test_memory_bomb_is_contained(sandbox):
+    result = run(sandbox, "blocks = []\nwhile True:\n    blocks.append(bytearray(50 * 2**20))")
+    assert result.exit_code == 1
+    assert "MemoryError" in result.output
+
+
+def test_infinite_loop_is_stopped_by_timeout(sandbox):
+    sandbox.timeout = 2
+    started = time.monotonic()
+    result = run(sandbox, "print('spinning', flush=True)\nwhile True:\n    pass")
+    assert result.exit_code == 124
+    assert result.output == "spinning\nTimeout"
+    assert time.monotonic() - started < 15
+
+
+def test_cpu_time_limit(tmp_path):
+    executor = SandboxCodeExecutor(work_dir=tmp_path, timeout=30, cpu_time_limit_s=1)
+    result = run(executor, "while True:\n    pass")
+    assert result.exit_code == 128 + 24
+    assert "CPU time limit reached" in result.output
+
+
+def test_file_size_limit(tmp_path):
+    executor = SandboxCodeExecutor(work_dir=tmp_path, max_file_size_mb=1)
+    result = run(executor, "head -c 5000000 /dev/zero > big.bin", "sh")
+    assert result.exit_code != 0
+    assert (tmp_path / "big.bin").stat().st_size <= 2**20
+
+
+def test_100_mb_of_output_is_cut(sandbox):
+    code = "import sys\nchunk = 'x' * 2**20\nfor _ in range(100):\n    sys.stdout.write(chunk)\nprint('THE END')"
+    result = run(sandbox, code)
+    assert result.exit_code == 0
+    assert len(result.output) < sandbox.max_output_bytes + 200
+    assert result.output.endswith("THE END\n")
+    total = 100 * 2**20 + len("THE END\n")
+    assert f"[... {total - sandbox.max_output_bytes} bytes of output cut ...]" in result.output
+
+
+def test_rm_rf_home_is_contained(sandbox, host):
+    (sandbox.work_dir / "keep.txt").write_text("work file")
+    result = run(sandbox, f'rm -rf ~ "{host}" "{Path.home()}" 2>&1; ls ~ >/dev/null 2>&1; echo finished', "sh")
+    assert "finished" in result.output
+    assert (host / "canary.txt").read_text() == "still here"
+    assert Path.home().is_dir() and any(Path.home().iterdir())
+
+
+def test_killing_the_parent_is_contained(sandbox):
+    code = f"""
+import os, signal
+for pid in (os.getppid(), {os.getpid()}, {os.getppid()}):
+    try:
+        os.kill(pid, signal.SIGKILL)
+        print(pid, 'signalled')
+    except OSError as exc:
+        print(pid, 'blocked:', type(exc).__name__)
+"""
+    result = run(sandbox, code)
+    # Inside its own PID namespace the host's processes do not exist.
+    assert f"{os.getpid()} blocked: ProcessLookupError" in result.output or f"{os.getpid()} blocked: PermissionError" in result.output
+    assert run(sandbox, "print('still working')").output == "still working\n"
+
+
+def test_runs_as_unprivileged_user(sandbox):
+    result = run(sandbox, "import os\nprint(os.getuid())\nprint(open('/proc/self/status').read())")
+    uid = int(result.output.split()[0])
+    assert uid == (SANDBOX_UID if os.geteuid() == 0 else os.geteuid())
+    cap_eff = next(line for line in result.output.splitlines() if line.startswith("CapEff"))
+    assert int(cap_eff.split()[1], 16) == 0
+
+
+def test_bubblewrap_missing_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap on PATH
+    with pytest.raises(ExecutorSetupError, match=r"bubblewrap \(bwrap\) is not installed.*apt-get install bubblewrap.*use_docker=False"):
+        SandboxCodeExecutor(work_dir=tmp_path / "w")
+
+
+def test_missing_interpreter_is_a_clear_error(tmp_path):
+    with pytest.raises(ExecutorSetupError, match=r"interpreter '/nonexistent/python3' not found.*python_executable"):
+        SandboxCodeExecutor(work_dir=tmp_path, python_executable="/nonexistent/python3")
