@@ -26,16 +26,6 @@ from .. import events
 from .._sync import run_sync
 from .errors import ResumeError, StoreError
 
-# Reply functions after the termination check in the built-in chain: producing a reply with one
-# of them is an auto-reply (counted against max_consecutive_auto_reply); the check itself
-# producing the reply means a human answered (the counter restarts).
-_AUTO_REPLIES = frozenset({
-    "a_generate_oai_reply", "a_generate_code_execution_reply", "a_generate_tool_calls_reply",
-    "a_generate_function_call_reply", "default_auto_reply",
-})
-_HUMAN_REPLY = "a_check_termination_and_human_reply"
-
-
 class _PrefilledInput:
     """An IOStream that answers the first questions from a list, then asks the usual stream."""
 
@@ -67,6 +57,23 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _reply_kinds(agent: Any) -> tuple[str, frozenset]:
+    """Which reply-function names mean "a human answered" and which "an auto-reply" for this agent.
+
+    The termination check counts consecutive auto-replies: a reply produced by a function after
+    it in the chain (or ``default_auto_reply``) is one; a reply produced by the check itself is a
+    human answer, which restarts the count.
+    """
+    from ..agents.conversable import _ASYNC_OF_SYNC, ConversableAgent
+
+    check = _ASYNC_OF_SYNC.get(ConversableAgent.check_termination_and_human_reply)
+    chain = [entry["reply_func"] for entry in agent._reply_func_list]
+    if check not in chain:
+        return "", frozenset()
+    after = chain[chain.index(check) + 1:]
+    return check.__name__, frozenset(getattr(f, "__name__", "reply_func") for f in after) | {"default_auto_reply"}
 
 
 def _as_sent(received: dict) -> dict:
@@ -132,13 +139,15 @@ async def a_resume(
 
     # Rebuild the state the interrupted process had (without emitting anything).
     initiator._prepare_chat(recipient, clear_history=True, reply_at_receive=max_turns is None)
+    reply_kinds = {agent: _reply_kinds(agent) for agent in (initiator, recipient)}
     for stored_message in stored:
         sender, receiver = by_name[stored_message.sender], by_name[stored_message.recipient]
         receiver._oai_messages[sender].append(stored_message.message)
         sender._oai_messages[receiver].append(_as_sent(stored_message.message))
-        if stored_message.produced_by in _AUTO_REPLIES:
+        human_reply, auto_replies = reply_kinds.get(sender, ("", frozenset()))
+        if stored_message.produced_by in auto_replies:
             sender._consecutive_auto_reply_counter[receiver] += 1
-        elif stored_message.produced_by == _HUMAN_REPLY:
+        elif stored_message.produced_by == human_reply:
             sender._consecutive_auto_reply_counter[receiver] = 0
     for agent in (initiator, recipient):
         agent._human_input = [h["text"] for h in store.records(run_id, "human_inputs")

@@ -1,0 +1,70 @@
+"""A scripted two-agent chat run in a real subprocess, for the crash and resume tests.
+
+    python chat_child.py run    STORE RUN_ID VARIANT   # start the run (may be killed mid-way)
+    python chat_child.py resume STORE RUN_ID VARIANT [ANSWER...]
+
+Replies are a function of the request (its length), so a run and its resumption produce the
+same transcript as one uninterrupted run. Each model call sleeps a little so that a kill lands
+mid-run. VARIANT: "free" (ends when b reaches its auto-reply limit), "turns" (max_turns),
+"human" (the user is asked on every message; answers come from stdin / ANSWER arguments).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import parley
+from parley import ConversableAgent, ScriptedModelClient
+from parley.io.console import console_sink
+from parley.store import RunStore, resume
+
+DELAY_S = 0.003
+
+
+def reply_of(tag: str):
+    def reply(request):
+        time.sleep(DELAY_S)
+        return f"{tag} reply to {len(request.messages)} messages"
+    return reply
+
+
+def agents(variant: str) -> tuple[ConversableAgent, ConversableAgent]:
+    config = lambda tag: {"config_list": [{"model": "scripted", "client": ScriptedModelClient(reply_of(tag))}]}  # noqa: E731
+    if variant == "human":
+        user = ConversableAgent("user", llm_config=False, human_input_mode="ALWAYS")
+        assistant = ConversableAgent("assistant", llm_config=config("B"), human_input_mode="NEVER")
+        return user, assistant
+    a = ConversableAgent("a", llm_config=config("A"), human_input_mode="NEVER")
+    b = ConversableAgent("b", llm_config=config("B"), human_input_mode="NEVER", max_consecutive_auto_reply=70)
+    return a, b
+
+
+def start(a: ConversableAgent, b: ConversableAgent, variant: str) -> None:
+    if variant == "turns":
+        a.initiate_chat(b, message="start", max_turns=60, silent=True)
+    else:
+        a.initiate_chat(b, message="start", silent=True)
+
+
+def main() -> None:
+    mode, store_url, run_id, variant, *answers = sys.argv[1:]
+    console_sink.enabled = False
+    a, b = agents(variant)
+    if mode == "run":
+        with RunStore(store_url) as store, store.new_run(run_id):
+            start(a, b, variant)
+    elif mode == "resume":
+        with parley.io.set_default(parley.IOQueue(["exit"])) if answers else _nothing():
+            resume(run_id, [a, b], store=store_url, human_input=answers or None, silent=True)
+    else:
+        raise SystemExit(f"unknown mode {mode!r}")
+
+
+class _nothing:
+    def __enter__(self): return self
+    def __exit__(self, *exc): return None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Crash tests with real processes: start a run in a subprocess, kill -9 it at a random point,
+resume it in another process, and compare with an uninterrupted run of the same chat."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+import parley
+from parley import events
+from parley.store import ResumeError, RunStore
+
+from . import chat_child
+
+CHILD = str(Path(chat_child.__file__))
+
+
+def reference_transcript(variant: str, answers: list[str] = ()) -> list[tuple]:
+    """The transcript of the same chat run once, uninterrupted, in this process."""
+    a, b = chat_child.agents(variant)
+    with events.capture(kinds=(events.MessageSent,)) as seen, parley.io.set_default(parley.IOQueue(list(answers) + ["exit"])):
+        chat_child.start(a, b, variant)
+    return [(e.sender, e.recipient, e.message) for e in seen.events]
+
+
+def stored_transcript(store: RunStore, run_id: str) -> list[tuple]:
+    return [(m.sender, m.recipient, m.message) for m in store.messages(run_id)]
+
+
+def message_count(url: str, run_id: str) -> int:
+    store = RunStore(url)
+    try:
+        return store.get_run(run_id).messages
+    except KeyError:
+        return -1
+    finally:
+        store.close()
+
+
+def run_child(*args: str, stdin=None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, CHILD, *args], stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def kill_when(child: subprocess.Popen, url: str, run_id: str, at_messages: int, timeout: float = 30.0) -> int:
+    """SIGKILL the child once the store holds at least ``at_messages`` messages of the run."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and child.poll() is None:
+        if message_count(url, run_id) >= at_messages:
+            break
+        time.sleep(0.01)
+    assert child.poll() is None, f"the run ended before the kill point ({at_messages} messages): {child.stderr.read().decode()[-2000:]}"
+    child.send_signal(signal.SIGKILL)
+    child.wait(10)
+    return message_count(url, run_id)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant, seed", [("free", 1), ("free", 2), ("turns", 3), ("turns", 4)])
+def test_kill_9_then_resume_gives_the_uninterrupted_transcript(tmp_path, variant, seed):
+    expected = reference_transcript(variant)
+    kill_at = random.Random(seed).randrange(0, len(expected) - 10)
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    run_id = str(uuid.uuid4())
+    child = run_child("run", url, run_id, variant)
+    stored_at_kill = kill_when(child, url, run_id, kill_at)
+    assert child.returncode == -signal.SIGKILL
+    store = RunStore(url)
+    info = store.get_run(run_id)
+    assert info.status == "running"  # nothing recorded its end: it was killed
+    assert 0 <= stored_at_kill < len(expected), (kill_at, stored_at_kill)
+    assert stored_transcript(store, run_id) == expected[:stored_at_kill]
+
+    resumed = subprocess.run([sys.executable, CHILD, "resume", url, run_id, variant], capture_output=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr.decode()[-3000:]
+    transcript = stored_transcript(store, run_id)
+    assert len(transcript) == len(expected), f"killed at {stored_at_kill} messages; {len(transcript)} stored, {len(expected)} expected"
+    assert transcript == expected
+    finished = store.get_run(run_id)
+    assert finished.status == "finished"
+    assert finished.reason == ("max_turns" if variant == "turns" else "completed")
+    with pytest.raises(ResumeError, match="is finished"):
+        store.resume(run_id, list(chat_child.agents(variant)))
+    assert stored_transcript(store, run_id) == expected  # the refusal left the store untouched
+    store.close()
+
+
+@pytest.mark.slow
+def test_a_run_waiting_for_human_input_is_resumed_in_another_process_with_the_answer(tmp_path):
+    answers = ["first answer", "second answer", "third answer", "fourth answer", "fifth answer"]
+    expected = reference_transcript("human", answers)
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    run_id = str(uuid.uuid4())
+    child = run_child("run", url, run_id, "human", stdin=subprocess.PIPE)
+    child.stdin.write(("\n".join(answers[:3]) + "\n").encode())
+    child.stdin.flush()
+    store = RunStore(url)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            requests = [h for h in store.records(run_id, "human_inputs") if h["kind"] == "request"]
+        except KeyError:
+            requests = []
+        if len(requests) == 4:
+            break
+        time.sleep(0.02)
+    info = store.get_run(run_id)
+    assert info.status == "waiting_input", info
+    child.send_signal(signal.SIGKILL)  # nobody answers: the process is stopped while it waits
+    child.wait(10)
+    assert stored_transcript(store, run_id) == expected[:8]  # 3 answers given, the 4th question pending
+
+    resumed = subprocess.run([sys.executable, CHILD, "resume", url, run_id, "human", *answers[3:]], capture_output=True, timeout=60)
+    assert resumed.returncode == 0, resumed.stderr.decode()[-3000:]
+    assert stored_transcript(store, run_id) == expected
+    replies = [h["text"] for h in store.records(run_id, "human_inputs") if h["kind"] == "reply"]
+    assert replies == answers + ["exit"]
+    assert store.get_run(run_id).status == "finished"
+    store.close()
+
+
+def test_resume_refuses_a_run_still_running_in_a_live_process(tmp_path):
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    run_id = str(uuid.uuid4())
+    child = run_child("run", url, run_id, "human", stdin=subprocess.PIPE)  # blocks on the first question
+    try:
+        store = RunStore(url)
+        deadline = time.monotonic() + 30
+        while message_count(url, run_id) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        with pytest.raises(ResumeError, match=f"still running in process {child.pid}"):
+            store.resume(run_id, list(chat_child.agents("human")))
+        store.close()
+    finally:
+        child.kill()
+        child.wait(10)
