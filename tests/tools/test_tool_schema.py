@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import enum
 from typing import Annotated, Any, Callable, Literal, Optional
@@ -87,7 +88,8 @@ def test_optional_list_dict_and_nested_types():
     assert p["properties"]["note"] == {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None}
     assert {"type": "string", "format": "date"} in p["properties"]["when"]["anyOf"]
     assert p["properties"]["color"]["default"] == "red"
-    assert p["$defs"]["Color"]["enum"] == ["red", "blue"]
+    assert p["properties"]["color"]["enum"] == ["red", "blue"]
+    assert "$defs" not in p
     assert p["properties"]["pairs"]["items"]["type"] == "array"
 
 
@@ -97,10 +99,46 @@ def test_pydantic_model_parameter_and_field_metadata():
 
     p = params(get_function_schema(ship, description="Ship a parcel."))
     assert p["required"] == ["to"]
-    assert p["properties"]["to"]["description"] == "where to ship"
-    assert p["properties"]["to"]["$ref"] == "#/$defs/Address"
-    assert p["$defs"]["Address"]["required"] == ["street"]
+    # The model's schema is inlined (no $ref), with the parameter's description on top.
+    assert p["properties"]["to"] == {
+        "type": "object",
+        "title": "Address",
+        "description": "where to ship",
+        "properties": {"street": {"type": "string", "title": "Street"}, "city": {"type": "string", "title": "City", "default": "Paris"}},
+        "required": ["street"],
+    }
+    assert "$defs" not in p
     assert p["properties"]["weight"] == {"type": "number", "exclusiveMinimum": 0, "default": 1.0}
+
+
+class TreeNode(BaseModel):
+    label: str
+    children: list["TreeNode"] = []
+
+
+def test_recursive_model_keeps_its_definitions():
+    def walk(tree: TreeNode, depth: int = 1) -> int:
+        return depth
+
+    p = params(get_function_schema(walk, description="Walk a tree."))
+    # Inlined once; the recursion stays a reference into the kept definitions.
+    assert p["properties"]["tree"]["properties"]["children"]["items"] == {"$ref": "#/$defs/TreeNode"}
+    assert p["$defs"]["TreeNode"]["properties"]["children"]["items"] == {"$ref": "#/$defs/TreeNode"}
+    assert asyncio.run(Tool(walk, description="d").call({"tree": {"label": "a", "children": [{"label": "b"}]}})) == "1"
+
+
+def test_schemas_fit_constrained_decoding():
+    """The embedded model turns tool schemas into a grammar: ours must pass its checks."""
+    from parley.models.grammar import check_tools
+
+    def ship(to: Annotated[Address, "where"], when: datetime.date | None = None, color: Color = Color.RED) -> str:
+        return "ok"
+
+    check_tools([get_function_schema(ship, description="Ship."), get_function_schema(weather, description="Weather.")])
+    pytest.importorskip("llama_cpp")
+    from parley.models.grammar import tool_call_grammar
+
+    assert "root ::=" in tool_call_grammar([get_function_schema(ship, description="Ship.")], allow_text=True)
 
 
 def test_any_parameter_names_work():

@@ -147,7 +147,42 @@ def parameter_model(func: Callable, name: str | None = None) -> ParameterModel:
         json_schema = model.model_json_schema()
     except Exception as error:
         raise TypeError(_locate_schema_error(fname, annotations, error)) from error
-    return ParameterModel(model=model, fields=tuple(fields), json_schema=_strip_titles(json_schema))
+    return ParameterModel(model=model, fields=tuple(fields), json_schema=_inline_definitions(_strip_titles(json_schema)))
+
+
+def _inline_definitions(schema: dict) -> dict:
+    """Replace ``{"$ref": "#/$defs/X"}`` by a copy of X, so the parameters are self-contained.
+
+    A schema without references survives being nested into another (a tool-call grammar for
+    constrained decoding, a provider's wrapper) and suits providers with weak ``$ref`` support.
+    A recursive model cannot be inlined: its references and ``$defs`` stay.
+    """
+    definitions = schema.get("$defs")
+    if not definitions:
+        return schema
+    prefix = "#/$defs/"
+    kept: set[str] = set()
+
+    def expand(node: Any, expanding: tuple[str, ...]) -> Any:
+        if isinstance(node, list):
+            return [expand(item, expanding) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(prefix) and ref[len(prefix):] in definitions:
+            name = ref[len(prefix):]
+            if name in expanding:  # recursion
+                kept.add(name)
+                return node
+            siblings = {k: v for k, v in node.items() if k != "$ref"}  # e.g. a description
+            return {**expand(definitions[name], (*expanding, name)), **siblings}
+        return {k: (v if k == "$defs" else expand(v, expanding)) for k, v in node.items()}
+
+    inlined = expand({k: v for k, v in schema.items() if k != "$defs"}, ())
+    if kept:
+        # Definitions reachable from a recursive one are kept whole, refs and all.
+        inlined["$defs"] = definitions
+    return inlined
 
 
 def _locate_schema_error(fname: str, annotations: dict[str, Any], error: Exception) -> str:
