@@ -31,7 +31,7 @@ SANDBOX_UID = SANDBOX_GID = 65534  # nobody / nogroup: who runs the code when pa
 # Top-level system directories exposed read-only (symlinks, as on merged-/usr systems, are recreated).
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # What programs need from /etc: the loader cache, alternatives symlinks, time zone. No passwd, no shadow.
-_ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime")
+_ETC_FILES = ("ld.so.cache", "alternatives", "localtime")
 
 _INSTALL_HINT = (
     "Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap; "
@@ -185,15 +185,19 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
 
         work_dir = str(self.work_dir)
         bind("--bind", work_dir)
-        # The interpreter's installation (a venv and the Python it is based on), read-only.
+        # The interpreter's installation (a venv and the Python it is based on), read-only: the
+        # whole prefix in one mount, unless it is a directory that holds more than Python.
+        home = str(Path.home())
         real_python = os.path.realpath(self.python_executable)
         for prefix in _python_prefixes(self.python_executable):
             if prefix == "/usr" or prefix.startswith("/usr/"):
                 continue
-            for sub in ("bin", "lib", "lib64", "pyvenv.cfg"):
-                path = os.path.join(prefix, sub)
-                if os.path.lexists(path) and not os.path.islink(path):
-                    bind("--ro-bind", path)
+            if prefix in ("/", home):
+                for sub in ("bin", "lib", "lib64"):
+                    if os.path.isdir(os.path.join(prefix, sub)):
+                        bind("--ro-bind", os.path.join(prefix, sub))
+            else:
+                bind("--ro-bind", prefix)
         if not any(real_python.startswith(d + "/") for d in made if d != "/"):
             bind("--ro-bind", os.path.dirname(real_python))
         argv += ["--chdir", work_dir, "--"]
