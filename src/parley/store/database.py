@@ -58,6 +58,26 @@ def _sqlite_setup(engine: sa.Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.get_execution_options().get("parley_write") else "BEGIN")
 
 
+def _check_sqlite_file(path: Path) -> None:
+    """Refuse a file that is not a SQLite database or belongs to another application, reading it
+    read-only first: the WAL setting would otherwise rewrite its header."""
+    import sqlite3
+
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as error:
+        raise StoreError(f"cannot open store {str(path)!r}: {error}") from None
+    if tables and VERSION_TABLE not in tables:
+        raise StoreError(
+            f"store {str(path)!r} is a database of another application (tables: {', '.join(sorted(tables)[:5])}); "
+            "give a new file for the run store"
+        )
+
+
 def open_engine(url: str) -> sa.Engine:
     """Connect, check the database is a parley store (or empty), and bring its schema up to date."""
     shown = redact(url)
@@ -70,6 +90,8 @@ def open_engine(url: str) -> sa.Engine:
         path = Path(parsed.database)
         if path.is_dir():
             raise StoreError(f"store file {str(path)!r} is a directory")
+        if path.exists():
+            _check_sqlite_file(path)
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
         options: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_S}} if sqlite else {"pool_pre_ping": True}
@@ -80,23 +102,18 @@ def open_engine(url: str) -> sa.Engine:
         _sqlite_setup(engine)
     try:
         with engine.connect() as connection:
-            tables = set(sa.inspect(connection).get_table_names())
             revision = None
-            if VERSION_TABLE in tables:
+            if sa.inspect(connection).has_table(VERSION_TABLE):
                 revision = connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+    except sa.exc.OperationalError as error:
+        engine.dispose()
+        raise StoreError(f"cannot connect to store {shown!r}: {getattr(error, 'orig', error)}") from None
     except sa.exc.DatabaseError as error:
         engine.dispose()
-        reason = getattr(error, "orig", error)
-        raise StoreError(f"cannot open store {shown!r}: {reason}") from None
+        raise StoreError(f"cannot open store {shown!r}: {getattr(error, 'orig', error)}") from None
     except Exception as error:
         engine.dispose()
         raise StoreError(f"cannot connect to store {shown!r}: {error}") from None
-    if revision is None and sqlite and tables:
-        engine.dispose()
-        raise StoreError(
-            f"store {shown!r} is a database of another application (tables: {', '.join(sorted(tables)[:5])}); "
-            "give a new file for the run store"
-        )
     if revision != SCHEMA_REVISION:
         _migrate(engine, shown, revision)
     return engine

@@ -209,6 +209,7 @@ class RunStore:
         """The full id of a run given its id or a unique prefix of at least 4 characters."""
         if not isinstance(run_id, str) or not run_id:
             raise RunNotFoundError(f"run id must be a non-empty str, got {run_id!r}")
+        self.flush()  # reads see everything this process recorded
         with self.engine.connect() as connection:
             if connection.execute(sa.select(schema.runs.c.id).where(schema.runs.c.id == run_id)).first() is not None:
                 return run_id
@@ -259,6 +260,7 @@ class RunStore:
 
     def list_runs(self, limit: int | None = 50, status: str | None = None) -> list[RunInfo]:
         """The newest runs first."""
+        self.flush()
         where = schema.runs.c.status == status if status is not None else None
         return self._run_infos(where, limit)
 
