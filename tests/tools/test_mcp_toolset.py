@@ -1,11 +1,13 @@
 """MCP: a real server (tests/tools/mcp_server.py, written with the mcp SDK) over stdio and HTTP."""
 
 import asyncio
+import gc
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -79,8 +81,22 @@ def test_stdio_tools_and_clean_shutdown():
         pid = int(asyncio.run(by_name(toolset)["server_pid"].call({})))
         assert pid != os.getpid() and not process_gone(pid)
     assert process_gone(pid)
+    assert not [t for t in threading.enumerate() if t.name == "parley-mcp-session"]
     with pytest.raises(RuntimeError, match="is not started"):
         toolset.tools
+
+
+def test_tools_keep_their_toolset_alive_and_collection_closes_it():
+    tools = stdio_toolset().start().tools  # the toolset itself is not referenced any more
+    gc.collect()
+    pid = int(asyncio.run({t.name: t for t in tools}["server_pid"].call({})))
+    assert not process_gone(pid)
+    del tools
+    gc.collect()
+    deadline = time.monotonic() + 10
+    while not process_gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process_gone(pid)
 
 
 def test_http_tools(http_server):

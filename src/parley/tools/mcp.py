@@ -140,10 +140,13 @@ class McpToolset:
 
     def _tool(self, listed: Any) -> Tool:
         server_name = listed.name
-        session = self._session
-        assert session is not None
 
+        # Holds the toolset, not just its session: a toolset whose tools are still registered on
+        # an agent is never closed by garbage collection.
         async def call_server_tool(**arguments: Any) -> str:
+            session = self._session
+            if session is None:
+                raise ToolError(f"the MCP session for tool '{server_name}' is closed")
             return _result_text(await session.call(server_name, arguments))
 
         call_server_tool.__name__ = server_name
@@ -186,7 +189,9 @@ class _Session:
         try:
             from mcp import Client
 
-            async with Client(self._connect_target()) as client:
+            target = self._connect_target()
+            self._connect_target = None  # a bound method of the toolset: don't keep it alive
+            async with Client(target) as client:
                 tools: list = []
                 cursor = None
                 while True:
