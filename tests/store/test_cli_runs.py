@@ -1,0 +1,57 @@
+"""``parley runs`` as a real command on a real store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from parley.store import RunStore
+
+from .test_store import pair
+
+
+def parley_runs(*args: str, store: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "parley.cli", "runs", "--store", store, *args],
+                          capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_list_show_and_export(tmp_path):
+    db = str(tmp_path / "runs.db")
+    a, b = pair()
+    with RunStore(db) as store:
+        a.initiate_chat(b, message="the question", silent=True)
+        [run] = store.list_runs()
+    listed = parley_runs("list", store=db)
+    assert listed.returncode == 0, listed.stderr
+    assert run.id[:8] in listed.stdout and "finished" in listed.stdout and "alice → bob" in listed.stdout
+    assert "the question" in listed.stdout
+
+    shown = parley_runs("show", run.id[:6], store=db)
+    assert shown.returncode == 0, shown.stderr
+    assert run.id in shown.stdout and "Transcript" in shown.stdout and "B 2" in shown.stdout
+
+    exported = parley_runs("export", run.id, "--format", "json", store=db)
+    assert exported.returncode == 0, exported.stderr
+    data = json.loads(exported.stdout)
+    assert data["run"]["id"] == run.id and len(data["messages"]) == run.messages
+
+    markdown = tmp_path / "run.md"
+    written = parley_runs("export", run.id, "--format", "md", "-o", str(markdown), store=db)
+    assert written.returncode == 0, written.stderr
+    assert markdown.read_text().startswith(f"# Run {run.id}")
+
+
+def test_errors_are_one_clear_line(tmp_path):
+    db = str(tmp_path / "runs.db")
+    RunStore(db).close()
+    missing = parley_runs("show", "does-not-exist", store=db)
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == f"parley runs: no run with id 'does-not-exist' in RunStore('sqlite:///{db}')"
+    corrupt = tmp_path / "corrupt.db"
+    corrupt.write_bytes(b"garbage" * 100)
+    broken = parley_runs("list", store=str(corrupt))
+    assert broken.returncode == 2 and "file is not a database" in broken.stderr
+    assert "Traceback" not in broken.stderr
