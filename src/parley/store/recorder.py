@@ -52,8 +52,7 @@ def status_of(reason: str | None) -> str:
     return "finished"
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, default=str, ensure_ascii=False)
+_json = json.JSONEncoder(default=str, ensure_ascii=False).encode  # one encoder: no per-call setup
 
 
 def _title(message: Any) -> str | None:
@@ -105,6 +104,7 @@ class Recorder:
         self._chats: dict[int, _ChatRef] = {}
         self._scoped_runs: dict[str, int] = {}  # runs made by new_run -> top-level chats seen
         self._reply_funcs: dict[tuple[str, str], str] = {}
+        self._inserts: dict[sa.Table, tuple[str, list | None]] = {}
         self._pid = os.getpid()
         self._host = socket.gethostname()
         self._thread = threading.Thread(target=self._loop, name="parley-run-recorder", daemon=True)
@@ -198,7 +198,7 @@ class Recorder:
                     if batch.chats:
                         connection.execute(schema.chats.insert(), batch.chats)
                     for table, rows in batch.rows.items():
-                        connection.execute(table.insert(), rows)
+                        self._insert_many(connection, table, rows)
                     for run_id, fields in batch.run_updates.items():
                         connection.execute(schema.runs.update().where(schema.runs.c.id == run_id).values(**fields))
                     for key, fields in batch.chat_updates.items():
@@ -215,6 +215,20 @@ class Recorder:
             except Exception as error:
                 self._fail(error)
                 return
+
+    def _insert_many(self, connection: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+        """Insert through the driver's executemany: SQLAlchemy's per-row parameter processing
+        would cost more than the event it stores (all columns here are plain types)."""
+        compiled = self._inserts.get(table)
+        if compiled is None:
+            statement = table.insert().compile(dialect=connection.dialect, column_keys=[c.name for c in table.columns if c.name != "id"])
+            order = statement.positiontup if connection.dialect.positional else None
+            compiled = self._inserts[table] = (str(statement), order)
+        sql, order = compiled
+        if order is not None:
+            connection.exec_driver_sql(sql, [tuple(row[k] for k in order) for row in rows])
+        else:
+            connection.exec_driver_sql(sql, rows)
 
     def _fail(self, error: BaseException) -> None:
         self.error = getattr(error, "orig", None) or error
