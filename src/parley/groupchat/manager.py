@@ -110,7 +110,10 @@ class GroupChatManager(ConversableAgent):
             if received.get("role") != "function":
                 shared["name"] = name
         groupchat.messages.append(shared)
-        as_sent = to_oai_message(shared, "assistant", name)
+        if shared.get("role") == "user" and "tool_calls" not in shared and "function_call" not in shared:
+            as_sent = {**shared, "role": "assistant"}  # what to_oai_message gives, without its key scan
+        else:
+            as_sent = to_oai_message(shared, "assistant", name)
         histories = self._oai_messages
         for agent in groupchat.agents:
             if agent is not speaker:
