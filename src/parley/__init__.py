@@ -40,7 +40,7 @@ _EXPORTS = {
     "IOConsole": "parley.io",
     "IOQueue": "parley.io",
 }
-_SUBMODULES = {"runtime_logging", "code_utils", "function_utils", "events", "agentchat", "coding", "oai", "io", "tools", "code", "models", "cache"}
+_SUBMODULES = {"runtime_logging", "code_utils", "function_utils", "events", "agentchat", "coding", "oai", "io", "tools", "code", "models", "cache", "store", "telemetry"}
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

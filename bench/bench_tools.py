@@ -1,6 +1,6 @@
 """Tool execution: parley vs classic pyautogen 0.2, each in its own environment, in one run.
 
-    python tests/tools/bench_tools.py [--pyautogen-python /tmp/venv-pyautogen/bin/python] [--markdown]
+    python bench/bench_tools.py [--pyautogen-python /tmp/venv-pyautogen/bin/python] [--markdown]
 
 Measures, through the same public API in both libraries:
 - schema: ``get_function_schema`` of a 3-parameter function (µs per schema);
@@ -94,7 +94,7 @@ def mcp_latencies() -> dict:
 
     from parley.tools.mcp import McpToolset
 
-    server = str(HERE / "mcp_server.py")
+    server = str(HERE.parent / "tests" / "tools" / "mcp_server.py")
 
     async def per_call_ms(toolset: McpToolset) -> float:
         add = {t.name: t for t in toolset.tools}["add"]
