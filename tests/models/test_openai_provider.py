@@ -150,17 +150,21 @@ async def test_one_sdk_client_per_endpoint_and_loop(openai_server):
     b = build_client({"model": "gpt-4o-mini", "base_url": openai_server.base_url, "api_key": SECRET_KEY})
     c = build_client({"model": "gpt-4o", "base_url": openai_server.base_url, "api_key": "another-key"})
     assert isinstance(a, RetryingClient) and isinstance(a.client, OpenAIClient)
-    assert a.client.sdk_client() is b.client.sdk_client()
-    assert a.client.sdk_client() is not c.client.sdk_client()
+    shared = await a.client.sdk_client()
+    assert shared is await b.client.sdk_client()
+    assert shared is not await c.client.sdk_client()
     import openai
 
-    assert isinstance(a.client.sdk_client(), openai.AsyncOpenAI)
+    assert isinstance(shared, openai.AsyncOpenAI)
     other_loop = await asyncio.to_thread(lambda: asyncio.run(_sdk_client_in_new_loop(a.client)))
-    assert other_loop is not a.client.sdk_client()
+    assert other_loop is not shared
+    assert other_loop.is_closed()  # closed when its loop shut down
 
 
 async def _sdk_client_in_new_loop(client):
-    return client.sdk_client()
+    sdk = await client.sdk_client()
+    await sdk.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
+    return sdk
 
 
 def test_config_errors_come_before_any_request(monkeypatch):

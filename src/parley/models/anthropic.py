@@ -9,11 +9,10 @@ each from another agent) and tool use work unchanged.
 
 from __future__ import annotations
 
-import inspect
 import json
 from typing import Any
 
-from .openai import secret_digest, shared_sdk_client, split_params
+from .openai import aiohttp_pool, request_body, secret_digest, shared_sdk_client
 from .protocol import ModelError, ModelRequest, ModelResponse
 from .retry import model_error_from_sdk
 
@@ -21,16 +20,6 @@ DEFAULT_MAX_TOKENS = 4096
 # Filler turns where the API needs a user turn the conversation does not have.
 _START_TURN = "Begin."
 _CONTINUE_TURN = "Please continue."
-_accepted_params: frozenset[str] | None = None
-
-
-def _create_params() -> frozenset[str]:
-    global _accepted_params
-    if _accepted_params is None:
-        from anthropic.resources.messages import AsyncMessages
-
-        _accepted_params = frozenset(inspect.signature(AsyncMessages.create).parameters) - {"self", "messages", "model", "stream"}
-    return _accepted_params
 
 
 def _text_blocks(content: Any) -> list[dict]:
@@ -149,10 +138,12 @@ class AnthropicClient:
         import anthropic
 
         return anthropic.AsyncAnthropic(
-            api_key=self._api_key, base_url=self.base_url, max_retries=0, default_headers=self.default_headers or None
+            api_key=self._api_key, base_url=self.base_url, max_retries=0, default_headers=self.default_headers or None,
+            http_client=aiohttp_pool(anthropic),
         )
 
-    def request_kwargs(self, request: ModelRequest) -> dict:
+    def request_body(self, request: ModelRequest) -> tuple[dict, dict]:
+        """``(JSON body, SDK request options)``; sent with ``client.post`` as in the openai module."""
         system, messages = to_anthropic_messages(request.messages)
         params = dict(request.params)
         params.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
@@ -168,23 +159,23 @@ class AnthropicClient:
             schema = request.response_format.get("json_schema", {}).get("schema")
             instruction = "Reply with a single JSON object" + (f" matching this JSON schema: {json.dumps(schema)}" if schema else "") + ", nothing else."
             system = f"{system}\n\n{instruction}" if system else instruction
-        known, extra = split_params(params, _create_params())
-        kwargs: dict[str, Any] = {"model": self.model, "messages": messages, **known}
+        fields, options = request_body(params)
+        body: dict[str, Any] = {**fields, "model": self.model, "messages": messages}
         if system:
-            kwargs["system"] = system
+            body["system"] = system
         if request.tools:
-            kwargs["tools"] = to_anthropic_tools(request.tools)
-        if extra:
-            kwargs["extra_body"] = extra
-        return kwargs
+            body["tools"] = to_anthropic_tools(request.tools)
+        return body, options
 
     async def create(self, request: ModelRequest) -> ModelResponse:
-        kwargs = self.request_kwargs(request)
-        client = shared_sdk_client(self._identity, self._new_sdk_client)
+        from anthropic.types import Message
+
+        body, options = self.request_body(request)
+        client = await shared_sdk_client(self._identity, self._new_sdk_client)
         try:
             if request.stream:
-                return await self._create_streaming(client, kwargs, request)
-            reply = await client.messages.create(**kwargs)
+                return await self._create_streaming(client, body, options, request)
+            reply = await client.post("/v1/messages", body=body, options=options, cast_to=Message)
         except ModelError:
             raise
         except Exception as error:
@@ -216,8 +207,14 @@ class AnthropicClient:
             message["tool_calls"] = tool_calls
         return message
 
-    async def _create_streaming(self, client: Any, kwargs: dict, request: ModelRequest) -> ModelResponse:
-        stream = await client.messages.create(stream=True, **kwargs)
+    async def _create_streaming(self, client: Any, body: dict, options: dict, request: ModelRequest) -> ModelResponse:
+        from anthropic import AsyncStream
+        from anthropic.types import Message, RawMessageStreamEvent
+
+        stream = await client.post(
+            "/v1/messages", body={**body, "stream": True}, options=options, cast_to=Message, stream=True,
+            stream_cls=AsyncStream[RawMessageStreamEvent],
+        )
         texts: list[str] = []
         tools: dict[int, dict] = {}
         partial_json: dict[int, list[str]] = {}

@@ -1,0 +1,128 @@
+"""Concurrent two-agent chats against a local OpenAI-compatible endpoint, parley vs pyautogen 0.2.35.
+
+N chats run at once (``asyncio.gather`` of ``a_initiate_chat``); in each, a user agent without a
+model sends a task and answers "Continue.", and an assistant backed by the endpoint replies twice
+(two model turns, ``max_turns=2``). The endpoint is ``tests/servers/openai_fake.py`` in its own
+process, answering every request after 100 ms, so the ideal time is 0.2 s whatever N is.
+The time covers the chats, not building the agents nor a one-chat warm-up that pays each
+library's one-off costs (importing the SDK, opening its client). No cache on either side.
+
+    python bench/bench_concurrent_chats.py [--chats 100 1000] [--pyautogen-python /tmp/venv-pyautogen/bin/python]
+                                           [--repeats 3] [--markdown]
+
+Create the peer environment with:
+    python -m venv /tmp/venv-pyautogen && /tmp/venv-pyautogen/bin/pip install pyautogen==0.2.35
+
+Each library runs this same file with ``--harness`` in its own interpreter (the peer is not a
+parley dependency); it prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SERVER = HERE.parent / "tests" / "servers" / "openai_fake.py"
+MODEL_DELAY_S = 0.1
+
+
+async def run_chats(lib: str, chats: int, base_url: str) -> float:
+    """Run ``chats`` concurrent chats with ``lib`` (``parley`` or ``autogen``); seconds taken."""
+    module = __import__(lib)
+    llm_config = {
+        "config_list": [{"model": "gpt-4o-mini", "base_url": base_url, "api_key": "sk-bench"}],
+        "cache_seed": None,  # pyautogen caches by default; parley only when asked
+    }
+    pairs = []
+    for i in range(chats + 1):
+        user = module.ConversableAgent(f"user{i}", llm_config=False, human_input_mode="NEVER", default_auto_reply="Continue.")
+        assistant = module.AssistantAgent(f"assistant{i}", llm_config=llm_config)
+        pairs.append((user, assistant))
+    warm_user, warm_assistant = pairs.pop()
+    await warm_user.a_initiate_chat(warm_assistant, message="Say hello.", max_turns=2, silent=True)
+    started = time.perf_counter()
+    results = await asyncio.gather(*(
+        user.a_initiate_chat(assistant, message="Say hello.", max_turns=2, silent=True) for user, assistant in pairs
+    ))
+    elapsed = time.perf_counter() - started
+    replies = sum(1 for result in results for m in result.chat_history if m.get("content") == "Hello from the fake server.")
+    if replies != 2 * chats:
+        raise RuntimeError(f"{lib}: expected {2 * chats} model replies, got {replies}")
+    return elapsed
+
+
+def harness(args: argparse.Namespace) -> None:
+    elapsed = asyncio.run(run_chats(args.lib, args.chats[0], args.base_url))
+    print(json.dumps({"lib": args.lib, "chats": args.chats[0], "seconds": elapsed}))
+
+
+def start_server() -> tuple[subprocess.Popen, str]:
+    server = subprocess.Popen([sys.executable, str(SERVER), "--delay", str(MODEL_DELAY_S)], stdout=subprocess.PIPE, text=True)
+    line = server.stdout.readline()  # type: ignore[union-attr]
+    if not line.startswith("PORT "):
+        server.kill()
+        raise RuntimeError(f"the fake server did not start: {line!r}")
+    return server, f"http://127.0.0.1:{line.split()[1]}/v1"
+
+
+def measure(python: str, lib: str, chats: int, base_url: str, repeats: int) -> float | None:
+    best = None
+    for _ in range(repeats):
+        out = subprocess.run(
+            [python, __file__, "--harness", "--lib", lib, "--chats", str(chats), "--base-url", base_url],
+            capture_output=True, text=True, timeout=600, env={**os.environ, "OPENAI_API_KEY": "sk-bench"},
+        )
+        if out.returncode != 0:
+            print(f"{lib} with {chats} chats failed: {out.stderr[-2000:]}", file=sys.stderr)
+            return None
+        seconds = json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
+        best = seconds if best is None else min(best, seconds)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--chats", type=int, nargs="+", default=[100, 1000])
+    parser.add_argument("--pyautogen-python", default="/tmp/venv-pyautogen/bin/python")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--markdown", action="store_true", help="print a markdown section for docs/bench/models.md")
+    parser.add_argument("--harness", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--lib", default="parley", help=argparse.SUPPRESS)
+    parser.add_argument("--base-url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.harness:
+        harness(args)
+        return
+    peers = [("parley", sys.executable, "parley")]
+    if os.path.exists(args.pyautogen_python):
+        peers.append(("pyautogen 0.2.35", args.pyautogen_python, "autogen"))
+    else:
+        print(f"{args.pyautogen_python} not found: measuring parley only", file=sys.stderr)
+    server, base_url = start_server()
+    try:
+        rows = []
+        for chats in args.chats:
+            rows.append((chats, [measure(python, lib, chats, base_url, args.repeats) for _, python, lib in peers]))
+    finally:
+        server.terminate()
+        server.wait(10)
+    header = "| concurrent chats (2 model turns each, 100 ms endpoint) | " + " | ".join(name for name, _, _ in peers) + " |"
+    lines = [header, "|" + "---|" * (len(peers) + 1)]
+    for chats, times in rows:
+        lines.append(f"| {chats} | " + " | ".join("failed" if t is None else f"{t:.2f} s" for t in times) + " |")
+    if args.markdown:
+        print("## Concurrent chats against a local OpenAI-compatible endpoint\n")
+        print(f"Best of {args.repeats} runs; `python bench/bench_concurrent_chats.py --markdown`. "
+              f"Ideal: {2 * MODEL_DELAY_S:.1f} s (two sequential 100 ms model turns).\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
