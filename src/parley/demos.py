@@ -68,8 +68,116 @@ def coding_demo(model: str = "local", message: str | None = None, work_dir: str 
     return user_proxy.initiate_chat(assistant, message=message)
 
 
-def research_demo(model: str = "local", message: str = SEED_RESEARCH_MESSAGE, human: bool = False) -> Any:
-    """The seed's research team (7 agents in a group chat)."""
-    from .examples_research import build_research_team
+# The scripted research team: each agent's reply, recognised by its system message, and the
+# manager's choices in order.
+SCRIPTED_TEAM_REPLIES = {
+    "Planner.": "Plan: 1) Engineer prints three paper abstracts. 2) Scientist categorizes them. 3) ResearchWriter writes the report.",
+    "Engineer.": "```python\nfor title in ['Copilots at work', 'LLM email triage', 'Meeting summaries']:\n    print(title)\n```",
+    "Scientist.": "Categories: coding assistance (Copilots at work), communication (LLM email triage, Meeting summaries).",
+    "Research Report Writer.": "Introduction ... Literature Review ... Methodology ... Results ... Conclusion ... References [1-3].",
+    "Critic.": "The report cites its sources. Approved. TERMINATE",
+}
+SCRIPTED_TEAM_SELECTIONS = ("Planner", "Admin", "Engineer", "Executor", "Scientist", "ResearchWriter", "Critic", "Admin")
 
-    return build_research_team(model=model, human=human).run(message)
+
+def scripted_team_model() -> Any:
+    """A replay function for the whole research team (agents and manager share it)."""
+    selections = iter(SCRIPTED_TEAM_SELECTIONS)
+
+    def reply(request: Any) -> str:
+        system = request.messages[0]["content"]
+        if system.startswith("You are in a role play game"):
+            return next(selections, "Admin")
+        for prefix, text in SCRIPTED_TEAM_REPLIES.items():
+            if system.startswith(prefix):
+                return text
+        raise ValueError(f"the scripted research team has no reply for system message {system[:40]!r}")
+
+    return reply
+
+
+def build_research_team(gpt4o_config=None, work_dir="paper", manager_config=None, unattended=False):
+    """The seed's agents, group chat and manager (its code, ``autogen`` changed to ``parley``);
+    returns ``(user_proxy, manager)``.
+
+    ``unattended=True`` runs it with no human: the Admin approves whatever it is asked, and the chat
+    ends on a message ending with TERMINATE (the seed's team otherwise runs to max_round)."""
+    from . import AssistantAgent, GroupChat, GroupChatManager, UserProxyAgent
+
+    unattended_options, manager_options = {}, {}
+    if unattended:
+        unattended_options = {"human_input_mode": "NEVER", "default_auto_reply": "Approved. Go ahead."}
+        manager_options = {"is_termination_msg": lambda m: (m.get("content") or "").rstrip().endswith("TERMINATE")}
+    user_proxy = UserProxyAgent(
+        name="Admin",
+        **unattended_options,
+        system_message="A human admin. Interact with a planner to discuss the plan of execution. This plan needs to be approved by this admin.",
+        code_execution_config=False,
+    )
+    planner = AssistantAgent(
+        name="Planner",
+        system_message="Planner. Suggest a plan. Revise the plan based on feedback from a critic agent.\
+    The plan may involve an engineer who can write code and a scientist who doesn’t write code. \
+    Explain the plan first. Be clear which step is performed by an engineer, and which step is performed by a scientist.",
+        llm_config=gpt4o_config,
+    )
+    engineer = AssistantAgent(
+        name="Engineer",
+        llm_config=gpt4o_config,
+        system_message="""Engineer. You follow an approved plan. You write Python/shell code to solve tasks.\
+    Wrap the code in a code block that specifies the script type. The user can't modify your code. Don't include multiple code blocks in one response. \
+    Do not ask others to copy and paste the result. Check the execution result returned by the executor. \
+    If the result indicates there is an error, fix the error and output the code again. Suggest the full code instead of partial code or code changes.\
+    If the error can't be fixed or if the task is not solved even after the code is executed successfully, analyse the problem.""",
+    )
+    scientist = AssistantAgent(
+        name="Scientist",
+        llm_config=gpt4o_config,
+        system_message="""Scientist. You follow an approved plan. You are able to categorize papers after seeing their abstracts printed. You don't write code.\
+    you provided detailed resource  reports for the ResearchWriter to write comprehensive research reports.""",
+    )
+    executor = UserProxyAgent(
+        name="Executor",
+        system_message="Executor. Execute the code written by the engineer and report the result.",
+        human_input_mode="NEVER",
+        code_execution_config={
+            "last_n_messages": 3,
+            "work_dir": work_dir,
+            "use_docker": False,
+        },
+    )
+    critic = AssistantAgent(
+        name="Critic",
+        system_message="Critic. Double check, claims, code and report from other agents and provide feedback. \
+  Check whether the final research report includes adding verifiable info such as source ",
+        llm_config=gpt4o_config,
+    )
+    research_report_writer = AssistantAgent(
+        name="ResearchWriter",
+        system_message="Research Report Writer. Write a research report based on the findings from the papers categorized by the scientist and exchange with critic to improve \
+  the quality of the report.\
+  The report should include the following sections: Introduction, Literature Review, Methodology, Results, Conclusion, and References.\
+  The report should be written in a clear and concise manner. Make sure to include proper citation and references.",
+        llm_config=gpt4o_config,
+    )
+    groupchat = GroupChat(
+        agents=[user_proxy, planner, engineer, scientist, executor, critic, research_report_writer],
+        messages=[],
+        max_round=50,
+    )
+    manager = GroupChatManager(
+        groupchat=groupchat, llm_config=manager_config if manager_config is not None else gpt4o_config, **manager_options
+    )
+    return user_proxy, manager
+
+
+def research_demo(model: str = "local", message: str = SEED_RESEARCH_MESSAGE, human: bool = False, work_dir: str = "paper") -> Any:
+    """The seed's research team (7 agents in a group chat); ``human`` makes you the Admin."""
+    if model == "scripted":
+        config = llm_config_for("scripted", scripted_team_model())
+    else:
+        config = llm_config_for("local", None)
+    user_proxy, manager = build_research_team(config, work_dir=work_dir, unattended=not human)
+    if model == "local" and not human:
+        manager.groupchat.max_round = 12  # the tiny embedded model rambles: keep the unattended demo short
+    return user_proxy.initiate_chat(manager, message=message)

@@ -142,6 +142,7 @@ class SpeakerSelected(Event):
     speaker: str
     method: str
     round: int
+    silent: bool = False
 
 
 @dataclass(slots=True)

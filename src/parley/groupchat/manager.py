@@ -155,14 +155,14 @@ class GroupChatManager(ConversableAgent):
                     speaker, method = await groupchat.a_choose_speaker(speaker, self)
                     if speaker is None:
                         break
-                    events.emit(events.SpeakerSelected(manager=self._name, speaker=speaker.name, method=method, round=i + 1))
+                    events.emit(events.SpeakerSelected(manager=self._name, speaker=speaker.name, method=method, round=i + 1, silent=silent))
                     reply = await speaker.a_generate_reply(sender=self)
                 except KeyboardInterrupt:
                     admin = groupchat.agent_by_name(groupchat.admin_name)
                     if admin is None:
                         raise
                     speaker = admin
-                    events.emit(events.SpeakerSelected(manager=self._name, speaker=admin.name, method="interrupt", round=i + 1))
+                    events.emit(events.SpeakerSelected(manager=self._name, speaker=admin.name, method="interrupt", round=i + 1, silent=silent))
                     reply = await admin.a_generate_reply(sender=self)
                 if reply is None:
                     break

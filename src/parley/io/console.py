@@ -68,6 +68,8 @@ class ConsoleSink:
             text = f"\n>>>>>>>> EXECUTING {event.blocks} CODE BLOCK(S) (inferred language: {', '.join(event.languages)})..."
             stream.print(_colour(text, "31") if self._colours(stream) else text, flush=True)
         elif kind is events.SpeakerSelected:
+            if event.silent:
+                return
             stream = get_default()
             text = f"\nNext speaker: {event.speaker}\n"
             stream.print(_colour(text, "32") if self._colours(stream) else text, flush=True)
