@@ -130,13 +130,21 @@ class GroupChatManager(ConversableAgent):
             messages = self._oai_messages[sender]
         if not messages:
             return True, None
-        message = messages[-1]
-        speaker = sender
-        silent = self._silent
         if groupchat.send_introductions:
             intro = groupchat.introductions_msg()
             for agent in groupchat.agents:
                 self._deliver(intro, agent, True)
+        await self.a_run_rounds(groupchat, messages[-1], sender, 0)
+        if isinstance(sender, GroupChatManager) and self in sender.groupchat.agents and groupchat.messages:
+            # A team inside an outer group chat: its turn's reply is where it got to.
+            return True, content_str(groupchat.messages[-1].get("content")).replace("TERMINATE", "").strip()
+        return True, None
+
+    async def a_run_rounds(self, groupchat: GroupChat, message: dict, speaker: Agent, first_round: int) -> None:
+        """The rounds from ``first_round`` on: share ``message`` (``speaker``'s, not yet shared), pick
+        the next speaker, and so on. ``a_run_chat`` starts at round 0; resuming a stored run
+        (``parley.store.resume``) starts where the stored transcript ends."""
+        silent = self._silent
         cache = self.client_cache
         if cache is not None:
             for agent in groupchat.agents:
@@ -146,7 +154,7 @@ class GroupChatManager(ConversableAgent):
         last_round = groupchat.max_round - 1
         histories = self._oai_messages
         try:
-            for i in range(groupchat.max_round):
+            for i in range(first_round, groupchat.max_round):
                 self._last_speaker = speaker
                 message = self._share(groupchat, message, speaker)
                 if is_termination_msg(message) or i == last_round:
@@ -175,10 +183,6 @@ class GroupChatManager(ConversableAgent):
                 for agent in groupchat.agents:
                     agent.client_cache = agent.previous_cache
                     agent.previous_cache = None
-        if isinstance(sender, GroupChatManager) and self in sender.groupchat.agents and groupchat.messages:
-            # A team inside an outer group chat: its turn's reply is where it got to.
-            return True, content_str(groupchat.messages[-1].get("content")).replace("TERMINATE", "").strip()
-        return True, None
 
     def run_chat(
         self, messages: list[dict] | None = None, sender: Agent | None = None, config: GroupChat | None = None
