@@ -130,11 +130,12 @@ class GroupChatManager(ConversableAgent):
             messages = self._oai_messages[sender]
         if not messages:
             return True, None
+        message = messages[-1]  # before the introductions, which land in the same history
         if groupchat.send_introductions:
             intro = groupchat.introductions_msg()
             for agent in groupchat.agents:
                 self._deliver(intro, agent, True)
-        await self.a_run_rounds(groupchat, messages[-1], sender, 0)
+        await self.a_run_rounds(groupchat, message, sender, 0)
         if isinstance(sender, GroupChatManager) and self in sender.groupchat.agents and groupchat.messages:
             # A team inside an outer group chat: its turn's reply is where it got to.
             return True, content_str(groupchat.messages[-1].get("content")).replace("TERMINATE", "").strip()
