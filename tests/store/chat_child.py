@@ -6,7 +6,9 @@
 Replies are a function of the request (its length), so a run and its resumption produce the
 same transcript as one uninterrupted run. Each model call sleeps a little so that a kill lands
 mid-run. VARIANT: "free" (ends when b reaches its auto-reply limit), "turns" (max_turns),
-"human" (the user is asked on every message; answers come from stdin / ANSWER arguments).
+"human" (the user is asked on every message; answers come from stdin / ANSWER arguments),
+"group" (a round-robin group chat with introductions, the user among the participants, that
+ends when the critic reaches its auto-reply limit).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sys
 import time
 
 import parley
-from parley import ConversableAgent, ScriptedModelClient
+from parley import ConversableAgent, GroupChat, GroupChatManager, ScriptedModelClient
 from parley.io.console import console_sink
 from parley.store import RunStore, resume
 
@@ -31,6 +33,13 @@ def reply_of(tag: str):
 
 def agents(variant: str) -> tuple[ConversableAgent, ConversableAgent]:
     config = lambda tag: {"config_list": [{"model": "scripted", "client": ScriptedModelClient(reply_of(tag))}]}  # noqa: E731
+    if variant == "group":
+        user = ConversableAgent("user", llm_config=config("U"), human_input_mode="NEVER")
+        team = [user] + [ConversableAgent(name, llm_config=config(name[0].upper()), human_input_mode="NEVER")
+                         for name in ("planner", "coder")]
+        team.append(ConversableAgent("critic", llm_config=config("C"), human_input_mode="NEVER", max_consecutive_auto_reply=12))
+        groupchat = GroupChat(team, max_round=100, speaker_selection_method="round_robin", send_introductions=True)
+        return user, GroupChatManager(groupchat, llm_config=False)
     if variant == "human":
         user = ConversableAgent("user", llm_config=False, human_input_mode="ALWAYS")
         assistant = ConversableAgent("assistant", llm_config=config("B"), human_input_mode="NEVER")

@@ -7,9 +7,15 @@ conversation loop from the last delivered message (``keep_conversing``). Message
 unflushed tail of a crashed process are generated again, so with a deterministic model the
 finished transcript equals that of an uninterrupted run: nothing lost, nothing twice.
 
-Supported: two-agent chats (with or without ``max_turns``), and runs waiting for human input
-(``human_input=`` gives the answers). A run of several top-level chats (sequential chats) is
-refused with a clear error.
+Supported: two-agent chats (with or without ``max_turns``), group chats (a chat with a
+``GroupChatManager``: the transcript, every participant's history and the auto-reply counters are
+rebuilt, and the manager's rounds go on from the next round), and runs waiting for human input
+(``human_input=`` gives the answers). Refused with a clear error: runs of several top-level chats
+(sequential chats), group chats started with ``max_turns``, group chats with nested teams or
+``enable_clear_history``.
+
+Durability: everything up to the last batch the recorder flushed is stored (a human-input request
+is flushed before the question is asked); resume regenerates the tail.
 """
 
 from __future__ import annotations
@@ -107,6 +113,7 @@ async def a_resume(
     from ..chat.loop import converse, keep_conversing
     from ..chat.result import ChatResult
     from ..chat.summary import summarize_chat, validate_summary_method
+    from ..groupchat.manager import GroupChatManager
     from ..io import get_default, set_default
     from ..usage import gather_usage_summary
 
@@ -123,6 +130,13 @@ async def a_resume(
     if len(top) != 1:
         raise ResumeError(f"run {run_id} has {len(top)} top-level chats; resume supports runs of one chat (two-agent or group chat)")
     chat = top[0]
+    manager = by_name.get(chat["recipient"])
+    if isinstance(manager, GroupChatManager):
+        _check_group_chat(manager, run_id, chat["max_turns"])
+        for agent in manager.groupchat.agents:  # the participants come with the manager
+            by_name.setdefault(agent.name, agent)
+    else:
+        manager = None
     missing = [n for n in (chat["sender"], chat["recipient"]) if n not in by_name]
     if missing:
         raise ResumeError(f"run {run_id} needs agent(s) {', '.join(map(repr, missing))}; got {', '.join(map(repr, by_name))}")
@@ -138,19 +152,21 @@ async def a_resume(
     max_turns = chat["max_turns"]
 
     # Rebuild the state the interrupted process had (without emitting anything).
-    initiator._prepare_chat(recipient, clear_history=True, reply_at_receive=max_turns is None)
-    reply_kinds = {agent: _reply_kinds(agent) for agent in (initiator, recipient)}
-    for stored_message in stored:
-        sender, receiver = by_name[stored_message.sender], by_name[stored_message.recipient]
-        receiver._oai_messages[sender].append(stored_message.message)
-        sender._oai_messages[receiver].append(_as_sent(stored_message.message))
-        human_reply, auto_replies = reply_kinds.get(sender, ("", frozenset()))
-        if stored_message.produced_by in auto_replies:
-            sender._consecutive_auto_reply_counter[receiver] += 1
-        elif stored_message.produced_by == human_reply:
-            sender._consecutive_auto_reply_counter[receiver] = 0
-    for agent in (initiator, recipient):
-        agent._human_input = [h["text"] for h in store.records(run_id, "human_inputs")
+    if manager is not None:
+        spoken = _rebuild_group_chat(initiator, manager, stored, by_name, run_id)
+        store._forget_speaker_selections(chat["id"], after_round=len(spoken) - 1)
+    else:
+        initiator._prepare_chat(recipient, clear_history=True, reply_at_receive=max_turns is None)
+        reply_kinds = {agent: _reply_kinds(agent) for agent in (initiator, recipient)}
+        for stored_message in stored:
+            sender, receiver = by_name[stored_message.sender], by_name[stored_message.recipient]
+            receiver._oai_messages[sender].append(stored_message.message)
+            sender._oai_messages[receiver].append(_as_sent(stored_message.message))
+            _count_reply(sender, receiver, stored_message.produced_by, reply_kinds)
+    participants = (initiator, recipient, *(manager.groupchat.agents if manager is not None else ()))
+    human_inputs = store.records(run_id, "human_inputs")
+    for agent in dict.fromkeys(participants):
+        agent._human_input = [h["text"] for h in human_inputs
                               if h["kind"] == "reply" and h["agent"] == agent.name and h["chat_id"] == chat["id"]]
 
     attached_here = not store.attached
@@ -167,7 +183,12 @@ async def a_resume(
     reason = "completed"
     try:
         with set_default(_PrefilledInput(answers, get_default())):
-            if max_turns is None:
+            if manager is not None and spoken:
+                last = spoken[-1]
+                if len(spoken) == 1 and manager.groupchat.send_introductions:
+                    _introduce(manager, stored)
+                await manager.a_run_rounds(manager.groupchat, last.message, by_name[last.sender], len(spoken) - 1)
+            elif max_turns is None:
                 if stored:
                     last = stored[-1]
                     await keep_conversing(by_name[last.sender], by_name[last.recipient], None, silent)
@@ -217,6 +238,65 @@ async def _finish_turns(initiator: Any, recipient: Any, stored: list, chat: dict
             return "completed"
         await converse(initiator, recipient, message, True, silent)
     return "max_turns"
+
+
+def _count_reply(sender: Any, receiver: Any, produced_by: str | None, reply_kinds: dict) -> None:
+    """Replay the auto-reply counter change the message caused on its sender's side."""
+    human_reply, auto_replies = reply_kinds.get(sender, ("", frozenset()))
+    if produced_by in auto_replies:
+        sender._consecutive_auto_reply_counter[receiver] += 1
+    elif produced_by == human_reply:
+        sender._consecutive_auto_reply_counter[receiver] = 0
+
+
+def _check_group_chat(manager: Any, run_id: str, max_turns: int | None) -> None:
+    """Refuse the group chats whose state a rebuild from the stored messages would get wrong."""
+    from ..groupchat.manager import GroupChatManager
+
+    groupchat = manager.groupchat
+    if max_turns is not None:
+        raise ResumeError(f"run {run_id} is a group chat started with max_turns; such group chats can't be resumed yet")
+    if groupchat.enable_clear_history:
+        raise ResumeError(f"run {run_id} is a group chat with enable_clear_history; such group chats can't be resumed yet")
+    nested = [a.name for a in groupchat.agents if isinstance(a, GroupChatManager)]
+    if nested:
+        raise ResumeError(f"run {run_id} is a group chat with nested team(s) {', '.join(map(repr, nested))}; "
+                          "such group chats can't be resumed yet")
+
+
+def _rebuild_group_chat(initiator: Any, manager: Any, stored: list, by_name: dict, run_id: str) -> list:
+    """Rebuild a group chat's transcript and every history; returns the spoken (non-manager)
+    messages. All but the last are shared as the manager's rounds did; the last is shared by
+    ``a_run_rounds`` when the chat goes on."""
+    groupchat = manager.groupchat
+    initiator._prepare_chat(manager, clear_history=True)
+    reply_kinds = {agent: _reply_kinds(agent) for agent in {initiator, *groupchat.agents}}
+    spoken = [m for m in stored if m.sender != manager.name]
+    for stored_message in stored:
+        if stored_message.sender == manager.name:  # an introduction
+            receiver = by_name[stored_message.recipient]
+            receiver._oai_messages[manager].append(stored_message.message)
+            manager._oai_messages[receiver].append(_as_sent(stored_message.message))
+            continue
+        if stored_message.recipient != manager.name:
+            raise ResumeError(f"run {run_id} has a message from {stored_message.sender!r} to {stored_message.recipient!r} "
+                              f"in its group chat, which goes through {manager.name!r}: not a group chat this can resume")
+        sender = by_name[stored_message.sender]
+        manager._oai_messages[sender].append(stored_message.message)
+        sender._oai_messages[manager].append(_as_sent(stored_message.message))
+        _count_reply(sender, manager, stored_message.produced_by, reply_kinds)
+        if stored_message is not spoken[-1]:
+            manager._share(groupchat, stored_message.message, sender)
+    return spoken
+
+
+def _introduce(manager: Any, stored: list) -> None:
+    """Send the introductions a crash cut short (they precede the first round)."""
+    introduced = {m.recipient for m in stored if m.sender == manager.name}
+    intro = manager.groupchat.introductions_msg()
+    for agent in manager.groupchat.agents:
+        if agent.name not in introduced:
+            manager._deliver(intro, agent, True)
 
 
 def _agents_by_name(agents: list) -> dict:

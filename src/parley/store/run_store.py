@@ -311,6 +311,13 @@ class RunStore:
 
     # ------------------------------------------------------------------ resuming
 
+    def _forget_speaker_selections(self, chat_key: str, after_round: int) -> None:
+        """Delete a chat's speaker selections after ``after_round``: a crash lost the message
+        they led to, and resume selects those speakers again (one row per round stays true)."""
+        table = schema.speaker_selections
+        with self.engine.begin() as connection:
+            connection.execute(table.delete().where(table.c.chat_id == chat_key, table.c.round > after_round))
+
     def resume(self, run_id: str, agents: list, **options: Any) -> Any:
         """Finish an unfinished run (see ``parley.store.resume``)."""
         from .resume import resume
