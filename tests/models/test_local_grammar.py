@@ -56,3 +56,5 @@ def test_grammars_are_valid_for_llama_cpp() -> None:
     assert '"\\"get-weather\\""' in with_text
     assert "root ::= tool-call\n" in tool_call_grammar(tools, allow_text=False)
     assert "root ::=" in json_grammar({"type": "object", "properties": {"a": {"type": "integer"}}})
+    # JSON strings may not hold raw control characters (newlines included).
+    assert r'char ::= [^"\\\x7F\x00-\x1F]' in json_grammar({"type": "string"})

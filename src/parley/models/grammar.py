@@ -33,6 +33,12 @@ _SCHEMA_MAPS = ("properties", "$defs", "definitions")
 _TEXT_RULES = 'text ::= [^{ \\t\\n\\r] text-char*\ntext-char ::= [^\\x00]'
 
 
+# The converter lets JSON strings hold raw newlines and control characters, which JSON forbids
+# (json.loads rejects them) and which let a small model ramble inside a string.
+_LAX_STRING_CHAR = r'char ::= [^"\\]'
+_STRICT_STRING_CHAR = r'char ::= [^"\\\x7F\x00-\x1F]'
+
+
 class SchemaError(ModelConfigError):
     """A JSON schema the grammar converter cannot handle; the message names the field."""
 
@@ -118,7 +124,7 @@ def _convert(schema: dict, rule_name: str, where: str, prop_order: tuple[str, ..
         converter.visit(resolved, rule_name)
     except (AssertionError, ValueError, KeyError, TypeError) as error:
         raise SchemaError(f"{where}: cannot convert the JSON schema to a grammar: {error}") from None
-    return converter.format_grammar()
+    return converter.format_grammar().replace(_LAX_STRING_CHAR, _STRICT_STRING_CHAR)
 
 
 @lru_cache(maxsize=128)
