@@ -12,20 +12,18 @@ sink wants it.
 from __future__ import annotations
 
 import contextvars
-import itertools
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
-_ids = itertools.count(1)
+_now = time.time
 
 
 @dataclass(slots=True)
 class Event:
     """Base of all events."""
 
-    # Set by the stream on emit: a monotonically increasing sequence number and a wall time.
-    seq: int = field(default=0, init=False)
+    # Set by the stream on emit: the wall time (sinks see events in emission order).
     time: float = field(default=0.0, init=False)
 
 
@@ -187,8 +185,7 @@ class EventStream:
         return tuple(self._sinks)
 
     def emit(self, event: Event) -> None:
-        event.seq = next(_ids)
-        event.time = time.time()
+        event.time = _now()
         for sink in self._sinks:
             sink(event)
 

@@ -33,7 +33,8 @@ _chat_ids = itertools.count(1)
 
 
 def _default_is_termination_msg(message: dict) -> bool:
-    return content_str(message.get("content")) == "TERMINATE"
+    content = message.get("content")
+    return content == "TERMINATE" if type(content) is str else content_str(content) == "TERMINATE"
 
 
 class _PromptCache:
@@ -415,7 +416,7 @@ class ConversableAgent(LLMAgent):
         recipient._accept(message, self, silent)
 
     def _accept(self, message: dict, sender: "ConversableAgent", silent: bool) -> None:
-        received = to_oai_message(message, "user", sender.name)
+        received = to_oai_message(message, "user", sender._name)
         if received is None:
             raise ValueError(
                 "Received message can't be converted into a valid ChatCompletion message. "
@@ -423,7 +424,7 @@ class ConversableAgent(LLMAgent):
             )
         self._oai_messages[sender].append(received)
         events.emit(events.MessageSent(
-            sender=sender.name, recipient=self._name, message=received,
+            sender=sender._name, recipient=self._name, message=received,
             silent=self.silent if self.silent is not None else silent, chat_id=events.current_chat_id.get(),
         ))
 

@@ -27,10 +27,12 @@ class ConsoleSink:
     def __init__(self) -> None:
         self.enabled = True
         self._status = None  # a rich spinner while a model generates, on an interactive terminal
+        self._tty: bool | None = None
 
     def _start_progress(self, event: events.ModelCallStarted) -> None:
-        stream = get_default()
-        if not self._colours(stream) or self._status is not None:
+        if self._tty is None:
+            self._tty = sys.stdout.isatty()  # asked once: a syscall per model call adds up
+        if not self._tty or self._status is not None or not isinstance(get_default(), IOConsole):
             return
         from rich.console import Console  # only for interactive terminals: keeps import light
 
@@ -47,35 +49,45 @@ class ConsoleSink:
         return isinstance(stream, IOConsole) and sys.stdout.isatty()
 
     def __call__(self, event: events.Event) -> None:
-        if not self.enabled:
-            return
-        kind = type(event)
-        if kind is events.ModelCallStarted:
-            self._start_progress(event)
-            return
-        if self._status is not None:
-            self._stop_progress()
-        if kind is events.MessageSent:
-            if event.silent:
-                return
+        if self._status is not None and type(event) is not events.ModelCallStarted:
+            self._stop_progress()  # whatever happens next, the model call is over
+        # One dict lookup for the events the console ignores (most of them, on the hot path).
+        handler = self._handlers.get(type(event))
+        if handler is not None and self.enabled:
+            handler(self, event)
+
+    def _message(self, event: events.MessageSent) -> None:
+        if not event.silent:
             self._print_message(event)
-        elif kind is events.Notice:
-            stream = get_default()
-            text = f">>>>>>>> {event.text}"
-            stream.print(_colour(text, "31") if self._colours(stream) else text, flush=True)
-        elif kind is events.CodeExecutionStarted:
-            stream = get_default()
-            text = f"\n>>>>>>>> EXECUTING {event.blocks} CODE BLOCK(S) (inferred language: {', '.join(event.languages)})..."
-            stream.print(_colour(text, "31") if self._colours(stream) else text, flush=True)
-        elif kind is events.SpeakerSelected:
-            if event.silent:
-                return
-            stream = get_default()
-            text = f"\nNext speaker: {event.speaker}\n"
-            stream.print(_colour(text, "32") if self._colours(stream) else text, flush=True)
-        elif kind is events.TokenStreamed:
-            stream = get_default()
-            stream.print(event.token, end="", flush=True)
+
+    def _notice(self, event: events.Notice) -> None:
+        stream = get_default()
+        text = f">>>>>>>> {event.text}"
+        stream.print(_colour(text, "31") if self._colours(stream) else text, flush=True)
+
+    def _code_started(self, event: events.CodeExecutionStarted) -> None:
+        stream = get_default()
+        text = f"\n>>>>>>>> EXECUTING {event.blocks} CODE BLOCK(S) (inferred language: {', '.join(event.languages)})..."
+        stream.print(_colour(text, "31") if self._colours(stream) else text, flush=True)
+
+    def _speaker(self, event: events.SpeakerSelected) -> None:
+        if event.silent:
+            return
+        stream = get_default()
+        text = f"\nNext speaker: {event.speaker}\n"
+        stream.print(_colour(text, "32") if self._colours(stream) else text, flush=True)
+
+    def _token(self, event: events.TokenStreamed) -> None:
+        get_default().print(event.token, end="", flush=True)
+
+    _handlers = {
+        events.ModelCallStarted: _start_progress,
+        events.MessageSent: _message,
+        events.Notice: _notice,
+        events.CodeExecutionStarted: _code_started,
+        events.SpeakerSelected: _speaker,
+        events.TokenStreamed: _token,
+    }
 
     def _print_message(self, event: events.MessageSent) -> None:
         stream = get_default()
