@@ -16,7 +16,7 @@ from parley.models.local import (  # noqa: E402
     LocalModelClient,
     default_model_path,
 )
-from parley.models.protocol import ModelConfigError, ModelRequest  # noqa: E402
+from parley.models.protocol import ModelConfigError, ModelError, ModelRequest  # noqa: E402
 
 pytestmark = pytest.mark.local_model
 
@@ -161,17 +161,31 @@ async def test_json_object_response_is_a_json_object(client: LocalModelClient) -
     assert isinstance(json.loads(response.message["content"]), dict)
 
 
+def prompt_tokens_evaluated_by_llama(client: LocalModelClient) -> int:
+    """llama.cpp's own counter of prompt tokens it has evaluated (batches of more than one)."""
+    from llama_cpp import llama_cpp
+
+    return llama_cpp.llama_perf_context(client.load().llama._ctx.ctx).n_p_eval
+
+
 async def test_second_turn_evaluates_only_the_new_tokens(client: LocalModelClient) -> None:
     messages = ask("Tell me about the sea.", system="You are a poet who writes about water. (kv test)")
+    before = prompt_tokens_evaluated_by_llama(client)
     first = await client.create(ModelRequest(messages=messages))
+    first_evaluated = prompt_tokens_evaluated_by_llama(client) - before
     messages += [first.message, {"role": "user", "content": "And about rivers?"}]
+    before = prompt_tokens_evaluated_by_llama(client)
     second = await client.create(ModelRequest(messages=messages))
+    second_evaluated = prompt_tokens_evaluated_by_llama(client) - before
     new_tokens = second.prompt_tokens - first.prompt_tokens
-    assert second.prompt_tokens > first.prompt_tokens
+    assert second.prompt_tokens > first.prompt_tokens > 20
+    # Turn 1 shares only the chat template's first tokens with earlier calls.
+    assert first_evaluated >= first.prompt_tokens - 5
     # Turn 2 evaluates the reply and the new message (re-tokenising the reply may cost a few
     # more), not the whole prompt.
-    assert second.raw.prompt_tokens_evaluated <= new_tokens + 4
-    assert second.raw.prompt_tokens_evaluated < second.prompt_tokens / 2
+    assert second_evaluated <= new_tokens + 4
+    assert second_evaluated < second.prompt_tokens / 2
+    assert second.raw.prompt_tokens_evaluated == second_evaluated
 
 
 async def test_interleaved_conversations_keep_their_caches(client: LocalModelClient) -> None:
@@ -293,3 +307,14 @@ async def test_tool_history_is_rendered_and_answered(client: LocalModelClient) -
     ]
     response = await client.create(ModelRequest(messages=messages, tools=TOOLS, params={"tool_choice": "none"}))
     assert isinstance(response.message["content"], str) and response.message["content"]
+
+
+async def test_json_reply_cut_off_by_max_tokens_is_a_clear_error(client: LocalModelClient) -> None:
+    schema = {"type": "object", "properties": {"story": {"type": "string"}}, "required": ["story"]}
+    messages = ask("Write a long story.")
+    with pytest.raises(ModelError, match="cut off by max_tokens"):
+        await client.create(ModelRequest(
+            messages=messages, params={"max_tokens": 6},
+            response_format={"type": "json_schema", "json_schema": {"name": "story", "schema": schema}},
+        ))
+    assert messages == ask("Write a long story.")

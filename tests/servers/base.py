@@ -29,7 +29,7 @@ class FakeServer:
 
     def __init__(self, *, delay: float = 0.0, default: dict | Callable[[dict], dict] | None = None) -> None:
         self.delay = delay
-        self.default = default or {"content": "Hello from the fake server."}
+        self.default = self.initial_default = default or {"content": "Hello from the fake server."}
         self.script: collections.deque[dict] = collections.deque()
         self.requests: list[dict] = []
         self.headers: list[dict] = []
@@ -47,6 +47,7 @@ class FakeServer:
         self.script.extend(actions)
 
     def reset(self) -> None:
+        self.default = self.initial_default
         self.script.clear()
         self.requests.clear()
         self.headers.clear()
