@@ -21,7 +21,7 @@ from parley import ConversableAgent, GroupChat, GroupChatManager, ScriptedModelC
 from parley.io.console import console_sink
 from parley.store import RunStore, resume
 
-DELAY_S = 0.003
+DELAY_S = 0.01  # several of the recorder's 200 ms batches per run
 
 
 def reply_of(tag: str):
@@ -37,8 +37,8 @@ def agents(variant: str) -> tuple[ConversableAgent, ConversableAgent]:
         user = ConversableAgent("user", llm_config=config("U"), human_input_mode="NEVER")
         team = [user] + [ConversableAgent(name, llm_config=config(name[0].upper()), human_input_mode="NEVER")
                          for name in ("planner", "coder")]
-        team.append(ConversableAgent("critic", llm_config=config("C"), human_input_mode="NEVER", max_consecutive_auto_reply=12))
-        groupchat = GroupChat(team, max_round=100, speaker_selection_method="round_robin", send_introductions=True)
+        team.append(ConversableAgent("critic", llm_config=config("C"), human_input_mode="NEVER", max_consecutive_auto_reply=30))
+        groupchat = GroupChat(team, max_round=200, speaker_selection_method="round_robin", send_introductions=True)
         return user, GroupChatManager(groupchat, llm_config=False)
     if variant == "human":
         user = ConversableAgent("user", llm_config=False, human_input_mode="ALWAYS")

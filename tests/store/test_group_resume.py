@@ -16,7 +16,8 @@ from . import chat_child
 
 
 @pytest.fixture(autouse=True)
-def quiet():
+def quiet(monkeypatch):
+    monkeypatch.setattr(chat_child, "DELAY_S", 0.0)
     console_sink.enabled, before = False, console_sink.enabled
     yield
     console_sink.enabled = before
