@@ -1,7 +1,8 @@
 """The classic runtime-logging API: ``start(logger_type="sqlite"|"file", config=...)`` → session id,
 ``stop()``.
 
-``sqlite`` records into a run store (``config={"dbname": "logs.db"}``, or ``{"url": ...}`` for any
+``otel`` makes OpenTelemetry spans (``config={"tracer_provider": provider}``, else the global
+provider; see ``parley.telemetry``). ``sqlite`` records into a run store (``config={"dbname": "logs.db"}``, or ``{"url": ...}`` for any
 SQLAlchemy URL): every chat becomes a run tagged with the session id, readable with
 ``parley runs``. ``file`` appends one JSON object per event to ``config={"filename": ...}``
 (default ``runtime.log``). Both are sinks on the event stream; events carry no API keys.
@@ -15,7 +16,7 @@ import threading
 import uuid
 from typing import Any
 
-from . import events
+from . import events, telemetry  # telemetry imports OpenTelemetry only when enabled
 
 _lock = threading.Lock()
 _active: Any = None  # the running logger (a RunStore or a FileLogger)
@@ -52,8 +53,8 @@ class FileLogger:
 def start(logger: Any = None, logger_type: str = "sqlite", config: dict | None = None) -> str:
     """Start logging; returns the session id. ``logger`` may be a ready sink (callable on events)."""
     global _active, _session_id
-    if logger_type not in ("sqlite", "file"):
-        raise ValueError(f"logger_type must be 'sqlite' or 'file', got {logger_type!r}")
+    if logger_type not in ("sqlite", "file", "otel"):
+        raise ValueError(f"logger_type must be 'sqlite', 'file' or 'otel', got {logger_type!r}")
     if config is not None and not isinstance(config, dict):
         raise TypeError(f"config must be a dict, not {type(config).__name__}")
     config = dict(config or {})
@@ -66,6 +67,12 @@ def start(logger: Any = None, logger_type: str = "sqlite", config: dict | None =
                 raise TypeError("logger must be a sink: a callable taking an event")
             events.default_stream.add_sink(logger)
             active = logger
+        elif logger_type == "otel":
+            unknown = set(config) - {"tracer_provider"}
+            if unknown:
+                raise ValueError(f"runtime_logging otel logger: unknown config key(s) {', '.join(sorted(unknown))}; "
+                                 "the only one is 'tracer_provider'")
+            active = telemetry.enable(tracer_provider=config.get("tracer_provider"))
         elif logger_type == "file":
             active = FileLogger(config.get("filename", "runtime.log"), session_id)
             events.default_stream.add_sink(active)
@@ -92,6 +99,8 @@ def stop() -> None:
         return
     if hasattr(active, "detach") and hasattr(active, "engine"):  # a RunStore
         active.close()
+    elif isinstance(active, telemetry.TelemetrySink):
+        telemetry.disable()
     else:
         events.default_stream.remove_sink(active)
         if hasattr(active, "close"):

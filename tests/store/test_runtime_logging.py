@@ -48,7 +48,7 @@ def test_file_logging_writes_json_lines_without_secrets(tmp_path):
 
 
 def test_bad_logging_config_is_a_clear_error(tmp_path):
-    with pytest.raises(ValueError, match="logger_type must be 'sqlite' or 'file'"):
+    with pytest.raises(ValueError, match="logger_type must be 'sqlite', 'file' or 'otel', got 'mongo'"):
         runtime_logging.start(logger_type="mongo")
     with pytest.raises(ValueError, match="config\\['filename'\\]"):
         runtime_logging.start(logger_type="file", config={"filename": str(tmp_path / "missing" / "dir" / "x.log")})
