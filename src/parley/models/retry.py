@@ -10,7 +10,6 @@ When retries run out the error propagates and ``OpenAIWrapper`` fails over to th
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import random
 import re
 import time
@@ -48,6 +47,8 @@ def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        import email.utils  # rare form: an HTTP date
+
         parsed = email.utils.parsedate_to_datetime(value) if value.strip() else None
         return None if parsed is None else max(0.0, parsed.timestamp() - time.time())
 
