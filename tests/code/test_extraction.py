@@ -53,3 +53,12 @@ def test_infer_lang_and_content_str():
     assert infer_lang("print(1)") == "python"
     assert infer_lang("echo $((1+") == UNKNOWN
     assert content_str([{"type": "text", "text": "a"}]) == "a"
+
+
+def test_a_tagged_block_left_open_at_the_end_still_counts():
+    # Small models and replies cut at max_tokens often forget the closing fence.
+    assert extract_code_blocks("Here:\n```python\nprint(1)\n") == [CodeBlock(code="print(1)", language="python")]
+    both = extract_code_blocks("```python\nprint(1)\n```\nthen\n```sh\necho 2")
+    assert [b.language for b in both] == ["python", "sh"]
+    # An untagged opening fence with no end is prose, not code.
+    assert extract_code_blocks("use ``` to fence code\nlike this") == []

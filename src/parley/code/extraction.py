@@ -19,6 +19,9 @@ UNKNOWN = "unknown"
 
 _code_block_re = re.compile(CODE_BLOCK_PATTERN, re.DOTALL)
 _with_inline_re = re.compile(CODE_BLOCK_PATTERN + r"|`([^`]+)`", re.DOTALL)
+# A tagged block that the message ends inside: small models (and replies cut at max_tokens)
+# often leave the closing fence out.
+_unclosed_re = re.compile(r"```[ \t]*(\w+)[ \t]*\r?\n(.*?)\s*\Z", re.DOTALL)
 
 
 def infer_lang(code: str) -> str:
@@ -56,7 +59,14 @@ def extract_code(
 
 def extract_code_blocks(text: str | list | None) -> list[CodeBlock]:
     """The fenced code blocks of a message's content, in order; ``[]`` when there are none."""
+    text = content_str(text)
     blocks = []
-    for lang, code in _code_block_re.findall(content_str(text)):
+    end = 0
+    for match in _code_block_re.finditer(text):
+        lang, code = match.groups()
         blocks.append(CodeBlock(code=code, language=lang or infer_lang(code)))
+        end = match.end()
+    unclosed = _unclosed_re.search(text, end)
+    if unclosed and unclosed.group(2).strip() and "```" not in unclosed.group(2):
+        blocks.append(CodeBlock(code=unclosed.group(2), language=unclosed.group(1)))
     return blocks
