@@ -1,6 +1,8 @@
 """Run-store overhead: a 1,000-message two-agent chat with an instant scripted model, with the
 store off and on (SQLite file, WAL), side by side. Reports the chat's wall time and, with the
 store on, the time until every event is committed (chat + final flush), and the machine's load.
+Besides wall time it reports CPU time (the chat's thread; the whole process until committed),
+which other jobs on a shared machine disturb much less.
 
     python bench/bench_store.py [--repeat 21] [--messages 1000]
 """
@@ -27,13 +29,14 @@ def agents() -> tuple[ConversableAgent, ConversableAgent]:
             ConversableAgent("b", llm_config=config(), human_input_mode="NEVER", max_consecutive_auto_reply=10**6))
 
 
-def chat(messages: int = MESSAGES) -> float:
+def chat(messages: int = MESSAGES) -> tuple[float, float]:
+    """Wall and this thread's CPU seconds of one chat."""
     a, b = agents()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.thread_time()
     result = a.initiate_chat(b, message="go", max_turns=messages // 2, silent=True)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.thread_time() - cpu
     assert len(result.chat_history) == messages
-    return elapsed
+    return elapsed, cpu
 
 
 def main() -> None:
@@ -43,7 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     console_sink.enabled = False
     n = args.messages
-    off, on, durable = [], [], []
+    off, on, durable = [], [], []  # (wall, cpu) pairs
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         store = RunStore(Path(tmp) / "runs.db").attach()
@@ -52,10 +55,10 @@ def main() -> None:
 
         def store_on() -> None:
             store.attach()
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             on.append(chat(n))
             store.flush()
-            durable.append(time.perf_counter() - started)
+            durable.append((time.perf_counter() - started, time.process_time() - cpu))
             store.detach()
 
         for i in range(args.repeat):  # interleaved, order alternating, so noise hits both sides alike
@@ -69,12 +72,17 @@ def main() -> None:
         assert count == args.repeat * n, count
         store.close()
     load_after = os.getloadavg()
-    m_off, m_on, m_durable = (statistics.median(x) * 1000 for x in (off, on, durable))
-    print(f"| store | chat of {n} messages (median of {args.repeat}, ms) | overhead |")
-    print("|---|---:|---:|")
-    print(f"| off | {m_off:.1f} | |")
-    print(f"| on (chat returns) | {m_on:.1f} | {100 * (m_on / m_off - 1):+.1f} % |")
-    print(f"| on (all committed) | {m_durable:.1f} | {100 * (m_durable / m_off - 1):+.1f} % |")
+
+    def median_ms(runs: list, which: int) -> float:
+        return statistics.median(r[which] for r in runs) * 1000
+
+    print(f"| store | chat of {n} messages, wall (median of {args.repeat}, ms) | overhead | CPU (ms) | overhead |")
+    print("|---|---:|---:|---:|---:|")
+    base_wall, base_cpu = median_ms(off, 0), median_ms(off, 1)
+    print(f"| off | {base_wall:.1f} | | {base_cpu:.1f} | |")
+    for label, runs, cpu_label in (("on (chat returns)", on, "chat thread"), ("on (all committed)", durable, "process")):
+        wall, cpu = median_ms(runs, 0), median_ms(runs, 1)
+        print(f"| {label} | {wall:.1f} | {100 * (wall / base_wall - 1):+.1f} % | {cpu:.1f} ({cpu_label}) | {100 * (cpu / base_cpu - 1):+.1f} % |")
     print(f"\nload average before {load_before[0]:.2f}, after {load_after[0]:.2f} ({os.cpu_count()} cores)")
 
 

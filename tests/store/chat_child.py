@@ -21,7 +21,7 @@ from parley import ConversableAgent, GroupChat, GroupChatManager, ScriptedModelC
 from parley.io.console import console_sink
 from parley.store import RunStore, resume
 
-DELAY_S = 0.01  # several of the recorder's 200 ms batches per run
+DELAY_S = 0.015  # runs last several of the recorder's batches (written at least every 0.5 s)
 
 
 def reply_of(tag: str):

@@ -1,14 +1,15 @@
 """The run recorder: a sink on the event stream that writes runs into the store.
 
-The hot path only appends ``(event, chat id)`` to a deque (well under a microsecond). A
-background thread drains it every 200 ms (or when someone flushes: readers, ``detach``, exit, a
-human-input request) and writes each batch in one transaction, rows as plain tuples through the
-driver's executemany. Batching this coarsely is what keeps the store off a fast chat's back: the
-writer's Python work competes with the chat for the GIL (even waking it when a chat ends costs
-the next piece of work up to one GIL switch interval, 5 ms), so it runs seldom, in large batches.
+The hot path only appends ``(event, chat id)`` to a deque (~0.2 µs). A background thread looks
+at it every 200 ms and writes what is there in one transaction, rows as plain tuples through the
+driver's executemany — once events pause (a model call of a real LLM, the chat's end), or at the
+latest 0.5 s after they started piling up, or at once when someone flushes (readers, ``detach``,
+exit, a human-input request). Batching this coarsely is what keeps the store off a fast chat's
+back: the writer's Python work competes with the chat for the GIL (and sqlite releases and
+retakes the GIL per row, so writing while a chat runs hot costs both sides thread switches).
 
 Durability: everything up to the last flushed batch is stored; a crash loses at most the
-unflushed tail (≤ 200 ms of events), which resume regenerates. A human-input request is written
+unflushed tail (≤ 0.5 s of events), which resume regenerates. A human-input request is written
 before the question is asked, so a run waiting for an answer is fully stored.
 
 Chats are numbered per process (``events.current_chat_id``); the recorder maps them to run ids
@@ -44,7 +45,10 @@ _RECORDED = frozenset({
     events.ToolCalled, events.CodeExecuted, events.HumanInputRequested, events.HumanInputReceived,
     events.SpeakerSelected,
 })
-_FLUSH_INTERVAL_S = 0.2
+# Tags of the field tuples the sink queues for the frequent kinds.
+_MESSAGE, _MODEL_CALL, _REPLY_CHOSEN = 0, 1, 2
+_FLUSH_INTERVAL_S = 0.2  # how often the writer looks at the queue
+_MAX_DELAY_S = 0.5  # the longest an event waits while a hot chat keeps the writer away
 _RETRY_FOR_S = 120.0
 
 
@@ -145,14 +149,30 @@ class Recorder:
     # ------------------------------------------------------------------ the hot path
 
     def _make_sink(self) -> events.Sink:
-        """The sink: a closure with its lookups bound as locals, ~0.4 µs an event (a method
-        would cost twice that, a noticeable share of a fast chat's ~4 events per message)."""
+        """The sink: a closure with its lookups bound as locals, ~0.3 µs an event (a method
+        would cost twice that, a noticeable share of a fast chat's ~4 events per message).
+
+        The three kinds every message brings are queued as tuples of their fields, tagged with
+        an int, not as the events: a queued event is a live container the garbage collector
+        keeps scanning (that cost more than everything else the sink does), a tuple of plain
+        values drops out of its sight at the first collection."""
         special = {events.ChatStarted, events.HumanInputRequested}
+        message_sent, model_called, reply_chosen = events.MessageSent, events.ModelCalled, events.ReplyChosen
 
         def sink(event: events.Event, _append: Callable = self._queue.append, _chat: Callable = events.current_chat_id.get,
-                 _plain: frozenset = _RECORDED - special) -> None:
+                 _other: frozenset = _RECORDED - special - {message_sent, model_called, reply_chosen}) -> None:
             kind = type(event)
-            if kind in _plain:
+            if kind is message_sent:
+                chat_id = event.chat_id
+                _append((_MESSAGE, chat_id if chat_id is not None else _chat(), event.sender, event.recipient,
+                         event.message, event.time))
+            elif kind is reply_chosen:
+                _append((_REPLY_CHOSEN, _chat(), event.agent, event.reply_func))
+            elif kind is model_called:
+                # In the model_calls columns' order after run_id, chat_id.
+                _append((_MODEL_CALL, _chat(), event.time, event.agent, event.model, event.prompt_tokens,
+                         event.completion_tokens, event.cost, event.latency_s, bool(event.cached), event.purpose))
+            elif kind in _other:
                 _append((event, _chat(), None))
             elif kind is events.ChatStarted:
                 _append((event, _chat(), run_scope.get()))
@@ -190,27 +210,40 @@ class Recorder:
     # ------------------------------------------------------------------ the writer thread
 
     def _loop(self) -> None:
+        queue = self._queue
+        seen = 0  # the queue's length at the last look
+        pending_since = 0.0  # when the unwritten items were first seen
         while True:
-            self._wake.wait(_FLUSH_INTERVAL_S)
+            asked = self._wake.wait(_FLUSH_INTERVAL_S)  # a flush, a close
             self._wake.clear()
             closing = self._closing
-            items = []
-            queue = self._queue
-            while queue:
-                items.append(queue.popleft())
-            if items:
+            size = len(queue)
+            if size:
+                now = time.monotonic()
+                if not seen:
+                    pending_since = now
+                if not (asked or closing) and size != seen and now - pending_since < _MAX_DELAY_S:
+                    # Events still pouring in: a chat is running hot. Writing now would take GIL
+                    # time from it; wait for a pause, up to _MAX_DELAY_S.
+                    seen = size
+                    continue
+                items = [queue.popleft() for _ in range(size)]
+                seen = 0
                 self._write_items(items)
-            if closing and not self._queue:
+            if closing and not queue:
                 return
 
     def _write_items(self, items: list) -> None:
         waiters = []
         batch = _Batch()
-        apply_event = self._apply_event
+        apply_event, apply_fields = self._apply_event, self._apply_fields
         for item in items:
             head = item[0]
+            kind = type(head)
             try:
-                if type(head) is not str:  # an event (compared first: an event's __eq__ is slow)
+                if kind is int:
+                    apply_fields(batch, item)
+                elif kind is not str:  # an event (compared first: an event's __eq__ is slow)
                     apply_event(batch, head, item[1], item[2])
                 elif head == "flush":
                     waiters.append(item[1])
@@ -294,20 +327,27 @@ class Recorder:
             "pid": self._pid, "host": self._host, "created_at": now, "updated_at": now,
         }
 
+    def _apply_fields(self, batch: _Batch, item: tuple) -> None:
+        """A message, model call or reply choice, queued by the sink as a tuple of its fields."""
+        chat = self._chats.get(item[1])
+        if chat is None:
+            return  # outside any chat (a bare send): not part of a run
+        tag = item[0]
+        if tag == _MESSAGE:
+            _, _, sender, recipient, message, now = item
+            batch.rows[schema.messages].append((
+                chat.run_id, chat.key, sender, recipient, _json(message), self._reply_funcs.pop((chat.key, sender), None), now,
+            ))
+        elif tag == _MODEL_CALL:
+            batch.rows[schema.model_calls].append((chat.run_id, chat.key) + item[2:])
+        else:
+            self._reply_funcs[(chat.key, item[2])] = item[3]
+
     def _apply_event(self, batch: _Batch, event: events.Event, current: int | None, scope: str | None) -> None:
         kind = type(event)
         now = event.time
         if kind is events.ChatStarted:
             self._chat_started(batch, event, current, scope)
-            return
-        if kind is events.MessageSent:
-            chat = self._chats.get(event.chat_id if event.chat_id is not None else current)
-            if chat is None:
-                return  # a message outside any chat (a bare send): not part of a run
-            batch.rows[schema.messages].append((
-                chat.run_id, chat.key, event.sender, event.recipient, _json(event.message),
-                self._reply_funcs.pop((chat.key, event.sender), None), now,
-            ))
             return
         if kind is events.ChatFinished:
             chat = self._chats.pop(event.chat_id, None)
@@ -325,14 +365,7 @@ class Recorder:
         if chat is None:
             return
         run_id, key = chat.run_id, chat.key
-        if kind is events.ReplyChosen:
-            self._reply_funcs[(key, event.agent)] = event.reply_func
-        elif kind is events.ModelCalled:
-            batch.rows[schema.model_calls].append((
-                run_id, key, now, event.agent, event.model, event.prompt_tokens, event.completion_tokens, event.cost,
-                event.latency_s, bool(event.cached), event.purpose,
-            ))
-        elif kind is events.ToolCalled:
+        if kind is events.ToolCalled:
             batch.rows[schema.tool_calls].append((
                 run_id, key, now, event.agent, event.tool, event.tool_call_id,
                 event.arguments if isinstance(event.arguments, str) else _json(event.arguments),
