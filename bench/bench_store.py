@@ -4,7 +4,10 @@ store on, the time until every event is committed (chat + final flush), and the 
 Besides wall time it reports CPU time (the chat's thread; the whole process until committed),
 which other jobs on a shared machine disturb much less.
 
-    python bench/bench_store.py [--repeat 21] [--messages 1000]
+    python bench/bench_store.py [--repeat 21] [--messages 1000] [--telemetry]
+
+``--telemetry`` measures OpenTelemetry spans instead of the store (SDK tracer provider, batch
+span processor into an in-memory exporter; "all committed" then means force_flush).
 """
 
 from __future__ import annotations
@@ -39,44 +42,69 @@ def chat(messages: int = MESSAGES) -> tuple[float, float]:
     return elapsed, cpu
 
 
+def telemetry_sink() -> tuple:
+    """attach, flush, detach for telemetry into an in-memory exporter."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from parley import telemetry
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+
+    def detach() -> None:
+        telemetry.disable()
+        assert len(exporter.get_finished_spans()) >= 1000, "spans were lost"
+        exporter.clear()
+
+    return (lambda: telemetry.enable(tracer_provider=provider)), provider.force_flush, detach
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=21)
     parser.add_argument("--messages", type=int, default=MESSAGES)
+    parser.add_argument("--telemetry", action="store_true", help="measure telemetry spans instead of the store")
     args = parser.parse_args()
     console_sink.enabled = False
     n = args.messages
     off, on, durable = [], [], []  # (wall, cpu) pairs
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
-        store = RunStore(Path(tmp) / "runs.db").attach()
-        store.detach()
+        store = RunStore(Path(tmp) / "runs.db")
+        if args.telemetry:
+            attach, flush, detach = telemetry_sink()
+        else:
+            attach, flush, detach = store.attach, store.flush, store.detach
         chat(n)  # warm up
 
-        def store_on() -> None:
-            store.attach()
+        def sink_on() -> None:
+            attach()
             started, cpu = time.perf_counter(), time.process_time()
             on.append(chat(n))
-            store.flush()
+            flush()
             durable.append((time.perf_counter() - started, time.process_time() - cpu))
-            store.detach()
+            detach()
 
         for i in range(args.repeat):  # interleaved, order alternating, so noise hits both sides alike
             if i % 2:
-                store_on()
+                sink_on()
                 off.append(chat(n))
             else:
                 off.append(chat(n))
-                store_on()
-        count = sum(r.messages for r in store.list_runs(limit=None))
-        assert count == args.repeat * n, count
+                sink_on()
+        if not args.telemetry:
+            count = sum(r.messages for r in store.list_runs(limit=None))
+            assert count == args.repeat * n, count
         store.close()
     load_after = os.getloadavg()
 
     def median_ms(runs: list, which: int) -> float:
         return statistics.median(r[which] for r in runs) * 1000
 
-    print(f"| store | chat of {n} messages, wall (median of {args.repeat}, ms) | overhead | CPU (ms) | overhead |")
+    print(f"| {'telemetry' if args.telemetry else 'store'} | chat of {n} messages, wall (median of {args.repeat}, ms) | overhead | CPU (ms) | overhead |")
     print("|---|---:|---:|---:|---:|")
     base_wall, base_cpu = median_ms(off, 0), median_ms(off, 1)
     print(f"| off | {base_wall:.1f} | | {base_cpu:.1f} | |")
