@@ -102,3 +102,19 @@ def test_group_chats_resume_cannot_rebuild_are_refused_with_the_reason(sqlite_ur
             store.resume(run.id, [user, manager])
         assert transcript(store, run.id) == before
         assert store.get_run(run.id).status == "running"
+
+
+def test_an_initiator_outside_the_group_resumes_too(sqlite_url):
+    with RunStore(sqlite_url) as store:
+        with store.new_run() as run:
+            user, manager = team()
+            result = user.initiate_chat(manager, message="go", silent=True)
+        expected = transcript(store, run.id)
+        assert len(expected) == 6 and "user" not in manager.groupchat.agent_names
+        for keep in range(1, len(expected)):
+            cut_tail(store, run.id, keep)
+            user, manager = team()
+            resumed = store.resume(run.id, [user, manager], silent=True)
+            assert transcript(store, run.id) == expected, f"cut after {keep} messages"
+            assert resumed.chat_history == result.chat_history
+            assert manager.groupchat.messages == [m[2] for m in expected]
