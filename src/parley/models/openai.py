@@ -8,9 +8,9 @@ every chat on a loop that talks to the same endpoint shares it. The SDK's own re
 Speed (100 concurrent chats must take well under a second): the pool uses the SDK's aiohttp
 transport (``DefaultAioHttpClient``, which the SDK recommends for concurrency) when aiohttp is
 installed, and requests go through the SDK's documented ``client.post(path, body=...)`` rather
-than ``chat.completions.create``: same auth, errors, response types and streaming, without the
-per-call recursive transform of the typed parameters (our messages are already plain JSON),
-which cost more CPU than everything else in a chat turn together.
+than ``chat.completions.create``: same auth, errors and streaming, without the per-call recursive
+transform of the typed parameters (our messages are already plain JSON) nor pydantic models of
+the reply, which together cost more CPU than everything else in a chat turn (docs/bench/models.md).
 """
 
 from __future__ import annotations
