@@ -91,3 +91,16 @@ async def test_cache_key_ignores_the_api_key_and_tags_but_not_the_model(openai_s
     assert cache_key({**base, "api_key": "one", "tags": ["a"]}, request) == cache_key({**base, "api_key": "two"}, request)
     assert cache_key(base, request) != cache_key({**base, "model": "gpt-4o-mini"}, request)
     assert cache_key(base, request) != cache_key(base, ModelRequest(messages=HI, params={"temperature": 1}))
+
+
+async def test_cached_reply_is_still_streamed_as_one_token(tmp_path):
+    from parley import events
+
+    w = OpenAIWrapper(config_list=[{"model": "s", "client": ScriptedModelClient(["alpha beta"])}], stream=True)
+    cache = Cache.in_memory(cache_seed=f"stream-{tmp_path.name}")
+    with events.capture(kinds=(events.TokenStreamed,)) as captured:
+        await w.create(HI, cache=cache, agent="bot")
+        live = [e.token for e in captured.events]
+        cached = await w.create(HI, cache=cache, agent="bot")
+    assert live == ["alpha ", "beta "]
+    assert cached.cached and [e.token for e in captured.events[len(live):]] == ["alpha beta"]
