@@ -318,3 +318,13 @@ async def test_json_reply_cut_off_by_max_tokens_is_a_clear_error(client: LocalMo
             response_format={"type": "json_schema", "json_schema": {"name": "story", "schema": schema}},
         ))
     assert messages == ask("Write a long story.")
+
+
+async def test_a_streamed_tool_call_is_not_streamed_as_content(client: LocalModelClient) -> None:
+    tokens: list[str] = []
+    response = await client.create(ModelRequest(
+        messages=ask("What's the weather in Paris?"), tools=TOOLS, stream=True, on_token=tokens.append,
+        params={"tool_choice": "required", "max_tokens": 64},
+    ))
+    check_tool_call(response.message)
+    assert tokens == []

@@ -496,7 +496,9 @@ class LocalModelClient:
             shape = json.dumps(schema) if schema is not None else "a JSON object"
             system_extra = f"Reply with only JSON matching this schema: {shape}"
         messages = _chat_messages(request.messages, system_extra)
-        on_token = _threadsafe(request.on_token) if request.stream and request.on_token else None
+        on_token = None
+        if request.stream and request.on_token is not None:
+            on_token = _threadsafe(_text_only(request.on_token) if tools else request.on_token)
 
         model = await asyncio.to_thread(self.load)
         completion = await asyncio.to_thread(self._generate, model, messages, max_tokens, grammar, options, on_token)
@@ -547,6 +549,19 @@ class LocalModelClient:
                     }],
                 }
         return {"role": "assistant", "content": text}
+
+
+def _text_only(on_token: Callable[[str], None]) -> Callable[[str], None]:
+    """Stream a text reply but not a tool call (which is not content); the first piece tells which."""
+    is_call: list[bool] = []
+
+    def deliver(piece: str) -> None:
+        if not is_call:
+            is_call.append(piece.startswith("{"))
+        if not is_call[0]:
+            on_token(piece)
+
+    return deliver
 
 
 def _threadsafe(on_token: Callable[[str], None]) -> Callable[[str], None]:
