@@ -122,6 +122,7 @@ class OpenAIWrapper:
         self.total_usage_summary: dict | None = None
         self.actual_usage_summary: dict | None = None
         self._seed_cache: Any = None  # the disk cache for cache_seed, opened on first use
+        self._unregistered = sum(1 for client in self._clients if client is None)
 
     @staticmethod
     def _build_client(entry: dict) -> ModelClient | None:
@@ -148,6 +149,7 @@ class OpenAIWrapper:
         for i, entry in enumerate(self._config_list):
             if entry.get("model_client_cls") == model_client_cls.__name__ and self._clients[i] is None:
                 self._clients[i] = ClassicClientAdapter(model_client_cls(entry, **kwargs), entry)
+                self._unregistered -= 1
                 registered = True
         if not registered:
             raise ValueError(
@@ -174,7 +176,8 @@ class OpenAIWrapper:
         params: dict | None = None,
     ) -> ModelResponse:
         """Call the model with failover over the config list."""
-        self._check_registered()
+        if self._unregistered:
+            self._check_registered()
         on_token = None
         if self.stream:
             def on_token(token: str, _agent: str | None = agent) -> None:
@@ -223,9 +226,10 @@ class OpenAIWrapper:
                 continue
             if not response.model:
                 response.model = entry.get("model", "")
-            if entry.get("price") is not None or not response.cost:
+            price = entry.get("price")
+            if price is not None or (not response.cost and pricing.price_for(response.model)):
                 # The entry's price wins; else the table, for clients that do not price themselves.
-                response.cost = pricing.cost(response.model, response.prompt_tokens, response.completion_tokens, entry.get("price")) or response.cost
+                response.cost = pricing.cost(response.model, response.prompt_tokens, response.completion_tokens, price) or response.cost
             if key is not None:
                 cache.set(key, {
                     "message": response.message, "model": response.model, "prompt_tokens": response.prompt_tokens,
