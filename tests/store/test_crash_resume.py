@@ -3,7 +3,6 @@ resume it in another process, and compare with an uninterrupted run of the same 
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess

@@ -5,12 +5,10 @@ test_crash_resume kills real processes. Also the group chats resume refuses, wit
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 
-from parley import ConversableAgent, GroupChat, GroupChatManager, ScriptedModelClient, events
+from parley import ConversableAgent, GroupChat, GroupChatManager, ScriptedModelClient
 from parley.io.console import console_sink
-from parley.store import ResumeError, RunStore
-from parley.store import schema
+from parley.store import ResumeError, RunStore, schema
 
 from . import chat_child
 

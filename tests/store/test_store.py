@@ -9,7 +9,6 @@ import sys
 import textwrap
 
 import pytest
-import sqlalchemy as sa
 
 import parley
 from parley import ConversableAgent, ScriptedModelClient, events
@@ -24,7 +23,7 @@ def echo_config(tag, fail_at=None, **entry):
         if n == fail_at:
             raise RuntimeError("model down")
         return "TERMINATE" if n >= 9 else f"{tag} {n}"
-    return {"config_list": [{"model": "scripted", "client": ScriptedModelClient(reply, usage=(n_prompt := 5, 3), cost_per_call=0.01), **entry}]}
+    return {"config_list": [{"model": "scripted", "client": ScriptedModelClient(reply, usage=(5, 3), cost_per_call=0.01), **entry}]}
 
 
 def pair(fail_at=None, **entry):

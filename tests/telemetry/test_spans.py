@@ -9,7 +9,6 @@ import sys
 
 import pytest
 
-import parley
 from parley import (
     AssistantAgent, ConversableAgent, GroupChat, GroupChatManager, ScriptedModelClient, UserProxyAgent,
     register_function, runtime_logging, telemetry,
