@@ -662,8 +662,13 @@ class ConversableAgent(LLMAgent):
             cache = self._prompt_caches[sender] = _PromptCache(messages, system)
         count = len(messages)
         prompt = cache.prompt
+        append = prompt.append
         for i in range(cache.count, count):
-            expand_for_model(messages[i], prompt)
+            message = messages[i]
+            if "tool_responses" in message or "context" in message:
+                expand_for_model(message, prompt)
+            else:
+                append(message)  # most messages go to the model as stored
         cache.count = count
         return prompt
 
