@@ -8,7 +8,8 @@ same transcript as one uninterrupted run. Each model call sleeps a little so tha
 mid-run. VARIANT: "free" (ends when b reaches its auto-reply limit), "turns" (max_turns),
 "human" (the user is asked on every message; answers come from stdin / ANSWER arguments),
 "group" (a round-robin group chat with introductions, the user among the participants, that
-ends when the critic reaches its auto-reply limit).
+ends when the critic reaches its auto-reply limit), "group_human" (a round-robin group chat in
+which the user, asked on each of its turns, answers from stdin / ANSWER arguments).
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ def agents(variant: str) -> tuple[ConversableAgent, ConversableAgent]:
         team.append(ConversableAgent("critic", llm_config=config("C"), human_input_mode="NEVER", max_consecutive_auto_reply=30))
         groupchat = GroupChat(team, max_round=200, speaker_selection_method="round_robin", send_introductions=True)
         return user, GroupChatManager(groupchat, llm_config=False)
+    if variant == "group_human":
+        user = ConversableAgent("user", llm_config=False, human_input_mode="ALWAYS")
+        team = [user] + [ConversableAgent(name, llm_config=config(name[0].upper()), human_input_mode="NEVER")
+                         for name in ("planner", "coder")]
+        return user, GroupChatManager(GroupChat(team, max_round=12, speaker_selection_method="round_robin"), llm_config=False)
     if variant == "human":
         user = ConversableAgent("user", llm_config=False, human_input_mode="ALWAYS")
         assistant = ConversableAgent("assistant", llm_config=config("B"), human_input_mode="NEVER")

@@ -128,6 +128,38 @@ def test_a_run_waiting_for_human_input_is_resumed_in_another_process_with_the_an
     store.close()
 
 
+@pytest.mark.slow
+def test_a_group_chat_waiting_for_a_participants_human_input_is_resumed_in_another_process(tmp_path):
+    answers = ["first answer", "second answer", "third answer"]  # the user's turns: rounds 3, 6, 9
+    expected = reference_transcript("group_human", answers)
+    assert [m[2]["content"] for m in expected if m[0] == "user"][1:] == answers
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    run_id = str(uuid.uuid4())
+    child = run_child("run", url, run_id, "group_human", stdin=subprocess.PIPE)
+    child.stdin.write(("\n".join(answers[:2]) + "\n").encode())
+    child.stdin.flush()
+    store = RunStore(url)
+    deadline = time.monotonic() + 30
+    requests: list = []
+    while len(requests) < 3 and time.monotonic() < deadline:
+        try:
+            requests = [h for h in store.records(run_id, "human_inputs") if h["kind"] == "request"]
+        except KeyError:
+            pass
+        time.sleep(0.02)
+    assert store.get_run(run_id).status == "waiting_input"
+    child.send_signal(signal.SIGKILL)
+    child.wait(10)
+    assert stored_transcript(store, run_id) == expected[:9]  # up to the coder's round-8 message
+
+    resumed = subprocess.run([sys.executable, CHILD, "resume", url, run_id, "group_human", answers[2]], capture_output=True, timeout=60)
+    assert resumed.returncode == 0, resumed.stderr.decode()[-3000:]
+    assert stored_transcript(store, run_id) == expected
+    assert [h["text"] for h in store.records(run_id, "human_inputs") if h["kind"] == "reply"] == answers
+    assert store.get_run(run_id).status == "finished"
+    store.close()
+
+
 def test_resume_refuses_a_run_still_running_in_a_live_process(tmp_path):
     url = f"sqlite:///{tmp_path / 'runs.db'}"
     run_id = str(uuid.uuid4())
