@@ -61,7 +61,8 @@ class TelemetrySink:
         self._tracer = tracer
         self.stream = stream
         self._trace = trace
-        self._chats: dict[int | None, _ChatSpans] = {}
+        self._chats: dict[int, _ChatSpans] = {}
+        self._loose_models: dict[str | None, Any] = {}  # model calls outside any chat (a bare generate_reply)
         self._lock = threading.Lock()  # events may come from several threads
 
     def __call__(self, event: events.Event) -> None:
@@ -161,7 +162,7 @@ class TelemetrySink:
 
     def _model_call_started(self, event: events.ModelCallStarted, current: int | None) -> None:
         chat = self._chats.get(current)
-        models = chat.models if chat is not None else self._chats.setdefault(None, _ChatSpans(None)).models
+        models = chat.models if chat is not None else self._loose_models
         failed = models.pop(event.agent, None)
         if failed is not None:  # the previous entry of a failover list raised
             self._error(failed, "the model call failed; the next config entry was tried")
@@ -174,7 +175,7 @@ class TelemetrySink:
 
     def _model_called(self, event: events.ModelCalled, current: int | None) -> None:
         chat = self._chats.get(current)
-        models = chat.models if chat is not None else self._chats.setdefault(None, _ChatSpans(None)).models
+        models = chat.models if chat is not None else self._loose_models
         span = models.pop(event.agent, None)
         if span is None:  # a cache hit: no call was started
             span = self._start(f"chat {event.model}", self._turn(chat, event.agent, event.time), event.time - event.latency_s, {

@@ -170,3 +170,21 @@ def test_import_parley_does_not_import_opentelemetry():
     code = "import sys, parley, parley.runtime_logging, parley.telemetry; print(any(m.startswith('opentelemetry') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"
+
+
+def test_a_chat_sits_inside_the_applications_current_span_and_bare_model_calls_get_spans(spans):
+    a = ConversableAgent("a", llm_config=scripted("a"), human_input_mode="NEVER")
+    b = ConversableAgent("b", llm_config=False, human_input_mode="NEVER", default_auto_reply="ok")
+    provider_tracer = telemetry._active._tracer  # the same provider, so the app span is exported too
+    with provider_tracer.start_as_current_span("app request"):
+        b.initiate_chat(a, message="hi", max_turns=1)
+    reply = a.generate_reply(messages=[{"role": "user", "content": "alone"}], sender=b)
+    assert reply == "a 2"
+    finished = spans()
+    [app] = by_name(finished, "app request")
+    [chat] = by_name(finished, "invoke_workflow b -> a")
+    assert parent_of(chat, finished) is app
+    calls = by_name(finished, "chat model-a")
+    assert len(calls) == 2
+    bare = [c for c in calls if c.parent is None]
+    assert len(bare) == 1 and bare[0].attributes["gen_ai.agent.name"] == "a"
