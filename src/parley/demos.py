@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 SEED_CODING_MESSAGE = "今天是什么日期？比较 META 和 TESLA 的年初至今的收益。"
-LOCAL_CODING_MESSAGE = "What date is today? Write a short Python script that prints today's date, then tell me the answer."
+# Spelled out for a 135M-parameter model, which otherwise forgets the import.
+LOCAL_CODING_MESSAGE = "Write a Python script that uses 'import datetime' and prints today's date."
 SEED_RESEARCH_MESSAGE = "Write a 4 paragraph research report about how to use LLMs to enhance personal productivity?"
 
 
