@@ -5,8 +5,10 @@ a token streamed, a tool called, code executed, human input requested or given, 
 selected, a chat started or finished. Sinks (the console printer, the run store, telemetry)
 subscribe to the stream; agent code only emits.
 
-Events are small slotted dataclasses: emitting one costs well under a microsecond when no
-sink wants it.
+Events are small slotted dataclasses. A sink may declare the event types it handles
+(``sink.event_types``); the stream keeps the union in ``wanted``, and hot code builds an event
+only when its type is wanted (``if MessageSent in events.wanted: ...``), so an event nobody
+listens to costs one set look-up.
 """
 
 from __future__ import annotations
@@ -14,9 +16,21 @@ from __future__ import annotations
 import contextvars
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 _now = time.time
+
+
+def _event_types() -> set[type]:
+    """Every event type defined so far (what a catch-all sink wants)."""
+    found: set[type] = set()
+    pending = [Event]
+    while pending:
+        for kind in pending.pop().__subclasses__():
+            if kind not in found:
+                found.add(kind)
+                pending.append(kind)
+    return found
 
 
 @dataclass(slots=True)
@@ -164,30 +178,48 @@ class Sink(Protocol):
 
 
 class EventStream:
-    """The stream: a list of sinks, called in order for every event."""
+    """The stream: sinks, each called in order with the events of the types it handles.
 
-    __slots__ = ("_sinks",)
+    ``wanted`` is the set of event types some sink handles; it is updated in place, so code may
+    keep a reference to it.
+    """
+
+    __slots__ = ("_sinks", "wanted")
 
     def __init__(self) -> None:
-        self._sinks: list[Sink] = []
+        self._sinks: list[tuple[Sink, frozenset[type] | None]] = []
+        self.wanted: set[type] = set()
 
-    def add_sink(self, sink: Sink) -> Sink:
-        if sink not in self._sinks:
-            self._sinks.append(sink)
+    def add_sink(self, sink: Sink, event_types: Iterable[type] | None = None) -> Sink:
+        """Add ``sink`` for ``event_types`` (default: ``sink.event_types``, else every event)."""
+        if event_types is None:
+            event_types = getattr(sink, "event_types", None)
+        if all(existing is not sink for existing, _ in self._sinks):
+            self._sinks.append((sink, frozenset(event_types) if event_types is not None else None))
+            self._refresh_wanted()
         return sink
 
     def remove_sink(self, sink: Sink) -> None:
-        if sink in self._sinks:
-            self._sinks.remove(sink)
+        self._sinks = [(s, kinds) for s, kinds in self._sinks if s is not sink]
+        self._refresh_wanted()
+
+    def _refresh_wanted(self) -> None:
+        wanted: set[type] = set()
+        for _, kinds in self._sinks:
+            wanted.update(_event_types() if kinds is None else kinds)
+        self.wanted.clear()
+        self.wanted.update(wanted)
 
     @property
     def sinks(self) -> tuple[Sink, ...]:
-        return tuple(self._sinks)
+        return tuple(sink for sink, _ in self._sinks)
 
     def emit(self, event: Event) -> None:
         event.time = _now()
-        for sink in self._sinks:
-            sink(event)
+        kind = type(event)
+        for sink, kinds in self._sinks:
+            if kinds is None or kind in kinds:
+                sink(event)
 
 
 class capture:
@@ -219,5 +251,6 @@ default_stream = EventStream()
 current_chat_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("parley_chat_id", default=None)
 
 
-# Agents emit through this: the default stream's bound method, one call on the hot path.
+# Agents emit through these: the default stream's bound method and its wanted-types set.
 emit = default_stream.emit
+wanted = default_stream.wanted

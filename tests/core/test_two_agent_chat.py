@@ -225,3 +225,21 @@ async def test_sync_face_works_inside_a_running_loop():
     user, assistant = make_pair(["inside TERMINATE"])
     result = user.initiate_chat(assistant, message="q")  # e.g. in Jupyter
     assert result.summary == "inside"
+
+
+def test_events_nobody_wants_are_not_built_and_sinks_get_only_their_types():
+    stream = events.EventStream()
+    got = []
+    stream.add_sink(got.append, event_types=[events.Notice])
+    assert stream.wanted == {events.Notice}
+    stream.emit(events.Notice(text="hi"))
+    stream.emit(events.ReplyChosen(agent="a", sender=None, reply_func="f", final=True))
+    assert [type(e) for e in got] == [events.Notice]
+    catch_all = stream.add_sink(lambda e: None)
+    assert events.ReplyChosen in stream.wanted and events.MessageSent in stream.wanted
+    stream.remove_sink(catch_all)
+    assert stream.wanted == {events.Notice}
+    # The default stream's console sink does not want reply decisions: the engine skips building them.
+    from parley.io.console import console_sink
+
+    assert events.ReplyChosen not in console_sink.event_types and events.MessageSent in console_sink.event_types

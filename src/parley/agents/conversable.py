@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Literal
 
 from .. import events
 from .._sync import run_sync
+from ..events import MessageSent, ReplyChosen, emit as _emit, wanted as _wanted
 from ..chat.loop import converse
 from ..chat.result import ChatResult
 from ..io import get_default as _iostream
@@ -356,14 +357,16 @@ class ConversableAgent(LLMAgent):
                 result = await result
             final, reply = result
             if final:
-                events.emit(events.ReplyChosen(
-                    agent=self._name, sender=sender.name if sender is not None else None,
-                    reply_func=getattr(reply_func, "__name__", "reply_func"), final=True,
-                ))
+                if ReplyChosen in _wanted:
+                    _emit(ReplyChosen(
+                        agent=self._name, sender=sender.name if sender is not None else None,
+                        reply_func=getattr(reply_func, "__name__", "reply_func"), final=True,
+                    ))
                 return reply
-        events.emit(events.ReplyChosen(
-            agent=self._name, sender=sender.name if sender is not None else None, reply_func="default_auto_reply", final=False,
-        ))
+        if ReplyChosen in _wanted:
+            _emit(ReplyChosen(
+                agent=self._name, sender=sender.name if sender is not None else None, reply_func="default_auto_reply", final=False,
+            ))
         return self._default_auto_reply
 
     def generate_reply(
@@ -423,10 +426,11 @@ class ConversableAgent(LLMAgent):
                 "Either content or function_call must be provided."
             )
         self._oai_messages[sender].append(received)
-        events.emit(events.MessageSent(
-            sender=sender._name, recipient=self._name, message=received,
-            silent=self.silent if self.silent is not None else silent, chat_id=events.current_chat_id.get(),
-        ))
+        if MessageSent in _wanted:
+            _emit(MessageSent(
+                sender=sender._name, recipient=self._name, message=received,
+                silent=self.silent if self.silent is not None else silent, chat_id=events.current_chat_id.get(),
+            ))
 
     async def a_send(
         self, message: dict | str, recipient: Agent, request_reply: bool | None = None, silent: bool | None = False

@@ -27,11 +27,12 @@ class ConsoleSink:
     def __init__(self) -> None:
         self.enabled = True
         self._status = None  # a rich spinner while a model generates, on an interactive terminal
-        self._tty: bool | None = None
+        self._tty = sys.stdout.isatty()
+        # What the stream should send here; model-call starts only matter for a terminal's spinner.
+        spinner_only = (events.ModelCallStarted, events.ModelCalled)
+        self.event_types = frozenset(k for k in self._handlers if self._tty or k not in spinner_only)
 
     def _start_progress(self, event: events.ModelCallStarted) -> None:
-        if self._tty is None:
-            self._tty = sys.stdout.isatty()  # asked once: a syscall per model call adds up
         if not self._tty or self._status is not None or not isinstance(get_default(), IOConsole):
             return
         from rich.console import Console  # only for interactive terminals: keeps import light
@@ -80,8 +81,12 @@ class ConsoleSink:
     def _token(self, event: events.TokenStreamed) -> None:
         get_default().print(event.token, end="", flush=True)
 
+    def _model_called(self, event: events.ModelCalled) -> None:
+        """The spinner (if any) was stopped on arrival; nothing to print."""
+
     _handlers = {
         events.ModelCallStarted: _start_progress,
+        events.ModelCalled: _model_called,
         events.MessageSent: _message,
         events.Notice: _notice,
         events.CodeExecutionStarted: _code_started,

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from .. import events
+from ..events import ModelCalled, ModelCallStarted, wanted as _wanted
 from . import pricing
 from .pricing import parse_price
 from .protocol import ModelClient, ModelConfigError, ModelRequest, ModelResponse
@@ -213,7 +214,8 @@ class OpenAIWrapper:
                         on_token(content)  # a streamed chat shows cached replies too
                     self._account(response, agent, purpose, time.perf_counter() - started)
                     return response
-            events.emit(events.ModelCallStarted(agent=agent, model=entry.get("model", ""), purpose=purpose))
+            if ModelCallStarted in _wanted:
+                events.emit(ModelCallStarted(agent=agent, model=entry.get("model", ""), purpose=purpose))
             try:
                 response = await self._clients[i].create(request)
             except Exception as error:  # failover: try the next entry
@@ -248,11 +250,12 @@ class OpenAIWrapper:
             if self.actual_usage_summary is None:
                 self.actual_usage_summary = _new_usage()
             _add_usage(self.actual_usage_summary, response)
-        events.emit(events.ModelCalled(
-            agent=agent, model=response.model, prompt_tokens=response.prompt_tokens,
-            completion_tokens=response.completion_tokens, cost=response.cost, latency_s=latency,
-            cached=response.cached, purpose=purpose,
-        ))
+        if ModelCalled in _wanted:
+            events.emit(ModelCalled(
+                agent=agent, model=response.model, prompt_tokens=response.prompt_tokens,
+                completion_tokens=response.completion_tokens, cost=response.cost, latency_s=latency,
+                cached=response.cached, purpose=purpose,
+            ))
 
     def clear_usage_summary(self) -> None:
         self.total_usage_summary = None
