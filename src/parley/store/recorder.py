@@ -180,6 +180,7 @@ class Recorder:
                 _append((event, _chat(), None))
                 self.flush()  # stored before the question is asked: the process may be stopped while it waits
 
+        sink.event_types = _RECORDED  # the stream sends only these, and the engine builds no others for it
         return sink
 
     # ------------------------------------------------------------------ control
