@@ -666,14 +666,14 @@ class ConversableAgent(LLMAgent):
             cache = self._prompt_caches[sender] = _PromptCache(messages, system)
         count = len(messages)
         prompt = cache.prompt
-        append = prompt.append
-        for i in range(cache.count, count):
-            message = messages[i]
-            if "tool_responses" in message or "context" in message:
-                expand_for_model(message, prompt)
-            else:
-                append(message)  # most messages go to the model as stored
+        new = messages[cache.count:count]
         cache.count = count
+        for message in new:
+            if "tool_responses" in message or "context" in message:
+                for message in new:
+                    expand_for_model(message, prompt)
+                return prompt
+        prompt.extend(new)  # the common case: every new message goes to the model as stored
         return prompt
 
     # ----------------------------------------------------------------- human input
