@@ -179,6 +179,17 @@ def test_fork_bomb_is_contained(sandbox):
     assert run(sandbox, "print('next block runs')").output == "next block runs\n"
 
 
+def test_every_limit_is_set_before_the_code_starts(sandbox):
+    result = run(sandbox, "print(open('/proc/self/limits').read())")
+    assert result.exit_code == 0, result.output
+    limits = {line[:26].strip(): line[26:].split()[:2] for line in result.output.splitlines()[1:] if line.strip()}
+    assert limits["Max address space"] == [str(512 * 2**20)] * 2
+    assert limits["Max processes"] == ["32", "32"]
+    assert limits["Max file size"] == [str(100 * 2**20)] * 2
+    assert limits["Max core file size"] == ["0", "0"]
+    assert limits["Max cpu time"] == ["20", "21"]  # the timeout by default; SIGKILL a second after SIGXCPU
+
+
 def test_memory_bomb_is_contained(sandbox):
     result = run(sandbox, "blocks = []\nwhile True:\n    blocks.append(bytearray(50 * 2**20))")
     assert result.exit_code == 1
