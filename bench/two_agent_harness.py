@@ -40,7 +40,8 @@ class InstantClient:
         return {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "cost": 0.0, "model": response.model}
 
 
-def run_classic(module, turns: int) -> tuple[int, float]:
+def run_classic(module, turns: int, chats: int = 1) -> tuple[int, float]:
+    """Best time of ``chats`` chats of ``turns`` round trips (after a warm-up chat)."""
     config = {"config_list": [{"model": "instant", "model_client_cls": "InstantClient"}], "cache_seed": None}
     agents = []
     for name in ("alice", "bob"):
@@ -50,13 +51,16 @@ def run_classic(module, turns: int) -> tuple[int, float]:
         agent.register_model_client(model_client_cls=InstantClient)
         agents.append(agent)
     alice, bob = agents
-    started = time.perf_counter()
-    result = alice.initiate_chat(bob, message="hello", max_turns=turns, silent=True)
-    elapsed = time.perf_counter() - started
-    return len(result.chat_history), elapsed
+    alice.initiate_chat(bob, message="warm-up", max_turns=10, silent=True)  # first-use costs off the clock
+    best = float("inf")
+    for _ in range(chats):
+        started = time.perf_counter()
+        result = alice.initiate_chat(bob, message="hello", max_turns=turns, silent=True)
+        best = min(best, time.perf_counter() - started)
+    return len(result.chat_history), best
 
 
-def run_agentchat(turns: int) -> tuple[int, float]:
+def run_agentchat(turns: int, chats: int = 1) -> tuple[int, float]:
     from autogen_agentchat.agents import AssistantAgent
     from autogen_agentchat.conditions import MaxMessageTermination
     from autogen_agentchat.teams import RoundRobinGroupChat
@@ -66,13 +70,18 @@ def run_agentchat(turns: int) -> tuple[int, float]:
 
     async def main() -> tuple[int, float]:
         agents = [
-            AssistantAgent(name, model_client=ReplayChatCompletionClient(["ok"] * (messages + 2)))
+            AssistantAgent(name, model_client=ReplayChatCompletionClient(["ok"] * (messages * chats + 40)))
             for name in ("alice", "bob")
         ]
-        team = RoundRobinGroupChat(agents, termination_condition=MaxMessageTermination(messages))
-        started = time.perf_counter()
-        result = await team.run(task="hello")
-        return len(result.messages), time.perf_counter() - started
+        warm_up = RoundRobinGroupChat(agents, termination_condition=MaxMessageTermination(20))
+        await warm_up.run(task="warm-up")  # first-use costs off the clock
+        best = float("inf")
+        for _ in range(chats):
+            team = RoundRobinGroupChat(agents, termination_condition=MaxMessageTermination(messages))
+            started = time.perf_counter()
+            result = await team.run(task="hello")
+            best = min(best, time.perf_counter() - started)
+        return len(result.messages), best
 
     return asyncio.run(main())
 
@@ -81,20 +90,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lib", required=True, choices=["parley", "pyautogen", "agentchat"])
     parser.add_argument("--turns", type=int, required=True)
+    parser.add_argument("--chats", type=int, default=1, help="measure this many chats in the process, report the best")
     args = parser.parse_args()
     if args.lib == "parley":
         import parley
 
-        messages, seconds = run_classic(parley, args.turns)
+        messages, seconds = run_classic(parley, args.turns, args.chats)
     elif args.lib == "pyautogen":
         import logging
 
         logging.disable(logging.WARNING)
         import autogen
 
-        messages, seconds = run_classic(autogen, args.turns)
+        messages, seconds = run_classic(autogen, args.turns, args.chats)
     else:
-        messages, seconds = run_agentchat(args.turns)
+        messages, seconds = run_agentchat(args.turns, args.chats)
     print(json.dumps({"lib": args.lib, "turns": args.turns, "messages": messages, "seconds": seconds,
                       "us_per_message": seconds / messages * 1e6}))
 

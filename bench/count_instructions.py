@@ -1,0 +1,56 @@
+"""Deterministic per-message cost: CPU instructions counted by valgrind (callgrind).
+
+Wall-clock numbers on a shared VM swing by 2x from run to run; instruction counts do not. Each
+scenario runs twice under callgrind with a small and a large number of messages; the difference
+divided by the extra messages is the engine's cost per message, start-up excluded.
+
+    python bench/count_instructions.py            # needs valgrind (apt-get install valgrind)
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+TWO_AGENT = """
+import sys; sys.path.insert(0, {here!r})
+import two_agent_harness as h, {module} as lib
+h.run_classic(lib, {n})
+"""
+PYAUTOGEN = "/tmp/venv-pyautogen/bin/python"  # pyautogen==0.2.35 in its own venv, as in bench_two_agent.py
+GROUP = """
+import sys; sys.path.insert(0, {here!r})
+import bench_groupchat as b
+b.run_parley({agents}, {n})
+"""
+
+
+def instructions(code: str, python: str = sys.executable) -> int:
+    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", python, "-c", code],
+                         capture_output=True, text=True, check=True)
+    return int(re.search(r"Collected : (\d+)", out.stderr).group(1))
+
+
+def per_message(template: str, small: int, large: int, messages_per_unit: int, python: str = sys.executable, **kw) -> float:
+    low = instructions(template.format(here=str(HERE), n=small, **kw), python)
+    high = instructions(template.format(here=str(HERE), n=large, **kw), python)
+    return (high - low) / ((large - small) * messages_per_unit)
+
+
+def main() -> None:
+    print("| scenario | instructions per message |")
+    print("|---|---:|")
+    print(f"| two-agent chat (classic custom client), parley | {per_message(TWO_AGENT, 10, 1010, 2, module='parley'):,.0f} |")
+    if Path(PYAUTOGEN).exists():
+        theirs = per_message(TWO_AGENT, 10, 1010, 2, PYAUTOGEN, module="autogen")
+        print(f"| two-agent chat (classic custom client), pyautogen 0.2.35 | {theirs:,.0f} |")
+    for agents in (5, 20):
+        print(f"| round-robin group chat, {agents} agents | {per_message(GROUP, 100, 1100, 1, agents=agents):,.0f} |")
+
+
+if __name__ == "__main__":
+    main()
