@@ -105,8 +105,10 @@ def build_research_team(gpt4o_config=None, work_dir="paper", manager_config=None
     ends on a message ending with TERMINATE (the seed's team otherwise runs to max_round)."""
     from . import AssistantAgent, GroupChat, GroupChatManager, UserProxyAgent
 
-    unattended_options, manager_options = {}, {}
+    unattended_options, manager_options, groupchat_options = {}, {}, {}
     if unattended:
+        # No one speaks twice in a row: left alone, a small model keeps choosing the same speaker.
+        groupchat_options = {"allow_repeat_speaker": False}
         unattended_options = {"human_input_mode": "NEVER", "default_auto_reply": "Approved. Go ahead."}
         manager_options = {"is_termination_msg": lambda m: (m.get("content") or "").rstrip().endswith("TERMINATE")}
     user_proxy = UserProxyAgent(
@@ -165,6 +167,7 @@ def build_research_team(gpt4o_config=None, work_dir="paper", manager_config=None
         agents=[user_proxy, planner, engineer, scientist, executor, critic, research_report_writer],
         messages=[],
         max_round=50,
+        **groupchat_options,
     )
     manager = GroupChatManager(
         groupchat=groupchat, llm_config=manager_config if manager_config is not None else gpt4o_config, **manager_options
