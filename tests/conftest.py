@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 import parley
-from parley import events
 
 
 @pytest.fixture(autouse=True)

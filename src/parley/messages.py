@@ -6,7 +6,6 @@ A message is a dict with some of: ``content`` (str, None, or a list of parts), `
 
 from __future__ import annotations
 
-from typing import Any
 
 # Keys kept when a message is stored in an agent's history (classic `_append_oai_message`).
 OAI_MESSAGE_KEYS = ("content", "function_call", "tool_calls", "tool_responses", "tool_call_id", "name", "context")

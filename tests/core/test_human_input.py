@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import parley
 from parley import AssistantAgent, IOQueue, IOStream, UserProxyAgent, events
 from tests.conftest import scripted_config
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 import parley
 from parley import AssistantAgent, ConversableAgent, UserProxyAgent, events
 from tests.conftest import scripted_config

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from parley import AssistantAgent, GroupChat, GroupChatManager
+from parley import GroupChat, GroupChatManager
 from tests.groupchat.conftest import agent
 
 

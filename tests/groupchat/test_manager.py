@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from parley import AssistantAgent, ConversableAgent, GroupChat, GroupChatManager, IOQueue, IOStream, UserProxyAgent, events
-from tests.groupchat.conftest import agent, scripted
+from parley import ConversableAgent, GroupChat, GroupChatManager, IOQueue, IOStream, UserProxyAgent, events
+from tests.groupchat.conftest import agent
 
 
 def speakers(groupchat):

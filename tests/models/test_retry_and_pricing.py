@@ -1,4 +1,3 @@
-import asyncio
 import email.utils
 import time
 

@@ -13,7 +13,6 @@ the same whatever the history length.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import itertools
 from collections import defaultdict
 from typing import Any, Callable, Iterable, Literal

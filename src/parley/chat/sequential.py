@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from .._sync import run_sync
 from .result import ChatResult

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from parley import events
 from parley.code.base import (
-    DEFAULT_MAX_OUTPUT_BYTES,
     PYTHON_LANGUAGES,
     SHELL_LANGUAGES,
     CodeBlock,

@@ -13,7 +13,7 @@ import asyncio
 import random
 import re
 import time
-from typing import Any, Mapping
+from typing import Mapping
 
 from .. import events
 from .protocol import ModelClient, ModelError, ModelRequest, ModelResponse
