@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import parley
+from tests.servers.openai_fake import FakeOpenAIServer
 
 
 @pytest.fixture(autouse=True)
@@ -15,6 +16,21 @@ def _quiet_console():
     console_sink.enabled = False
     yield
     console_sink.enabled = True
+
+
+@pytest.fixture(scope="session")
+def _openai_server():
+    """A fake OpenAI-compatible server on 127.0.0.1 (tests/servers/openai_fake.py), one per session."""
+    server = FakeOpenAIServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def openai_server(_openai_server):
+    _openai_server.reset()
+    yield _openai_server
+    _openai_server.reset()
 
 
 def scripted_config(replies, **kwargs):

@@ -17,7 +17,6 @@ import pytest
 
 import parley
 from parley import IOQueue, IOStream, events
-from tests.servers.openai_fake import FakeOpenAIServer
 
 SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seed" / "autogen-article.md"
 
@@ -34,10 +33,8 @@ def as_parley(code: str) -> str:
 
 
 @pytest.fixture
-def server():
-    server = FakeOpenAIServer().start()
-    yield server
-    server.stop()
+def server(openai_server):
+    return openai_server
 
 
 def test_seed_first_example_runs_with_only_the_import_changed(server, tmp_path, monkeypatch):

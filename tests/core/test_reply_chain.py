@@ -79,7 +79,7 @@ def test_hooks_modify_last_message_all_messages_and_outgoing():
     assistant.register_hook("process_all_messages_before_reply", lambda msgs: [{"role": "user", "content": "first"}] + msgs)
     user = never_user()
     user.register_hook("process_message_before_send", lambda sender, message, recipient, silent: message + "!" if isinstance(message, str) else message)
-    result = user.initiate_chat(assistant, message="hello")
+    user.initiate_chat(assistant, message="hello")
     assert seen[0] == ["first", "hello! [hooked]"]
     # the stored history keeps what was actually received
     assert assistant.chat_messages[user][0]["content"] == "hello!"

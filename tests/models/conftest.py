@@ -10,24 +10,11 @@ import time
 import pytest
 
 from tests.servers.anthropic_fake import FakeAnthropicServer
-from tests.servers.openai_fake import FakeOpenAIServer
 
 # A key the tests look for in every error, event, log line and cache entry: it must never show.
 SECRET_KEY = "sk-test-SECRET-0123456789abcdef"
 
 
-@pytest.fixture(scope="session")
-def _openai_server():
-    server = FakeOpenAIServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def openai_server(_openai_server):
-    _openai_server.reset()
-    yield _openai_server
-    _openai_server.reset()
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ import pytest
 
 from parley import telemetry
 from parley.io.console import console_sink
-from tests.servers.openai_fake import FakeOpenAIServer
 
 
 @pytest.fixture
@@ -26,17 +25,3 @@ def spans():
     finally:
         telemetry.disable()
         console_sink.enabled = quiet_before
-
-
-@pytest.fixture(scope="session")
-def _openai_server():
-    server = FakeOpenAIServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def openai_server(_openai_server):
-    _openai_server.reset()
-    yield _openai_server
-    _openai_server.reset()
