@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
+
+from parley import events
 
 # Classic default output limit is "none"; model context is not. 32 kB keeps a traceback whole
 # while keeping a runaway print loop from flooding the conversation.
@@ -82,3 +85,15 @@ def prepare_work_dir(work_dir: str | os.PathLike) -> Path:
             "Set code_execution_config['work_dir'] to a directory you can write to."
         )
     return path
+
+
+def record_block(parts: list[str], block: "CodeBlock", language: str, exit_code: int, output: str,
+                 executor: str, started: float) -> None:
+    """Add one block's output to ``parts`` (each block on its own lines) and emit its event."""
+    if parts and parts[-1] and not parts[-1].endswith("\n"):
+        parts.append("\n")
+    parts.append(output)
+    events.emit(events.CodeExecuted(
+        agent="", language=language, code=block.code, exit_code=exit_code, output=output,
+        executor=executor, latency_s=time.perf_counter() - started,
+    ))

@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from parley import events
 from parley.code.base import (
     PYTHON_LANGUAGES,
     SHELL_LANGUAGES,
@@ -20,6 +19,7 @@ from parley.code.base import (
     CodeResult,
     normalize_language,
     prepare_work_dir,
+    record_block,
 )
 from parley.code.output import MARKER_ROOM, BoundedOutput, truncate_text
 
@@ -152,20 +152,7 @@ class CommandLineCodeExecutor:
                 else:
                     code_file = code_file or str(path)
                     exit_code, output = self._run_file(lang, path)
-            if parts and parts[-1] and not parts[-1].endswith("\n"):
-                parts.append("\n")
-            parts.append(output)
-            events.emit(
-                events.CodeExecuted(
-                    agent="",
-                    language=lang,
-                    code=block.code,
-                    exit_code=exit_code,
-                    output=output,
-                    executor=self.executor_name,
-                    latency_s=time.perf_counter() - started,
-                )
-            )
+            record_block(parts, block, lang, exit_code, output, self.executor_name, started)
             if exit_code != 0:
                 break
         return CodeResult(exit_code=exit_code, output=truncate_text("".join(parts), self.max_output_bytes + MARKER_ROOM), code_file=code_file)

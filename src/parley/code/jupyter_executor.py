@@ -19,7 +19,6 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from parley import events
 from parley.code.base import (
     DEFAULT_MAX_OUTPUT_BYTES,
     SHELL_LANGUAGES,
@@ -28,6 +27,7 @@ from parley.code.base import (
     ExecutorSetupError,
     normalize_language,
     prepare_work_dir,
+    record_block,
 )
 from parley.code.commandline import TIMEOUT_EXIT_CODE, TIMEOUT_MSG, named_code_path
 from parley.code.output import MARKER_ROOM, truncate_text
@@ -134,15 +134,7 @@ class JupyterCodeExecutor:
                     path.write_text(block.code, encoding="utf-8")
                     code_file = code_file or str(path)
                 exit_code, output = self._run_cell(cell, files)
-            if parts and parts[-1] and not parts[-1].endswith("\n"):
-                parts.append("\n")
-            parts.append(output)
-            events.emit(
-                events.CodeExecuted(
-                    agent="", language=lang, code=block.code, exit_code=exit_code, output=output,
-                    executor=self.executor_name, latency_s=time.perf_counter() - started,
-                )
-            )
+            record_block(parts, block, lang, exit_code, output, self.executor_name, started)
             if exit_code != 0:
                 break
         output = truncate_text("".join(parts), self.max_output_bytes + MARKER_ROOM)
