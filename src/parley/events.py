@@ -180,15 +180,19 @@ class Sink(Protocol):
 class EventStream:
     """The stream: sinks, each called in order with the events of the types it handles.
 
-    ``wanted`` is the set of event types some sink handles; it is updated in place, so code may
-    keep a reference to it.
+    ``wanted`` is the set of event types some sink handles; ``wanted_silent`` the smaller set
+    some sink handles even when the event is marked ``silent`` (a sink that ignores silent
+    events, the console, says so with ``shows_silent = False``). Both are updated in place, so
+    code may keep references to them: a silent chat with only the console listening builds no
+    message events at all.
     """
 
-    __slots__ = ("_sinks", "wanted")
+    __slots__ = ("_sinks", "wanted", "wanted_silent")
 
     def __init__(self) -> None:
         self._sinks: list[tuple[Sink, frozenset[type] | None]] = []
         self.wanted: set[type] = set()
+        self.wanted_silent: set[type] = set()
 
     def add_sink(self, sink: Sink, event_types: Iterable[type] | None = None) -> Sink:
         """Add ``sink`` for ``event_types`` (default: ``sink.event_types``, else every event)."""
@@ -205,10 +209,16 @@ class EventStream:
 
     def _refresh_wanted(self) -> None:
         wanted: set[type] = set()
-        for _, kinds in self._sinks:
-            wanted.update(_event_types() if kinds is None else kinds)
+        wanted_silent: set[type] = set()
+        for sink, kinds in self._sinks:
+            kinds = _event_types() if kinds is None else kinds
+            wanted.update(kinds)
+            if getattr(sink, "shows_silent", True):
+                wanted_silent.update(kinds)
         self.wanted.clear()
         self.wanted.update(wanted)
+        self.wanted_silent.clear()
+        self.wanted_silent.update(wanted_silent)
 
     @property
     def sinks(self) -> tuple[Sink, ...]:
@@ -251,6 +261,7 @@ default_stream = EventStream()
 current_chat_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("parley_chat_id", default=None)
 
 
-# Agents emit through these: the default stream's bound method and its wanted-types set.
+# Agents emit through these: the default stream's bound method and its wanted-types sets.
 emit = default_stream.emit
 wanted = default_stream.wanted
+wanted_silent = default_stream.wanted_silent

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Literal
 
 from .. import events
 from .._sync import run_sync
-from ..events import MessageSent, ReplyChosen, emit as _emit, wanted as _wanted
+from ..events import MessageSent, ReplyChosen, emit as _emit, wanted as _wanted, wanted_silent as _wanted_silent
 from ..chat.loop import converse
 from ..chat.result import ChatResult
 from ..io import get_default as _iostream
@@ -425,10 +425,11 @@ class ConversableAgent(LLMAgent):
                 "Either content or function_call must be provided."
             )
         self._oai_messages[sender].append(received)
-        if MessageSent in _wanted:
+        if self.silent is not None:
+            silent = self.silent
+        if MessageSent in (_wanted_silent if silent else _wanted):
             _emit(MessageSent(
-                sender=sender._name, recipient=self._name, message=received,
-                silent=self.silent if self.silent is not None else silent, chat_id=events.current_chat_id.get(),
+                sender=sender._name, recipient=self._name, message=received, silent=silent, chat_id=events.current_chat_id.get(),
             ))
 
     async def a_send(

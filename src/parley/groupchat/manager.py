@@ -164,7 +164,7 @@ class GroupChatManager(ConversableAgent):
                     speaker, method = await groupchat.a_choose_speaker(speaker, self)
                     if speaker is None:
                         break
-                    if events.SpeakerSelected in events.wanted:
+                    if events.SpeakerSelected in (events.wanted_silent if silent else events.wanted):
                         events.emit(events.SpeakerSelected(manager=self._name, speaker=speaker.name, method=method, round=i + 1, silent=silent))
                     reply = await speaker.a_generate_reply(sender=self)
                 except KeyboardInterrupt:

@@ -24,6 +24,8 @@ def _colour(text: str, code: str) -> str:
 class ConsoleSink:
     """Prints the live transcript."""
 
+    shows_silent = False  # silent messages are not printed: the engine need not build them for the console
+
     def __init__(self) -> None:
         self.enabled = True
         self._status = None  # a rich spinner while a model generates, on an interactive terminal
