@@ -10,6 +10,19 @@ from __future__ import annotations
 # Keys kept when a message is stored in an agent's history (classic `_append_oai_message`).
 OAI_MESSAGE_KEYS = ("content", "function_call", "tool_calls", "tool_responses", "tool_call_id", "name", "context")
 _OAI_KEY_SET = frozenset(OAI_MESSAGE_KEYS)
+EXPANDED_KEYS = frozenset(("tool_responses", "context"))  # keys that make the model see a message other than as stored
+
+# How many messages that need expanding for the model (``EXPANDED_KEYS``) have been stored so
+# far. A prompt cache that saw the same count last time knows none of its new messages needs
+# it, without looking at each (a group chat brings N-1 new messages a turn).
+expandable_stored = 0
+
+
+def note_stored(message: dict) -> None:
+    """Count ``message`` if it needs expanding: for code that stores messages without ``to_oai_message``."""
+    global expandable_stored
+    if not EXPANDED_KEYS.isdisjoint(message):
+        expandable_stored += 1
 
 
 def message_to_dict(message: dict | str) -> dict:
@@ -74,6 +87,7 @@ def to_oai_message(message: dict, role: str, name: str) -> dict | None:
         stored["role"] = "assistant"
     if stored.get("role") != "tool" and "name" not in stored:
         stored["name"] = name
+    note_stored(stored)
     return stored
 
 

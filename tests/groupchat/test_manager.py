@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from parley import ConversableAgent, GroupChat, GroupChatManager, IOQueue, IOStream, UserProxyAgent, events
-from tests.groupchat.conftest import agent
+from tests.groupchat.conftest import agent, scripted
 
 
 def speakers(groupchat):
@@ -232,3 +232,44 @@ def test_manager_cache_is_lent_to_participants_for_the_run(team):
     team[0].initiate_chat(manager, message="go", cache=cache)
     assert len(cache) == 1  # the participant's model call went through the manager's cache
     assert talker.client_cache is None
+
+
+def test_histories_read_mid_chat_are_up_to_date(team):
+    """Participants' histories catch up lazily; the public accessors never show a stale one."""
+    alice, bob, carol, dave = team
+    seen = []
+
+    def pick(last_speaker, groupchat):
+        # dave never speaks, so only the accessors can have brought his history up to date.
+        seen.append((dave.last_message(manager)["content"], len(dave.chat_messages[manager]),
+                     len(manager.chat_messages[dave]), groupchat.messages[-1]["content"]))
+        return {alice: bob, bob: carol, carol: alice}[last_speaker]
+
+    groupchat = GroupChat(team, max_round=5, speaker_selection_method=pick)
+    manager = GroupChatManager(groupchat, llm_config=False)
+    alice.initiate_chat(manager, message="start")
+    assert seen == [("start", 1, 1, "start"), ("bob here", 2, 2, "bob here"),
+                    ("carol here", 3, 3, "carol here"), ("alice here", 4, 4, "alice here")]
+    assert [m["content"] for m in dave.chat_messages[manager]] == [m["content"] for m in groupchat.messages]
+
+
+def test_tool_responses_reach_every_later_prompt_as_tool_messages():
+    """A tool-responses message joins other agents' prompts as individual tool messages, also
+    when it arrives among many plain messages at once."""
+    call = {"content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "add", "arguments": "{}"}}]}
+    caller = ConversableAgent("caller", llm_config=scripted([call, "done"])[0], human_input_mode="NEVER")
+    runner = agent("runner", function_map={"add": lambda: 3})
+    config, watcher_model = scripted(["noted"])
+    watcher = ConversableAgent("watcher", llm_config=config, human_input_mode="NEVER")
+    others = [agent(f"extra{i}") for i in range(3)]
+    starter = agent("starter")
+    # The watcher speaks before the call (its prompt is cached then) and after it.
+    groupchat = GroupChat([starter, watcher, caller, runner, *others], max_round=9, speaker_selection_method="round_robin")
+    manager = GroupChatManager(groupchat, llm_config=False)
+    starter.initiate_chat(manager, message="add please")
+    assert [m["name"] if m.get("role") != "tool" else "tool" for m in groupchat.messages] == [
+        "starter", "watcher", "caller", "tool", "extra0", "extra1", "extra2", "starter", "watcher"]
+    prompt = watcher_model.requests[1].messages
+    assert [m.get("role") for m in prompt] == ["system", "user", "assistant", "assistant", "tool", "user", "user", "user", "user"]
+    assert prompt[4]["tool_call_id"] == "c1" and prompt[4]["content"] == "3"
+    assert not any("tool_responses" in m for m in prompt)

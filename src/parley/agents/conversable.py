@@ -17,13 +17,13 @@ import itertools
 from collections import defaultdict
 from typing import Any, Callable, Iterable, Literal
 
-from .. import events
+from .. import events, messages as _messages
 from .._sync import run_sync
 from ..events import MessageSent, ReplyChosen, emit as _emit, wanted as _wanted, wanted_silent as _wanted_silent
 from ..chat.loop import converse
 from ..chat.result import ChatResult
 from ..io import get_default as _iostream
-from ..messages import content_str, expand_for_model, message_to_dict, to_oai_message
+from ..messages import EXPANDED_KEYS, content_str, expand_for_model, message_to_dict, to_oai_message
 from .agent import LLMAgent, Agent
 
 HumanInputMode = Literal["ALWAYS", "TERMINATE", "NEVER"]
@@ -44,12 +44,13 @@ class _PromptCache:
     appending only new messages keeps the per-message cost flat.
     """
 
-    __slots__ = ("source", "count", "system", "prompt")
+    __slots__ = ("source", "count", "system", "prompt", "expandable_seen")
 
     def __init__(self, source: list, system: dict) -> None:
         self.source = source
         self.system = system
         self.count = 0
+        self.expandable_seen = -1  # messages.expandable_stored at the last update; -1: look at every message
         self.prompt: list[dict] = [system]
 
 
@@ -118,6 +119,7 @@ class ConversableAgent(LLMAgent):
         )
         self._code_executor: Any = None
         self._prompt_caches: dict[Agent | None, _PromptCache] = {}
+        self._broadcast: Any = None  # a group chat in progress that owes this agent messages
         self.hook_lists: dict[str, list[Callable]] = {name: [] for name in _HOOKABLE_METHODS}
 
         # Built-in reply chain, registered oldest first (the newest registered runs first).
@@ -204,12 +206,20 @@ class ConversableAgent(LLMAgent):
 
     @property
     def chat_messages(self) -> dict[Agent, list[dict]]:
+        self._sync_histories()
         return self._oai_messages
 
     def chat_messages_for_summary(self, agent: Agent) -> list[dict]:
+        self._sync_histories()
         return self._oai_messages[agent]
 
+    def _sync_histories(self) -> None:
+        """Bring histories a group chat in progress keeps lazily up to date (``groupchat.broadcast``)."""
+        if self._broadcast is not None:
+            self._broadcast.catch_up(self)
+
     def last_message(self, agent: Agent | None = None) -> dict | None:
+        self._sync_histories()
         if agent is None:
             if not self._oai_messages:
                 return None
@@ -291,6 +301,7 @@ class ConversableAgent(LLMAgent):
             self._consecutive_auto_reply_counter[sender] = 0
 
     def clear_history(self, recipient: Agent | None = None, nr_messages_to_preserve: int | None = None) -> None:
+        self._sync_histories()  # what a group chat still owes it is cleared too, not appended afterwards
         if recipient is None:
             if nr_messages_to_preserve:
                 for key in self._oai_messages:
@@ -668,12 +679,13 @@ class ConversableAgent(LLMAgent):
         prompt = cache.prompt
         new = messages[cache.count:count]
         cache.count = count
-        for message in new:
-            if "tool_responses" in message or "context" in message:
-                for message in new:
-                    expand_for_model(message, prompt)
-                return prompt
-        prompt.extend(new)  # the common case: every new message goes to the model as stored
+        expandable = _messages.expandable_stored
+        if cache.expandable_seen == expandable or all(map(EXPANDED_KEYS.isdisjoint, new)):
+            prompt.extend(new)  # the common case: every new message goes to the model as stored
+        else:
+            for message in new:
+                expand_for_model(message, prompt)
+        cache.expandable_seen = expandable
         return prompt
 
     # ----------------------------------------------------------------- human input

@@ -5,11 +5,12 @@ the message and show it to every participant, pick the next speaker, let it repl
 reply to the manager, and again, until a termination message, ``max_round``, a speaker that
 declines to reply (a human typing ``exit``), or selection rules that end the chat.
 
-Showing a message to N participants is N list appends of one shared dict (role "user", the
-speaker's name) plus one shared "assistant"-role dict on the manager's side; no per-receiver
-copies, no per-receiver events (the console shows the speaker's delivery to the manager, as
-classic does), so a message costs the same whatever the number of agents. Stored messages are
-never mutated by the engine, which is what makes sharing them safe.
+Showing a message to the participants logs it once (``broadcast.Broadcast``): one shared dict
+(role "user", the speaker's name) for the participants and one shared "assistant"-role dict for
+the manager's side; each participant's histories catch up with the log before it speaks, so a
+message costs the same whatever the number of agents. No per-receiver copies, no per-receiver
+events (the console shows the speaker's delivery to the manager, as classic does). Stored
+messages are never mutated by the engine, which is what makes sharing them safe.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ..agents.agent import Agent
 from ..agents.conversable import ConversableAgent
 from ..io import get_default as _iostream
 from ..messages import content_str, to_oai_message
+from .broadcast import Broadcast
 from .groupchat import GroupChat
 
 
@@ -73,6 +75,7 @@ class GroupChatManager(ConversableAgent):
         )
         self._groupchat = groupchat
         self._last_speaker: Agent | None = None
+        self._run_broadcast: Broadcast | None = None  # the messages of the run in progress
         self._silent = bool(silent)
         self.register_reply(Agent, GroupChatManager.a_run_chat, config=groupchat, reset_config=GroupChat.reset)
 
@@ -88,6 +91,11 @@ class GroupChatManager(ConversableAgent):
     def chat_messages_for_summary(self, agent: Agent) -> list[dict]:
         return self._groupchat.messages
 
+    def _sync_histories(self) -> None:
+        super()._sync_histories()
+        if self._run_broadcast is not None:
+            self._run_broadcast.catch_up_all(self._groupchat.agents)
+
     def _prepare_chat(
         self, recipient: ConversableAgent, clear_history: bool, prepare_recipient: bool = True, reply_at_receive: bool = True
     ) -> None:
@@ -100,9 +108,10 @@ class GroupChatManager(ConversableAgent):
 
     # ----------------------------------------------------------------- the rounds
 
-    def _share(self, groupchat: GroupChat, received: dict, speaker: Agent) -> dict:
+    def _share(self, groupchat: GroupChat, received: dict, speaker: Agent, broadcast: Broadcast | None = None) -> dict:
         """Add ``received`` (the manager's copy of the speaker's message) to the transcript and
-        to every other participant's history; returns the transcript's dict."""
+        show it to every other participant: through ``broadcast`` (they catch up later), or at
+        once without one; returns the transcript's dict."""
         name = speaker.name
         shared = received
         if type(received.get("content")) is not str or (received.get("role") != "function" and received.get("name") != name):
@@ -114,6 +123,9 @@ class GroupChatManager(ConversableAgent):
             as_sent = {**shared, "role": "assistant"}  # what to_oai_message gives, without its key scan
         else:
             as_sent = to_oai_message(shared, "assistant", name)
+        if broadcast is not None:
+            broadcast.add(shared, as_sent, speaker)
+            return shared
         histories = self._oai_messages
         for agent in groupchat.agents:
             if agent is not speaker:
@@ -154,10 +166,15 @@ class GroupChatManager(ConversableAgent):
         is_termination_msg = self._is_termination_msg
         last_round = groupchat.max_round - 1
         histories = self._oai_messages
+        agents = list(groupchat.agents)
+        broadcast = self._run_broadcast = Broadcast(self)
+        for agent in agents:
+            agent._broadcast = broadcast  # their public history accessors catch up first
+        catch_up = broadcast.catch_up
         try:
             for i in range(first_round, groupchat.max_round):
                 self._last_speaker = speaker
-                message = self._share(groupchat, message, speaker)
+                message = self._share(groupchat, message, speaker, broadcast)
                 if is_termination_msg(message) or i == last_round:
                     break
                 try:
@@ -166,6 +183,7 @@ class GroupChatManager(ConversableAgent):
                         break
                     if events.SpeakerSelected in (events.wanted_silent if silent else events.wanted):
                         events.emit(events.SpeakerSelected(manager=self._name, speaker=speaker.name, method=method, round=i + 1, silent=silent))
+                    catch_up(speaker)
                     reply = await speaker.a_generate_reply(sender=self)
                 except KeyboardInterrupt:
                     admin = groupchat.agent_by_name(groupchat.admin_name)
@@ -173,6 +191,7 @@ class GroupChatManager(ConversableAgent):
                         raise
                     speaker = admin
                     events.emit(events.SpeakerSelected(manager=self._name, speaker=admin.name, method="interrupt", round=i + 1, silent=silent))
+                    catch_up(admin)
                     reply = await admin.a_generate_reply(sender=self)
                 if reply is None:
                     break
@@ -181,6 +200,11 @@ class GroupChatManager(ConversableAgent):
                 speaker._deliver(reply, self, silent)
                 message = histories[speaker][-1]
         finally:
+            broadcast.catch_up_all(agents)
+            self._run_broadcast = None
+            for agent in agents:
+                if agent._broadcast is broadcast:
+                    agent._broadcast = None
             if cache is not None:
                 for agent in groupchat.agents:
                     agent.client_cache = agent.previous_cache

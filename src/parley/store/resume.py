@@ -30,6 +30,7 @@ from typing import Any, Iterable
 
 from .. import events
 from .._sync import run_sync
+from ..messages import note_stored
 from .errors import ResumeError, StoreError
 
 class _PrefilledInput:
@@ -84,6 +85,7 @@ def _reply_kinds(agent: Any) -> tuple[str, frozenset]:
 
 def _as_sent(received: dict) -> dict:
     """The sender's copy of a delivered message: the same, seen from the other side."""
+    note_stored(received)  # both copies go into histories without to_oai_message, which counts them
     if received.get("role") == "user":
         return {**received, "role": "assistant"}
     return dict(received)
