@@ -68,6 +68,7 @@ class MessageSent(Event):
     message: dict
     silent: bool = False
     chat_id: int | None = None
+    produced_by: str | None = None  # the sender's reply function that produced it; None: not a reply
 
 
 @dataclass(slots=True)
@@ -99,6 +100,7 @@ class ModelCalled(Event):
     latency_s: float
     cached: bool = False
     purpose: str = "reply"  # "reply", "summary", "speaker_selection"
+    chat_id: int | None = None  # the chat it was made in (``current_chat_id``)
 
 
 @dataclass(slots=True)
@@ -187,10 +189,13 @@ class EventStream:
     message events at all.
     """
 
-    __slots__ = ("_sinks", "wanted", "wanted_silent")
+    __slots__ = ("_sinks", "_dispatch", "_dispatch_silent", "wanted", "wanted_silent")
 
     def __init__(self) -> None:
         self._sinks: list[tuple[Sink, frozenset[type] | None]] = []
+        # event type -> the sinks to call, in order (for silent events: those that show them).
+        self._dispatch: dict[type, tuple[Sink, ...]] = {}
+        self._dispatch_silent: dict[type, tuple[Sink, ...]] = {}
         self.wanted: set[type] = set()
         self.wanted_silent: set[type] = set()
 
@@ -208,28 +213,35 @@ class EventStream:
         self._refresh_wanted()
 
     def _refresh_wanted(self) -> None:
-        wanted: set[type] = set()
-        wanted_silent: set[type] = set()
+        dispatch: dict[type, list[Sink]] = {kind: [] for kind in _event_types()}
+        dispatch_silent: dict[type, list[Sink]] = {kind: [] for kind in dispatch}
         for sink, kinds in self._sinks:
-            kinds = _event_types() if kinds is None else kinds
-            wanted.update(kinds)
-            if getattr(sink, "shows_silent", True):
-                wanted_silent.update(kinds)
+            shows_silent = getattr(sink, "shows_silent", True)
+            for kind in dispatch:
+                if kinds is None or kind in kinds:
+                    dispatch[kind].append(sink)
+                    if shows_silent:
+                        dispatch_silent[kind].append(sink)
+        self._dispatch = {kind: tuple(sinks) for kind, sinks in dispatch.items()}
+        self._dispatch_silent = {kind: tuple(sinks) for kind, sinks in dispatch_silent.items()}
         self.wanted.clear()
-        self.wanted.update(wanted)
+        self.wanted.update(kind for kind, sinks in dispatch.items() if sinks)
         self.wanted_silent.clear()
-        self.wanted_silent.update(wanted_silent)
+        self.wanted_silent.update(kind for kind, sinks in dispatch_silent.items() if sinks)
 
     @property
     def sinks(self) -> tuple[Sink, ...]:
         return tuple(sink for sink, _ in self._sinks)
 
-    def emit(self, event: Event) -> None:
+    def emit(self, event: Event, silent: bool = False) -> None:
+        """Send ``event`` to the sinks that handle its type; ``silent``: only to those that show silent events."""
         event.time = _now()
-        kind = type(event)
-        for sink, kinds in self._sinks:
-            if kinds is None or kind in kinds:
-                sink(event)
+        sinks = (self._dispatch_silent if silent else self._dispatch).get(type(event))
+        if sinks is None:  # an Event subclass defined after the tables were made
+            self._refresh_wanted()
+            sinks = (self._dispatch_silent if silent else self._dispatch).get(type(event), ())
+        for sink in sinks:
+            sink(event)
 
 
 class capture:

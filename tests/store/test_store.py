@@ -44,7 +44,14 @@ def test_a_chat_is_recorded_as_a_run_with_messages_and_model_calls(store_url):
         assert [m.message for m in messages] == [
             {**m, "role": "user"} if m["role"] == "assistant" else m for m in result.chat_history
         ]
-        assert [m.produced_by for m in messages][0] is None
+        # The opening message is no reply; the rest came from the model; a second chat's opening
+        # message is again no reply (not the last reply of its sender).
+        assert [m.produced_by for m in messages] == [None] + ["_reply_with_model"] * (len(messages) - 1)
+        a.generate_reply(messages=[{"content": "hi", "role": "user"}], sender=b)  # a reply never sent
+        a.initiate_chat(b, message="again", max_turns=1, silent=True)
+        store.flush()
+        second = store.messages(store.list_runs()[0].id)
+        assert [m.produced_by for m in second] == [None, "_reply_with_model"]
         calls = store.records(run.id, "model_calls")
         assert len(calls) == len(messages) - 1
         assert {(c["model"], c["prompt_tokens"], c["completion_tokens"], c["cached"]) for c in calls} == {("scripted", 5, 3, False)}

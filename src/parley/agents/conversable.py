@@ -120,6 +120,8 @@ class ConversableAgent(LLMAgent):
         self._code_executor: Any = None
         self._prompt_caches: dict[Agent | None, _PromptCache] = {}
         self._broadcast: Any = None  # a group chat in progress that owes this agent messages
+        # The reply function that produced the last reply (MessageSent.produced_by), until it is sent.
+        self._reply_source: Callable | str | None = None
         self.hook_lists: dict[str, list[Callable]] = {name: [] for name in _HOOKABLE_METHODS}
 
         # Built-in reply chain, registered oldest first (the newest registered runs first).
@@ -367,12 +369,14 @@ class ConversableAgent(LLMAgent):
                 result = await result
             final, reply = result
             if final:
+                self._reply_source = reply_func
                 if ReplyChosen in _wanted:
                     _emit(ReplyChosen(
                         agent=self._name, sender=sender.name if sender is not None else None,
                         reply_func=getattr(reply_func, "__name__", "reply_func"), final=True,
                     ))
                 return reply
+        self._reply_source = "default_auto_reply"
         if ReplyChosen in _wanted:
             _emit(ReplyChosen(
                 agent=self._name, sender=sender.name if sender is not None else None, reply_func="default_auto_reply", final=False,
@@ -439,9 +443,13 @@ class ConversableAgent(LLMAgent):
         if self.silent is not None:
             silent = self.silent
         if MessageSent in (_wanted_silent if silent else _wanted):
-            _emit(MessageSent(
-                sender=sender._name, recipient=self._name, message=received, silent=silent, chat_id=events.current_chat_id.get(),
-            ))
+            source = sender._reply_source
+            if source is not None:
+                sender._reply_source = None  # the next message it sends is not this reply
+                if type(source) is not str:
+                    source = getattr(source, "__name__", "reply_func")
+            # Positional: half the cost of keywords, on the hot path of every recorded message.
+            _emit(MessageSent(sender._name, self._name, received, silent, events.current_chat_id.get(), source), silent)
 
     async def a_send(
         self, message: dict | str, recipient: Agent, request_reply: bool | None = None, silent: bool | None = False
@@ -720,6 +728,7 @@ class ConversableAgent(LLMAgent):
     ) -> None:
         self.reset_consecutive_auto_reply_counter(recipient)
         self.reply_at_receive[recipient] = reply_at_receive
+        self._reply_source = None  # a chat's opening message is no reply
         if clear_history:
             self.clear_history(recipient)
             self._human_input = []

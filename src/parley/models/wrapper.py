@@ -251,11 +251,9 @@ class OpenAIWrapper:
                 self.actual_usage_summary = _new_usage()
             _add_usage(self.actual_usage_summary, response)
         if ModelCalled in _wanted:
-            events.emit(ModelCalled(
-                agent=agent, model=response.model, prompt_tokens=response.prompt_tokens,
-                completion_tokens=response.completion_tokens, cost=response.cost, latency_s=latency,
-                cached=response.cached, purpose=purpose,
-            ))
+            # Positional (half the cost of keywords): agent, model, prompt and completion tokens, cost, latency, cached, purpose, chat.
+            events.emit(ModelCalled(agent, response.model, response.prompt_tokens, response.completion_tokens, response.cost,
+                                    latency, response.cached, purpose, events.current_chat_id.get()))
 
     def clear_usage_summary(self) -> None:
         self.total_usage_summary = None

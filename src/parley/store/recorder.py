@@ -1,6 +1,7 @@
-"""The run recorder: a sink on the event stream that writes runs into the store.
+"""The run recorder: sinks on the event stream that write runs into the store.
 
-The hot path only appends ``(event, chat id)`` to a deque (~0.2 µs). A background thread looks
+The hot path only appends to a deque: a message or model-call event as it is (the deque's own
+``append`` is the sink), other events with their chat and run scope. A background thread looks
 at it every 200 ms and writes what is there in one transaction, rows as plain tuples through the
 driver's executemany — once events pause (a model call of a real LLM, the chat's end), or at the
 latest 0.5 s after they started piling up, or at once when someone flushes (readers, ``detach``,
@@ -40,13 +41,13 @@ log = logging.getLogger("parley.store")
 # The run that top-level chats started in this context belong to (set by RunStore.new_run).
 run_scope: contextvars.ContextVar[str | None] = contextvars.ContextVar("parley_run_scope", default=None)
 
-_RECORDED = frozenset({
-    events.ChatStarted, events.ChatFinished, events.MessageSent, events.ReplyChosen, events.ModelCalled,
-    events.ToolCalled, events.CodeExecuted, events.HumanInputRequested, events.HumanInputReceived,
-    events.SpeakerSelected,
-})
-# Tags of the field tuples the sink queues for the frequent kinds.
-_MESSAGE, _MODEL_CALL, _REPLY_CHOSEN = 0, 1, 2
+# The two kinds every message brings go straight into the queue as they are (the sink is the
+# queue's C-level append); the rarer kinds through a Python sink that adds the context they need.
+_QUEUED_AS_IS = frozenset({events.MessageSent, events.ModelCalled})
+_RECORDED = _QUEUED_AS_IS | {
+    events.ChatStarted, events.ChatFinished, events.ToolCalled, events.CodeExecuted, events.HumanInputRequested,
+    events.HumanInputReceived, events.SpeakerSelected,
+}
 _FLUSH_INTERVAL_S = 0.2  # how often the writer looks at the queue
 _MAX_DELAY_S = 0.5  # the longest an event waits while a hot chat keeps the writer away
 _RETRY_FOR_S = 120.0
@@ -138,50 +139,33 @@ class Recorder:
         # Writer-thread state.
         self._chats: dict[int, _ChatRef] = {}
         self._scoped_runs: dict[str, int] = {}  # runs made by new_run -> top-level chats seen
-        self._reply_funcs: dict[tuple[str, str], str] = {}
         self._inserts: dict[sa.Table, str] = {}
         self._pid = os.getpid()
         self._host = socket.gethostname()
-        self.sink = self._make_sink()
+        self.sinks = self._make_sinks()
         self._thread = threading.Thread(target=self._loop, name="parley-run-recorder", daemon=True)
         self._thread.start()
 
     # ------------------------------------------------------------------ the hot path
 
-    def _make_sink(self) -> events.Sink:
-        """The sink: a closure with its lookups bound as locals, ~0.3 µs an event (a method
-        would cost twice that, a noticeable share of a fast chat's ~4 events per message).
+    def _make_sinks(self) -> list[tuple[events.Sink, frozenset]]:
+        """The sinks and the event types of each: the queue's own ``append`` for messages and
+        model calls (no Python frame: the events carry everything the writer needs, their chat
+        included), and a closure for the rest, which queues ``(event, current chat, run scope)``."""
+        append = self._queue.append  # one bound method, kept: the stream removes sinks by identity
 
-        The three kinds every message brings are queued as tuples of their fields, tagged with
-        an int, not as the events: a queued event is a live container the garbage collector
-        keeps scanning (that cost more than everything else the sink does), a tuple of plain
-        values drops out of its sight at the first collection."""
-        special = {events.ChatStarted, events.HumanInputRequested}
-        message_sent, model_called, reply_chosen = events.MessageSent, events.ModelCalled, events.ReplyChosen
-
-        def sink(event: events.Event, _append: Callable = self._queue.append, _chat: Callable = events.current_chat_id.get,
-                 _other: frozenset = _RECORDED - special - {message_sent, model_called, reply_chosen}) -> None:
+        def sink(event: events.Event, _append: Callable = append, _chat: Callable = events.current_chat_id.get) -> None:
             kind = type(event)
-            if kind is message_sent:
-                chat_id = event.chat_id
-                _append((_MESSAGE, chat_id if chat_id is not None else _chat(), event.sender, event.recipient,
-                         event.message, event.time))
-            elif kind is reply_chosen:
-                _append((_REPLY_CHOSEN, _chat(), event.agent, event.reply_func))
-            elif kind is model_called:
-                # In the model_calls columns' order after run_id, chat_id.
-                _append((_MODEL_CALL, _chat(), event.time, event.agent, event.model, event.prompt_tokens,
-                         event.completion_tokens, event.cost, event.latency_s, bool(event.cached), event.purpose))
-            elif kind in _other:
-                _append((event, _chat(), None))
-            elif kind is events.ChatStarted:
+            if kind is events.ChatStarted:
                 _append((event, _chat(), run_scope.get()))
             elif kind is events.HumanInputRequested:
                 _append((event, _chat(), None))
                 self.flush()  # stored before the question is asked: the process may be stopped while it waits
+            else:
+                _append((event, _chat(), None))
 
-        sink.event_types = _RECORDED  # the stream sends only these, and the engine builds no others for it
-        return sink
+        # The stream sends each only these, and the engine builds no others for the store.
+        return [(append, _QUEUED_AS_IS), (sink, _RECORDED - _QUEUED_AS_IS)]
 
     # ------------------------------------------------------------------ control
 
@@ -237,21 +221,23 @@ class Recorder:
     def _write_items(self, items: list) -> None:
         waiters = []
         batch = _Batch()
-        apply_event, apply_fields = self._apply_event, self._apply_fields
+        apply_event, apply_message, apply_model_call = self._apply_event, self._apply_message, self._apply_model_call
+        message_sent, model_called = events.MessageSent, events.ModelCalled
         for item in items:
-            head = item[0]
-            kind = type(head)
+            kind = type(item)
             try:
-                if kind is int:
-                    apply_fields(batch, item)
-                elif kind is not str:  # an event (compared first: an event's __eq__ is slow)
-                    apply_event(batch, head, item[1], item[2])
-                elif head == "flush":
+                if kind is message_sent:
+                    apply_message(batch, item)
+                elif kind is model_called:
+                    apply_model_call(batch, item)
+                elif type(item[0]) is not str:  # (event, current chat, run scope); compared first: an event's __eq__ is slow
+                    apply_event(batch, item[0], item[1], item[2])
+                elif item[0] == "flush":
                     waiters.append(item[1])
                 else:
                     self._apply_control(batch, item)
             except Exception as error:  # a malformed event must not stop the recording
-                log.warning("run store: skipped %s: %s", type(head).__name__, error)
+                log.warning("run store: skipped %s: %s", type(item).__name__, error)
         if batch.runs or batch.chats or batch.rows or batch.run_updates or batch.chat_updates:
             self._commit(batch)
         for waiter in waiters:
@@ -328,21 +314,22 @@ class Recorder:
             "pid": self._pid, "host": self._host, "created_at": now, "updated_at": now,
         }
 
-    def _apply_fields(self, batch: _Batch, item: tuple) -> None:
-        """A message, model call or reply choice, queued by the sink as a tuple of its fields."""
-        chat = self._chats.get(item[1])
+    def _apply_message(self, batch: _Batch, event: events.MessageSent) -> None:
+        chat = self._chats.get(event.chat_id)
         if chat is None:
             return  # outside any chat (a bare send): not part of a run
-        tag = item[0]
-        if tag == _MESSAGE:
-            _, _, sender, recipient, message, now = item
-            batch.rows[schema.messages].append((
-                chat.run_id, chat.key, sender, recipient, _json(message), self._reply_funcs.pop((chat.key, sender), None), now,
-            ))
-        elif tag == _MODEL_CALL:
-            batch.rows[schema.model_calls].append((chat.run_id, chat.key) + item[2:])
-        else:
-            self._reply_funcs[(chat.key, item[2])] = item[3]
+        batch.rows[schema.messages].append((
+            chat.run_id, chat.key, event.sender, event.recipient, _json(event.message), event.produced_by, event.time,
+        ))
+
+    def _apply_model_call(self, batch: _Batch, event: events.ModelCalled) -> None:
+        chat = self._chats.get(event.chat_id)
+        if chat is None:
+            return
+        batch.rows[schema.model_calls].append((
+            chat.run_id, chat.key, event.time, event.agent, event.model, event.prompt_tokens, event.completion_tokens,
+            event.cost, event.latency_s, bool(event.cached), event.purpose,
+        ))
 
     def _apply_event(self, batch: _Batch, event: events.Event, current: int | None, scope: str | None) -> None:
         kind = type(event)

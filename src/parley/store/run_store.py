@@ -128,7 +128,8 @@ class RunStore:
         if self._recorder is None:
             self._recorder = Recorder(self.engine, self.session_id)
             self._stream = stream or events.default_stream
-            self._stream.add_sink(self._recorder.sink)
+            for sink, kinds in self._recorder.sinks:
+                self._stream.add_sink(sink, kinds)
             atexit.register(self._flush_at_exit)
         return self
 
@@ -138,7 +139,8 @@ class RunStore:
         if recorder is None:
             return
         assert self._stream is not None
-        self._stream.remove_sink(recorder.sink)
+        for sink, _ in recorder.sinks:
+            self._stream.remove_sink(sink)
         atexit.unregister(self._flush_at_exit)
         self._recorder = None
         recorder.flush()
