@@ -302,10 +302,11 @@ class GroupChat:
             topology = self._topology = _Topology(key, members, graph, next_in_turn)
         return topology
 
-    def _candidates(self, last_speaker: Agent) -> list[Agent]:
+    def _candidates(self, last_speaker: Agent, topology: _Topology | None = None) -> list[Agent]:
         """Who may speak after ``last_speaker``: the graph's successors (everyone when the last
         speaker is not a participant), narrowed to the agents able to execute a pending call."""
-        topology = self._current_topology()
+        if topology is None:
+            topology = self._current_topology()
         if last_speaker in topology.members:
             candidates = topology.graph.get(last_speaker) or []
         else:
@@ -356,29 +357,44 @@ class GroupChat:
 
     async def a_choose_speaker(self, last_speaker: Agent, selector: Any) -> tuple[Agent | None, str]:
         """The next speaker and the method that chose it; (None, method) ends the chat."""
+        choice = self.choose_speaker_now(last_speaker, selector)
+        return choice if type(choice) is tuple else await choice
+
+    def choose_speaker_now(self, last_speaker: Agent, selector: Any) -> Any:
+        """``a_choose_speaker`` without a coroutine where nothing needs awaiting (round robin,
+        random, a single candidate): the ``(speaker, method)`` tuple itself, else an awaitable of it.
+        The manager's rounds call this, so a round-robin turn pays for no coroutine."""
         if len(self.agents) < 2:
             raise ValueError(
                 f"GroupChat has {len(self.agents)} agent(s); a group chat needs at least 2 (use a two-agent chat instead)"
             )
         method = self.speaker_selection_method
         if callable(method):
-            source = f"speaker_selection_method {getattr(method, '__name__', method)!r}"
-            chosen = method(last_speaker, self)
-            if inspect.isawaitable(chosen):
-                chosen = await chosen
-            if chosen is None:
-                return None, "custom"
-            if isinstance(chosen, Agent):
-                self._check_chosen(chosen, last_speaker, source)
-                return chosen, "custom"
-            if not isinstance(chosen, str) or chosen.lower() not in SELECTION_METHODS:
-                raise TypeError(
-                    f"{source} returned {chosen!r} ({type(chosen).__name__}); it must return an agent of the group chat, "
-                    f"one of {', '.join(SELECTION_METHODS)}, or None to end the chat"
-                )
-            method = chosen
-        method = method.lower()
-        candidates = self._candidates(last_speaker)
+            return self._choose_by_callable(method, last_speaker, selector)
+        return self._choose_by_method(method.lower(), last_speaker, selector)
+
+    async def _choose_by_callable(self, method: Callable, last_speaker: Agent, selector: Any) -> tuple[Agent | None, str]:
+        source = f"speaker_selection_method {getattr(method, '__name__', method)!r}"
+        chosen = method(last_speaker, self)
+        if inspect.isawaitable(chosen):
+            chosen = await chosen
+        if chosen is None:
+            return None, "custom"
+        if isinstance(chosen, Agent):
+            self._check_chosen(chosen, last_speaker, source)
+            return chosen, "custom"
+        if not isinstance(chosen, str) or chosen.lower() not in SELECTION_METHODS:
+            raise TypeError(
+                f"{source} returned {chosen!r} ({type(chosen).__name__}); it must return an agent of the group chat, "
+                f"one of {', '.join(SELECTION_METHODS)}, or None to end the chat"
+            )
+        choice = self._choose_by_method(chosen.lower(), last_speaker, selector)
+        return choice if type(choice) is tuple else await choice
+
+    def _choose_by_method(self, method: str, last_speaker: Agent, selector: Any) -> Any:
+        """(speaker, method) by a named method, or an awaitable of it ("auto" asks a model)."""
+        topology = self._current_topology()
+        candidates = self._candidates(last_speaker, topology)
         if not candidates:
             events.emit(events.Notice(
                 text=f"no agent may speak after {last_speaker.name!r} (its transitions lead nowhere): ending the group chat",
@@ -388,18 +404,22 @@ class GroupChat:
         if len(candidates) == 1:
             return candidates[0], method
         if method == "round_robin":
-            return self._next_in_turn(last_speaker, candidates), method
+            return self._next_in_turn(last_speaker, candidates, topology), method
         if method == "random":
             return self.random_select_speaker(candidates), method
         if method == "manual":
             chosen = self.manual_select_speaker(candidates)
-            return (chosen if chosen is not None else self._next_in_turn(last_speaker, candidates)), method
+            return (chosen if chosen is not None else self._next_in_turn(last_speaker, candidates, topology)), method
+        return self._auto_choice(last_speaker, selector, candidates)
+
+    async def _auto_choice(self, last_speaker: Agent, selector: Any, candidates: list[Agent]) -> tuple[Agent | None, str]:
         from .auto import auto_select_speaker
 
-        return await auto_select_speaker(self, last_speaker, selector, candidates), method
+        return await auto_select_speaker(self, last_speaker, selector, candidates), "auto"
 
-    def _next_in_turn(self, last_speaker: Agent, candidates: list[Agent]) -> Agent:
-        topology = self._current_topology()
+    def _next_in_turn(self, last_speaker: Agent, candidates: list[Agent], topology: _Topology | None = None) -> Agent:
+        if topology is None:
+            topology = self._current_topology()
         if last_speaker in topology.members:
             if candidates is topology.graph.get(last_speaker):
                 return topology.next_in_turn[last_speaker]

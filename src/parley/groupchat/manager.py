@@ -171,6 +171,7 @@ class GroupChatManager(ConversableAgent):
         for agent in agents:
             agent._broadcast = broadcast  # their public history accessors catch up first
         catch_up = broadcast.catch_up
+        choose = groupchat.choose_speaker_now
         try:
             for i in range(first_round, groupchat.max_round):
                 self._last_speaker = speaker
@@ -178,7 +179,8 @@ class GroupChatManager(ConversableAgent):
                 if is_termination_msg(message) or i == last_round:
                     break
                 try:
-                    speaker, method = await groupchat.a_choose_speaker(speaker, self)
+                    choice = choose(speaker, self)
+                    speaker, method = choice if type(choice) is tuple else await choice
                     if speaker is None:
                         break
                     if events.SpeakerSelected in (events.wanted_silent if silent else events.wanted):

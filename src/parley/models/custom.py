@@ -71,11 +71,14 @@ class ClassicClientAdapter:
         message = message_from_completion(retrieved[0] if retrieved else None)
         usage = self.client.get_usage(response) or {}
         cost = self.client.cost(response) or 0.0
+        # Positional (keywords cost twice as much on this per-call path): message, model, prompt
+        # and completion tokens, cost, cached, raw.
         return ModelResponse(
-            message=message,
-            model=usage.get("model") or getattr(response, "model", None) or params.get("model", ""),
-            prompt_tokens=usage.get("prompt_tokens") or 0,
-            completion_tokens=usage.get("completion_tokens") or 0,
-            cost=cost,
-            raw=response,
+            message,
+            usage.get("model") or getattr(response, "model", None) or params.get("model", ""),
+            usage.get("prompt_tokens") or 0,
+            usage.get("completion_tokens") or 0,
+            cost,
+            False,
+            response,
         )

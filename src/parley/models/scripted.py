@@ -81,10 +81,5 @@ class ScriptedModelClient:
         else:
             prompt_tokens = 0
             completion_tokens = len(content.split()) if isinstance(content, str) else 0
-        return ModelResponse(
-            message=message,
-            model=self.model,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            cost=self.cost_per_call,
-        )
+        # Positional: message, model, prompt and completion tokens, cost (keywords cost twice as much).
+        return ModelResponse(message, self.model, prompt_tokens, completion_tokens, self.cost_per_call)

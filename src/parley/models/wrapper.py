@@ -194,13 +194,15 @@ class OpenAIWrapper:
             request_params = self._params[i]
             if params:
                 request_params = {**request_params, **params}
+            # Positional (keywords cost twice as much, on every call): messages, tools, response
+            # format, params, stream, on_token.
             request = ModelRequest(
-                messages=messages,
-                tools=tools if tools is not None else self.tools,
-                response_format=response_format if response_format is not None else self.response_format,
-                params=request_params,
-                stream=self.stream,
-                on_token=on_token,
+                messages,
+                tools if tools is not None else self.tools,
+                response_format if response_format is not None else self.response_format,
+                request_params,
+                self.stream,
+                on_token,
             )
             key = None
             started = time.perf_counter()
