@@ -311,19 +311,24 @@ class GroupChat:
             candidates = topology.graph.get(last_speaker) or []
         else:
             candidates = self.agents
-        if self.func_call_filter and self.messages:
-            last = self.messages[-1]
-            if last.get("function_call") or last.get("tool_calls"):
-                executors = self._executors_of(last)
-                allowed = [a for a in executors if a in candidates]
-                if executors and not allowed:
-                    events.emit(events.Notice(
-                        text=f"no agent allowed to speak after {last_speaker.name!r} can execute the pending call; "
-                        f"letting {', '.join(a.name for a in executors)} answer it",
-                        level="warning",
-                    ))
-                return allowed or executors or candidates
+        if self.func_call_filter and self._last_message_calls():
+            executors = self._executors_of(self.messages[-1])
+            allowed = [a for a in executors if a in candidates]
+            if executors and not allowed:
+                events.emit(events.Notice(
+                    text=f"no agent allowed to speak after {last_speaker.name!r} can execute the pending call; "
+                    f"letting {', '.join(a.name for a in executors)} answer it",
+                    level="warning",
+                ))
+            return allowed or executors or candidates
         return candidates
+
+    def _last_message_calls(self) -> bool:
+        """Whether the transcript's last message calls a function or tool (someone must execute it)."""
+        if not self.messages:
+            return False
+        last = self.messages[-1]
+        return bool(last.get("function_call") or last.get("tool_calls"))
 
     def _executors_of(self, message: dict) -> list[Agent]:
         names = []
@@ -394,6 +399,12 @@ class GroupChat:
     def _choose_by_method(self, method: str, last_speaker: Agent, selector: Any) -> Any:
         """(speaker, method) by a named method, or an awaitable of it ("auto" asks a model)."""
         topology = self._current_topology()
+        if method == "round_robin":
+            # The common turn in one look-up: the last speaker's successor in the graph, unless a
+            # pending function call narrows the candidates to the agents that can execute it.
+            successor = topology.next_in_turn.get(last_speaker)
+            if successor is not None and not (self.func_call_filter and self._last_message_calls()):
+                return successor, method
         candidates = self._candidates(last_speaker, topology)
         if not candidates:
             events.emit(events.Notice(

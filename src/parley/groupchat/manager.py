@@ -112,7 +112,7 @@ class GroupChatManager(ConversableAgent):
         """Add ``received`` (the manager's copy of the speaker's message) to the transcript and
         show it to every other participant: through ``broadcast`` (they catch up later), or at
         once without one; returns the transcript's dict."""
-        name = speaker.name
+        name = speaker._name
         shared = received
         if type(received.get("content")) is not str or (received.get("role") != "function" and received.get("name") != name):
             shared = {**received, "content": content_str(received.get("content"))}
