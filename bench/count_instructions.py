@@ -22,6 +22,17 @@ import two_agent_harness as h, {module} as lib
 h.run_classic(lib, {n})
 """
 PYAUTOGEN = "/tmp/venv-pyautogen/bin/python"  # pyautogen==0.2.35 in its own venv, as in bench_two_agent.py
+# The same two-agent chat with the run store attached: the chat's side only (the writer is kept
+# waiting and the process leaves without the exit-time flush), as "chat returns" in bench_store.py.
+STORE = """
+import os, sys, tempfile; sys.path.insert(0, {here!r})
+import two_agent_harness as h, parley
+from parley.store import RunStore, recorder
+recorder._FLUSH_INTERVAL_S = recorder._MAX_DELAY_S = 3600
+{attach}
+h.run_classic(parley, {n})
+os._exit(0)
+"""
 GROUP = """
 import sys; sys.path.insert(0, {here!r})
 import bench_groupchat as b
@@ -50,6 +61,9 @@ def main() -> None:
         print(f"| two-agent chat (classic custom client), pyautogen 0.2.35 | {theirs:,.0f} |")
     for agents in (5, 20):
         print(f"| round-robin group chat, {agents} agents | {per_message(GROUP, 100, 1100, 1, agents=agents):,.0f} |")
+    off = per_message(STORE, 10, 1010, 2, attach="")
+    on = per_message(STORE, 10, 1010, 2, attach="RunStore(tempfile.mkdtemp() + '/runs.db').attach()")
+    print(f"| two-agent chat, run store off / on (the chat's side) | {off:,.0f} / {on:,.0f} ({100 * (on / off - 1):+.1f} %) |")
 
 
 if __name__ == "__main__":
