@@ -184,7 +184,7 @@ class GroupChatManager(ConversableAgent):
                     if speaker is None:
                         break
                     if events.SpeakerSelected in (events.wanted_silent if silent else events.wanted):
-                        events.emit(events.SpeakerSelected(manager=self._name, speaker=speaker.name, method=method, round=i + 1, silent=silent))
+                        events.emit(events.SpeakerSelected(manager=self._name, speaker=speaker.name, method=method, round=i + 1, silent=silent), silent)
                     catch_up(speaker)
                     reply = await speaker.a_generate_reply(sender=self)
                 except KeyboardInterrupt:
@@ -192,7 +192,7 @@ class GroupChatManager(ConversableAgent):
                     if admin is None:
                         raise
                     speaker = admin
-                    events.emit(events.SpeakerSelected(manager=self._name, speaker=admin.name, method="interrupt", round=i + 1, silent=silent))
+                    events.emit(events.SpeakerSelected(manager=self._name, speaker=admin.name, method="interrupt", round=i + 1, silent=silent), silent)
                     catch_up(admin)
                     reply = await admin.a_generate_reply(sender=self)
                 if reply is None:
