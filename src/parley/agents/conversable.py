@@ -22,6 +22,7 @@ from .._sync import run_sync
 from ..events import MessageSent, ReplyChosen, emit as _emit, wanted as _wanted, wanted_silent as _wanted_silent
 from ..chat.loop import converse
 from ..chat.result import ChatResult
+from ..chat.scope import ChatScope
 from ..io import get_default as _iostream
 from ..messages import EXPANDED_KEYS, content_str, expand_for_model, message_to_dict, to_oai_message
 from .agent import LLMAgent, Agent
@@ -784,18 +785,9 @@ class ConversableAgent(LLMAgent):
         kwargs.pop("recipient", None)
         silent = bool(silent)
         chat_id = kwargs.pop("chat_id", None) or next(_chat_ids)
-        agents = (self, recipient)
-        for agent in agents:
-            agent.previous_cache = agent.client_cache
-            agent.client_cache = cache
         chat_info = {"sender": self, "recipient": recipient, "message": message, "max_turns": max_turns, **kwargs}
-        events.emit(events.ChatStarted(
-            chat_id=chat_id, sender=self._name, recipient=recipient.name,
-            message=message if not callable(message) else None, max_turns=max_turns,
-        ))
         reason = "completed"
-        chat_token = events.current_chat_id.set(chat_id)
-        try:
+        with ChatScope(chat_id, self, recipient, cache, message if not callable(message) else None, max_turns) as scope:
             if max_turns is not None:
                 self._prepare_chat(recipient, clear_history, reply_at_receive=False)
                 for turn in range(max_turns):
@@ -818,28 +810,7 @@ class ConversableAgent(LLMAgent):
                     msg = await self.a_generate_init_message(message, **kwargs)
                 await converse(self, recipient, msg, None, silent)
             summary = await summarize_chat(self, recipient, summary_method, summary_args or {}, cache)
-        except BaseException as error:
-            reason = "interrupted" if isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)) else "error"
-            events.emit(events.ChatFinished(chat_id=chat_id, sender=self._name, recipient=recipient.name, reason=reason))
-            raise
-        finally:
-            events.current_chat_id.reset(chat_token)
-            for agent in agents:
-                agent.client_cache = agent.previous_cache
-                agent.previous_cache = None
-        from ..usage import gather_usage_summary
-
-        events.emit(events.ChatFinished(
-            chat_id=chat_id, sender=self._name, recipient=recipient.name, reason=reason,
-            summary=summary if isinstance(summary, str) else None,
-        ))
-        return ChatResult(
-            chat_id=chat_id,
-            chat_history=list(self._oai_messages[recipient]),
-            summary=summary,
-            cost=gather_usage_summary([self, recipient]),
-            human_input=list(self._human_input),
-        )
+        return scope.finish(reason, summary)
 
     def initiate_chat(
         self,

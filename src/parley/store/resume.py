@@ -20,7 +20,6 @@ is flushed before the question is asked); resume regenerates the tail.
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import json
 import os
@@ -28,7 +27,6 @@ import socket
 import time
 from typing import Any, Iterable
 
-from .. import events
 from .._sync import run_sync
 from ..messages import note_stored
 from .errors import ResumeError, StoreError
@@ -113,11 +111,10 @@ async def a_resume(
     ``human_input`` answers the first human-input questions (a run stopped while waiting)."""
     from ..agents.conversable import ConversableAgent, _chat_ids
     from ..chat.loop import converse, keep_conversing
-    from ..chat.result import ChatResult
+    from ..chat.scope import ChatScope
     from ..chat.summary import summarize_chat, validate_summary_method
     from ..groupchat.manager import GroupChatManager
     from ..io import get_default, set_default
-    from ..usage import gather_usage_summary
 
     validate_summary_method(summary_method)
     store = _open_store(store)
@@ -177,14 +174,11 @@ async def a_resume(
     recorder = store._require_recorder()
     chat_id = next(_chat_ids)
     recorder.control("bind", chat_id, run_id, chat["id"], time.time())
-    events.emit(events.ChatStarted(chat_id=chat_id, sender=initiator.name, recipient=recipient.name, max_turns=max_turns))
-    chat_token = events.current_chat_id.set(chat_id)
     answers = [human_input] if isinstance(human_input, str) else list(human_input or ())
-    for agent in (initiator, recipient):
-        agent.previous_cache, agent.client_cache = agent.client_cache, cache
     reason = "completed"
     try:
-        with set_default(_PrefilledInput(answers, get_default())):
+        with ChatScope(chat_id, initiator, recipient, cache, max_turns=max_turns) as scope, \
+                set_default(_PrefilledInput(answers, get_default())):
             if manager is not None and spoken:
                 last = spoken[-1]
                 if len(spoken) == 1 and manager.groupchat.send_introductions:
@@ -199,29 +193,12 @@ async def a_resume(
             else:
                 reason = await _finish_turns(initiator, recipient, stored, chat, max_turns, silent, converse, keep_conversing)
             summary = await summarize_chat(initiator, recipient, summary_method, summary_args or {}, cache)
-        events.emit(events.ChatFinished(
-            chat_id=chat_id, sender=initiator.name, recipient=recipient.name, reason=reason,
-            summary=summary if isinstance(summary, str) else None,
-        ))
-    except BaseException as error:
-        reason = "interrupted" if isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)) else "error"
-        events.emit(events.ChatFinished(chat_id=chat_id, sender=initiator.name, recipient=recipient.name, reason=reason))
-        raise
+        return scope.finish(reason, summary)
     finally:
-        events.current_chat_id.reset(chat_token)
-        for agent in (initiator, recipient):
-            agent.client_cache, agent.previous_cache = agent.previous_cache, None
         if attached_here:
-            store.detach()
+            store.detach()  # after the chat's end is reported: it is recorded
         else:
             store.flush()
-    return ChatResult(
-        chat_id=chat_id,
-        chat_history=list(initiator._oai_messages[recipient]),
-        summary=summary,
-        cost=gather_usage_summary([initiator, recipient]),
-        human_input=list(initiator._human_input),
-    )
 
 
 async def _finish_turns(initiator: Any, recipient: Any, stored: list, chat: dict, max_turns: int, silent: bool,
