@@ -9,6 +9,14 @@ Events are small slotted dataclasses. A sink may declare the event types it hand
 (``sink.event_types``); the stream keeps the union in ``wanted``, and hot code builds an event
 only when its type is wanted (``if MessageSent in events.wanted: ...``), so an event nobody
 listens to costs one set look-up.
+
+Every event also has a *record*: a plain tuple ``(type, time, *fields)`` with the fields in
+declaration order (``record_of`` / ``event_of`` convert). A sink that only queues or stores
+events (the run store) subscribes to records; for the two kinds every message brings
+(MessageSent, ModelCalled) the engine then builds one tuple and calls ``publishers[kind]`` with
+it, which is the sink itself when it is the only one: no event object, no Python frame. Building
+and emitting an event object costs several times a tuple, and on a chat with an instant model
+that difference is most of what storing its messages costs.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from __future__ import annotations
 import contextvars
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 _now = time.time
 
@@ -179,59 +187,112 @@ class Sink(Protocol):
     def __call__(self, event: Event) -> None: ...
 
 
+Record = tuple  # (event type, time, *fields in declaration order)
+
+
+def record_of(event: Event) -> Record:
+    """The record of ``event``: ``(type, time, *fields)``."""
+    return (type(event), event.time, *[getattr(event, name) for name in type(event).__match_args__])
+
+
+def event_of(record: Record) -> Event:
+    """The event a record stands for."""
+    event = record[0](*record[2:])
+    event.time = record[1]
+    return event
+
+
+def _record_publisher(sinks: list[tuple[Sink, bool]]) -> Callable[[Record], None] | None:
+    """What the engine calls with a record: nothing, the one record sink itself, or a fan-out
+    that builds the event object once for the sinks that take events."""
+    if not sinks:
+        return None
+    if len(sinks) == 1 and sinks[0][1]:
+        return sinks[0][0]
+
+    def publish(record: Record, _sinks: tuple = tuple(sinks)) -> None:
+        event = None
+        for sink, takes_records in _sinks:
+            if takes_records:
+                sink(record)
+            else:
+                if event is None:
+                    event = event_of(record)
+                sink(event)
+
+    return publish
+
+
+def _from_events(sink: Sink) -> Sink:
+    """A record sink as an event sink (for events emitted as objects)."""
+    return lambda event: sink(record_of(event))
+
+
 class EventStream:
     """The stream: sinks, each called in order with the events of the types it handles.
 
     ``wanted`` is the set of event types some sink handles; ``wanted_silent`` the smaller set
     some sink handles even when the event is marked ``silent`` (a sink that ignores silent
-    events, the console, says so with ``shows_silent = False``). Both are updated in place, so
-    code may keep references to them: a silent chat with only the console listening builds no
-    message events at all.
+    events, the console, says so with ``shows_silent = False``). ``publishers`` and
+    ``publishers_silent`` map every event type to what takes its record (None: nobody). All four
+    are updated in place, so code may keep references to them: a silent chat with only the
+    console listening builds no message events at all.
     """
 
-    __slots__ = ("_sinks", "_dispatch", "_dispatch_silent", "wanted", "wanted_silent")
+    __slots__ = ("_sinks", "_dispatch", "_dispatch_silent", "wanted", "wanted_silent", "publishers", "publishers_silent")
 
     def __init__(self) -> None:
-        self._sinks: list[tuple[Sink, frozenset[type] | None]] = []
+        self._sinks: list[tuple[Sink, frozenset[type] | None, bool]] = []
         # event type -> the sinks to call, in order (for silent events: those that show them).
         self._dispatch: dict[type, tuple[Sink, ...]] = {}
         self._dispatch_silent: dict[type, tuple[Sink, ...]] = {}
         self.wanted: set[type] = set()
         self.wanted_silent: set[type] = set()
+        self.publishers: dict[type, Callable[[Record], None] | None] = {}
+        self.publishers_silent: dict[type, Callable[[Record], None] | None] = {}
+        self._refresh_wanted()
 
-    def add_sink(self, sink: Sink, event_types: Iterable[type] | None = None) -> Sink:
-        """Add ``sink`` for ``event_types`` (default: ``sink.event_types``, else every event)."""
+    def add_sink(self, sink: Sink, event_types: Iterable[type] | None = None, *, records: bool = False) -> Sink:
+        """Add ``sink`` for ``event_types`` (default: ``sink.event_types``, else every event);
+        ``records``: it takes records (``(type, time, *fields)``) rather than event objects."""
         if event_types is None:
             event_types = getattr(sink, "event_types", None)
-        if all(existing is not sink for existing, _ in self._sinks):
-            self._sinks.append((sink, frozenset(event_types) if event_types is not None else None))
+        if all(existing is not sink for existing, _, _ in self._sinks):
+            self._sinks.append((sink, frozenset(event_types) if event_types is not None else None, records))
             self._refresh_wanted()
         return sink
 
     def remove_sink(self, sink: Sink) -> None:
-        self._sinks = [(s, kinds) for s, kinds in self._sinks if s is not sink]
+        self._sinks = [entry for entry in self._sinks if entry[0] is not sink]
         self._refresh_wanted()
 
     def _refresh_wanted(self) -> None:
-        dispatch: dict[type, list[Sink]] = {kind: [] for kind in _event_types()}
-        dispatch_silent: dict[type, list[Sink]] = {kind: [] for kind in dispatch}
-        for sink, kinds in self._sinks:
+        known = _event_types()
+        # event type -> [(sink, takes records)], for all events and for silent ones.
+        handlers: dict[type, list[tuple[Sink, bool]]] = {kind: [] for kind in known}
+        handlers_silent: dict[type, list[tuple[Sink, bool]]] = {kind: [] for kind in known}
+        for sink, kinds, records in self._sinks:
             shows_silent = getattr(sink, "shows_silent", True)
-            for kind in dispatch:
+            for kind in known:
                 if kinds is None or kind in kinds:
-                    dispatch[kind].append(sink)
+                    handlers[kind].append((sink, records))
                     if shows_silent:
-                        dispatch_silent[kind].append(sink)
-        self._dispatch = {kind: tuple(sinks) for kind, sinks in dispatch.items()}
-        self._dispatch_silent = {kind: tuple(sinks) for kind, sinks in dispatch_silent.items()}
-        self.wanted.clear()
-        self.wanted.update(kind for kind, sinks in dispatch.items() if sinks)
-        self.wanted_silent.clear()
-        self.wanted_silent.update(kind for kind, sinks in dispatch_silent.items() if sinks)
+                        handlers_silent[kind].append((sink, records))
+        self._dispatch = self._install(handlers, self.publishers, self.wanted)
+        self._dispatch_silent = self._install(handlers_silent, self.publishers_silent, self.wanted_silent)
+
+    @staticmethod
+    def _install(handlers: dict[type, list[tuple[Sink, bool]]], publishers: dict, wanted: set) -> dict[type, tuple[Sink, ...]]:
+        """Fill ``publishers`` and ``wanted`` in place from ``handlers``; return the dispatch table for event objects."""
+        publishers.clear()
+        publishers.update((kind, _record_publisher(sinks)) for kind, sinks in handlers.items())
+        wanted.clear()
+        wanted.update(kind for kind, sinks in handlers.items() if sinks)
+        return {kind: tuple(_from_events(sink) if records else sink for sink, records in sinks) for kind, sinks in handlers.items()}
 
     @property
     def sinks(self) -> tuple[Sink, ...]:
-        return tuple(sink for sink, _ in self._sinks)
+        return tuple(sink for sink, _, _ in self._sinks)
 
     def emit(self, event: Event, silent: bool = False) -> None:
         """Send ``event`` to the sinks that handle its type; ``silent``: only to those that show silent events."""
@@ -273,7 +334,10 @@ default_stream = EventStream()
 current_chat_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("parley_chat_id", default=None)
 
 
-# Agents emit through these: the default stream's bound method and its wanted-types sets.
+# Agents emit through these: the default stream's bound method, its wanted-types sets and its
+# record publishers.
 emit = default_stream.emit
 wanted = default_stream.wanted
 wanted_silent = default_stream.wanted_silent
+publishers = default_stream.publishers
+publishers_silent = default_stream.publishers_silent

@@ -15,17 +15,20 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import defaultdict
+from time import time as _now
 from typing import Any, Callable, Iterable, Literal
 
 from .. import events, messages as _messages
 from .._sync import run_sync
-from ..events import MessageSent, ReplyChosen, emit as _emit, wanted as _wanted, wanted_silent as _wanted_silent
+from ..events import MessageSent, ReplyChosen, emit as _emit, publishers as _publishers, publishers_silent as _publishers_silent, wanted as _wanted
 from ..chat.loop import converse
 from ..chat.result import ChatResult
 from ..chat.scope import ChatScope
 from ..io import get_default as _iostream
 from ..messages import EXPANDED_KEYS, content_str, expand_for_model, message_to_dict, to_oai_message
 from .agent import LLMAgent, Agent
+
+_current_chat = events.current_chat_id.get
 
 HumanInputMode = Literal["ALWAYS", "TERMINATE", "NEVER"]
 _HUMAN_INPUT_MODES = ("ALWAYS", "TERMINATE", "NEVER")
@@ -443,14 +446,15 @@ class ConversableAgent(LLMAgent):
         self._oai_messages[sender].append(received)
         if self.silent is not None:
             silent = self.silent
-        if MessageSent in (_wanted_silent if silent else _wanted):
+        publish = (_publishers_silent if silent else _publishers)[MessageSent]
+        if publish is not None:
             source = sender._reply_source
             if source is not None:
                 sender._reply_source = None  # the next message it sends is not this reply
                 if type(source) is not str:
                     source = getattr(source, "__name__", "reply_func")
-            # Positional: half the cost of keywords, on the hot path of every recorded message.
-            _emit(MessageSent(sender._name, self._name, received, silent, events.current_chat_id.get(), source), silent)
+            # The event's record (see events): with only the run store listening, one tuple and its queue's append.
+            publish((MessageSent, _now(), sender._name, self._name, received, silent, _current_chat(), source))
 
     async def a_send(
         self, message: dict | str, recipient: Agent, request_reply: bool | None = None, silent: bool | None = False

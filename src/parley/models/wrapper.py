@@ -13,10 +13,13 @@ import time
 from typing import Any
 
 from .. import events
-from ..events import ModelCalled, ModelCallStarted, wanted as _wanted
+from ..events import ModelCalled, ModelCallStarted, publishers as _publishers, wanted as _wanted
 from . import pricing
 from .pricing import parse_price
 from .protocol import ModelClient, ModelConfigError, ModelRequest, ModelResponse
+
+_now = time.time
+_current_chat = events.current_chat_id.get
 
 # llm_config keys that configure the wrapper itself rather than the generation.
 _WRAPPER_KEYS = frozenset({"config_list", "cache_seed", "tools", "functions", "response_format", "stream", "price", "cache"})
@@ -252,10 +255,12 @@ class OpenAIWrapper:
             if self.actual_usage_summary is None:
                 self.actual_usage_summary = _new_usage()
             _add_usage(self.actual_usage_summary, response)
-        if ModelCalled in _wanted:
-            # Positional (half the cost of keywords): agent, model, prompt and completion tokens, cost, latency, cached, purpose, chat.
-            events.emit(ModelCalled(agent, response.model, response.prompt_tokens, response.completion_tokens, response.cost,
-                                    latency, response.cached, purpose, events.current_chat_id.get()))
+        publish = _publishers[ModelCalled]
+        if publish is not None:
+            # The event's record (see events): type, time, agent, model, prompt and completion
+            # tokens, cost, latency, cached, purpose, chat.
+            publish((ModelCalled, _now(), agent, response.model, response.prompt_tokens, response.completion_tokens,
+                     response.cost, latency, response.cached, purpose, _current_chat()))
 
     def clear_usage_summary(self) -> None:
         self.total_usage_summary = None

@@ -1,7 +1,9 @@
 """The run recorder: sinks on the event stream that write runs into the store.
 
-The hot path only appends to a deque: a message or model-call event as it is (the deque's own
-``append`` is the sink), other events with their chat and run scope. A background thread looks
+The hot path only adds to a list, the log: a message's or model call's record (``(type, time,
+*fields)``, see events) goes in item by item (the list's own ``extend`` is the sink: no Python
+frame, and no object per record stays alive for the garbage collector to scan), other events
+with their chat and run scope, control items as one tuple. A background thread looks
 at it every 200 ms and writes what is there in one transaction, rows as plain tuples through the
 driver's executemany — once events pause (a model call of a real LLM, the chat's end), or at the
 latest 0.5 s after they started piling up, or at once when someone flushes (readers, ``detach``,
@@ -41,10 +43,11 @@ log = logging.getLogger("parley.store")
 # The run that top-level chats started in this context belong to (set by RunStore.new_run).
 run_scope: contextvars.ContextVar[str | None] = contextvars.ContextVar("parley_run_scope", default=None)
 
-# The two kinds every message brings go straight into the queue as they are (the sink is the
-# queue's C-level append); the rarer kinds through a Python sink that adds the context they need.
-_QUEUED_AS_IS = frozenset({events.MessageSent, events.ModelCalled})
-_RECORDED = _QUEUED_AS_IS | {
+# The two kinds every message brings go straight into the log as records (the sink is the list's
+# C-level extend); the rarer kinds as events, through a Python sink that adds the context they need.
+_LOGGED_AS_RECORDS = frozenset({events.MessageSent, events.ModelCalled})
+_RECORD_LENGTH = {kind: 2 + len(kind.__match_args__) for kind in _LOGGED_AS_RECORDS}  # type, time, fields
+_RECORDED = _LOGGED_AS_RECORDS | {
     events.ChatStarted, events.ChatFinished, events.ToolCalled, events.CodeExecuted, events.HumanInputRequested,
     events.HumanInputReceived, events.SpeakerSelected,
 }
@@ -132,7 +135,9 @@ class Recorder:
     def __init__(self, engine: sa.Engine, session_id: str | None = None) -> None:
         self._engine = engine.execution_options(parley_write=True)
         self.session_id = session_id
-        self._queue: collections.deque = collections.deque()
+        # The log: records item by item, ``event, chat, run scope`` triples, control tuples. The
+        # chat threads only add at its end; the writer takes a prefix (``_take``).
+        self._log: list = []
         self._wake = threading.Event()
         self._closing = False
         self.error: BaseException | None = None
@@ -148,30 +153,31 @@ class Recorder:
 
     # ------------------------------------------------------------------ the hot path
 
-    def _make_sinks(self) -> list[tuple[events.Sink, frozenset]]:
-        """The sinks and the event types of each: the queue's own ``append`` for messages and
-        model calls (no Python frame: the events carry everything the writer needs, their chat
-        included), and a closure for the rest, which queues ``(event, current chat, run scope)``."""
-        append = self._queue.append  # one bound method, kept: the stream removes sinks by identity
+    def _make_sinks(self) -> list[tuple[events.Sink, frozenset, bool]]:
+        """The sinks, the event types of each and whether it takes records: the log's own
+        ``extend`` for the records of messages and model calls (no Python frame: they carry
+        everything the writer needs, their chat included), and a closure for the rest, which
+        logs ``event, current chat, run scope``."""
+        extend = self._log.extend  # one bound method, kept: the stream removes sinks by identity
 
-        def sink(event: events.Event, _append: Callable = append, _chat: Callable = events.current_chat_id.get) -> None:
+        def sink(event: events.Event, _extend: Callable = extend, _chat: Callable = events.current_chat_id.get) -> None:
             kind = type(event)
             if kind is events.ChatStarted:
-                _append((event, _chat(), run_scope.get()))
+                _extend((event, _chat(), run_scope.get()))
             elif kind is events.HumanInputRequested:
-                _append((event, _chat(), None))
+                _extend((event, _chat(), None))
                 self.flush()  # stored before the question is asked: the process may be stopped while it waits
             else:
-                _append((event, _chat(), None))
+                _extend((event, _chat(), None))
 
         # The stream sends each only these, and the engine builds no others for the store.
-        return [(append, _QUEUED_AS_IS), (sink, _RECORDED - _QUEUED_AS_IS)]
+        return [(extend, _LOGGED_AS_RECORDS, True), (sink, _RECORDED - _LOGGED_AS_RECORDS, False)]
 
     # ------------------------------------------------------------------ control
 
     def control(self, *item: Any) -> None:
-        """Queue a control item (``create_run``, ``finish_run``, ``bind``) in event order."""
-        self._queue.append(item)
+        """Log a control item (``create_run``, ``finish_run``, ``bind``) in event order."""
+        self._log.append(item)
 
     def flush(self, timeout: float | None = _RETRY_FOR_S) -> None:
         if not self._thread.is_alive():
@@ -179,7 +185,7 @@ class Recorder:
                 raise StoreError(f"the run store could not write: {self.error}")
             return
         done = threading.Event()
-        self._queue.append(("flush", done))
+        self._log.append(("flush", done))
         self._wake.set()
         if not done.wait(timeout):
             raise StoreError(f"the run store did not finish writing within {timeout} s")
@@ -195,14 +201,14 @@ class Recorder:
     # ------------------------------------------------------------------ the writer thread
 
     def _loop(self) -> None:
-        queue = self._queue
-        seen = 0  # the queue's length at the last look
+        entries = self._log
+        seen = 0  # the log's length at the last look
         pending_since = 0.0  # when the unwritten items were first seen
         while True:
             asked = self._wake.wait(_FLUSH_INTERVAL_S)  # a flush, a close
             self._wake.clear()
             closing = self._closing
-            size = len(queue)
+            size = len(entries)
             if size:
                 now = time.monotonic()
                 if not seen:
@@ -212,10 +218,11 @@ class Recorder:
                     # time from it; wait for a pause, up to _MAX_DELAY_S.
                     seen = size
                     continue
-                items = [queue.popleft() for _ in range(size)]
+                items = entries[:size]
+                del entries[:size]  # chat threads only add at the end: the first ``size`` items are these
                 seen = 0
                 self._write_items(items)
-            if closing and not queue:
+            if closing and not entries:
                 return
 
     def _write_items(self, items: list) -> None:
@@ -223,21 +230,28 @@ class Recorder:
         batch = _Batch()
         apply_event, apply_message, apply_model_call = self._apply_event, self._apply_message, self._apply_model_call
         message_sent, model_called = events.MessageSent, events.ModelCalled
-        for item in items:
-            kind = type(item)
+        message_length, model_call_length = _RECORD_LENGTH[message_sent], _RECORD_LENGTH[model_called]
+        i, end = 0, len(items)
+        while i < end:
+            head = items[i]
             try:
-                if kind is message_sent:
-                    apply_message(batch, item)
-                elif kind is model_called:
-                    apply_model_call(batch, item)
-                elif type(item[0]) is not str:  # (event, current chat, run scope); compared first: an event's __eq__ is slow
-                    apply_event(batch, item[0], item[1], item[2])
-                elif item[0] == "flush":
-                    waiters.append(item[1])
-                else:
-                    self._apply_control(batch, item)
+                if head is message_sent:
+                    i += message_length
+                    apply_message(batch, items[i - message_length:i])
+                elif head is model_called:
+                    i += model_call_length
+                    apply_model_call(batch, items[i - model_call_length:i])
+                elif type(head) is tuple:  # a control item
+                    i += 1
+                    if head[0] == "flush":
+                        waiters.append(head[1])
+                    else:
+                        self._apply_control(batch, head)
+                else:  # event, current chat, run scope
+                    i += 3
+                    apply_event(batch, head, items[i - 2], items[i - 1])
             except Exception as error:  # a malformed event must not stop the recording
-                log.warning("run store: skipped %s: %s", type(item).__name__, error)
+                log.warning("run store: skipped %s: %s", getattr(head, "__name__", type(head).__name__), error)
         if batch.runs or batch.chats or batch.rows or batch.run_updates or batch.chat_updates:
             self._commit(batch)
         for waiter in waiters:
@@ -314,21 +328,20 @@ class Recorder:
             "pid": self._pid, "host": self._host, "created_at": now, "updated_at": now,
         }
 
-    def _apply_message(self, batch: _Batch, event: events.MessageSent) -> None:
-        chat = self._chats.get(event.chat_id)
+    def _apply_message(self, batch: _Batch, record: list) -> None:
+        _, now, sender, recipient, message, _silent, chat_id, produced_by = record
+        chat = self._chats.get(chat_id)
         if chat is None:
             return  # outside any chat (a bare send): not part of a run
-        batch.rows[schema.messages].append((
-            chat.run_id, chat.key, event.sender, event.recipient, _json(event.message), event.produced_by, event.time,
-        ))
+        batch.rows[schema.messages].append((chat.run_id, chat.key, sender, recipient, _json(message), produced_by, now))
 
-    def _apply_model_call(self, batch: _Batch, event: events.ModelCalled) -> None:
-        chat = self._chats.get(event.chat_id)
+    def _apply_model_call(self, batch: _Batch, record: list) -> None:
+        _, now, agent, model, prompt_tokens, completion_tokens, cost, latency_s, cached, purpose, chat_id = record
+        chat = self._chats.get(chat_id)
         if chat is None:
             return
         batch.rows[schema.model_calls].append((
-            chat.run_id, chat.key, event.time, event.agent, event.model, event.prompt_tokens, event.completion_tokens,
-            event.cost, event.latency_s, bool(event.cached), event.purpose,
+            chat.run_id, chat.key, now, agent, model, prompt_tokens, completion_tokens, cost, latency_s, bool(cached), purpose,
         ))
 
     def _apply_event(self, batch: _Batch, event: events.Event, current: int | None, scope: str | None) -> None:

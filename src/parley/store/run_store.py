@@ -128,8 +128,8 @@ class RunStore:
         if self._recorder is None:
             self._recorder = Recorder(self.engine, self.session_id)
             self._stream = stream or events.default_stream
-            for sink, kinds in self._recorder.sinks:
-                self._stream.add_sink(sink, kinds)
+            for sink, kinds, records in self._recorder.sinks:
+                self._stream.add_sink(sink, kinds, records=records)
             atexit.register(self._flush_at_exit)
         return self
 
@@ -139,7 +139,7 @@ class RunStore:
         if recorder is None:
             return
         assert self._stream is not None
-        for sink, _ in recorder.sinks:
+        for sink, _, _ in recorder.sinks:
             self._stream.remove_sink(sink)
         atexit.unregister(self._flush_at_exit)
         self._recorder = None

@@ -1,0 +1,72 @@
+"""Event records: sinks that take ``(type, time, *fields)`` tuples instead of event objects."""
+
+from __future__ import annotations
+
+from parley import events
+from tests.core.test_two_agent_chat import make_pair
+
+
+def test_publishers_are_nothing_the_record_sink_itself_or_a_fan_out():
+    stream = events.EventStream()
+    assert stream.publishers[events.MessageSent] is None
+    records: list = []
+    keep = records.append  # one bound method: sinks are removed by identity
+    stream.add_sink(keep, [events.MessageSent], records=True)
+    assert stream.publishers[events.MessageSent] is keep  # called directly: no Python frame
+    assert stream.publishers[events.ModelCalled] is None and events.MessageSent in stream.wanted
+
+    objects: list = []
+    show = objects.append
+    stream.add_sink(show, [events.MessageSent])
+    publish = stream.publishers[events.MessageSent]
+    record = (events.MessageSent, 12.5, "a", "b", {"content": "hi", "role": "user"}, False, 3, "f")
+    publish(record)
+    assert records == [record]
+    [event] = objects
+    assert isinstance(event, events.MessageSent) and event.time == 12.5 and event.produced_by == "f"
+    assert events.record_of(event) == record
+
+    # An event emitted as an object reaches the record sink as its record.
+    stream.emit(events.MessageSent("c", "d", {"content": "yo"}, True, None, None))
+    assert records[-1][0] is events.MessageSent and records[-1][2:] == ("c", "d", {"content": "yo"}, True, None, None)
+    stream.remove_sink(show)
+    stream.remove_sink(keep)
+    assert stream.publishers[events.MessageSent] is None and not stream.wanted
+
+
+def test_a_silent_sink_gets_no_silent_records():
+    class Loud:
+        shows_silent = False
+
+        def __init__(self) -> None:
+            self.seen: list = []
+
+        def __call__(self, event: events.Event) -> None:
+            self.seen.append(event)
+
+    stream = events.EventStream()
+    loud = stream.add_sink(Loud(), [events.MessageSent])
+    assert stream.publishers_silent[events.MessageSent] is None
+    assert stream.publishers[events.MessageSent] is not None
+    stream.emit(events.MessageSent("a", "b", {"content": "x"}, True), silent=True)
+    assert loud.seen == []
+
+
+def test_a_chat_publishes_the_same_records_as_its_events():
+    user, assistant = make_pair(["one", "two TERMINATE"])
+    records: list = []
+    keep = records.append
+    events.default_stream.add_sink(keep, [events.MessageSent, events.ModelCalled], records=True)
+    try:
+        with events.capture(kinds=(events.MessageSent, events.ModelCalled)) as captured:
+            user.initiate_chat(assistant, message="q", silent=True)
+    finally:
+        events.default_stream.remove_sink(keep)
+    assert [type(e) for e in captured.events] == [r[0] for r in records]
+    assert [events.record_of(e) for e in captured.events] == records  # same fields, same times
+    kinds = [r[0].__name__ for r in records]
+    assert kinds == ["MessageSent", "ModelCalled", "MessageSent", "MessageSent", "ModelCalled", "MessageSent"]
+    message = events.event_of(records[2])
+    assert (message.sender, message.recipient, message.produced_by) == ("assistant", "user_proxy", "_reply_with_model")
+    call = events.event_of(records[1])
+    assert call.agent == "assistant" and call.purpose == "reply" and call.chat_id == message.chat_id is not None
