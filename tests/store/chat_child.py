@@ -9,7 +9,8 @@ mid-run. VARIANT: "free" (ends when b reaches its auto-reply limit), "turns" (ma
 "human" (the user is asked on every message; answers come from stdin / ANSWER arguments),
 "group" (a round-robin group chat with introductions, the user among the participants, that
 ends when the critic reaches its auto-reply limit), "group_human" (a round-robin group chat in
-which the user, asked on each of its turns, answers from stdin / ANSWER arguments).
+which the user, asked on each of its turns, answers from stdin / ANSWER arguments), "sequence"
+(three sequential chats of a, b and c, each carrying the earlier ones' summaries).
 """
 
 from __future__ import annotations
@@ -55,11 +56,23 @@ def agents(variant: str) -> tuple[ConversableAgent, ConversableAgent]:
     return a, b
 
 
-def start(a: ConversableAgent, b: ConversableAgent, variant: str) -> None:
+def chat_queue(a: ConversableAgent, b: ConversableAgent) -> list[dict]:
+    """The "sequence" variant's chats: a third agent joins a and b."""
+    c = ConversableAgent("c", llm_config={"config_list": [{"model": "scripted", "client": ScriptedModelClient(reply_of("C"))}]},
+                         human_input_mode="NEVER")
+    return [
+        {"sender": a, "recipient": b, "message": "plan it", "max_turns": 20, "silent": True},
+        {"sender": a, "recipient": c, "message": "build it", "max_turns": 20, "silent": True},
+        {"sender": b, "recipient": c, "message": "review it", "max_turns": 20, "silent": True, "summary_method": "last_msg"},
+    ]
+
+
+def start(a: ConversableAgent, b: ConversableAgent, variant: str) -> list:
+    if variant == "sequence":
+        return parley.initiate_chats(chat_queue(a, b))
     if variant == "turns":
-        a.initiate_chat(b, message="start", max_turns=60, silent=True)
-    else:
-        a.initiate_chat(b, message="start", silent=True)
+        return [a.initiate_chat(b, message="start", max_turns=60, silent=True)]
+    return [a.initiate_chat(b, message="start", silent=True)]
 
 
 def main() -> None:
@@ -69,6 +82,9 @@ def main() -> None:
     if mode == "run":
         with RunStore(store_url) as store, store.new_run(run_id):
             start(a, b, variant)
+    elif mode == "resume" and variant == "sequence":
+        results = resume(run_id, store=store_url, chat_queue=chat_queue(a, b))
+        print("\n".join(str(r.summary) for r in results))  # the parent compares them with an uninterrupted run's
     elif mode == "resume":
         with parley.io.set_default(parley.IOQueue(["exit"])) if answers else _nothing():
             resume(run_id, [a, b], store=store_url, human_input=answers or None, silent=True)

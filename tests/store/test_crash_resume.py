@@ -95,6 +95,38 @@ def test_kill_9_then_resume_gives_the_uninterrupted_transcript(tmp_path, variant
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("seed", [7, 8, 9, 10])
+def test_sequential_chats_killed_mid_run_are_resumed_with_their_carryover(tmp_path, seed):
+    a, b = chat_child.agents("sequence")
+    with events.capture(kinds=(events.MessageSent,)) as seen:
+        results = chat_child.start(a, b, "sequence")
+    expected = [(e.sender, e.recipient, e.message) for e in seen.events]
+    assert len(expected) == 120 and "Context: \n" in expected[40][2]["content"]  # chat 2 opens with chat 1's summary
+    kill_at = random.Random(seed).randrange(0, 80)  # in the first or the second chat
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    run_id = str(uuid.uuid4())
+    child = run_child("run", url, run_id, "sequence")
+    stored_at_kill = kill_when(child, url, run_id, kill_at)
+    assert child.returncode == -signal.SIGKILL
+    store = RunStore(url)
+    assert store.get_run(run_id).status == "running"
+    assert stored_transcript(store, run_id) == expected[:stored_at_kill]
+
+    resumed = subprocess.run([sys.executable, CHILD, "resume", url, run_id, "sequence"], capture_output=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr.decode()[-3000:]
+    assert stored_transcript(store, run_id) == expected, f"killed at {stored_at_kill} messages"
+    assert resumed.stdout.decode().splitlines() == [r.summary for r in results]  # the results of all three chats
+    info = store.get_run(run_id)
+    assert (info.status, info.kind) == ("finished", "sequential")
+    chats = [c for c in store.records(run_id, "chats") if c["parent_id"] is None]
+    assert [(c["sender"], c["recipient"], c["status"]) for c in chats] == [
+        ("a", "b", "finished"), ("a", "c", "finished"), ("b", "c", "finished")]
+    with pytest.raises(ResumeError, match="is finished"):
+        store.resume(run_id, chat_queue=chat_child.chat_queue(*chat_child.agents("sequence")))
+    store.close()
+
+
+@pytest.mark.slow
 def test_a_run_waiting_for_human_input_is_resumed_in_another_process_with_the_answer(tmp_path):
     answers = ["first answer", "second answer", "third answer", "fourth answer", "fifth answer"]
     expected = reference_transcript("human", answers)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-
 from .._sync import run_sync
 from .result import ChatResult
 
 
-def _validate_chat_queue(chat_queue: list[dict]) -> None:
+def validate_chat_queue(chat_queue: list[dict]) -> None:
     if not isinstance(chat_queue, list):
         raise TypeError(f"chat_queue must be a list of dicts, not {type(chat_queue).__name__}")
     for i, chat in enumerate(chat_queue):
@@ -20,17 +19,28 @@ def _validate_chat_queue(chat_queue: list[dict]) -> None:
 
 async def a_initiate_chats(chat_queue: list[dict]) -> list[ChatResult]:
     """Run the chats in order; returns their results."""
+    validate_chat_queue(chat_queue)
+    return await continue_chats(chat_queue, [])
+
+
+def with_carryover(chat: dict, finished: list[ChatResult]) -> dict:
+    """A copy of the queue entry ``chat`` whose carryover has the summaries of the ``finished`` chats appended."""
+    chat = dict(chat)
+    carryover = chat.get("carryover", [])
+    if isinstance(carryover, str):
+        carryover = [carryover]
+    excluded = set(chat.pop("finished_chat_indexes_to_exclude_from_carryover", []))
+    chat["carryover"] = list(carryover) + [r.summary for i, r in enumerate(finished) if i not in excluded and r.summary]
+    return chat
+
+
+async def continue_chats(chat_queue: list[dict], finished: list[ChatResult]) -> list[ChatResult]:
+    """Run the chats of ``chat_queue`` after the ``finished`` ones (their results, in order);
+    returns all the results (a stored sequence that is resumed goes on with this)."""
     from .. import events
 
-    _validate_chat_queue(chat_queue)
-    finished: list[ChatResult] = []
-    for chat in chat_queue:
-        chat = dict(chat)
-        carryover = chat.get("carryover", [])
-        if isinstance(carryover, str):
-            carryover = [carryover]
-        excluded = set(chat.pop("finished_chat_indexes_to_exclude_from_carryover", []))
-        chat["carryover"] = list(carryover) + [r.summary for i, r in enumerate(finished) if i not in excluded and r.summary]
+    for chat in chat_queue[len(finished):]:
+        chat = with_carryover(chat, finished)
         if not chat.get("silent", False):
             events.emit(events.Notice(text="Starting a new chat...."))
         sender = chat.pop("sender")

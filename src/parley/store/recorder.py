@@ -176,7 +176,7 @@ class Recorder:
     # ------------------------------------------------------------------ control
 
     def control(self, *item: Any) -> None:
-        """Log a control item (``create_run``, ``finish_run``, ``bind``) in event order."""
+        """Log a control item (``create_run``, ``continue_run``, ``finish_run``, ``bind``) in event order."""
         self._log.append(item)
 
     def flush(self, timeout: float | None = _RETRY_FOR_S) -> None:
@@ -306,6 +306,9 @@ class Recorder:
             _, run_id, kind, now = item
             self._scoped_runs[run_id] = 0
             batch.runs.append(self._run_row(run_id, kind, now))
+        elif head == "continue_run":  # a stored run of sequential chats, resumed: new chats join it
+            _, run_id, chats = item
+            self._scoped_runs[run_id] = chats
         elif head == "finish_run":
             _, run_id, status, reason, now = item
             self._scoped_runs.pop(run_id, None)

@@ -9,9 +9,11 @@ finished transcript equals that of an uninterrupted run: nothing lost, nothing t
 
 Supported: two-agent chats (with or without ``max_turns``), group chats (a chat with a
 ``GroupChatManager``: the transcript, every participant's history and the auto-reply counters are
-rebuilt, and the manager's rounds go on from the next round), and runs waiting for human input
-(``human_input=`` gives the answers). Refused with a clear error: runs of several top-level chats
-(sequential chats), group chats started with ``max_turns``, group chats with nested teams or
+rebuilt, and the manager's rounds go on from the next round), sequential chats run in one
+``RunStore.new_run`` (``chat_queue=`` gives the queue again: the finished chats' results come
+from the store, the interrupted chat is resumed, the rest run with the summaries carried over),
+and runs waiting for human input (``human_input=`` gives the answers). Refused with a clear
+error: group chats started with ``max_turns``, group chats with nested teams or
 ``enable_clear_history``.
 
 Durability: everything up to the last batch the recorder flushed is stored (a human-input request
@@ -97,23 +99,22 @@ def _open_store(store: Any) -> Any:
 
 async def a_resume(
     run_id: str,
-    agents: list,
+    agents: list | None = None,
     *,
     store: Any = None,
+    chat_queue: list[dict] | None = None,
     human_input: str | Iterable[str] | None = None,
     summary_method: Any = "last_msg",
     summary_args: dict | None = None,
     cache: Any = None,
     silent: bool = False,
 ) -> Any:
-    """Continue the stored run ``run_id`` with ``agents`` (the same agents, by name) until it ends;
-    returns its ``ChatResult``. ``store`` is a RunStore or a URL/path (default store when None);
+    """Continue the stored run ``run_id`` until it ends and return its ``ChatResult``: a run of
+    one chat with ``agents`` (the same agents, by name), a run of sequential chats with
+    ``chat_queue`` (the list it was started with; returns the list of results, as
+    ``initiate_chats`` does). ``store`` is a RunStore or a URL/path (default store when None);
     ``human_input`` answers the first human-input questions (a run stopped while waiting)."""
-    from ..agents.conversable import ConversableAgent, _chat_ids
-    from ..chat.loop import converse, keep_conversing
-    from ..chat.scope import ChatScope
-    from ..chat.summary import summarize_chat, validate_summary_method
-    from ..groupchat.manager import GroupChatManager
+    from ..chat.summary import validate_summary_method
     from ..io import get_default, set_default
 
     validate_summary_method(summary_method)
@@ -124,11 +125,121 @@ async def a_resume(
         raise ResumeError(f"run {run_id} is finished ({info.reason or 'completed'}): nothing to resume")
     if info.status in ("running", "waiting_input") and info.host == socket.gethostname() and info.pid and info.pid != os.getpid() and _alive(info.pid):
         raise ResumeError(f"run {run_id} is still running in process {info.pid}; stop it before resuming")
-    by_name = _agents_by_name(agents)
     top = [c for c in store.records(run_id, "chats") if c["parent_id"] is None]
-    if len(top) != 1:
-        raise ResumeError(f"run {run_id} has {len(top)} top-level chats; resume supports runs of one chat (two-agent or group chat)")
-    chat = top[0]
+    if chat_queue is None:
+        if len(top) != 1:
+            raise ResumeError(f"run {run_id} has {len(top)} top-level chats (sequential chats): pass chat_queue=, "
+                              "the list of chats it was started with")
+        plan = _plan_chat(store, run_id, top[0], _agents_by_name(agents))
+    else:
+        _check_chat_queue(chat_queue, top, run_id)
+        unfinished = [i for i, chat in enumerate(top) if chat["status"] != "finished"]
+        if unfinished and unfinished != [len(top) - 1]:
+            raise ResumeError(f"run {run_id}: chat {unfinished[0] + 1} did not finish but later chats started; "
+                              "not a sequence this can resume")
+        plan = None
+        if unfinished:
+            entry = chat_queue[unfinished[0]]
+            plan = _plan_chat(store, run_id, top[unfinished[0]], _agents_by_name([entry["sender"], entry["recipient"]]))
+
+    attached_here = not store.attached
+    if attached_here:
+        store.attach()
+    answers = [human_input] if isinstance(human_input, str) else list(human_input or ())
+    try:
+        with set_default(_PrefilledInput(answers, get_default())):
+            if chat_queue is None:
+                return await _resume_chat(store, run_id, plan, summary_method, summary_args, cache, silent)
+            return await _resume_chats(store, run_id, top, chat_queue, plan)
+    finally:
+        if attached_here:
+            store.detach()  # after the chat's end is reported: it is recorded
+        else:
+            store.flush()
+
+
+def _check_chat_queue(chat_queue: list[dict], top: list[dict], run_id: str) -> None:
+    """Check the queue against the stored chats: as many or more, the same agents in each."""
+    from ..chat.sequential import validate_chat_queue
+
+    validate_chat_queue(chat_queue)
+    if len(top) > len(chat_queue):
+        raise ResumeError(f"run {run_id} has {len(top)} chats; chat_queue has only {len(chat_queue)}")
+    for i, (stored, entry) in enumerate(zip(top, chat_queue)):
+        names = (getattr(entry["sender"], "name", None), getattr(entry["recipient"], "name", None))
+        if names != (stored["sender"], stored["recipient"]):
+            raise ResumeError(f"chat_queue[{i}] is {names[0]!r} -> {names[1]!r}, but chat {i + 1} of run {run_id} "
+                              f"was {stored['sender']!r} -> {stored['recipient']!r}")
+
+
+async def _resume_chats(store: Any, run_id: str, top: list[dict], chat_queue: list[dict], plan: _ChatPlan | None) -> list:
+    """Resume a run of sequential chats: the stored results of the finished chats, the unfinished
+    one (``plan``) resumed, then the rest of the queue, all in the same run."""
+    from ..agents.conversable import ConversableAgent
+    from ..chat.sequential import continue_chats, with_carryover
+    from .recorder import run_scope
+
+    recorder = store._require_recorder()
+    recorder.control("continue_run", run_id, len(top))  # later chats join the run; it ends with the queue
+    token = run_scope.set(run_id)
+    status, reason = "finished", None
+    try:
+        results: list = []
+        for stored, entry in zip(top, chat_queue):
+            if stored["status"] == "finished":
+                results.append(_stored_result(store, run_id, stored))
+                continue
+            assert plan is not None and plan.chat is stored  # the last stored chat (checked in a_resume)
+            entry = with_carryover(entry, results)
+            first = None
+            if not plan.stored:
+                # Stopped before its first message: that message again, with the carryover (which is not stored).
+                first = await plan.initiator.a_generate_init_message(json.loads(stored["message"]), carryover=entry["carryover"])
+            results.append(await _resume_chat(
+                store, run_id, plan, entry.get("summary_method", ConversableAgent.DEFAULT_SUMMARY_METHOD),
+                entry.get("summary_args"), entry.get("cache"), bool(entry.get("silent", False)), first,
+            ))
+        return await continue_chats(chat_queue, results)
+    except BaseException as error:
+        status, reason = ("interrupted", "interrupted") if not isinstance(error, Exception) else ("failed", "error")
+        raise
+    finally:
+        run_scope.reset(token)
+        recorder.control("finish_run", run_id, status, reason, time.time())
+
+
+def _stored_result(store: Any, run_id: str, chat: dict) -> Any:
+    """The ``ChatResult`` of a chat that finished before the crash, from the store: its history
+    as the initiator saw it, summary and human input (its cost stays in the store's model calls)."""
+    from ..chat.result import ChatResult
+
+    initiator = chat["sender"]
+    history = []
+    for stored in store.messages(run_id, chat_id=chat["id"]):
+        message = stored.message
+        if stored.sender == initiator and message.get("role") == "user":
+            message = {**message, "role": "assistant"}  # the sender's copy
+        history.append(message)
+    human = [h["text"] for h in store.records(run_id, "human_inputs")
+             if h["kind"] == "reply" and h["agent"] == initiator and h["chat_id"] == chat["id"]]
+    return ChatResult(chat_history=history, summary=chat["summary"], human_input=human)
+
+
+class _ChatPlan:
+    """A stored chat checked for resuming: its agents and stored messages (nothing changed yet)."""
+
+    def __init__(self, chat: dict, by_name: dict, initiator: Any, recipient: Any, manager: Any, stored: list) -> None:
+        self.chat, self.by_name, self.initiator, self.recipient, self.manager, self.stored = (
+            chat, by_name, initiator, recipient, manager, stored)
+
+
+def _plan_chat(store: Any, run_id: str, chat: dict, by_name: dict) -> _ChatPlan:
+    """Check that the stored ``chat`` can be resumed with the agents ``by_name``: a clear error
+    before anything is changed, in the agents or in the store."""
+    from ..agents.conversable import ConversableAgent
+    from ..groupchat.manager import GroupChatManager
+
+    by_name = dict(by_name)
     manager = by_name.get(chat["recipient"])
     if isinstance(manager, GroupChatManager):
         _check_group_chat(manager, run_id, chat["max_turns"])
@@ -148,6 +259,19 @@ async def a_resume(
         raise ResumeError(f"run {run_id} has messages of agent(s) {', '.join(map(repr, sorted(unknown)))} not given in agents")
     if not stored and chat["message"] is None:
         raise ResumeError(f"run {run_id} stopped before its first message and that message was not stored (a callable?); start it again")
+    return _ChatPlan(chat, by_name, initiator, recipient, manager, stored)
+
+
+async def _resume_chat(store: Any, run_id: str, plan: _ChatPlan, summary_method: Any, summary_args: dict | None,
+                       cache: Any, silent: bool, first_message: Any = None) -> Any:
+    """Resume one planned chat (two-agent or group chat); the store is attached."""
+    from ..agents.conversable import _chat_ids
+    from ..chat.loop import converse, keep_conversing
+    from ..chat.scope import ChatScope
+    from ..chat.summary import summarize_chat
+
+    chat, by_name, stored = plan.chat, plan.by_name, plan.stored
+    initiator, recipient, manager = plan.initiator, plan.recipient, plan.manager
     max_turns = chat["max_turns"]
 
     # Rebuild the state the interrupted process had (without emitting anything).
@@ -168,45 +292,35 @@ async def a_resume(
         agent._human_input = [h["text"] for h in human_inputs
                               if h["kind"] == "reply" and h["agent"] == agent.name and h["chat_id"] == chat["id"]]
 
-    attached_here = not store.attached
-    if attached_here:
-        store.attach()
     recorder = store._require_recorder()
     chat_id = next(_chat_ids)
     recorder.control("bind", chat_id, run_id, chat["id"], time.time())
-    answers = [human_input] if isinstance(human_input, str) else list(human_input or ())
     reason = "completed"
-    try:
-        with ChatScope(chat_id, initiator, recipient, cache, max_turns=max_turns) as scope, \
-                set_default(_PrefilledInput(answers, get_default())):
-            if manager is not None and spoken:
-                last = spoken[-1]
-                if len(spoken) == 1 and manager.groupchat.send_introductions:
-                    _introduce(manager, stored)
-                await manager.a_run_rounds(manager.groupchat, last.message, by_name[last.sender], len(spoken) - 1)
-            elif max_turns is None:
-                if stored:
-                    last = stored[-1]
-                    await keep_conversing(by_name[last.sender], by_name[last.recipient], None, silent)
-                else:
-                    await converse(initiator, recipient, json.loads(chat["message"]), None, silent)
+    with ChatScope(chat_id, initiator, recipient, cache, max_turns=max_turns) as scope:
+        if manager is not None and spoken:
+            last = spoken[-1]
+            if len(spoken) == 1 and manager.groupchat.send_introductions:
+                _introduce(manager, stored)
+            await manager.a_run_rounds(manager.groupchat, last.message, by_name[last.sender], len(spoken) - 1)
+        elif max_turns is None:
+            if stored:
+                last = stored[-1]
+                await keep_conversing(by_name[last.sender], by_name[last.recipient], None, silent)
             else:
-                reason = await _finish_turns(initiator, recipient, stored, chat, max_turns, silent, converse, keep_conversing)
-            summary = await summarize_chat(initiator, recipient, summary_method, summary_args or {}, cache)
-        return scope.finish(reason, summary)
-    finally:
-        if attached_here:
-            store.detach()  # after the chat's end is reported: it is recorded
+                await converse(initiator, recipient, first_message or json.loads(chat["message"]), None, silent)
         else:
-            store.flush()
+            reason = await _finish_turns(initiator, recipient, stored, chat, max_turns, silent, converse, keep_conversing,
+                                         first_message)
+        summary = await summarize_chat(initiator, recipient, summary_method, summary_args or {}, cache)
+    return scope.finish(reason, summary)
 
 
 async def _finish_turns(initiator: Any, recipient: Any, stored: list, chat: dict, max_turns: int, silent: bool,
-                        converse: Any, keep_conversing: Any) -> str:
+                        converse: Any, keep_conversing: Any, first_message: Any = None) -> str:
     """The rest of a ``max_turns`` chat: each turn starts with one message of the initiator."""
     started = sum(1 for m in stored if m.sender == initiator.name)
     if not stored:
-        await converse(initiator, recipient, json.loads(chat["message"]), True, silent)
+        await converse(initiator, recipient, first_message or json.loads(chat["message"]), True, silent)
         started = 1
     elif stored[-1].sender == initiator.name:
         # The turn's message arrived; its reply did not.
@@ -292,7 +406,7 @@ def _agents_by_name(agents: list) -> dict:
     return by_name
 
 
-def resume(run_id: str, agents: list, **options: Any) -> Any:
+def resume(run_id: str, agents: list | None = None, **options: Any) -> Any:
     """Sync face of ``a_resume``."""
     return run_sync(a_resume(run_id, agents, **options))
 

@@ -320,13 +320,13 @@ class RunStore:
         with self.engine.begin() as connection:
             connection.execute(table.delete().where(table.c.chat_id == chat_key, table.c.round > after_round))
 
-    def resume(self, run_id: str, agents: list, **options: Any) -> Any:
+    def resume(self, run_id: str, agents: list | None = None, **options: Any) -> Any:
         """Finish an unfinished run (see ``parley.store.resume``)."""
         from .resume import resume
 
         return resume(run_id, agents, store=self, **options)
 
-    async def a_resume(self, run_id: str, agents: list, **options: Any) -> Any:
+    async def a_resume(self, run_id: str, agents: list | None = None, **options: Any) -> Any:
         from .resume import a_resume
 
         return await a_resume(run_id, agents, store=self, **options)
