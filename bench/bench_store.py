@@ -2,7 +2,9 @@
 store off and on (SQLite file, WAL), side by side. Reports the chat's wall time and, with the
 store on, the time until every event is committed (chat + final flush), and the machine's load.
 Besides wall time it reports CPU time (the chat's thread; the whole process until committed),
-which other jobs on a shared machine disturb much less.
+which other jobs on a shared machine disturb less. Overheads are paired: each store-on chat
+against the store-off chat of the same round, the median of those ratios (and their
+interquartile range), which drifts of a shared host's speed affect least.
 
     python bench/bench_store.py [--repeat 21] [--messages 1000] [--telemetry]
 
@@ -112,13 +114,19 @@ def main() -> None:
     def median_ms(runs: list, which: int) -> float:
         return statistics.median(r[which] for r in runs) * 1000
 
-    print(f"| {'telemetry' if args.telemetry else 'store'} | chat of {n} messages, wall (median of {args.repeat}, ms) | overhead | CPU (ms) | overhead |")
+    def paired(runs: list, which: int) -> str:
+        """The overhead of each run over the store-off chat of the same round (neighbours in time,
+        so a slow spell of a shared host hits both): median and interquartile range."""
+        ratios = sorted(r[which] / o[which] - 1 for r, o in zip(runs, off))
+        q = len(ratios) // 4
+        return f"{100 * statistics.median(ratios):+.1f} % ({100 * ratios[q]:+.1f} .. {100 * ratios[-1 - q]:+.1f})"
+
+    print(f"| {'telemetry' if args.telemetry else 'store'} | chat of {n} messages, wall (median of {args.repeat}, ms) "
+          "| overhead (paired median, IQR) | CPU (ms) | overhead (paired median, IQR) |")
     print("|---|---:|---:|---:|---:|")
-    base_wall, base_cpu = median_ms(off, 0), median_ms(off, 1)
-    print(f"| off | {base_wall:.1f} | | {base_cpu:.1f} | |")
+    print(f"| off | {median_ms(off, 0):.1f} | | {median_ms(off, 1):.1f} | |")
     for label, runs, cpu_label in (("on (chat returns)", on, "chat thread"), ("on (all committed)", durable, "process")):
-        wall, cpu = median_ms(runs, 0), median_ms(runs, 1)
-        print(f"| {label} | {wall:.1f} | {100 * (wall / base_wall - 1):+.1f} % | {cpu:.1f} ({cpu_label}) | {100 * (cpu / base_cpu - 1):+.1f} % |")
+        print(f"| {label} | {median_ms(runs, 0):.1f} | {paired(runs, 0)} | {median_ms(runs, 1):.1f} ({cpu_label}) | {paired(runs, 1)} |")
     print(f"\nload average before {load_before[0]:.2f}, after {load_after[0]:.2f} ({os.cpu_count()} cores)")
 
 

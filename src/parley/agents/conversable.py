@@ -30,6 +30,10 @@ from .agent import LLMAgent, Agent
 
 _current_chat = events.current_chat_id.get
 
+
+def _reply_func_name(reply_func: Callable) -> str:
+    return getattr(reply_func, "__name__", "reply_func")
+
 HumanInputMode = Literal["ALWAYS", "TERMINATE", "NEVER"]
 _HUMAN_INPUT_MODES = ("ALWAYS", "TERMINATE", "NEVER")
 _HOOKABLE_METHODS = ("process_last_received_message", "process_all_messages_before_reply", "process_message_before_send")
@@ -124,8 +128,8 @@ class ConversableAgent(LLMAgent):
         self._code_executor: Any = None
         self._prompt_caches: dict[Agent | None, _PromptCache] = {}
         self._broadcast: Any = None  # a group chat in progress that owes this agent messages
-        # The reply function that produced the last reply (MessageSent.produced_by), until it is sent.
-        self._reply_source: Callable | str | None = None
+        # The name of the reply function that produced the last reply (MessageSent.produced_by), until it is sent.
+        self._reply_source: str | None = None
         self.hook_lists: dict[str, list[Callable]] = {name: [] for name in _HOOKABLE_METHODS}
 
         # Built-in reply chain, registered oldest first (the newest registered runs first).
@@ -262,11 +266,13 @@ class ConversableAgent(LLMAgent):
             raise TypeError(f"reply_func must be callable, not {type(reply_func).__name__}")
         if remove_other_reply_funcs:
             self._reply_func_list.clear()
+        reply_func = _ASYNC_OF_SYNC.get(reply_func, reply_func)
         self._reply_func_list.insert(
             position,
             {
                 "trigger": trigger,
-                "reply_func": _ASYNC_OF_SYNC.get(reply_func, reply_func),
+                "reply_func": reply_func,
+                "name": _reply_func_name(reply_func),  # what messages it produces say (MessageSent.produced_by)
                 "config": config,
                 "init_config": config,
                 "reset_config": reset_config,
@@ -280,6 +286,7 @@ class ConversableAgent(LLMAgent):
         for entry in self._reply_func_list:
             if entry["reply_func"] is old_reply_func:
                 entry["reply_func"] = new_reply_func
+                entry["name"] = _reply_func_name(new_reply_func)
 
     def reset(self) -> None:
         """Clear histories, counters and reply-function configs."""
@@ -373,11 +380,10 @@ class ConversableAgent(LLMAgent):
                 result = await result
             final, reply = result
             if final:
-                self._reply_source = reply_func
+                self._reply_source = entry["name"]
                 if ReplyChosen in _wanted:
                     _emit(ReplyChosen(
-                        agent=self._name, sender=sender.name if sender is not None else None,
-                        reply_func=getattr(reply_func, "__name__", "reply_func"), final=True,
+                        agent=self._name, sender=sender.name if sender is not None else None, reply_func=entry["name"], final=True,
                     ))
                 return reply
         self._reply_source = "default_auto_reply"
@@ -449,11 +455,8 @@ class ConversableAgent(LLMAgent):
         publish = (_publishers_silent if silent else _publishers)[MessageSent]
         if publish is not None:
             source = sender._reply_source
-            if source is not None:
-                sender._reply_source = None  # the next message it sends is not this reply
-                if type(source) is not str:
-                    source = getattr(source, "__name__", "reply_func")
-            # The event's record (see events): with only the run store listening, one tuple and its queue's append.
+            sender._reply_source = None  # the next message it sends is not this reply
+            # The event's record (see events): with only the run store listening, one tuple and its log's extend.
             publish((MessageSent, _now(), sender._name, self._name, received, silent, _current_chat(), source))
 
     async def a_send(

@@ -76,11 +76,12 @@ def _reply_kinds(agent: Any) -> tuple[str, frozenset]:
     from ..agents.conversable import _ASYNC_OF_SYNC, ConversableAgent
 
     check = _ASYNC_OF_SYNC.get(ConversableAgent.check_termination_and_human_reply)
-    chain = [entry["reply_func"] for entry in agent._reply_func_list]
+    entries = agent._reply_func_list
+    chain = [entry["reply_func"] for entry in entries]
     if check not in chain:
         return "", frozenset()
-    after = chain[chain.index(check) + 1:]
-    return check.__name__, frozenset(getattr(f, "__name__", "reply_func") for f in after) | {"default_auto_reply"}
+    at = chain.index(check)
+    return entries[at]["name"], frozenset(entry["name"] for entry in entries[at + 1:]) | {"default_auto_reply"}
 
 
 def _as_sent(received: dict) -> dict:
