@@ -21,14 +21,18 @@ def _merge(into: dict, summary: dict | None) -> None:
 
 def gather_usage_summary(agents: Iterable[Any]) -> dict:
     """Usage of the agents' models: including and excluding cached inference (classic shape)."""
+    clients = [client for agent in agents if (client := getattr(agent, "client", None)) is not None]
+    return usage_summary([c.total_usage_summary for c in clients], [c.actual_usage_summary for c in clients])
+
+
+def usage_summary(totals: Iterable[dict | None], actuals: Iterable[dict | None]) -> dict:
+    """Clients' total and actual usage summaries merged into the classic shape (``ChatResult.cost``)."""
     including = {"total_cost": 0.0}
     excluding = {"total_cost": 0.0}
-    for agent in agents:
-        client = getattr(agent, "client", None)
-        if client is None:
-            continue
-        _merge(including, client.total_usage_summary)
-        _merge(excluding, client.actual_usage_summary)
+    for summary in totals:
+        _merge(including, summary)
+    for summary in actuals:
+        _merge(excluding, summary)
     return {"usage_including_cached_inference": including, "usage_excluding_cached_inference": excluding}
 
 

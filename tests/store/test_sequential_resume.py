@@ -17,14 +17,17 @@ def team(failing: str | None = None) -> dict:
             if tag == failing:
                 raise RuntimeError("model down")
             return f"{tag} answers {len(request.messages)} messages"
-        return {"config_list": [{"model": "scripted", "client": ScriptedModelClient(reply)}]}
+        # A cost a binary float sums exactly, whatever the order of the calls.
+        return {"config_list": [{"model": "scripted", "client": ScriptedModelClient(reply, cost_per_call=0.25)}]}
     return {name: ConversableAgent(name, llm_config=config(name), human_input_mode="NEVER") for name in ("ann", "ben", "cat")}
 
 
 def queue(agents: dict) -> list[dict]:
     ann, ben, cat = agents["ann"], agents["ben"], agents["cat"]
     return [
-        {"sender": ann, "recipient": ben, "message": "plan", "max_turns": 2, "silent": True},
+        # Summarised by ben's model (the recipient's), recorded for ann (the sender), as classic does.
+        {"sender": ann, "recipient": ben, "message": "plan", "max_turns": 2, "silent": True,
+         "summary_method": "reflection_with_llm"},
         {"sender": ann, "recipient": cat, "message": "build", "max_turns": 2, "silent": True},
         {"sender": ben, "recipient": cat, "message": "review", "max_turns": 2, "silent": True},
     ]
@@ -35,8 +38,9 @@ def transcript(store: RunStore, run_id: str) -> list[tuple]:
 
 
 def test_a_sequence_that_failed_in_its_second_chat_is_resumed_to_the_uninterrupted_result(sqlite_url):
+    uninterrupted = team()
     with events.capture(kinds=(events.MessageSent,)) as seen:
-        expected_results = [r.summary for r in parley.initiate_chats(queue(team()))]
+        expected_results = [(r.summary, r.cost) for r in parley.initiate_chats(queue(uninterrupted))]
     expected = [(e.sender, e.recipient, e.message["content"]) for e in seen.events]
     assert "Context: \nben answers" in expected[4][2]  # chat 2 opens with chat 1's summary
 
@@ -46,8 +50,14 @@ def test_a_sequence_that_failed_in_its_second_chat_is_resumed_to_the_uninterrupt
         assert store.get_run(run.id).status == "failed"
         assert transcript(store, run.id) == expected[:5]  # chat 1, then chat 2's opening message
 
-        results = store.resume(run.id, chat_queue=queue(team()))
-        assert [r.summary for r in results] == expected_results
+        agents = team()  # as if in a new process: no usage yet
+        results = store.resume(run.id, chat_queue=queue(agents))
+        # Summaries and costs: the finished chat's from the store, the others counting the calls
+        # made before the failure (given to the rebuilt agents from the store).
+        assert [(r.summary, r.cost) for r in results] == expected_results
+        assert results[1].cost["usage_including_cached_inference"]["total_cost"] > 0
+        for name, agent in agents.items():
+            assert agent.get_total_usage() == uninterrupted[name].get_total_usage(), name
         assert transcript(store, run.id) == expected
         assert results[0].chat_history[0] == {"content": "plan", "role": "assistant", "name": "ann"}  # ann's own copy
         info = store.get_run(run.id)

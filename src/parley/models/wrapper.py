@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 from .. import events
 from ..events import ModelCalled, ModelCallStarted, publishers as _publishers, wanted as _wanted
@@ -58,11 +58,10 @@ def public_entry(entry: dict) -> dict:
     return {k: v for k, v in entry.items() if k not in _SECRET_KEYS and not callable(v)}
 
 
-def _new_usage() -> dict:
-    return {"total_cost": 0.0}
-
-
-def _add_usage(summary: dict, response: ModelResponse) -> None:
+def _add_usage(summary: dict | None, response: ModelResponse) -> dict:
+    """``summary`` (a new one when None) with ``response`` counted in it."""
+    if summary is None:
+        summary = {"total_cost": 0.0}
     summary["total_cost"] += response.cost
     per_model = summary.get(response.model)
     if per_model is None:
@@ -71,6 +70,19 @@ def _add_usage(summary: dict, response: ModelResponse) -> None:
     per_model["prompt_tokens"] += response.prompt_tokens
     per_model["completion_tokens"] += response.completion_tokens
     per_model["total_tokens"] += response.prompt_tokens + response.completion_tokens
+    return summary
+
+
+def usage_of_calls(calls: Iterable[Mapping[str, Any]], total: dict | None = None, actual: dict | None = None) -> tuple[dict | None, dict | None]:
+    """The total and actual (not cached) usage summaries with stored model calls (rows with
+    model, prompt_tokens, completion_tokens, cost, cached) counted in."""
+    for call in calls:
+        response = ModelResponse(message={}, model=call["model"], prompt_tokens=call["prompt_tokens"],
+                                 completion_tokens=call["completion_tokens"], cost=call["cost"])
+        total = _add_usage(total, response)
+        if not call["cached"]:
+            actual = _add_usage(actual, response)
+    return total, actual
 
 
 # Entry fields and params that do not change what the model answers.
@@ -248,19 +260,22 @@ class OpenAIWrapper:
         raise last_error
 
     def _account(self, response: ModelResponse, agent: str | None, purpose: str, latency: float) -> None:
-        if self.total_usage_summary is None:
-            self.total_usage_summary = _new_usage()
-        _add_usage(self.total_usage_summary, response)
+        self.total_usage_summary = _add_usage(self.total_usage_summary, response)
         if not response.cached:
-            if self.actual_usage_summary is None:
-                self.actual_usage_summary = _new_usage()
-            _add_usage(self.actual_usage_summary, response)
+            self.actual_usage_summary = _add_usage(self.actual_usage_summary, response)
         publish = _publishers[ModelCalled]
         if publish is not None:
             # The event's record (see events): type, time, agent, model, prompt and completion
             # tokens, cost, latency, cached, purpose, chat.
             publish((ModelCalled, _now(), agent, response.model, response.prompt_tokens, response.completion_tokens,
                      response.cost, latency, response.cached, purpose, _current_chat()))
+
+    def add_stored_usage(self, calls: Iterable[Mapping[str, Any]]) -> None:
+        """Count model calls made elsewhere (the run store's rows: model, prompt_tokens,
+        completion_tokens, cost, cached) in this client's usage summaries, as if it had made them:
+        an agent rebuilt to resume a run then reports the whole run's usage."""
+        self.total_usage_summary, self.actual_usage_summary = usage_of_calls(
+            calls, self.total_usage_summary, self.actual_usage_summary)
 
     def clear_usage_summary(self) -> None:
         self.total_usage_summary = None

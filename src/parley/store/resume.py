@@ -16,6 +16,10 @@ and runs waiting for human input (``human_input=`` gives the answers). Refused w
 error: group chats started with ``max_turns``, group chats with nested teams or
 ``enable_clear_history``.
 
+Usage: agents rebuilt for the resume (no usage of their own yet) are given the run's stored model
+calls, so their usage summaries and each ``ChatResult.cost`` count the whole run, as in an
+uninterrupted one; a finished chat's result takes its cost from the store.
+
 Durability: everything up to the last batch the recorder flushed is stored (a human-input request
 is flushed before the question is asked); resume regenerates the tail.
 """
@@ -142,6 +146,7 @@ async def a_resume(
         if unfinished:
             entry = chat_queue[unfinished[0]]
             plan = _plan_chat(store, run_id, top[unfinished[0]], _agents_by_name([entry["sender"], entry["recipient"]]))
+    _restore_usage(store, run_id, plan.by_name if chat_queue is None else _queue_agents(chat_queue))
 
     attached_here = not store.attached
     if attached_here:
@@ -209,10 +214,53 @@ async def _resume_chats(store: Any, run_id: str, top: list[dict], chat_queue: li
         recorder.control("finish_run", run_id, status, reason, time.time())
 
 
+def _queue_agents(chat_queue: list[dict]) -> dict:
+    """The agents of a chat queue by name, group chat participants included."""
+    from ..groupchat.manager import GroupChatManager
+
+    by_name: dict = {}
+    for entry in chat_queue:
+        for agent in (entry["sender"], entry["recipient"]):
+            by_name.setdefault(agent.name, agent)
+            if isinstance(agent, GroupChatManager):
+                for member in agent.groupchat.agents:
+                    by_name.setdefault(member.name, member)
+    return by_name
+
+
+def _restore_usage(store: Any, run_id: str, by_name: dict) -> None:
+    """Give agents rebuilt for the resume (their clients have no usage yet) the run's stored model
+    calls, so usage summaries and ``ChatResult.cost`` count the whole run, as in an uninterrupted
+    one. Agents that already have usage (resumed in the process that ran them) keep theirs."""
+    fresh = {name: agent.client for name, agent in by_name.items()
+             if getattr(agent, "client", None) is not None and agent.client.total_usage_summary is None}
+    if not fresh:
+        return
+    chats = {chat["id"]: chat for chat in store.records(run_id, "chats")}
+    calls: dict[str, list[dict]] = collections.defaultdict(list)
+    for call in store.records(run_id, "model_calls"):
+        calls[_client_owner(call, chats.get(call["chat_id"]), by_name)].append(call)
+    for name, client in fresh.items():
+        client.add_stored_usage(calls.get(name, ()))
+
+
+def _client_owner(call: dict, chat: dict | None, by_name: dict) -> str | None:
+    """Whose client made a stored model call: the agent it is recorded for, except a chat summary,
+    which is recorded for the chat's sender but asks the recipient's model when it has one (as
+    chat/summary.py does)."""
+    if call["purpose"] != "summary" or chat is None:
+        return call["agent"]
+    recipient = by_name.get(chat["recipient"])
+    return chat["recipient"] if getattr(recipient, "client", None) is not None else chat["sender"]
+
+
 def _stored_result(store: Any, run_id: str, chat: dict) -> Any:
     """The ``ChatResult`` of a chat that finished before the crash, from the store: its history
-    as the initiator saw it, summary and human input (its cost stays in the store's model calls)."""
+    as the initiator saw it, summary, human input, and cost (the two agents' model calls in the
+    run until the chat finished, as the classic cost counts them)."""
     from ..chat.result import ChatResult
+    from ..models.wrapper import usage_of_calls
+    from ..usage import usage_summary
 
     initiator = chat["sender"]
     history = []
@@ -223,7 +271,11 @@ def _stored_result(store: Any, run_id: str, chat: dict) -> Any:
         history.append(message)
     human = [h["text"] for h in store.records(run_id, "human_inputs")
              if h["kind"] == "reply" and h["agent"] == initiator and h["chat_id"] == chat["id"]]
-    return ChatResult(chat_history=history, summary=chat["summary"], human_input=human)
+    agents = (chat["sender"], chat["recipient"])
+    total, actual = usage_of_calls(call for call in store.records(run_id, "model_calls")
+                                   if call["agent"] in agents and call["created_at"] <= chat["finished_at"])
+    return ChatResult(chat_history=history, summary=chat["summary"], human_input=human,
+                      cost=usage_summary([total], [actual]))
 
 
 class _ChatPlan:
