@@ -76,6 +76,8 @@ def test_a_sequence_needs_its_queue_and_a_queue_that_matches(sqlite_url):
         swapped[1] = {**swapped[1], "recipient": agents["ben"]}
         with pytest.raises(ResumeError, match=r"chat_queue\[1\] is 'ann' -> 'ben', but chat 2 of run .* was 'ann' -> 'cat'"):
             store.resume(run.id, chat_queue=swapped)
+        with pytest.raises(ResumeError, match="cache, silent: with chat_queue, each chat's options come from its entry"):
+            store.resume(run.id, chat_queue=queue(agents), silent=True, cache=object())
         with pytest.raises(ResumeError, match="has 2 chats; chat_queue has only 1"):
             store.resume(run.id, chat_queue=queue(agents)[:1])
         with pytest.raises(TypeError, match=r"chat_queue\[0\] must be a dict"):

@@ -118,11 +118,20 @@ async def a_resume(
     one chat with ``agents`` (the same agents, by name), a run of sequential chats with
     ``chat_queue`` (the list it was started with; returns the list of results, as
     ``initiate_chats`` does). ``store`` is a RunStore or a URL/path (default store when None);
-    ``human_input`` answers the first human-input questions (a run stopped while waiting)."""
+    ``human_input`` answers the first human-input questions (a run stopped while waiting);
+    ``summary_method``, ``summary_args``, ``cache``, ``silent``: a single chat's options (a
+    queue's come from its entries)."""
     from ..chat.summary import validate_summary_method
     from ..io import get_default, set_default
 
     validate_summary_method(summary_method)
+    if chat_queue is not None:
+        options = (("summary_method", summary_method, "last_msg"), ("summary_args", summary_args, None),
+                   ("cache", cache, None), ("silent", silent, False))
+        given = [name for name, value, default in options if value != default]
+        if given:
+            raise ResumeError(f"{', '.join(given)}: with chat_queue, each chat's options come from its entry, "
+                              "as in initiate_chats; set them there")
     store = _open_store(store)
     info = store.get_run(run_id)  # RunNotFoundError when unknown
     run_id = info.id
