@@ -201,3 +201,38 @@ async def test_price_in_the_entry_overrides_the_table(openai_server):
     w = wrapper(openai_server, price=[0.5, 0.5])  # llm_config-level price applies to every entry
     assert (await w.create(HI)).cost == pytest.approx(1.0)
 
+
+
+def streamed(captured: events.capture) -> list:
+    """The tokens and notices a streamed call showed, in order (notices as ("notice", text))."""
+    return [e.token if isinstance(e, events.TokenStreamed) else ("notice", e.text) for e in captured.events
+            if isinstance(e, events.TokenStreamed) or (isinstance(e, events.Notice) and "retry" not in e.text)]
+
+
+async def test_a_retried_stream_shows_the_reply_once(openai_server):
+    openai_server.add({"content": "alpha beta gamma", "drop": True}, {"content": "alpha beta gamma"})
+    with events.capture() as captured:
+        await wrapper(openai_server, stream=True).create(HI)
+    assert "".join(streamed(captured)) == "alpha beta gamma"  # not "alpha alpha beta gamma"
+
+
+async def test_a_retried_stream_that_differs_is_shown_in_full_after_a_notice(openai_server):
+    openai_server.add({"content": "alpha beta", "drop": True}, {"content": "delta epsilon"})
+    with events.capture() as captured:
+        response = await wrapper(openai_server, stream=True).create(HI)
+    assert response.message["content"] == "delta epsilon"
+    shown = streamed(captured)
+    assert shown[0] == "alpha "  # what the dropped attempt showed
+    assert "differs from the part streamed above" in shown[1][1]
+    assert "".join(shown[2:]) == "delta epsilon"
+
+
+async def test_failover_after_a_dropped_stream_goes_on_where_it_stopped(openai_server):
+    first = {"model": "gpt-4o-mini", "base_url": openai_server.base_url, "api_key": SECRET_KEY, "max_retries": 0}
+    w = OpenAIWrapper(config_list=[first, {**first, "model": "gpt-4o"}], stream=True)
+    openai_server.add({"content": "alpha beta gamma", "drop": True}, {"content": "alpha beta gamma delta"})
+    with events.capture() as captured:
+        await w.create(HI)
+    tokens = [e.token for e in captured.events if isinstance(e, events.TokenStreamed)]
+    assert "".join(tokens) == "alpha beta gamma delta"
+    assert [body["model"] for body in openai_server.requests] == ["gpt-4o-mini", "gpt-4o"]

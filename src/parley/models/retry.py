@@ -17,6 +17,7 @@ from typing import Mapping
 
 from .. import events
 from .protocol import ModelClient, ModelError, ModelRequest, ModelResponse
+from .stream import StreamedReply
 
 # Statuses worth retrying: timeout, conflict/lock, rate limit, server side (incl. Anthropic's 529).
 RETRYABLE_STATUSES = frozenset({408, 409, 429}) | frozenset(range(500, 600))
@@ -132,4 +133,6 @@ class RetryingClient:
                     level="warning",
                 ))
                 await asyncio.sleep(wait)
+                if isinstance(request.on_token, StreamedReply):
+                    request.on_token.restart()  # the retry streams the reply from its start again
 

@@ -17,6 +17,7 @@ from ..events import ModelCalled, ModelCallStarted, publishers as _publishers, w
 from . import pricing
 from .pricing import parse_price
 from .protocol import ModelClient, ModelConfigError, ModelRequest, ModelResponse
+from .stream import StreamedReply
 
 _now = time.time
 _current_chat = events.current_chat_id.get
@@ -196,8 +197,9 @@ class OpenAIWrapper:
             self._check_registered()
         on_token = None
         if self.stream:
-            def on_token(token: str, _agent: str | None = agent) -> None:
+            def show(token: str, _agent: str | None = agent) -> None:
                 events.emit(events.TokenStreamed(agent=_agent, token=token))
+            on_token = StreamedReply(show)  # one reply over retries and failover
         last_error: Exception | None = None
         if cache is None and self.cache_seed is not None:
             if self._seed_cache is None:
@@ -242,6 +244,8 @@ class OpenAIWrapper:
                         text=f"model {entry.get('model', '?')!r} failed ({type(error).__name__}); trying the next config entry",
                         level="warning",
                     ))
+                    if on_token is not None:
+                        on_token.restart()
                 continue
             if not response.model:
                 response.model = entry.get("model", "")

@@ -1,0 +1,56 @@
+"""One streamed reply over several attempts: a retry after a dropped stream, or failover to the
+next config entry, streams the reply again from its start; what was already shown is not shown twice.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .. import events
+
+
+class StreamedReply:
+    """``on_token`` for one model call (``OpenAIWrapper.create``), given to every attempt of it.
+
+    After ``restart()`` (a new attempt begins), the attempt's tokens are held back while they
+    repeat what was shown, and shown from where the earlier attempt stopped. An attempt whose reply
+    differs from what was shown (sampling, another model) is shown from its start, after a notice:
+    whoever follows the tokens then knows the text above was abandoned.
+    """
+
+    __slots__ = ("_show", "_shown", "_replay", "_at")
+
+    def __init__(self, show: Callable[[str], None]) -> None:
+        self._show = show
+        self._shown: list[str] = []  # the tokens shown since the reply (last) started
+        self._replay: str | None = None  # while an attempt repeats what was shown: that text
+        self._at = 0  # how far into it the attempt has come
+
+    def restart(self) -> None:
+        """A new attempt begins: it will stream the reply from its start."""
+        if self._shown:
+            self._replay, self._at = "".join(self._shown), 0
+
+    def __call__(self, token: str) -> None:
+        if self._replay is not None:
+            token = self._past_replay(token)
+            if not token:
+                return
+        self._shown.append(token)
+        self._show(token)
+
+    def _past_replay(self, token: str) -> str:
+        """What of ``token`` is new: nothing while it repeats what was shown."""
+        replay, at = self._replay, self._at
+        rest = len(replay) - at
+        if replay.startswith(token[:rest], at):
+            if len(token) <= rest:
+                self._at = at + len(token)
+                return ""
+            self._replay = None  # caught up: what follows is new
+            return token[rest:]
+        # A different reply: start over from this attempt's beginning.
+        self._replay, self._shown = None, []
+        events.emit(events.Notice(text="the retried reply differs from the part streamed above; it follows in full",
+                                  level="warning"))
+        return replay[:at] + token
