@@ -202,7 +202,6 @@ async def test_price_in_the_entry_overrides_the_table(openai_server):
     assert (await w.create(HI)).cost == pytest.approx(1.0)
 
 
-
 def streamed(captured: events.capture) -> list:
     """The tokens and notices a streamed call showed, in order (notices as ("notice", text))."""
     return [e.token if isinstance(e, events.TokenStreamed) else ("notice", e.text) for e in captured.events

@@ -21,7 +21,8 @@ def pair(fail_at: int | None = None) -> tuple[ConversableAgent, ConversableAgent
                     raise RuntimeError("model down")
             return f"{tag} answers {len(request.messages)} messages"
         # A cost a binary float sums exactly, whatever the order of the calls.
-        return {"config_list": [{"model": f"scripted-{tag}", "client": ScriptedModelClient(reply, model=f"scripted-{tag}", cost_per_call=0.25)}]}
+        client = ScriptedModelClient(reply, model=f"scripted-{tag}", cost_per_call=0.25)
+        return {"config_list": [{"model": f"scripted-{tag}", "client": client}]}
 
     return (ConversableAgent("a", llm_config=config("a"), human_input_mode="NEVER"),
             ConversableAgent("b", llm_config=config("b"), human_input_mode="NEVER", max_consecutive_auto_reply=6))

@@ -74,7 +74,9 @@ def _add_usage(summary: dict | None, response: ModelResponse) -> dict:
     return summary
 
 
-def usage_of_calls(calls: Iterable[Mapping[str, Any]], total: dict | None = None, actual: dict | None = None) -> tuple[dict | None, dict | None]:
+def usage_of_calls(
+    calls: Iterable[Mapping[str, Any]], total: dict | None = None, actual: dict | None = None,
+) -> tuple[dict | None, dict | None]:
     """The total and actual (not cached) usage summaries with stored model calls (rows with
     model, prompt_tokens, completion_tokens, cost, cached) counted in."""
     for call in calls:
