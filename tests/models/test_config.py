@@ -1,4 +1,5 @@
 import json
+import sys
 
 import pytest
 
@@ -10,6 +11,7 @@ from parley.models.config import (
     get_config_list,
 )
 from parley.models.protocol import ModelConfigError
+from parley.models.wrapper import OpenAIWrapper
 
 ENTRIES = [
     {"model": "gpt-4o-mini", "api_key": "k1", "tags": ["cheap", "fast"]},
@@ -139,3 +141,11 @@ def test_config_list_from_dotenv(monkeypatch, tmp_path):
         config_list_from_dotenv(str(tmp_path / "missing.env"))
     with pytest.raises(ModelConfigError, match="UNSET_VARIABLE_FOR_TEST"):
         config_list_from_dotenv(None, {"gpt-x": "UNSET_VARIABLE_FOR_TEST"})
+
+
+@pytest.mark.parametrize("api_type, sdk", [("anthropic", "anthropic"), ("openai", "openai"), ("azure", "openai")])
+def test_an_entry_whose_provider_sdk_is_missing_names_the_extra_to_install(monkeypatch, api_type, sdk):
+    monkeypatch.setitem(sys.modules, sdk, None)  # how the import system marks a module as unavailable
+    entry = {"model": "m", "api_key": "k", "api_type": api_type, "base_url": "http://127.0.0.1:9", "api_version": "2024-06-01"}
+    with pytest.raises(ModelConfigError, match=rf"model 'm' .* needs the {sdk} SDK, which is not installed: pip install 'parley\[{sdk}\]'"):
+        OpenAIWrapper(config_list=[entry])

@@ -7,6 +7,7 @@ providers are wrapped in :class:`~parley.models.retry.RetryingClient`. Configura
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from typing import Any
 
@@ -38,6 +39,12 @@ def _retrying(client: ModelClient, entry: dict) -> ModelClient:
     return RetryingClient(client, max_retries=max_retries)
 
 
+def _require_sdk(entry: dict, sdk: str) -> None:
+    """A clear error when the entry needs a provider SDK that is not installed (found without importing it)."""
+    if importlib.util.find_spec(sdk) is None:
+        raise ModelConfigError(f"{_describe(entry)} needs the {sdk} SDK, which is not installed: pip install 'parley[{sdk}]'")
+
+
 def build_client(entry: dict) -> ModelClient:
     """The client for one config entry (without the wrapper's cache and accounting)."""
     api_type = entry.get("api_type") or "openai"
@@ -58,6 +65,7 @@ def build_client(entry: dict) -> ModelClient:
     if headers is not None and not isinstance(headers, dict):
         raise ModelConfigError(f"{_describe(entry)}: 'default_headers' must be a dict")
     base_url = entry.get("base_url") or None
+    _require_sdk(entry, "anthropic" if api_type == "anthropic" else "openai")
     if api_type == "anthropic":
         from .anthropic import AnthropicClient
 

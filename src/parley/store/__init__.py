@@ -2,7 +2,7 @@
 
 ``RunStore(url)`` records every chat as a run (SQLite file by default, any SQLAlchemy URL such
 as Postgres); ``resume(run_id, agents=[...])`` finishes a run a crash or a stop interrupted.
-Needs ``pip install parley[store]`` (SQLAlchemy, Alembic).
+SQLAlchemy and Alembic come with parley; a Postgres URL needs ``pip install 'parley[postgres]'``.
 """
 
 from .errors import ResumeError, RunNotFoundError, StoreError
