@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 
 
 def _demo(args: argparse.Namespace) -> int:
     from . import demos
+    from .store import RunStore
 
-    if args.name == "coding":
-        result = demos.coding_demo(model=args.model, message=args.message, work_dir=args.work_dir)
-    else:
-        result = demos.research_demo(model=args.model, message=args.message or demos.SEED_RESEARCH_MESSAGE,
-                                     human=args.human)
+    # The run is recorded, so that `parley runs show` can look at it afterwards.
+    with RunStore(args.store) as store, store.new_run() as run:
+        if args.name == "coding":
+            result = demos.coding_demo(model=args.model, message=args.message, work_dir=args.work_dir)
+        else:
+            result = demos.research_demo(model=args.model, message=args.message or demos.SEED_RESEARCH_MESSAGE,
+                                         human=args.human)
     print("\n== Summary ==")
     print(result.summary if result.summary else "(no summary)")
+    store_option = f" --store {shlex.quote(args.store)}" if args.store else ""
+    print(f"\nRecorded as run {run.id[:8]}: parley runs{store_option} show {run.id[:8]}")
     return 0
 
 
@@ -31,13 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--message", default=None, help="the task to start with")
     demo.add_argument("--work-dir", default="coding", help="where the coding demo's code runs and its files stay")
     demo.add_argument("--human", action="store_true", help="research demo: you are the Admin (asked for input)")
+    demo.add_argument("--store", default=None, help="where the run is recorded: SQLAlchemy URL or SQLite file "
+                      "(default: $PARLEY_STORE_URL or .parley/runs.db)")
     demo.set_defaults(handler=_demo)
-    try:
-        from .cli_runs import add_runs_parser
-    except ImportError:  # the run store is an optional part
-        pass
-    else:
-        add_runs_parser(commands)
+    from .cli_runs import add_runs_parser
+
+    add_runs_parser(commands)
     return parser
 
 

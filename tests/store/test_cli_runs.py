@@ -55,3 +55,15 @@ def test_errors_are_one_clear_line(tmp_path):
     broken = parley_runs("list", store=str(corrupt))
     assert broken.returncode == 2 and "file is not a database" in broken.stderr
     assert "Traceback" not in broken.stderr
+
+
+def test_the_demo_records_its_run_for_parley_runs(tmp_path):
+    db = str(tmp_path / "demo runs.db")  # a space: the printed command quotes it
+    demo = subprocess.run([sys.executable, "-m", "parley.cli", "demo", "--model", "scripted", "--store", db,
+                           "--work-dir", str(tmp_path / "coding")], capture_output=True, text=True, timeout=120)
+    assert demo.returncode == 0, demo.stderr
+    [run] = RunStore(db).list_runs()
+    assert f"Recorded as run {run.id[:8]}: parley runs --store '{db}' show {run.id[:8]}" in demo.stdout
+    shown = parley_runs("show", run.id[:8], store=db)
+    assert shown.returncode == 0, shown.stderr
+    assert "user_proxy → assistant" in shown.stdout and "execution succeeded" in shown.stdout
