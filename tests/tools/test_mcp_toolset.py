@@ -152,6 +152,12 @@ def test_server_that_cannot_start():
         toolset.start()
 
 
+def test_without_the_mcp_sdk_start_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mcp", None)  # how the import system marks a module as unavailable
+    with pytest.raises(ImportError, match=r"needs the MCP SDK, which is not installed: pip install 'parley\[mcp\]'"):
+        stdio_toolset().start()
+
+
 def test_bad_configuration():
     with pytest.raises(ValueError, match="exactly one of 'command'"):
         McpToolset()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import importlib.util
 import json
 import threading
 import weakref
@@ -90,6 +91,8 @@ class McpToolset:
         """Connect (starting the server process for stdio) and list the tools. Blocks until ready."""
         if self._session is not None:
             raise RuntimeError(f"{self!r} is already started")
+        if importlib.util.find_spec("mcp") is None:
+            raise ImportError("McpToolset needs the MCP SDK, which is not installed: pip install 'parley[mcp]'")
         session = _Session(self._connect_target)
         try:
             listed = session.start(self.startup_timeout)
