@@ -112,6 +112,25 @@ class ModelCalled(Event):
 
 
 @dataclass(slots=True)
+class ModelCallLogged(Event):
+    """A model call in full, request and response: what the classic runtime log's
+    ``chat_completions`` table holds. Built only while a sink asks for it (a runtime-logging
+    session): the request's messages make it as large as the conversation."""
+
+    agent: str | None
+    model: str
+    messages: list
+    params: dict
+    tools: list | None
+    response: dict  # the assistant message
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float
+    latency_s: float
+    cached: bool = False
+
+
+@dataclass(slots=True)
 class TokenStreamed(Event):
     agent: str | None
     token: str

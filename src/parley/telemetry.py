@@ -60,6 +60,7 @@ class TelemetrySink:
 
         self._tracer = tracer
         self.stream = stream
+        self.event_types = frozenset(_HANDLERS)  # the stream builds no other events for it
         self._trace = trace
         self._chats: dict[int, _ChatSpans] = {}
         self._loose_models: dict[str | None, Any] = {}  # model calls outside any chat (a bare generate_reply)

@@ -41,7 +41,7 @@ def wrapper(server, **llm_config):
 
 async def test_group_chat_with_consecutive_user_messages(anthropic_server):
     anthropic_server.add({"content": "I approve.", "usage": [1000, 1000]})
-    response = await wrapper(anthropic_server).create(GROUP_CHAT)
+    response = await wrapper(anthropic_server).a_create(GROUP_CHAT)
     assert response.message == {"role": "assistant", "content": "I approve."}
     assert response.cost == pytest.approx(0.003 + 0.015)
     body = anthropic_server.requests[-1]
@@ -54,7 +54,7 @@ async def test_group_chat_with_consecutive_user_messages(anthropic_server):
 
 async def test_tool_calls_convert_both_ways(anthropic_server):
     anthropic_server.add({"content": "Adding.", "tool_calls": [{"name": "add", "input": {"a": 1, "b": 2}}]})
-    response = await wrapper(anthropic_server).create(TOOL_ROUND, tools=ADD_TOOL)
+    response = await wrapper(anthropic_server).a_create(TOOL_ROUND, tools=ADD_TOOL)
     assert response.message["content"] == "Adding."
     [call] = response.message["tool_calls"]
     assert call["type"] == "function" and call["id"].startswith("toolu_")
@@ -73,9 +73,9 @@ async def test_tool_calls_convert_both_ways(anthropic_server):
 async def test_streaming_tokens_and_same_message(anthropic_server):
     reply = {"content": "Sum is ready", "tool_calls": [{"name": "add", "input": {"a": 1, "b": [2, 3]}}]}
     anthropic_server.add(dict(reply), dict(reply))
-    plain = await wrapper(anthropic_server).create(TOOL_ROUND, tools=ADD_TOOL)
+    plain = await wrapper(anthropic_server).a_create(TOOL_ROUND, tools=ADD_TOOL)
     with events.capture(kinds=(events.TokenStreamed,)) as captured:
-        streamed = await wrapper(anthropic_server, stream=True).create(TOOL_ROUND, tools=ADD_TOOL)
+        streamed = await wrapper(anthropic_server, stream=True).a_create(TOOL_ROUND, tools=ADD_TOOL)
     assert [e.token for e in captured.events] == ["Sum ", "is ", "ready"]
     for message in (plain.message, streamed.message):
         message["tool_calls"][0].pop("id")
@@ -101,13 +101,13 @@ def test_conversion_edge_cases():
 
 async def test_faults_retry_and_refusal_does_not(anthropic_server):
     anthropic_server.add({"status": 529, "error": "Overloaded"}, {"status": 429, "retry_after": "0"}, {"content": "ok"})
-    assert (await wrapper(anthropic_server).create(GROUP_CHAT)).message["content"] == "ok"
+    assert (await wrapper(anthropic_server).a_create(GROUP_CHAT)).message["content"] == "ok"
     anthropic_server.add({"content": "half of it", "drop": True}, {"content": "whole answer"})
-    assert (await wrapper(anthropic_server, stream=True).create(GROUP_CHAT)).message["content"] == "whole answer"
+    assert (await wrapper(anthropic_server, stream=True).a_create(GROUP_CHAT)).message["content"] == "whole answer"
     anthropic_server.reset()
     anthropic_server.add({"content": "No.", "stop_reason": "refusal"})
     with pytest.raises(ModelError, match="refused") as error:
-        await wrapper(anthropic_server).create(GROUP_CHAT)
+        await wrapper(anthropic_server).a_create(GROUP_CHAT)
     assert not isinstance(error.value, TransientModelError)
     assert len(anthropic_server.requests) == 1
 
@@ -116,5 +116,5 @@ async def test_invalid_request_is_a_clear_non_retried_error(anthropic_server):
     # Send something the conversion cannot fix: an unknown tool_result id (a caller bug).
     messages = [{"role": "user", "content": "hi"}, {"role": "tool", "tool_call_id": "nope", "content": "5"}]
     with pytest.raises(ModelError, match="HTTP 400.*no tool_use in the previous turn"):
-        await wrapper(anthropic_server).create(messages)
+        await wrapper(anthropic_server).a_create(messages)
     assert len(anthropic_server.requests) == 1

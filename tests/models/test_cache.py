@@ -54,9 +54,9 @@ async def test_wrapper_uses_the_cache_and_splits_usage(tmp_path, openai_server):
     config = {"config_list": [{"model": "gpt-4o", "base_url": openai_server.base_url, "api_key": SECRET_KEY}]}
     with Cache.disk(cache_seed=42, cache_path_root=str(tmp_path)) as cache:
         w = OpenAIWrapper(**config)
-        first = await w.create(HI, cache=cache)
-        second = await w.create(HI, cache=cache)
-        third = await w.create(HI + [{"role": "user", "content": "more"}], cache=cache)
+        first = await w.a_create(HI, cache=cache)
+        second = await w.a_create(HI, cache=cache)
+        third = await w.a_create(HI + [{"role": "user", "content": "more"}], cache=cache)
     assert (first.cached, second.cached, third.cached) == (False, True, False)
     assert second.message == first.message and second.cost == first.cost
     assert len(openai_server.requests) == 2
@@ -73,10 +73,10 @@ async def test_cache_seed_in_llm_config_and_no_cache_unless_asked(tmp_path, monk
     monkeypatch.chdir(tmp_path)
     client = ScriptedModelClient(["a", "b", "c"])
     w = OpenAIWrapper(config_list=[{"model": "s", "client": client}])
-    assert [(await w.create(HI)).message["content"] for _ in range(2)] == ["a", "b"]
+    assert [(await w.a_create(HI)).message["content"] for _ in range(2)] == ["a", "b"]
     assert not os.path.exists(tmp_path / ".cache")
     w = OpenAIWrapper(config_list=[{"model": "s", "client": ScriptedModelClient(["x", "y"])}], seed=42)  # the seed article's key
-    assert [(await w.create(HI)).message["content"] for _ in range(2)] == ["x", "x"]
+    assert [(await w.a_create(HI)).message["content"] for _ in range(2)] == ["x", "x"]
     assert os.path.exists(tmp_path / ".cache" / "42" / "cache.sqlite")
     rows = sqlite3.connect(tmp_path / ".cache" / "42" / "cache.sqlite").execute("SELECT count(*) FROM cache").fetchone()
     assert rows == (1,)
@@ -99,8 +99,8 @@ async def test_cached_reply_is_still_streamed_as_one_token(tmp_path):
     w = OpenAIWrapper(config_list=[{"model": "s", "client": ScriptedModelClient(["alpha beta"])}], stream=True)
     cache = Cache.in_memory(cache_seed=f"stream-{tmp_path.name}")
     with events.capture(kinds=(events.TokenStreamed,)) as captured:
-        await w.create(HI, cache=cache, agent="bot")
+        await w.a_create(HI, cache=cache, agent="bot")
         live = [e.token for e in captured.events]
-        cached = await w.create(HI, cache=cache, agent="bot")
+        cached = await w.a_create(HI, cache=cache, agent="bot")
     assert live == ["alpha ", "beta "]
     assert cached.cached and [e.token for e in captured.events[len(live):]] == ["alpha beta"]

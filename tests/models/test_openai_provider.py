@@ -25,7 +25,7 @@ def wrapper(server, **llm_config):
 async def test_plain_reply_usage_and_cost(openai_server):
     openai_server.add({"content": "Hi there", "usage": [1000, 2000]})
     w = wrapper(openai_server)
-    response = await w.create(HI)
+    response = await w.a_create(HI)
     assert response.message == {"role": "assistant", "content": "Hi there"}
     assert (response.prompt_tokens, response.completion_tokens) == (1000, 2000)
     assert response.cost == pytest.approx(0.00015 + 2 * 0.0006)  # gpt-4o-mini table price
@@ -36,7 +36,7 @@ async def test_plain_reply_usage_and_cost(openai_server):
 
 async def test_generation_params_pass_through_and_unknown_ones_go_in_the_body(openai_server):
     w = wrapper(openai_server, temperature=0.2, max_tokens=50, entry={"top_k": 40})
-    await w.create(HI, params={"stop": ["END"]})
+    await w.a_create(HI, params={"stop": ["END"]})
     body = openai_server.requests[-1]
     assert body["temperature"] == 0.2 and body["max_tokens"] == 50 and body["stop"] == ["END"]
     assert body["top_k"] == 40  # not an OpenAI parameter, but vLLM/llama.cpp accept it
@@ -46,7 +46,7 @@ async def test_generation_params_pass_through_and_unknown_ones_go_in_the_body(op
 async def test_tool_calls_with_invalid_json_arguments_are_returned_unchanged(openai_server):
     openai_server.add({"tool_calls": [{"name": "add", "arguments": '{"a": 1, "b": '}]})
     tools = [{"type": "function", "function": {"name": "add", "parameters": {"type": "object", "properties": {}}}}]
-    response = await wrapper(openai_server).create(HI, tools=tools)
+    response = await wrapper(openai_server).a_create(HI, tools=tools)
     [call] = response.message["tool_calls"]
     assert call["function"] == {"name": "add", "arguments": '{"a": 1, "b": '}
     assert call["id"].startswith("call_") and response.message["content"] is None
@@ -56,9 +56,9 @@ async def test_tool_calls_with_invalid_json_arguments_are_returned_unchanged(ope
 async def test_streaming_emits_tokens_and_gives_the_same_message(openai_server):
     plain_reply = {"content": "one two three", "tool_calls": [{"name": "f", "arguments": '{"x": [1, 2]}'}]}
     openai_server.add(dict(plain_reply), dict(plain_reply))
-    plain = await wrapper(openai_server).create(HI)
+    plain = await wrapper(openai_server).a_create(HI)
     with events.capture(kinds=(events.TokenStreamed,)) as captured:
-        streamed = await wrapper(openai_server, stream=True).create(HI, agent="assistant")
+        streamed = await wrapper(openai_server, stream=True).a_create(HI, agent="assistant")
     assert [e.token for e in captured.events] == ["one ", "two ", "three"]
     assert all(e.agent == "assistant" for e in captured.events)
     for message in (plain.message, streamed.message):
@@ -73,7 +73,7 @@ async def test_429_with_retry_after_is_honoured(openai_server):
     openai_server.add({"status": 429, "retry_after": "0.3"}, {"content": "finally"})
     started = asyncio.get_running_loop().time()
     with events.capture(kinds=(events.Notice,)) as captured:
-        response = await wrapper(openai_server).create(HI)
+        response = await wrapper(openai_server).a_create(HI)
     assert response.message["content"] == "finally"
     assert asyncio.get_running_loop().time() - started >= 0.3
     assert len(openai_server.requests) == 2
@@ -83,21 +83,21 @@ async def test_429_with_retry_after_is_honoured(openai_server):
 @pytest.mark.parametrize("fault", [{"status": 500}, {"status": 503}, {"malformed": True}, {"drop": True}])
 async def test_transient_faults_are_retried(openai_server, fault):
     openai_server.add(fault, {"content": "recovered"})
-    response = await wrapper(openai_server).create(HI)
+    response = await wrapper(openai_server).a_create(HI)
     assert response.message["content"] == "recovered"
     assert len(openai_server.requests) == 2
 
 
 async def test_connection_dropped_mid_stream_is_retried_and_the_final_message_is_whole(openai_server):
     openai_server.add({"content": "alpha beta gamma", "drop": True}, {"content": "alpha beta gamma"})
-    response = await wrapper(openai_server, stream=True).create(HI)
+    response = await wrapper(openai_server, stream=True).a_create(HI)
     assert response.message["content"] == "alpha beta gamma"
     assert len(openai_server.requests) == 2
 
 
 async def test_response_slower_than_the_timeout_is_retried(openai_server):
     openai_server.add({"delay": 2.0, "content": "too late"}, {"content": "in time"})
-    response = await wrapper(openai_server, timeout=0.5).create(HI)
+    response = await wrapper(openai_server, timeout=0.5).a_create(HI)
     assert response.message["content"] == "in time"
 
 
@@ -105,7 +105,7 @@ async def test_retries_run_out_then_the_error_names_the_endpoint(openai_server):
     openai_server.add(*[{"status": 503}] * 3)
     w = wrapper(openai_server, entry={"max_retries": 2})
     with pytest.raises(TransientModelError) as error:
-        await w.create(HI)
+        await w.a_create(HI)
     assert error.value.status == 503
     assert "gpt-4o-mini" in str(error.value) and openai_server.base_url in str(error.value)
     assert len(openai_server.requests) == 3
@@ -114,11 +114,11 @@ async def test_retries_run_out_then_the_error_names_the_endpoint(openai_server):
 async def test_bad_request_and_content_filter_are_not_retried(openai_server):
     openai_server.add({"status": 400, "error": "bad things"})
     with pytest.raises(ModelError, match="HTTP 400") as error:
-        await wrapper(openai_server).create(HI)
+        await wrapper(openai_server).a_create(HI)
     assert not isinstance(error.value, TransientModelError)
     openai_server.add({"content": "", "finish_reason": "content_filter"})
     with pytest.raises(ModelError, match="content filter"):
-        await wrapper(openai_server).create(HI)
+        await wrapper(openai_server).a_create(HI)
     assert len(openai_server.requests) == 2
 
 
@@ -129,7 +129,7 @@ async def test_failover_to_the_next_entry_when_one_keeps_failing(openai_server):
         {"model": "gpt-4o-mini", "base_url": openai_server.base_url, "api_key": SECRET_KEY},
     ])
     with events.capture(kinds=(events.Notice,)) as captured:
-        response = await w.create(HI)
+        response = await w.a_create(HI)
     assert response.message["content"] == "from backup"
     assert [body["model"] for body in openai_server.requests] == ["gpt-4o", "gpt-4o", "gpt-4o-mini"]
     assert any("trying the next config entry" in e.text for e in captured.events)
@@ -140,7 +140,7 @@ async def test_azure_deployment_route(openai_server):
         "model": "my-gpt4o", "api_type": "azure", "base_url": openai_server.azure_endpoint,
         "api_version": "2024-06-01", "api_key": SECRET_KEY,
     }])
-    response = await w.create(HI)
+    response = await w.a_create(HI)
     assert response.model == "my-gpt4o"
     assert openai_server.headers[-1]["api-key"] == SECRET_KEY
 
@@ -189,17 +189,17 @@ def test_config_errors_come_before_any_request(monkeypatch):
 
 async def test_scripted_entry_through_providers():
     w = OpenAIWrapper(config_list=[{"model": "s", "api_type": "scripted", "replies": ["a", "b"]}])
-    assert (await w.create(HI)).message["content"] == "a"
-    assert (await w.create(HI)).message["content"] == "b"
+    assert (await w.a_create(HI)).message["content"] == "a"
+    assert (await w.a_create(HI)).message["content"] == "b"
 
 
 async def test_price_in_the_entry_overrides_the_table(openai_server):
     openai_server.add({"content": "x", "usage": [1000, 1000]})
     w = wrapper(openai_server, entry={"price": [1.0, 2.0]})
-    assert (await w.create(HI)).cost == pytest.approx(3.0)
+    assert (await w.a_create(HI)).cost == pytest.approx(3.0)
     openai_server.add({"content": "x", "usage": [1000, 1000]})
     w = wrapper(openai_server, price=[0.5, 0.5])  # llm_config-level price applies to every entry
-    assert (await w.create(HI)).cost == pytest.approx(1.0)
+    assert (await w.a_create(HI)).cost == pytest.approx(1.0)
 
 
 def streamed(captured: events.capture) -> list:
@@ -211,14 +211,14 @@ def streamed(captured: events.capture) -> list:
 async def test_a_retried_stream_shows_the_reply_once(openai_server):
     openai_server.add({"content": "alpha beta gamma", "drop": True}, {"content": "alpha beta gamma"})
     with events.capture() as captured:
-        await wrapper(openai_server, stream=True).create(HI)
+        await wrapper(openai_server, stream=True).a_create(HI)
     assert "".join(streamed(captured)) == "alpha beta gamma"  # not "alpha alpha beta gamma"
 
 
 async def test_a_retried_stream_that_differs_is_shown_in_full_after_a_notice(openai_server):
     openai_server.add({"content": "alpha beta", "drop": True}, {"content": "delta epsilon"})
     with events.capture() as captured:
-        response = await wrapper(openai_server, stream=True).create(HI)
+        response = await wrapper(openai_server, stream=True).a_create(HI)
     assert response.message["content"] == "delta epsilon"
     shown = streamed(captured)
     assert shown[0] == "alpha "  # what the dropped attempt showed
@@ -231,7 +231,27 @@ async def test_failover_after_a_dropped_stream_goes_on_where_it_stopped(openai_s
     w = OpenAIWrapper(config_list=[first, {**first, "model": "gpt-4o"}], stream=True)
     openai_server.add({"content": "alpha beta gamma", "drop": True}, {"content": "alpha beta gamma delta"})
     with events.capture() as captured:
-        await w.create(HI)
+        await w.a_create(HI)
     tokens = [e.token for e in captured.events if isinstance(e, events.TokenStreamed)]
     assert "".join(tokens) == "alpha beta gamma delta"
     assert [body["model"] for body in openai_server.requests] == ["gpt-4o-mini", "gpt-4o"]
+
+
+def test_the_classic_sync_create_and_extract(openai_server):
+    """Classic ``OpenAIWrapper(config_list=...).create(messages=...)``, called without an event loop."""
+    openai_server.add({"content": "4", "usage": [1000, 2000]}, {"tool_calls": [{"name": "add", "arguments": '{"a": 2}'}]})
+    client = OpenAIWrapper(config_list=[{"model": "gpt-4o-mini", "base_url": openai_server.base_url, "api_key": SECRET_KEY}])
+    response = client.create(messages=[{"role": "user", "content": "{question}"}], context={"question": "2+2="},
+                             allow_format_str_template=True, temperature=0)
+    assert client.extract_text_or_completion_object(response) == ["4"]
+    assert response.choices[0].message.content == "4" and response.model == "gpt-4o-mini"
+    assert (response.usage.prompt_tokens, response.usage.total_tokens) == (1000, 3000)
+    assert response.cost == pytest.approx(0.00015 + 2 * 0.0006)
+    body = openai_server.requests[-1]
+    assert body["messages"] == [{"role": "user", "content": "2+2="}] and body["temperature"] == 0
+
+    [message] = client.extract_text_or_completion_object(client.create(messages=HI))
+    assert message.tool_calls[0].function.name == "add" and message.tool_calls[0].function.arguments == '{"a": 2}'
+    assert client.total_usage_summary["gpt-4o-mini"]["total_tokens"] > 3000
+    with pytest.raises(TypeError, match=r"needs messages=\["):
+        client.create(prompt="completions are not chat")

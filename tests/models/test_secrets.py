@@ -33,9 +33,9 @@ async def test_key_echoed_by_the_server_is_redacted_everywhere(provider, openai_
     w = OpenAIWrapper(config_list=[entry, dict(entry)], stream=True)
     with events.capture() as captured, Cache.disk(cache_seed=1, cache_path_root=str(tmp_path)) as cache:
         with pytest.raises(ModelError) as error:
-            await w.create(HI, cache=cache)
+            await w.a_create(HI, cache=cache)
         assert "HTTP 401" in str(error.value)
-        response = await w.create(HI, cache=cache)
+        response = await w.a_create(HI, cache=cache)
     assert response.message["content"] == "fine"
     assert len(captured.of(events.Notice)) >= 2
     assert SECRET_KEY not in _everything(captured, caplog, error.value)

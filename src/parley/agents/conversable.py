@@ -646,7 +646,7 @@ class ConversableAgent(LLMAgent):
         return self._model_reply(client, self._prompt_for(messages, sender))
 
     async def _model_reply(self, client: Any, prompt: list[dict]) -> tuple[bool, str | dict | None]:
-        response = await client.create(prompt, agent=self._name, cache=self.client_cache)
+        response = await client.a_create(prompt, agent=self._name, cache=self.client_cache)
         return True, _reply_from_model_message(response.message)
 
     # Classic public names of the built-ins, async and sync.

@@ -40,7 +40,7 @@ async def reflection_summary(sender: Any, recipient: Any, summary_args: dict, ca
         )
     history = recipient.chat_messages_for_summary(sender)
     messages = [*history, {"role": role, "content": prompt}]
-    response = await client.create(messages, agent=sender.name, purpose="summary", cache=cache)
+    response = await client.a_create(messages, agent=sender.name, purpose="summary", cache=cache)
     return content_str(response.message.get("content"))
 
 

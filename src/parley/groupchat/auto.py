@@ -104,7 +104,7 @@ async def auto_select_speaker(groupchat: "GroupChat", last_speaker: Any, selecto
     attempts = 1 + groupchat.max_retries_for_selecting_speaker
     totals: dict[str, int] = {}
     for attempt in range(1, attempts + 1):
-        response = await client.create(
+        response = await client.a_create(
             prompt, response_format=response_format, agent=getattr(selector, "name", None), purpose="speaker_selection",
         )
         answer = content_str(response.message.get("content"))

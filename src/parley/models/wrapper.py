@@ -13,9 +13,10 @@ import time
 from typing import Any, Iterable, Mapping
 
 from .. import events
-from ..events import ModelCalled, ModelCallStarted, publishers as _publishers, wanted as _wanted
+from ..events import ModelCalled, ModelCallLogged, ModelCallStarted, publishers as _publishers, wanted as _wanted
 from . import pricing
 from .pricing import parse_price
+from .completion import ChatCompletion, extract_text_or_completion_object, to_chat_completion
 from .protocol import ModelClient, ModelConfigError, ModelRequest, ModelResponse
 from .stream import StreamedReply
 
@@ -183,7 +184,50 @@ class OpenAIWrapper:
                     f"call agent.register_model_client(model_client_cls={entry['model_client_cls']})"
                 )
 
-    async def create(
+    def create(self, **config: Any) -> ChatCompletion:
+        """Classic: call the model and wait for the answer, a ChatCompletion-shaped object.
+
+        ``config`` holds ``messages`` and any generation parameters (``temperature``, ...), and
+        optionally ``cache``, ``cache_seed``, ``agent``, ``tools``, ``response_format``, and a
+        ``context`` to fill message templates (``instantiate``). Async code uses ``a_create``.
+        """
+        from .._sync import run_sync
+
+        messages = config.pop("messages", None)
+        if not isinstance(messages, list):
+            raise TypeError("OpenAIWrapper.create needs messages=[{'role': ..., 'content': ...}, ...]")
+        context = config.pop("context", None)
+        allow_format_str_template = config.pop("allow_format_str_template", False)
+        if context is not None:
+            messages = [{**m, "content": self.instantiate(m.get("content"), context, allow_format_str_template)}
+                        if isinstance(m, dict) else m for m in messages]
+        cache = config.pop("cache", None)
+        cache_seed = config.pop("cache_seed", None)
+        if cache is None and cache_seed is not None:
+            cache = _disk_cache(cache_seed)
+        agent = config.pop("agent", None)
+        response = run_sync(self.a_create(
+            messages, tools=config.pop("tools", None), response_format=config.pop("response_format", None),
+            agent=getattr(agent, "name", agent), cache=cache, params=config or None,
+        ))
+        return to_chat_completion(response)
+
+    @staticmethod
+    def extract_text_or_completion_object(response: ChatCompletion) -> list:
+        """Classic: each choice's text, or its message object when it calls tools."""
+        return extract_text_or_completion_object(response)
+
+    @staticmethod
+    def instantiate(template: Any, context: dict | None = None, allow_format_str_template: bool = False) -> Any:
+        """Classic: a message template filled from ``context`` (a callable of it, or with
+        ``allow_format_str_template`` a ``str.format`` template)."""
+        if not context or template is None:
+            return template
+        if isinstance(template, str):
+            return template.format(**context) if allow_format_str_template else template
+        return template(context) if callable(template) else template
+
+    async def a_create(
         self,
         messages: list[dict],
         *,
@@ -194,7 +238,7 @@ class OpenAIWrapper:
         cache: Any = None,
         params: dict | None = None,
     ) -> ModelResponse:
-        """Call the model with failover over the config list."""
+        """Call the model with failover over the config list (the engine's call)."""
         if self._unregistered:
             self._check_registered()
         on_token = None
@@ -233,7 +277,7 @@ class OpenAIWrapper:
                     content = response.message.get("content")
                     if on_token is not None and isinstance(content, str) and content:
                         on_token(content)  # a streamed chat shows cached replies too
-                    self._account(response, agent, purpose, time.perf_counter() - started)
+                    self._account(request, response, agent, purpose, time.perf_counter() - started)
                     return response
             if ModelCallStarted in _wanted:
                 events.emit(ModelCallStarted(agent=agent, model=entry.get("model", ""), purpose=purpose))
@@ -260,12 +304,12 @@ class OpenAIWrapper:
                     "message": response.message, "model": response.model, "prompt_tokens": response.prompt_tokens,
                     "completion_tokens": response.completion_tokens, "cost": response.cost,
                 })
-            self._account(response, agent, purpose, time.perf_counter() - started)
+            self._account(request, response, agent, purpose, time.perf_counter() - started)
             return response
         assert last_error is not None
         raise last_error
 
-    def _account(self, response: ModelResponse, agent: str | None, purpose: str, latency: float) -> None:
+    def _account(self, request: ModelRequest, response: ModelResponse, agent: str | None, purpose: str, latency: float) -> None:
         self.total_usage_summary = _add_usage(self.total_usage_summary, response)
         if not response.cached:
             self.actual_usage_summary = _add_usage(self.actual_usage_summary, response)
@@ -275,6 +319,12 @@ class OpenAIWrapper:
             # tokens, cost, latency, cached, purpose, chat.
             publish((ModelCalled, _now(), agent, response.model, response.prompt_tokens, response.completion_tokens,
                      response.cost, latency, response.cached, purpose, _current_chat()))
+        if ModelCallLogged in _wanted:
+            events.emit(ModelCallLogged(
+                agent=agent, model=response.model, messages=list(request.messages), params=public_entry(request.params),
+                tools=request.tools, response=response.message, prompt_tokens=response.prompt_tokens,
+                completion_tokens=response.completion_tokens, cost=response.cost, latency_s=latency, cached=response.cached,
+            ))
 
     def add_stored_usage(self, calls: Iterable[Mapping[str, Any]]) -> None:
         """Count model calls made elsewhere (the run store's rows: model, prompt_tokens,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import collections
 import contextvars
+import datetime
 import json
 import logging
 import os
@@ -68,6 +69,11 @@ def status_of(reason: str | None) -> str:
 _json = json.JSONEncoder(default=str, ensure_ascii=False).encode  # one encoder: no per-call setup
 
 
+def _utc(timestamp: float) -> str:
+    """A time as classic AutoGen's logs write it: UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``."""
+    return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def _title(message: Any) -> str | None:
     if isinstance(message, dict):
         message = message.get("content")
@@ -97,6 +103,8 @@ _COLUMNS = {
                              "executor", "latency_s"),
     schema.human_inputs: ("run_id", "chat_id", "created_at", "agent", "kind", "text"),
     schema.speaker_selections: ("run_id", "chat_id", "created_at", "manager", "speaker", "method", "round"),
+    schema.chat_completions: ("invocation_id", "client_id", "wrapper_id", "session_id", "source_name", "request", "response",
+                              "is_cached", "cost", "start_time", "end_time", "run_id", "chat_id"),
 }
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
@@ -170,8 +178,12 @@ class Recorder:
             else:
                 _extend((event, _chat(), None))
 
-        # The stream sends each only these, and the engine builds no others for the store.
-        return [(extend, _LOGGED_AS_RECORDS, True), (sink, _RECORDED - _LOGGED_AS_RECORDS, False)]
+        # The stream sends each only these, and the engine builds no others for the store. A
+        # runtime-logging session also logs model calls in full, as classic chat_completions.
+        kinds = _RECORDED - _LOGGED_AS_RECORDS
+        if self.session_id is not None:
+            kinds |= {events.ModelCallLogged}
+        return [(extend, _LOGGED_AS_RECORDS, True), (sink, kinds, False)]
 
     # ------------------------------------------------------------------ control
 
@@ -366,6 +378,9 @@ class Recorder:
                 batch.update_run(chat.run_id, **fields)
             return
         chat = self._chats.get(current) if current is not None else None
+        if kind is events.ModelCallLogged:  # logged inside a run or not, as classic logs every call
+            batch.rows[schema.chat_completions].append(self._completion_row(event, chat))
+            return
         if chat is None:
             return
         run_id, key = chat.run_id, chat.key
@@ -390,6 +405,24 @@ class Recorder:
             batch.rows[schema.speaker_selections].append((run_id, key, now, event.manager, event.speaker, event.method, event.round))
             if chat.top_level:
                 batch.update_run(run_id, kind="group_chat")
+
+    def _completion_row(self, event: events.ModelCallLogged, chat: _ChatRef | None) -> tuple:
+        """A classic ``chat_completions`` row: the request and a ChatCompletion-shaped response as JSON."""
+        invocation_id = str(uuid.uuid4())
+        request = {"model": event.model, "messages": event.messages, **event.params}
+        if event.tools:
+            request["tools"] = event.tools
+        response = {
+            "id": invocation_id, "object": "chat.completion", "created": int(event.time), "model": event.model,
+            "choices": [{"index": 0, "message": event.response,
+                         "finish_reason": "tool_calls" if event.response.get("tool_calls") else "stop"}],
+            "usage": {"prompt_tokens": event.prompt_tokens, "completion_tokens": event.completion_tokens,
+                      "total_tokens": event.prompt_tokens + event.completion_tokens},
+            "cost": event.cost,
+        }
+        return (invocation_id, None, None, self.session_id, event.agent, _json(request), _json(response),
+                int(bool(event.cached)), event.cost, _utc(event.time - event.latency_s), _utc(event.time),
+                chat.run_id if chat is not None else None, chat.key if chat is not None else None)
 
     def _chat_started(self, batch: _Batch, event: events.ChatStarted, parent_id: int | None, scope: str | None) -> None:
         if event.chat_id in self._chats:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 """The Alembic head revision this code writes (checked against the scripts by a test)."""
 VERSION_TABLE = "parley_alembic_version"
 
@@ -117,4 +117,26 @@ speaker_selections = _event_table(
     sa.Column("speaker", sa.String(200), nullable=False),
     sa.Column("method", sa.String(40), nullable=False),
     sa.Column("round", sa.Integer, nullable=False),
+)
+
+
+# The classic runtime log's model calls, in full (request and response as JSON), written only in
+# a runtime-logging session; its columns are classic AutoGen's ``chat_completions`` (read through
+# a view of that name, made by the migration), plus where parley ran it.
+chat_completions = sa.Table(
+    "parley_chat_completions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("invocation_id", sa.String(36), nullable=False),
+    sa.Column("client_id", sa.Integer),  # classic: id() of the client object; not kept
+    sa.Column("wrapper_id", sa.Integer),  # classic: id() of the wrapper; not kept
+    sa.Column("session_id", sa.String(36), index=True),
+    sa.Column("source_name", sa.String(200)),  # the agent
+    sa.Column("request", sa.Text, nullable=False),  # JSON: model, messages, generation params, tools
+    sa.Column("response", sa.Text, nullable=False),  # JSON, shaped like a ChatCompletion
+    sa.Column("is_cached", sa.Integer, nullable=False),
+    sa.Column("cost", sa.Float, nullable=False),
+    sa.Column("start_time", sa.String(32), nullable=False),  # "YYYY-MM-DD HH:MM:SS.ffffff" UTC, as classic
+    sa.Column("end_time", sa.String(32), nullable=False),
+    sa.Column("run_id", sa.String(36)),  # the run it was made in (none outside a chat)
+    sa.Column("chat_id", sa.String(32)),
 )
