@@ -10,15 +10,17 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from .. import events
 from ..events import ModelCalled, ModelCallLogged, ModelCallStarted, publishers as _publishers, wanted as _wanted
 from . import pricing
 from .pricing import parse_price
-from .completion import ChatCompletion, extract_text_or_completion_object, to_chat_completion
 from .protocol import ModelClient, ModelConfigError, ModelRequest, ModelResponse
 from .stream import StreamedReply
+
+if TYPE_CHECKING:
+    from .completion import ChatCompletion  # pydantic: imported only by the classic sync create
 
 _now = time.time
 _current_chat = events.current_chat_id.get
@@ -192,6 +194,7 @@ class OpenAIWrapper:
         ``context`` to fill message templates (``instantiate``). Async code uses ``a_create``.
         """
         from .._sync import run_sync
+        from .completion import to_chat_completion
 
         messages = config.pop("messages", None)
         if not isinstance(messages, list):
@@ -215,6 +218,8 @@ class OpenAIWrapper:
     @staticmethod
     def extract_text_or_completion_object(response: ChatCompletion) -> list:
         """Classic: each choice's text, or its message object when it calls tools."""
+        from .completion import extract_text_or_completion_object
+
         return extract_text_or_completion_object(response)
 
     @staticmethod
