@@ -314,7 +314,9 @@ class OpenAIWrapper:
         assert last_error is not None
         raise last_error
 
-    def _account(self, request: ModelRequest, response: ModelResponse, agent: str | None, purpose: str, latency: float) -> None:
+    def _account(
+        self, request: ModelRequest, response: ModelResponse, agent: str | None, purpose: str, latency: float,
+    ) -> None:
         self.total_usage_summary = _add_usage(self.total_usage_summary, response)
         if not response.cached:
             self.actual_usage_summary = _add_usage(self.actual_usage_summary, response)

@@ -15,6 +15,9 @@ Durability: everything up to the last flushed batch is stored; a crash loses at 
 unflushed tail (≤ 0.5 s of events), which resume regenerates. A human-input request is written
 before the question is asked, so a run waiting for an answer is fully stored.
 
+A runtime-logging session (``session_id``) also logs every model call in full, request and
+response, into the classic ``chat_completions`` table.
+
 Chats are numbered per process (``events.current_chat_id``); the recorder maps them to run ids
 (uuid) and chat keys that are unique across processes.
 """
