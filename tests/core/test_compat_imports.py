@@ -22,6 +22,25 @@ def test_classic_module_paths():
     assert callable(get_function_schema)
 
 
+def test_classic_submodule_paths():
+    import importlib
+
+    paths = {
+        "agentchat.agent": ["Agent", "LLMAgent"], "agentchat.conversable_agent": ["ConversableAgent", "register_function"],
+        "agentchat.assistant_agent": ["AssistantAgent"], "agentchat.user_proxy_agent": ["UserProxyAgent"],
+        "agentchat.groupchat": ["GroupChat", "GroupChatManager"], "agentchat.chat": ["ChatResult", "initiate_chats"],
+        "oai.client": ["OpenAIWrapper", "ModelClient"],
+        "oai.openai_utils": ["config_list_from_json", "filter_config", "config_list_from_dotenv", "get_config_list"],
+    }
+    for path, names in paths.items():
+        module = importlib.import_module(f"parley.{path}")
+        for name in names:
+            assert getattr(module, name) is getattr(parley, name), f"parley.{path}.{name}"
+    from parley.coding.base import CodeBlock, CodeResult
+
+    assert CodeBlock is parley.code.CodeBlock and CodeResult is parley.code.CodeResult
+
+
 def test_import_parley_loads_no_provider_sdk_or_llama():
     code = (
         "import sys, parley; from parley import AssistantAgent, UserProxyAgent;"

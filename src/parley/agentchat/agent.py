@@ -1,0 +1,5 @@
+"""Classic module path ``autogen.agentchat.agent``."""
+
+from ..agents.agent import Agent, LLMAgent
+
+__all__ = ["Agent", "LLMAgent"]

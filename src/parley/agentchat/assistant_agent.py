@@ -1,0 +1,5 @@
+"""Classic module path ``autogen.agentchat.assistant_agent``."""
+
+from ..agents.assistant import AssistantAgent
+
+__all__ = ["AssistantAgent"]

@@ -1,0 +1,5 @@
+"""Classic module path ``autogen.agentchat.groupchat``."""
+
+from ..groupchat import GroupChat, GroupChatManager
+
+__all__ = ["GroupChat", "GroupChatManager"]

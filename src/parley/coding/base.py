@@ -1,0 +1,5 @@
+"""Classic module path ``autogen.coding.base``."""
+
+from ..code.base import CodeBlock, CodeExecutor, CodeResult
+
+__all__ = ["CodeBlock", "CodeResult", "CodeExecutor"]
