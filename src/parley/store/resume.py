@@ -9,12 +9,13 @@ finished transcript equals that of an uninterrupted run: nothing lost, nothing t
 
 Supported: two-agent chats (with or without ``max_turns``), group chats (a chat with a
 ``GroupChatManager``: the transcript, every participant's history and the auto-reply counters are
-rebuilt, and the manager's rounds go on from the next round), sequential chats run in one
+rebuilt, and the manager's rounds go on from the next round; with ``max_turns``, the stored speaker
+selections tell where each of the initiator's turns began), sequential chats run in one
 ``RunStore.new_run`` (``chat_queue=`` gives the queue again: the finished chats' results come
 from the store, the interrupted chat is resumed, the rest run with the summaries carried over),
 and runs waiting for human input (``human_input=`` gives the answers). Refused with a clear
-error: group chats started with ``max_turns``, group chats with nested teams or
-``enable_clear_history``.
+error: group chats with nested teams or ``enable_clear_history``, group chats started with
+``max_turns`` that send introductions.
 
 Usage: agents rebuilt for the resume (no usage of their own yet) are given the run's stored model
 calls, so their usage summaries and each ``ChatResult.cost`` count the whole run, as in an
@@ -338,8 +339,11 @@ async def _resume_chat(store: Any, run_id: str, plan: _ChatPlan, summary_method:
 
     # Rebuild the state the interrupted process had (without emitting anything).
     if manager is not None:
-        spoken = _rebuild_group_chat(initiator, manager, stored, by_name, run_id)
-        store._forget_speaker_selections(chat["id"], after_round=len(spoken) - 1)
+        spoken = _rebuild_group_chat(initiator, manager, stored, by_name, run_id, max_turns)
+        # Where each turn of the initiator began (a chat without max_turns has one turn).
+        selections = [s for s in store.records(run_id, "speaker_selections") if s["chat_id"] == chat["id"]]
+        turn_starts = _group_turns(spoken, selections, initiator.name, run_id) if max_turns is not None else [0]
+        store._forget_speaker_selections(chat["id"], keep=len(spoken) - len(turn_starts))
     else:
         initiator._prepare_chat(recipient, clear_history=True, reply_at_receive=max_turns is None)
         reply_kinds = {agent: _reply_kinds(agent) for agent in (initiator, recipient)}
@@ -360,10 +364,12 @@ async def _resume_chat(store: Any, run_id: str, plan: _ChatPlan, summary_method:
     reason = "completed"
     with ChatScope(chat_id, initiator, recipient, cache, max_turns=max_turns) as scope:
         if manager is not None and spoken:
-            last = spoken[-1]
+            turn = spoken[turn_starts[-1]:]  # the current turn's messages: its rounds go on from the last
             if len(spoken) == 1 and manager.groupchat.send_introductions:
                 _introduce(manager, stored)
-            await manager.a_run_rounds(manager.groupchat, last.message, by_name[last.sender], len(spoken) - 1)
+            await manager.a_run_rounds(manager.groupchat, turn[-1].message, by_name[turn[-1].sender], len(turn) - 1)
+            if max_turns is not None:
+                reason = await _next_turns(initiator, manager, len(turn_starts), max_turns, silent, converse)
         elif max_turns is None:
             if stored:
                 last = stored[-1]
@@ -387,12 +393,34 @@ async def _finish_turns(initiator: Any, recipient: Any, stored: list, chat: dict
     elif stored[-1].sender == initiator.name:
         # The turn's message arrived; its reply did not.
         await keep_conversing(initiator, recipient, True, silent)
+    return await _next_turns(initiator, recipient, started, max_turns, silent, converse)
+
+
+async def _next_turns(initiator: Any, recipient: Any, started: int, max_turns: int, silent: bool, converse: Any) -> str:
+    """The turns after the first ``started`` of a ``max_turns`` chat, as initiate_chat runs them."""
     for _ in range(started, max_turns):
         message = await initiator.a_generate_reply(messages=initiator._oai_messages[recipient], sender=recipient)
         if message is None:
             return "completed"
         await converse(initiator, recipient, message, True, silent)
     return "max_turns"
+
+
+def _group_turns(spoken: list, selections: list[dict], initiator: str, run_id: str) -> list[int]:
+    """Where each turn of a group chat started with ``max_turns`` begins in ``spoken``: each turn
+    is the initiator's message, then the rounds the manager ran for it, the message at position n
+    of a turn being the one its round-n speaker selection asked for (rounds start again each turn)."""
+    starts, matched = [0], 0
+    for k in range(1, len(spoken)):
+        selection = selections[matched] if matched < len(selections) else None
+        if selection is not None and selection["speaker"] == spoken[k].sender and selection["round"] == k - starts[-1]:
+            matched += 1
+        elif spoken[k].sender == initiator:
+            starts.append(k)
+        else:
+            raise ResumeError(f"run {run_id}: message {k + 1} of its group chat, from {spoken[k].sender!r}, follows "
+                              "no stored speaker selection; not a group chat this can resume")
+    return starts
 
 
 def _count_reply(sender: Any, receiver: Any, produced_by: str | None, reply_kinds: dict) -> None:
@@ -409,8 +437,9 @@ def _check_group_chat(manager: Any, run_id: str, max_turns: int | None) -> None:
     from ..groupchat.manager import GroupChatManager
 
     groupchat = manager.groupchat
-    if max_turns is not None:
-        raise ResumeError(f"run {run_id} is a group chat started with max_turns; such group chats can't be resumed yet")
+    if max_turns is not None and groupchat.send_introductions:
+        raise ResumeError(f"run {run_id} is a group chat started with max_turns and send_introductions (introduced "
+                          "again each turn); such group chats can't be resumed yet")
     if groupchat.enable_clear_history:
         raise ResumeError(f"run {run_id} is a group chat with enable_clear_history; such group chats can't be resumed yet")
     nested = [a.name for a in groupchat.agents if isinstance(a, GroupChatManager)]
@@ -419,12 +448,14 @@ def _check_group_chat(manager: Any, run_id: str, max_turns: int | None) -> None:
                           "such group chats can't be resumed yet")
 
 
-def _rebuild_group_chat(initiator: Any, manager: Any, stored: list, by_name: dict, run_id: str) -> list:
+def _rebuild_group_chat(
+    initiator: Any, manager: Any, stored: list, by_name: dict, run_id: str, max_turns: int | None,
+) -> list:
     """Rebuild a group chat's transcript and every history; returns the spoken (non-manager)
     messages. All but the last are shared as the manager's rounds did; the last is shared by
     ``a_run_rounds`` when the chat goes on."""
     groupchat = manager.groupchat
-    initiator._prepare_chat(manager, clear_history=True)
+    initiator._prepare_chat(manager, clear_history=True, reply_at_receive=max_turns is None)
     reply_kinds = {agent: _reply_kinds(agent) for agent in {initiator, *groupchat.agents}}
     spoken = [m for m in stored if m.sender != manager.name]
     for stored_message in stored:

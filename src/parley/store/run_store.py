@@ -313,12 +313,15 @@ class RunStore:
 
     # ------------------------------------------------------------------ resuming
 
-    def _forget_speaker_selections(self, chat_key: str, after_round: int) -> None:
-        """Delete a chat's speaker selections after ``after_round``: a crash lost the message
+    def _forget_speaker_selections(self, chat_key: str, keep: int) -> None:
+        """Delete a chat's speaker selections after its first ``keep``: a crash lost the messages
         they led to, and resume selects those speakers again (one row per round stays true)."""
         table = schema.speaker_selections
         with self.engine.begin() as connection:
-            connection.execute(table.delete().where(table.c.chat_id == chat_key, table.c.round > after_round))
+            kept = connection.execute(sa.select(table.c.id).where(table.c.chat_id == chat_key)
+                                      .order_by(table.c.id).offset(keep).limit(1)).scalar()
+            if kept is not None:
+                connection.execute(table.delete().where(table.c.chat_id == chat_key, table.c.id >= kept))
 
     def resume(self, run_id: str, agents: list | None = None, **options: Any) -> Any:
         """Finish an unfinished run (see ``parley.store.resume``)."""
