@@ -21,6 +21,7 @@ _EXPORTS = {
     "UserProxyAgent": "parley.agents.user_proxy",
     "ChatResult": "parley.chat.result",
     "initiate_chats": "parley.chat.sequential",
+    "a_initiate_chats": "parley.chat.sequential",
     "gather_usage_summary": "parley.usage",
     "OpenAIWrapper": "parley.models.wrapper",
     "ModelClient": "parley.models.protocol",
@@ -75,5 +76,5 @@ _install_console()
 if TYPE_CHECKING:  # pragma: no cover
     from .agents import Agent, AssistantAgent, ConversableAgent, LLMAgent, UserProxyAgent, register_function
     from .chat.result import ChatResult
-    from .chat.sequential import initiate_chats
+    from .chat.sequential import a_initiate_chats, initiate_chats
     from .usage import gather_usage_summary

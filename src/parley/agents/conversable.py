@@ -791,7 +791,8 @@ class ConversableAgent(LLMAgent):
         kwargs.pop("sender", None)
         kwargs.pop("recipient", None)
         silent = bool(silent)
-        chat_id = kwargs.pop("chat_id", None) or next(_chat_ids)
+        named = kwargs.pop("chat_id", None)  # the caller's name for it (classic chat queues), put on the result
+        chat_id = next(_chat_ids)  # the engine's own: unique in the process, whatever callers name chats
         chat_info = {"sender": self, "recipient": recipient, "message": message, "max_turns": max_turns, **kwargs}
         reason = "completed"
         with ChatScope(chat_id, self, recipient, cache, message if not callable(message) else None, max_turns) as scope:
@@ -817,7 +818,10 @@ class ConversableAgent(LLMAgent):
                     msg = await self.a_generate_init_message(message, **kwargs)
                 await converse(self, recipient, msg, None, silent)
             summary = await summarize_chat(self, recipient, summary_method, summary_args or {}, cache)
-        return scope.finish(reason, summary)
+        result = scope.finish(reason, summary)
+        if named is not None:
+            result.chat_id = named
+        return result
 
     def initiate_chat(
         self,
@@ -836,13 +840,26 @@ class ConversableAgent(LLMAgent):
             summary_method=summary_method, summary_args=summary_args, message=message, **kwargs,
         ))
 
-    async def a_initiate_chats(self, chat_queue: list[dict]) -> list[ChatResult]:
+    async def a_initiate_chats(self, chat_queue: list[dict]) -> dict[Any, ChatResult]:
+        """Classic async: the chats at once, each after its ``prerequisites``; {chat_id: result}."""
         from ..chat.sequential import a_initiate_chats
 
-        return await a_initiate_chats([{**chat, "sender": self} for chat in chat_queue])
+        self._finished_chats = await a_initiate_chats([{**chat, "sender": self} for chat in chat_queue])
+        return self._finished_chats
 
     def initiate_chats(self, chat_queue: list[dict]) -> list[ChatResult]:
-        return run_sync(self.a_initiate_chats(chat_queue))
+        """The chats in order, each carrying the earlier ones' summaries; their results."""
+        from ..chat.sequential import initiate_chats
+
+        self._finished_chats = initiate_chats([{**chat, "sender": self} for chat in chat_queue])
+        return self._finished_chats
+
+    def get_chat_results(self, chat_index: Any = None) -> Any:
+        """Classic: the results of the last ``initiate_chats`` / ``a_initiate_chats`` (one by index or id)."""
+        finished = getattr(self, "_finished_chats", None)
+        if finished is None:
+            raise RuntimeError(f"{self._name!r} has run no chat queue yet (initiate_chats)")
+        return finished if chat_index is None else finished[chat_index]
 
     def register_nested_chats(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .sequential import a_initiate_chats
+from .sequential import a_run_chats_in_order
 
 
 def chats_to_run(chat_queue: list[dict], recipient: Any, messages: list[dict] | None, sender: Any, config: Any) -> list[dict]:
@@ -32,5 +32,5 @@ async def nested_chats_reply(chat_queue: list[dict], recipient: Any, messages: l
     queue = chats_to_run(chat_queue, recipient, messages, sender, config)
     if not queue:
         return True, None
-    results = await a_initiate_chats(queue)
+    results = await a_run_chats_in_order(queue)
     return True, results[-1].summary

@@ -1,6 +1,11 @@
-"""Sequential chats: each chat's message carries the earlier chats' summaries."""
+"""Chat queues: ``initiate_chats`` runs them in order, each chat's message carrying the earlier
+chats' summaries; ``a_initiate_chats`` (classic async) runs them at once, each as soon as its
+``prerequisites`` finished, carrying their summaries."""
 
 from __future__ import annotations
+
+import asyncio
+from typing import Any
 
 from .._sync import run_sync
 from .result import ChatResult
@@ -17,10 +22,71 @@ def validate_chat_queue(chat_queue: list[dict]) -> None:
                 raise ValueError(f"chat_queue[{i}] has no {key!r}")
 
 
-async def a_initiate_chats(chat_queue: list[dict]) -> list[ChatResult]:
-    """Run the chats in order; returns their results."""
+async def a_run_chats_in_order(chat_queue: list[dict]) -> list[ChatResult]:
+    """Run the chats in order; returns their results (``initiate_chats``, nested chats)."""
     validate_chat_queue(chat_queue)
     return await continue_chats(chat_queue, [])
+
+
+async def a_initiate_chats(chat_queue: list[dict]) -> dict[Any, ChatResult]:
+    """Classic async chat queue: every entry has a ``chat_id`` and may list ``prerequisites``
+    (ids of chats that must finish first); each chat starts as soon as its prerequisites have
+    finished, carrying their summaries, and the rest run at the same time. Returns
+    ``{chat_id: ChatResult}``."""
+    validate_chat_queue(chat_queue)
+    order = _prerequisite_order(chat_queue)
+    tasks: dict[Any, asyncio.Task] = {}
+
+    async def run(chat: dict) -> ChatResult:
+        finished = [await tasks[pre] for pre in chat.get("prerequisites", ())]
+        chat = with_carryover({k: v for k, v in chat.items() if k != "prerequisites"}, finished)
+        return await _start(chat)
+
+    for chat in order:  # prerequisites first: their tasks exist when a later chat awaits them
+        tasks[chat["chat_id"]] = asyncio.create_task(run(chat))
+    try:
+        await asyncio.gather(*tasks.values())
+    finally:
+        for task in tasks.values():
+            task.cancel()  # a failed chat stops the others (no-op for finished ones)
+    return {chat["chat_id"]: tasks[chat["chat_id"]].result() for chat in chat_queue}
+
+
+def _prerequisite_order(chat_queue: list[dict]) -> list[dict]:
+    """The queue's entries with each one after its prerequisites; clear errors for missing or
+    repeated ids, unknown prerequisites and cycles."""
+    by_id: dict[Any, dict] = {}
+    for i, chat in enumerate(chat_queue):
+        if "chat_id" not in chat:
+            raise ValueError(f"chat_queue[{i}] has no 'chat_id': a_initiate_chats runs chats at the same time and "
+                             "names them by id (initiate_chats runs them in order without ids)")
+        if chat["chat_id"] in by_id:
+            raise ValueError(f"chat_queue[{i}]: chat_id {chat['chat_id']!r} is used twice")
+        by_id[chat["chat_id"]] = chat
+    for i, chat in enumerate(chat_queue):
+        unknown = [pre for pre in chat.get("prerequisites", ()) if pre not in by_id]
+        if unknown:
+            raise ValueError(f"chat_queue[{i}] (chat_id {chat['chat_id']!r}) has unknown prerequisites {unknown}")
+    order: list[dict] = []
+    placed: set = set()
+    visiting: list = []
+
+    def place(chat_id: Any) -> None:
+        if chat_id in placed:
+            return
+        if chat_id in visiting:
+            cycle = visiting[visiting.index(chat_id):] + [chat_id]
+            raise ValueError(f"chat_queue: the prerequisites form a cycle: {' -> '.join(map(repr, cycle))}")
+        visiting.append(chat_id)
+        for pre in by_id[chat_id].get("prerequisites", ()):
+            place(pre)
+        visiting.pop()
+        placed.add(chat_id)
+        order.append(by_id[chat_id])
+
+    for chat_id in by_id:
+        place(chat_id)
+    return order
 
 
 def with_carryover(chat: dict, finished: list[ChatResult]) -> dict:
@@ -37,17 +103,23 @@ def with_carryover(chat: dict, finished: list[ChatResult]) -> dict:
 async def continue_chats(chat_queue: list[dict], finished: list[ChatResult]) -> list[ChatResult]:
     """Run the chats of ``chat_queue`` after the ``finished`` ones (their results, in order);
     returns all the results (a stored sequence that is resumed goes on with this)."""
-    from .. import events
-
     for chat in chat_queue[len(finished):]:
-        chat = with_carryover(chat, finished)
-        if not chat.get("silent", False):
-            events.emit(events.Notice(text="Starting a new chat...."))
-        sender = chat.pop("sender")
-        recipient = chat.pop("recipient")
-        finished.append(await sender.a_initiate_chat(recipient, **chat))
+        finished.append(await _start(with_carryover(chat, finished)))
     return finished
 
 
+async def _start(chat: dict) -> ChatResult:
+    """Run one queue entry (its carryover already added)."""
+    from .. import events
+
+    chat = dict(chat)
+    if not chat.get("silent", False):
+        events.emit(events.Notice(text="Starting a new chat...."))
+    sender = chat.pop("sender")
+    recipient = chat.pop("recipient")
+    return await sender.a_initiate_chat(recipient, **chat)
+
+
 def initiate_chats(chat_queue: list[dict]) -> list[ChatResult]:
-    return run_sync(a_initiate_chats(chat_queue))
+    """Run the chats in order, each carrying the earlier ones' summaries; returns their results."""
+    return run_sync(a_run_chats_in_order(chat_queue))
