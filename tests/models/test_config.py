@@ -149,3 +149,9 @@ def test_an_entry_whose_provider_sdk_is_missing_names_the_extra_to_install(monke
     entry = {"model": "m", "api_key": "k", "api_type": api_type, "base_url": "http://127.0.0.1:9", "api_version": "2024-06-01"}
     with pytest.raises(ModelConfigError, match=rf"model 'm' .* needs the {sdk} SDK, which is not installed: pip install 'parley\[{sdk}\]'"):
         OpenAIWrapper(config_list=[entry])
+
+
+def test_bad_legacy_functions_name_the_field():
+    entry = {"model": "s", "api_type": "scripted", "replies": ["x"]}
+    with pytest.raises(ModelConfigError, match=r"llm_config\['functions'\] must be a list of function schemas"):
+        OpenAIWrapper(config_list=[entry], functions=[{"description": "no name"}])

@@ -905,22 +905,47 @@ class ConversableAgent(LLMAgent):
 
     def update_tool_signature(self, tool_sig: str | dict, is_remove: bool) -> None:
         """Add a tool schema to (or remove one by name from) this agent's llm_config."""
+        self._update_signatures("tools", tool_sig, is_remove, lambda schema: schema["function"]["name"])
+
+    def update_function_signature(self, func_sig: str | dict, is_remove: bool) -> None:
+        """Classic legacy API: add a function schema to (or remove one by name from) the
+        llm_config's ``functions``; the model is offered it as a tool."""
+        self._update_signatures("functions", func_sig, is_remove, lambda schema: schema["name"])
+
+    def _update_signatures(self, key: str, signature: str | dict, is_remove: bool, name_of: Callable[[dict], str]) -> None:
+        from ..models.wrapper import offered_tools
+
         if self.client is None or self.llm_config is False:
             raise ValueError(f"agent {self._name!r} has no llm_config, so it cannot propose tool calls")
-        tools = list(self.llm_config.get("tools") or [])
+        schemas = list(self.llm_config.get(key) or [])
         if is_remove:
-            name = tool_sig if isinstance(tool_sig, str) else tool_sig["function"]["name"]
-            tools = [t for t in tools if t["function"]["name"] != name]
+            name = signature if isinstance(signature, str) else name_of(signature)
+            schemas = [s for s in schemas if name_of(s) != name]
         else:
-            name = tool_sig["function"]["name"]
-            if any(t["function"]["name"] == name for t in tools):
-                raise ValueError(f"agent {self._name!r} already has a tool named {name!r}")
-            tools.append(tool_sig)
-        if tools:
-            self.llm_config["tools"] = tools
+            name = name_of(signature)
+            if any(name_of(s) == name for s in schemas):
+                raise ValueError(f"agent {self._name!r} already has a {key[:-1]} named {name!r}")
+            schemas.append(signature)
+        if schemas:
+            self.llm_config[key] = schemas
         else:
-            self.llm_config.pop("tools", None)
-        self.client.tools = tools or None
+            self.llm_config.pop(key, None)
+        self.client.tools = offered_tools(self.llm_config)
+
+    def can_execute_function(self, name: list[str] | str) -> bool:
+        """Classic: whether this agent's function_map has the function(s)."""
+        names = name if isinstance(name, list) else [name]
+        return all(n in self._function_map for n in names)
+
+    async def a_execute_function(self, func_call: dict, verbose: bool = False) -> tuple[bool, dict]:
+        """Classic: run a ``function_call`` with this agent's function_map; whether it succeeded,
+        and the function message answering it (errors are its content)."""
+        from ..tools.execution import execute_function_call
+
+        return await execute_function_call(func_call, self._function_map, agent=self._name)
+
+    def execute_function(self, func_call: dict, verbose: bool = False) -> tuple[bool, dict]:
+        return run_sync(self.a_execute_function(func_call, verbose))
 
     def register_for_llm(self, *, name: str | None = None, description: str | None = None, api_style: str = "tool") -> Callable:
         """Decorator: describe the function to this agent's model as a tool it may call."""

@@ -107,6 +107,17 @@ def cache_key(entry: dict, request: ModelRequest) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def offered_tools(llm_config: dict) -> list[dict] | None:
+    """The tools the model is offered: ``tools``, and the legacy ``functions`` as tools (the model
+    answers with tool calls, which an agent's ``function_map`` executes just the same)."""
+    tools = list(llm_config.get("tools") or [])
+    functions = llm_config.get("functions") or []
+    if not isinstance(functions, list) or not all(isinstance(f, dict) and isinstance(f.get("name"), str) for f in functions):
+        raise ModelConfigError("llm_config['functions'] must be a list of function schemas, each with a 'name'")
+    tools.extend({"type": "function", "function": function} for function in functions)
+    return tools or None
+
+
 class OpenAIWrapper:
     """Model access for one agent, from an ``llm_config``.
 
@@ -124,7 +135,7 @@ class OpenAIWrapper:
             llm_config["cache_seed"] = llm_config["seed"]
         self.cache_seed = llm_config.get("cache_seed")
         self.stream = bool(llm_config.get("stream", False))
-        self.tools = llm_config.get("tools") or None
+        self.tools = offered_tools(llm_config)
         self.response_format = llm_config.get("response_format")
         generation = {k: v for k, v in llm_config.items() if k not in _WRAPPER_KEYS and k not in _ENDPOINT_KEYS and k != "model" and k != "seed"}
         self._config_list: list[dict] = []

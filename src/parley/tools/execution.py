@@ -47,6 +47,12 @@ async def _execute(name: Any, arguments: Any, functions: Functions, timeout: flo
 async def _answer(
     name: Any, arguments: Any, functions: Functions, timeout: float | None, agent: str, call_id: str | None
 ) -> str:
+    return (await _outcome(name, arguments, functions, timeout, agent, call_id)).content
+
+
+async def _outcome(
+    name: Any, arguments: Any, functions: Functions, timeout: float | None, agent: str, call_id: str | None
+) -> ToolOutcome:
     started = time.perf_counter()
     outcome = await _execute(name, arguments, functions, timeout)
     events.emit(
@@ -60,7 +66,7 @@ async def _answer(
             tool_call_id=call_id,
         )
     )
-    return outcome.content
+    return outcome
 
 
 async def run_tool_calls(
@@ -98,6 +104,13 @@ async def run_function_call(
     agent: str = "",
 ) -> dict:
     """Run a legacy ``function_call``; the ``{"name", "role": "function", "content"}`` answer."""
+    return (await execute_function_call(function_call, functions, timeout=timeout, agent=agent))[1]
+
+
+async def execute_function_call(
+    function_call: dict, functions: Functions, *, timeout: float | None = None, agent: str = "",
+) -> tuple[bool, dict]:
+    """Run a legacy ``function_call``: whether it succeeded, and its function message."""
     name = function_call.get("name")
-    content = await _answer(name, function_call.get("arguments"), functions, timeout, agent, None)
-    return {"name": name, "role": "function", "content": content}
+    outcome = await _outcome(name, function_call.get("arguments"), functions, timeout, agent, None)
+    return outcome.ok, {"name": name, "role": "function", "content": outcome.content}
