@@ -46,12 +46,6 @@ async def _execute(name: Any, arguments: Any, functions: Functions, timeout: flo
 
 async def _answer(
     name: Any, arguments: Any, functions: Functions, timeout: float | None, agent: str, call_id: str | None
-) -> str:
-    return (await _outcome(name, arguments, functions, timeout, agent, call_id)).content
-
-
-async def _outcome(
-    name: Any, arguments: Any, functions: Functions, timeout: float | None, agent: str, call_id: str | None
 ) -> ToolOutcome:
     started = time.perf_counter()
     outcome = await _execute(name, arguments, functions, timeout)
@@ -86,10 +80,10 @@ async def run_tool_calls(
     async def answer(call: dict) -> dict:
         function = call.get("function") or {}
         call_id = call.get("id")
-        content = await _answer(
+        outcome = await _answer(
             function.get("name"), function.get("arguments"), functions, timeout, agent, call_id
         )
-        return {"tool_call_id": call_id, "role": "tool", "content": content}
+        return {"tool_call_id": call_id, "role": "tool", "content": outcome.content}
 
     if len(tool_calls) == 1:
         return [await answer(tool_calls[0])]
@@ -112,5 +106,5 @@ async def execute_function_call(
 ) -> tuple[bool, dict]:
     """Run a legacy ``function_call``: whether it succeeded, and its function message."""
     name = function_call.get("name")
-    outcome = await _outcome(name, function_call.get("arguments"), functions, timeout, agent, None)
+    outcome = await _answer(name, function_call.get("arguments"), functions, timeout, agent, None)
     return outcome.ok, {"name": name, "role": "function", "content": outcome.content}
