@@ -130,6 +130,7 @@ class ConversableAgent(LLMAgent):
         self._broadcast: Any = None  # a group chat in progress that owes this agent messages
         # The name of the reply function that produced the last reply (MessageSent.produced_by), until it is sent.
         self._reply_source: str | None = None
+        self._finished_chats: Any = None  # the results of its last chat queue (get_chat_results)
         self.hook_lists: dict[str, list[Callable]] = {name: [] for name in _HOOKABLE_METHODS}
 
         # Built-in reply chain, registered oldest first (the newest registered runs first).
@@ -856,7 +857,7 @@ class ConversableAgent(LLMAgent):
 
     def get_chat_results(self, chat_index: Any = None) -> Any:
         """Classic: the results of the last ``initiate_chats`` / ``a_initiate_chats`` (one by index or id)."""
-        finished = getattr(self, "_finished_chats", None)
+        finished = self._finished_chats
         if finished is None:
             raise RuntimeError(f"{self._name!r} has run no chat queue yet (initiate_chats)")
         return finished if chat_index is None else finished[chat_index]
