@@ -90,3 +90,22 @@ def test_classic_legacy_functions_are_offered_as_tools_and_run_from_the_function
     assert assistant.client.tools == [{"type": "function", "function": add_schema}]
     with pytest.raises(ValueError, match="already has a function named 'add'"):
         assistant.update_function_signature(add_schema, is_remove=False)
+
+
+def test_a_classic_reply_function_calls_the_client_synchronously_inside_a_chat(openai_server):
+    """Classic reply functions call ``self.client.create(...)`` and extract the text, mid-chat."""
+    openai_server.default = {"content": "from the server"}
+    config = {"config_list": [{"model": "gpt-4o-mini", "base_url": openai_server.base_url, "api_key": SECRET_KEY}]}
+    assistant = parley.AssistantAgent("assistant", llm_config=config)
+
+    def shouting_reply(recipient, messages=None, sender=None, config=None):
+        response = recipient.client.create(messages=messages[-1:], cache=None)
+        return True, recipient.client.extract_text_or_completion_object(response)[0].upper()
+
+    assistant.register_reply([parley.Agent, None], shouting_reply)
+    user = parley.UserProxyAgent("user", human_input_mode="NEVER", code_execution_config=False)
+    first = user.initiate_chat(assistant, message="hello", max_turns=1)
+    second = user.initiate_chat(assistant, message="again", max_turns=1)  # the SDK client survives the first chat
+    assert first.chat_history[-1]["content"] == second.chat_history[-1]["content"] == "FROM THE SERVER"
+    assert [body["messages"] for body in openai_server.requests] == [[{"role": "user", "content": "hello", "name": "user"}],
+                                                                    [{"role": "user", "content": "again", "name": "user"}]]
