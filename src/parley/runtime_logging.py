@@ -115,6 +115,16 @@ def get_session_id() -> str | None:
     return _session_id
 
 
+def get_connection() -> Any:
+    """Classic: a DB-API connection to the sqlite logger's database, everything logged so far
+    written (None while another logger, or none, runs). Close it when done."""
+    store = get_store()
+    if store is None:
+        return None
+    store.flush()
+    return store.engine.raw_connection()
+
+
 def get_store() -> Any:
     """The RunStore of a running sqlite session (None otherwise), to read what was logged."""
     return _active if hasattr(_active, "list_runs") else None

@@ -93,6 +93,21 @@ def test_sqlite_logging_fills_the_classic_chat_completions_table(tmp_path):
     assert SECRET.encode() not in db.read_bytes()
 
 
+def test_get_connection_reads_what_was_logged_so_far(tmp_path):
+    assert runtime_logging.get_connection() is None  # no session
+    runtime_logging.start(logger_type="sqlite", config={"dbname": str(tmp_path / "logs.db")})
+    try:
+        a, b = pair()
+        a.initiate_chat(b, message="count me", max_turns=1, silent=True)
+        connection = runtime_logging.get_connection()
+        try:
+            assert connection.execute("SELECT COUNT(*) FROM chat_completions").fetchone()[0] == 1
+        finally:
+            connection.close()
+    finally:
+        runtime_logging.stop()
+
+
 def test_the_chat_completions_view_on_both_backends(store_url):
     runtime_logging.start(logger_type="sqlite", config={"url": store_url})
     try:
