@@ -79,7 +79,6 @@ def team(**groupchat_options) -> tuple[ConversableAgent, GroupChatManager]:
 
 
 @pytest.mark.parametrize("case, match", [
-    ("max_turns", "group chat started with max_turns and send_introductions .*; such group chats can't be resumed yet"),
     ("clear_history", "enable_clear_history; such group chats can't be resumed yet"),
     ("nested", "nested team\\(s\\) 'inner'; such group chats can't be resumed yet"),
 ])
@@ -90,10 +89,10 @@ def test_group_chats_resume_cannot_rebuild_are_refused_with_the_reason(sqlite_ur
         members = [inner, ConversableAgent("z", llm_config=scripted("z"), human_input_mode="NEVER")]
         manager = GroupChatManager(GroupChat(members, max_round=4, speaker_selection_method="round_robin"), llm_config=False)
     else:
-        user, manager = team(enable_clear_history=case == "clear_history", send_introductions=case == "max_turns")
+        user, manager = team(enable_clear_history=True)
     with RunStore(sqlite_url) as store:
         with store.new_run() as run:
-            user.initiate_chat(manager, message="go", silent=True, max_turns=1 if case == "max_turns" else None)
+            user.initiate_chat(manager, message="go", silent=True)
         cut_tail(store, run.id, 2)
         before = transcript(store, run.id)
         with pytest.raises(ResumeError, match=match):
@@ -118,30 +117,34 @@ def test_an_initiator_outside_the_group_resumes_too(sqlite_url):
             assert manager.groupchat.messages == [m[2] for m in expected]
 
 
-def turns_team(user_speaks: bool) -> tuple[ConversableAgent, GroupChatManager]:
+def turns_team(user_speaks: bool, introductions: bool = False) -> tuple[ConversableAgent, GroupChatManager]:
     """A round-robin team run with max_turns: each turn the user's message, then three rounds."""
     user = ConversableAgent("user", llm_config=scripted("user"), human_input_mode="NEVER")
     members = [ConversableAgent(n, llm_config=scripted(n), human_input_mode="NEVER") for n in ("x", "y")]
-    groupchat = GroupChat([user, *members] if user_speaks else members, max_round=4, speaker_selection_method="round_robin")
+    groupchat = GroupChat([user, *members] if user_speaks else members, max_round=4, speaker_selection_method="round_robin",
+                          send_introductions=introductions)
     return user, GroupChatManager(groupchat, llm_config=False)
 
 
-@pytest.mark.parametrize("user_speaks", [True, False], ids=["initiator-in-the-group", "initiator-outside"])
-def test_a_group_chat_with_max_turns_resumes_from_every_cut_point(sqlite_url, user_speaks):
+@pytest.mark.parametrize("user_speaks, introductions", [(True, False), (False, False), (True, True)],
+                         ids=["initiator-in-the-group", "initiator-outside", "introduced-each-turn"])
+def test_a_group_chat_with_max_turns_resumes_from_every_cut_point(sqlite_url, user_speaks, introductions):
     with RunStore(sqlite_url) as store:
         with store.new_run() as run:
-            user, manager = turns_team(user_speaks)
+            user, manager = turns_team(user_speaks, introductions)
             result = user.initiate_chat(manager, message="go", max_turns=3, silent=True)
         expected = transcript(store, run.id)
         selections = [(s["speaker"], s["round"]) for s in store.records(run.id, "speaker_selections")]
-        assert len(expected) == 12 and selections.count(("x", 1)) == 3  # three turns of four messages
-        assert [m[0] for m in expected][4] == "user" and store.get_run(run.id).reason == "max_turns"
+        spoken = [m for m in expected if m[0] != "chat_manager"]
+        assert len(spoken) == 12 and selections.count(("x", 1)) == 3  # three turns of four messages
+        assert len(expected) == 12 + (9 if introductions else 0)  # each turn introduces the team to its three members
+        assert spoken[4][0] == "user" and store.get_run(run.id).reason == "max_turns"
         for keep in range(1, len(expected)):
             cut_tail(store, run.id, keep)
-            user, manager = turns_team(user_speaks)
+            user, manager = turns_team(user_speaks, introductions)
             resumed = store.resume(run.id, [user, manager], silent=True)
             assert transcript(store, run.id) == expected, f"cut after {keep} messages"
             assert [(s["speaker"], s["round"]) for s in store.records(run.id, "speaker_selections")] == selections
             assert resumed.chat_history == result.chat_history
-            assert manager.groupchat.messages == [m[2] for m in expected]
+            assert manager.groupchat.messages == [m[2] for m in spoken]
             assert store.get_run(run.id).reason == "max_turns"

@@ -14,8 +14,7 @@ selections tell where each of the initiator's turns began), sequential chats run
 ``RunStore.new_run`` (``chat_queue=`` gives the queue again: the finished chats' results come
 from the store, the interrupted chat is resumed, the rest run with the summaries carried over),
 and runs waiting for human input (``human_input=`` gives the answers). Refused with a clear
-error: group chats with nested teams or ``enable_clear_history``, group chats started with
-``max_turns`` that send introductions.
+error: group chats with nested teams or ``enable_clear_history``.
 
 Usage: agents rebuilt for the resume (no usage of their own yet) are given the run's stored model
 calls, so their usage summaries and each ``ChatResult.cost`` count the whole run, as in an
@@ -365,8 +364,9 @@ async def _resume_chat(store: Any, run_id: str, plan: _ChatPlan, summary_method:
     with ChatScope(chat_id, initiator, recipient, cache, max_turns=max_turns) as scope:
         if manager is not None and spoken:
             turn = spoken[turn_starts[-1]:]  # the current turn's messages: its rounds go on from the last
-            if len(spoken) == 1 and manager.groupchat.send_introductions:
-                _introduce(manager, stored)
+            if len(turn) == 1 and manager.groupchat.send_introductions:
+                # Each turn's introductions follow its first message (the manager sends them per run).
+                _introduce(manager, stored[next(i for i, m in enumerate(stored) if m is turn[0]):])
             await manager.a_run_rounds(manager.groupchat, turn[-1].message, by_name[turn[-1].sender], len(turn) - 1)
             if max_turns is not None:
                 reason = await _next_turns(initiator, manager, len(turn_starts), max_turns, silent, converse)
@@ -437,9 +437,6 @@ def _check_group_chat(manager: Any, run_id: str, max_turns: int | None) -> None:
     from ..groupchat.manager import GroupChatManager
 
     groupchat = manager.groupchat
-    if max_turns is not None and groupchat.send_introductions:
-        raise ResumeError(f"run {run_id} is a group chat started with max_turns and send_introductions (introduced "
-                          "again each turn); such group chats can't be resumed yet")
     if groupchat.enable_clear_history:
         raise ResumeError(f"run {run_id} is a group chat with enable_clear_history; such group chats can't be resumed yet")
     nested = [a.name for a in groupchat.agents if isinstance(a, GroupChatManager)]
@@ -477,7 +474,8 @@ def _rebuild_group_chat(
 
 
 def _introduce(manager: Any, stored: list) -> None:
-    """Send the introductions a crash cut short (they precede the first round)."""
+    """Send the introductions a crash cut short (``stored``: from the turn's first message on;
+    they precede its first round)."""
     introduced = {m.recipient for m in stored if m.sender == manager.name}
     intro = manager.groupchat.introductions_msg()
     for agent in manager.groupchat.agents:
