@@ -9,7 +9,8 @@ mid-run. VARIANT: "free" (ends when b reaches its auto-reply limit), "turns" (ma
 "human" (the user is asked on every message; answers come from stdin / ANSWER arguments),
 "group" (a round-robin group chat with introductions, the user among the participants, that
 ends when the critic reaches its auto-reply limit), "group_human" (a round-robin group chat in
-which the user, asked on each of its turns, answers from stdin / ANSWER arguments), "sequence"
+which the user, asked on each of its turns, answers from stdin / ANSWER arguments), "group_turns"
+(a round-robin group chat started with max_turns, introducing the team each turn), "sequence"
 (three sequential chats of a, b and c, each carrying the earlier ones' summaries).
 """
 
@@ -42,6 +43,12 @@ def agents(variant: str) -> tuple[ConversableAgent, ConversableAgent]:
         team.append(ConversableAgent("critic", llm_config=config("C"), human_input_mode="NEVER", max_consecutive_auto_reply=30))
         groupchat = GroupChat(team, max_round=200, speaker_selection_method="round_robin", send_introductions=True)
         return user, GroupChatManager(groupchat, llm_config=False)
+    if variant == "group_turns":
+        user = ConversableAgent("user", llm_config=config("U"), human_input_mode="NEVER")
+        team = [user] + [ConversableAgent(name, llm_config=config(name[0].upper()), human_input_mode="NEVER")
+                         for name in ("planner", "coder", "critic")]
+        groupchat = GroupChat(team, max_round=6, speaker_selection_method="round_robin", send_introductions=True)
+        return user, GroupChatManager(groupchat, llm_config=False)
     if variant == "group_human":
         user = ConversableAgent("user", llm_config=False, human_input_mode="ALWAYS")
         team = [user] + [ConversableAgent(name, llm_config=config(name[0].upper()), human_input_mode="NEVER")
@@ -72,6 +79,8 @@ def start(a: ConversableAgent, b: ConversableAgent, variant: str) -> list:
         return parley.initiate_chats(chat_queue(a, b))
     if variant == "turns":
         return [a.initiate_chat(b, message="start", max_turns=60, silent=True)]
+    if variant == "group_turns":
+        return [a.initiate_chat(b, message="start", max_turns=20, silent=True)]
     return [a.initiate_chat(b, message="start", silent=True)]
 
 

@@ -62,7 +62,8 @@ def kill_when(child: subprocess.Popen, url: str, run_id: str, at_messages: int, 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant, seed", [("free", 1), ("free", 2), ("turns", 3), ("turns", 4), ("group", 5), ("group", 6)])
+@pytest.mark.parametrize("variant, seed", [("free", 1), ("free", 2), ("turns", 3), ("turns", 4), ("group", 5), ("group", 6),
+                                           ("group_turns", 11), ("group_turns", 12)])
 def test_kill_9_then_resume_gives_the_uninterrupted_transcript(tmp_path, variant, seed):
     expected = reference_transcript(variant)
     kill_at = random.Random(seed).randrange(0, len(expected) // 2)  # well before the end, batches being 200 ms
@@ -87,7 +88,7 @@ def test_kill_9_then_resume_gives_the_uninterrupted_transcript(tmp_path, variant
     if variant == "group":  # one speaker selection per round, none twice; the last one (critic) declined
         rounds = [s["round"] for s in store.records(run_id, "speaker_selections")]
         assert rounds == list(range(1, sum(1 for m in expected if m[0] != "chat_manager") + 1))
-    assert finished.reason == ("max_turns" if variant == "turns" else "completed")
+    assert finished.reason == ("max_turns" if variant in ("turns", "group_turns") else "completed")
     with pytest.raises(ResumeError, match="is finished"):
         store.resume(run_id, list(chat_child.agents(variant)))
     assert stored_transcript(store, run_id) == expected  # the refusal left the store untouched
