@@ -328,3 +328,20 @@ async def test_a_streamed_tool_call_is_not_streamed_as_content(client: LocalMode
     ))
     check_tool_call(response.message)
     assert tokens == []
+
+
+
+def test_a_test_process_that_ran_a_group_chat_on_the_model_exits_without_errors():
+    """At exit the models are freed by parley, not by llama-cpp-python's finalizers during
+    interpreter shutdown (which call into a torn-down module and print a TypeError): a pytest run
+    keeps enough objects alive into shutdown to show it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    test = Path(__file__).parents[1] / "groupchat" / "test_research_team.py"
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test), "-k", "embedded_model"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:]
+    output = done.stdout + done.stderr
+    assert "1 passed" in output and "Exception ignored" not in output and "free_model" not in output, output[-2000:]

@@ -45,6 +45,7 @@ end of the window, never past it.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import codecs
 import ctypes
 import importlib.util
@@ -348,8 +349,24 @@ def load_model(path: str, *, n_ctx: int = _DEFAULT_N_CTX, n_threads: int | None 
     with _models_lock:
         model = _models.get(key)
         if model is None:
+            if not _models:
+                atexit.register(_close_models_at_exit)
             model = _models[key] = LocalModel(path, n_ctx=n_ctx, n_threads=n_threads, n_batch=n_batch)
         return model
+
+
+def _close_models_at_exit() -> None:
+    """Free the loaded models at exit, while llama.cpp is still there: llama-cpp-python's own
+    finalizers, left to interpreter shutdown, call into an already torn-down module. Clients keep
+    their model, so this is for exit only; a model still generating is left alone."""
+    with _models_lock:
+        for key, model in list(_models.items()):
+            if model.lock.acquire(timeout=0.5):
+                try:
+                    model.llama.close()
+                finally:
+                    model.lock.release()
+                del _models[key]
 
 
 def _chat_messages(messages: list[dict], system_extra: str) -> list[dict]:
