@@ -34,14 +34,17 @@ def stored_transcript(store: RunStore, run_id: str) -> list[tuple]:
     return [(m.sender, m.recipient, m.message) for m in store.messages(run_id)]
 
 
-def message_count(url: str, run_id: str) -> int:
-    store = RunStore(url)
+def message_count(url: str, run_id: str, store: RunStore | None = None) -> int:
+    """How many of the run's messages are stored (-1: the run is not there yet); ``store``: an
+    open one to read with (a poll loop's: opening a store per poll is slow in a busy process)."""
+    reader = store or RunStore(url)
     try:
-        return store.get_run(run_id).messages
+        return reader.get_run(run_id).messages
     except KeyError:
         return -1
     finally:
-        store.close()
+        if store is None:
+            reader.close()
 
 
 def run_child(*args: str, stdin=None) -> subprocess.Popen:
@@ -51,10 +54,14 @@ def run_child(*args: str, stdin=None) -> subprocess.Popen:
 def kill_when(child: subprocess.Popen, url: str, run_id: str, at_messages: int, timeout: float = 30.0) -> int:
     """SIGKILL the child once the store holds at least ``at_messages`` messages of the run."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and child.poll() is None:
-        if message_count(url, run_id) >= at_messages:
-            break
-        time.sleep(0.01)
+    store = RunStore(url)
+    try:
+        while time.monotonic() < deadline and child.poll() is None:
+            if message_count(url, run_id, store) >= at_messages:
+                break
+            time.sleep(0.005)
+    finally:
+        store.close()
     assert child.poll() is None, f"the run ended before the kill point ({at_messages} messages): {child.stderr.read().decode()[-2000:]}"
     child.send_signal(signal.SIGKILL)
     child.wait(10)
