@@ -5,6 +5,7 @@ chats' summaries; ``a_initiate_chats`` (classic async) runs them at once, each a
 from __future__ import annotations
 
 import asyncio
+from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from .._sync import run_sync
@@ -67,26 +68,11 @@ def _prerequisite_order(chat_queue: list[dict]) -> list[dict]:
         unknown = [pre for pre in chat.get("prerequisites", ()) if pre not in by_id]
         if unknown:
             raise ValueError(f"chat_queue[{i}] (chat_id {chat['chat_id']!r}) has unknown prerequisites {unknown}")
-    order: list[dict] = []
-    placed: set = set()
-    visiting: list = []
-
-    def place(chat_id: Any) -> None:
-        if chat_id in placed:
-            return
-        if chat_id in visiting:
-            cycle = visiting[visiting.index(chat_id):] + [chat_id]
-            raise ValueError(f"chat_queue: the prerequisites form a cycle: {' -> '.join(map(repr, cycle))}")
-        visiting.append(chat_id)
-        for pre in by_id[chat_id].get("prerequisites", ()):
-            place(pre)
-        visiting.pop()
-        placed.add(chat_id)
-        order.append(by_id[chat_id])
-
-    for chat_id in by_id:
-        place(chat_id)
-    return order
+    sorter = TopologicalSorter({chat_id: chat.get("prerequisites", ()) for chat_id, chat in by_id.items()})
+    try:
+        return [by_id[chat_id] for chat_id in sorter.static_order()]
+    except CycleError as error:
+        raise ValueError(f"chat_queue: the prerequisites form a cycle: {' -> '.join(map(repr, error.args[1]))}") from None
 
 
 def with_carryover(chat: dict, finished: list[ChatResult]) -> dict:
