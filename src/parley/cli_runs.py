@@ -35,7 +35,7 @@ def run_runs_command(args: argparse.Namespace) -> int:
 
     console = Console()
     try:
-        store = RunStore(args.store)
+        store = RunStore(args.store, create=False)  # reading: no empty store file where there was none
     except StoreError as error:
         print(f"parley runs: {error}", file=sys.stderr)
         return 2

@@ -99,7 +99,7 @@ def _as_sent(received: dict) -> dict:
 def _open_store(store: Any) -> Any:
     from .run_store import RunStore
 
-    return store if isinstance(store, RunStore) else RunStore(store)
+    return store if isinstance(store, RunStore) else RunStore(store, create=False)
 
 
 async def a_resume(

@@ -110,9 +110,11 @@ class RunStore:
     """A run store on a SQLAlchemy URL (``sqlite:///file.db``, ``postgresql+psycopg://…``) or a
     file path; default ``$PARLEY_STORE_URL`` or ``.parley/runs.db``."""
 
-    def __init__(self, url: str | os.PathLike | None = None, *, session_id: str | None = None) -> None:
+    def __init__(self, url: str | os.PathLike | None = None, *, session_id: str | None = None, create: bool = True) -> None:
+        """``create=False``: a SQLite file that does not exist is a StoreError (for readers, which
+        should not leave an empty store behind)."""
         self.url = store_url(url)
-        self.engine = open_engine(self.url)
+        self.engine = open_engine(self.url, create=create)
         self.session_id = session_id
         self._recorder: Recorder | None = None
         self._stream: events.EventStream | None = None
