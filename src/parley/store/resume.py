@@ -331,6 +331,7 @@ async def _resume_chat(store: Any, run_id: str, plan: _ChatPlan, summary_method:
     from ..chat.loop import converse, keep_conversing
     from ..chat.scope import ChatScope
     from ..chat.summary import summarize_chat
+    from ..side_effects import replaying
 
     chat, by_name, stored = plan.chat, plan.by_name, plan.stored
     initiator, recipient, manager = plan.initiator, plan.recipient, plan.manager
@@ -361,7 +362,10 @@ async def _resume_chat(store: Any, run_id: str, plan: _ChatPlan, summary_method:
     chat_id = next(_chat_ids)
     recorder.control("bind", chat_id, run_id, chat["id"], time.time())
     reason = "completed"
-    with ChatScope(chat_id, initiator, recipient, cache, max_turns=max_turns) as scope:
+    # Code and tool calls that ran before the crash: their stored results, reused at the same points.
+    effects = [{**row, "result": json.loads(row["result"])} for row in store.records(run_id, "side_effects")
+               if row["chat_id"] == chat["id"]]
+    with ChatScope(chat_id, initiator, recipient, cache, max_turns=max_turns) as scope, replaying(chat_id, effects):
         if manager is not None and spoken:
             turn = spoken[turn_starts[-1]:]  # the current turn's messages: its rounds go on from the last
             if len(turn) == 1 and manager.groupchat.send_introductions:

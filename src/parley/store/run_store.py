@@ -33,8 +33,9 @@ from .recorder import Recorder, run_scope
 _TABLES = {
     "messages": schema.messages, "model_calls": schema.model_calls, "tool_calls": schema.tool_calls,
     "code_executions": schema.code_executions, "human_inputs": schema.human_inputs,
-    "speaker_selections": schema.speaker_selections, "chats": schema.chats,
+    "speaker_selections": schema.speaker_selections, "side_effects": schema.side_effects, "chats": schema.chats,
 }
+_JSON_COLUMNS = {"messages": "message", "side_effects": "result"}  # decoded in exports
 
 
 @dataclass
@@ -291,7 +292,8 @@ class RunStore:
 
     def records(self, run_id: str, kind: str) -> list[dict]:
         """The run's rows of one kind: chats, messages, model_calls, tool_calls, code_executions,
-        human_inputs or speaker_selections."""
+        human_inputs, speaker_selections or side_effects (code executions and tool calls with their
+        whole results, JSON in ``result``, as a resume reuses them)."""
         table = _TABLES.get(kind)
         if table is None:
             raise ValueError(f"kind must be one of {', '.join(_TABLES)}; got {kind!r}")
@@ -309,8 +311,9 @@ class RunStore:
             raise ValueError(f"format must be 'json' or 'md', got {format!r}")
         info = self.get_run(run_id)
         data = {"run": asdict(info), **{kind: self.records(info.id, kind) for kind in _TABLES}}
-        for row in data["messages"]:
-            row["message"] = json.loads(row["message"])
+        for kind, column in _JSON_COLUMNS.items():
+            for row in data[kind]:
+                row[column] = json.loads(row[column])
         return to_json(data) if format == "json" else to_markdown(data)
 
     # ------------------------------------------------------------------ resuming
