@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, Awaitable, Callable, Iterable, Iterator
+from typing import Any
 
 from . import events
 

@@ -11,8 +11,9 @@ import os
 import random
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -126,17 +127,18 @@ def open_engine(url: str, create: bool = True) -> sa.Engine:
         except StoreError:
             engine.dispose()
             raise
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any failure of the migration is the store error
             engine.dispose()
             raise StoreError(f"cannot create or upgrade the schema of store {shown!r}: {getattr(error, 'orig', error)}") from None
     return engine
 
 
-def _revision(engine: sa.Engine, connection: sa.Connection | None = None) -> str | None:
-    """The store's schema revision; None for a database without our tables."""
-    if connection is None:
+def _revision(engine: sa.Engine, within: sa.Connection | None = None) -> str | None:
+    """The store's schema revision (read ``within`` a transaction when given); None for a database without our tables."""
+    if within is None:
         with engine.connect() as connection:
             return _revision(engine, connection)
+    connection = within
     if not sa.inspect(connection).has_table(VERSION_TABLE):
         return None
     return connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()

@@ -303,7 +303,7 @@ class Recorder:
         try:
             self._transaction(lambda connection: self._write_batch(connection, batch))
             return None
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - written again row by row below
             first = getattr(error, "orig", None) or error
         try:
             self._transaction(lambda connection: self._write_each(connection, batch))
@@ -342,11 +342,11 @@ class Recorder:
 
     def _write_each(self, connection: sa.Connection, batch: _Batch) -> None:
         """The batch row by row, each in a savepoint: what the database refuses is logged and skipped."""
-        def attempt(what: str, write: Callable[[], Any]) -> None:
+        def attempt(what: str, write: Callable[..., Any], *args: Any) -> None:
             try:
                 with connection.begin_nested():
-                    write()
-            except Exception as error:
+                    write(*args)
+            except Exception as error:  # whatever the database refuses costs only this record
                 if isinstance(error, sa.exc.OperationalError) and _is_lock_error(error):
                     raise
                 self.skipped += 1
@@ -354,18 +354,16 @@ class Recorder:
                 log.warning("run store: skipped a record of %s the database refused: %s", what, self.error)
 
         for row in batch.runs:
-            attempt(schema.runs.name, lambda: connection.execute(schema.runs.insert(), [row]))
+            attempt(schema.runs.name, connection.execute, schema.runs.insert(), [row])
         for row in batch.chats:
-            attempt(schema.chats.name, lambda: connection.execute(schema.chats.insert(), [row]))
+            attempt(schema.chats.name, connection.execute, schema.chats.insert(), [row])
         for table, rows in batch.rows.items():
             for one in rows:
-                attempt(table.name, lambda: self._insert_many(connection, table, [one]))
+                attempt(table.name, self._insert_many, connection, table, [one])
         for run_id, fields in batch.run_updates.items():
-            attempt(schema.runs.name, lambda: connection.execute(
-                schema.runs.update().where(schema.runs.c.id == run_id).values(**fields)))
+            attempt(schema.runs.name, connection.execute, schema.runs.update().where(schema.runs.c.id == run_id).values(**fields))
         for key, fields in batch.chat_updates.items():
-            attempt(schema.chats.name, lambda: connection.execute(
-                schema.chats.update().where(schema.chats.c.id == key).values(**fields)))
+            attempt(schema.chats.name, connection.execute, schema.chats.update().where(schema.chats.c.id == key).values(**fields))
 
     def _insert_many(self, connection: sa.Connection, table: sa.Table, rows: list[tuple]) -> None:
         """Insert tuples through the driver's executemany: SQLAlchemy's per-row parameter

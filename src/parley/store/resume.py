@@ -21,7 +21,9 @@ calls, so their usage summaries and each ``ChatResult.cost`` count the whole run
 uninterrupted one; a finished chat's result takes its cost from the store.
 
 Durability: everything up to the last batch the recorder flushed is stored (a human-input request
-is flushed before the question is asked); resume regenerates the tail.
+is flushed before the question is asked); resume regenerates the tail. Code executions and tool
+calls are committed before their results are used, and the resumed chat reuses those results at
+the same points instead of running them again (``parley.side_effects``).
 """
 
 from __future__ import annotations
