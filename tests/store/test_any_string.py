@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 import parley
@@ -192,3 +193,34 @@ def test_a_store_whose_database_disappears_logs_and_closes_without_raising(tmp_p
         store.close()
     assert "no such table: parley_messages" in caplog.text
     assert Path(path).exists()
+
+
+def test_a_batch_that_cannot_be_written_fails_its_flush_only_and_close_does_not_raise(sqlite_url, monkeypatch, caplog):
+    from parley.store import StoreError
+    from parley.store.recorder import Recorder
+
+    store = RunStore(sqlite_url).attach()
+    a, b = (ConversableAgent(n, llm_config={"config_list": [{"model": "m", "client": ScriptedModelClient(["TERMINATE"])}]},
+                             human_input_mode="NEVER") for n in ("a", "b"))
+    real = Recorder._transaction
+
+    def broken(self, write):
+        raise sa.exc.OperationalError("INSERT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(Recorder, "_transaction", broken)
+    a.initiate_chat(b, message="lost", silent=True)
+    with pytest.raises(StoreError, match="disk I/O error"):
+        store.flush()
+    monkeypatch.setattr(Recorder, "_transaction", real)  # the database is back
+    a.initiate_chat(b, message="kept", silent=True)
+    store.flush()  # the failure was that batch's, not every later one's
+    with caplog.at_level(logging.ERROR, logger="parley.store"):
+        monkeypatch.setattr(Recorder, "_transaction", broken)
+        a.initiate_chat(b, message="lost at close", silent=True)
+        store.close()  # logs, does not raise
+    assert "disk I/O error" in caplog.text
+    store = RunStore(sqlite_url)
+    assert [run.title for run in store.list_runs()] == ["kept"]
+    with pytest.raises(ValueError, match="without NUL or surrogates"):
+        store.new_run("run-\udcff")
+    store.close()

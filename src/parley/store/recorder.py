@@ -33,7 +33,9 @@ from __future__ import annotations
 import collections
 import contextvars
 import datetime
+import itertools
 import json
+import operator
 import logging
 import os
 import socket
@@ -48,7 +50,7 @@ from .. import events
 from . import schema
 from .database import _is_lock_error
 from .errors import StoreError
-from .text import escape
+from .text import all_plain, escape
 
 log = logging.getLogger("parley.store")
 
@@ -83,6 +85,17 @@ _json = json.JSONEncoder(default=str, ensure_ascii=False).encode  # one encoder:
 def _escaped(row: tuple) -> tuple:
     """A row with its strings as the database stores them (``text.escape``)."""
     return tuple([escape(value) if value.__class__ is str else value for value in row])
+
+
+def _escaped_rows(texts: Callable[[tuple], tuple], rows: list[tuple]) -> list[tuple]:
+    """``rows`` as the database stores them; ``texts`` picks a row's text columns. Nearly always
+    nothing needs escaping, which one scan of all their text joined tells (no per-value work)."""
+    try:
+        if all_plain("".join(filter(None, itertools.chain.from_iterable(map(texts, rows))))):
+            return rows
+    except TypeError:  # a text column holding something else: look at each value
+        pass
+    return [_escaped(row) for row in rows]
 
 
 def _utc(timestamp: float) -> str:
@@ -124,6 +137,16 @@ _COLUMNS = {
                               "is_cached", "cost", "start_time", "end_time", "run_id", "chat_id"),
 }
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+# Each event table's text columns but the ids parley makes (uuids; a run id given to new_run is
+# checked), as a getter of the row tuples above (always two or more, so it gives a tuple).
+_OWN_IDS = {"run_id", "chat_id", "invocation_id", "session_id"}
+_TEXTS = {
+    table: operator.itemgetter(*[i for i, name in enumerate(columns) if name not in _OWN_IDS
+                                 and isinstance(table.c[name].type, (sa.String, schema.StoredText))])
+    for table, columns in _COLUMNS.items()
+}
 
 
 def _insert_sql(dialect: sa.Dialect, table: sa.Table) -> str:
@@ -371,7 +394,7 @@ class Recorder:
         sql = self._inserts.get(table)
         if sql is None:
             sql = self._inserts[table] = _insert_sql(connection.dialect, table)
-        connection.exec_driver_sql(sql, [_escaped(row) for row in rows])
+        connection.exec_driver_sql(sql, _escaped_rows(_TEXTS[table], rows))
 
     def _fail(self, error: BaseException, first: BaseException) -> None:
         self.error = getattr(error, "orig", None) or error

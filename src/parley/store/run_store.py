@@ -29,6 +29,7 @@ from . import schema
 from .database import open_engine, redact, store_url
 from .errors import RunNotFoundError, StoreError
 from .recorder import Recorder, run_scope
+from .text import escape
 
 _TABLES = {
     "messages": schema.messages, "model_calls": schema.model_calls, "tool_calls": schema.tool_calls,
@@ -137,7 +138,8 @@ class RunStore:
         return self
 
     def detach(self) -> None:
-        """Stop recording; everything recorded so far is written first."""
+        """Stop recording; everything recorded so far is written first (what cannot be is logged:
+        detaching, and so ``close()``, never raises)."""
         recorder = self._recorder
         if recorder is None:
             return
@@ -146,8 +148,12 @@ class RunStore:
             self._stream.remove_sink(sink)
         atexit.unregister(self._flush_at_exit)
         self._recorder = None
-        recorder.flush()
-        recorder.close()
+        try:
+            recorder.flush()
+        except StoreError:
+            pass  # logged by the recorder; the records it could write are stored
+        finally:
+            recorder.close()
 
     @property
     def attached(self) -> bool:
@@ -169,10 +175,7 @@ class RunStore:
         self.close()
 
     def _flush_at_exit(self) -> None:
-        try:
-            self.detach()
-        except StoreError:
-            pass  # already logged by the recorder
+        self.detach()
 
     def _require_recorder(self) -> Recorder:
         if self._recorder is None:
@@ -182,8 +185,9 @@ class RunStore:
     def new_run(self, run_id: str | None = None) -> RunContext:
         """A context in which every top-level chat belongs to one run (``run_id`` or a new uuid)."""
         if run_id is not None:
-            if not isinstance(run_id, str) or not run_id or len(run_id) > 36:
-                raise ValueError(f"run_id must be a non-empty str of at most 36 characters, got {run_id!r}")
+            if not isinstance(run_id, str) or not run_id or len(run_id) > 36 or escape(run_id) != run_id:
+                raise ValueError(f"run_id must be a non-empty str of at most 36 characters, without NUL or "
+                                 f"surrogates, got {run_id!r}")
             if self._find(run_id) is not None:
                 raise StoreError(f"run {run_id!r} already exists in {self!r}")
         run_id = run_id or str(uuid.uuid4())
