@@ -35,8 +35,8 @@ import contextvars
 import datetime
 import itertools
 import json
-import operator
 import logging
+import operator
 import os
 import socket
 import threading
