@@ -14,7 +14,8 @@ which the user, asked on each of its turns, answers from stdin / ANSWER argument
 (three sequential chats of a, b and c, each carrying the earlier ones' summaries), "code" (the
 assistant writes code blocks that append a line to a file in $CHAT_CHILD_WORK_DIR and print how
 many lines it has; the user runs them with LocalCommandLineCodeExecutor), "tools" (the same
-through a tool the user executes). With $CHAT_CHILD_HANG_AFTER_EFFECT=n, the run stops dead (the
+through a tool the user executes), "group_code" (the "code" variant as a round-robin group chat
+of the user and a coder). With $CHAT_CHILD_HANG_AFTER_EFFECT=n, the run stops dead (the
 parent then kills it) right after its n-th code execution or tool call is recorded in the store.
 """
 
@@ -75,12 +76,15 @@ def effect_agents(variant: str) -> tuple[ConversableAgent, ConversableAgent]:
 
     folder = work_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    reply = coder_reply if variant == "code" else tool_caller_reply
+    reply = tool_caller_reply if variant == "tools" else coder_reply
     config = {"config_list": [{"model": "scripted", "client": ScriptedModelClient(reply)}]}
     assistant = ConversableAgent("assistant", llm_config=config, human_input_mode="NEVER")
-    if variant == "code":
+    if variant in ("code", "group_code"):
         user = ConversableAgent("user", llm_config=False, human_input_mode="NEVER", max_consecutive_auto_reply=50,
                                 code_execution_config={"executor": LocalCommandLineCodeExecutor(work_dir=folder)})
+        if variant == "group_code":
+            groupchat = GroupChat([user, assistant], max_round=2 * STEPS + 1, speaker_selection_method="round_robin")
+            return user, GroupChatManager(groupchat, llm_config=False)
         return user, assistant
     user = ConversableAgent("user", llm_config=False, human_input_mode="NEVER", max_consecutive_auto_reply=50)
 
@@ -111,7 +115,7 @@ def hang_after_effect(n: int) -> None:
 
 def agents(variant: str) -> tuple[ConversableAgent, ConversableAgent]:
     config = lambda tag: {"config_list": [{"model": "scripted", "client": ScriptedModelClient(reply_of(tag))}]}  # noqa: E731
-    if variant in ("code", "tools"):
+    if variant in ("code", "tools", "group_code"):
         return effect_agents(variant)
     if variant == "group":
         user = ConversableAgent("user", llm_config=config("U"), human_input_mode="NEVER")

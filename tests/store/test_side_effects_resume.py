@@ -1,7 +1,7 @@
 """Side effects on resume, with real processes: a run killed (SIGKILL) right after a code execution
 or tool call was recorded is resumed in another process, which reuses the stored result instead
 of running the code again: the file it appends to has each line once, and the transcript equals
-an uninterrupted run's."""
+an uninterrupted run's. Two-agent chats (code, tools) and a group chat (code)."""
 
 from __future__ import annotations
 
@@ -28,11 +28,13 @@ def lines(folder) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant, hang_after", [("code", 1), ("code", 4), ("tools", 2), ("tools", 6)])
+@pytest.mark.parametrize("variant, hang_after", [("code", 1), ("code", 4), ("tools", 2), ("tools", 6), ("group_code", 3)])
 def test_killed_right_after_a_side_effect_is_recorded_the_resume_does_not_repeat_it(tmp_path, monkeypatch, variant, hang_after):
     monkeypatch.setenv("CHAT_CHILD_WORK_DIR", str(tmp_path / "reference"))
     expected = reference_transcript(variant)
-    assert lines(tmp_path / "reference") == STEPS and len(expected) == 2 * len(STEPS) + 2
+    assert lines(tmp_path / "reference") == STEPS
+    assert len(expected) == 2 * len(STEPS) + (1 if variant == "group_code" else 2)  # a two-agent chat ends with TERMINATE
+    kind = "tool" if variant == "tools" else "code"
 
     work = tmp_path / "work"
     url = f"sqlite:///{tmp_path / 'runs.db'}"
@@ -59,8 +61,8 @@ def test_killed_right_after_a_side_effect_is_recorded_the_resume_does_not_repeat
     assert lines(work) == STEPS  # each line once: the recorded execution was not run again
     assert stored_transcript(store, run_id) == expected
     effects = store.records(run_id, "side_effects")
-    assert [e["kind"] for e in effects] == [variant.rstrip("s")] * len(STEPS)  # one record per execution, none twice
-    if variant == "code":
+    assert [e["kind"] for e in effects] == [kind] * len(STEPS)  # one record per execution, none twice
+    if kind == "code":
         assert len(store.records(run_id, "code_executions")) == len(STEPS)
     else:
         assert [c["arguments"] for c in store.records(run_id, "tool_calls")] == [f'{{"line": "{s}"}}' for s in STEPS]
