@@ -33,9 +33,14 @@ def run_runs_command(args: argparse.Namespace) -> int:
 
     from .store import RunStore, StoreError
 
+    # Stored text may hold what UTF-8 cannot encode (a lone surrogate from a non-UTF-8 file name):
+    # shown as a \\udcff escape rather than failing the command.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     console = Console()
     try:
-        store = RunStore(args.store)
+        store = RunStore(args.store, create=False)  # reading: no empty store file where there was none
     except StoreError as error:
         print(f"parley runs: {error}", file=sys.stderr)
         return 2
@@ -47,7 +52,7 @@ def run_runs_command(args: argparse.Namespace) -> int:
         else:
             text = store.export(args.run_id, args.format)
             if args.output:
-                with open(args.output, "w", encoding="utf-8") as out:
+                with open(args.output, "w", encoding="utf-8", errors="backslashreplace") as out:
                     out.write(text + "\n")
             else:
                 sys.stdout.write(text + "\n")
@@ -102,7 +107,7 @@ def _show(console, store, run_id: str) -> None:
         ("updated", when(run.updated_at)), ("messages", str(run.messages)), ("tokens", str(run.tokens)),
         ("cost", f"${run.cost:.4f}"), ("process", f"{run.pid} on {run.host}"),
     ):
-        details.add_row(label, escape(value))
+        details.add_row(label, escape(_shortened(value)))
     console.print(details)
     transcript = Table(title="Transcript", show_lines=True)
     transcript.add_column("#", justify="right")
@@ -116,7 +121,16 @@ def _show(console, store, run_id: str) -> None:
         for call in message.message.get("tool_calls") or []:
             function = call.get("function", {})
             text += f"\n[calls {function.get('name', '?')}({function.get('arguments', '')})]"
-        transcript.add_row(str(i), f"{message.sender} → {message.recipient}", escape(text))
+        transcript.add_row(str(i), escape(f"{message.sender} → {message.recipient}"), escape(_shortened(text)))
     console.print(transcript)
     if run.summary:
-        console.print(f"[bold]summary:[/] {escape(run.summary)}")
+        console.print(f"[bold]summary:[/] {escape(_shortened(run.summary))}")
+
+
+_SHOWN_CHARS = 4000  # a terminal view; `parley runs export` has everything
+
+
+def _shortened(text: str) -> str:
+    if len(text) <= _SHOWN_CHARS:
+        return text
+    return f"{text[:_SHOWN_CHARS]}… ({len(text) - _SHOWN_CHARS:,} more characters: see parley runs export)"

@@ -159,6 +159,20 @@ class CodeExecuted(Event):
 
 
 @dataclass(slots=True)
+class SideEffectRecorded(Event):
+    """The whole result of a code execution (``kind="code"``) or tool call (``"tool"``), emitted
+    before the result is used: the run store commits it at once, so that a resumed run reuses it
+    instead of running the same code again (``parley.side_effects``). ``position``: the length of
+    the history the agent answered; ``digest``: sha256 of what ran."""
+
+    agent: str
+    kind: str
+    position: int
+    digest: str
+    result: dict
+
+
+@dataclass(slots=True)
 class CodeExecutionStarted(Event):
     agent: str
     blocks: int

@@ -11,13 +11,21 @@ mid-run. VARIANT: "free" (ends when b reaches its auto-reply limit), "turns" (ma
 ends when the critic reaches its auto-reply limit), "group_human" (a round-robin group chat in
 which the user, asked on each of its turns, answers from stdin / ANSWER arguments), "group_turns"
 (a round-robin group chat started with max_turns, introducing the team each turn), "sequence"
-(three sequential chats of a, b and c, each carrying the earlier ones' summaries).
+(three sequential chats of a, b and c, each carrying the earlier ones' summaries), "code" (the
+assistant writes code blocks that append a line to a file in $CHAT_CHILD_WORK_DIR and print how
+many lines it has; the user runs them with LocalCommandLineCodeExecutor), "tools" (the same
+through a tool the user executes), "group_code" (the "code" variant as a round-robin group chat
+of the user and a coder). With $CHAT_CHILD_HANG_AFTER_EFFECT=n, the run stops dead (the
+parent then kills it) right after its n-th code execution or tool call is recorded in the store.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import parley
 from parley import ConversableAgent, GroupChat, GroupChatManager, ScriptedModelClient
@@ -34,8 +42,81 @@ def reply_of(tag: str):
     return reply
 
 
+STEPS = 6  # code executions / tool calls of the "code" and "tools" variants
+
+
+def coder_reply(request):
+    """Step k (k = how many code results came back + 1: the request holds a system message, the
+    first message, then a code message and its result a step) appends "step k" to log.txt."""
+    time.sleep(DELAY_S)
+    step = len(request.messages) // 2
+    if step > STEPS:
+        return "TERMINATE"
+    return ("Appending the next line:\n```python\n"
+            f"with open('log.txt', 'a') as f:\n    f.write('step {step}\\n')\n"
+            "print('lines:', open('log.txt').read().count('\\n'))\n```")
+
+
+def tool_caller_reply(request):
+    time.sleep(DELAY_S)
+    step = len(request.messages) // 2
+    if step > STEPS:
+        return "TERMINATE"
+    return {"content": None, "tool_calls": [{"id": f"call_{step}", "type": "function",
+                                             "function": {"name": "append_line", "arguments": f'{{"line": "step {step}"}}'}}]}
+
+
+def work_dir() -> Path:
+    return Path(os.environ.get("CHAT_CHILD_WORK_DIR") or tempfile.mkdtemp())
+
+
+def effect_agents(variant: str) -> tuple[ConversableAgent, ConversableAgent]:
+    """The "code" and "tools" variants: a user that runs what the assistant asks for."""
+    from parley.code import LocalCommandLineCodeExecutor
+
+    folder = work_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    reply = tool_caller_reply if variant == "tools" else coder_reply
+    config = {"config_list": [{"model": "scripted", "client": ScriptedModelClient(reply)}]}
+    assistant = ConversableAgent("assistant", llm_config=config, human_input_mode="NEVER")
+    if variant in ("code", "group_code"):
+        user = ConversableAgent("user", llm_config=False, human_input_mode="NEVER", max_consecutive_auto_reply=50,
+                                code_execution_config={"executor": LocalCommandLineCodeExecutor(work_dir=folder)})
+        if variant == "group_code":
+            groupchat = GroupChat([user, assistant], max_round=2 * STEPS + 1, speaker_selection_method="round_robin")
+            return user, GroupChatManager(groupchat, llm_config=False)
+        return user, assistant
+    user = ConversableAgent("user", llm_config=False, human_input_mode="NEVER", max_consecutive_auto_reply=50)
+
+    def append_line(line: str) -> str:
+        with open(folder / "log.txt", "a") as f:
+            f.write(line + "\n")
+        return f"lines: {(folder / 'log.txt').read_text().count(chr(10))}"
+
+    parley.register_function(append_line, caller=assistant, executor=user, description="Append a line to the log")
+    return user, assistant
+
+
+def hang_after_effect(n: int) -> None:
+    """Stop dead once the n-th side effect is recorded (this sink runs after the store's, which has
+    committed it), telling the parent through a file next to the work dir."""
+    from parley import events
+
+    seen = []
+
+    def sink(event):
+        seen.append(event)
+        if len(seen) == n:
+            (work_dir() / "recorded").touch()
+            time.sleep(3600)
+
+    events.default_stream.add_sink(sink, {events.SideEffectRecorded})
+
+
 def agents(variant: str) -> tuple[ConversableAgent, ConversableAgent]:
     config = lambda tag: {"config_list": [{"model": "scripted", "client": ScriptedModelClient(reply_of(tag))}]}  # noqa: E731
+    if variant in ("code", "tools", "group_code"):
+        return effect_agents(variant)
     if variant == "group":
         user = ConversableAgent("user", llm_config=config("U"), human_input_mode="NEVER")
         team = [user] + [ConversableAgent(name, llm_config=config(name[0].upper()), human_input_mode="NEVER")
@@ -90,6 +171,8 @@ def main() -> None:
     a, b = agents(variant)
     if mode == "run":
         with RunStore(store_url) as store, store.new_run(run_id):
+            if os.environ.get("CHAT_CHILD_HANG_AFTER_EFFECT"):
+                hang_after_effect(int(os.environ["CHAT_CHILD_HANG_AFTER_EFFECT"]))
             start(a, b, variant)
     elif mode == "resume" and variant == "sequence":
         results = resume(run_id, store=store_url, chat_queue=chat_queue(a, b))

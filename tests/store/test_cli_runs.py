@@ -6,7 +6,9 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
+import parley
 from parley.store import RunStore
 
 from .test_store import pair
@@ -67,3 +69,19 @@ def test_the_demo_records_its_run_for_parley_runs(tmp_path):
     shown = parley_runs("show", run.id[:8], store=db)
     assert shown.returncode == 0, shown.stderr
     assert "user_proxy → assistant" in shown.stdout and "execution succeeded" in shown.stdout
+
+
+def test_reading_a_store_that_does_not_exist_is_a_clear_error_and_creates_no_file(tmp_path):
+    db = tmp_path / "nothing here" / "runs.db"
+    for args in (("list",), ("show", "abcd1234"), ("export", "abcd1234")):
+        result = parley_runs(*args, store=str(db))
+        assert result.returncode == 2, result
+        assert result.stderr.strip() == (f"parley runs: no run store at {str(db)!r}: nothing has been recorded there "
+                                         "(give the store with --store or $PARLEY_STORE_URL)")
+        assert not db.exists() and not db.parent.exists()
+    env = {k: v for k, v in os.environ.items() if k != "PARLEY_STORE_URL"}  # the default store, .parley/runs.db
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(parley.__file__).parents[1]), env.get("PYTHONPATH", "")])
+    result = subprocess.run([sys.executable, "-m", "parley.cli", "runs", "list"], capture_output=True, text=True,
+                            env=env, cwd=tmp_path, timeout=60, check=False)
+    assert result.returncode == 2 and "no run store at" in result.stderr
+    assert not (tmp_path / ".parley").exists()

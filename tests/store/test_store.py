@@ -269,3 +269,35 @@ def test_fifty_concurrent_runs_write_one_sqlite_store_without_loss(sqlite_url):
         assert len({m.sender for m in messages}) == 2
         assert len(store.records(run.id, "model_calls")) == 20
     store.close()
+
+
+def test_a_store_of_revision_0002_is_upgraded_with_its_runs(tmp_path):
+    from importlib.resources import files
+
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    path = tmp_path / "old.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    config = Config()
+    config.set_main_option("script_location", str(files("parley.store") / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+        connection.exec_driver_sql(
+            "INSERT INTO parley_runs (id, kind, status, initiator, recipient, created_at, updated_at) "
+            "VALUES ('r1', 'chat', 'finished', 'alice', 'bob', 1.0, 2.0)")
+        connection.exec_driver_sql("INSERT INTO parley_messages (run_id, chat_id, sender, recipient, message, created_at) "
+                                   "VALUES ('r1', 'c1', 'alice', 'bob', '{\"content\": \"hi\", \"role\": \"user\"}', 1.5)")
+        connection.exec_driver_sql("INSERT INTO parley_chat_completions (invocation_id, source_name, request, response, "
+                                   "is_cached, cost, start_time, end_time) VALUES ('i1', 'bob', '{}', '{}', 0, 0.0, 's', 'e')")
+    engine.dispose()
+    store = RunStore(path)
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql(f"SELECT version_num FROM {schema.VERSION_TABLE}").scalar() == schema.SCHEMA_REVISION
+        assert connection.exec_driver_sql("SELECT source_name FROM chat_completions").scalar() == "bob"  # the classic view
+    [message] = store.messages("r1")
+    assert (message.sender, message.message) == ("alice", {"content": "hi", "role": "user"})
+    assert store.get_run("r1").initiator == "alice" and store.records("r1", "side_effects") == []
+    store.close()

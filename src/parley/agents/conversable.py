@@ -12,7 +12,6 @@ the same whatever the history length.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections import defaultdict
 from time import time as _now
@@ -566,12 +565,12 @@ class ConversableAgent(LLMAgent):
         function_call = messages[-1].get("function_call")
         if not function_call or function_call.get("name") not in self._function_map:
             return False, None  # classic: another agent may own it
-        return self._run_function_call(function_call)
+        return self._run_function_call(function_call, len(messages))
 
-    async def _run_function_call(self, function_call: dict) -> tuple[bool, dict]:
+    async def _run_function_call(self, function_call: dict, position: int | None = None) -> tuple[bool, dict]:
         from ..tools import run_function_call
 
-        return True, await run_function_call(function_call, self._function_map, agent=self._name)
+        return True, await run_function_call(function_call, self._function_map, agent=self._name, position=position)
 
     def _reply_tool_calls(self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None) -> Any:
         """Execute the tool calls of the last message (concurrently) and answer with tool messages."""
@@ -582,12 +581,13 @@ class ConversableAgent(LLMAgent):
         tool_calls = messages[-1].get("tool_calls")
         if not tool_calls:
             return False, None
-        return self._run_tool_calls(tool_calls)
+        return self._run_tool_calls(tool_calls, len(messages))
 
-    async def _run_tool_calls(self, tool_calls: list[dict]) -> tuple[bool, dict]:
+    async def _run_tool_calls(self, tool_calls: list[dict], position: int | None = None) -> tuple[bool, dict]:
         from ..tools import run_tool_calls
 
-        tool_returns = await run_tool_calls(tool_calls, self._function_map, agent=self._name)
+        # position: where in the chat, so that a resume reuses a stored result (parley.side_effects)
+        tool_returns = await run_tool_calls(tool_calls, self._function_map, agent=self._name, position=position)
         return True, {
             "role": "tool",
             "tool_responses": tool_returns,
@@ -625,15 +625,19 @@ class ConversableAgent(LLMAgent):
                 continue
             code_blocks = extract_code_blocks(message["content"])
             if code_blocks:
-                return self._run_code_blocks(code_blocks, config)
+                return self._run_code_blocks(code_blocks, config, len(messages))
         return False, None
 
-    async def _run_code_blocks(self, code_blocks: list, config: Any) -> tuple[bool, str]:
+    async def _run_code_blocks(self, code_blocks: list, config: Any, position: int | None = None) -> tuple[bool, str]:
+        from ..side_effects import run_code_blocks
+
         events.emit(events.CodeExecutionStarted(
             agent=self._name, blocks=len(code_blocks), languages=[b.language for b in code_blocks],
         ))
         executor = self.code_executor if config is None else _executor_for(config)
-        result = await asyncio.to_thread(executor.execute_code_blocks, code_blocks)
+        # Run once across a crash and a resume: the result is committed to a recording run store
+        # before it is used, and a resumed chat reuses it at the same point (parley.side_effects).
+        result = await run_code_blocks(self._name, executor, code_blocks, position)
         status = "execution succeeded" if result.exit_code == 0 else "execution failed"
         return True, f"exitcode: {result.exit_code} ({status})\nCode output: {result.output}"
 

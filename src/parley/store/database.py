@@ -8,9 +8,12 @@ writers queue on the busy timeout instead of failing with "database is locked" o
 from __future__ import annotations
 
 import os
+import random
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -19,6 +22,8 @@ from .schema import SCHEMA_REVISION, VERSION_TABLE
 
 DEFAULT_PATH = ".parley/runs.db"
 BUSY_TIMEOUT_S = 60.0
+_MIGRATION_LOCK = 0x7061726C6579  # "parley": the Postgres advisory lock schema changes hold
+T = TypeVar("T")
 
 
 def store_url(url_or_path: str | os.PathLike | None) -> str:
@@ -78,8 +83,9 @@ def _check_sqlite_file(path: Path) -> None:
         )
 
 
-def open_engine(url: str) -> sa.Engine:
-    """Connect, check the database is a parley store (or empty), and bring its schema up to date."""
+def open_engine(url: str, create: bool = True) -> sa.Engine:
+    """Connect, check the database is a parley store (or empty), and bring its schema up to date.
+    ``create=False``: a SQLite file that does not exist is an error, not a new store (readers)."""
     shown = redact(url)
     try:
         parsed = sa.engine.make_url(url)
@@ -91,8 +97,12 @@ def open_engine(url: str) -> sa.Engine:
         if path.is_dir():
             raise StoreError(f"store file {str(path)!r} is a directory")
         if path.exists():
-            _check_sqlite_file(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+            _retry_locked(lambda: _check_sqlite_file(path), shown)
+        elif not create:
+            raise StoreError(f"no run store at {str(path)!r}: nothing has been recorded there "
+                             "(give the store with --store or $PARLEY_STORE_URL)")
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
     try:
         options: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_S}} if sqlite else {"pool_pre_ping": True}
         engine = sa.create_engine(parsed, **options)
@@ -101,10 +111,7 @@ def open_engine(url: str) -> sa.Engine:
     if sqlite:
         _sqlite_setup(engine)
     try:
-        with engine.connect() as connection:
-            revision = None
-            if sa.inspect(connection).has_table(VERSION_TABLE):
-                revision = connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+        revision = _retry_locked(lambda: _revision(engine), shown)
     except sa.exc.OperationalError as error:
         engine.dispose()
         raise StoreError(f"cannot connect to store {shown!r}: {getattr(error, 'orig', error)}") from None
@@ -115,11 +122,59 @@ def open_engine(url: str) -> sa.Engine:
         engine.dispose()
         raise StoreError(f"cannot connect to store {shown!r}: {error}") from None
     if revision != SCHEMA_REVISION:
-        _migrate(engine, shown, revision)
+        try:
+            _retry_locked(lambda: _migrate(engine, shown), shown)
+        except StoreError:
+            engine.dispose()
+            raise
+        except Exception as error:  # noqa: BLE001 - any failure of the migration is the store error
+            engine.dispose()
+            raise StoreError(f"cannot create or upgrade the schema of store {shown!r}: {getattr(error, 'orig', error)}") from None
     return engine
 
 
-def _migrate(engine: sa.Engine, shown: str, revision: str | None) -> None:
+def _revision(engine: sa.Engine, within: sa.Connection | None = None) -> str | None:
+    """The store's schema revision (read ``within`` a transaction when given); None for a database without our tables."""
+    if within is None:
+        with engine.connect() as connection:
+            return _revision(engine, connection)
+    connection = within
+    if not sa.inspect(connection).has_table(VERSION_TABLE):
+        return None
+    return connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+
+
+def _is_lock_error(error: BaseException) -> bool:
+    text = str(getattr(error, "orig", error)).lower()
+    return "locked" in text or "busy" in text
+
+
+def _retry_locked(step: Callable[[], T], shown: str) -> T:
+    """Run ``step``, again after a pause while SQLite says the database is locked or busy: many
+    processes opening one new file contend for it while the first sets WAL mode and creates the
+    schema, and some of SQLite's lock waits return at once instead of waiting the busy timeout."""
+    import sqlite3
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    delay = 0.005
+    while True:
+        try:
+            return step()
+        except (sa.exc.OperationalError, sqlite3.OperationalError) as error:
+            if not _is_lock_error(error) or time.monotonic() > deadline:
+                raise
+        except StoreError as error:  # _check_sqlite_file's report of a locked file
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay * (0.5 + random.random()))  # jittered, so the waiting processes do not retry in step
+        delay = min(delay * 2, 0.5)
+
+
+def _migrate(engine: sa.Engine, shown: str) -> None:
+    """Bring the schema to the head revision in one write transaction that first takes the write
+    lock (SQLite ``BEGIN IMMEDIATE``, a Postgres advisory lock) and reads the revision again
+    inside it: of many processes opening one new store, one creates the schema, the others wait
+    for it and then find it done."""
     from importlib.resources import files
 
     from alembic import command
@@ -128,9 +183,13 @@ def _migrate(engine: sa.Engine, shown: str, revision: str | None) -> None:
 
     config = Config()
     config.set_main_option("script_location", str(files("parley.store") / "migrations"))
-    if revision is not None and ScriptDirectory.from_config(config).get_revision(revision) is None:
-        engine.dispose()
-        raise StoreError(f"store {shown!r} has schema revision {revision!r}, unknown to this parley (made by a newer version?)")
-    with engine.begin() as connection:
+    with engine.execution_options(parley_write=True).begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        revision = _revision(engine, connection)
+        if revision == SCHEMA_REVISION:
+            return
+        if revision is not None and ScriptDirectory.from_config(config).get_revision(revision) is None:
+            raise StoreError(f"store {shown!r} has schema revision {revision!r}, unknown to this parley (made by a newer version?)")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

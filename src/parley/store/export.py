@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -16,7 +17,20 @@ def when(timestamp: float | None) -> str:
 
 
 def to_json(data: dict) -> str:
-    return json.dumps(data, indent=2, default=str, ensure_ascii=False)
+    """JSON that any UTF-8 writer takes: lone surrogates (which a Python str may hold) as ``\\uXXXX``
+    escapes, which JSON readers turn back into them."""
+    return json_surrogates_escaped(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_surrogates_escaped(text: str) -> str:
+    """JSON text with each raw surrogate written as its ``\\uXXXX`` escape (a surrogate can only
+    stand inside a JSON string, where the escape means the same)."""
+    if text.isascii():
+        return text
+    return _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def _message_text(message: dict) -> str:

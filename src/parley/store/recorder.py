@@ -13,7 +13,13 @@ retakes the GIL per row, so writing while a chat runs hot costs both sides threa
 
 Durability: everything up to the last flushed batch is stored; a crash loses at most the
 unflushed tail (≤ 0.5 s of events), which resume regenerates. A human-input request is written
-before the question is asked, so a run waiting for an answer is fully stored.
+before the question is asked, so a run waiting for an answer is fully stored, and so is a side
+effect's result (``SideEffectRecorded``) before the result is used.
+
+Any string is stored: values go through ``text.escape`` (lone surrogates, NUL). A record the
+database still refuses costs only itself: the batch is written again row by row, each in a
+savepoint, and what fails is logged and skipped; a batch that cannot be written at all (the
+database gone) fails the flushes waiting for it, not later ones, and never ``close()``.
 
 A runtime-logging session (``session_id``) also logs every model call in full, request and
 response, into the classic ``chat_completions`` table.
@@ -27,8 +33,10 @@ from __future__ import annotations
 import collections
 import contextvars
 import datetime
+import itertools
 import json
 import logging
+import operator
 import os
 import socket
 import threading
@@ -40,7 +48,9 @@ import sqlalchemy as sa
 
 from .. import events
 from . import schema
+from .database import _is_lock_error
 from .errors import StoreError
+from .text import all_plain, escape
 
 log = logging.getLogger("parley.store")
 
@@ -53,7 +63,7 @@ _LOGGED_AS_RECORDS = frozenset({events.MessageSent, events.ModelCalled})
 _RECORD_LENGTH = {kind: 2 + len(kind.__match_args__) for kind in _LOGGED_AS_RECORDS}  # type, time, fields
 _RECORDED = _LOGGED_AS_RECORDS | {
     events.ChatStarted, events.ChatFinished, events.ToolCalled, events.CodeExecuted, events.HumanInputRequested,
-    events.HumanInputReceived, events.SpeakerSelected,
+    events.HumanInputReceived, events.SpeakerSelected, events.SideEffectRecorded,
 }
 _FLUSH_INTERVAL_S = 0.2  # how often the writer looks at the queue
 _MAX_DELAY_S = 0.5  # the longest an event waits while a hot chat keeps the writer away
@@ -70,6 +80,22 @@ def status_of(reason: str | None) -> str:
 
 
 _json = json.JSONEncoder(default=str, ensure_ascii=False).encode  # one encoder: no per-call setup
+
+
+def _escaped(row: tuple) -> tuple:
+    """A row with its strings as the database stores them (``text.escape``)."""
+    return tuple([escape(value) if value.__class__ is str else value for value in row])
+
+
+def _escaped_rows(texts: Callable[[tuple], tuple], rows: list[tuple]) -> list[tuple]:
+    """``rows`` as the database stores them; ``texts`` picks a row's text columns. Nearly always
+    nothing needs escaping, which one scan of all their text joined tells (no per-value work)."""
+    try:
+        if all_plain("".join(filter(None, itertools.chain.from_iterable(map(texts, rows))))):
+            return rows
+    except TypeError:  # a text column holding something else: look at each value
+        pass
+    return [_escaped(row) for row in rows]
 
 
 def _utc(timestamp: float) -> str:
@@ -104,12 +130,23 @@ _COLUMNS = {
                         "ok", "latency_s"),
     schema.code_executions: ("run_id", "chat_id", "created_at", "agent", "language", "code", "exit_code", "output",
                              "executor", "latency_s"),
+    schema.side_effects: ("run_id", "chat_id", "created_at", "agent", "kind", "position", "digest", "result"),
     schema.human_inputs: ("run_id", "chat_id", "created_at", "agent", "kind", "text"),
     schema.speaker_selections: ("run_id", "chat_id", "created_at", "manager", "speaker", "method", "round"),
     schema.chat_completions: ("invocation_id", "client_id", "wrapper_id", "session_id", "source_name", "request", "response",
                               "is_cached", "cost", "start_time", "end_time", "run_id", "chat_id"),
 }
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+# Each event table's text columns but the ids parley makes (uuids; a run id given to new_run is
+# checked), as a getter of the row tuples above (always two or more, so it gives a tuple).
+_OWN_IDS = {"run_id", "chat_id", "invocation_id", "session_id"}
+_TEXTS = {
+    table: operator.itemgetter(*[i for i, name in enumerate(columns) if name not in _OWN_IDS
+                                 and isinstance(table.c[name].type, (sa.String, schema.StoredText))])
+    for table, columns in _COLUMNS.items()
+}
 
 
 def _insert_sql(dialect: sa.Dialect, table: sa.Table) -> str:
@@ -151,7 +188,8 @@ class Recorder:
         self._log: list = []
         self._wake = threading.Event()
         self._closing = False
-        self.error: BaseException | None = None
+        self.error: BaseException | None = None  # the last error that cost records (for inspection)
+        self.skipped = 0  # records the database refused, each logged
         # Writer-thread state.
         self._chats: dict[int, _ChatRef] = {}
         self._scoped_runs: dict[str, int] = {}  # runs made by new_run -> top-level chats seen
@@ -178,6 +216,12 @@ class Recorder:
             elif kind is events.HumanInputRequested:
                 _extend((event, _chat(), None))
                 self.flush()  # stored before the question is asked: the process may be stopped while it waits
+            elif kind is events.SideEffectRecorded:
+                _extend((event, _chat(), None))
+                try:  # committed before its result is used: a resume then reuses it instead of running it again
+                    self.flush()
+                except StoreError as error:  # the chat goes on; the effect may run again on a resume
+                    log.warning("run store: a %s result of %s could not be stored: %s", event.kind, event.agent, error)
             else:
                 _extend((event, _chat(), None))
 
@@ -195,17 +239,18 @@ class Recorder:
         self._log.append(item)
 
     def flush(self, timeout: float | None = _RETRY_FOR_S) -> None:
+        """Wait until everything logged so far is committed; StoreError when that batch could not
+        be written at all (records the database refused one by one are logged, not raised)."""
         if not self._thread.is_alive():
-            if self.error is not None:
-                raise StoreError(f"the run store could not write: {self.error}")
             return
         done = threading.Event()
-        self._log.append(("flush", done))
+        failure: list[BaseException] = []
+        self._log.append(("flush", done, failure))
         self._wake.set()
         if not done.wait(timeout):
             raise StoreError(f"the run store did not finish writing within {timeout} s")
-        if self.error is not None:
-            raise StoreError(f"the run store could not write: {self.error}")
+        if failure:
+            raise StoreError(f"the run store could not write: {failure[0]}")
 
     def close(self) -> None:
         if self._thread.is_alive():
@@ -259,7 +304,7 @@ class Recorder:
                 elif type(head) is tuple:  # a control item
                     i += 1
                     if head[0] == "flush":
-                        waiters.append(head[1])
+                        waiters.append(head)
                     else:
                         self._apply_control(batch, head)
                 else:  # event, current chat, run scope
@@ -267,39 +312,81 @@ class Recorder:
                     apply_event(batch, head, items[i - 2], items[i - 1])
             except Exception as error:  # a malformed event must not stop the recording
                 log.warning("run store: skipped %s: %s", getattr(head, "__name__", type(head).__name__), error)
+        failure = None
         if batch.runs or batch.chats or batch.rows or batch.run_updates or batch.chat_updates:
-            self._commit(batch)
-        for waiter in waiters:
-            waiter.set()
+            failure = self._commit(batch)
+        for _, done, failed in waiters:
+            if failure is not None:
+                failed.append(failure)
+            done.set()
 
-    def _commit(self, batch: _Batch) -> None:
+    def _commit(self, batch: _Batch) -> BaseException | None:
+        """Write the batch in one transaction; when the database refuses it, again row by row so
+        that a bad record costs only itself. The error when nothing could be written, else None."""
+        try:
+            self._transaction(lambda connection: self._write_batch(connection, batch))
+            return None
+        except Exception as error:  # noqa: BLE001 - written again row by row below
+            first = getattr(error, "orig", None) or error
+        try:
+            self._transaction(lambda connection: self._write_each(connection, batch))
+            return None
+        except Exception as error:
+            self._fail(error, first)
+            return self.error
+
+    def _transaction(self, write: Callable[[sa.Connection], None]) -> None:
+        """``write`` in one write transaction, again while another process holds the lock past the busy timeout."""
         deadline = time.monotonic() + _RETRY_FOR_S
         delay = 0.01
         while True:
             try:
                 with self._engine.begin() as connection:
-                    if batch.runs:
-                        connection.execute(schema.runs.insert(), batch.runs)
-                    if batch.chats:
-                        connection.execute(schema.chats.insert(), batch.chats)
-                    for table, rows in batch.rows.items():
-                        self._insert_many(connection, table, rows)
-                    for run_id, fields in batch.run_updates.items():
-                        connection.execute(schema.runs.update().where(schema.runs.c.id == run_id).values(**fields))
-                    for key, fields in batch.chat_updates.items():
-                        connection.execute(schema.chats.update().where(schema.chats.c.id == key).values(**fields))
+                    write(connection)
                 return
             except sa.exc.OperationalError as error:
-                text = str(error).lower()
-                if ("locked" in text or "busy" in text) and time.monotonic() < deadline:
-                    time.sleep(delay)  # another process holds the write lock past the busy timeout
+                if _is_lock_error(error) and time.monotonic() < deadline:
+                    time.sleep(delay)
                     delay = min(delay * 2, 1.0)
                     continue
-                self._fail(error)
-                return
-            except Exception as error:
-                self._fail(error)
-                return
+                raise
+
+    def _write_batch(self, connection: sa.Connection, batch: _Batch) -> None:
+        if batch.runs:
+            connection.execute(schema.runs.insert(), batch.runs)
+        if batch.chats:
+            connection.execute(schema.chats.insert(), batch.chats)
+        for table, rows in batch.rows.items():
+            self._insert_many(connection, table, rows)
+        for run_id, fields in batch.run_updates.items():
+            connection.execute(schema.runs.update().where(schema.runs.c.id == run_id).values(**fields))
+        for key, fields in batch.chat_updates.items():
+            connection.execute(schema.chats.update().where(schema.chats.c.id == key).values(**fields))
+
+    def _write_each(self, connection: sa.Connection, batch: _Batch) -> None:
+        """The batch row by row, each in a savepoint: what the database refuses is logged and skipped."""
+        def attempt(what: str, write: Callable[..., Any], *args: Any) -> None:
+            try:
+                with connection.begin_nested():
+                    write(*args)
+            except Exception as error:  # whatever the database refuses costs only this record
+                if isinstance(error, sa.exc.OperationalError) and _is_lock_error(error):
+                    raise
+                self.skipped += 1
+                self.error = getattr(error, "orig", None) or error
+                log.warning("run store: skipped a record of %s the database refused: %s", what, self.error)
+
+        for row in batch.runs:
+            attempt(schema.runs.name, connection.execute, schema.runs.insert(), [row])
+        for row in batch.chats:
+            attempt(schema.chats.name, connection.execute, schema.chats.insert(), [row])
+        for table, rows in batch.rows.items():
+            for one in rows:
+                attempt(table.name, self._insert_many, connection, table, [one])
+        for run_id, fields in batch.run_updates.items():
+            attempt(schema.runs.name, connection.execute, schema.runs.update().where(schema.runs.c.id == run_id).values(**fields))
+        for key, fields in batch.chat_updates.items():
+            attempt(schema.chats.name, connection.execute, schema.chats.update().where(schema.chats.c.id == key).values(**fields))
 
     def _insert_many(self, connection: sa.Connection, table: sa.Table, rows: list[tuple]) -> None:
         """Insert tuples through the driver's executemany: SQLAlchemy's per-row parameter
@@ -307,11 +394,11 @@ class Recorder:
         sql = self._inserts.get(table)
         if sql is None:
             sql = self._inserts[table] = _insert_sql(connection.dialect, table)
-        connection.exec_driver_sql(sql, rows)
+        connection.exec_driver_sql(sql, _escaped_rows(_TEXTS[table], rows))
 
-    def _fail(self, error: BaseException) -> None:
+    def _fail(self, error: BaseException, first: BaseException) -> None:
         self.error = getattr(error, "orig", None) or error
-        log.error("run store: a batch could not be written: %s", self.error)
+        log.error("run store: a batch could not be written: %s (first: %s)", self.error, first)
 
     # ------------------------------------------------------------------ events -> rows
 
@@ -398,6 +485,9 @@ class Recorder:
                 run_id, key, now, event.agent, event.language, event.code, event.exit_code, event.output,
                 event.executor, event.latency_s,
             ))
+        elif kind is events.SideEffectRecorded:
+            batch.rows[schema.side_effects].append((run_id, key, now, event.agent, event.kind, event.position, event.digest,
+                                                    _json(event.result)))
         elif kind is events.HumanInputRequested:
             batch.rows[schema.human_inputs].append((run_id, key, now, event.agent, "request", event.prompt))
             batch.update_run(run_id, status="waiting_input", updated_at=now)

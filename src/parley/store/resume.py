@@ -21,7 +21,9 @@ calls, so their usage summaries and each ``ChatResult.cost`` count the whole run
 uninterrupted one; a finished chat's result takes its cost from the store.
 
 Durability: everything up to the last batch the recorder flushed is stored (a human-input request
-is flushed before the question is asked); resume regenerates the tail.
+is flushed before the question is asked); resume regenerates the tail. Code executions and tool
+calls are committed before their results are used, and the resumed chat reuses those results at
+the same points instead of running them again (``parley.side_effects``).
 """
 
 from __future__ import annotations
@@ -99,7 +101,7 @@ def _as_sent(received: dict) -> dict:
 def _open_store(store: Any) -> Any:
     from .run_store import RunStore
 
-    return store if isinstance(store, RunStore) else RunStore(store)
+    return store if isinstance(store, RunStore) else RunStore(store, create=False)
 
 
 async def a_resume(
@@ -331,6 +333,7 @@ async def _resume_chat(store: Any, run_id: str, plan: _ChatPlan, summary_method:
     from ..chat.loop import converse, keep_conversing
     from ..chat.scope import ChatScope
     from ..chat.summary import summarize_chat
+    from ..side_effects import replaying
 
     chat, by_name, stored = plan.chat, plan.by_name, plan.stored
     initiator, recipient, manager = plan.initiator, plan.recipient, plan.manager
@@ -361,7 +364,10 @@ async def _resume_chat(store: Any, run_id: str, plan: _ChatPlan, summary_method:
     chat_id = next(_chat_ids)
     recorder.control("bind", chat_id, run_id, chat["id"], time.time())
     reason = "completed"
-    with ChatScope(chat_id, initiator, recipient, cache, max_turns=max_turns) as scope:
+    # Code and tool calls that ran before the crash: their stored results, reused at the same points.
+    effects = [{**row, "result": json.loads(row["result"])} for row in store.records(run_id, "side_effects")
+               if row["chat_id"] == chat["id"]]
+    with ChatScope(chat_id, initiator, recipient, cache, max_turns=max_turns) as scope, replaying(chat_id, effects):
         if manager is not None and spoken:
             turn = spoken[turn_starts[-1]:]  # the current turn's messages: its rounds go on from the last
             if len(turn) == 1 and manager.groupchat.send_introductions:

@@ -29,12 +29,14 @@ from . import schema
 from .database import open_engine, redact, store_url
 from .errors import RunNotFoundError, StoreError
 from .recorder import Recorder, run_scope
+from .text import escape
 
 _TABLES = {
     "messages": schema.messages, "model_calls": schema.model_calls, "tool_calls": schema.tool_calls,
     "code_executions": schema.code_executions, "human_inputs": schema.human_inputs,
-    "speaker_selections": schema.speaker_selections, "chats": schema.chats,
+    "speaker_selections": schema.speaker_selections, "side_effects": schema.side_effects, "chats": schema.chats,
 }
+_JSON_COLUMNS = {"messages": "message", "side_effects": "result"}  # decoded in exports
 
 
 @dataclass
@@ -110,9 +112,11 @@ class RunStore:
     """A run store on a SQLAlchemy URL (``sqlite:///file.db``, ``postgresql+psycopg://…``) or a
     file path; default ``$PARLEY_STORE_URL`` or ``.parley/runs.db``."""
 
-    def __init__(self, url: str | os.PathLike | None = None, *, session_id: str | None = None) -> None:
+    def __init__(self, url: str | os.PathLike | None = None, *, session_id: str | None = None, create: bool = True) -> None:
+        """``create=False``: a SQLite file that does not exist is a StoreError (for readers, which
+        should not leave an empty store behind)."""
         self.url = store_url(url)
-        self.engine = open_engine(self.url)
+        self.engine = open_engine(self.url, create=create)
         self.session_id = session_id
         self._recorder: Recorder | None = None
         self._stream: events.EventStream | None = None
@@ -134,7 +138,8 @@ class RunStore:
         return self
 
     def detach(self) -> None:
-        """Stop recording; everything recorded so far is written first."""
+        """Stop recording; everything recorded so far is written first (what cannot be is logged:
+        detaching, and so ``close()``, never raises)."""
         recorder = self._recorder
         if recorder is None:
             return
@@ -143,8 +148,12 @@ class RunStore:
             self._stream.remove_sink(sink)
         atexit.unregister(self._flush_at_exit)
         self._recorder = None
-        recorder.flush()
-        recorder.close()
+        try:
+            recorder.flush()
+        except StoreError:
+            pass  # logged by the recorder; the records it could write are stored
+        finally:
+            recorder.close()
 
     @property
     def attached(self) -> bool:
@@ -166,10 +175,7 @@ class RunStore:
         self.close()
 
     def _flush_at_exit(self) -> None:
-        try:
-            self.detach()
-        except StoreError:
-            pass  # already logged by the recorder
+        self.detach()
 
     def _require_recorder(self) -> Recorder:
         if self._recorder is None:
@@ -179,8 +185,9 @@ class RunStore:
     def new_run(self, run_id: str | None = None) -> RunContext:
         """A context in which every top-level chat belongs to one run (``run_id`` or a new uuid)."""
         if run_id is not None:
-            if not isinstance(run_id, str) or not run_id or len(run_id) > 36:
-                raise ValueError(f"run_id must be a non-empty str of at most 36 characters, got {run_id!r}")
+            if not isinstance(run_id, str) or not run_id or len(run_id) > 36 or escape(run_id) != run_id:
+                raise ValueError(f"run_id must be a non-empty str of at most 36 characters, without NUL or "
+                                 f"surrogates, got {run_id!r}")
             if self._find(run_id) is not None:
                 raise StoreError(f"run {run_id!r} already exists in {self!r}")
         run_id = run_id or str(uuid.uuid4())
@@ -289,7 +296,8 @@ class RunStore:
 
     def records(self, run_id: str, kind: str) -> list[dict]:
         """The run's rows of one kind: chats, messages, model_calls, tool_calls, code_executions,
-        human_inputs or speaker_selections."""
+        human_inputs, speaker_selections or side_effects (code executions and tool calls with their
+        whole results, JSON in ``result``, as a resume reuses them)."""
         table = _TABLES.get(kind)
         if table is None:
             raise ValueError(f"kind must be one of {', '.join(_TABLES)}; got {kind!r}")
@@ -307,8 +315,9 @@ class RunStore:
             raise ValueError(f"format must be 'json' or 'md', got {format!r}")
         info = self.get_run(run_id)
         data = {"run": asdict(info), **{kind: self.records(info.id, kind) for kind in _TABLES}}
-        for row in data["messages"]:
-            row["message"] = json.loads(row["message"])
+        for kind, column in _JSON_COLUMNS.items():
+            for row in data[kind]:
+                row[column] = json.loads(row[column])
         return to_json(data) if format == "json" else to_markdown(data)
 
     # ------------------------------------------------------------------ resuming

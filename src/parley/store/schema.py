@@ -8,11 +8,40 @@ and Postgres, and cheap to write. Changes to these tables go through an Alembic 
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
-SCHEMA_REVISION = "0002"
+from .text import escape, unescape
+
+SCHEMA_REVISION = "0003"
 """The Alembic head revision this code writes (checked against the scripts by a test)."""
 VERSION_TABLE = "parley_alembic_version"
+
+
+class StoredText(sa.types.TypeDecorator):
+    """Text that may hold any Python string: escaped when written, unescaped when read (see
+    ``parley.store.text``). The DDL is plain TEXT. The recorder's bulk inserts bypass SQLAlchemy's
+    type processing and escape their values themselves."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        return escape(value) if isinstance(value, str) else value
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
+        return unescape(value) if isinstance(value, str) else value
+
+    def process_literal_param(self, value: Any, dialect: sa.Dialect) -> str:
+        return self.process_bind_param(value, dialect)
+
+    @property
+    def python_type(self) -> type:
+        return str
+
+
+Name = StoredText  # agent, tool and model names: any length, any characters (TEXT since revision 0003)
 
 metadata = sa.MetaData()
 
@@ -23,10 +52,10 @@ runs = sa.Table(
     sa.Column("kind", sa.String(20), nullable=False),  # "chat", "group_chat", "sequential"
     sa.Column("status", sa.String(20), nullable=False),  # running, waiting_input, finished, interrupted, failed
     sa.Column("reason", sa.String(40)),  # the ChatFinished reason of the run's last top-level chat
-    sa.Column("initiator", sa.String(200)),
-    sa.Column("recipient", sa.String(200)),
-    sa.Column("title", sa.Text),
-    sa.Column("summary", sa.Text),
+    sa.Column("initiator", Name),
+    sa.Column("recipient", Name),
+    sa.Column("title", StoredText),
+    sa.Column("summary", StoredText),
     sa.Column("pid", sa.Integer),  # the process writing it, to refuse resuming a run that is still live
     sa.Column("host", sa.String(255)),
     sa.Column("created_at", sa.Float, nullable=False),
@@ -38,13 +67,13 @@ chats = sa.Table(
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("run_id", sa.String(36), sa.ForeignKey("parley_runs.id"), nullable=False, index=True),
     sa.Column("parent_id", sa.String(32)),  # the chat a nested chat ran inside
-    sa.Column("sender", sa.String(200), nullable=False),
-    sa.Column("recipient", sa.String(200), nullable=False),
-    sa.Column("message", sa.Text),  # JSON of the initial message when it was given (not a callable)
+    sa.Column("sender", Name, nullable=False),
+    sa.Column("recipient", Name, nullable=False),
+    sa.Column("message", StoredText),  # JSON of the initial message when it was given (not a callable)
     sa.Column("max_turns", sa.Integer),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("reason", sa.String(40)),
-    sa.Column("summary", sa.Text),
+    sa.Column("summary", StoredText),
     sa.Column("started_at", sa.Float, nullable=False),
     sa.Column("finished_at", sa.Float),
 )
@@ -64,16 +93,16 @@ def _event_table(name: str, *columns: sa.Column) -> sa.Table:
 
 messages = _event_table(
     "parley_messages",
-    sa.Column("sender", sa.String(200), nullable=False),
-    sa.Column("recipient", sa.String(200), nullable=False),
-    sa.Column("message", sa.Text, nullable=False),  # JSON, as the recipient stored it
-    sa.Column("produced_by", sa.String(100)),  # the reply function that produced it (None: an initial message)
+    sa.Column("sender", Name, nullable=False),
+    sa.Column("recipient", Name, nullable=False),
+    sa.Column("message", StoredText, nullable=False),  # JSON, as the recipient stored it
+    sa.Column("produced_by", Name),  # the reply function that produced it (None: an initial message)
 )
 
 model_calls = _event_table(
     "parley_model_calls",
-    sa.Column("agent", sa.String(200)),
-    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("agent", Name),
+    sa.Column("model", Name, nullable=False),
     sa.Column("prompt_tokens", sa.Integer, nullable=False),
     sa.Column("completion_tokens", sa.Integer, nullable=False),
     sa.Column("cost", sa.Float, nullable=False),
@@ -84,38 +113,50 @@ model_calls = _event_table(
 
 tool_calls = _event_table(
     "parley_tool_calls",
-    sa.Column("agent", sa.String(200), nullable=False),
-    sa.Column("tool", sa.String(200), nullable=False),
-    sa.Column("tool_call_id", sa.String(200)),
-    sa.Column("arguments", sa.Text, nullable=False),
-    sa.Column("result", sa.Text, nullable=False),
+    sa.Column("agent", Name, nullable=False),
+    sa.Column("tool", Name, nullable=False),
+    sa.Column("tool_call_id", Name),
+    sa.Column("arguments", StoredText, nullable=False),
+    sa.Column("result", StoredText, nullable=False),
     sa.Column("ok", sa.Boolean, nullable=False),
     sa.Column("latency_s", sa.Float, nullable=False),
 )
 
 code_executions = _event_table(
     "parley_code_executions",
-    sa.Column("agent", sa.String(200), nullable=False),
-    sa.Column("language", sa.String(40), nullable=False),
-    sa.Column("code", sa.Text, nullable=False),
+    sa.Column("agent", Name, nullable=False),
+    sa.Column("language", Name, nullable=False),
+    sa.Column("code", StoredText, nullable=False),
     sa.Column("exit_code", sa.Integer, nullable=False),
-    sa.Column("output", sa.Text, nullable=False),
-    sa.Column("executor", sa.String(100), nullable=False),
+    sa.Column("output", StoredText, nullable=False),
+    sa.Column("executor", Name, nullable=False),
     sa.Column("latency_s", sa.Float, nullable=False),
+)
+
+# Code executions and tool calls in the order they ran, each with its whole result, committed
+# before the result is used: a resumed run takes a result from here instead of running the same
+# code or call again at the same point of the chat (``parley.effects``).
+side_effects = _event_table(
+    "parley_side_effects",
+    sa.Column("agent", Name, nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),  # "code" or "tool"
+    sa.Column("position", sa.Integer, nullable=False),  # the length of the history the agent answered
+    sa.Column("digest", sa.String(64), nullable=False),  # sha256 of what ran (blocks; tool name and arguments)
+    sa.Column("result", StoredText, nullable=False),  # JSON
 )
 
 human_inputs = _event_table(
     "parley_human_inputs",
-    sa.Column("agent", sa.String(200), nullable=False),
+    sa.Column("agent", Name, nullable=False),
     sa.Column("kind", sa.String(10), nullable=False),  # "request" (text = prompt) or "reply"
-    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("text", StoredText, nullable=False),
 )
 
 speaker_selections = _event_table(
     "parley_speaker_selections",
-    sa.Column("manager", sa.String(200), nullable=False),
-    sa.Column("speaker", sa.String(200), nullable=False),
-    sa.Column("method", sa.String(40), nullable=False),
+    sa.Column("manager", Name, nullable=False),
+    sa.Column("speaker", Name, nullable=False),
+    sa.Column("method", Name, nullable=False),
     sa.Column("round", sa.Integer, nullable=False),
 )
 
@@ -130,9 +171,9 @@ chat_completions = sa.Table(
     sa.Column("client_id", sa.Integer),  # classic: id() of the client object; not kept
     sa.Column("wrapper_id", sa.Integer),  # classic: id() of the wrapper; not kept
     sa.Column("session_id", sa.String(36), index=True),
-    sa.Column("source_name", sa.String(200)),  # the agent
-    sa.Column("request", sa.Text, nullable=False),  # JSON: model, messages, generation params, tools
-    sa.Column("response", sa.Text, nullable=False),  # JSON, shaped like a ChatCompletion
+    sa.Column("source_name", Name),  # the agent
+    sa.Column("request", StoredText, nullable=False),  # JSON: model, messages, generation params, tools
+    sa.Column("response", StoredText, nullable=False),  # JSON, shaped like a ChatCompletion
     sa.Column("is_cached", sa.Integer, nullable=False),
     sa.Column("cost", sa.Float, nullable=False),
     sa.Column("start_time", sa.String(32), nullable=False),  # "YYYY-MM-DD HH:MM:SS.ffffff" UTC, as classic

@@ -13,7 +13,7 @@ import weakref
 from collections.abc import Mapping
 from typing import Any, Callable
 
-from .. import events
+from .. import events, side_effects
 from .tool import Tool, ToolOutcome
 
 Functions = Mapping[str, "Callable[..., Any] | Tool"]
@@ -45,22 +45,27 @@ async def _execute(name: Any, arguments: Any, functions: Functions, timeout: flo
 
 
 async def _answer(
-    name: Any, arguments: Any, functions: Functions, timeout: float | None, agent: str, call_id: str | None
+    name: Any, arguments: Any, functions: Functions, timeout: float | None, agent: str, call_id: str | None,
+    position: int | None = None, index: int = 0,
 ) -> ToolOutcome:
-    started = time.perf_counter()
-    outcome = await _execute(name, arguments, functions, timeout)
-    events.emit(
-        events.ToolCalled(
-            agent=agent,
-            tool=name if isinstance(name, str) else repr(name),
-            arguments=arguments if isinstance(arguments, str) else repr(arguments),
-            result=outcome.content,
-            ok=outcome.ok,
-            latency_s=time.perf_counter() - started,
-            tool_call_id=call_id,
+    async def call() -> ToolOutcome:
+        started = time.perf_counter()
+        outcome = await _execute(name, arguments, functions, timeout)
+        events.emit(
+            events.ToolCalled(
+                agent=agent,
+                tool=name if isinstance(name, str) else repr(name),
+                arguments=arguments if isinstance(arguments, str) else repr(arguments),
+                result=outcome.content,
+                ok=outcome.ok,
+                latency_s=time.perf_counter() - started,
+                tool_call_id=call_id,
+            )
         )
-    )
-    return outcome
+        return outcome
+
+    # Once across a crash and a resume: a resumed chat reuses the stored outcome at the same point.
+    return await side_effects.call_tool(agent, position, index, name, arguments, call)
 
 
 async def run_tool_calls(
@@ -69,25 +74,27 @@ async def run_tool_calls(
     *,
     timeout: float | None = None,
     agent: str = "",
+    position: int | None = None,
 ) -> list[dict]:
     """Run the ``tool_calls`` of an assistant message; the tool messages that answer them.
 
     Returns ``[{"tool_call_id", "role": "tool", "content"}, ...]`` in the order of ``tool_calls``.
     ``functions`` maps names to Tools or plain callables. ``timeout`` (seconds) bounds each
-    call whose Tool has no timeout of its own.
+    call whose Tool has no timeout of its own. ``position``: the length of the history the agent
+    answers, where the calls are at a point of a chat (see ``parley.side_effects``).
     """
 
-    async def answer(call: dict) -> dict:
+    async def answer(call: dict, index: int) -> dict:
         function = call.get("function") or {}
         call_id = call.get("id")
         outcome = await _answer(
-            function.get("name"), function.get("arguments"), functions, timeout, agent, call_id
+            function.get("name"), function.get("arguments"), functions, timeout, agent, call_id, position, index
         )
         return {"tool_call_id": call_id, "role": "tool", "content": outcome.content}
 
     if len(tool_calls) == 1:
-        return [await answer(tool_calls[0])]
-    return list(await asyncio.gather(*(answer(call) for call in tool_calls)))
+        return [await answer(tool_calls[0], 0)]
+    return list(await asyncio.gather(*(answer(call, index) for index, call in enumerate(tool_calls))))
 
 
 async def run_function_call(
@@ -96,15 +103,16 @@ async def run_function_call(
     *,
     timeout: float | None = None,
     agent: str = "",
+    position: int | None = None,
 ) -> dict:
     """Run a legacy ``function_call``; the ``{"name", "role": "function", "content"}`` answer."""
-    return (await execute_function_call(function_call, functions, timeout=timeout, agent=agent))[1]
+    return (await execute_function_call(function_call, functions, timeout=timeout, agent=agent, position=position))[1]
 
 
 async def execute_function_call(
-    function_call: dict, functions: Functions, *, timeout: float | None = None, agent: str = "",
+    function_call: dict, functions: Functions, *, timeout: float | None = None, agent: str = "", position: int | None = None,
 ) -> tuple[bool, dict]:
     """Run a legacy ``function_call``: whether it succeeded, and its function message."""
     name = function_call.get("name")
-    outcome = await _answer(name, function_call.get("arguments"), functions, timeout, agent, None)
+    outcome = await _answer(name, function_call.get("arguments"), functions, timeout, agent, None, position)
     return outcome.ok, {"name": name, "role": "function", "content": outcome.content}
