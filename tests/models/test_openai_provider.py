@@ -69,15 +69,17 @@ async def test_streaming_emits_tokens_and_gives_the_same_message(openai_server):
     assert openai_server.requests[-1]["stream"] is True
 
 
-async def test_429_with_retry_after_is_honoured(openai_server):
-    openai_server.add({"status": 429, "retry_after": "0.3"}, {"content": "finally"})
-    started = asyncio.get_running_loop().time()
+async def test_429_with_retry_after_longer_than_the_backoff_is_honoured(openai_server, waits):
+    # Plain backoff waits at most 0.5 s before the first retry and 1 s before the second.
+    openai_server.add({"status": 429, "retry_after": "7"}, {"status": 503}, {"status": 429, "retry_after": "3600"}, {"content": "finally"})
     with events.capture(kinds=(events.Notice,)) as captured:
         response = await wrapper(openai_server).a_create(HI)
     assert response.message["content"] == "finally"
-    assert asyncio.get_running_loop().time() - started >= 0.3
-    assert len(openai_server.requests) == 2
-    assert "HTTP 429" in captured.events[0].text and "retry 1/3" in captured.events[0].text
+    assert len(openai_server.requests) == 4
+    assert waits[0] == 7.0
+    assert 0.5 <= waits[1] <= 1.0  # no Retry-After: the backoff's second step
+    assert waits[2] == 30.0  # the header's hour, capped at max_delay
+    assert "HTTP 429" in captured.events[0].text and "retry 1/3 in 7.00 s" in captured.events[0].text
 
 
 @pytest.mark.parametrize("fault", [{"status": 500}, {"status": 503}, {"malformed": True}, {"drop": True}])
