@@ -107,6 +107,10 @@ OK_ENTRY = {"model": "gpt-4o-mini", "base_url": "http://127.0.0.1:9/v1", "api_ke
      r"\[0\]\['extra_headers'\] must be a dict of header names to string values, got list"),
     ({"config_list": [{**OK_ENTRY, "tags": "fast"}]}, r"\[0\]\['tags'\] must be a list of strings"),
     ({"config_list": [OK_ENTRY, {**OK_ENTRY, "max_retries": "3"}]}, r"\[1\]\['max_retries'\] must be an int >= 0, got str '3'"),
+    ({"config_list": [{**OK_ENTRY, "api_type": "azure", "api_version": 2024}]}, r"\[0\]\['api_version'\] must be a string, got int 2024"),
+    ({"config_list": [{**OK_ENTRY, "extra_query": [("key", "v")]}]}, r"\[0\]\['extra_query'\] must be a dict, got list$"),
+    ({"config_list": [OK_ENTRY], "tools": {"type": "function"}}, r"llm_config\['tools'\] must be a list of tool schemas"),
+    ({"config_list": [{**OK_ENTRY, "top_p": [0.9]}]}, r"\[0\]\['top_p'\] must be a number, got list"),
 ])
 def test_bad_llm_config_fields_are_named_when_the_agent_is_built(llm_config, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -123,6 +127,8 @@ def test_bad_llm_config_fields_are_named_when_the_agent_is_built(llm_config, mes
     {**OK_ENTRY, "api_type": "openai", "extra_headers": {"X-Trace": "1"}, "extra_query": {"a": "b"}, "tags": ["fast"]},
     {"config_list": [{"model": "m", "api_type": "azure", "base_url": "https://r.openai.azure.com", "api_key": "k",
                       "api_version": "2024-06-01"}]},
+    {"config_list": [{**OK_ENTRY, "api_type": "open_ai"}, {**OK_ENTRY, "api_type": ""},  # classic's openai<1 name
+                     {**OK_ENTRY, "api_type": "azure_ad", "api_version": "2024-06-01"}]},
 ])
 def test_what_classic_accepts_is_accepted(llm_config):
     assert AssistantAgent("a", llm_config=llm_config).llm_config == llm_config

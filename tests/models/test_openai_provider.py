@@ -1,6 +1,8 @@
 """The openai provider against a real HTTP server (the fake), through the real openai SDK."""
 
 import asyncio
+import base64
+import urllib.parse
 
 import pytest
 
@@ -257,3 +259,25 @@ def test_the_classic_sync_create_and_extract(openai_server):
     assert client.total_usage_summary["gpt-4o-mini"]["total_tokens"] > 3000
     with pytest.raises(TypeError, match=r"needs messages=\["):
         client.create(prompt="completions are not chat")
+
+
+async def test_extra_headers_query_and_body_are_request_options_not_body_fields(openai_server, anthropic_server):
+    # As in the SDKs' create(): headers and query parameters go on the request, extra_body's
+    # fields into the body; none of the three is sent as a field of its own.
+    options = {"extra_headers": {"X-Trace": "t-1"}, "extra_query": {"tenant": "a b"}, "extra_body": {"guided_choice": ["x", "y"]}}
+    for server, entry in ((openai_server, {}), (anthropic_server, {"api_type": "anthropic"})):
+        await wrapper(server, entry={**entry, "default_query": {"region": "eu"}}).a_create(HI, params=options)
+        body = server.requests[-1]
+        assert body["guided_choice"] == ["x", "y"] and not {"extra_headers", "extra_query", "extra_body", "default_query"} & body.keys()
+        assert server.headers[-1]["x-trace"] == "t-1"
+        path, _, query = server.paths[-1].partition("?")
+        assert path.endswith("/messages" if entry else "/chat/completions")
+        assert dict(urllib.parse.parse_qsl(query)) == {"region": "eu", "tenant": "a b"}
+
+
+async def test_base_url_query_and_user_info_reach_the_server(openai_server):
+    base = openai_server.base_url.replace("http://", "http://gw%40corp:p%3Ass@") + "?deployment=blue"
+    await wrapper(openai_server, entry={"base_url": base}).a_create(HI)
+    assert openai_server.paths[-1] == "/v1/chat/completions?deployment=blue"
+    # user-info is Basic auth, as classic's httpx sent it (it replaces the key's bearer header)
+    assert openai_server.headers[-1]["authorization"] == "Basic " + base64.b64encode(b"gw@corp:p:ss").decode()

@@ -14,6 +14,21 @@ from .protocol import ModelConfigError
 
 SUPPORTED_API_TYPES = ("openai", "azure", "anthropic", "local", "scripted")
 
+
+def provider_of(api_type: Any) -> str | None:
+    """The provider an entry's ``api_type`` names (None: unknown). Classic also took ``open_ai``
+    (the openai<1 name) and any ``azure...`` (``azure_ad``) for those providers."""
+    if api_type is None or api_type == "":
+        return "openai"
+    if not isinstance(api_type, str):
+        return None
+    name = api_type.lower()
+    if name == "open_ai":
+        return "openai"
+    if name.startswith("azure"):
+        return "azure"
+    return name if name in SUPPORTED_API_TYPES else None
+
 # llm_config keys that configure the wrapper itself rather than the generation.
 WRAPPER_KEYS = frozenset({"config_list", "cache_seed", "tools", "functions", "response_format", "stream", "price", "cache"})
 # Config-entry keys that say which endpoint to use and how; never sent as generation params.
@@ -73,10 +88,11 @@ def check_entry(entry: dict, where: str) -> None:
     """One config-list entry (``where`` is its path in the llm_config)."""
     custom = "client" in entry or "model_client_cls" in entry
     api_type = entry.get("api_type")
-    if api_type is not None and not custom and (not isinstance(api_type, str) or api_type.lower() not in SUPPORTED_API_TYPES):
+    provider = provider_of(api_type)
+    if provider is None and not custom:
         raise ModelConfigError(f"{where}['api_type']: unknown api_type {api_type!r}; supported: {', '.join(SUPPORTED_API_TYPES)}")
     model = entry.get("model")
-    needs_model = not custom and (api_type or "openai").lower() not in ("local", "scripted")
+    needs_model = not custom and provider not in ("local", "scripted")
     if model is not None or needs_model:
         if not isinstance(model, str):
             given = "nothing" if model is None else f"{_type(model)} {model!r}"

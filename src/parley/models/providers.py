@@ -11,7 +11,7 @@ import importlib.util
 import os
 from typing import Any
 
-from .llm_config import SUPPORTED_API_TYPES
+from .llm_config import SUPPORTED_API_TYPES, provider_of
 from .protocol import ModelClient, ModelConfigError
 
 DEFAULT_MAX_RETRIES = 3
@@ -47,10 +47,9 @@ def _require_sdk(entry: dict, sdk: str) -> None:
 
 def build_client(entry: dict) -> ModelClient:
     """The client for one config entry (without the wrapper's cache and accounting)."""
-    api_type = entry.get("api_type") or "openai"
-    if not isinstance(api_type, str) or api_type.lower() not in SUPPORTED_API_TYPES:
-        raise ModelConfigError(f"unknown api_type {api_type!r} in {_describe(entry)}; supported: {', '.join(SUPPORTED_API_TYPES)}")
-    api_type = api_type.lower()
+    api_type = provider_of(entry.get("api_type"))
+    if api_type is None:
+        raise ModelConfigError(f"unknown api_type {entry.get('api_type')!r} in {_describe(entry)}; supported: {', '.join(SUPPORTED_API_TYPES)}")
     if api_type == "scripted":
         from .scripted import ScriptedModelClient
 
