@@ -282,3 +282,18 @@ def test_the_runtime_log_redacts_remembered_secrets_whatever_event_carries_them(
         assert "unknown key ***" in text and "my key is ***" in text
     for path in tmp_path.rglob("*"):
         assert key.encode() not in path.read_bytes(), path.name
+
+
+@pytest.mark.parametrize("provider, variable", [("openai", "OPENAI_API_KEY"), ("azure", "AZURE_OPENAI_API_KEY"),
+                                                ("anthropic", "ANTHROPIC_API_KEY")])
+def test_a_key_taken_from_the_environment_is_handed_to_redaction_too(provider, variable, openai_server, anthropic_server, monkeypatch):
+    key = KEY_SHAPES["arbitrary"]()
+    monkeypatch.setenv(variable, key)
+    server = anthropic_server if provider == "anthropic" else openai_server
+    entry = {"model": "m", "api_type": provider, "max_retries": 0,
+             "base_url": server.azure_endpoint if provider == "azure" else server.base_url, "api_version": "2024-06-01"}
+    server.add({"status": 401, "error": f"invalid key {key}"})
+    with pytest.raises(ModelError, match="HTTP 401") as error:
+        OpenAIWrapper(config_list=[entry]).create(messages=HI)
+    assert key in str(server.headers[-1])  # the environment's key was the one sent
+    assert key not in str(error.value) and "invalid key ***" in str(error.value)
