@@ -198,6 +198,7 @@ class OpenAIClient:
             api_key=self._api_key, max_retries=0, default_headers=self._headers or None, default_query=self._default_query,
             http_client=aiohttp_pool(openai),
         )
+        client: Any
         if self.azure:
             client = openai.AsyncAzureOpenAI(azure_endpoint=self._base_url, api_version=self.api_version, **common)
         else:
