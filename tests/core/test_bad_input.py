@@ -144,3 +144,13 @@ def test_cache_seed_in_create_and_in_cache_is_checked_before_any_folder_is_made(
     with pytest.raises(TypeError, match=r"cache_seed must be an int or a str .*got float 1.5"):
         Cache.disk(cache_seed=1.5)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_endpoint_fields_given_to_one_call_are_checked_like_entry_fields():
+    from parley import OpenAIWrapper
+
+    wrapper = OpenAIWrapper(config_list=[OK_ENTRY])
+    with pytest.raises(ValueError, match=r"create\(\.\.\.\) with llm_config\['config_list'\]\[0\]\['api_key'\] must be a string .*got int$"):
+        wrapper.create(messages=[{"role": "user", "content": "hi"}], api_key=12345)
+    with pytest.raises(ValueError, match=r"\['base_url'\] must be an http:// or https:// URL"):
+        wrapper.create(messages=[{"role": "user", "content": "hi"}], base_url="127.0.0.1:9")

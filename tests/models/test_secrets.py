@@ -46,6 +46,11 @@ def arbitrary() -> str:
     return f"battery-staple-{tokens.token_hex(4)}"
 
 
+def sas_signature() -> str:
+    """An Azure SAS-style signature: base64, so percent-encoded in a URL."""
+    return f"{tokens.token_hex(12)}+/{tokens.token_hex(4)}="
+
+
 def forms(key: str) -> list[bytes]:
     """The ways a key could be written: as is, percent-encoded, inside a Basic header's base64."""
     texts = {key, urllib.parse.quote(key, safe=""), urllib.parse.quote_plus(key)}
@@ -81,7 +86,7 @@ def planted_entries(provider: str, server, shape: str) -> tuple[list[dict], dict
             host.scheme, f"gateway:{plant('base_url user-info')}@{host.netloc}", host.path,
             f"code={plant('base_url query code')}&api-key={plant('base_url query api-key', tokens.token_hex)}", "",
         )),
-        "default_query": {"sig": plant("default_query sig", tokens.token_hex)},
+        "default_query": {"sig": plant("default_query sig", sas_signature)},
     }
     in_fields = {
         **common, "base_url": base, "max_retries": 1,
@@ -90,7 +95,8 @@ def planted_entries(provider: str, server, shape: str) -> tuple[list[dict], dict
                             plant("default_headers api-key", tokens.token_hex)},
         "extra_headers": {"Proxy-Authorization": f"Bearer {plant('extra_headers bearer')}", "Cookie": f"session={plant('extra_headers cookie')}",
                           "X-Client-Secret": plant("extra_headers secret", lambda: tokens.token_hex(16))},
-        "extra_query": {"key": plant("extra_query key", lambda: tokens.token_hex(16)), "access_token": plant("extra_query token")},
+        "extra_query": {"key": plant("extra_query key", lambda: tokens.token_hex(16)), "access_token": plant("extra_query token"),
+                        "signature": plant("extra_query signature", sas_signature)},
     }
     return [in_url, in_fields], keys
 
@@ -205,13 +211,13 @@ def test_config_secrets_finds_every_position():
         "api_key": "the-api-key", "azure_ad_token": "the-ad-token",
         "default_headers": {"Authorization": "Bearer the-bearer", "X-Trace": "not-a-secret", "api-key": "the-header-key"},
         "extra_headers": {"Cookie": "the-cookie", "Proxy-Authorization": "Basic " + base64.b64encode(b"me:the-password").decode()},
-        "extra_query": {"sig": "the-signature", "page": "not-secret-2", "code": ["the-code-1"]},
+        "extra_query": {"sig": "the+signature/=", "page": "not-secret-2", "code": ["the-code-1"]},
         "base_url": "https://me:the-userinfo@gw.example/v1?key=the%2Bquery&mode=not-secret-3",
         "azure_endpoint": "https://the-lone-user-token@gw.example",
     }
     found = set(config_secrets(entry))
     for secret in ("the-api-key", "the-ad-token", "Bearer the-bearer", "the-bearer", "the-header-key", "the-cookie",
-                   "the-password", "the-signature", "the-code-1", "the-userinfo", "the+query", "the%2Bquery",
+                   "the-password", "the+signature/=", "the%2Bsignature%2F%3D", "the-code-1", "the-userinfo", "the+query", "the%2Bquery",
                    "the-lone-user-token"):
         assert secret in found, secret
     assert not any("not-" in value for value in found)
@@ -227,6 +233,7 @@ def test_redaction_of_texts_urls_and_configs():
     assert redact("key sk-ant-api03-abcdefghijklmnop and sk-proj-abc4defghijklmnop") == "key *** and ***"
     assert redact("see the api-documentation-links") == "see the api-documentation-links"  # key-shaped means with a digit
     assert redact_url("https://u:p@h.example:8080/v1?token=t0k3n&q=ok") == "https://***@h.example:8080/v1?token=***&q=ok"
+    assert redact_url("https://u:it's-me@h.example/v1") == "https://***@h.example/v1"  # a quote ends the text pattern's match
     shown = redact_config({"api_key": "k", "temperature": 0.5, "max_tokens": 9, "extra_headers": {"X-Api-Key": "k2", "X-Trace": "t"},
                            "extra_query": {"code": "c", "page": "2"}, "base_url": "http://u:p@h/v1"})
     assert shown == {"api_key": "***", "temperature": 0.5, "max_tokens": 9, "extra_headers": {"X-Api-Key": "***", "X-Trace": "t"},
