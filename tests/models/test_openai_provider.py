@@ -281,3 +281,32 @@ async def test_base_url_query_and_user_info_reach_the_server(openai_server):
     assert openai_server.paths[-1] == "/v1/chat/completions?deployment=blue"
     # user-info is Basic auth, as classic's httpx sent it (it replaces the key's bearer header)
     assert openai_server.headers[-1]["authorization"] == "Basic " + base64.b64encode(b"gw@corp:p:ss").decode()
+
+
+def test_classic_filter_func_passes_a_reply_over_for_the_next_entrys(openai_server):
+    openai_server.add({"content": "too short"}, {"content": "a long enough answer"}, {"content": "short"}, {"content": "short"})
+    entries = [{"model": "gpt-4o-mini", "base_url": openai_server.base_url, "api_key": SECRET_KEY}, {
+        "model": "gpt-4o", "base_url": openai_server.base_url, "api_key": SECRET_KEY}]
+    seen = []
+
+    def long_enough(context, response):
+        seen.append((context, response.choices[0].message.content))
+        return len(response.choices[0].message.content) > 10
+
+    w = OpenAIWrapper(config_list=entries)
+    reply = w.create(messages=HI, filter_func=long_enough, context={"task": "x"})
+    assert reply.choices[0].message.content == "a long enough answer"
+    assert seen == [({"task": "x"}, "too short"), ({"task": "x"}, "a long enough answer")]
+    assert [body["model"] for body in openai_server.requests] == ["gpt-4o-mini", "gpt-4o"]
+    assert all("filter_func" not in body and "context" not in body for body in openai_server.requests)
+    # The last entry's reply is returned even when the filter refuses it, as classic does.
+    assert w.create(messages=HI, filter_func=long_enough).choices[0].message.content == "short"
+    with pytest.raises(TypeError, match="filter_func must be callable"):
+        w.create(messages=HI, filter_func="long")
+
+
+async def test_openai_client_settings_are_client_config_not_body_fields(openai_server):
+    await wrapper(openai_server, entry={"project": "proj_1", "azure_deployment": "d", "websocket_base_url": "ws://x"}).a_create(HI)
+    body = openai_server.requests[-1]
+    assert not {"project", "azure_deployment", "websocket_base_url"} & body.keys()
+    assert openai_server.headers[-1]["openai-project"] == "proj_1"

@@ -35,12 +35,14 @@ WRAPPER_KEYS = frozenset({"config_list", "cache_seed", "tools", "functions", "re
 ENDPOINT_KEYS = frozenset(
     {"model_client_cls", "client", "api_key", "base_url", "api_type", "api_version", "tags", "price", "azure_endpoint",
      "azure_ad_token", "azure_ad_token_provider", "organization", "default_headers", "default_query", "http_client",
-     "max_retries", "replies"}
+     "max_retries", "replies",
+     # the rest of the openai SDK clients' settings, client config in classic too
+     "project", "azure_deployment", "websocket_base_url", "webhook_secret", "admin_api_key", "_strict_response_validation"}
 )
 
 _NUMBER_PARAMS = ("temperature", "top_p", "presence_penalty", "frequency_penalty", "min_p", "repeat_penalty")
 _POSITIVE_INT_PARAMS = ("max_tokens", "max_completion_tokens", "n", "top_k")
-_STRING_FIELDS = ("api_version", "organization")
+_STRING_FIELDS = ("api_version", "organization", "project")
 _URL_FIELDS = ("base_url", "azure_endpoint")
 _MAPPING_FIELDS = ("extra_query", "extra_body", "default_query")
 _HEADER_FIELDS = ("default_headers", "extra_headers")

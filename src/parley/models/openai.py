@@ -168,6 +168,7 @@ class OpenAIClient:
         azure: bool = False,
         api_version: str | None = None,
         organization: str | None = None,
+        project: str | None = None,
         default_headers: dict | None = None,
         default_query: dict | None = None,
     ) -> None:
@@ -176,6 +177,7 @@ class OpenAIClient:
         self.azure = azure
         self.api_version = api_version
         self.organization = organization
+        self.project = project
         self.default_headers = dict(default_headers or {})
         self._api_key = api_key
         # Every secret this client holds, handed to redaction: error texts and logs never show them.
@@ -183,7 +185,7 @@ class OpenAIClient:
         self._secrets = remember(config_secrets(
             {"api_key": api_key, "base_url": base_url, "default_headers": self._headers, "default_query": default_query}))
         self._identity = (
-            "azure" if azure else "openai", base_url, api_version, organization, secret_digest(api_key),
+            "azure" if azure else "openai", base_url, api_version, organization, project, secret_digest(api_key),
             secret_digest(repr(sorted(self.default_headers.items()))), secret_digest(repr(sorted((default_query or {}).items()))),
         )
         self.where = f"{'azure' if azure else 'openai'} model {model!r} at {redact_url(base_url) or 'https://api.openai.com/v1'}"
@@ -202,7 +204,7 @@ class OpenAIClient:
         if self.azure:
             client = openai.AsyncAzureOpenAI(azure_endpoint=self._base_url, api_version=self.api_version, **common)
         else:
-            client = openai.AsyncOpenAI(base_url=self._base_url, organization=self.organization, **common)
+            client = openai.AsyncOpenAI(base_url=self._base_url, organization=self.organization, project=self.project, **common)
         guard_sdk_logs()
         return client
 

@@ -89,6 +89,6 @@ def build_client(entry: dict) -> ModelClient:
         return _retrying(client, entry)
     # OpenAI itself needs a key; a local OpenAI-compatible server (Ollama, vLLM, ...) usually does not.
     key = _api_key(entry, "OPENAI_API_KEY", required=base_url is None) or "no-key"
-    client = OpenAIClient(model=entry["model"], api_key=key, base_url=base_url, organization=entry.get("organization"), default_headers=headers,
-                          default_query=query)
+    client = OpenAIClient(model=entry["model"], api_key=key, base_url=base_url, organization=entry.get("organization"),
+                          project=entry.get("project"), default_headers=headers, default_query=query)
     return _retrying(client, entry)

@@ -32,7 +32,7 @@ _SECRET_HEADER = re.compile(r"auth|key|token|secret|passw|cookie|credential|sign
 _SECRET_QUERY_PARAM = re.compile(r"key|token|sig|secret|code|passw|auth|credential|session", re.IGNORECASE)
 
 # Config-entry fields by what they hold.
-SECRET_FIELDS = ("api_key", "azure_ad_token")
+SECRET_FIELDS = ("api_key", "azure_ad_token", "admin_api_key", "webhook_secret")
 HEADER_FIELDS = ("default_headers", "extra_headers", "headers")
 QUERY_FIELDS = ("default_query", "extra_query")
 URL_FIELDS = ("base_url", "azure_endpoint", "api_base")

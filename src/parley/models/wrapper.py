@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from .. import events
 from ..events import ModelCalled, ModelCallLogged, ModelCallStarted, publishers as _publishers, wanted as _wanted
@@ -186,8 +186,10 @@ class OpenAIWrapper:
         """Classic: call the model and wait for the answer, a ChatCompletion-shaped object.
 
         ``config`` holds ``messages`` and any generation parameters (``temperature``, ...), and
-        optionally ``cache``, ``cache_seed``, ``agent``, ``tools``, ``response_format``, and a
-        ``context`` to fill message templates (``instantiate``). Async code uses ``a_create``.
+        optionally ``cache``, ``cache_seed``, ``agent``, ``tools``, ``response_format``, a
+        ``context`` to fill message templates (``instantiate``) and a ``filter_func(context=...,
+        response=...)`` that passes a reply over for the next entry's. Endpoint fields
+        (``api_key``, ``base_url``, ...) configure the client for this call. Async code uses ``a_create``.
         """
         from .._sync import run_sync
         from .completion import to_chat_completion
@@ -205,9 +207,17 @@ class OpenAIWrapper:
         if cache is None and cache_seed is not None:
             cache = _disk_cache(cache_seed)
         agent = config.pop("agent", None)
+        filter_func = config.pop("filter_func", None)
+        accept = None
+        if filter_func is not None:
+            if not callable(filter_func):
+                raise TypeError(f"OpenAIWrapper.create: filter_func must be callable (context=..., response=...) -> bool, got {filter_func!r}")
+
+            def accept(response: ModelResponse) -> bool:
+                return bool(filter_func(context=context, response=to_chat_completion(response)))
         response = run_sync(self.a_create(
             messages, tools=config.pop("tools", None), response_format=config.pop("response_format", None),
-            agent=getattr(agent, "name", agent), cache=cache, params=config or None,
+            agent=getattr(agent, "name", agent), cache=cache, params=config or None, accept=accept,
         ))
         return to_chat_completion(response)
 
@@ -238,8 +248,11 @@ class OpenAIWrapper:
         purpose: str = "reply",
         cache: Any = None,
         params: dict | None = None,
+        accept: Callable[[ModelResponse], bool] | None = None,
     ) -> ModelResponse:
-        """Call the model with failover over the config list (the engine's call)."""
+        """Call the model with failover over the config list (the engine's call). A reply that
+        ``accept`` (classic's ``filter_func``) refuses is passed over for the next entry's, but
+        the last entry's is returned whatever it is."""
         if self._unregistered:
             self._check_registered()
         on_token = None
@@ -287,7 +300,9 @@ class OpenAIWrapper:
                     if on_token is not None and isinstance(content, str) and content:
                         on_token(content)  # a streamed chat shows cached replies too
                     self._account(request, response, agent, purpose, time.perf_counter() - started)
-                    return response
+                    if accept is None or accept(response) or i + 1 == count:
+                        return response
+                    continue
             if ModelCallStarted in _wanted:
                 events.emit(ModelCallStarted(agent=agent, model=entry.get("model", ""), purpose=purpose))
             try:
@@ -314,7 +329,8 @@ class OpenAIWrapper:
                     "completion_tokens": response.completion_tokens, "cost": response.cost,
                 })
             self._account(request, response, agent, purpose, time.perf_counter() - started)
-            return response
+            if accept is None or accept(response) or i + 1 == count:
+                return response
         assert last_error is not None
         raise last_error
 
