@@ -154,3 +154,7 @@ def test_endpoint_fields_given_to_one_call_are_checked_like_entry_fields():
         wrapper.create(messages=[{"role": "user", "content": "hi"}], api_key=12345)
     with pytest.raises(ValueError, match=r"\['base_url'\] must be an http:// or https:// URL"):
         wrapper.create(messages=[{"role": "user", "content": "hi"}], base_url="127.0.0.1:9")
+    with pytest.raises(ValueError, match=r"create\(\.\.\.\)\['timeout'\] must be a number of seconds > 0 .*got str 'soon'"):
+        wrapper.create(messages=[{"role": "user", "content": "hi"}], timeout="soon")
+    with pytest.raises(ValueError, match=r"create\(\.\.\.\)\['temperature'\] must be a number, got str 'hot'"):
+        wrapper.create(messages=[{"role": "user", "content": "hi"}], temperature="hot")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from .. import events
 from ..events import ModelCalled, ModelCallLogged, ModelCallStarted, publishers as _publishers, wanted as _wanted
 from . import pricing
-from .llm_config import ENDPOINT_KEYS, WRAPPER_KEYS, check_entry, check_llm_config
+from .llm_config import ENDPOINT_KEYS, WRAPPER_KEYS, check_entry, check_generation_params, check_llm_config
 from .pricing import parse_price
 from .protocol import ModelClient, ModelConfigError, ModelRequest, ModelResponse
 from .secrets import redact_config
@@ -267,6 +267,8 @@ class OpenAIWrapper:
             cache = self._seed_cache
         clients = self._clients
         endpoint: dict | None = None
+        if params:
+            check_generation_params(params, "create(...)")
         if params and not params.keys().isdisjoint(ENDPOINT_KEYS):
             # A key, URL or other endpoint setting given for this call configures the client
             # for it (as an entry field would); it is never sent as a request parameter.
