@@ -223,6 +223,11 @@ def test_config_secrets_finds_every_position():
     assert not any("not-" in value for value in found)
 
 
+def test_placeholder_keys_of_local_servers_are_not_masked_everywhere():
+    remember(["ollama", "no-key", "lm-studio"])
+    assert redact("model llama3 at ollama (lm-studio also answers, no-key needed)") == "model llama3 at ollama (lm-studio also answers, no-key needed)"
+
+
 def test_redaction_of_texts_urls_and_configs():
     assert redact("key abc: 0123456789abcdef0123456789abcdef", ["0123456789abcdef0123456789abcdef"]) == "key abc: ***"
     assert redact("no secret in here: model gpt-4o, api_version 2024-06-01") == "no secret in here: model gpt-4o, api_version 2024-06-01"

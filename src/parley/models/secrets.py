@@ -26,6 +26,9 @@ from typing import Any
 MASK = "***"
 # Shorter values are not taken for secrets: replacing them everywhere would mangle ordinary text.
 MIN_SECRET_LENGTH = 6
+# Keys that local servers' docs tell users to give when none is checked (and parley's own
+# stand-in): no secret, and masking them would mask the word "ollama" in every log line.
+PLACEHOLDER_KEYS = frozenset({"no-key", "ollama", "lm-studio", "empty", "notrequired", "not-needed", "sk-no-key-required"})
 
 # Header and query-parameter names whose values are credentials (case-insensitive substrings).
 _SECRET_HEADER = re.compile(r"auth|key|token|secret|passw|cookie|credential|signature|session", re.IGNORECASE)
@@ -150,7 +153,7 @@ _known_lock = threading.Lock()
 def remember(values: Iterable[str | None]) -> tuple[str, ...]:
     """Keep ``values`` (those long enough to be secrets) out of every text :func:`redact` sees from now on."""
     global _known
-    new = tuple(v for v in values if isinstance(v, str) and len(v) >= MIN_SECRET_LENGTH)
+    new = tuple(v for v in values if isinstance(v, str) and len(v) >= MIN_SECRET_LENGTH and v.lower() not in PLACEHOLDER_KEYS)
     with _known_lock:
         added = [v for v in new if v not in _known]
         if added:
