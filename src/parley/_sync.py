@@ -3,14 +3,19 @@
 Each thread gets one persistent event loop for sync calls, so async SDK clients bound to that
 loop stay valid from one ``initiate_chat`` to the next. When a loop is already running in the
 calling thread (Jupyter, or a sync reply function calling ``initiate_chat`` inside a chat), the
-coroutine runs on a worker thread with its own loop and the caller waits for it.
+coroutine runs on a worker thread with its own loop and the caller waits for it. Loops still
+open at exit are shut down as ``asyncio.run`` would (their async generators, which close the
+model SDKs' HTTP sessions, finish first), so nothing warns about unclosed loops or sessions.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextvars
+import logging
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Coroutine, TypeVar
 
@@ -19,13 +24,31 @@ T = TypeVar("T")
 _local = threading.local()
 _workers: ThreadPoolExecutor | None = None
 _workers_lock = threading.Lock()
+_loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()  # weak: a finished thread's loop may go
 
 
 def _thread_loop() -> asyncio.AbstractEventLoop:
     loop = getattr(_local, "loop", None)
     if loop is None or loop.is_closed():
         loop = _local.loop = asyncio.new_event_loop()
+        _loops.add(loop)
     return loop
+
+
+def _close_loops() -> None:
+    for loop in list(_loops):
+        if loop.is_closed() or loop.is_running():
+            continue
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+        except Exception:  # exiting anyway: a failed clean-up is no reason for a traceback
+            logging.getLogger("parley").debug("closing an event loop at exit failed", exc_info=True)
+        finally:
+            loop.close()
+
+
+atexit.register(_close_loops)
 
 
 def _run_here(coro: Coroutine[Any, Any, T]) -> T:

@@ -5,7 +5,9 @@
 provider; see ``parley.telemetry``). ``sqlite`` records into a run store (``config={"dbname": "logs.db"}``, or ``{"url": ...}`` for any
 SQLAlchemy URL): every chat becomes a run tagged with the session id, readable with
 ``parley runs``. ``file`` appends one JSON object per event to ``config={"filename": ...}``
-(default ``runtime.log``). Both are sinks on the event stream; events carry no API keys.
+(default ``runtime.log``). Both are sinks on the event stream. Neither writes a secret: events
+carry no API keys, and what they write goes through ``parley.models.secrets.redact`` (every key,
+credential header or query value a model client was built with, and key-shaped text).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import uuid
 from typing import Any
 
 from . import events, telemetry  # telemetry imports OpenTelemetry only when enabled
+from .models.secrets import redact
 
 _lock = threading.Lock()
 _active: Any = None  # the running logger (a RunStore or a FileLogger)
@@ -41,7 +44,8 @@ class FileLogger:
         record = {"session_id": self.session_id, "event": type(event).__name__, "chat_id": events.current_chat_id.get()}
         for field in dataclasses.fields(event):
             record[field.name] = getattr(event, field.name)
-        line = json.dumps(record, default=str, ensure_ascii=False)
+        # Error texts in notices may quote a key; a model call's params may hold headers.
+        line = redact(json.dumps(record, default=str, ensure_ascii=False))
         with self._lock:
             self._file.write(line + "\n")
 

@@ -60,9 +60,14 @@ def test_terminate_mode_asks_when_auto_reply_limit_reached():
 def test_never_mode_never_asks():
     user, assistant = pair("NEVER", ["x"], max_consecutive_auto_reply=2)
     stream = IOQueue([])
-    with IOStream.set_default(stream):
-        user.initiate_chat(assistant, message="task")
-    assert stream.prompts == []
+    with IOStream.set_default(stream), events.capture(kinds=(events.ChatFinished,)) as captured:
+        result = user.initiate_chat(assistant, message="task")
+    assert stream.prompts == [] and result.human_input == []
+    # The user auto-replied (its default, empty) exactly max_consecutive_auto_reply times, then
+    # stopped after the assistant's third answer instead of asking anyone.
+    assert [(m["name"], m["content"]) for m in result.chat_history] == [
+        ("user", "task"), ("assistant", "x"), ("user", ""), ("assistant", "x"), ("user", ""), ("assistant", "x")]
+    assert [e.reason for e in captured.events] == ["completed"]
 
 
 def test_end_of_input_ends_the_chat_cleanly():

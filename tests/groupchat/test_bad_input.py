@@ -56,8 +56,10 @@ def test_graph_settings_that_contradict(team):
 def test_bad_method_and_limits(team):
     with pytest.raises(ValueError, match="speaker_selection_method must be one of auto, manual, random, round_robin"):
         GroupChat(team, speaker_selection_method="loudest")
-    with pytest.raises(ValueError, match="max_round must be a non-negative int"):
-        GroupChat(team, max_round=-1)
+    for bad in (-1, 0, 2.5, True, "10"):
+        with pytest.raises(ValueError, match=r"max_round must be a positive int .*got " + repr(bad).replace(".", r"\.")):
+            GroupChat(team, max_round=bad)
+    assert GroupChat(team, max_round=1).max_round == 1
     with pytest.raises(ValueError, match="max_retries_for_selecting_speaker"):
         GroupChat(team, max_retries_for_selecting_speaker=None)
     with pytest.raises(ValueError, match="allow_repeat_speaker names 'zed'"):

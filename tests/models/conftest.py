@@ -9,12 +9,25 @@ import time
 
 import pytest
 
+from parley.models import retry
 from tests.servers.anthropic_fake import FakeAnthropicServer
 
 # A key the tests look for in every error, event, log line and cache entry: it must never show.
 SECRET_KEY = "sk-test-SECRET-0123456789abcdef"
 
 
+
+
+@pytest.fixture
+def waits(monkeypatch):
+    """The retry layer's sleeps, recorded instead of slept: waits are checked exactly, with no wall clock."""
+    recorded: list[float] = []
+
+    async def record(seconds):
+        recorded.append(seconds)
+
+    monkeypatch.setattr(retry, "sleep", record)
+    return recorded
 
 
 @pytest.fixture(scope="session")

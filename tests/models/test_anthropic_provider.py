@@ -99,9 +99,11 @@ def test_conversion_edge_cases():
     assert turns[1]["content"][0]["input"] == {"arguments": "not json"}
 
 
-async def test_faults_retry_and_refusal_does_not(anthropic_server):
-    anthropic_server.add({"status": 529, "error": "Overloaded"}, {"status": 429, "retry_after": "0"}, {"content": "ok"})
+async def test_faults_retry_and_refusal_does_not(anthropic_server, waits):
+    anthropic_server.add({"status": 529, "error": "Overloaded"}, {"status": 429, "retry_after": "4"}, {"content": "ok"})
     assert (await wrapper(anthropic_server).a_create(GROUP_CHAT)).message["content"] == "ok"
+    # 529 has no Retry-After: the backoff's first step; the 429's header (longer than backoff's 1 s) is waited.
+    assert len(waits) == 2 and 0.25 <= waits[0] <= 0.5 and waits[1] == 4.0
     anthropic_server.add({"content": "half of it", "drop": True}, {"content": "whole answer"})
     assert (await wrapper(anthropic_server, stream=True).a_create(GROUP_CHAT)).message["content"] == "whole answer"
     anthropic_server.reset()

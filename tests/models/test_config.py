@@ -70,6 +70,18 @@ def test_malformed_json_in_file_names_the_file_and_line(tmp_path):
     assert "line 3" in str(error.value)
 
 
+@pytest.mark.parametrize("value, kind", [('{"model": "gpt-4o", "api_key": "k"}', "object"), ('  "gpt-4o"', None), ("42", None)])
+def test_variable_holding_json_that_is_not_a_list_is_an_error_not_a_file_name(monkeypatch, value, kind):
+    monkeypatch.setenv("OAI_CONFIG_LIST", value)
+    if kind is None:  # not JSON-looking: taken for a file name, as classic does
+        with pytest.raises(ModelConfigError, match="names the file"):
+            config_list_from_json("OAI_CONFIG_LIST")
+        return
+    with pytest.raises(ModelConfigError, match=r"environment variable OAI_CONFIG_LIST must hold a JSON list of config entries, "
+                                               r"not a JSON object \(put a single entry in a list: \[\{\.\.\.\}\]\)"):
+        config_list_from_json("OAI_CONFIG_LIST")
+
+
 def test_explicit_empty_list_is_an_error(monkeypatch):
     monkeypatch.setenv("OAI_CONFIG_LIST", "[]")
     with pytest.raises(ModelConfigError, match="empty list"):

@@ -1,6 +1,8 @@
 """The openai provider against a real HTTP server (the fake), through the real openai SDK."""
 
 import asyncio
+import base64
+import urllib.parse
 
 import pytest
 
@@ -69,15 +71,17 @@ async def test_streaming_emits_tokens_and_gives_the_same_message(openai_server):
     assert openai_server.requests[-1]["stream"] is True
 
 
-async def test_429_with_retry_after_is_honoured(openai_server):
-    openai_server.add({"status": 429, "retry_after": "0.3"}, {"content": "finally"})
-    started = asyncio.get_running_loop().time()
+async def test_429_with_retry_after_longer_than_the_backoff_is_honoured(openai_server, waits):
+    # Plain backoff waits at most 0.5 s before the first retry and 1 s before the second.
+    openai_server.add({"status": 429, "retry_after": "7"}, {"status": 503}, {"status": 429, "retry_after": "3600"}, {"content": "finally"})
     with events.capture(kinds=(events.Notice,)) as captured:
         response = await wrapper(openai_server).a_create(HI)
     assert response.message["content"] == "finally"
-    assert asyncio.get_running_loop().time() - started >= 0.3
-    assert len(openai_server.requests) == 2
-    assert "HTTP 429" in captured.events[0].text and "retry 1/3" in captured.events[0].text
+    assert len(openai_server.requests) == 4
+    assert waits[0] == 7.0
+    assert 0.5 <= waits[1] <= 1.0  # no Retry-After: the backoff's second step
+    assert waits[2] == 30.0  # the header's hour, capped at max_delay
+    assert "HTTP 429" in captured.events[0].text and "retry 1/3 in 7.00 s" in captured.events[0].text
 
 
 @pytest.mark.parametrize("fault", [{"status": 500}, {"status": 503}, {"malformed": True}, {"drop": True}])
@@ -255,3 +259,54 @@ def test_the_classic_sync_create_and_extract(openai_server):
     assert client.total_usage_summary["gpt-4o-mini"]["total_tokens"] > 3000
     with pytest.raises(TypeError, match=r"needs messages=\["):
         client.create(prompt="completions are not chat")
+
+
+async def test_extra_headers_query_and_body_are_request_options_not_body_fields(openai_server, anthropic_server):
+    # As in the SDKs' create(): headers and query parameters go on the request, extra_body's
+    # fields into the body; none of the three is sent as a field of its own.
+    options = {"extra_headers": {"X-Trace": "t-1"}, "extra_query": {"tenant": "a b"}, "extra_body": {"guided_choice": ["x", "y"]}}
+    for server, entry in ((openai_server, {}), (anthropic_server, {"api_type": "anthropic"})):
+        await wrapper(server, entry={**entry, "default_query": {"region": "eu"}}).a_create(HI, params=options)
+        body = server.requests[-1]
+        assert body["guided_choice"] == ["x", "y"] and not {"extra_headers", "extra_query", "extra_body", "default_query"} & body.keys()
+        assert server.headers[-1]["x-trace"] == "t-1"
+        path, _, query = server.paths[-1].partition("?")
+        assert path.endswith("/messages" if entry else "/chat/completions")
+        assert dict(urllib.parse.parse_qsl(query)) == {"region": "eu", "tenant": "a b"}
+
+
+async def test_base_url_query_and_user_info_reach_the_server(openai_server):
+    base = openai_server.base_url.replace("http://", "http://gw%40corp:p%3Ass@") + "?deployment=blue"
+    await wrapper(openai_server, entry={"base_url": base}).a_create(HI)
+    assert openai_server.paths[-1] == "/v1/chat/completions?deployment=blue"
+    # user-info is Basic auth, as classic's httpx sent it (it replaces the key's bearer header)
+    assert openai_server.headers[-1]["authorization"] == "Basic " + base64.b64encode(b"gw@corp:p:ss").decode()
+
+
+def test_classic_filter_func_passes_a_reply_over_for_the_next_entrys(openai_server):
+    openai_server.add({"content": "too short"}, {"content": "a long enough answer"}, {"content": "short"}, {"content": "short"})
+    entries = [{"model": "gpt-4o-mini", "base_url": openai_server.base_url, "api_key": SECRET_KEY}, {
+        "model": "gpt-4o", "base_url": openai_server.base_url, "api_key": SECRET_KEY}]
+    seen = []
+
+    def long_enough(context, response):
+        seen.append((context, response.choices[0].message.content))
+        return len(response.choices[0].message.content) > 10
+
+    w = OpenAIWrapper(config_list=entries)
+    reply = w.create(messages=HI, filter_func=long_enough, context={"task": "x"})
+    assert reply.choices[0].message.content == "a long enough answer"
+    assert seen == [({"task": "x"}, "too short"), ({"task": "x"}, "a long enough answer")]
+    assert [body["model"] for body in openai_server.requests] == ["gpt-4o-mini", "gpt-4o"]
+    assert all("filter_func" not in body and "context" not in body for body in openai_server.requests)
+    # The last entry's reply is returned even when the filter refuses it, as classic does.
+    assert w.create(messages=HI, filter_func=long_enough).choices[0].message.content == "short"
+    with pytest.raises(TypeError, match="filter_func must be callable"):
+        w.create(messages=HI, filter_func="long")
+
+
+async def test_openai_client_settings_are_client_config_not_body_fields(openai_server):
+    await wrapper(openai_server, entry={"project": "proj_1", "azure_deployment": "d", "websocket_base_url": "ws://x"}).a_create(HI)
+    body = openai_server.requests[-1]
+    assert not {"project", "azure_deployment", "websocket_base_url"} & body.keys()
+    assert openai_server.headers[-1]["openai-project"] == "proj_1"

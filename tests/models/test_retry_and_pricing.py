@@ -5,7 +5,8 @@ import pytest
 
 from parley.models import pricing
 from parley.models.protocol import ModelConfigError, ModelError, ModelRequest, ModelResponse
-from parley.models.retry import RetryingClient, TransientModelError, redact, retry_after_seconds
+from parley.models.retry import RetryingClient, TransientModelError, retry_after_seconds
+from parley.models.secrets import redact
 
 
 class Flaky:
@@ -25,14 +26,20 @@ class Flaky:
 REQUEST = ModelRequest(messages=[{"role": "user", "content": "x"}])
 
 
-async def test_backoff_grows_exponentially_with_jitter():
+async def test_backoff_grows_exponentially_with_jitter(waits):
     client = Flaky(TransientModelError("a"), TransientModelError("b"), TransientModelError("c"))
     retrying = RetryingClient(client, max_retries=3, base_delay=0.05)
     assert (await retrying.create(REQUEST)).message["content"] == "ok"
-    gaps = [b - a for a, b in zip(client.calls, client.calls[1:])]
-    assert 0.025 <= gaps[0] < 0.09 and 0.05 <= gaps[1] < 0.15 and 0.1 <= gaps[2] < 0.25
+    assert len(client.calls) == 4
+    assert 0.025 <= waits[0] <= 0.05 and 0.05 <= waits[1] <= 0.1 and 0.1 <= waits[2] <= 0.2
     delays = {RetryingClient(client, base_delay=1.0).delay(2, None) for _ in range(20)}
     assert len(delays) > 1 and all(2.0 <= d <= 4.0 for d in delays)
+
+
+async def test_create_waits_the_servers_retry_after_not_the_backoff(waits):
+    client = Flaky(TransientModelError("429", status=429, retry_after=9.0), TransientModelError("429", status=429, retry_after=120.0))
+    assert (await RetryingClient(client, base_delay=0.05, max_delay=60).create(REQUEST)).message["content"] == "ok"
+    assert waits == [9.0, 60.0]
 
 
 async def test_retry_after_wins_and_is_capped():
@@ -60,6 +67,7 @@ def test_redact_removes_keys():
     text = "Incorrect API key provided: sk-proj-abc123456789. Also mine-secret-value"
     cleaned = redact(text, ("mine-secret-value",))
     assert "sk-proj" not in cleaned and "abc123456789" not in cleaned and "mine-secret-value" not in cleaned
+    assert cleaned == "Incorrect API key provided: ***. Also ***"
 
 
 def test_price_table_matches_dated_names_by_longest_prefix():

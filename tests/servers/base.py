@@ -19,6 +19,8 @@ class FakeServer:
     A script action is a dict; the keys every server understands:
 
     - ``status`` (int), ``retry_after`` (str), ``error`` (message): answer with that HTTP error;
+      ``echo``: its message also quotes the request's path, query string and headers, as some
+      gateways and debugging proxies do (the worst case for keys in error texts);
     - ``delay`` (seconds): wait that long before answering (then answer per the other keys);
     - ``drop``: close the connection (mid-stream for a streamed request, after one chunk);
     - ``malformed``: a 200 whose body is not JSON.
@@ -33,6 +35,7 @@ class FakeServer:
         self.script: collections.deque[dict] = collections.deque()
         self.requests: list[dict] = []
         self.headers: list[dict] = []
+        self.paths: list[str] = []  # each request's path and query string
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -51,6 +54,7 @@ class FakeServer:
         self.script.clear()
         self.requests.clear()
         self.headers.clear()
+        self.paths.clear()
 
     # --- serving ----------------------------------------------------------------------------
     def routes(self) -> list[web.RouteDef]:
@@ -96,6 +100,7 @@ class FakeServer:
         body = await request.json()
         self.requests.append(body)
         self.headers.append({k.lower(): v for k, v in request.headers.items()})
+        self.paths.append(request.path_qs)
         if self.script:
             action = self.script.popleft()
         else:
@@ -110,8 +115,11 @@ class FakeServer:
         """The response for a fault action, or None for a normal reply."""
         if "status" in action:
             headers = {"Retry-After": str(action["retry_after"])} if "retry_after" in action else {}
+            message = action.get("error", f"injected HTTP {action['status']}")
+            if action.get("echo"):
+                message += f" (request: {request.method} {request.path_qs} headers={dict(request.headers)})"
             return web.json_response(
-                {"error": {"message": action.get("error", f"injected HTTP {action['status']}"), "type": "injected"}},
+                {"error": {"message": message, "type": "injected"}},
                 status=action["status"], headers=headers,
             )
         if action.get("malformed"):

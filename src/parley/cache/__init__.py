@@ -12,6 +12,18 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 
+def check_cache_seed(cache_seed: Any, field: str = "cache_seed") -> None:
+    """A clear error unless ``cache_seed`` is an int or a string usable as a folder name
+    (a disk cache lives in ``<root>/<cache_seed>/``); ``field`` names it in the message."""
+    if isinstance(cache_seed, int) and not isinstance(cache_seed, bool):
+        return
+    if isinstance(cache_seed, str):
+        if cache_seed in ("", ".", "..") or any(sep in cache_seed for sep in ("/", "\\", "\0")):
+            raise ValueError(f"{field} must be an int or a folder name (no '/', '\\', '.' or '..'), got {cache_seed!r}")
+        return
+    raise TypeError(f"{field} must be an int or a str (or None for no caching), got {type(cache_seed).__name__} {cache_seed!r}")
+
+
 class CacheBackend(Protocol):
     def get(self, key: str, default: Any = None) -> Any: ...
     def set(self, key: str, value: Any) -> None: ...
@@ -31,6 +43,7 @@ class Cache:
         """An SQLite file at ``<cache_path_root>/<cache_seed>/cache.sqlite``."""
         from .disk import DiskCache
 
+        check_cache_seed(cache_seed)
         return cls(DiskCache(cache_seed, cache_path_root), cache_seed)
 
     @classmethod
@@ -38,6 +51,7 @@ class Cache:
         """Keys ``parley:<cache_seed>:<key>`` on the Redis server at ``redis_url`` (needs ``redis``)."""
         from .redis import RedisCache
 
+        check_cache_seed(cache_seed)
         return cls(RedisCache(cache_seed, redis_url), cache_seed)
 
     @classmethod
@@ -45,6 +59,7 @@ class Cache:
         """A dict in this process, shared by all ``in_memory`` caches with the same seed."""
         from .memory import InMemoryCache
 
+        check_cache_seed(cache_seed)
         return cls(InMemoryCache(cache_seed), cache_seed)
 
     def get(self, key: str, default: Any = None) -> Any:
@@ -66,4 +81,4 @@ class Cache:
         return f"Cache({type(self.backend).__name__}, cache_seed={self.cache_seed!r})"
 
 
-__all__ = ["Cache", "CacheBackend"]
+__all__ = ["Cache", "CacheBackend", "check_cache_seed"]

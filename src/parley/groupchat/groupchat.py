@@ -120,8 +120,9 @@ class GroupChat:
             seen[agent.name] = i
         if not isinstance(self.messages, list):
             raise TypeError(f"GroupChat messages must be a list of message dicts, not {type(self.messages).__name__}")
-        if not isinstance(self.max_round, int) or isinstance(self.max_round, bool) or self.max_round < 0:
-            raise ValueError(f"GroupChat max_round must be a non-negative int, got {self.max_round!r}")
+        if not isinstance(self.max_round, int) or isinstance(self.max_round, bool) or self.max_round < 1:
+            # 0 rounds would run a chat that silently does nothing.
+            raise ValueError(f"GroupChat max_round must be a positive int (the most rounds the chat may take), got {self.max_round!r}")
         method = self.speaker_selection_method
         if not callable(method) and (not isinstance(method, str) or method.lower() not in SELECTION_METHODS):
             raise ValueError(

@@ -12,9 +12,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .openai import aiohttp_pool, request_body, secret_digest, shared_sdk_client
+from .openai import (
+    aiohttp_pool,
+    call_secrets,
+    endpoint_settings,
+    request_body,
+    secret_digest,
+    shared_sdk_client,
+)
 from .protocol import ModelError, ModelRequest, ModelResponse
 from .retry import model_error_from_sdk
+from .secrets import config_secrets, guard_sdk_logs, redact_url, remember
 
 DEFAULT_MAX_TOKENS = 4096
 # Filler turns where the API needs a user turn the conversation does not have.
@@ -123,13 +131,21 @@ def _tool_choice(choice: Any) -> dict:
 class AnthropicClient:
     """A Claude model (or any endpoint speaking the Anthropic Messages API)."""
 
-    def __init__(self, *, model: str, api_key: str, base_url: str | None = None, default_headers: dict | None = None) -> None:
+    def __init__(
+        self, *, model: str, api_key: str, base_url: str | None = None, default_headers: dict | None = None,
+        default_query: dict | None = None,
+    ) -> None:
         self.model = model
         self.base_url = base_url
         self.default_headers = dict(default_headers or {})
         self._api_key = api_key
-        self._identity = ("anthropic", base_url, secret_digest(api_key), secret_digest(repr(sorted(self.default_headers.items()))))
-        self.where = f"anthropic model {model!r} at {base_url or 'https://api.anthropic.com'}"
+        # Every secret this client holds, handed to redaction: error texts and logs never show them.
+        self._base_url, self._headers, self._default_query = endpoint_settings(base_url, self.default_headers, default_query)
+        self._secrets = remember(config_secrets(
+            {"api_key": api_key, "base_url": base_url, "default_headers": self._headers, "default_query": default_query}))
+        self._identity = ("anthropic", base_url, secret_digest(api_key), secret_digest(repr(sorted(self.default_headers.items()))),
+                          secret_digest(repr(sorted((default_query or {}).items()))))
+        self.where = f"anthropic model {model!r} at {redact_url(base_url) or 'https://api.anthropic.com'}"
 
     def __repr__(self) -> str:  # never show the key
         return f"AnthropicClient({self.where})"
@@ -137,10 +153,12 @@ class AnthropicClient:
     def _new_sdk_client(self) -> Any:
         import anthropic
 
-        return anthropic.AsyncAnthropic(
-            api_key=self._api_key, base_url=self.base_url, max_retries=0, default_headers=self.default_headers or None,
-            http_client=aiohttp_pool(anthropic),
+        client = anthropic.AsyncAnthropic(
+            api_key=self._api_key, base_url=self._base_url, max_retries=0, default_headers=self._headers or None,
+            default_query=self._default_query, http_client=aiohttp_pool(anthropic),
         )
+        guard_sdk_logs()
+        return client
 
     def request_body(self, request: ModelRequest) -> tuple[dict, dict]:
         """``(JSON body, SDK request options)``; sent with ``client.post`` as in the openai module."""
@@ -171,6 +189,7 @@ class AnthropicClient:
         from anthropic.types import Message
 
         body, options = self.request_body(request)
+        secrets = self._secrets + call_secrets(request.params) if options else self._secrets
         client = await shared_sdk_client(self._identity, self._new_sdk_client)
         try:
             if request.stream:
@@ -179,7 +198,7 @@ class AnthropicClient:
         except ModelError:
             raise
         except Exception as error:
-            raise model_error_from_sdk(error, where=self.where, secrets=(self._api_key,)) from None
+            raise model_error_from_sdk(error, where=self.where, secrets=secrets) from None
         self._check_stop(reply.stop_reason)
         texts: list[str] = []
         tool_calls: list[dict] = []

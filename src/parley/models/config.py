@@ -18,6 +18,9 @@ from .protocol import ModelConfigError
 OFFLINE_CONFIG_LIST = [{"model": "smollm2-135m", "api_type": "local"}]
 
 
+_JSON_TYPES = {dict: "object", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
+
+
 def _parse(text: str, source: str) -> list[dict]:
     try:
         value = json.loads(text)
@@ -26,7 +29,8 @@ def _parse(text: str, source: str) -> list[dict]:
             f"{source} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno} (char {error.pos})"
         ) from None
     if not isinstance(value, list):
-        raise ModelConfigError(f"{source} must hold a JSON list of config entries, not a {type(value).__name__}")
+        hint = " (put a single entry in a list: [{...}])" if isinstance(value, dict) else ""
+        raise ModelConfigError(f"{source} must hold a JSON list of config entries, not a JSON {_JSON_TYPES.get(type(value), type(value).__name__)}{hint}")
     if not value:
         raise ModelConfigError(f"{source} holds an empty list: no model to call")
     for i, entry in enumerate(value):
@@ -55,7 +59,7 @@ def config_list_from_json(env_or_file: str, file_location: str = "", filter_dict
     """
     value = os.environ.get(env_or_file)
     if value is not None and value.strip():
-        if value.lstrip().startswith("["):
+        if value.lstrip().startswith(("[", "{")):  # JSON in the variable itself (a list, or an object to reject clearly)
             config_list = _parse(value, f"environment variable {env_or_file}")
         else:
             path = os.path.expanduser(value.strip())

@@ -16,12 +16,17 @@ the reply, which together cost more CPU than everything else in a chat turn (doc
 from __future__ import annotations
 
 import asyncio
+import atexit
+import base64
 import hashlib
+import logging
+import urllib.parse
 import weakref
 from typing import Any
 
 from .protocol import ModelError, ModelRequest, ModelResponse
 from .retry import model_error_from_sdk
+from .secrets import config_secrets, guard_sdk_logs, redact_url, remember
 
 # event loop -> its SDK clients by endpoint identity; a loop's clients go when the loop does.
 _sdk_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClients]" = weakref.WeakKeyDictionary()
@@ -31,20 +36,38 @@ class _LoopClients(dict):
     """The SDK clients of one event loop, closed when the loop shuts down.
 
     asyncio offers no "loop closing" callback, but ``asyncio.run`` (and pytest's runners) finalise
-    the loop's async generators before closing it: a parked generator per loop is that hook.
+    the loop's async generators before closing it: a parked generator per loop is that hook. Loops
+    still open at exit (the sync facade keeps one per thread for the process's life) are closed by
+    :func:`_close_at_exit`; an SDK's aiohttp session left open warns "Unclosed client session".
     """
 
     async def _close_at_shutdown(self) -> Any:
         try:
             yield
         finally:
-            for client in self.values():
-                await client.close()
+            clients = list(self.values())
             self.clear()
+            for client in clients:
+                await client.close()
 
     async def start(self) -> None:
         self._keeper = self._close_at_shutdown()
         await self._keeper.__anext__()
+
+    async def close(self) -> None:
+        await self._keeper.aclose()
+
+
+def _close_at_exit() -> None:
+    for loop, clients in list(_sdk_clients.items()):
+        if clients and not loop.is_closed() and not loop.is_running():
+            try:
+                loop.run_until_complete(clients.close())
+            except Exception:  # exiting anyway: a client that cannot close is no reason for a traceback
+                logging.getLogger("parley").debug("closing the model SDK clients at exit failed", exc_info=True)
+
+
+atexit.register(_close_at_exit)
 
 
 def secret_digest(secret: str | None) -> str:
@@ -76,13 +99,61 @@ def aiohttp_pool(sdk: Any) -> Any:
         return None
 
 
+# Classic call options that the SDK takes as request options, not as fields of the JSON body.
+REQUEST_OPTIONS = frozenset({"timeout", "extra_headers", "extra_query", "extra_body"})
+
+
 def request_body(params: dict) -> tuple[dict, dict]:
     """``(JSON body fields, SDK request options)`` from generation params: every param is sent
-    (providers and compatible servers accept their own extras), ``timeout`` is a request option
-    and None means "not given"."""
-    body = {k: v for k, v in params.items() if v is not None and k != "timeout"}
-    options = {"timeout": params["timeout"]} if params.get("timeout") is not None else {}
+    (providers and compatible servers accept their own extras) except the SDK's request options,
+    ``timeout``, ``extra_headers``, ``extra_query`` (as in the SDK's ``create``) and ``extra_body``
+    (merged into the body); None means "not given"."""
+    body = {k: v for k, v in params.items() if v is not None and k not in REQUEST_OPTIONS}
+    options: dict[str, Any] = {}
+    if params.get("timeout") is not None:
+        options["timeout"] = params["timeout"]
+    if params.get("extra_headers"):
+        options["headers"] = params["extra_headers"]
+    if params.get("extra_query"):
+        options["params"] = params["extra_query"]
+    if params.get("extra_body"):
+        body.update(params["extra_body"])
     return body, options
+
+
+def call_secrets(params: dict) -> tuple[str, ...]:
+    """The secrets a call's own options carry (``extra_headers``, ``extra_query``), remembered for redaction."""
+    if "extra_headers" not in params and "extra_query" not in params:
+        return ()
+    return remember(config_secrets(params))
+
+
+def split_base_url(base_url: str | None, default_query: dict | None = None) -> tuple[str | None, dict | None, str | None]:
+    """``(base_url without user-info and query string, that query and default_query as the SDK's
+    default_query, the user-info as a Basic Authorization header)``. The SDKs append paths to
+    base_url as text, which would put them inside its query string; and the aiohttp transport
+    refuses credentials in a URL next to the SDK's own auth header, where httpx (classic's
+    transport) sends them as Basic auth instead: so does this."""
+    query = dict(default_query) if default_query else {}
+    if not base_url or ("?" not in base_url and "@" not in base_url):
+        return base_url, query or None, None
+    parts = urllib.parse.urlsplit(base_url)
+    query = {**dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True)), **query}
+    basic = None
+    if parts.username is not None or parts.password is not None:
+        user_pass = f"{urllib.parse.unquote(parts.username or '')}:{urllib.parse.unquote(parts.password or '')}"
+        basic = "Basic " + base64.b64encode(user_pass.encode()).decode()
+    netloc = parts.netloc.rpartition("@")[2]
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", parts.fragment)), query or None, basic
+
+
+def endpoint_settings(base_url: str | None, default_headers: dict | None, default_query: dict | None) -> tuple[str | None, dict, dict | None]:
+    """``(base_url, default headers, default query)`` for an SDK client (see :func:`split_base_url`)."""
+    url, query, basic = split_base_url(base_url, default_query)
+    headers = dict(default_headers or {})
+    if basic is not None and not any(name.lower() == "authorization" for name in headers):
+        headers["Authorization"] = basic
+    return url, headers, query
 
 
 class OpenAIClient:
@@ -97,20 +168,27 @@ class OpenAIClient:
         azure: bool = False,
         api_version: str | None = None,
         organization: str | None = None,
+        project: str | None = None,
         default_headers: dict | None = None,
+        default_query: dict | None = None,
     ) -> None:
         self.model = model
         self.base_url = base_url
         self.azure = azure
         self.api_version = api_version
         self.organization = organization
+        self.project = project
         self.default_headers = dict(default_headers or {})
         self._api_key = api_key
+        # Every secret this client holds, handed to redaction: error texts and logs never show them.
+        self._base_url, self._headers, self._default_query = endpoint_settings(base_url, self.default_headers, default_query)
+        self._secrets = remember(config_secrets(
+            {"api_key": api_key, "base_url": base_url, "default_headers": self._headers, "default_query": default_query}))
         self._identity = (
-            "azure" if azure else "openai", base_url, api_version, organization, secret_digest(api_key),
-            secret_digest(repr(sorted(self.default_headers.items()))),
+            "azure" if azure else "openai", base_url, api_version, organization, project, secret_digest(api_key),
+            secret_digest(repr(sorted(self.default_headers.items()))), secret_digest(repr(sorted((default_query or {}).items()))),
         )
-        self.where = f"{'azure' if azure else 'openai'} model {model!r} at {base_url or 'https://api.openai.com/v1'}"
+        self.where = f"{'azure' if azure else 'openai'} model {model!r} at {redact_url(base_url) or 'https://api.openai.com/v1'}"
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAIClient({self.where})"
@@ -118,16 +196,24 @@ class OpenAIClient:
     def _new_sdk_client(self) -> Any:
         import openai
 
-        common = dict(api_key=self._api_key, max_retries=0, default_headers=self.default_headers or None, http_client=aiohttp_pool(openai))
+        common = dict(
+            api_key=self._api_key, max_retries=0, default_headers=self._headers or None, default_query=self._default_query,
+            http_client=aiohttp_pool(openai),
+        )
+        client: Any
         if self.azure:
-            return openai.AsyncAzureOpenAI(azure_endpoint=self.base_url, api_version=self.api_version, **common)
-        return openai.AsyncOpenAI(base_url=self.base_url, organization=self.organization, **common)
+            client = openai.AsyncAzureOpenAI(azure_endpoint=self._base_url, api_version=self.api_version, **common)
+        else:
+            client = openai.AsyncOpenAI(base_url=self._base_url, organization=self.organization, project=self.project, **common)
+        guard_sdk_logs()
+        return client
 
     async def sdk_client(self) -> Any:
         return await shared_sdk_client(self._identity, self._new_sdk_client)
 
     async def create(self, request: ModelRequest) -> ModelResponse:
         params, options = request_body(request.params)
+        secrets = self._secrets + call_secrets(request.params) if options else self._secrets
         body: dict[str, Any] = {**params, "model": self.model, "messages": request.messages}
         if request.tools:
             body["tools"] = request.tools
@@ -143,7 +229,7 @@ class OpenAIClient:
         except ModelError:
             raise
         except Exception as error:
-            raise model_error_from_sdk(error, where=self.where, secrets=(self._api_key,)) from None
+            raise model_error_from_sdk(error, where=self.where, secrets=secrets) from None
 
     def _check_finish(self, finish_reason: str | None) -> None:
         if finish_reason == "content_filter":

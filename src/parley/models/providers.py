@@ -11,9 +11,9 @@ import importlib.util
 import os
 from typing import Any
 
+from .llm_config import SUPPORTED_API_TYPES, provider_of
 from .protocol import ModelClient, ModelConfigError
 
-SUPPORTED_API_TYPES = ("openai", "azure", "anthropic", "local", "scripted")
 DEFAULT_MAX_RETRIES = 3
 
 
@@ -47,10 +47,9 @@ def _require_sdk(entry: dict, sdk: str) -> None:
 
 def build_client(entry: dict) -> ModelClient:
     """The client for one config entry (without the wrapper's cache and accounting)."""
-    api_type = entry.get("api_type") or "openai"
-    if not isinstance(api_type, str) or api_type.lower() not in SUPPORTED_API_TYPES:
-        raise ModelConfigError(f"unknown api_type {api_type!r} in {_describe(entry)}; supported: {', '.join(SUPPORTED_API_TYPES)}")
-    api_type = api_type.lower()
+    api_type = provider_of(entry.get("api_type"))
+    if api_type is None:
+        raise ModelConfigError(f"unknown api_type {entry.get('api_type')!r} in {_describe(entry)}; supported: {', '.join(SUPPORTED_API_TYPES)}")
     if api_type == "scripted":
         from .scripted import ScriptedModelClient
 
@@ -64,6 +63,9 @@ def build_client(entry: dict) -> ModelClient:
     headers: Any = entry.get("default_headers")
     if headers is not None and not isinstance(headers, dict):
         raise ModelConfigError(f"{_describe(entry)}: 'default_headers' must be a dict")
+    query: Any = entry.get("default_query")
+    if query is not None and not isinstance(query, dict):
+        raise ModelConfigError(f"{_describe(entry)}: 'default_query' must be a dict")
     base_url = entry.get("base_url") or None
     _require_sdk(entry, "anthropic" if api_type == "anthropic" else "openai")
     if api_type == "anthropic":
@@ -71,7 +73,7 @@ def build_client(entry: dict) -> ModelClient:
 
         # A custom base_url may be a local gateway that needs no key; api.anthropic.com always does.
         key = _api_key(entry, "ANTHROPIC_API_KEY", required=base_url is None) or "no-key"
-        return _retrying(AnthropicClient(model=entry["model"], api_key=key, base_url=base_url, default_headers=headers), entry)
+        return _retrying(AnthropicClient(model=entry["model"], api_key=key, base_url=base_url, default_headers=headers, default_query=query), entry)
     from .openai import OpenAIClient
 
     if api_type == "azure":
@@ -82,9 +84,11 @@ def build_client(entry: dict) -> ModelClient:
         if not api_version:
             raise ModelConfigError(f"{_describe(entry)}: an azure entry needs 'api_version' (e.g. '2024-06-01')")
         key = _api_key(entry, "AZURE_OPENAI_API_KEY", required=True)
-        client = OpenAIClient(model=entry["model"], api_key=key, base_url=base_url, azure=True, api_version=api_version, default_headers=headers)
+        client = OpenAIClient(model=entry["model"], api_key=key, base_url=base_url, azure=True, api_version=api_version, default_headers=headers,
+                              default_query=query)
         return _retrying(client, entry)
     # OpenAI itself needs a key; a local OpenAI-compatible server (Ollama, vLLM, ...) usually does not.
     key = _api_key(entry, "OPENAI_API_KEY", required=base_url is None) or "no-key"
-    client = OpenAIClient(model=entry["model"], api_key=key, base_url=base_url, organization=entry.get("organization"), default_headers=headers)
+    client = OpenAIClient(model=entry["model"], api_key=key, base_url=base_url, organization=entry.get("organization"),
+                          project=entry.get("project"), default_headers=headers, default_query=query)
     return _retrying(client, entry)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 import time
-from typing import Mapping
+from collections.abc import Iterable, Mapping
 
 from .. import events
 from .protocol import ModelClient, ModelError, ModelRequest, ModelResponse
+from .secrets import redact
 from .stream import StreamedReply
 
 # Statuses worth retrying: timeout, conflict/lock, rate limit, server side (incl. Anthropic's 529).
@@ -54,21 +54,15 @@ def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
         return None if parsed is None else max(0.0, parsed.timestamp() - time.time())
 
 
-_KEY_PATTERN = re.compile(r"\b(sk|key|api)[-_][A-Za-z0-9_\-*]{6,}")
+# The sleep between attempts; tests replace it to check the waits without a wall clock.
+sleep = asyncio.sleep
 
 
-def redact(text: str, secrets: tuple[str | None, ...] = ()) -> str:
-    """``text`` without the given secrets or anything shaped like an API key (SDK messages echo keys)."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return _KEY_PATTERN.sub("***", text)
-
-
-def model_error_from_sdk(error: Exception, *, where: str, secrets: tuple[str | None, ...] = ()) -> ModelError:
+def model_error_from_sdk(error: Exception, *, where: str, secrets: Iterable[str | None] = ()) -> ModelError:
     """Classify an exception from the ``openai`` or ``anthropic`` SDK (same shapes) or their HTTP layer.
 
-    ``where`` names the endpoint in the message; secrets are redacted from it.
+    ``where`` names the endpoint in the message; ``secrets`` (the client's own) and every
+    remembered secret are redacted from the SDK's text (servers and SDKs echo keys and URLs).
     """
     name = type(error).__name__
     status = getattr(error, "status_code", None)
@@ -132,7 +126,7 @@ class RetryingClient:
                     text=f"{error} (retry {attempt}/{self.max_retries} in {wait:.2f} s)",
                     level="warning",
                 ))
-                await asyncio.sleep(wait)
+                await sleep(wait)
                 if isinstance(request.on_token, StreamedReply):
                     request.on_token.restart()  # the retry streams the reply from its start again
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from .. import events
 from ..events import ModelCalled, ModelCallLogged, ModelCallStarted, publishers as _publishers, wanted as _wanted
 from . import pricing
+from .llm_config import ENDPOINT_KEYS, WRAPPER_KEYS, check_entry, check_generation_params, check_llm_config
 from .pricing import parse_price
 from .protocol import ModelClient, ModelConfigError, ModelRequest, ModelResponse
+from .secrets import redact_config
 from .stream import StreamedReply
 
 if TYPE_CHECKING:
@@ -25,40 +27,11 @@ if TYPE_CHECKING:
 _now = time.time
 _current_chat = events.current_chat_id.get
 
-# llm_config keys that configure the wrapper itself rather than the generation.
-_WRAPPER_KEYS = frozenset({"config_list", "cache_seed", "tools", "functions", "response_format", "stream", "price", "cache"})
-# Config-entry keys that say which endpoint to use; never part of generation params.
-_ENDPOINT_KEYS = frozenset(
-    {"model_client_cls", "client", "api_key", "base_url", "api_type", "api_version", "tags", "price", "azure_endpoint",
-     "azure_ad_token_provider", "organization", "default_headers", "http_client", "max_retries", "replies"}
-)
 _SECRET_KEYS = frozenset({"api_key", "azure_ad_token", "azure_ad_token_provider", "http_client", "client", "default_headers"})
 
 
-def _validate_llm_config(llm_config: dict) -> list[dict]:
-    if not isinstance(llm_config, dict):
-        raise TypeError(f"llm_config must be a dict, False or None, not {type(llm_config).__name__}")
-    if not llm_config:
-        raise ModelConfigError("llm_config is empty: give a 'config_list' (or 'model'), or llm_config=False for no model")
-    config_list = llm_config.get("config_list")
-    if config_list is None:
-        if "model" not in llm_config and "model_client_cls" not in llm_config and "client" not in llm_config:
-            raise ModelConfigError("llm_config has neither 'config_list' nor 'model'")
-        config_list = [{k: v for k, v in llm_config.items() if k not in _WRAPPER_KEYS}]
-    if not isinstance(config_list, list):
-        raise ModelConfigError(f"llm_config['config_list'] must be a list, not {type(config_list).__name__}")
-    if not config_list:
-        raise ModelConfigError("llm_config['config_list'] is empty: no model to call")
-    for i, entry in enumerate(config_list):
-        if not isinstance(entry, dict):
-            raise ModelConfigError(f"llm_config['config_list'][{i}] must be a dict, not {type(entry).__name__}")
-        if not entry.get("model") and "client" not in entry and "model_client_cls" not in entry and entry.get("api_type") not in ("local", "scripted"):
-            raise ModelConfigError(f"llm_config['config_list'][{i}]['model'] is missing or empty")
-    return config_list
-
-
 def public_entry(entry: dict) -> dict:
-    """A config entry without secrets or live objects: what may be logged, cached or stored."""
+    """A config entry without secrets or live objects: what may be cached (as a hash key)."""
     return {k: v for k, v in entry.items() if k not in _SECRET_KEYS and not callable(v)}
 
 
@@ -129,7 +102,7 @@ class OpenAIWrapper:
         llm_config = dict(base_config)
         if config_list is not None:
             llm_config["config_list"] = config_list
-        entries = _validate_llm_config(llm_config)
+        entries = check_llm_config(llm_config)
         if "seed" in llm_config and "cache_seed" not in llm_config:
             # Classic 0.1/early 0.2 name of cache_seed, used by the seed article.
             llm_config["cache_seed"] = llm_config["seed"]
@@ -137,7 +110,7 @@ class OpenAIWrapper:
         self.stream = bool(llm_config.get("stream", False))
         self.tools = offered_tools(llm_config)
         self.response_format = llm_config.get("response_format")
-        generation = {k: v for k, v in llm_config.items() if k not in _WRAPPER_KEYS and k not in _ENDPOINT_KEYS and k != "model" and k != "seed"}
+        generation = {k: v for k, v in llm_config.items() if k not in WRAPPER_KEYS and k not in ENDPOINT_KEYS and k != "model" and k != "seed"}
         self._config_list: list[dict] = []
         self._params: list[dict] = []
         self._clients: list[ModelClient | None] = []
@@ -149,7 +122,7 @@ class OpenAIWrapper:
                 parse_price(entry["price"], f"llm_config['config_list'][{i}]['price']")
             self._config_list.append(entry)
             params = dict(generation)
-            params.update({k: v for k, v in entry.items() if k not in _ENDPOINT_KEYS and k != "model"})
+            params.update({k: v for k, v in entry.items() if k not in ENDPOINT_KEYS and k != "model"})
             self._params.append(params)
             self._clients.append(self._build_client(entry))
         self.total_usage_summary: dict | None = None
@@ -169,6 +142,18 @@ class OpenAIWrapper:
         from .providers import build_client
 
         return build_client(entry)
+
+    def _clients_for_call(self, endpoint: dict) -> list[ModelClient | None]:
+        """The clients of every entry with ``endpoint`` fields (given to one call) laid over it."""
+        clients: list[ModelClient | None] = []
+        for i, (entry, client) in enumerate(zip(self._config_list, self._clients)):
+            if "client" in entry or "model_client_cls" in entry:
+                clients.append(client)  # a custom client is configured by its own code
+                continue
+            merged = {**entry, **endpoint}
+            check_entry(merged, f"create(...) with llm_config['config_list'][{i}]")
+            clients.append(self._build_client(merged))
+        return clients
 
     @property
     def config_list(self) -> list[dict]:
@@ -201,8 +186,10 @@ class OpenAIWrapper:
         """Classic: call the model and wait for the answer, a ChatCompletion-shaped object.
 
         ``config`` holds ``messages`` and any generation parameters (``temperature``, ...), and
-        optionally ``cache``, ``cache_seed``, ``agent``, ``tools``, ``response_format``, and a
-        ``context`` to fill message templates (``instantiate``). Async code uses ``a_create``.
+        optionally ``cache``, ``cache_seed``, ``agent``, ``tools``, ``response_format``, a
+        ``context`` to fill message templates (``instantiate``) and a ``filter_func(context=...,
+        response=...)`` that passes a reply over for the next entry's. Endpoint fields
+        (``api_key``, ``base_url``, ...) configure the client for this call. Async code uses ``a_create``.
         """
         from .._sync import run_sync
         from .completion import to_chat_completion
@@ -220,9 +207,17 @@ class OpenAIWrapper:
         if cache is None and cache_seed is not None:
             cache = _disk_cache(cache_seed)
         agent = config.pop("agent", None)
+        filter_func = config.pop("filter_func", None)
+        accept = None
+        if filter_func is not None:
+            if not callable(filter_func):
+                raise TypeError(f"OpenAIWrapper.create: filter_func must be callable (context=..., response=...) -> bool, got {filter_func!r}")
+
+            def accept(response: ModelResponse) -> bool:
+                return bool(filter_func(context=context, response=to_chat_completion(response)))
         response = run_sync(self.a_create(
             messages, tools=config.pop("tools", None), response_format=config.pop("response_format", None),
-            agent=getattr(agent, "name", agent), cache=cache, params=config or None,
+            agent=getattr(agent, "name", agent), cache=cache, params=config or None, accept=accept,
         ))
         return to_chat_completion(response)
 
@@ -253,8 +248,11 @@ class OpenAIWrapper:
         purpose: str = "reply",
         cache: Any = None,
         params: dict | None = None,
+        accept: Callable[[ModelResponse], bool] | None = None,
     ) -> ModelResponse:
-        """Call the model with failover over the config list (the engine's call)."""
+        """Call the model with failover over the config list (the engine's call). A reply that
+        ``accept`` (classic's ``filter_func``) refuses is passed over for the next entry's, but
+        the last entry's is returned whatever it is."""
         if self._unregistered:
             self._check_registered()
         on_token = None
@@ -267,9 +265,19 @@ class OpenAIWrapper:
             if self._seed_cache is None:
                 self._seed_cache = _disk_cache(self.cache_seed)
             cache = self._seed_cache
-        count = len(self._clients)
+        clients = self._clients
+        endpoint: dict | None = None
+        if params:
+            check_generation_params(params, "create(...)")
+        if params and not params.keys().isdisjoint(ENDPOINT_KEYS):
+            # A key, URL or other endpoint setting given for this call configures the client
+            # for it (as an entry field would); it is never sent as a request parameter.
+            params = dict(params)
+            endpoint = {k: params.pop(k) for k in ENDPOINT_KEYS & params.keys()}
+            clients = self._clients_for_call(endpoint)
+        count = len(clients)
         for i in range(count):
-            entry = self._config_list[i]
+            entry = self._config_list[i] if endpoint is None else {**self._config_list[i], **endpoint}
             request_params = self._params[i]
             if params:
                 request_params = {**request_params, **params}
@@ -294,11 +302,13 @@ class OpenAIWrapper:
                     if on_token is not None and isinstance(content, str) and content:
                         on_token(content)  # a streamed chat shows cached replies too
                     self._account(request, response, agent, purpose, time.perf_counter() - started)
-                    return response
+                    if accept is None or accept(response) or i + 1 == count:
+                        return response
+                    continue
             if ModelCallStarted in _wanted:
                 events.emit(ModelCallStarted(agent=agent, model=entry.get("model", ""), purpose=purpose))
             try:
-                response = await self._clients[i].create(request)
+                response = await clients[i].create(request)
             except Exception as error:  # failover: try the next entry
                 last_error = error
                 if i + 1 < count:
@@ -321,7 +331,8 @@ class OpenAIWrapper:
                     "completion_tokens": response.completion_tokens, "cost": response.cost,
                 })
             self._account(request, response, agent, purpose, time.perf_counter() - started)
-            return response
+            if accept is None or accept(response) or i + 1 == count:
+                return response
         assert last_error is not None
         raise last_error
 
@@ -339,7 +350,7 @@ class OpenAIWrapper:
                      response.cost, latency, response.cached, purpose, _current_chat()))
         if ModelCallLogged in _wanted:
             events.emit(ModelCallLogged(
-                agent=agent, model=response.model, messages=list(request.messages), params=public_entry(request.params),
+                agent=agent, model=response.model, messages=list(request.messages), params=redact_config(request.params),
                 tools=request.tools, response=response.message, prompt_tokens=response.prompt_tokens,
                 completion_tokens=response.completion_tokens, cost=response.cost, latency_s=latency, cached=response.cached,
             ))

@@ -47,6 +47,7 @@ from typing import Any, Callable
 import sqlalchemy as sa
 
 from .. import events
+from ..models.secrets import redact
 from . import schema
 from .database import _is_lock_error
 from .errors import StoreError
@@ -513,7 +514,8 @@ class Recorder:
                       "total_tokens": event.prompt_tokens + event.completion_tokens},
             "cost": event.cost,
         }
-        return (invocation_id, None, None, self.session_id, event.agent, _json(request), _json(response),
+        # Redacted as the file logger's lines are: no key a client holds reaches the runtime log.
+        return (invocation_id, None, None, self.session_id, event.agent, redact(_json(request)), redact(_json(response)),
                 int(bool(event.cached)), event.cost, _utc(event.time - event.latency_s), _utc(event.time),
                 chat.run_id if chat is not None else None, chat.key if chat is not None else None)
 
