@@ -68,7 +68,7 @@ for path in [{str(host / '.env')!r}, '/etc/shadow', {str(Path.home() / '.bashrc'
     assert SECRET not in result.output
     assert result.output.count("blocked:") == 3
     # /proc/1 is the sandbox's own init (bwrap), whose environment is the scrubbed one.
-    assert "/proc/1/environ PATH=" in result.output
+    assert "/proc/1/environ " in result.output and "LANG=C.UTF-8" in result.output
 
 
 def test_cannot_write_outside_work_dir(sandbox, host, tmp_path):
