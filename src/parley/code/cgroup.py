@@ -73,6 +73,21 @@ class SandboxCgroup:
                     with contextlib.suppress(OSError):
                         os.kill(int(pid), signal.SIGKILL)
 
+    def wait_empty(self, timeout: float) -> bool:
+        """Kill what is left and wait until the group holds no process (True), or ``timeout`` passes."""
+        deadline = time.monotonic() + timeout
+        while True:
+            busy = False
+            for path in self.dirs.values():
+                with contextlib.suppress(OSError):
+                    busy = busy or bool((path / "cgroup.procs").read_text().strip())
+            if not busy:
+                return True
+            if time.monotonic() > deadline:
+                return False
+            self.kill_all()
+            time.sleep(0.001)
+
     def remove(self) -> None:
         """Remove the group (after killing what is left in it)."""
         self.kill_all()

@@ -41,6 +41,10 @@ from parley.code.seccomp_filter import seccomp_program
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # What programs need from /etc: the loader cache, alternatives symlinks, time zone. No passwd, no shadow.
 _ETC_FILES = ("ld.so.cache", "alternatives", "localtime")
+# Host-wide files in /proc that the code, being the calling user (root, when parley runs as root),
+# could otherwise write: sysctls (kernel.core_pattern runs a program as the host's root), sysrq,
+# MTRRs, pressure triggers, drivers. Bound read-only over themselves.
+_PROC_READ_ONLY = ("sys", "sysrq-trigger", "mtrr", "pressure", "fs", "irq", "bus", "acpi", "scsi", "driver", "tty")
 # bwrap's own processes in the cgroup besides the code: its monitor and the sandbox's init.
 _BWRAP_PROCESSES = 2
 # How often the host checks work_dir's disk while a block runs (seconds).
@@ -250,7 +254,10 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
         for name in _ETC_FILES:
             argv += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
         size = str(self._tmp_size)
-        argv += ["--proc", "/proc", "--dev", "/dev",
+        argv += ["--proc", "/proc"]
+        for name in _PROC_READ_ONLY:
+            argv += ["--ro-bind-try", f"/proc/{name}", f"/proc/{name}"]
+        argv += ["--dev", "/dev",
                  "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm",
                  "--perms", "1777", "--size", size, "--tmpfs", "/tmp"]
         made = set(read_only) | {"/", "/etc", "/tmp", "/dev"}
@@ -322,6 +329,13 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
                 + _INSTALL_HINT
             )
 
+    def _save_code(self, code: str, lang: str) -> Path:
+        # The previous block's sandbox is killed with its init but takes a few ms to go: wait for
+        # it here rather than after each block, so that nothing of it runs while the host writes.
+        if self.cgroup is not None and not self.cgroup.wait_empty(5):
+            raise ValueError("the previous block's sandbox did not stop; not saving the next block")
+        return super()._save_code(code, lang)
+
     def _run_file(self, lang: str, path) -> tuple[int, str]:
         disk = _DiskWatch(self.work_dir, self._quota, self._reserve)
         refusal = disk.full_before_start()
@@ -330,8 +344,6 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
         oom_before = self.cgroup.oom_kills() if self.cgroup is not None else 0
         program = self.python_executable if lang == "python" else SHELL_PROGRAMS[lang]
         outcome = self._run_sandboxed([program, str(path)], self.timeout, self.max_output_bytes, watch=disk)
-        if self.cgroup is not None:
-            self.cgroup.kill_all()  # nothing should be left (the PID namespace died with its init); be sure
         output = outcome.output
         note = None
         if outcome.stopped is not None:
