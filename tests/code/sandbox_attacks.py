@@ -414,7 +414,8 @@ def _tree_size(path: Path) -> int:
 
 def _expect_memory_bounded(host: Host, results: list[Result], executor) -> None:
     output = results[0][1]
-    if executor.cgroup is not None and "memory" in executor.cgroup.controllers:
+    cgroup = getattr(executor, "cgroup", None)
+    if cgroup is not None and "memory" in cgroup.controllers:
         # Six processes of 150 MiB each fit under a per-process limit of 256 MiB; only a limit on
         # the whole sandbox stops them.
         assert "memory limit of 256 MiB was reached" in output or "-9" in output, results
@@ -502,18 +503,19 @@ def run_attack(attack: Attack, path: str, root: Path) -> None:
         after = snapshot(host)
         changed = {k: (before.get(k), after.get(k)) for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
         assert not changed, f"host files changed: {changed}"
-        if executor.cgroup is not None:
+        cgroup = getattr(executor, "cgroup", None)
+        if cgroup is not None:
             # The last sandbox's init takes a few ms to go after the block's result is back.
             deadline = time.monotonic() + 5
-            while any((d / "cgroup.procs").read_text().split() for d in executor.cgroup.dirs.values()):
+            while any((d / "cgroup.procs").read_text().split() for d in cgroup.dirs.values()):
                 assert time.monotonic() < deadline, "processes left in the sandbox's cgroup"
                 time.sleep(0.01)
         else:
             time.sleep(0.2)
         left = leftover_processes(host.marker, str(host.work_dir))
         assert not left, f"processes left behind: {left}"
-        if executor.cgroup is not None:
-            memory = executor.cgroup.dirs.get("memory")
+        if cgroup is not None:
+            memory = cgroup.dirs.get("memory")
             if memory is not None:  # cgroup v1: the peak of the whole sandbox
                 assert int((memory / "memory.max_usage_in_bytes").read_text()) <= 256 * 2**20
     finally:

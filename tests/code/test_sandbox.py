@@ -277,3 +277,108 @@ def test_bubblewrap_missing_is_a_clear_error(tmp_path, monkeypatch):
 def test_missing_interpreter_is_a_clear_error(tmp_path):
     with pytest.raises(ExecutorSetupError, match=r"interpreter '/nonexistent/python3' not found.*python_executable"):
         SandboxCodeExecutor(work_dir=tmp_path, python_executable="/nonexistent/python3")
+
+
+def _cgroup_writable() -> bool:
+    from parley.code.cgroup import make_sandbox_cgroup
+
+    group, _ = make_sandbox_cgroup(64 * 2**20, 8)
+    if group is None:
+        return False
+    group.remove()
+    return {"memory", "pids"} <= group.controllers
+
+
+needs_cgroup = pytest.mark.skipif(not _cgroup_writable(), reason="no writable memory and pids cgroup here (unprivileged, or cgroups not delegated)")
+
+
+@needs_cgroup
+def test_memory_and_processes_are_limited_for_the_whole_sandbox(sandbox):
+    group = sandbox.cgroup
+    assert group is not None and {"memory", "pids"} <= group.controllers
+    if group.version == 1:
+        assert int((group.dirs["memory"] / "memory.limit_in_bytes").read_text()) == 512 * 2**20
+        assert int((group.dirs["pids"] / "pids.max").read_text()) == 32 + 2  # bwrap's monitor and init besides
+    else:
+        assert int((group.dirs["unified"] / "memory.max").read_text()) == 512 * 2**20
+    # Four processes of 200 MiB each: each under the per-process limit (512 MiB), together over the sandbox's.
+    code = "import subprocess, sys\nhog = 'b = bytearray(200 * 2**20)\\nfor i in range(0, len(b), 4096): b[i] = 1\\nimport time; time.sleep(3)'\n" \
+           "procs = [subprocess.Popen([sys.executable, '-c', hog]) for _ in range(4)]\nprint([p.wait() for p in procs])"
+    result = run(sandbox, code)
+    assert "-9" in result.output  # some were killed by the cgroup's OOM killer
+    assert "(killed: the sandbox's memory limit of 512 MiB was reached)" in result.output
+    assert run(sandbox, "print('next')").output == "next\n"
+
+
+@needs_cgroup
+def test_the_cgroup_goes_with_the_executor(tmp_path):
+    import gc
+
+    executor = SandboxCodeExecutor(work_dir=tmp_path)
+    dirs = list(executor.cgroup.dirs.values())
+    assert all(d.is_dir() for d in dirs)
+    run(executor, "print(1)")
+    del executor
+    gc.collect()
+    assert not any(d.exists() for d in dirs)
+
+
+def test_cgroup_v2_writes_the_limits_into_a_delegated_group(tmp_path):
+    from parley.code.cgroup import _make_v2
+
+    # A stand-in for a delegated cgroup v2 directory: what parley writes is what the kernel would read.
+    (tmp_path / "cgroup.controllers").write_text("cpu memory pids\n")
+    (tmp_path / "cgroup.subtree_control").write_text("")
+    group = _make_v2(str(tmp_path), "", 300 * 2**20, 40)
+    (path,) = group.dirs.values()
+    assert (tmp_path / "cgroup.subtree_control").read_text() == "+memory +pids"
+    assert (path / "memory.max").read_text() == str(300 * 2**20)
+    assert (path / "pids.max").read_text() == "40"
+    assert group.procs_files == [path / "cgroup.procs"]
+    (path / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 2\n")
+    assert group.oom_kills() == 2
+
+
+def test_default_work_dir_is_a_dedicated_folder_not_the_current_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(f"KEY={SECRET}")
+    mode, owner = tmp_path.stat().st_mode, tmp_path.stat().st_uid
+    executor = SandboxCodeExecutor()
+    assert executor.work_dir == tmp_path / "extensions"
+    result = run(executor, "cat ../.env .env 2>&1; echo end", "sh")
+    assert SECRET not in result.output and result.output.endswith("end\n")
+    # parley changes neither the owner nor the mode of a directory it did not create.
+    assert (tmp_path.stat().st_mode, tmp_path.stat().st_uid) == (mode, owner)
+
+
+def test_an_existing_work_dir_keeps_its_owner_and_mode(tmp_path):
+    work = tmp_path / "mine"
+    work.mkdir(mode=0o700)
+    before = work.stat()
+    executor = SandboxCodeExecutor(work_dir=work)
+    assert run(executor, "open('f.txt', 'w').write('x')").exit_code == 0
+    after = work.stat()
+    assert (after.st_mode, after.st_uid, after.st_gid) == (before.st_mode, before.st_uid, before.st_gid)
+    assert (work / "f.txt").stat().st_uid == os.geteuid()  # the code's files belong to the calling user
+
+
+def test_the_seccomp_filter_missing_is_a_clear_error(tmp_path, monkeypatch):
+    import builtins
+
+    from parley.code import seccomp_filter
+
+    real_import = builtins.__import__
+
+    def no_bindings(name, *args, **kwargs):
+        if name in ("seccomp", "pyseccomp"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    seccomp_filter.seccomp_program.cache_clear()
+    monkeypatch.setattr(builtins, "__import__", no_bindings)
+    try:
+        with pytest.raises(ExecutorSetupError, match=r"seccomp filter needs libseccomp's Python bindings.*pip install pyseccomp"):
+            SandboxCodeExecutor(work_dir=tmp_path)
+    finally:
+        monkeypatch.undo()
+        seccomp_filter.seccomp_program.cache_clear()
