@@ -26,9 +26,9 @@ import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 SECRET = "sk-parley-attack-secret-7f3a9c0e"
 EXECUTOR_OPTIONS = {
@@ -174,10 +174,10 @@ ATTACKS: list[Attack] = [
     Attack("unix socket at the next tmp_code name",
            _plant_then_next("import socket\ns = socket.socket(socket.AF_UNIX)\ns.bind({name!r})"), _next_ran),
     Attack("device nodes in work_dir",
-           lambda h: [[("python", "import os, stat\n"
+           lambda h: [[("python", ("import os, stat\n"
                         "for name, kind, dev in (('mem', stat.S_IFCHR, os.makedev(1, 1)), ('disk', stat.S_IFBLK, os.makedev(8, 0))):\n"
                         "    try:\n        os.mknod(name, kind | 0o666, dev)\n        print(name, 'made')\n"
-                        "    except OSError as exc:\n        print(name, 'blocked', exc.errno)")]],
+                        "    except OSError as exc:\n        print(name, 'blocked', exc.errno)"))]],
            lambda h, r, e: (ok(r[0]), _assert(r[0][1].count("blocked") == 2, r),
                             _assert(not any(stat.S_ISCHR(p.lstat().st_mode) or stat.S_ISBLK(p.lstat().st_mode)
                                             for p in h.work_dir.iterdir()), "device node in work_dir"))),
@@ -188,9 +188,9 @@ ATTACKS: list[Attack] = [
                             _assert(h.target.read_text().startswith("# the host's own"), "target changed")),
            prepare=lambda h: os.link(h.target, h.work_dir / tmp_code_name(NEXT))),
     Attack("hard link from inside the sandbox to files outside work_dir",
-           lambda h: [[("python", "import os\nfor src in ('/usr/bin/env', '/etc/ld.so.cache', '/proc/self/exe'):\n"
+           lambda h: [[("python", ("import os\nfor src in ('/usr/bin/env', '/etc/ld.so.cache', '/proc/self/exe'):\n"
                         "    try:\n        os.link(src, os.path.basename(src) + '.lnk')\n        print(src, 'linked')\n"
-                        "    except OSError as exc:\n        print(src, 'blocked', exc.errno)")]],
+                        "    except OSError as exc:\n        print(src, 'blocked', exc.errno)"))]],
            lambda h, r, e: (ok(r[0]), _assert(r[0][1].count("blocked") == 3, r))),
     Attack("background process swapping links at the next name, same message",
            lambda h: [[("python", _SWAPPER.format(name=tmp_code_name(NEXT), target=str(h.target), marker=h.marker)), ("python", NEXT)]],
@@ -242,18 +242,18 @@ ATTACKS: list[Attack] = [
            lambda h: [[("sh", "for i in 1 2 3 4 5; do head -c 10000000 /dev/zero > /tmp/fill$i; done; du -skx /tmp")]],
            lambda h, r, e: (_assert("No space left on device" in r[0][1], r), _assert(_du_kib(r[0][1]) <= 16 * 1024, r))),
     Attack("writing to /, /etc, /dev, /usr and /proc/sys",
-           lambda h: [[("sh", "for f in /x /etc/x /dev/x /usr/x /proc/sys/kernel/hostname /sys/fs/cgroup/x; do "
-                              "(echo pwned > $f) 2>/dev/null && echo \"$f written\" || echo \"$f blocked\"; done")]],
+           lambda h: [[("sh", ("for f in /x /etc/x /dev/x /usr/x /proc/sys/kernel/hostname /sys/fs/cgroup/x; do "
+                              "(echo pwned > $f) 2>/dev/null && echo \"$f written\" || echo \"$f blocked\"; done"))]],
            lambda h, r, e: (ok(r[0]), _assert(r[0][1].count("blocked") == 6, r))),
     Attack("host-wide kernel settings through /proc: core_pattern, sysrq-trigger, sysctls",
            # Checked with access(2) only: were the protection missing, a write would change the host.
-           lambda h: [[("sh", "for f in /proc/sys/kernel/core_pattern /proc/sysrq-trigger /proc/sys/vm/drop_caches "
+           lambda h: [[("sh", ("for f in /proc/sys/kernel/core_pattern /proc/sysrq-trigger /proc/sys/vm/drop_caches "
                               "/proc/sys/kernel/modprobe /proc/sys/fs/protected_symlinks; do "
-                              "if [ -w $f ]; then echo \"$f writable\"; else echo \"$f blocked\"; fi; done")]],
+                              "if [ -w $f ]; then echo \"$f writable\"; else echo \"$f blocked\"; fi; done"))]],
            lambda h, r, e: (ok(r[0]), _assert("writable" not in r[0][1], r))),
     Attack("filling work_dir past its quota",
-           lambda h: [[("python", "i = 0\nwhile True:\n    with open(f'fill{i}.bin', 'wb') as f:\n"
-                                  "        f.write(bytes(8 * 2**20))\n    i += 1")]],
+           lambda h: [[("python", ("i = 0\nwhile True:\n    with open(f'fill{i}.bin', 'wb') as f:\n"
+                                  "        f.write(bytes(8 * 2**20))\n    i += 1"))]],
            lambda h, r, e: (failed(r[0], "work_dir quota of 64 MiB"), _assert(_tree_size(h.work_dir) < 1024 * 2**20, "work_dir grew past 1 GiB"))),
     Attack("one file over the size limit",
            lambda h: [[("sh", "head -c 50000000 /dev/zero > big.bin")]],
@@ -282,9 +282,9 @@ ATTACKS: list[Attack] = [
            lambda h: [[("python", _KILL_HOST.format(pids=(os.getpid(), os.getppid())))]],
            lambda h, r, e: (ok(r[0]), _assert(r[0][1].count("ProcessLookupError") == 2, r), _assert("visible [1, 2" in r[0][1] or "visible [1]" in r[0][1], r))),
     Attack("nested user namespace",
-           lambda h: [[("sh", "unshare -U true && echo unshare-worked; unshare -Ur id && echo unshare-root; "
+           lambda h: [[("sh", ("unshare -U true && echo unshare-worked; unshare -Ur id && echo unshare-root; "
                               "python3 -c 'import ctypes; print(\"syscall\", ctypes.CDLL(None, use_errno=True).unshare(0x10000000), ctypes.get_errno())' "
-                              "|| true; echo end")]],
+                              "|| true; echo end"))]],
            lambda h, r, e: (ok(r[0], "end"), _assert("unshare-worked" not in r[0][1] and "unshare-root" not in r[0][1], r),
                             _assert("syscall -1 1" in r[0][1], r))),
     Attack("mounting file systems",
@@ -298,31 +298,31 @@ ATTACKS: list[Attack] = [
            lambda h: [[("python", _RAW_SYSCALLS)]],
            lambda h, r, e: (ok(r[0]), _assert(r[0][1].count("errno 1") == 5, r))),
     Attack("set-user-ID program in work_dir",
-           lambda h: [[("sh", "cp /bin/sh ./rootsh; chmod u+s,g+s ./rootsh && echo chmod-worked; "
+           lambda h: [[("sh", ("cp /bin/sh ./rootsh; chmod u+s,g+s ./rootsh && echo chmod-worked; "
                               "python3 -c \"import os; os.close(os.open('suid2', os.O_CREAT | os.O_WRONLY, 0o4755))\" 2>&1 | tail -1; "
-                              "install -m 4755 /bin/sh ./rootsh3 && echo install-worked; echo end")]],
+                              "install -m 4755 /bin/sh ./rootsh3 && echo install-worked; echo end"))]],
            lambda h, r, e: (ok(r[0], "end"), _assert("worked" not in r[0][1], r),
                             _assert(not any(p.lstat().st_mode & (stat.S_ISUID | stat.S_ISGID) for p in h.work_dir.iterdir()), "set-ID file"))),
     Attack("setuid binaries on the system",
-           lambda h: [[("sh", "for b in /usr/bin/su /usr/bin/passwd /usr/bin/mount /usr/bin/newgrp; do "
+           lambda h: [[("sh", ("for b in /usr/bin/su /usr/bin/passwd /usr/bin/mount /usr/bin/newgrp; do "
                               "[ -u $b ] && ($b --help >/dev/null 2>&1; echo \"$b ran as $(id -u)\"); done; "
-                              "grep NoNewPrivs /proc/self/status; echo end")]],
+                              "grep NoNewPrivs /proc/self/status; echo end"))]],
            lambda h, r, e: (ok(r[0], "end"), _assert("NoNewPrivs:\t1" in r[0][1], r))),
     Attack("planting core.fsmonitor in the project's .git/config (default work_dir)",
-           lambda h: [[("sh", f"for f in ../.git/config {h.project}/.git/config ../.env; do "
+           lambda h: [[("sh", (f"for f in ../.git/config {h.project}/.git/config ../.env; do "
                               "(echo '[core]\n\tfsmonitor = touch /tmp/pwned' >> $f) 2>/dev/null && echo \"$f written\" || echo \"$f blocked\"; done; "
-                              "cat ../.env 2>/dev/null; pwd")]],
+                              "cat ../.env 2>/dev/null; pwd"))]],
            # work_dir's parents inside the sandbox are empty directories (in its private /tmp when the
            # project is under /tmp): whatever lands there is gone with the sandbox; the snapshot checks the host.
            lambda h, r, e: (ok(r[0]), _assert(SECRET not in r[0][1], r),
                             _assert(r[0][1].strip().endswith(str(h.project / "extensions")), r)),
            default_work_dir=True),
     Attack("daemons left behind: setsid, nohup, double fork",
-           lambda h: [[("sh", f"setsid python3 -c 'import time; time.sleep(300)' {h.marker} >/dev/null 2>&1 < /dev/null &\n"
+           lambda h: [[("sh", (f"setsid python3 -c 'import time; time.sleep(300)' {h.marker} >/dev/null 2>&1 < /dev/null &\n"
                               f"nohup python3 -c 'import time; time.sleep(300)' {h.marker} >/dev/null 2>&1 &\n"
                               f"python3 -c \"import os, time, sys\nif os.fork(): sys.exit(0)\nos.setsid()\nif os.fork(): sys.exit(0)\n"
                               f"time.sleep(300) # {h.marker}\" &\n"
-                              "sleep 0.3; echo daemons started")]],
+                              "sleep 0.3; echo daemons started"))]],
            lambda h, r, e: ok(r[0], "daemons started")),
 ]
 
@@ -534,7 +534,7 @@ def main() -> None:
                 try:
                     run_attack(attack, path, Path(tmp))
                     results[f"{attack.name} [{path}]"] = "ok"
-                except BaseException as exc:  # report every failure, not the first
+                except BaseException as exc:  # noqa: BLE001 - report every failure, not the first
                     results[f"{attack.name} [{path}]"] = "".join(traceback.format_exception_only(exc)).strip()[-2000:]
     print(json.dumps({"uid": os.geteuid(), "results": results}))
 

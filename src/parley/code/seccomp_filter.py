@@ -104,7 +104,7 @@ def seccomp_program() -> bytes:
             program = out.read()
     except ExecutorSetupError:
         raise
-    except Exception as exc:  # libseccomp missing or too old: say so, never run without the filter
+    except Exception as exc:  # noqa: BLE001 - libseccomp missing or too old: say so, never run without the filter
         raise ExecutorSetupError(
             f"the sandbox's seccomp filter cannot be built ({type(exc).__name__}: {exc}). "
             "Fix: install libseccomp (apt-get install libseccomp2) and its Python bindings (pip install pyseccomp)."
