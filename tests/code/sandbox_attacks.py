@@ -85,11 +85,11 @@ def snapshot(host: Host) -> dict:
     return seen
 
 
-def leftover_processes(*markers: str) -> list[str]:
-    """Command lines of live processes that hold one of ``markers``."""
+def leftover_processes(*markers: str, spare: frozenset[int] = frozenset()) -> list[str]:
+    """Command lines of live processes that hold one of ``markers`` (but the executor's spare sandbox)."""
     found = []
     for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) == os.getpid():
+        if not name.isdigit() or int(name) == os.getpid() or int(name) in spare:
             continue
         with contextlib.suppress(OSError):
             cmdline = Path(f"/proc/{name}/cmdline").read_bytes()
@@ -507,12 +507,13 @@ def run_attack(attack: Attack, path: str, root: Path) -> None:
         if cgroup is not None:
             # The last sandbox's init takes a few ms to go after the block's result is back.
             deadline = time.monotonic() + 5
-            while any((d / "cgroup.procs").read_text().split() for d in cgroup.dirs.values()):
+            spare = {str(pid) for pid in executor.spare_pids()}  # the next block's sandbox, waiting
+            while any(set((d / "cgroup.procs").read_text().split()) - spare for d in cgroup.dirs.values()):
                 assert time.monotonic() < deadline, "processes left in the sandbox's cgroup"
                 time.sleep(0.01)
         else:
             time.sleep(0.2)
-        left = leftover_processes(host.marker, str(host.work_dir))
+        left = leftover_processes(host.marker, str(host.work_dir), spare=executor.spare_pids())
         assert not left, f"processes left behind: {left}"
         if cgroup is not None:
             memory = cgroup.dirs.get("memory")

@@ -60,33 +60,33 @@ class SandboxCgroup:
             pass
         return 0
 
-    def kill_all(self) -> None:
-        """Kill whatever is still in the group (nothing should be: the PID namespace is gone with its init)."""
+    def _pids(self) -> set[int]:
+        found: set[int] = set()
         for path in self.dirs.values():
-            kill_file = path / "cgroup.kill"
-            if kill_file.exists():
-                with contextlib.suppress(OSError):
-                    kill_file.write_text("1")
-                continue
-            with contextlib.suppress(OSError):
-                for pid in (path / "cgroup.procs").read_text().split():
-                    with contextlib.suppress(OSError):
-                        os.kill(int(pid), signal.SIGKILL)
+            with contextlib.suppress(OSError, ValueError):
+                found.update(int(pid) for pid in (path / "cgroup.procs").read_text().split())
+        return found
 
-    def wait_empty(self, timeout: float) -> bool:
-        """Kill what is left and wait until the group holds no process (True), or ``timeout`` passes."""
+    def kill_all(self, keep: frozenset[int] = frozenset()) -> None:
+        """Kill whatever is in the group but ``keep``."""
+        kill_file = self.dirs.get("unified", Path("/nonexistent")) / "cgroup.kill"
+        if not keep and kill_file.exists():  # cgroup v2 (Linux 5.14+): the kernel kills them all at once
+            with contextlib.suppress(OSError):
+                kill_file.write_text("1")
+            return
+        for pid in self._pids() - keep:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+    def wait_empty(self, timeout: float, keep: frozenset[int] = frozenset()) -> bool:
+        """Kill what is in the group but ``keep`` and wait until it is gone (True), or ``timeout`` passes."""
         deadline = time.monotonic() + timeout
-        while True:
-            busy = False
-            for path in self.dirs.values():
-                with contextlib.suppress(OSError):
-                    busy = busy or bool((path / "cgroup.procs").read_text().strip())
-            if not busy:
-                return True
+        while self._pids() - keep:
             if time.monotonic() > deadline:
                 return False
-            self.kill_all()
+            self.kill_all(keep)
             time.sleep(0.001)
+        return True
 
     def remove(self) -> None:
         """Remove the group (after killing what is left in it)."""

@@ -75,6 +75,18 @@ def run_process(
         )
     except FileNotFoundError:
         return ProcessOutcome(127, f"{argv[0]}: command not found; install it or put it on PATH\n", False)
+    return collect_process(proc, timeout=timeout, max_output_bytes=max_output_bytes, watch=watch, watch_interval=watch_interval)
+
+
+def collect_process(
+    proc: subprocess.Popen,
+    *,
+    timeout: float,
+    max_output_bytes: int,
+    watch: Callable[[], str | None] | None = None,
+    watch_interval: float = 0.1,
+) -> ProcessOutcome:
+    """Read a started process's output until it ends, as :func:`run_process` does (the timeout counts from now)."""
     output = BoundedOutput(max_output_bytes)
     deadline = time.monotonic() + timeout
     timed_out = False

@@ -24,15 +24,17 @@ import math
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import weakref
 from pathlib import Path
 
 from parley import events
 from parley.code.base import DEFAULT_MAX_OUTPUT_BYTES, ExecutorSetupError
 from parley.code.cgroup import SandboxCgroup, make_sandbox_cgroup
-from parley.code.commandline import SHELL_PROGRAMS, CommandLineCodeExecutor, run_process
+from parley.code.commandline import SHELL_PROGRAMS, CommandLineCodeExecutor, collect_process
 from parley.code.factory import WORKING_DIR
 from parley.code.local import check_interpreter
 from parley.code.seccomp_filter import seccomp_program
@@ -45,8 +47,8 @@ _ETC_FILES = ("ld.so.cache", "alternatives", "localtime")
 # could otherwise write: sysctls (kernel.core_pattern runs a program as the host's root), sysrq,
 # MTRRs, pressure triggers, drivers. Bound read-only over themselves.
 _PROC_READ_ONLY = ("sys", "sysrq-trigger", "mtrr", "pressure", "fs", "irq", "bus", "acpi", "scsi", "driver", "tty")
-# bwrap's own processes in the cgroup besides the code: its monitor and the sandbox's init.
-_BWRAP_PROCESSES = 2
+# Processes in the cgroup besides the code's: bwrap's monitor, the sandbox's init, a spare sandbox.
+_BWRAP_PROCESSES = 3
 # How often the host checks work_dir's disk while a block runs (seconds).
 _DISK_CHECK_INTERVAL = 0.1
 
@@ -87,6 +89,23 @@ def _python_prefixes(python: str) -> tuple[str, ...]:
         raise ExecutorSetupError(
             f"Python interpreter {python!r} does not run ({exc}). Fix: pass python_executable=<a working python>."
         ) from None
+
+
+def _discard(proc: subprocess.Popen) -> None:
+    """Kill an unused spare sandbox and collect it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            stream.close()
+    proc.wait()
+
+
+def _discard_all(spares: list) -> None:
+    while spares:
+        _discard(spares.pop())
 
 
 class _DiskWatch:
@@ -194,6 +213,10 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
         self._quota = work_dir_quota_mb * 2**20
         self._reserve = min_free_disk_mb * 2**20
         self.cgroup, self.cgroup_note = self._make_cgroup(memory_limit_mb * 2**20, max_processes + _BWRAP_PROCESSES)
+        # A sandbox started ahead of time and already in the cgroup, waiting for the next block.
+        self._spare: list[subprocess.Popen] = []
+        self._spare_lock = threading.Lock()
+        weakref.finalize(self, _discard_all, self._spare)
         self._env = self._sandbox_env(env or {})
         self._prefix = self._sandbox_argv()
         self._check_sandbox_runs()
@@ -232,16 +255,14 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
         return env
 
     def _sandbox_argv(self) -> list[str]:
-        """The command line up to (not including) the program to run; ``{seccomp_fd}`` is filled in per block."""
+        """bwrap's command line up to (not including) the program to run; ``{seccomp_fd}`` is filled in per block."""
         argv = []
-        if self.cgroup is not None:
-            # The first process joins the cgroup, then becomes bwrap: everything in the sandbox is counted.
-            joins = " && ".join(f"echo 0 > {shlex.quote(str(path))}" for path in self.cgroup.procs_files)
-            argv += ["/bin/sh", "-c", f'{joins} && exec "$@"', "sandbox"]
         argv += [self._bwrap, "--die-with-parent", "--new-session"]
         # A user namespace even as root: the code is the calling user mapped to itself, with every
         # capability dropped, and may not make user namespaces of its own.
-        argv += ["--unshare-user", "--disable-userns", "--unshare-ipc", "--unshare-pid", "--unshare-net",
+        # --as-pid-1 with a shell as init (below): bwrap's own init would outlive bwrap for a moment as
+        # an orphan, reaped by the host's init whenever it gets to it, holding a pids-cgroup slot.
+        argv += ["--unshare-user", "--disable-userns", "--unshare-ipc", "--unshare-pid", "--as-pid-1", "--unshare-net",
                  "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL"]
         read_only: list[str] = []
         for path in _SYSTEM_DIRS:
@@ -298,25 +319,86 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
         # CPU: SIGXCPU at the soft limit (reported as such), SIGKILL a second later if it is caught.
         limits.append(f"--cpu={self.limits['cpu']}:{self.limits['cpu'] + 1}")
         argv += [self._prlimit, *limits, "--"]
+        # The sandbox's PID 1: runs the program as its child (so the kernel's signals for the limits
+        # reach it: PID 1 ignores them) and exits with its status; its exit ends the namespace.
+        argv += ["/bin/sh", "-c", '"$@"; exit $?', "sandbox-init"]
         return argv
 
-    def _run_sandboxed(self, program: list[str], timeout: float, max_output_bytes: int, watch=None):
-        """Run ``program`` in a fresh sandbox, with the seccomp program handed to bwrap through a pipe."""
+    def _start(self, program: list[str] | None) -> subprocess.Popen:
+        """Start a sandbox for ``program``; with None, a spare that joins the cgroup now and reads
+        the interpreter and the file to run from its stdin later.
+
+        Joining a cgroup waits for an RCU grace period in the kernel (often 5-15 ms on a busy
+        machine): a spare pays it between blocks instead of during one.
+        """
         read_fd, write_fd = os.pipe()
         try:
             os.write(write_fd, self._seccomp)  # small (about 1 kB): fits the pipe's buffer
             os.close(write_fd)
             write_fd = -1
-            argv = [str(read_fd) if arg == "{seccomp_fd}" else arg for arg in self._prefix]
-            return run_process(
-                argv + program, cwd=self.work_dir, env=self._env, timeout=timeout,
-                max_output_bytes=max_output_bytes, pass_fds=(read_fd,), watch=watch,
-                watch_interval=_DISK_CHECK_INTERVAL,
+            bwrap = [str(read_fd) if arg == "{seccomp_fd}" else arg for arg in self._prefix]
+            if self.cgroup is None:
+                argv = bwrap + (program or [])
+            else:
+                # The first process joins the cgroup, then becomes bwrap: everything in the sandbox is counted.
+                joins = " && ".join(f"echo 0 > {shlex.quote(str(path))}" for path in self.cgroup.procs_files)
+                if program is None:
+                    script = f'{joins} && read -r program && read -r file && exec "$@" "$program" "$file" </dev/null'
+                else:
+                    script = f'{joins} && exec "$@"'
+                argv = ["/bin/sh", "-c", script, "sandbox", *bwrap, *(program or [])]
+            return subprocess.Popen(
+                argv, cwd=self.work_dir, env=self._env,
+                stdin=subprocess.PIPE if program is None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(read_fd,),
             )
         finally:
             os.close(read_fd)
             if write_fd >= 0:
                 os.close(write_fd)
+
+    def spare_pids(self) -> frozenset[int]:
+        """PIDs of the spare sandbox waiting for the next block (in the cgroup, running nothing yet)."""
+        with self._spare_lock:
+            return frozenset(proc.pid for proc in self._spare)
+
+    def _take_spare(self, program: list[str]) -> subprocess.Popen | None:
+        """The spare sandbox, handed ``program``; None when there is none ready (or it died)."""
+        with self._spare_lock:
+            spare, self._spare[:] = (self._spare or [None])[0], []
+        if spare is None:
+            return None
+        try:
+            if spare.poll() is not None or any("\n" in arg for arg in program):
+                raise OSError("not usable")
+            spare.stdin.write(("\n".join(program) + "\n").encode("utf-8", errors="surrogateescape"))
+            spare.stdin.close()
+        except OSError:
+            _discard(spare)
+            return None
+        return spare
+
+    def _make_spare(self) -> None:
+        if self.cgroup is None:
+            return
+        spare = self._start(None)
+        with self._spare_lock:
+            if self._spare:  # another thread made one meanwhile
+                _discard(spare)
+            else:
+                self._spare.append(spare)
+
+    def _run_sandboxed(self, program: list[str], timeout: float, max_output_bytes: int, watch=None):
+        """Run ``program`` (an interpreter and a file, or any command) in a fresh sandbox."""
+        proc = self._take_spare(program) if len(program) == 2 else None
+        if proc is None:
+            proc = self._start(program)
+        try:
+            return collect_process(
+                proc, timeout=timeout, max_output_bytes=max_output_bytes, watch=watch, watch_interval=_DISK_CHECK_INTERVAL,
+            )
+        finally:
+            self._make_spare()
 
     def _check_sandbox_runs(self) -> None:
         """Run an empty program once, so a sandbox that cannot start fails here, clearly."""
@@ -332,7 +414,7 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
     def _save_code(self, code: str, lang: str) -> Path:
         # The previous block's sandbox is killed with its init but takes a few ms to go: wait for
         # it here rather than after each block, so that nothing of it runs while the host writes.
-        if self.cgroup is not None and not self.cgroup.wait_empty(5):
+        if self.cgroup is not None and not self.cgroup.wait_empty(5, keep=self.spare_pids()):
             raise ValueError("the previous block's sandbox did not stop; not saving the next block")
         return super()._save_code(code, lang)
 
