@@ -235,6 +235,9 @@ ATTACKS: list[Attack] = [
     Attack("memory hog across six processes",
            lambda h: [[("python", _MEMORY_HOGS.format(marker=h.marker))]],
            lambda h, r, e: _expect_memory_bounded(h, r, e)),
+    Attack("memory held by no process: memfd files and SysV shared memory",
+           lambda h: [[("python", _MEMFD_HOG)]],
+           lambda h, r, e: _expect_memfd_bounded(h, r, e)),
     Attack("filling /dev/shm",
            lambda h: [[("sh", "for i in 1 2 3 4 5; do head -c 10000000 /dev/zero > /dev/shm/fill$i; done; du -skx /dev/shm")]],
            lambda h, r, e: (_assert("No space left on device" in r[0][1], r), _assert(_du_kib(r[0][1]) <= 16 * 1024, r))),
@@ -357,6 +360,34 @@ procs = [subprocess.Popen([sys.executable, '-c', hog, {marker!r}]) for _ in rang
 print('exit codes', [p.wait() for p in procs])
 """
 
+# 40 x 15 MiB in memfd files (each under the file-size limit, none mapped: no address space used),
+# then, those closed, 10 x 60 MiB of SysV shared memory, detached: 600 MiB each time, against a
+# 256 MiB sandbox.
+_MEMFD_HOG = """import ctypes, os
+held, fds = 0, []
+try:
+    for i in range(40):
+        fd = os.memfd_create(f'hog{i}')
+        os.write(fd, bytes(15 * 2**20))
+        fds.append(fd)
+        held += 15
+    for fd in fds:
+        os.close(fd)  # (still held: nothing frees a memfd's pages but closing it; now they are freed)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.shmat.restype = ctypes.c_void_p
+    for i in range(10):  # attached, filled, detached: 60 MiB each stays in the IPC namespace
+        shmid = libc.shmget(0, 60 * 2**20, 0o1600)
+        address = libc.shmat(shmid, None, 0)
+        if shmid < 0 or address in (None, ctypes.c_void_p(-1).value):
+            raise OSError(ctypes.get_errno(), 'shm')
+        ctypes.memset(address, 1, 60 * 2**20)
+        libc.shmdt(ctypes.c_void_p(address))
+        held += 60
+    print('held', held, 'MiB')
+except OSError as exc:
+    print('stopped at', held, 'MiB:', exc)
+"""
+
 _READ_SECRETS = """import os
 for path in ['.env', '../.env', {project!r} + '/.env', '/etc/shadow', '/root/.bashrc']:
     try:
@@ -423,6 +454,17 @@ def _expect_memory_bounded(host: Host, results: list[Result], executor) -> None:
     else:
         # No cgroup (unprivileged, cgroup v1): each process is bounded by its address-space limit only.
         assert "exit codes" in output or results[0][0] != 0, results
+
+
+def _expect_memfd_bounded(host: Host, results: list[Result], executor) -> None:
+    cgroup = getattr(executor, "cgroup", None)
+    output = results[0][1]
+    if cgroup is not None and "memory" in cgroup.controllers:
+        # Charged to the sandbox's cgroup although no process maps it: stopped under 256 MiB.
+        assert "held" not in output, results
+        assert "memory limit of 256 MiB was reached" in output or "stopped at" in output, results
+    else:
+        assert results[0][0] == 0 or "stopped at" in output, results  # fallback: bounded by the timeout only
 
 
 def _serve(host: Host) -> Callable[[], None]:
