@@ -105,3 +105,64 @@ def test_local_executor_saves_through_the_same_checks(work, outside):
     (work / "d.py").mkdir()
     result = local.execute_code_blocks([CodeBlock("# filename: d.py\nprint('ran')", "python")])
     assert result.exit_code == 1 and "a directory of that name is in the workspace" in result.output
+
+
+SWAPPER = """
+import os, sys
+work, target, outside_dir = sys.argv[1:4]
+os.chdir(work)
+while True:
+    for make in (lambda: os.symlink(target, 'code.py'), lambda: os.mkfifo('code.py'), lambda: os.mkdir('code.py'),
+                 lambda: os.link(target, 'code.py')):
+        for remove in (os.unlink, os.rmdir):
+            try:
+                remove('code.py')
+            except OSError:
+                pass
+        try:
+            make()
+        except OSError:
+            pass
+    # the parent directory swapped for a link to a directory outside
+    try:
+        os.rename('sub', 'sub.old')
+        os.symlink(outside_dir, 'sub')
+        os.unlink('sub')
+        os.rename('sub.old', 'sub')
+    except OSError:
+        pass
+"""
+
+
+def test_writes_racing_a_process_that_swaps_links_fifos_and_directories(work, outside, tmp_path):
+    import subprocess
+    import sys
+    import threading
+
+    outside_dir = tmp_path / "outside_dir"
+    outside_dir.mkdir()
+    (work / "sub").mkdir()
+    swapper = subprocess.Popen([sys.executable, "-c", SWAPPER, str(work), str(outside), str(outside_dir)])
+    outcomes = {"written": 0, "refused": 0}
+
+    def write_many():
+        for i in range(300):
+            for name in ("code.py", "sub/code.py"):
+                try:
+                    write_file(work, name, f"block {i}".encode())
+                    outcomes["written"] += 1
+                except UnsafePathError:
+                    outcomes["refused"] += 1
+
+    writer = threading.Thread(target=write_many, daemon=True)
+    try:
+        writer.start()
+        writer.join(120)
+        hung = writer.is_alive()  # a FIFO opened for writing would block here forever
+    finally:
+        swapper.kill()
+        swapper.wait()
+    assert not hung, "a write blocked"
+    assert outcomes["written"] > 0 and outcomes["written"] + outcomes["refused"] == 600
+    assert outside.read_text() == "original"
+    assert list(outside_dir.iterdir()) == []

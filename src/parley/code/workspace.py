@@ -79,15 +79,16 @@ def _open_dir_chain(work_dir: Path, parents: tuple[str, ...], create: bool) -> i
         for part in parents:
             walked /= part
             try:
-                next_fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
-            except FileNotFoundError:
-                if not create:
-                    raise
                 try:
-                    os.mkdir(part, 0o777, dir_fd=fd)
-                except FileExistsError:
-                    pass  # made meanwhile; opened (or refused) below like any other
-                next_fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                    next_fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                except FileNotFoundError:
+                    if not create:
+                        raise
+                    try:
+                        os.mkdir(part, 0o777, dir_fd=fd)
+                    except FileExistsError:
+                        pass  # made meanwhile; opened (or refused) below like any other
+                    next_fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
             except OSError as exc:
                 if exc.errno in (errno.ELOOP, errno.ENOTDIR):
                     raise UnsafePathError(
@@ -107,11 +108,22 @@ def write_file(work_dir: Path, relative: PurePosixPath | str, data: bytes) -> Pa
 
     Parent directories are created as needed (never followed when they are links). Whatever
     non-directory entry holds the name is replaced by the new file; a directory there is refused
-    with :class:`UnsafePathError`.
+    with :class:`UnsafePathError`, and so is a path that keeps changing while it is saved (another
+    process renaming or removing its directories).
     """
     relative = PurePosixPath(relative)
     if relative.is_absolute() or ".." in relative.parts or not relative.parts:
         raise UnsafePathError(f"{str(relative)!r} is not a path inside the workspace")
+    for _ in range(3):
+        try:
+            _write_once(work_dir, relative, data)
+            return work_dir / relative
+        except FileNotFoundError:
+            continue  # a directory on the way was renamed or removed meanwhile: walk again
+    raise UnsafePathError(f"cannot save {relative}: the workspace keeps changing under it")
+
+
+def _write_once(work_dir: Path, relative: PurePosixPath, data: bytes) -> None:
     *parents, name = relative.parts
     dir_fd = _open_dir_chain(work_dir, tuple(parents), create=True)
     try:
@@ -139,7 +151,6 @@ def write_file(work_dir: Path, relative: PurePosixPath | str, data: bytes) -> Pa
             raise
     finally:
         os.close(dir_fd)
-    return work_dir / relative
 
 
 def _unlink_quietly(name: str, dir_fd: int) -> None:
