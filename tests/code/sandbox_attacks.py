@@ -300,6 +300,10 @@ ATTACKS: list[Attack] = [
     Attack("kernel attack surface: bpf, perf_event_open, userfaultfd, keyctl, io_uring",
            lambda h: [[("python", _RAW_SYSCALLS)]],
            lambda h, r, e: (ok(r[0]), _assert(r[0][1].count("errno 1") == 5, r))),
+    Attack("32-bit system calls (int 0x80) to get around the filter",
+           lambda h: [[("python", _INT80)]],
+           # SIGSYS: the filter kills a call of another ABI outright (the host answers it: see _INT80).
+           lambda h, r, e: (_assert(r[0][0] == 128 + 31, r), _assert("calling" in r[0][1] and "returned" not in r[0][1], r))),
     Attack("set-user-ID program in work_dir",
            lambda h: [[("sh", ("cp /bin/sh ./rootsh; chmod u+s,g+s ./rootsh && echo chmod-worked; "
                               "python3 -c \"import os; os.close(os.open('suid2', os.O_CREAT | os.O_WRONLY, 0o4755))\" 2>&1 | tail -1; "
@@ -386,6 +390,16 @@ try:
     print('held', held, 'MiB')
 except OSError as exc:
     print('stopped at', held, 'MiB:', exc)
+"""
+
+# i386 getpid through int 0x80 (outside the sandbox it returns the PID).
+_INT80 = """import ctypes, mmap, platform
+assert platform.machine() == 'x86_64', platform.machine()
+code = bytes([0xB8, 20, 0, 0, 0, 0xCD, 0x80, 0xC3])  # mov eax, 20; int 0x80; ret
+page = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+page.write(code)
+print('calling', flush=True)
+print('int 0x80 returned', ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.addressof(ctypes.c_char.from_buffer(page)))(), flush=True)
 """
 
 _READ_SECRETS = """import os
