@@ -53,6 +53,8 @@ _ETC_FILES = ("ld.so.cache", "alternatives", "localtime")
 _PROC_READ_ONLY = ("sys", "sysrq-trigger", "mtrr", "pressure", "fs", "irq", "bus", "acpi", "scsi", "driver", "tty")
 # Processes in the cgroup besides the code's: bwrap's monitor, the sandbox's init, a spare sandbox.
 _BWRAP_PROCESSES = 3
+# Cgroup fallbacks already reported in this process.
+_NOTED: set[str] = set()
 # How often the host checks work_dir's disk while a block runs (seconds).
 _DISK_CHECK_INTERVAL = 0.1
 
@@ -230,7 +232,8 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
         if cgroup is not None:
             weakref.finalize(self, cgroup.remove)
         missing = {"memory", "pids"} - (cgroup.controllers if cgroup else set())
-        if missing:
+        if missing and note not in _NOTED:
+            _NOTED.add(note)  # once per process, not once per executor
             # Root is exempt from the per-user process limit: without a pids cgroup nothing bounds a fork bomb.
             bound = "only the timeout bounds the number of processes" if "pids" in missing and os.geteuid() == 0 else \
                 "per-process rlimits apply instead"
@@ -402,7 +405,10 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
                 proc, timeout=timeout, max_output_bytes=max_output_bytes, watch=watch, watch_interval=_DISK_CHECK_INTERVAL,
             )
         finally:
-            self._make_spare()
+            try:
+                self._make_spare()
+            except OSError:
+                pass  # no spare: the next block starts its sandbox itself
 
     def _check_sandbox_runs(self) -> None:
         """Run an empty program once, so a sandbox that cannot start fails here, clearly."""
