@@ -339,6 +339,23 @@ def test_cgroup_v2_writes_the_limits_into_a_delegated_group(tmp_path):
     assert group.oom_kills() == 2
 
 
+def test_cgroup_v2_uses_the_nearest_ancestor_that_hands_out_controllers(tmp_path):
+    from parley.code.cgroup import _make_v2
+
+    # Like root on a systemd host: the own scope holds processes (enabling controllers there fails),
+    # its slice has memory and pids enabled for its children.
+    scope = tmp_path / "user.slice" / "session.scope"
+    scope.mkdir(parents=True)
+    (tmp_path / "cgroup.subtree_control").write_text("cpu\n")
+    (tmp_path / "user.slice" / "cgroup.subtree_control").write_text("cpu memory pids\n")
+    (scope / "cgroup.controllers").write_text("cpu memory pids\n")
+    (scope / "cgroup.subtree_control").mkdir()  # any write to it fails, as with EBUSY
+    group = _make_v2(str(tmp_path), "/user.slice/session.scope", 300 * 2**20, 40)
+    (path,) = group.dirs.values()
+    assert path.parent == tmp_path / "user.slice"
+    assert (path / "pids.max").read_text() == "40"
+
+
 def test_default_work_dir_is_a_dedicated_folder_not_the_current_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text(f"KEY={SECRET}")

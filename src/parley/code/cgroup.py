@@ -6,7 +6,8 @@ sandbox and every page they put in its tmpfs mounts. Where one can be made:
 
 - cgroup v2 (unified): a child of this process's own cgroup when that cgroup delegates the
   ``memory`` and ``pids`` controllers (listed in its ``cgroup.subtree_control``, or enabled
-  there by us when allowed): ``memory.max``, ``memory.swap.max = 0``, ``pids.max``.
+  there by us when allowed), else of the nearest ancestor that has them enabled and lets us make
+  a group: ``memory.max``, ``memory.swap.max = 0``, ``pids.max``.
 - cgroup v1: a child of this process's cgroup in the ``memory`` hierarchy
   (``memory.limit_in_bytes``, and ``memory.memsw.limit_in_bytes`` when swap accounting is on)
   and in the ``pids`` hierarchy (``pids.max``), each where it is writable (as root, usually).
@@ -134,25 +135,40 @@ def _new_group_name() -> str:
 
 
 def _make_v2(mount: str, own: str, memory_bytes: int, max_pids: int) -> SandboxCgroup:
-    parent = Path(mount + own)
-    available = set((parent / "cgroup.controllers").read_text().split())
-    if not {"memory", "pids"} <= available:
-        raise OSError(f"cgroup v2 at {parent} does not delegate the memory and pids controllers")
-    enabled = set((parent / "cgroup.subtree_control").read_text().split())
-    if not {"memory", "pids"} <= enabled:
-        _write(parent / "cgroup.subtree_control", "+memory +pids")  # fails if this group holds processes
-    group = parent / _new_group_name()
-    group.mkdir()
-    made = SandboxCgroup(version=2, dirs={"unified": group})
-    try:
-        _write(group / "memory.max", str(memory_bytes))
-        if (group / "memory.swap.max").exists():
-            _write(group / "memory.swap.max", "0")
-        _write(group / "pids.max", str(max_pids))
-    except OSError:
-        made.remove()
-        raise
-    return made
+    """A group under this process's cgroup, or under the nearest ancestor that hands out memory and
+    pids and lets us make a group (root on a systemd host: the session scope holds processes, so it
+    cannot enable controllers for children, but its slice has them enabled)."""
+    mount_root = Path(mount)
+    start = Path(mount + own.rstrip("/")) if own.rstrip("/") else mount_root
+    candidates = [start, *(p for p in start.parents if p == mount_root or mount_root in p.parents)]
+    reasons = []
+    for parent in candidates:
+        try:
+            enabled = set((parent / "cgroup.subtree_control").read_text().split())
+            if not {"memory", "pids"} <= enabled:
+                if parent != start:
+                    continue
+                available = set((parent / "cgroup.controllers").read_text().split())
+                if not {"memory", "pids"} <= available:
+                    reasons.append(f"{parent} does not get the memory and pids controllers")
+                    continue
+                _write(parent / "cgroup.subtree_control", "+memory +pids")  # fails if this group holds processes
+            group = parent / _new_group_name()
+            group.mkdir()
+        except OSError as exc:
+            reasons.append(f"{parent}: {exc.strerror or exc}")
+            continue
+        made = SandboxCgroup(version=2, dirs={"unified": group})
+        try:
+            _write(group / "memory.max", str(memory_bytes))
+            if (group / "memory.swap.max").exists():
+                _write(group / "memory.swap.max", "0")
+            _write(group / "pids.max", str(max_pids))
+        except OSError:
+            made.remove()
+            raise
+        return made
+    raise OSError("no cgroup v2 group here hands out memory and pids to us (" + "; ".join(reasons[:2]) + ")")
 
 
 def _make_v1(mounts: dict[str, str], own: dict[str, str], memory_bytes: int, max_pids: int) -> SandboxCgroup:
