@@ -9,26 +9,20 @@ from pathlib import Path
 import pytest
 
 from parley.code import CodeBlock, ExecutorSetupError, SandboxCodeExecutor
-from parley.code.sandbox import SANDBOX_UID
 
 SECRET = "sk-parley-test-secret-0123456789"
 
 
-def count_processes() -> int:
-    """Processes the sandbox could have made: as root, sandboxed code runs as nobody (65534), so count
-    those only (other work on the machine must not make the test flaky); otherwise all of them."""
-    if os.geteuid() != 0:
-        return sum(1 for name in os.listdir("/proc") if name.isdigit())
+def count_processes(marker: str, exclude: frozenset[int] = frozenset()) -> int:
+    """Processes whose command line holds ``marker`` (a sandbox's work_dir path): other work on the
+    machine must not make the test flaky. ``exclude``: the executor's spare sandbox, waiting."""
     count = 0
     for name in os.listdir("/proc"):
-        if not name.isdigit():
+        if not name.isdigit() or int(name) in exclude:
             continue
         try:
-            with open(f"/proc/{name}/status") as status:
-                for line in status:
-                    if line.startswith("Uid:"):
-                        count += line.split()[1] == "65534"
-                        break
+            with open(f"/proc/{name}/cmdline", "rb") as cmdline:
+                count += marker.encode() in cmdline.read()
         except OSError:
             continue
     return count
@@ -72,7 +66,9 @@ for path in [{str(host / '.env')!r}, '/etc/shadow', {str(Path.home() / '.bashrc'
     result = run(sandbox, code)
     assert result.exit_code == 0, result.output
     assert SECRET not in result.output
-    assert result.output.count("blocked:") == 4
+    assert result.output.count("blocked:") == 3
+    # /proc/1 is the sandbox's own init (bwrap), whose environment is the scrubbed one.
+    assert "/proc/1/environ " in result.output and "LANG=C.UTF-8" in result.output
 
 
 def test_cannot_write_outside_work_dir(sandbox, host, tmp_path):
@@ -87,7 +83,8 @@ open('/tmp/private.txt', 'w').write('private /tmp only')
 """
     result = run(sandbox, code)
     assert result.exit_code == 0, result.output
-    assert "written" not in result.output
+    # work_dir's parents inside the sandbox lie in its private /tmp: writable there, gone afterwards.
+    assert result.output.count("written") == (1 if str(tmp_path).startswith("/tmp/") else 0)
     assert (host / "canary.txt").read_text() == "still here"
     assert not (tmp_path / "new.txt").exists()
     assert not Path("/usr/evil.txt").exists()
@@ -154,13 +151,14 @@ def test_passing_a_variable_on_purpose(tmp_path):
 
 
 def test_fork_bomb_is_contained(sandbox):
-    before = count_processes()
+    marker = str(sandbox.work_dir)
+    before = count_processes(marker, sandbox.spare_pids())
     peak = [before]
     done = threading.Event()
 
     def watch():
         while not done.is_set():
-            peak[0] = max(peak[0], count_processes())
+            peak[0] = max(peak[0], count_processes(marker))
             time.sleep(0.02)
 
     watcher = threading.Thread(target=watch)
@@ -175,7 +173,7 @@ def test_fork_bomb_is_contained(sandbox):
     # At most max_processes (32) sandboxed processes existed at once, plus bwrap's own.
     assert peak[0] - before <= 32 + 8
     time.sleep(0.5)
-    assert count_processes() - before < 8  # none left behind
+    assert count_processes(marker, sandbox.spare_pids()) == before == 0  # none left behind
     assert run(sandbox, "print('next block runs')").output == "next block runs\n"
 
 
@@ -237,10 +235,11 @@ def test_rm_rf_home_is_contained(sandbox, host):
     assert Path.home().is_dir() and any(Path.home().iterdir())
 
 
-def test_killing_the_parent_is_contained(sandbox):
+def test_host_processes_are_invisible_and_unkillable(sandbox):
     code = f"""
 import os, signal
-for pid in (os.getppid(), {os.getpid()}, {os.getppid()}):
+print('pids', sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))
+for pid in ({os.getpid()}, {os.getppid()}):
     try:
         os.kill(pid, signal.SIGKILL)
         print(pid, 'signalled')
@@ -248,17 +247,25 @@ for pid in (os.getppid(), {os.getpid()}, {os.getppid()}):
         print(pid, 'blocked:', type(exc).__name__)
 """
     result = run(sandbox, code)
-    # Inside its own PID namespace the host's processes do not exist.
-    assert f"{os.getpid()} blocked: ProcessLookupError" in result.output or f"{os.getpid()} blocked: PermissionError" in result.output
+    assert result.exit_code == 0, result.output
+    # The sandbox's /proc shows its own PID namespace: bwrap's init, the code, nothing of the host's.
+    visible = eval(result.output.splitlines()[0].removeprefix("pids "))
+    assert visible and max(visible) < 10, visible
+    assert os.getpid() not in visible and os.getppid() not in visible
+    # The host's PIDs do not exist in there (not "permission denied": that would be a shared namespace).
+    assert f"{os.getpid()} blocked: ProcessLookupError" in result.output
+    assert f"{os.getppid()} blocked: ProcessLookupError" in result.output
     assert run(sandbox, "print('still working')").output == "still working\n"
 
 
-def test_runs_as_unprivileged_user(sandbox):
+def test_runs_as_the_calling_user_without_capabilities_and_with_seccomp(sandbox):
     result = run(sandbox, "import os\nprint(os.getuid())\nprint(open('/proc/self/status').read())")
     uid = int(result.output.split()[0])
-    assert uid == (SANDBOX_UID if os.geteuid() == 0 else os.geteuid())
-    cap_eff = next(line for line in result.output.splitlines() if line.startswith("CapEff"))
-    assert int(cap_eff.split()[1], 16) == 0
+    assert uid == os.geteuid()  # mapped to itself in a user namespace: files in work_dir keep their owner
+    status = dict(line.split(":", 1) for line in result.output.splitlines()[1:] if ":" in line)
+    assert int(status["CapEff"], 16) == int(status["CapPrm"], 16) == int(status["CapBnd"], 16) == 0
+    assert status["NoNewPrivs"].strip() == "1"
+    assert status["Seccomp"].strip() == "2"  # a filter is loaded
 
 
 def test_bubblewrap_missing_is_a_clear_error(tmp_path, monkeypatch):
@@ -270,3 +277,125 @@ def test_bubblewrap_missing_is_a_clear_error(tmp_path, monkeypatch):
 def test_missing_interpreter_is_a_clear_error(tmp_path):
     with pytest.raises(ExecutorSetupError, match=r"interpreter '/nonexistent/python3' not found.*python_executable"):
         SandboxCodeExecutor(work_dir=tmp_path, python_executable="/nonexistent/python3")
+
+
+def _cgroup_writable() -> bool:
+    from parley.code.cgroup import make_sandbox_cgroup
+
+    group, _ = make_sandbox_cgroup(64 * 2**20, 8)
+    if group is None:
+        return False
+    group.remove()
+    return {"memory", "pids"} <= group.controllers
+
+
+needs_cgroup = pytest.mark.skipif(not _cgroup_writable(), reason="no writable memory and pids cgroup here (unprivileged, or cgroups not delegated)")
+
+
+@needs_cgroup
+def test_memory_and_processes_are_limited_for_the_whole_sandbox(sandbox):
+    group = sandbox.cgroup
+    assert group is not None and {"memory", "pids"} <= group.controllers
+    if group.version == 1:
+        assert int((group.dirs["memory"] / "memory.limit_in_bytes").read_text()) == 512 * 2**20
+        assert int((group.dirs["pids"] / "pids.max").read_text()) == 32 + 3  # bwrap's monitor, init, a spare sandbox
+    else:
+        assert int((group.dirs["unified"] / "memory.max").read_text()) == 512 * 2**20
+    # Four processes of 200 MiB each: each under the per-process limit (512 MiB), together over the sandbox's.
+    code = "import subprocess, sys\nhog = 'b = bytearray(200 * 2**20)\\nfor i in range(0, len(b), 4096): b[i] = 1\\nimport time; time.sleep(3)'\n" \
+           "procs = [subprocess.Popen([sys.executable, '-c', hog]) for _ in range(4)]\nprint([p.wait() for p in procs])"
+    result = run(sandbox, code)
+    assert "-9" in result.output  # some were killed by the cgroup's OOM killer
+    assert "(killed: the sandbox's memory limit of 512 MiB was reached)" in result.output
+    assert run(sandbox, "print('next')").output == "next\n"
+
+
+@needs_cgroup
+def test_the_cgroup_goes_with_the_executor(tmp_path):
+    import gc
+
+    executor = SandboxCodeExecutor(work_dir=tmp_path)
+    dirs = list(executor.cgroup.dirs.values())
+    assert all(d.is_dir() for d in dirs)
+    run(executor, "print(1)")
+    del executor
+    gc.collect()
+    assert not any(d.exists() for d in dirs)
+
+
+def test_cgroup_v2_writes_the_limits_into_a_delegated_group(tmp_path):
+    from parley.code.cgroup import _make_v2
+
+    # A stand-in for a delegated cgroup v2 directory: what parley writes is what the kernel would read.
+    (tmp_path / "cgroup.controllers").write_text("cpu memory pids\n")
+    (tmp_path / "cgroup.subtree_control").write_text("")
+    group = _make_v2(str(tmp_path), "", 300 * 2**20, 40)
+    (path,) = group.dirs.values()
+    assert (tmp_path / "cgroup.subtree_control").read_text() == "+memory +pids"
+    assert (path / "memory.max").read_text() == str(300 * 2**20)
+    assert (path / "pids.max").read_text() == "40"
+    assert group.procs_files == [path / "cgroup.procs"]
+    (path / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 2\n")
+    assert group.oom_kills() == 2
+
+
+def test_cgroup_v2_uses_the_nearest_ancestor_that_hands_out_controllers(tmp_path):
+    from parley.code.cgroup import _make_v2
+
+    # Like root on a systemd host: the own scope holds processes (enabling controllers there fails),
+    # its slice has memory and pids enabled for its children.
+    scope = tmp_path / "user.slice" / "session.scope"
+    scope.mkdir(parents=True)
+    (tmp_path / "cgroup.subtree_control").write_text("cpu\n")
+    (tmp_path / "user.slice" / "cgroup.subtree_control").write_text("cpu memory pids\n")
+    (scope / "cgroup.controllers").write_text("cpu memory pids\n")
+    (scope / "cgroup.subtree_control").mkdir()  # any write to it fails, as with EBUSY
+    group = _make_v2(str(tmp_path), "/user.slice/session.scope", 300 * 2**20, 40)
+    (path,) = group.dirs.values()
+    assert path.parent == tmp_path / "user.slice"
+    assert (path / "pids.max").read_text() == "40"
+
+
+def test_default_work_dir_is_a_dedicated_folder_not_the_current_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(f"KEY={SECRET}")
+    mode, owner = tmp_path.stat().st_mode, tmp_path.stat().st_uid
+    executor = SandboxCodeExecutor()
+    assert executor.work_dir == tmp_path / "extensions"
+    result = run(executor, "cat ../.env .env 2>&1; echo end", "sh")
+    assert SECRET not in result.output and result.output.endswith("end\n")
+    # parley changes neither the owner nor the mode of a directory it did not create.
+    assert (tmp_path.stat().st_mode, tmp_path.stat().st_uid) == (mode, owner)
+
+
+def test_an_existing_work_dir_keeps_its_owner_and_mode(tmp_path):
+    work = tmp_path / "mine"
+    work.mkdir(mode=0o700)
+    before = work.stat()
+    executor = SandboxCodeExecutor(work_dir=work)
+    assert run(executor, "open('f.txt', 'w').write('x')").exit_code == 0
+    after = work.stat()
+    assert (after.st_mode, after.st_uid, after.st_gid) == (before.st_mode, before.st_uid, before.st_gid)
+    assert (work / "f.txt").stat().st_uid == os.geteuid()  # the code's files belong to the calling user
+
+
+def test_the_seccomp_filter_missing_is_a_clear_error(tmp_path, monkeypatch):
+    import builtins
+
+    from parley.code import seccomp_filter
+
+    real_import = builtins.__import__
+
+    def no_bindings(name, *args, **kwargs):
+        if name in ("seccomp", "pyseccomp"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    seccomp_filter.seccomp_program.cache_clear()
+    monkeypatch.setattr(builtins, "__import__", no_bindings)
+    try:
+        with pytest.raises(ExecutorSetupError, match=r"seccomp filter needs libseccomp's Python bindings.*pip install pyseccomp"):
+            SandboxCodeExecutor(work_dir=tmp_path)
+    finally:
+        monkeypatch.undo()
+        seccomp_filter.seccomp_program.cache_clear()

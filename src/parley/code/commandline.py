@@ -9,8 +9,9 @@ import selectors
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from parley.code.base import (
     PYTHON_LANGUAGES,
@@ -22,6 +23,7 @@ from parley.code.base import (
     record_block,
 )
 from parley.code.output import MARKER_ROOM, BoundedOutput, truncate_text
+from parley.code.workspace import checked_relative_path, write_file
 
 TIMEOUT_MSG = "Timeout"
 TIMEOUT_EXIT_CODE = 124  # what coreutils `timeout` returns
@@ -38,13 +40,27 @@ class ProcessOutcome:
     exit_code: int
     output: str
     timed_out: bool
+    stopped: str | None = None
+    """Why ``watch`` stopped the process (its message), if it did."""
 
 
-def run_process(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float, max_output_bytes: int) -> ProcessOutcome:
+def run_process(
+    argv: list[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float,
+    max_output_bytes: int,
+    pass_fds: tuple[int, ...] = (),
+    watch: Callable[[], str | None] | None = None,
+    watch_interval: float = 0.1,
+) -> ProcessOutcome:
     """Run ``argv`` in its own process group, stdout and stderr interleaved, bounded in size.
 
     On timeout the whole process group is killed (children included) and the exit code is 124.
-    A process killed by signal N reports 128 + N, as a shell would.
+    A process killed by signal N reports 128 + N, as a shell would. ``watch``, when given, is
+    called every ``watch_interval`` seconds while the process runs; a message from it kills the
+    process group (exit code 1) and is returned as ``stopped``.
     """
     try:
         proc = subprocess.Popen(
@@ -55,41 +71,66 @@ def run_process(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: flo
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            pass_fds=pass_fds,
         )
     except FileNotFoundError:
         return ProcessOutcome(127, f"{argv[0]}: command not found; install it or put it on PATH\n", False)
+    return collect_process(proc, timeout=timeout, max_output_bytes=max_output_bytes, watch=watch, watch_interval=watch_interval)
+
+
+def collect_process(
+    proc: subprocess.Popen,
+    *,
+    timeout: float,
+    max_output_bytes: int,
+    watch: Callable[[], str | None] | None = None,
+    watch_interval: float = 0.1,
+) -> ProcessOutcome:
+    """Read a started process's output until it ends, as :func:`run_process` does (the timeout counts from now)."""
     output = BoundedOutput(max_output_bytes)
     deadline = time.monotonic() + timeout
     timed_out = False
+    stopped = None
     try:
         fd = proc.stdout.fileno()
         with selectors.DefaultSelector() as selector:
             selector.register(fd, selectors.EVENT_READ)
+            next_watch = time.monotonic() + watch_interval
             # Read until EOF: every process holding the pipe has exited or closed it.
             while True:
-                remaining = deadline - time.monotonic()
+                now = time.monotonic()
+                remaining = deadline - now
                 if remaining <= 0:
                     timed_out = True
                     break
+                if watch is not None:
+                    if now >= next_watch:
+                        stopped = watch()
+                        if stopped is not None:
+                            break
+                        next_watch = now + watch_interval
+                    remaining = min(remaining, max(next_watch - now, 0))
                 if not selector.select(remaining):
                     continue
                 chunk = os.read(fd, 1 << 16)
                 if not chunk:
                     break
                 output.write(chunk)
-        if not timed_out:
+        if not timed_out and stopped is None:
             try:
                 proc.wait(max(deadline - time.monotonic(), 0))
             except subprocess.TimeoutExpired:
                 timed_out = True
     finally:
-        if timed_out or proc.poll() is None:
+        if timed_out or stopped is not None or proc.poll() is None:
             _kill_group(proc)
         proc.stdout.close()
         returncode = proc.wait()
     if timed_out:
         text = output.text()
         return ProcessOutcome(TIMEOUT_EXIT_CODE, text + ("" if not text or text.endswith("\n") else "\n") + TIMEOUT_MSG, True)
+    if stopped is not None:
+        return ProcessOutcome(1, output.text(), False, stopped)
     return ProcessOutcome(128 - returncode if returncode < 0 else returncode, output.text(), False)
 
 
@@ -100,18 +141,15 @@ def _kill_group(proc: subprocess.Popen) -> None:
         pass
 
 
-def named_code_path(work_dir: Path, code: str) -> Path | None:
-    """Where a block's ``# filename: x`` first line asks it to be saved; None without one.
+def named_code_path(work_dir: Path, code: str) -> PurePosixPath | None:
+    """Where a block's ``# filename: x`` first line asks it to be saved, relative to ``work_dir``; None without one.
 
-    Raises ValueError when the name points outside ``work_dir``.
+    Raises ValueError (an :class:`UnsafePathError`) when the name cannot be a file inside ``work_dir``.
     """
     match = _FILENAME_RE.match(code.split("\n", 1)[0])
     if match is None:
         return None
-    path = (work_dir / match.group(1)).resolve()
-    if not path.is_relative_to(work_dir.resolve()):
-        raise ValueError(f"Filename is not in the workspace: {match.group(1)!r} is outside {work_dir}")
-    return path
+    return checked_relative_path(work_dir, match.group(1))
 
 
 class CommandLineCodeExecutor:
@@ -162,13 +200,15 @@ class CommandLineCodeExecutor:
 
     def _save_code(self, code: str, lang: str) -> Path:
         """Write the block to ``work_dir``: under its ``# filename:`` name, else ``tmp_code_<md5>``."""
-        path = named_code_path(self._work_dir, code)
-        if path is None:
+        relative = named_code_path(self._work_dir, code)
+        if relative is None:
             digest = hashlib.md5(code.encode(), usedforsecurity=False).hexdigest()
-            path = self._work_dir / f"tmp_code_{digest}.{'py' if lang == 'python' else lang}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(code, encoding="utf-8")
-        return path
+            relative = PurePosixPath(f"tmp_code_{digest}.{'py' if lang == 'python' else lang}")
+        # Earlier blocks may have planted links or special files in work_dir: never write through them.
+        try:
+            return write_file(self._work_dir, relative, code.encode("utf-8", errors="surrogateescape"))
+        except OSError as exc:
+            raise ValueError(f"cannot save the code as {relative} in the workspace: {exc.strerror or exc}") from None
 
     def _run_file(self, lang: str, path: Path) -> tuple[int, str]:
         raise NotImplementedError

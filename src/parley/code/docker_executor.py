@@ -14,6 +14,7 @@ from pathlib import Path
 
 from parley.code.base import DEFAULT_MAX_OUTPUT_BYTES, ExecutorSetupError
 from parley.code.commandline import SHELL_PROGRAMS, TIMEOUT_EXIT_CODE, TIMEOUT_MSG, CommandLineCodeExecutor
+from parley.code.factory import WORKING_DIR
 from parley.code.output import BoundedOutput
 
 DEFAULT_IMAGE = "python:3-slim"
@@ -56,7 +57,7 @@ class DockerCommandLineCodeExecutor(CommandLineCodeExecutor):
         image: str = DEFAULT_IMAGE,
         container_name: str | None = None,
         timeout: float = 60,
-        work_dir: str | os.PathLike = Path("."),
+        work_dir: str | os.PathLike = Path(WORKING_DIR),
         auto_remove: bool = True,
         stop_container: bool = True,
         *,
@@ -67,7 +68,8 @@ class DockerCommandLineCodeExecutor(CommandLineCodeExecutor):
             image: the image to run code in (pulled when missing).
             container_name: name for the container (default: a random ``parley-exec-...``).
             timeout: seconds a block may run; then it is killed (exit code 124).
-            work_dir: host directory mounted at /workspace, where the code runs.
+            work_dir: host directory mounted at /workspace, where the code runs (default: a dedicated
+                ``extensions`` folder under the current directory, never the current directory itself).
             auto_remove: remove the container when it stops.
             stop_container: stop the container when this executor is garbage-collected or at exit.
             max_output_bytes: output beyond this is cut from the middle, with a marker.

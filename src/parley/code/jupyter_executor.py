@@ -30,6 +30,7 @@ from parley.code.base import (
     record_block,
 )
 from parley.code.commandline import TIMEOUT_EXIT_CODE, TIMEOUT_MSG, named_code_path
+from parley.code.workspace import UnsafePathError, write_file
 from parley.code.output import MARKER_ROOM, truncate_text
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -129,11 +130,17 @@ class JupyterCodeExecutor:
             except ValueError as exc:
                 exit_code, output = 1, str(exc)
             else:
+                saved = None
                 if path is not None:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_text(block.code, encoding="utf-8")
-                    code_file = code_file or str(path)
-                exit_code, output = self._run_cell(cell, files)
+                    try:
+                        saved = write_file(self._work_dir, path, block.code.encode("utf-8", errors="surrogateescape"))
+                    except UnsafePathError as exc:
+                        exit_code, output = 1, str(exc)
+                    except OSError as exc:
+                        exit_code, output = 1, f"cannot save the code as {path} in the workspace: {exc.strerror or exc}"
+                    code_file = code_file or (str(saved) if saved else None)
+                if path is None or saved is not None:
+                    exit_code, output = self._run_cell(cell, files)
             record_block(parts, block, lang, exit_code, output, self.executor_name, started)
             if exit_code != 0:
                 break
@@ -172,13 +179,11 @@ class JupyterCodeExecutor:
     def _display(self, data: dict, files: list[str]) -> str:
         """Text for one displayed object; images and HTML go to files in work_dir."""
         if "image/png" in data:
-            path = self._work_dir / f"{uuid.uuid4().hex}.png"
-            path.write_bytes(base64.b64decode(data["image/png"]))
+            path = write_file(self._work_dir, f"{uuid.uuid4().hex}.png", base64.b64decode(data["image/png"]))
             files.append(str(path))
             return f"Image data saved to {path}\n"
         if "text/html" in data:
-            path = self._work_dir / f"{uuid.uuid4().hex}.html"
-            path.write_text(data["text/html"], encoding="utf-8")
+            path = write_file(self._work_dir, f"{uuid.uuid4().hex}.html", data["text/html"].encode("utf-8", errors="surrogateescape"))
             files.append(str(path))
             return f"HTML data saved to {path}\n"
         return data.get("text/plain", "") + "\n"

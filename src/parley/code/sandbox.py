@@ -1,13 +1,19 @@
 """Running code in a bubblewrap sandbox: the safe default when there is no Docker engine.
 
-Each block runs in fresh namespaces (mount, PID, network, IPC, UTS): the file system is an
-allowlist — the system's programs and libraries and the Python interpreter, read-only; a small
-private /tmp; ``work_dir`` the only writable host directory. There is no network (not even the
-host's loopback), no view of other processes, an environment with no secrets, and limits on
-memory, CPU time, processes and file size.
+Each block runs in fresh namespaces (user, mount, PID, network, IPC, UTS, cgroup): the file system
+is an allowlist — the system's programs and libraries and the Python interpreter, read-only; a
+read-only root and /etc; size-capped private /tmp and /dev/shm; ``work_dir`` the only writable
+host directory. There is no network (not even the host's loopback), no view of other processes,
+an environment with no secrets, no capabilities, a seccomp filter (no namespaces, mounts, ptrace,
+BPF, keyrings, io_uring, set-ID bits, ...; see :mod:`parley.code.seccomp_filter`), and limits:
+memory and processes for the whole sandbox through a cgroup made for the executor where one can
+be made (:mod:`parley.code.cgroup`), per-process rlimits always, CPU time, file size, and a cap on
+how much a block may add to ``work_dir``'s disk, checked by the host while the block runs.
 
-When parley runs as root, the code runs as the unprivileged ``nobody`` user inside the sandbox
-(root is exempt from the process limit and owns too much), so ``work_dir`` is handed to that user.
+The code runs as the user running parley, mapped to itself in a user namespace with every
+capability dropped; parley never changes the owner or mode of ``work_dir``. When parley runs as
+root, the kernel exempts root from the per-user process limit, so the cgroup's ``pids.max`` is
+what bounds a fork bomb (see docs/sandbox.md for which limit holds where).
 """
 
 from __future__ import annotations
@@ -16,22 +22,41 @@ import functools
 import json
 import math
 import os
+import shlex
 import shutil
-import stat
+import signal
 import subprocess
 import sys
+import threading
+import weakref
 from pathlib import Path
 
+from parley import events
 from parley.code.base import DEFAULT_MAX_OUTPUT_BYTES, ExecutorSetupError
-from parley.code.commandline import SHELL_PROGRAMS, CommandLineCodeExecutor, run_process
+from parley.code.cgroup import SandboxCgroup, make_sandbox_cgroup
+from parley.code.commandline import (
+    SHELL_PROGRAMS,
+    CommandLineCodeExecutor,
+    collect_process,
+)
+from parley.code.factory import WORKING_DIR
 from parley.code.local import check_interpreter
-
-SANDBOX_UID = SANDBOX_GID = 65534  # nobody / nogroup: who runs the code when parley itself runs as root
+from parley.code.seccomp_filter import seccomp_program
 
 # Top-level system directories exposed read-only (symlinks, as on merged-/usr systems, are recreated).
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # What programs need from /etc: the loader cache, alternatives symlinks, time zone. No passwd, no shadow.
 _ETC_FILES = ("ld.so.cache", "alternatives", "localtime")
+# Host-wide files in /proc that the code, being the calling user (root, when parley runs as root),
+# could otherwise write: sysctls (kernel.core_pattern runs a program as the host's root), sysrq,
+# MTRRs, pressure triggers, drivers. Bound read-only over themselves.
+_PROC_READ_ONLY = ("sys", "sysrq-trigger", "mtrr", "pressure", "fs", "irq", "bus", "acpi", "scsi", "driver", "tty")
+# Processes in the cgroup besides the code's: bwrap's monitor, the sandbox's init, a spare sandbox.
+_BWRAP_PROCESSES = 3
+# Cgroup fallbacks already reported in this process.
+_NOTED: set[str] = set()
+# How often the host checks work_dir's disk while a block runs (seconds).
+_DISK_CHECK_INTERVAL = 0.1
 
 _INSTALL_HINT = (
     "Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap; "
@@ -72,6 +97,57 @@ def _python_prefixes(python: str) -> tuple[str, ...]:
         ) from None
 
 
+def _discard(proc: subprocess.Popen) -> None:
+    """Kill an unused spare sandbox and collect it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            stream.close()
+    proc.wait()
+
+
+def _discard_all(spares: list) -> None:
+    while spares:
+        _discard(spares.pop())
+
+
+class _DiskWatch:
+    """Stops a block that adds more than ``quota`` bytes to work_dir's file system, or leaves it under ``reserve`` free.
+
+    Measured from the file system's free space (``statvfs``), so it costs nothing per file and
+    cannot be fooled by where in work_dir the bytes go; it also counts other writers on the same
+    file system, so it errs towards stopping. Checked every 0.1 s: a block can overshoot by what
+    it writes in that time.
+    """
+
+    __slots__ = ("path", "quota", "reserve", "start_free")
+
+    def __init__(self, path: Path, quota: int, reserve: int) -> None:
+        self.path, self.quota, self.reserve = path, quota, reserve
+        self.start_free = self._free()
+
+    def _free(self) -> int:
+        info = os.statvfs(self.path)
+        return info.f_bavail * info.f_frsize
+
+    def full_before_start(self) -> str | None:
+        if self.start_free < self.reserve:
+            return (f"not run: the disk holding work_dir has {self.start_free // 2**20} MiB free, under the "
+                    f"{self.reserve // 2**20} MiB the sandbox keeps free; delete files from {self.path}")
+        return None
+
+    def __call__(self) -> str | None:
+        free = self._free()
+        if self.start_free - free > self.quota:
+            return f"(killed: the block wrote more than the work_dir quota of {self.quota // 2**20} MiB)"
+        if free < self.reserve:
+            return f"(killed: the disk holding work_dir is almost full; {self.reserve // 2**20} MiB are kept free)"
+        return None
+
+
 class SandboxCodeExecutor(CommandLineCodeExecutor):
     """Runs each block in a bubblewrap sandbox; only ``work_dir`` is writable."""
 
@@ -80,13 +156,15 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
     def __init__(
         self,
         timeout: float = 60,
-        work_dir: str | os.PathLike = Path("."),
+        work_dir: str | os.PathLike = Path(WORKING_DIR),
         *,
         memory_limit_mb: int = 1024,
         cpu_time_limit_s: int | None = None,
         max_processes: int = 64,
         max_file_size_mb: int = 100,
         tmp_size_mb: int = 256,
+        work_dir_quota_mb: int = 1024,
+        min_free_disk_mb: int = 512,
         python_executable: str | os.PathLike | None = None,
         env: dict[str, str] | None = None,
         max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
@@ -95,25 +173,37 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
         Args:
             timeout: seconds a block may run (wall clock); then the sandbox is killed (exit code 124).
             work_dir: directory the code runs in and the only one it can write; created if missing.
-            memory_limit_mb: address-space limit of each process.
+                The default is a dedicated ``extensions`` folder under the current directory (the
+                agents' classic default), never the current directory itself.
+            memory_limit_mb: memory of the whole sandbox (its processes and its /tmp and /dev/shm)
+                where a cgroup can be made, and the address-space limit of each process everywhere.
             cpu_time_limit_s: CPU seconds per process (default: the timeout).
-            max_processes: processes and threads the code may have at once.
+            max_processes: processes and threads the code may have at once (the cgroup's
+                ``pids.max``; also the per-user rlimit).
             max_file_size_mb: largest file the code may write.
-            tmp_size_mb: size of the private /tmp.
+            tmp_size_mb: size of each of the private /tmp and /dev/shm.
+            work_dir_quota_mb: how much one block may add to the disk holding ``work_dir``.
+            min_free_disk_mb: a block is stopped (or not started) when that disk has less free.
             python_executable: interpreter for Python blocks (default: the current one); its
                 installation is exposed read-only.
             env: variables to pass in on purpose; nothing else from the caller's environment is.
             max_output_bytes: output beyond this is cut from the middle, with a marker.
         """
         for name, value in (("memory_limit_mb", memory_limit_mb), ("max_processes", max_processes),
-                            ("max_file_size_mb", max_file_size_mb), ("tmp_size_mb", tmp_size_mb)):
+                            ("max_file_size_mb", max_file_size_mb), ("tmp_size_mb", tmp_size_mb),
+                            ("work_dir_quota_mb", work_dir_quota_mb), ("min_free_disk_mb", min_free_disk_mb)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         self._bwrap = find_bwrap()
         self._prlimit = _require_program("prlimit", "util-linux")
-        self._as_root = os.geteuid() == 0
-        self._setpriv = _require_program("setpriv", "util-linux") if self._as_root else None
+        self._seccomp = seccomp_program()  # no filter, no sandbox: a missing library is an error, not a silent gap
         super().__init__(work_dir, timeout, max_output_bytes)
+        if self.work_dir == Path.cwd() or self.work_dir in Path.cwd().parents:
+            events.emit(events.Notice(
+                text=f"the sandbox's work_dir {self.work_dir} is the current directory or holds it: sandboxed code can "
+                     "read and change everything there (.env, .git/config). Prefer a dedicated folder.",
+                level="warning",
+            ))
         self.python_executable = check_interpreter(
             os.path.abspath(python_executable or sys.executable), "pass python_executable=<path to python>"
         )
@@ -124,14 +214,35 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
             "fsize": max_file_size_mb * 2**20,
             "core": 0,
         }
+        self.memory_limit_mb = memory_limit_mb
         self._tmp_size = tmp_size_mb * 2**20
-        if self._as_root:
-            # nobody writes there; root's group keeps access for bwrap, which runs without capabilities.
-            os.chown(self.work_dir, SANDBOX_UID, 0)
-            os.chmod(self.work_dir, stat.S_IMODE(self.work_dir.stat().st_mode) | 0o750)
+        self._quota = work_dir_quota_mb * 2**20
+        self._reserve = min_free_disk_mb * 2**20
+        self.cgroup, self.cgroup_note = self._make_cgroup(memory_limit_mb * 2**20, max_processes + _BWRAP_PROCESSES)
+        # A sandbox started ahead of time and already in the cgroup, waiting for the next block.
+        self._spare: list[subprocess.Popen] = []
+        self._spare_lock = threading.Lock()
+        weakref.finalize(self, _discard_all, self._spare)
         self._env = self._sandbox_env(env or {})
         self._prefix = self._sandbox_argv()
         self._check_sandbox_runs()
+
+    def _make_cgroup(self, memory_bytes: int, max_pids: int) -> tuple[SandboxCgroup | None, str]:
+        cgroup, note = make_sandbox_cgroup(memory_bytes, max_pids)
+        if cgroup is not None:
+            weakref.finalize(self, cgroup.remove)
+        missing = {"memory", "pids"} - (cgroup.controllers if cgroup else set())
+        if missing and note not in _NOTED:
+            _NOTED.add(note)  # once per process, not once per executor
+            # Root is exempt from the per-user process limit: without a pids cgroup nothing bounds a fork bomb.
+            bound = "only the timeout bounds the number of processes" if "pids" in missing and os.geteuid() == 0 else \
+                "per-process rlimits apply instead"
+            events.emit(events.Notice(
+                text=f"the sandbox has no cgroup for {' and '.join(sorted(missing))} here ({note}); {bound}. "
+                     "See docs/sandbox.md.",
+                level="warning",
+            ))
+        return cgroup, note
 
     def _sandbox_env(self, extra: dict[str, str]) -> dict[str, str]:
         # This is bwrap's own environment too (readable as /proc/1/environ inside): nothing secret.
@@ -151,14 +262,15 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
         return env
 
     def _sandbox_argv(self) -> list[str]:
-        """bwrap and prlimit arguments up to (not including) the program to run."""
-        argv = [self._bwrap, "--die-with-parent", "--new-session"]
-        argv += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
-        if self._as_root:
-            # Keep only what `setpriv` needs to become nobody; nobody then has no capabilities at all.
-            argv += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-        else:
-            argv += ["--unshare-user"]
+        """bwrap's command line up to (not including) the program to run; ``{seccomp_fd}`` is filled in per block."""
+        argv = []
+        argv += [self._bwrap, "--die-with-parent", "--new-session"]
+        # A user namespace even as root: the code is the calling user mapped to itself, with every
+        # capability dropped, and may not make user namespaces of its own.
+        # --as-pid-1 with a shell as init (below): bwrap's own init would outlive bwrap for a moment as
+        # an orphan, reaped by the host's init whenever it gets to it, holding a pids-cgroup slot.
+        argv += ["--unshare-user", "--disable-userns", "--unshare-ipc", "--unshare-pid", "--as-pid-1", "--unshare-net",
+                 "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL"]
         read_only: list[str] = []
         for path in _SYSTEM_DIRS:
             if os.path.islink(path):
@@ -169,12 +281,18 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
         argv += ["--dir", "/etc"]
         for name in _ETC_FILES:
             argv += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-        argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(self._tmp_size), "--tmpfs", "/tmp"]
-        made = set(read_only) | {"/", "/etc", "/tmp"}
+        size = str(self._tmp_size)
+        argv += ["--proc", "/proc"]
+        for name in _PROC_READ_ONLY:
+            argv += ["--ro-bind-try", f"/proc/{name}", f"/proc/{name}"]
+        argv += ["--dev", "/dev",
+                 "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm",
+                 "--perms", "1777", "--size", size, "--tmpfs", "/tmp"]
+        made = set(read_only) | {"/", "/etc", "/tmp", "/dev"}
 
         def bind(flag: str, path: str) -> None:
             nonlocal argv
-            # bwrap makes missing parents mode 0700; create them 0755 so nobody can pass through.
+            # bwrap makes missing parents mode 0700; create them 0755 so they can be passed through.
             for parent in reversed(Path(path).parents):
                 p = str(parent)
                 if p not in made and not any(p.startswith(r + "/") for r in read_only):
@@ -200,21 +318,101 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
                 bind("--ro-bind", prefix)
         if not any(real_python.startswith(d + "/") for d in made if d != "/"):
             bind("--ro-bind", os.path.dirname(real_python))
-        argv += ["--chdir", work_dir, "--"]
-        if self._as_root:
-            argv += [self._setpriv, f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_GID}", "--clear-groups", "--inh-caps=-all", "--"]
+        # Nothing writable but work_dir, /tmp and /dev/shm (both size-capped): the root, /etc and /dev
+        # are bwrap's own tmpfs mounts, unbounded unless read-only.
+        argv += ["--remount-ro", "/dev", "--remount-ro", "/"]
+        argv += ["--seccomp", "{seccomp_fd}", "--chdir", work_dir, "--"]
         limits = [f"--{name}={value}" for name, value in self.limits.items() if name != "cpu"]
         # CPU: SIGXCPU at the soft limit (reported as such), SIGKILL a second later if it is caught.
         limits.append(f"--cpu={self.limits['cpu']}:{self.limits['cpu'] + 1}")
         argv += [self._prlimit, *limits, "--"]
+        # The sandbox's PID 1: runs the program as its child (so the kernel's signals for the limits
+        # reach it: PID 1 ignores them) and exits with its status; its exit ends the namespace.
+        argv += ["/bin/sh", "-c", '"$@"; exit $?', "sandbox-init"]
         return argv
+
+    def _start(self, program: list[str] | None) -> subprocess.Popen:
+        """Start a sandbox for ``program``; with None, a spare that joins the cgroup now and reads
+        the interpreter and the file to run from its stdin later.
+
+        Joining a cgroup waits for an RCU grace period in the kernel (often 5-15 ms on a busy
+        machine): a spare pays it between blocks instead of during one.
+        """
+        read_fd, write_fd = os.pipe()
+        try:
+            os.write(write_fd, self._seccomp)  # small (about 1 kB): fits the pipe's buffer
+            os.close(write_fd)
+            write_fd = -1
+            bwrap = [str(read_fd) if arg == "{seccomp_fd}" else arg for arg in self._prefix]
+            if self.cgroup is None:
+                argv = bwrap + (program or [])
+            else:
+                # The first process joins the cgroup, then becomes bwrap: everything in the sandbox is counted.
+                joins = " && ".join(f"echo 0 > {shlex.quote(str(path))}" for path in self.cgroup.procs_files)
+                if program is None:
+                    script = f'{joins} && read -r program && read -r file && exec "$@" "$program" "$file" </dev/null'
+                else:
+                    script = f'{joins} && exec "$@"'
+                argv = ["/bin/sh", "-c", script, "sandbox", *bwrap, *(program or [])]
+            return subprocess.Popen(
+                argv, cwd=self.work_dir, env=self._env,
+                stdin=subprocess.PIPE if program is None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(read_fd,),
+            )
+        finally:
+            os.close(read_fd)
+            if write_fd >= 0:
+                os.close(write_fd)
+
+    def spare_pids(self) -> frozenset[int]:
+        """PIDs of the spare sandbox waiting for the next block (in the cgroup, running nothing yet)."""
+        with self._spare_lock:
+            return frozenset(proc.pid for proc in self._spare)
+
+    def _take_spare(self, program: list[str]) -> subprocess.Popen | None:
+        """The spare sandbox, handed ``program``; None when there is none ready (or it died)."""
+        with self._spare_lock:
+            spare, self._spare[:] = (self._spare or [None])[0], []
+        if spare is None:
+            return None
+        try:
+            if spare.poll() is not None or any("\n" in arg for arg in program):
+                raise OSError("not usable")
+            spare.stdin.write(("\n".join(program) + "\n").encode("utf-8", errors="surrogateescape"))
+            spare.stdin.close()
+        except OSError:
+            _discard(spare)
+            return None
+        return spare
+
+    def _make_spare(self) -> None:
+        if self.cgroup is None:
+            return
+        spare = self._start(None)
+        with self._spare_lock:
+            if self._spare:  # another thread made one meanwhile
+                _discard(spare)
+            else:
+                self._spare.append(spare)
+
+    def _run_sandboxed(self, program: list[str], timeout: float, max_output_bytes: int, watch=None):
+        """Run ``program`` (an interpreter and a file, or any command) in a fresh sandbox."""
+        proc = self._take_spare(program) if len(program) == 2 else None
+        if proc is None:
+            proc = self._start(program)
+        try:
+            return collect_process(
+                proc, timeout=timeout, max_output_bytes=max_output_bytes, watch=watch, watch_interval=_DISK_CHECK_INTERVAL,
+            )
+        finally:
+            try:
+                self._make_spare()
+            except OSError:
+                pass  # no spare: the next block starts its sandbox itself
 
     def _check_sandbox_runs(self) -> None:
         """Run an empty program once, so a sandbox that cannot start fails here, clearly."""
-        outcome = run_process(
-            self._prefix + [self.python_executable, "-c", "pass"],
-            cwd=self.work_dir, env=self._env, timeout=60, max_output_bytes=4000,
-        )
+        outcome = self._run_sandboxed([self.python_executable, "-c", "pass"], 60, 4000)
         if outcome.exit_code != 0:
             raise ExecutorSetupError(
                 f"the bubblewrap sandbox does not start here (exit code {outcome.exit_code}): {outcome.output.strip()}. "
@@ -223,15 +421,31 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
                 + _INSTALL_HINT
             )
 
+    def _save_code(self, code: str, lang: str) -> Path:
+        # The previous block's sandbox is killed with its init but takes a few ms to go: wait for
+        # it here rather than after each block, so that nothing of it runs while the host writes.
+        if self.cgroup is not None and not self.cgroup.wait_empty(5, keep=self.spare_pids()):
+            raise ValueError("the previous block's sandbox did not stop; not saving the next block")
+        return super()._save_code(code, lang)
+
     def _run_file(self, lang: str, path) -> tuple[int, str]:
+        disk = _DiskWatch(self.work_dir, self._quota, self._reserve)
+        refusal = disk.full_before_start()
+        if refusal is not None:
+            return 1, refusal
+        oom_before = self.cgroup.oom_kills() if self.cgroup is not None else 0
         program = self.python_executable if lang == "python" else SHELL_PROGRAMS[lang]
-        outcome = run_process(
-            self._prefix + [program, str(path)],
-            cwd=self.work_dir, env=self._env, timeout=self.timeout, max_output_bytes=self.max_output_bytes,
-        )
+        outcome = self._run_sandboxed([program, str(path)], self.timeout, self.max_output_bytes, watch=disk)
         output = outcome.output
-        if outcome.exit_code == 128 + 24:
-            output += "\n(killed: CPU time limit reached)"
+        note = None
+        if outcome.stopped is not None:
+            note = outcome.stopped
+        elif self.cgroup is not None and self.cgroup.oom_kills() > oom_before:
+            note = f"(killed: the sandbox's memory limit of {self.memory_limit_mb} MiB was reached)"
+        elif outcome.exit_code == 128 + 24:
+            note = "(killed: CPU time limit reached)"
         elif outcome.exit_code == 128 + 25:
-            output += "\n(killed: file size limit reached)"
+            note = "(killed: file size limit reached)"
+        if note is not None:
+            output += ("" if not output or output.endswith("\n") else "\n") + note
         return outcome.exit_code, output

@@ -1,0 +1,168 @@
+"""Host-side writes in work_dir never go through what code left there (issue 14)."""
+
+import os
+import socket
+import stat
+
+import pytest
+
+from parley.code import CodeBlock, LocalCommandLineCodeExecutor
+from parley.code.workspace import UnsafePathError, checked_relative_path, write_file
+
+
+@pytest.fixture
+def work(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    return work
+
+
+@pytest.fixture
+def outside(tmp_path):
+    target = tmp_path / "outside.txt"
+    target.write_text("original")
+    return target
+
+
+def assert_regular(path, content: bytes):
+    info = path.lstat()
+    assert stat.S_ISREG(info.st_mode) and info.st_nlink == 1
+    assert path.read_bytes() == content
+
+
+@pytest.mark.parametrize("plant", ["symlink", "fifo", "socket", "hardlink", "file"])
+def test_whatever_holds_the_name_is_replaced_not_followed(work, outside, plant):
+    name = work / "code.py"
+    if plant == "symlink":
+        name.symlink_to(outside)
+    elif plant == "fifo":
+        os.mkfifo(name)  # opening it for writing would block forever
+    elif plant == "socket":
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(str(name))
+        sock.close()
+    elif plant == "hardlink":
+        os.link(outside, name)
+    else:
+        name.write_text("old")
+    assert write_file(work, "code.py", b"new") == name
+    assert_regular(name, b"new")
+    assert outside.read_text() == "original" and outside.stat().st_nlink == 1
+    assert [p.name for p in work.iterdir()] == ["code.py"]  # no temporary file left
+
+
+def test_a_directory_at_the_name_is_refused(work):
+    (work / "code.py").mkdir()
+    with pytest.raises(UnsafePathError, match="a directory of that name is in the workspace"):
+        write_file(work, "code.py", b"x")
+    assert [p.name for p in work.iterdir()] == ["code.py"]
+
+
+def test_parents_are_made_and_never_followed(work, tmp_path):
+    assert_regular(write_file(work, "a/b/c.py", b"deep"), b"deep")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (work / "link").symlink_to(elsewhere)
+    with pytest.raises(UnsafePathError, match="link in the workspace is a symlink or not a directory"):
+        write_file(work, "link/x.py", b"x")
+    (work / "file").write_text("not a dir")
+    with pytest.raises(UnsafePathError, match="file in the workspace is a symlink or not a directory"):
+        write_file(work, "file/x.py", b"x")
+    assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("../x.py", "uses '..'"),
+    ("a/../../x.py", "uses '..'"),
+    ("/etc/passwd", "outside"),
+    ("/proc/self/cwd/x.py", "outside"),
+    ("a\x00b", "control character"),
+    ("a\nb", "control character"),
+    ("sub/", "names a directory"),
+    ("x" * 256, "component is too long"),
+    ("/".join(["d" * 100] * 20), "Filename is too long"),
+    ("bad\udcff.py", "not valid UTF-8"),
+    (".parley-tmp-1234", "reserved"),
+    ("./.", "names no file"),
+])
+def test_filename_tricks_are_refused(work, name, message):
+    with pytest.raises(UnsafePathError, match=message):
+        checked_relative_path(work, name)
+
+
+def test_names_inside_the_workspace_are_kept(work):
+    assert str(checked_relative_path(work, "./a//b.py")) == "a/b.py"
+    assert str(checked_relative_path(work, f"{work}/sub/x.py")) == "sub/x.py"
+    assert str(checked_relative_path(work, "ünï/файл.py")) == "ünï/файл.py"
+
+
+def test_local_executor_saves_through_the_same_checks(work, outside):
+    local = LocalCommandLineCodeExecutor(work_dir=work, timeout=20)
+    (work / "x.py").symlink_to(outside)
+    result = local.execute_code_blocks([CodeBlock("# filename: x.py\nprint('ran')", "python")])
+    assert (result.exit_code, result.output) == (0, "ran\n")
+    assert outside.read_text() == "original"
+    (work / "d.py").mkdir()
+    result = local.execute_code_blocks([CodeBlock("# filename: d.py\nprint('ran')", "python")])
+    assert result.exit_code == 1 and "a directory of that name is in the workspace" in result.output
+
+
+SWAPPER = """
+import os, sys
+work, target, outside_dir = sys.argv[1:4]
+os.chdir(work)
+while True:
+    for make in (lambda: os.symlink(target, 'code.py'), lambda: os.mkfifo('code.py'), lambda: os.mkdir('code.py'),
+                 lambda: os.link(target, 'code.py')):
+        for remove in (os.unlink, os.rmdir):
+            try:
+                remove('code.py')
+            except OSError:
+                pass
+        try:
+            make()
+        except OSError:
+            pass
+    # the parent directory swapped for a link to a directory outside
+    try:
+        os.rename('sub', 'sub.old')
+        os.symlink(outside_dir, 'sub')
+        os.unlink('sub')
+        os.rename('sub.old', 'sub')
+    except OSError:
+        pass
+"""
+
+
+def test_writes_racing_a_process_that_swaps_links_fifos_and_directories(work, outside, tmp_path):
+    import subprocess
+    import sys
+    import threading
+
+    outside_dir = tmp_path / "outside_dir"
+    outside_dir.mkdir()
+    (work / "sub").mkdir()
+    swapper = subprocess.Popen([sys.executable, "-c", SWAPPER, str(work), str(outside), str(outside_dir)])
+    outcomes = {"written": 0, "refused": 0}
+
+    def write_many():
+        for i in range(300):
+            for name in ("code.py", "sub/code.py"):
+                try:
+                    write_file(work, name, f"block {i}".encode())
+                    outcomes["written"] += 1
+                except UnsafePathError:
+                    outcomes["refused"] += 1
+
+    writer = threading.Thread(target=write_many, daemon=True)
+    try:
+        writer.start()
+        writer.join(120)
+        hung = writer.is_alive()  # a FIFO opened for writing would block here forever
+    finally:
+        swapper.kill()
+        swapper.wait()
+    assert not hung, "a write blocked"
+    assert outcomes["written"] > 0 and outcomes["written"] + outcomes["refused"] == 600
+    assert outside.read_text() == "original"
+    assert list(outside_dir.iterdir()) == []
