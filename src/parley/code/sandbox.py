@@ -252,7 +252,8 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
         self.cpu_limit = float(cpu_limit)
         # One block at a time: two chats sharing this executor (agents with one config share it)
         # share its cgroup, and starting a block clears the cgroup of the previous one's processes.
-        self._run_lock = threading.Lock()
+        # Reentrant: code_utils.execute_code runs a saved file through _run_file directly.
+        self._run_lock = threading.RLock()
         self._git_noted = False
         self.cgroup, self.cgroup_note = self._make_cgroup(memory_limit_mb * 2**20, max_processes + _BWRAP_PROCESSES)
         # A sandbox started ahead of time and already in the cgroup, waiting for the next block.
@@ -474,6 +475,10 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
         return super()._save_code(code, lang)
 
     def _run_file(self, lang: str, path) -> tuple[int, str]:
+        with self._run_lock:
+            return self._run_file_locked(lang, path)
+
+    def _run_file_locked(self, lang: str, path) -> tuple[int, str]:
         disk = _DiskWatch(self.work_dir_fd, self.work_dir, self._quota, self._reserve, self._inode_quota, self._inode_reserve)
         refusal = disk.full_before_start()
         if refusal is not None:
