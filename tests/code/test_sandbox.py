@@ -329,9 +329,11 @@ def test_cgroup_v2_writes_the_limits_into_a_delegated_group(tmp_path):
     # A stand-in for a delegated cgroup v2 directory: what parley writes is what the kernel would read.
     (tmp_path / "cgroup.controllers").write_text("cpu memory pids\n")
     (tmp_path / "cgroup.subtree_control").write_text("")
-    group = _make_v2(str(tmp_path), "", 300 * 2**20, 40)
+    group = _make_v2(str(tmp_path), "", 300 * 2**20, 40, 1.5)
     (path,) = group.dirs.values()
-    assert (tmp_path / "cgroup.subtree_control").read_text() == "+memory +pids"
+    assert (tmp_path / "cgroup.subtree_control").read_text() == "+memory +pids +cpu"
+    assert (path / "cpu.max").read_text() == "150000 100000"
+    assert group.controllers == {"memory", "pids", "cpu"}
     assert (path / "memory.max").read_text() == str(300 * 2**20)
     assert (path / "pids.max").read_text() == "40"
     assert group.procs_files == [path / "cgroup.procs"]
@@ -350,10 +352,11 @@ def test_cgroup_v2_uses_the_nearest_ancestor_that_hands_out_controllers(tmp_path
     (tmp_path / "user.slice" / "cgroup.subtree_control").write_text("cpu memory pids\n")
     (scope / "cgroup.controllers").write_text("cpu memory pids\n")
     (scope / "cgroup.subtree_control").mkdir()  # any write to it fails, as with EBUSY
-    group = _make_v2(str(tmp_path), "/user.slice/session.scope", 300 * 2**20, 40)
+    group = _make_v2(str(tmp_path), "/user.slice/session.scope", 300 * 2**20, 40, 0.5)
     (path,) = group.dirs.values()
     assert path.parent == tmp_path / "user.slice"
     assert (path / "pids.max").read_text() == "40"
+    assert (path / "cpu.max").read_text() == "50000 100000"
 
 
 def test_default_work_dir_is_a_dedicated_folder_not_the_current_directory(tmp_path, monkeypatch):
@@ -361,7 +364,7 @@ def test_default_work_dir_is_a_dedicated_folder_not_the_current_directory(tmp_pa
     (tmp_path / ".env").write_text(f"KEY={SECRET}")
     mode, owner = tmp_path.stat().st_mode, tmp_path.stat().st_uid
     executor = SandboxCodeExecutor()
-    assert executor.work_dir == tmp_path / "extensions"
+    assert executor.work_dir == tmp_path / "parley-work"
     result = run(executor, "cat ../.env .env 2>&1; echo end", "sh")
     assert SECRET not in result.output and result.output.endswith("end\n")
     # parley changes neither the owner nor the mode of a directory it did not create.
@@ -399,3 +402,37 @@ def test_the_seccomp_filter_missing_is_a_clear_error(tmp_path, monkeypatch):
     finally:
         monkeypatch.undo()
         seccomp_filter.seccomp_program.cache_clear()
+
+
+@pytest.mark.parametrize("options, field", [
+    ({"cpu_limit": 0}, "cpu_limit"), ({"cpu_limit": float("nan")}, "cpu_limit"), ({"cpu_limit": "1"}, "cpu_limit"),
+    ({"cpu_limit": True}, "cpu_limit"), ({"work_dir_inode_quota": 0}, "work_dir_inode_quota"),
+    ({"min_free_inodes": 1.5}, "min_free_inodes"),
+])
+def test_bad_limits_are_refused_naming_the_field(tmp_path, options, field):
+    with pytest.raises(ValueError, match=field):
+        SandboxCodeExecutor(work_dir=tmp_path, **options)
+
+
+def test_the_cpu_quota_is_written_where_a_cpu_cgroup_can_be_made(tmp_path):
+    executor = SandboxCodeExecutor(work_dir=tmp_path, cpu_limit=0.25)
+    cgroup = executor.cgroup
+    if cgroup is None or "cpu" not in cgroup.controllers:
+        pytest.skip(f"no cgroup with the cpu controller here ({executor.cgroup_note})")
+    if cgroup.version == 1:
+        assert (cgroup.dirs["cpu"] / "cpu.cfs_quota_us").read_text().strip() == "25000"
+        assert (cgroup.dirs["cpu"] / "cpu.cfs_period_us").read_text().strip() == "100000"
+    else:
+        assert (cgroup.dirs["unified"] / "cpu.max").read_text().split() == ["25000", "100000"]
+    assert cgroup.cpu_seconds() is not None
+
+
+def test_a_replaced_work_dir_path_is_refused_and_the_held_directory_is_used(tmp_path):
+    work = tmp_path / "work"
+    executor = SandboxCodeExecutor(work_dir=work)
+    work.rename(tmp_path / "moved")
+    (tmp_path / "elsewhere").mkdir()
+    work.symlink_to(tmp_path / "elsewhere")
+    result = run(executor, "print('ran')")
+    assert result.exit_code == 1 and "was replaced since the executor was made" in result.output, result
+    assert not list((tmp_path / "elsewhere").iterdir())

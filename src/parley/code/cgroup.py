@@ -1,4 +1,4 @@
-"""A control group made for one sandbox executor: memory and process limits for the whole sandbox.
+"""A control group made for one sandbox executor: memory, process and CPU limits for the whole sandbox.
 
 Per-process rlimits do not bound a sandbox: eight processes under a 1 GiB address-space limit
 hold 8 GiB, and a tmpfs is memory no process owns. A cgroup counts every process of the
@@ -7,10 +7,12 @@ sandbox and every page they put in its tmpfs mounts. Where one can be made:
 - cgroup v2 (unified): a child of this process's own cgroup when that cgroup delegates the
   ``memory`` and ``pids`` controllers (listed in its ``cgroup.subtree_control``, or enabled
   there by us when allowed), else of the nearest ancestor that has them enabled and lets us make
-  a group: ``memory.max``, ``memory.swap.max = 0``, ``pids.max``.
+  a group: ``memory.max``, ``memory.swap.max = 0``, ``pids.max``, and ``cpu.max`` where the
+  ``cpu`` controller is handed out too.
 - cgroup v1: a child of this process's cgroup in the ``memory`` hierarchy
   (``memory.limit_in_bytes``, and ``memory.memsw.limit_in_bytes`` when swap accounting is on)
-  and in the ``pids`` hierarchy (``pids.max``), each where it is writable (as root, usually).
+  in the ``pids`` hierarchy (``pids.max``) and in the ``cpu`` hierarchy (``cpu.cfs_quota_us`` over
+  ``cpu.cfs_period_us``; and ``cpuacct``, to read the usage), each where it is writable (as root, usually).
 
 The sandbox's first process joins by writing its PID to the group's ``cgroup.procs`` before it
 starts bubblewrap, so everything after it is inside. Where neither works, :func:`make_sandbox_cgroup`
@@ -35,16 +37,33 @@ class SandboxCgroup:
     version: int
     """1 or 2."""
     dirs: dict[str, Path] = field(default_factory=dict)
-    """controller (``memory``, ``pids``; ``unified`` on v2) -> the group's directory."""
+    """controller (``memory``, ``pids``, ``cpu``, ``cpuacct``; ``unified`` on v2) -> the group's directory."""
+    cpu_limited: bool = False
+    """Whether the CPU quota is set (v2: the cpu controller was handed out)."""
 
     @property
     def controllers(self) -> set[str]:
-        return {"memory", "pids"} if self.version == 2 else set(self.dirs)
+        found = {"memory", "pids"} if self.version == 2 else set(self.dirs) & {"memory", "pids"}
+        return found | ({"cpu"} if self.cpu_limited else set())
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the group's processes have used so far (None where it cannot be read)."""
+        try:
+            if self.version == 2:
+                for line in (self.dirs["unified"] / "cpu.stat").read_text().splitlines():
+                    key, _, value = line.partition(" ")
+                    if key == "usage_usec":
+                        return int(value) / 1e6
+                return None
+            directory = self.dirs.get("cpuacct")
+            return int((directory / "cpuacct.usage").read_text()) / 1e9 if directory is not None else None
+        except (OSError, ValueError, KeyError):
+            return None
 
     @property
     def procs_files(self) -> list[Path]:
         """Files the sandbox's first process writes its PID to, to join the group."""
-        return [path / "cgroup.procs" for path in self.dirs.values()]
+        return [path / "cgroup.procs" for path in dict.fromkeys(self.dirs.values())]
 
     def oom_kills(self) -> int:
         """How many processes the memory limit has killed so far."""
@@ -134,7 +153,14 @@ def _new_group_name() -> str:
     return f"parley-sandbox-{os.getpid()}-{secrets.token_hex(4)}"
 
 
-def _make_v2(mount: str, own: str, memory_bytes: int, max_pids: int) -> SandboxCgroup:
+_CPU_PERIOD_US = 100_000  # the kernel's default CFS period
+
+
+def _cpu_quota_us(cpu_limit: float) -> int:
+    return max(1000, round(cpu_limit * _CPU_PERIOD_US))  # the kernel refuses quotas under 1 ms
+
+
+def _make_v2(mount: str, own: str, memory_bytes: int, max_pids: int, cpu_limit: float) -> SandboxCgroup:
     """A group under this process's cgroup, or under the nearest ancestor that hands out memory and
     pids and lets us make a group (root on a systemd host: the session scope holds processes, so it
     cannot enable controllers for children, but its slice has them enabled)."""
@@ -145,6 +171,7 @@ def _make_v2(mount: str, own: str, memory_bytes: int, max_pids: int) -> SandboxC
     for parent in candidates:
         try:
             enabled = set((parent / "cgroup.subtree_control").read_text().split())
+            cpu_on = "cpu" in enabled
             if not {"memory", "pids"} <= enabled:
                 if parent != start:
                     continue
@@ -152,7 +179,15 @@ def _make_v2(mount: str, own: str, memory_bytes: int, max_pids: int) -> SandboxC
                 if not {"memory", "pids"} <= available:
                     reasons.append(f"{parent} does not get the memory and pids controllers")
                     continue
-                _write(parent / "cgroup.subtree_control", "+memory +pids")  # fails if this group holds processes
+                cpu_on = cpu_on or "cpu" in available
+                # Fails if this group holds processes.
+                _write(parent / "cgroup.subtree_control", "+memory +pids" + (" +cpu" if cpu_on and "cpu" not in enabled else ""))
+            elif not cpu_on and parent == start:
+                try:  # no CPU quota is not a reason to give up the group
+                    _write(parent / "cgroup.subtree_control", "+cpu")
+                    cpu_on = True
+                except OSError:
+                    pass
             group = parent / _new_group_name()
             group.mkdir()
         except OSError as exc:
@@ -164,6 +199,9 @@ def _make_v2(mount: str, own: str, memory_bytes: int, max_pids: int) -> SandboxC
             if (group / "memory.swap.max").exists():
                 _write(group / "memory.swap.max", "0")
             _write(group / "pids.max", str(max_pids))
+            if cpu_on:
+                _write(group / "cpu.max", f"{_cpu_quota_us(cpu_limit)} {_CPU_PERIOD_US}")
+                made.cpu_limited = True
         except OSError:
             made.remove()
             raise
@@ -171,14 +209,17 @@ def _make_v2(mount: str, own: str, memory_bytes: int, max_pids: int) -> SandboxC
     raise OSError("no cgroup v2 group here hands out memory and pids to us (" + "; ".join(reasons[:2]) + ")")
 
 
-def _make_v1(mounts: dict[str, str], own: dict[str, str], memory_bytes: int, max_pids: int) -> SandboxCgroup:
+def _make_v1(mounts: dict[str, str], own: dict[str, str], memory_bytes: int, max_pids: int, cpu_limit: float) -> SandboxCgroup:
     made = SandboxCgroup(version=1)
     name = _new_group_name()
     try:
-        for controller in ("memory", "pids"):
+        for controller in ("memory", "pids", "cpu", "cpuacct"):
             if controller not in mounts or controller not in own:
                 continue
             group = Path(mounts[controller] + own[controller].rstrip("/")) / name
+            if group in made.dirs.values():  # cpu and cpuacct mounted together: one group
+                made.dirs[controller] = group
+                continue
             try:
                 group.mkdir()
             except OSError:
@@ -188,17 +229,21 @@ def _make_v1(mounts: dict[str, str], own: dict[str, str], memory_bytes: int, max
                 _write(group / "memory.limit_in_bytes", str(memory_bytes))
                 if (group / "memory.memsw.limit_in_bytes").exists():  # swap accounting on: no swap beyond it
                     _write(group / "memory.memsw.limit_in_bytes", str(memory_bytes))
-            else:
+            elif controller == "pids":
                 _write(group / "pids.max", str(max_pids))
+            elif controller == "cpu":
+                _write(group / "cpu.cfs_period_us", str(_CPU_PERIOD_US))
+                _write(group / "cpu.cfs_quota_us", str(_cpu_quota_us(cpu_limit)))
+                made.cpu_limited = True
     except OSError:
         made.remove()
         raise
-    if not made.dirs:
+    if not set(made.dirs) & {"memory", "pids", "cpu"}:
         raise OSError("no writable memory or pids cgroup (v1)")
     return made
 
 
-def make_sandbox_cgroup(memory_bytes: int, max_pids: int) -> tuple[SandboxCgroup | None, str]:
+def make_sandbox_cgroup(memory_bytes: int, max_pids: int, cpu_limit: float = 1.0) -> tuple[SandboxCgroup | None, str]:
     """A new cgroup with these limits, and a word on what it covers; (None, why) where none can be made."""
     try:
         mounts = _mounts()
@@ -209,20 +254,20 @@ def make_sandbox_cgroup(memory_bytes: int, max_pids: int) -> tuple[SandboxCgroup
     for mount, fstype, _ in mounts:
         if fstype == "cgroup2" and "" in own:
             try:
-                return _make_v2(mount, own[""], memory_bytes, max_pids), "cgroup v2"
+                return _make_v2(mount, own[""], memory_bytes, max_pids, cpu_limit), "cgroup v2"
             except OSError as exc:
                 reasons.append(f"cgroup v2: {exc}")
             break
     v1 = {}
     for mount, fstype, options in mounts:
         if fstype == "cgroup":
-            for controller in ("memory", "pids"):
+            for controller in ("memory", "pids", "cpu", "cpuacct"):
                 if controller in options:
                     v1.setdefault(controller, mount)
     if v1:
         try:
-            group = _make_v1(v1, own, memory_bytes, max_pids)
-            return group, "cgroup v1 (" + " and ".join(sorted(group.dirs)) + ")"
+            group = _make_v1(v1, own, memory_bytes, max_pids, cpu_limit)
+            return group, "cgroup v1 (" + ", ".join(sorted(group.dirs)) + ")"
         except OSError as exc:
             reasons.append(f"cgroup v1: {exc}")
     return None, "; ".join(reasons) or "no cgroup file system is mounted"

@@ -9,6 +9,7 @@ import selectors
 import signal
 import subprocess
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -23,7 +24,7 @@ from parley.code.base import (
     record_block,
 )
 from parley.code.output import MARKER_ROOM, BoundedOutput, truncate_text
-from parley.code.workspace import checked_relative_path, write_file
+from parley.code.workspace import checked_relative_path, open_work_dir, write_file
 
 TIMEOUT_MSG = "Timeout"
 TIMEOUT_EXIT_CODE = 124  # what coreutils `timeout` returns
@@ -166,12 +167,35 @@ class CommandLineCodeExecutor:
         if not isinstance(max_output_bytes, int) or max_output_bytes < 2:
             raise ValueError(f"max_output_bytes must be an int of at least 2, got {max_output_bytes!r}")
         self._work_dir = prepare_work_dir(work_dir)
+        # Held for the executor's life: host-side writes start from it, never from the path again.
+        self._work_dir_fd = open_work_dir(self._work_dir)
+        weakref.finalize(self, os.close, self._work_dir_fd)
         self.timeout = timeout
         self.max_output_bytes = max_output_bytes
 
     @property
     def work_dir(self) -> Path:
         return self._work_dir
+
+    @property
+    def work_dir_fd(self) -> int:
+        """A descriptor of the directory ``work_dir`` named when the executor was made."""
+        return self._work_dir_fd
+
+    def work_dir_replaced(self) -> str | None:
+        """Why ``work_dir``'s path no longer names the directory the executor holds, or None."""
+        held = os.fstat(self._work_dir_fd)
+        try:
+            now = os.stat(self._work_dir)
+        except OSError as exc:
+            now = None
+            why = exc.strerror
+        if now is None or (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino):
+            return (f"not run: work_dir {self._work_dir} was replaced since the executor was made "
+                    f"({why if now is None else 'it now names another directory, or a link'}); code from another "
+                    "executor whose work_dir holds this one may have done it. Use a new executor with a work_dir "
+                    "of its own, not inside another executor's.")
+        return None
 
     def execute_code_blocks(self, code_blocks: list[CodeBlock]) -> CodeResult:
         parts: list[str] = []
@@ -206,7 +230,7 @@ class CommandLineCodeExecutor:
             relative = PurePosixPath(f"tmp_code_{digest}.{'py' if lang == 'python' else lang}")
         # Earlier blocks may have planted links or special files in work_dir: never write through them.
         try:
-            return write_file(self._work_dir, relative, code.encode("utf-8", errors="surrogateescape"))
+            return write_file(self._work_dir, relative, code.encode("utf-8", errors="surrogateescape"), root_fd=self._work_dir_fd)
         except OSError as exc:
             raise ValueError(f"cannot save the code as {relative} in the workspace: {exc.strerror or exc}") from None
 

@@ -69,7 +69,7 @@ class DockerCommandLineCodeExecutor(CommandLineCodeExecutor):
             container_name: name for the container (default: a random ``parley-exec-...``).
             timeout: seconds a block may run; then it is killed (exit code 124).
             work_dir: host directory mounted at /workspace, where the code runs (default: a dedicated
-                ``extensions`` folder under the current directory, never the current directory itself).
+                ``parley-work`` folder under the current directory, never the current directory itself).
             auto_remove: remove the container when it stops.
             stop_container: stop the container when this executor is garbage-collected or at exit.
             max_output_bytes: output beyond this is cut from the middle, with a marker.

@@ -115,36 +115,54 @@ def _discard_all(spares: list) -> None:
 
 
 class _DiskWatch:
-    """Stops a block that adds more than ``quota`` bytes to work_dir's file system, or leaves it under ``reserve`` free.
+    """Stops a block that adds more than its quota of bytes or inodes to work_dir's file system, or
+    leaves it under the reserve of free bytes or inodes.
 
-    Measured from the file system's free space (``statvfs``), so it costs nothing per file and
-    cannot be fooled by where in work_dir the bytes go; it also counts other writers on the same
-    file system, so it errs towards stopping. Checked every 0.1 s: a block can overshoot by what
-    it writes in that time.
+    Measured from the file system's free space and free inodes (``fstatvfs`` on the held work_dir
+    descriptor), so it costs nothing per file and cannot be fooled by where in work_dir the bytes
+    go; it also counts other writers on the same file system, so it errs towards stopping. Checked
+    every 0.1 s while the block runs and once more after it ends: a block can overshoot by what it
+    writes in 0.1 s (``fallocate``, which would reserve the whole disk in one call, is refused by the
+    seccomp filter). File systems that report no inode counts (btrfs) get no inode checks.
     """
 
-    __slots__ = ("path", "quota", "reserve", "start_free")
+    __slots__ = ("fd", "inode_quota", "inode_reserve", "path", "quota", "reserve", "start_free", "start_inodes")
 
-    def __init__(self, path: Path, quota: int, reserve: int) -> None:
-        self.path, self.quota, self.reserve = path, quota, reserve
-        self.start_free = self._free()
+    def __init__(self, fd: int, path: Path, quota: int, reserve: int, inode_quota: int, inode_reserve: int) -> None:
+        self.fd, self.path = fd, path
+        self.quota, self.reserve, self.inode_quota, self.inode_reserve = quota, reserve, inode_quota, inode_reserve
+        self.start_free, self.start_inodes = self._free()
 
-    def _free(self) -> int:
-        info = os.statvfs(self.path)
-        return info.f_bavail * info.f_frsize
+    def _free(self) -> tuple[int, int | None]:
+        info = os.fstatvfs(self.fd)
+        return info.f_bavail * info.f_frsize, (info.f_favail if info.f_files else None)
 
     def full_before_start(self) -> str | None:
         if self.start_free < self.reserve:
             return (f"not run: the disk holding work_dir has {self.start_free // 2**20} MiB free, under the "
-                    f"{self.reserve // 2**20} MiB the sandbox keeps free; delete files from {self.path}")
+                    f"{self.reserve // 2**20} MiB the sandbox keeps free; free at least "
+                    f"{-(-(self.reserve - self.start_free) // 2**20)} MiB (delete files from {self.path}) to run code again")
+        if self.start_inodes is not None and self.start_inodes < self.inode_reserve:
+            return (f"not run: the disk holding work_dir has {self.start_inodes} free inodes (files), under the "
+                    f"{self.inode_reserve} the sandbox keeps free; delete at least {self.inode_reserve - self.start_inodes} "
+                    f"files or directories from {self.path} to run code again")
         return None
 
-    def __call__(self) -> str | None:
-        free = self._free()
+    def __call__(self, ended: bool = False) -> str | None:
+        free, inodes = self._free()
+        what = "wrote" if ended else "killed: the block wrote"
         if self.start_free - free > self.quota:
-            return f"(killed: the block wrote more than the work_dir quota of {self.quota // 2**20} MiB)"
+            return (f"({what} {(self.start_free - free) // 2**20} MiB, more than the work_dir quota of "
+                    f"{self.quota // 2**20} MiB per block)")
         if free < self.reserve:
-            return f"(killed: the disk holding work_dir is almost full; {self.reserve // 2**20} MiB are kept free)"
+            return f"({'' if ended else 'killed: '}the disk holding work_dir is almost full; {self.reserve // 2**20} MiB are kept free)"
+        if inodes is not None and self.start_inodes is not None:
+            if self.start_inodes - inodes > self.inode_quota:
+                return (f"({what} {self.start_inodes - inodes} new files or directories, more than the work_dir "
+                        f"quota of {self.inode_quota} per block)")
+            if inodes < self.inode_reserve:
+                return (f"({'' if ended else 'killed: '}the disk holding work_dir is almost out of inodes; "
+                        f"{self.inode_reserve} are kept free)")
         return None
 
 
@@ -165,6 +183,9 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
         tmp_size_mb: int = 256,
         work_dir_quota_mb: int = 1024,
         min_free_disk_mb: int = 512,
+        work_dir_inode_quota: int = 100_000,
+        min_free_inodes: int = 10_000,
+        cpu_limit: float = 1.0,
         python_executable: str | os.PathLike | None = None,
         env: dict[str, str] | None = None,
         max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
@@ -173,8 +194,9 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
         Args:
             timeout: seconds a block may run (wall clock); then the sandbox is killed (exit code 124).
             work_dir: directory the code runs in and the only one it can write; created if missing.
-                The default is a dedicated ``extensions`` folder under the current directory (the
-                agents' classic default), never the current directory itself.
+                The default is a dedicated ``parley-work`` folder under the current directory (a
+                name Python cannot import), never the current directory itself. It is held open
+                from here on: replacing its path later (with a link) changes nothing for the sandbox.
             memory_limit_mb: memory of the whole sandbox (its processes and its /tmp and /dev/shm)
                 where a cgroup can be made, and the address-space limit of each process everywhere.
             cpu_time_limit_s: CPU seconds per process (default: the timeout).
@@ -184,6 +206,10 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
             tmp_size_mb: size of each of the private /tmp and /dev/shm.
             work_dir_quota_mb: how much one block may add to the disk holding ``work_dir``.
             min_free_disk_mb: a block is stopped (or not started) when that disk has less free.
+            work_dir_inode_quota: how many files and directories one block may add to that disk.
+            min_free_inodes: a block is stopped (or not started) when that disk has fewer free inodes.
+            cpu_limit: CPU cores the whole sandbox may use at once (the cgroup's CPU quota, where a
+                cgroup with the cpu controller can be made; e.g. 0.5 or 2).
             python_executable: interpreter for Python blocks (default: the current one); its
                 installation is exposed read-only.
             env: variables to pass in on purpose; nothing else from the caller's environment is.
@@ -191,9 +217,13 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
         """
         for name, value in (("memory_limit_mb", memory_limit_mb), ("max_processes", max_processes),
                             ("max_file_size_mb", max_file_size_mb), ("tmp_size_mb", tmp_size_mb),
-                            ("work_dir_quota_mb", work_dir_quota_mb), ("min_free_disk_mb", min_free_disk_mb)):
+                            ("work_dir_quota_mb", work_dir_quota_mb), ("min_free_disk_mb", min_free_disk_mb),
+                            ("work_dir_inode_quota", work_dir_inode_quota), ("min_free_inodes", min_free_inodes)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if (not isinstance(cpu_limit, (int, float)) or isinstance(cpu_limit, bool) or not math.isfinite(cpu_limit)
+                or not 0.01 <= cpu_limit <= 1024):
+            raise ValueError(f"cpu_limit must be a number of CPU cores from 0.01 to 1024, got {cpu_limit!r}")
         self._bwrap = find_bwrap()
         self._prlimit = _require_program("prlimit", "util-linux")
         self._seccomp = seccomp_program()  # no filter, no sandbox: a missing library is an error, not a silent gap
@@ -218,6 +248,13 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
         self._tmp_size = tmp_size_mb * 2**20
         self._quota = work_dir_quota_mb * 2**20
         self._reserve = min_free_disk_mb * 2**20
+        self._inode_quota, self._inode_reserve = work_dir_inode_quota, min_free_inodes
+        self.cpu_limit = float(cpu_limit)
+        # One block at a time: two chats sharing this executor (agents with one config share it)
+        # share its cgroup, and starting a block clears the cgroup of the previous one's processes.
+        # Reentrant: code_utils.execute_code runs a saved file through _run_file directly.
+        self._run_lock = threading.RLock()
+        self._git_noted = False
         self.cgroup, self.cgroup_note = self._make_cgroup(memory_limit_mb * 2**20, max_processes + _BWRAP_PROCESSES)
         # A sandbox started ahead of time and already in the cgroup, waiting for the next block.
         self._spare: list[subprocess.Popen] = []
@@ -228,7 +265,7 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
         self._check_sandbox_runs()
 
     def _make_cgroup(self, memory_bytes: int, max_pids: int) -> tuple[SandboxCgroup | None, str]:
-        cgroup, note = make_sandbox_cgroup(memory_bytes, max_pids)
+        cgroup, note = make_sandbox_cgroup(memory_bytes, max_pids, self.cpu_limit)
         if cgroup is not None:
             weakref.finalize(self, cgroup.remove)
         missing = {"memory", "pids"} - (cgroup.controllers if cgroup else set())
@@ -298,11 +335,12 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
                 if p not in made and not any(p.startswith(r + "/") for r in read_only):
                     argv += ["--dir", p]
                     made.add(p)
-            argv += [flag, path, path]
+            argv += [flag, "{work_dir_fd}" if flag == "--bind-fd" else path, path]
             made.add(path)
 
         work_dir = str(self.work_dir)
-        bind("--bind", work_dir)
+        # The directory held open since construction, not whatever the path names now.
+        bind("--bind-fd", work_dir)
         # The interpreter's installation (a venv and the Python it is based on), read-only: the
         # whole prefix in one mount, unless it is a directory that holds more than Python.
         home = str(Path.home())
@@ -343,7 +381,8 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
             os.write(write_fd, self._seccomp)  # small (about 1 kB): fits the pipe's buffer
             os.close(write_fd)
             write_fd = -1
-            bwrap = [str(read_fd) if arg == "{seccomp_fd}" else arg for arg in self._prefix]
+            fds = {"{seccomp_fd}": str(read_fd), "{work_dir_fd}": str(self.work_dir_fd)}
+            bwrap = [fds.get(arg, arg) for arg in self._prefix]
             if self.cgroup is None:
                 argv = bwrap + (program or [])
             else:
@@ -355,9 +394,9 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
                     script = f'{joins} && exec "$@"'
                 argv = ["/bin/sh", "-c", script, "sandbox", *bwrap, *(program or [])]
             return subprocess.Popen(
-                argv, cwd=self.work_dir, env=self._env,
+                argv, cwd="/", env=self._env,
                 stdin=subprocess.PIPE if program is None else subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(read_fd,),
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(read_fd, self.work_dir_fd),
             )
         finally:
             os.close(read_fd)
@@ -421,15 +460,26 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
                 + _INSTALL_HINT
             )
 
+    def execute_code_blocks(self, code_blocks):
+        with self._run_lock:
+            return super().execute_code_blocks(code_blocks)
+
     def _save_code(self, code: str, lang: str) -> Path:
         # The previous block's sandbox is killed with its init but takes a few ms to go: wait for
         # it here rather than after each block, so that nothing of it runs while the host writes.
         if self.cgroup is not None and not self.cgroup.wait_empty(5, keep=self.spare_pids()):
             raise ValueError("the previous block's sandbox did not stop; not saving the next block")
+        replaced = self.work_dir_replaced()
+        if replaced is not None:
+            raise ValueError(replaced)
         return super()._save_code(code, lang)
 
     def _run_file(self, lang: str, path) -> tuple[int, str]:
-        disk = _DiskWatch(self.work_dir, self._quota, self._reserve)
+        with self._run_lock:
+            return self._run_file_locked(lang, path)
+
+    def _run_file_locked(self, lang: str, path) -> tuple[int, str]:
+        disk = _DiskWatch(self.work_dir_fd, self.work_dir, self._quota, self._reserve, self._inode_quota, self._inode_reserve)
         refusal = disk.full_before_start()
         if refusal is not None:
             return 1, refusal
@@ -446,6 +496,29 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
             note = "(killed: CPU time limit reached)"
         elif outcome.exit_code == 128 + 25:
             note = "(killed: file size limit reached)"
+        exit_code = outcome.exit_code
+        if note is None:
+            # Whatever the block did in its last 0.1 s (or all of it, when it was quick).
+            note = disk(ended=True)
+            if note is not None and exit_code == 0:
+                exit_code = 1
         if note is not None:
             output += ("" if not output or output.endswith("\n") else "\n") + note
-        return outcome.exit_code, output
+        self._note_git_repository()
+        return exit_code, output
+
+    def _note_git_repository(self) -> None:
+        """Warn (once per executor) when work_dir holds a .git: a repository planted by the code runs
+        commands of its choosing (core.fsmonitor, hooks) when the host runs git there (shell prompts, IDEs)."""
+        try:
+            os.stat(".git", dir_fd=self.work_dir_fd, follow_symlinks=False)
+        except OSError:
+            self._git_noted = False
+            return
+        if not self._git_noted:
+            self._git_noted = True
+            events.emit(events.Notice(
+                text=f"work_dir {self.work_dir} now holds a .git: do not run git (or a git-aware prompt or IDE) there; "
+                     "its config can run commands on this machine. See docs/sandbox.md.",
+                level="warning",
+            ))

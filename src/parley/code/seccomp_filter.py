@@ -4,7 +4,8 @@ Built with libseccomp (through its Python bindings: Debian's ``python3-seccomp``
 ``pyseccomp`` package, a ctypes binding installed with parley on Linux) into a BPF program that
 ``bwrap --seccomp FD`` loads just before the code starts. Everything not listed is allowed; a
 listed call fails with EPERM (``clone3`` with ENOSYS, so that C libraries fall back to ``clone``,
-whose flags the filter can see). Calls of another architecture's ABI (32-bit ``int 0x80`` on
+whose flags the filter can see; ``fallocate`` with EOPNOTSUPP; ``socket`` of a family other than
+local, IPv4, IPv6 and route netlink with EAFNOSUPPORT). Calls of another architecture's ABI (32-bit ``int 0x80`` on
 x86-64) kill the process: libseccomp's default for a foreign architecture.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import socket
 import stat
 
 from parley.code.base import ExecutorSetupError
@@ -46,6 +48,16 @@ _CLONE_NAMESPACE_FLAGS = (
     0x00000080,  # CLONE_NEWTIME
 )
 _TIOCSTI, _TIOCLINUX = 0x5412, 0x541C  # push keystrokes into a terminal
+
+# Socket families the code may use: local sockets, and IP (the network namespace has only its own
+# loopback). Every other family (vsock reaches the hypervisor, whatever the network namespace;
+# AF_PACKET, Bluetooth, CAN, ... are kernel attack surface) fails with EAFNOSUPPORT.
+_ALLOWED_SOCKET_FAMILIES = (socket.AF_UNIX, socket.AF_INET, socket.AF_INET6, socket.AF_NETLINK)
+_NETLINK_ROUTE = 0  # the one netlink protocol glibc uses (getaddrinfo's address check, if_nameindex)
+# Families are below AF_MAX (46 in Linux 6.x; the kernel answers EAFNOSUPPORT past it itself).
+_FAMILY_LIMIT = 64
+# O_TMPFILE's own bit (O_TMPFILE is it plus O_DIRECTORY): a nameless file, linked into place later.
+_O_TMPFILE_BIT = 0o20000000
 
 # Set-user/group-ID bits: files in work_dir belong to the host user running parley (root, when it
 # runs as root), so a set-ID program written there would run as that user on the host.
@@ -83,6 +95,18 @@ def seccomp_program() -> bytes:
         rules.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
         for request in (_TIOCSTI, _TIOCLINUX):
             rules.add_rule(eperm, "ioctl", sc.Arg(1, sc.MASKED_EQ, 0xFFFFFFFF, request))
+        # fallocate reserves blocks without writing them (with FALLOC_FL_KEEP_SIZE, in a file of size 0
+        # that no file-size limit sees): the whole disk in one call. glibc's posix_fallocate falls back
+        # to writing, which the host's disk watch and the file-size limit see.
+        rules.add_rule(sc.ERRNO(errno.EOPNOTSUPP), "fallocate")
+        eafnosupport = sc.ERRNO(errno.EAFNOSUPPORT)
+        for family in range(_FAMILY_LIMIT):
+            if family not in _ALLOWED_SOCKET_FAMILIES:
+                for name in ("socket", "socketpair"):
+                    rules.add_rule(eafnosupport, name, sc.Arg(0, sc.MASKED_EQ, 0xFFFFFFFF, family))
+        for name in ("socket", "socketpair"):
+            rules.add_rule(sc.ERRNO(errno.EPROTONOSUPPORT), name,
+                           sc.Arg(0, sc.MASKED_EQ, 0xFFFFFFFF, socket.AF_NETLINK), sc.Arg(2, sc.NE, _NETLINK_ROUTE))
         for bit in _SETID_BITS:
             rules.add_rule(eperm, "chmod", sc.Arg(1, sc.MASKED_EQ, bit, bit))
             rules.add_rule(eperm, "fchmod", sc.Arg(1, sc.MASKED_EQ, bit, bit))
@@ -92,6 +116,9 @@ def seccomp_program() -> bytes:
             rules.add_rule(eperm, "mknodat", sc.Arg(2, sc.MASKED_EQ, bit, bit))
             rules.add_rule(eperm, "open", sc.Arg(1, sc.MASKED_EQ, os.O_CREAT, os.O_CREAT), sc.Arg(2, sc.MASKED_EQ, bit, bit))
             rules.add_rule(eperm, "openat", sc.Arg(2, sc.MASKED_EQ, os.O_CREAT, os.O_CREAT), sc.Arg(3, sc.MASKED_EQ, bit, bit))
+            # O_TMPFILE creates with the mode too (linkat gives the file a name afterwards).
+            rules.add_rule(eperm, "open", sc.Arg(1, sc.MASKED_EQ, _O_TMPFILE_BIT, _O_TMPFILE_BIT), sc.Arg(2, sc.MASKED_EQ, bit, bit))
+            rules.add_rule(eperm, "openat", sc.Arg(2, sc.MASKED_EQ, _O_TMPFILE_BIT, _O_TMPFILE_BIT), sc.Arg(3, sc.MASKED_EQ, bit, bit))
         # openat2 and fchmodat2 take their mode where a filter cannot look: make libc fall back.
         for name in ("openat2", "fchmodat2"):
             try:

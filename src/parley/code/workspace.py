@@ -71,9 +71,20 @@ def checked_relative_path(work_dir: Path, name: str) -> PurePosixPath:
     return PurePosixPath(*parts)
 
 
-def _open_dir_chain(work_dir: Path, parents: tuple[str, ...], create: bool) -> int:
-    """A descriptor of ``work_dir/parents``, reached without following any link; the caller closes it."""
-    fd = os.open(work_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+def open_work_dir(work_dir: Path) -> int:
+    """A descriptor of ``work_dir`` (its path resolved now: links in it are the caller's choice), held by
+    an executor for its life, so that code that later swaps the path for a link (an outer
+    executor's code, when one work_dir lies inside another) cannot redirect the host's writes."""
+    return os.open(os.path.realpath(work_dir), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+
+
+def _open_dir_chain(work_dir: Path, parents: tuple[str, ...], create: bool, root_fd: int | None = None) -> int:
+    """A descriptor of ``work_dir/parents`` (of ``root_fd``'s directory when given), reached without
+    following any link; the caller closes it."""
+    if root_fd is not None:
+        fd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=root_fd)
+    else:
+        fd = os.open(work_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     walked = PurePosixPath()
     try:
         for part in parents:
@@ -103,29 +114,30 @@ def _open_dir_chain(work_dir: Path, parents: tuple[str, ...], create: bool) -> i
     return fd
 
 
-def write_file(work_dir: Path, relative: PurePosixPath | str, data: bytes) -> Path:
+def write_file(work_dir: Path, relative: PurePosixPath | str, data: bytes, *, root_fd: int | None = None) -> Path:
     """Save ``data`` as ``work_dir/relative``, never writing through what is already there.
 
     Parent directories are created as needed (never followed when they are links). Whatever
     non-directory entry holds the name is replaced by the new file; a directory there is refused
     with :class:`UnsafePathError`, and so is a path that keeps changing while it is saved (another
-    process renaming or removing its directories).
+    process renaming or removing its directories). ``root_fd``: a descriptor of ``work_dir``
+    (:func:`open_work_dir`) to start from instead of its path.
     """
     relative = PurePosixPath(relative)
     if relative.is_absolute() or ".." in relative.parts or not relative.parts:
         raise UnsafePathError(f"{str(relative)!r} is not a path inside the workspace")
     for _ in range(3):
         try:
-            _write_once(work_dir, relative, data)
+            _write_once(work_dir, relative, data, root_fd)
             return work_dir / relative
         except FileNotFoundError:
             continue  # a directory on the way was renamed or removed meanwhile: walk again
     raise UnsafePathError(f"cannot save {relative}: the workspace keeps changing under it")
 
 
-def _write_once(work_dir: Path, relative: PurePosixPath, data: bytes) -> None:
+def _write_once(work_dir: Path, relative: PurePosixPath, data: bytes, root_fd: int | None) -> None:
     *parents, name = relative.parts
-    dir_fd = _open_dir_chain(work_dir, tuple(parents), create=True)
+    dir_fd = _open_dir_chain(work_dir, tuple(parents), create=True, root_fd=root_fd)
     try:
         temp = _TEMP_PREFIX + secrets.token_hex(8)
         fd = os.open(temp, _NEW_FILE_FLAGS, 0o666, dir_fd=dir_fd)
@@ -151,6 +163,25 @@ def _write_once(work_dir: Path, relative: PurePosixPath, data: bytes) -> None:
             raise
     finally:
         os.close(dir_fd)
+
+
+def require_regular_file(work_dir: Path, relative: PurePosixPath | str, *, root_fd: int | None = None) -> None:
+    """Raise :class:`UnsafePathError` unless ``work_dir/relative`` is a regular file reached through no link
+    (a planted FIFO would block whoever opens it; a link would run a file from outside)."""
+    relative = PurePosixPath(relative)
+    *parents, name = relative.parts
+    try:
+        dir_fd = _open_dir_chain(work_dir, tuple(parents), create=False, root_fd=root_fd)
+    except FileNotFoundError:
+        raise UnsafePathError(f"{relative} does not exist in the workspace") from None
+    try:
+        info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        raise UnsafePathError(f"{relative} does not exist in the workspace") from None
+    finally:
+        os.close(dir_fd)
+    if not stat.S_ISREG(info.st_mode):
+        raise UnsafePathError(f"{relative} in the workspace is not a regular file (a link, FIFO, directory, ...); refusing to run it")
 
 
 def _unlink_quietly(name: str, dir_fd: int) -> None:

@@ -8,6 +8,7 @@ terminal. Events marked ``silent`` are skipped.
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 from .. import events
@@ -15,6 +16,15 @@ from ..messages import content_str
 from . import IOConsole, get_default
 
 _RULE = "-" * 80
+# Control characters but newline and tab: ESC (colours, clear screen, titles, OSC 52 clipboard
+# writes, terminal queries that type into the host's input), C1 controls, DEL, carriage return
+# (overwrites a printed line). Model-written text and code output print them as visible escapes.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: object) -> str:
+    """``text`` with every control character but newline and tab shown as an escape (``\\x1b``)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
 
 
 def _colour(text: str, code: str) -> str:
@@ -65,23 +75,23 @@ class ConsoleSink:
 
     def _notice(self, event: events.Notice) -> None:
         stream = get_default()
-        text = f">>>>>>>> {event.text}"
+        text = f">>>>>>>> {visible(event.text)}"
         stream.print(_colour(text, "31") if self._colours(stream) else text, flush=True)
 
     def _code_started(self, event: events.CodeExecutionStarted) -> None:
         stream = get_default()
-        text = f"\n>>>>>>>> EXECUTING {event.blocks} CODE BLOCK(S) (inferred language: {', '.join(event.languages)})..."
+        text = f"\n>>>>>>>> EXECUTING {event.blocks} CODE BLOCK(S) (inferred language: {visible(', '.join(event.languages))})..."
         stream.print(_colour(text, "31") if self._colours(stream) else text, flush=True)
 
     def _speaker(self, event: events.SpeakerSelected) -> None:
         if event.silent:
             return
         stream = get_default()
-        text = f"\nNext speaker: {event.speaker}\n"
+        text = f"\nNext speaker: {visible(event.speaker)}\n"
         stream.print(_colour(text, "32") if self._colours(stream) else text, flush=True)
 
     def _token(self, event: events.TokenStreamed) -> None:
-        get_default().print(event.token, end="", flush=True)
+        get_default().print(visible(event.token), end="", flush=True)
 
     def _model_called(self, event: events.ModelCalled) -> None:
         """The spinner (if any) was stopped on arrival; nothing to print."""
@@ -100,39 +110,39 @@ class ConsoleSink:
         stream = get_default()
         colours = self._colours(stream)
         message = event.message
-        header = f"{event.sender} (to {event.recipient}):\n"
+        header = f"{visible(event.sender)} (to {visible(event.recipient)}):\n"
         lines = [_colour(header, "33") if colours else header]
         if message.get("tool_responses"):
             for response in message["tool_responses"]:
-                title = f"***** Response from calling tool ({response.get('tool_call_id', '')}) *****"
+                title = f"***** Response from calling tool ({visible(response.get('tool_call_id', ''))}) *****"
                 lines.append(_colour(title, "32") if colours else title)
-                lines.append(content_str(response.get("content")))
+                lines.append(visible(content_str(response.get("content"))))
                 lines.append(_colour("*" * len(title), "32") if colours else "*" * len(title))
         elif message.get("role") in ("tool", "function"):
-            title = f"***** Response from calling {message.get('role')} ({message.get('tool_call_id') or message.get('name', '')}) *****"
+            title = f"***** Response from calling {message.get('role')} ({visible(message.get('tool_call_id') or message.get('name', ''))}) *****"
             lines.append(_colour(title, "32") if colours else title)
-            lines.append(content_str(message.get("content")))
+            lines.append(visible(content_str(message.get("content"))))
             lines.append(_colour("*" * len(title), "32") if colours else "*" * len(title))
         else:
             content = message.get("content")
             if content is not None:
-                lines.append(content_str(content))
+                lines.append(visible(content_str(content)))
             for call in message.get("tool_calls") or ():
                 function = call.get("function", {})
-                title = f"***** Suggested tool call ({call.get('id', '')}): {function.get('name', '')} *****"
+                title = f"***** Suggested tool call ({visible(call.get('id', ''))}): {visible(function.get('name', ''))} *****"
                 lines.append(_colour(title, "32") if colours else title)
                 arguments = function.get("arguments", "")
                 try:
                     arguments = json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
                 except (TypeError, ValueError):
                     pass
-                lines.append(f"Arguments: \n{arguments}")
+                lines.append(f"Arguments: \n{visible(arguments)}")
                 lines.append(_colour("*" * len(title), "32") if colours else "*" * len(title))
             if message.get("function_call"):
                 function = message["function_call"]
-                title = f"***** Suggested function call: {function.get('name', '')} *****"
+                title = f"***** Suggested function call: {visible(function.get('name', ''))} *****"
                 lines.append(_colour(title, "32") if colours else title)
-                lines.append(f"Arguments: \n{function.get('arguments', '')}")
+                lines.append(f"Arguments: \n{visible(function.get('arguments', ''))}")
         lines.append("\n" + _RULE)
         stream.print("\n".join(lines), flush=True)
 
