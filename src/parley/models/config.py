@@ -18,6 +18,10 @@ from .protocol import ModelConfigError
 OFFLINE_CONFIG_LIST = [{"model": "smollm2-135m", "api_type": "local"}]
 
 
+DEFAULT_AZURE_API_VERSION = "2024-06-01"
+"""The Azure OpenAI API version of entries made from AZURE_OPENAI_* keys when OPENAI_API_VERSION is unset."""
+
+
 def _parse(text: str, source: str) -> list[dict]:
     try:
         value = json.loads(text)
@@ -156,7 +160,7 @@ def config_list_openai_aoai(
         keys = _keys_from("AZURE_OPENAI_API_KEY", os.path.join(key_file_path, aoai_api_key_file))
         bases = _keys_from("AZURE_OPENAI_API_BASE", os.path.join(key_file_path, aoai_api_base_file))
         if keys:
-            config_list += get_config_list(keys, bases, api_type="azure", api_version=os.environ.get("OPENAI_API_VERSION", "2024-06-01"))
+            config_list += get_config_list(keys, bases, api_type="azure", api_version=os.environ.get("OPENAI_API_VERSION", DEFAULT_AZURE_API_VERSION))
     return config_list
 
 
