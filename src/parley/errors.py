@@ -12,6 +12,13 @@ class ParleyError(Exception):
     """Base of the exceptions parley raises about conversations and teams."""
 
 
+class UsageError(ParleyError, ValueError, AssertionError):
+    """A call that cannot work as made: a required argument or setting is missing.
+
+    Classic AutoGen raised ``AssertionError`` in these places, so this is one too.
+    """
+
+
 class AgentNameConflict(ParleyError, ValueError):
     """Several agents of a group chat (or of its nested teams) have the name looked up."""
 

@@ -13,6 +13,7 @@ the same whatever the history length.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import itertools
 from collections import defaultdict
 from time import time as _now
@@ -24,6 +25,7 @@ from ..events import MessageSent, ReplyChosen, emit as _emit, publishers as _pub
 from ..chat.loop import converse
 from ..chat.result import ChatResult
 from ..chat.scope import ChatScope
+from ..errors import InvalidCarryOverType, SenderRequired, UsageError
 from ..io import get_default as _iostream
 from ..messages import EXPANDED_KEYS, content_str, expand_for_model, message_to_dict, to_oai_message
 from .agent import LLMAgent, Agent
@@ -31,12 +33,22 @@ from .agent import LLMAgent, Agent
 _current_chat = events.current_chat_id.get
 
 
+async def _maybe_await(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+def carryover_text(item: Any) -> str:
+    """One carryover entry as text: a summary string, or a message's content."""
+    return content_str(item.get("content")) if isinstance(item, dict) else str(item)
+
+
 def _reply_func_name(reply_func: Callable) -> str:
     return getattr(reply_func, "__name__", "reply_func")
 
 HumanInputMode = Literal["ALWAYS", "TERMINATE", "NEVER"]
 _HUMAN_INPUT_MODES = ("ALWAYS", "TERMINATE", "NEVER")
-_HOOKABLE_METHODS = ("process_last_received_message", "process_all_messages_before_reply", "process_message_before_send")
+_HOOKABLE_METHODS = ("process_last_received_message", "process_all_messages_before_reply", "process_message_before_send",
+                     "a_process_last_received_message", "a_process_all_messages_before_reply")
 _chat_ids = itertools.count(1)
 
 
@@ -341,7 +353,9 @@ class ConversableAgent(LLMAgent):
         if trigger is None:
             return sender is None
         if isinstance(trigger, str):
-            return sender is not None and trigger == sender.name
+            if sender is None:
+                raise SenderRequired()  # classic: a name trigger cannot match a reply without a sender
+            return trigger == sender.name
         if isinstance(trigger, type):
             return isinstance(sender, trigger)
         if isinstance(trigger, Agent):
@@ -362,12 +376,12 @@ class ConversableAgent(LLMAgent):
         """Walk the reply chain; the first final reply wins, else ``default_auto_reply``."""
         if messages is None:
             if sender is None:
-                raise ValueError("generate_reply needs messages or sender")
+                raise UsageError("Either messages or sender must be provided.")
             messages = self._oai_messages[sender]
-        if self.hook_lists["process_all_messages_before_reply"]:
-            messages = self.process_all_messages_before_reply(messages)
-        if self.hook_lists["process_last_received_message"]:
-            messages = self.process_last_received_message(messages)
+        if self.hook_lists["process_all_messages_before_reply"] or self.hook_lists["a_process_all_messages_before_reply"]:
+            messages = await self.a_process_all_messages_before_reply(messages)
+        if self.hook_lists["process_last_received_message"] or self.hook_lists["a_process_last_received_message"]:
+            messages = await self.a_process_last_received_message(messages)
         if exclude:
             exclude = {_ASYNC_OF_SYNC.get(f, f) for f in exclude}
         for entry in self._reply_func_list:
@@ -401,12 +415,20 @@ class ConversableAgent(LLMAgent):
 
     # ----------------------------------------------------------------- hooks
 
-    def process_all_messages_before_reply(self, messages: list[dict]) -> list[dict]:
-        for hook in self.hook_lists["process_all_messages_before_reply"]:
-            messages = hook(messages)
+    # Hooks registered under the classic async names (a_process_...) run in every chat too, after
+    # the plain ones: one engine serves sync and async chats, awaiting what is a coroutine.
+    async def a_process_all_messages_before_reply(self, messages: list[dict]) -> list[dict]:
+        for hook in self.hook_lists["process_all_messages_before_reply"] + self.hook_lists["a_process_all_messages_before_reply"]:
+            messages = await _maybe_await(hook(messages))
         return messages
 
+    def process_all_messages_before_reply(self, messages: list[dict]) -> list[dict]:
+        return run_sync(self.a_process_all_messages_before_reply(messages))
+
     def process_last_received_message(self, messages: list[dict]) -> list[dict]:
+        return run_sync(self.a_process_last_received_message(messages))
+
+    async def a_process_last_received_message(self, messages: list[dict]) -> list[dict]:
         if not messages:
             return messages
         last = messages[-1]
@@ -415,8 +437,8 @@ class ConversableAgent(LLMAgent):
         content = last.get("content")
         text = content_str(content)
         processed = text
-        for hook in self.hook_lists["process_last_received_message"]:
-            processed = hook(processed)
+        for hook in self.hook_lists["process_last_received_message"] + self.hook_lists["a_process_last_received_message"]:
+            processed = await _maybe_await(hook(processed))
         if processed == text:
             return messages
         # Copy: the stored history keeps what was actually received.
@@ -433,6 +455,9 @@ class ConversableAgent(LLMAgent):
         """Store ``message`` on both sides and emit it: the whole of a send, without the reply."""
         if self.hook_lists["process_message_before_send"]:
             message = self._process_message_before_send(message, recipient, silent)
+        if isinstance(message, dict) and callable(message.get("content")):
+            # Classic templates: content given as a function of the message's context.
+            message = {**message, "content": message["content"](message.get("context") or {})}
         message = message_to_dict(message)
         sent = to_oai_message(message, "assistant", self._name)
         if sent is None:
@@ -758,13 +783,16 @@ class ConversableAgent(LLMAgent):
         if not carryover:
             return message
         if isinstance(carryover, list):
-            carryover = "\n".join(content_str(c.get("content")) if isinstance(c, dict) else str(c) for c in carryover)
+            carryover = "\n".join(carryover_text(c) for c in carryover)
         elif not isinstance(carryover, str):
-            raise TypeError(f"carryover must be a str or a list, not {type(carryover).__name__}")
+            raise InvalidCarryOverType(f"carryover must be a str or a list, not {type(carryover).__name__}")
         if isinstance(message, str):
             return message + "\nContext: \n" + carryover
         message = dict(message)
-        message["content"] = content_str(message.get("content")) + "\nContext: \n" + carryover
+        if isinstance(message.get("content"), list):  # multimodal: the context comes first, as a text part
+            message["content"] = [{"type": "text", "text": "\nContext: \n" + carryover}, *message["content"]]
+        else:
+            message["content"] = content_str(message.get("content")) + "\nContext: \n" + carryover
         return message
 
     async def a_initiate_chat(
@@ -917,7 +945,8 @@ class ConversableAgent(LLMAgent):
         from ..models.wrapper import offered_tools
 
         if self.client is None or self.llm_config is False:
-            raise ValueError(f"agent {self._name!r} has no llm_config, so it cannot propose tool calls")
+            raise UsageError(f"To update a tool signature, agent must have an llm_config (agent {self._name!r} has none, "
+                             "so it cannot propose tool calls)")
         schemas = list(self.llm_config.get(key) or [])
         if is_remove:
             name = signature if isinstance(signature, str) else name_of(signature)
@@ -951,15 +980,24 @@ class ConversableAgent(LLMAgent):
     def register_for_llm(self, *, name: str | None = None, description: str | None = None, api_style: str = "tool") -> Callable:
         """Decorator: describe the function to this agent's model as a tool it may call."""
         if self.client is None:
-            raise ValueError(f"agent {self._name!r} has no llm_config, so it cannot propose tool calls")
+            raise UsageError(f"To update a tool signature, agent must have an llm_config (agent {self._name!r} has none, "
+                             "so it cannot propose tool calls)")
         if api_style not in ("tool", "function"):
             raise ValueError(f"api_style must be 'tool' or 'function', got {api_style!r}")
 
         def decorator(func: Callable) -> Callable:
             from ..tools import Tool
 
-            tool = func if isinstance(func, Tool) else Tool(func, name=name, description=description)
-            self.update_tool_signature(tool.schema, is_remove=False)
+            # Stacked decorators: an inner one's description (and the docstring) serve when none is given.
+            described = description or getattr(func, "_description", None) or inspect.getdoc(func)
+            if not isinstance(func, Tool) and not described:
+                raise ValueError(f"Function description is required, none found: function {name or func.__name__!r} has no "
+                                 'description; pass description="..." (or give it a docstring) so the model knows when to call it')
+            tool = func if isinstance(func, Tool) else Tool(func, name=name, description=described)
+            if api_style == "function":  # classic legacy: offered through llm_config["functions"]
+                self.update_function_signature(tool.schema["function"], is_remove=False)
+            else:
+                self.update_tool_signature(tool.schema, is_remove=False)
             if tool is not func:
                 # Classic: the function itself comes back, marked with its tool name, so that
                 # a stacked @register_for_execution() registers it under the same name.
