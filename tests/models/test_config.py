@@ -82,12 +82,14 @@ def test_variable_naming_a_missing_file(monkeypatch):
         config_list_from_json("OAI_CONFIG_LIST")
 
 
-def test_filter_matching_nothing_lists_available_models(monkeypatch):
+def test_filter_matching_nothing_returns_empty_and_lists_available_models(monkeypatch):
+    # Classic returns []; the warning says which models there are (and no keys).
     monkeypatch.setenv("OAI_CONFIG_LIST", json.dumps(ENTRIES))
-    with pytest.raises(ModelConfigError) as error:
-        config_list_from_json("OAI_CONFIG_LIST", filter_dict={"model": ["gpt-5"]})
-    assert "claude-3-5-sonnet, gpt-4o, gpt-4o-mini" in str(error.value)
-    assert "k1" not in str(error.value)
+    with events.capture(kinds=(events.Notice,)) as captured:
+        assert config_list_from_json("OAI_CONFIG_LIST", filter_dict={"model": ["gpt-5"]}) == []
+    notices = [e.text for e in captured.events]
+    assert any("claude-3-5-sonnet, gpt-4o, gpt-4o-mini" in text for text in notices)
+    assert not any("k1" in text for text in notices)
 
 
 def test_filter_config_semantics():

@@ -236,8 +236,12 @@ def test_var_args_are_refused():
 def test_bad_tool_name_is_refused():
     with pytest.raises(ValueError, match=r"tool name '<lambda>'"):
         Tool(lambda x: x, description="d")
-    with pytest.raises(ValueError, match=r"tool name 'has space'"):
-        Tool(weather, name="has space", description="d")
+
+
+def test_tool_name_with_spaces_is_accepted_as_classic(caplog):
+    tool = Tool(weather, name="has space", description="d")
+    assert tool.schema["function"]["name"] == "has space"
+    assert "OpenAI's API refuses such names" in caplog.text
 
 
 def test_unresolvable_forward_reference_names_the_function():

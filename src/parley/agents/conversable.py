@@ -391,7 +391,7 @@ class ConversableAgent(LLMAgent):
             if not entry["matches_all"] and not self._match_trigger(entry["trigger"], sender):
                 continue
             result = reply_func(self, messages=messages, sender=sender, config=entry["config"])
-            if type(result) is not tuple:
+            if type(result) is not tuple and type(result) is not list:  # classic reply functions may return [final, reply]
                 result = await result
             final, reply = result
             if final:
@@ -903,6 +903,10 @@ class ConversableAgent(LLMAgent):
         the last chat's summary (or what ``reply_func_from_nested_chats`` returns)."""
         from ..chat.nested import nested_chats_reply
 
+        if use_async:  # classic: async nested chats run as a_initiate_chats, which orders them by chat_id
+            for i, chat in enumerate(chat_queue):
+                if chat.get("chat_id") is None:
+                    raise ValueError(f"chat_id is required for async nested chats: chat_queue[{i}] has none")
         if reply_func_from_nested_chats == "summary_from_nested_chats":
             reply_func_from_nested_chats = nested_chats_reply
         if not callable(reply_func_from_nested_chats):

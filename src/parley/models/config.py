@@ -55,7 +55,7 @@ def config_list_from_json(env_or_file: str, file_location: str = "", filter_dict
     a JSON file; if no such variable is set, it names a file (in ``file_location`` if given).
     If neither exists, the embedded offline model is returned (with a notice) and ``filter_dict``
     is not applied. ``filter_dict`` keeps the entries that match (see :func:`filter_config`);
-    one that matches nothing is an error listing the models available.
+    one that matches nothing gives ``[]`` (as classic) and a warning listing the models available.
     """
     value = os.environ.get(env_or_file)
     if value is not None and value.strip():
@@ -77,10 +77,12 @@ def config_list_from_json(env_or_file: str, file_location: str = "", filter_dict
     filtered = filter_config(config_list, filter_dict)
     if not filtered:
         models = sorted({str(entry.get("model")) for entry in config_list})
-        raise ModelConfigError(
-            f"filter_dict {filter_dict!r} matches none of the {len(config_list)} entries in {env_or_file}; "
-            f"models available: {', '.join(models)}"
-        )
+        # Classic returns []: a script may try several filters; an agent given [] fails when built.
+        events.emit(events.Notice(
+            text=f"filter_dict {filter_dict!r} matches none of the {len(config_list)} entries in {env_or_file}; "
+            f"models available: {', '.join(models)}",
+            level="warning",
+        ))
     return filtered
 
 
