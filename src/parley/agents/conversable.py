@@ -466,7 +466,15 @@ class ConversableAgent(LLMAgent):
                 "Either content or function_call must be provided."
             )
         self._oai_messages[recipient].append(sent)
-        recipient._accept(message, self, silent)
+        accept = getattr(recipient, "_accept", None)
+        if accept is None:  # an agent of the classic Agent protocol, not a ConversableAgent: it receives
+            receive = getattr(recipient, "receive", None)
+            if receive is not None:
+                receive(message, self, False, silent)
+            else:
+                run_sync(recipient.a_receive(message, self, False, silent))
+            return
+        accept(message, self, silent)
 
     def _accept(self, message: dict, sender: "ConversableAgent", silent: bool) -> None:
         received = to_oai_message(message, "user", sender._name)
@@ -480,8 +488,9 @@ class ConversableAgent(LLMAgent):
             silent = self.silent
         publish = (_publishers_silent if silent else _publishers)[MessageSent]
         if publish is not None:
-            source = sender._reply_source
-            sender._reply_source = None  # the next message it sends is not this reply
+            source = getattr(sender, "_reply_source", None)  # None for a classic Agent-protocol sender
+            if source is not None:
+                sender._reply_source = None  # the next message it sends is not this reply
             # The event's record (see events): with only the run store listening, one tuple and its log's extend.
             publish((MessageSent, _now(), sender._name, self._name, received, silent, _current_chat(), source))
 
@@ -589,9 +598,9 @@ class ConversableAgent(LLMAgent):
         if not messages:
             return False, None
         function_call = messages[-1].get("function_call")
-        if not function_call or function_call.get("name") not in self._function_map:
-            return False, None  # classic: another agent may own it
-        return self._run_function_call(function_call)
+        if not function_call:
+            return False, None
+        return self._run_function_call(function_call)  # an unknown name gets the classic "not found" error reply
 
     async def _run_function_call(self, function_call: dict) -> tuple[bool, dict]:
         from ..tools import run_function_call

@@ -39,7 +39,9 @@ async def keep_conversing(sender: Any, recipient: Any, request_reply: bool | Non
     Also the entry point for resuming a stored conversation whose last message was delivered.
     """
     while True:
-        if request_reply is False or (request_reply is None and not recipient.reply_at_receive[sender]):
+        if request_reply is False or not hasattr(recipient, "a_generate_reply"):
+            return  # a classic Agent-protocol recipient got the message through its own receive()
+        if request_reply is None and not recipient.reply_at_receive[sender]:
             return
         reply = await recipient.a_generate_reply(messages=recipient._oai_messages[sender], sender=sender)
         if reply is None:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from ..code.base import CodeBlock
-from ..code.extraction import extract_code_blocks
+from ..code.extraction import UNKNOWN, extract_code_blocks
 
 
 class MarkdownCodeExtractor:
     """Finds the fenced code blocks of a message (the classic extractor object)."""
 
     def extract_code_blocks(self, message: str | list | None) -> list[CodeBlock]:
-        return extract_code_blocks(message)
+        # A block whose language cannot be told has language "" here (classic), "unknown" elsewhere.
+        return [CodeBlock(code=b.code, language="") if b.language == UNKNOWN else b for b in extract_code_blocks(message)]
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self)

@@ -215,7 +215,7 @@ class Tool:
         except ToolError as error:
             return ToolOutcome(f"Error: {error}", False)
         except Exception as error:
-            return ToolOutcome(f"Error: {type(error).__name__}: {error}", False)
+            return ToolOutcome(f"Error: {error}", False)  # classic's exact text
 
     async def _run(self, kwargs: dict) -> Any:
         if self._is_async:
