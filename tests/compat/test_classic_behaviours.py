@@ -385,3 +385,15 @@ def test_iowebsockets_human_input_over_a_real_websocket(monkeypatch):
                     break
     transcript = "".join(received)
     assert "Hello helper" in transcript and "This is helper speaking." in transcript
+
+
+def test_api_key_is_needed_when_a_request_is_made_not_when_the_agent_is_built(monkeypatch, openai_server):
+    from parley.models.protocol import ModelConfigError
+
+    monkeypatch.delenv("AZURE_OPENAI_API_KEY", raising=False)
+    entry = {"model": "gpt-4o", "api_type": "azure", "base_url": openai_server.azure_endpoint, "api_version": "2024-06-01"}
+    assistant = parley.AssistantAgent("assistant", llm_config={"config_list": [entry]})
+    with pytest.raises(ModelConfigError, match="AZURE_OPENAI_API_KEY is not set"):
+        assistant.generate_reply(messages=[{"role": "user", "content": "hi"}])
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "sk-set-later")
+    assert isinstance(assistant.generate_reply(messages=[{"role": "user", "content": "hi"}]), (str, dict))

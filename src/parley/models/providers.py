@@ -17,6 +17,10 @@ SUPPORTED_API_TYPES = ("openai", "azure", "anthropic", "local", "scripted")
 DEFAULT_MAX_RETRIES = 3
 
 
+class MissingKeyError(ModelConfigError):
+    """An entry needs an API key and neither the entry nor the environment has one."""
+
+
 def _describe(entry: dict) -> str:
     return f"config entry for model {entry.get('model', '?')!r} (api_type {entry.get('api_type', 'openai')!r})"
 
@@ -24,7 +28,7 @@ def _describe(entry: dict) -> str:
 def _api_key(entry: dict, env_var: str, *, required: bool) -> str | None:
     key = entry.get("api_key") or os.environ.get(env_var)
     if not key and required:
-        raise ModelConfigError(
+        raise MissingKeyError(
             f"{_describe(entry)}: no 'api_key' and ${env_var} is not set; give the key in the entry or the environment"
         )
     return key
@@ -45,8 +49,39 @@ def _require_sdk(entry: dict, sdk: str) -> None:
         raise ModelConfigError(f"{_describe(entry)} needs the {sdk} SDK, which is not installed: pip install 'parley[{sdk}]'")
 
 
-def build_client(entry: dict) -> ModelClient:
-    """The client for one config entry (without the wrapper's cache and accounting)."""
+class KeyOnRequestClient:
+    """Stands for an entry whose API key is not set yet: the agent can be built (and given tools)
+    now, and the key is looked up when a request is made, as classic AutoGen does; still missing
+    then, the request fails with the error naming the entry and the variable."""
+
+    def __init__(self, entry: dict) -> None:
+        self._entry = entry
+        self._client: ModelClient | None = None
+        self.model = entry.get("model")
+
+    def __repr__(self) -> str:
+        return f"KeyOnRequestClient({_describe(self._entry)})"
+
+    async def create(self, request: Any) -> Any:
+        if self._client is None:
+            self._client = build_client(self._entry, key_on_request=False)
+        return await self._client.create(request)
+
+
+def build_client(entry: dict, *, key_on_request: bool = True) -> ModelClient:
+    """The client for one config entry (without the wrapper's cache and accounting).
+
+    With ``key_on_request``, an entry whose API key is not set yet gives a
+    :class:`KeyOnRequestClient` instead of an error."""
+    try:
+        return _build_client(entry)
+    except MissingKeyError:
+        if not key_on_request:
+            raise
+        return KeyOnRequestClient(entry)
+
+
+def _build_client(entry: dict) -> ModelClient:
     api_type = entry.get("api_type") or "openai"
     if not isinstance(api_type, str) or api_type.lower() not in SUPPORTED_API_TYPES:
         raise ModelConfigError(f"unknown api_type {api_type!r} in {_describe(entry)}; supported: {', '.join(SUPPORTED_API_TYPES)}")
