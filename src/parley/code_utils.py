@@ -13,6 +13,7 @@ from parley.code.commandline import TIMEOUT_MSG
 from parley.code.extraction import CODE_BLOCK_PATTERN, UNKNOWN, extract_code, infer_lang
 from parley.code.factory import DEFAULT_TIMEOUT, WORKING_DIR, executor_from_config
 from parley.code.local import create_virtual_env
+from parley.errors import UsageError
 from parley.messages import content_str
 
 WIN32 = sys.platform == "win32"
@@ -58,7 +59,7 @@ def execute_code(
     used, or None. With ``filename`` and ``code``, the code is saved under that name first.
     """
     if code is None and filename is None:
-        raise ValueError("execute_code needs code or filename; both are None")
+        raise UsageError("execute_code needs code or filename; both are None")
     executor = executor_from_config(
         {"work_dir": work_dir or WORKING_DIR, "use_docker": use_docker, "timeout": timeout or DEFAULT_TIMEOUT}
     )

@@ -55,7 +55,7 @@ def content_str(content: str | list | None) -> str:
                 elif kind in ("image_url", "image"):
                     pieces.append("<image>")
                 else:
-                    raise ValueError(f"unknown content part type {kind!r}")
+                    raise ValueError(f"Wrong content format: unknown content part type {kind!r}")
             else:
                 raise TypeError(f"content parts must be str or dict, not {type(part).__name__}")
         return "".join(pieces)
