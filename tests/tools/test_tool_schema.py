@@ -198,8 +198,12 @@ def test_missing_annotation_names_function_and_parameter():
     def f(city, days: int = 1) -> str:
         return city
 
-    with pytest.raises(TypeError, match=r"function 'f': parameter 'city' has no type annotation"):
+    # get_function_schema is the classic entry point: classic's text, which names both.
+    with pytest.raises(TypeError, match=r"function 'f' without default values must be annotated\. "
+                       r"The annotations are missing for the following parameters: 'city'"):
         get_function_schema(f, description="d")
+    with pytest.raises(TypeError, match=r"function 'f': parameter 'city' has no type annotation"):
+        Tool(f, description="d")
 
 
 class Connection:

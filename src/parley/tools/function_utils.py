@@ -43,6 +43,19 @@ def get_function_schema(f: Callable[..., Any], *, name: str | None = None, descr
     Raises ``TypeError`` naming the function and parameter when a parameter cannot be described,
     ``ValueError`` when there is no description (neither given nor a docstring).
     """
+    typed_signature = get_typed_signature(f)
+    fname = getattr(f, "__name__", repr(f))
+    missing, unannotated_with_default = get_missing_annotations(typed_signature, get_required_params(typed_signature))
+    if missing:  # classic's exact text
+        names = ", ".join(f"'{k}'" for k in sorted(missing))
+        raise TypeError(f"All parameters of the function '{fname}' without default values must be annotated. "
+                        f"The annotations are missing for the following parameters: {names}")
+    if typed_signature.return_annotation is inspect.Signature.empty:
+        logger.warning(f"The return type of the function '{fname}' is not annotated. Although annotating it is "
+                       "optional, the function should return either a string, a subclass of 'pydantic.BaseModel'.")
+    if unannotated_with_default:
+        names = ", ".join(f"'{k}'" for k in sorted(unannotated_with_default))
+        logger.warning(f"The following parameters of the function '{fname}' with default values are not annotated: {names}.")
     return Tool(f, name=name, description=description).schema
 
 
