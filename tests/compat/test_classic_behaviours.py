@@ -397,3 +397,33 @@ def test_api_key_is_needed_when_a_request_is_made_not_when_the_agent_is_built(mo
         assistant.generate_reply(messages=[{"role": "user", "content": "hi"}])
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", "sk-set-later")
     assert isinstance(assistant.generate_reply(messages=[{"role": "user", "content": "hi"}]), (str, dict))
+
+
+def test_select_speaker_auto_llm_config_with_a_custom_client_class():
+    from types import SimpleNamespace
+
+    class PickBob:
+        def __init__(self, config, **kwargs):
+            self.calls = 0
+
+        def create(self, params):
+            message = SimpleNamespace(content="bob", function_call=None, tool_calls=None)
+            return SimpleNamespace(choices=[SimpleNamespace(message=message)], model="pick-bob")
+
+        def message_retrieval(self, response):
+            return [c.message.content for c in response.choices]
+
+        def cost(self, response):
+            return 0
+
+        @staticmethod
+        def get_usage(response):
+            return {}
+
+    alice, bob, carol = agent("alice"), agent("bob"), agent("carol")
+    groupchat = GroupChat([alice, bob, carol], messages=[], max_round=3, allow_repeat_speaker=False,
+                          select_speaker_auto_llm_config={"config_list": [{"model": "pick-bob", "model_client_cls": "PickBob"}]},
+                          select_speaker_auto_model_client_cls=PickBob)
+    alice.initiate_chat(GroupChatManager(groupchat, llm_config=False), message="hi")
+    names = [m["name"] for m in groupchat.messages]
+    assert len(names) == 3 and names[1] == "bob"  # chosen by the custom client, not the manager (it has no model)

@@ -83,7 +83,7 @@ def _say(groupchat: "GroupChat", text: str) -> None:
 
 async def auto_select_speaker(groupchat: "GroupChat", last_speaker: Any, selector: Any, candidates: list) -> Any:
     """Ask ``selector``'s model to pick one of ``candidates``."""
-    client = getattr(selector, "client", None)
+    client = groupchat.selection_client() or getattr(selector, "client", None)
     if client is None:
         fallback = groupchat._next_in_turn(last_speaker, candidates)
         events.emit(events.Notice(

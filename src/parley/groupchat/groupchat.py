@@ -102,6 +102,8 @@ class GroupChat:
 
     select_speaker_auto_llm_config: dict | None = None
     """The llm_config of "auto" selection (None: the manager's)."""
+    select_speaker_auto_model_client_cls: Any = None
+    """A custom model client class (or a list, one per entry) for ``select_speaker_auto_llm_config``."""
     select_speaker_transform_messages: Any = None
     """A ``TransformMessages`` applied to the conversation shown to the model in "auto" selection."""
 
@@ -143,6 +145,9 @@ class GroupChat:
         if transforms is not None and not callable(getattr(transforms, "add_to_agent", None)):
             raise ValueError("select_speaker_transform_messages must be None or MessageTransforms.")
         self._speaker_selection_transforms = transforms
+        if self.select_speaker_auto_llm_config is not None and not isinstance(self.select_speaker_auto_llm_config, dict):
+            raise ValueError("GroupChat select_speaker_auto_llm_config must be an llm_config dict or None")
+        self._selection_client: Any = None
         if self.select_speaker_prompt_template == "":
             self.select_speaker_prompt_template = None
         if self.select_speaker_structured_output not in (None, True, False):
@@ -181,6 +186,21 @@ class GroupChat:
                 if agent not in self.agents:
                     raise ValueError(f"GroupChat allow_repeat_speaker names {getattr(agent, 'name', agent)!r}, which is not an agent of this group chat")
         return transitions.full_graph(self.agents, repeat)
+
+    def selection_client(self) -> Any:
+        """The model client of "auto" selection when ``select_speaker_auto_llm_config`` is given
+        (built on first use, custom client classes registered), else None: the manager's."""
+        if self.select_speaker_auto_llm_config is None:
+            return None
+        if self._selection_client is None:
+            from ..models.wrapper import OpenAIWrapper
+
+            client = OpenAIWrapper(**self.select_speaker_auto_llm_config)
+            classes = self.select_speaker_auto_model_client_cls
+            for cls in classes if isinstance(classes, list) else [classes] if classes is not None else []:
+                client.register_model_client(cls)
+            self._selection_client = client
+        return self._selection_client
 
     # ----------------------------------------------------------------- classic helpers
 
