@@ -427,3 +427,14 @@ def test_select_speaker_auto_llm_config_with_a_custom_client_class():
     alice.initiate_chat(GroupChatManager(groupchat, llm_config=False), message="hi")
     names = [m["name"] for m in groupchat.messages]
     assert len(names) == 3 and names[1] == "bob"  # chosen by the custom client, not the manager (it has no model)
+
+
+def test_async_hook_before_send():
+    a, b = agent("a"), agent("b", max_consecutive_auto_reply=1)
+
+    async def shout(sender, message, recipient, silent):
+        return message.upper() if isinstance(message, str) else message
+
+    a.register_hook("a_process_message_before_send", shout)
+    a.initiate_chat(b, message="hello", max_turns=1)
+    assert b.chat_messages[a][0]["content"] == "HELLO"

@@ -48,7 +48,7 @@ def _reply_func_name(reply_func: Callable) -> str:
 HumanInputMode = Literal["ALWAYS", "TERMINATE", "NEVER"]
 _HUMAN_INPUT_MODES = ("ALWAYS", "TERMINATE", "NEVER")
 _HOOKABLE_METHODS = ("process_last_received_message", "process_all_messages_before_reply", "process_message_before_send",
-                     "a_process_last_received_message", "a_process_all_messages_before_reply")
+                     "a_process_last_received_message", "a_process_all_messages_before_reply", "a_process_message_before_send")
 _chat_ids = itertools.count(1)
 
 
@@ -443,6 +443,12 @@ class ConversableAgent(LLMAgent):
             return messages
         # Copy: the stored history keeps what was actually received.
         return messages[:-1] + [{**last, "content": processed}]
+
+    async def _a_process_message_before_send(self, message: dict | str, recipient: Agent, silent: bool) -> dict | str:
+        """The async hooks (a_process_message_before_send); the loop awaits them before a delivery."""
+        for hook in self.hook_lists["a_process_message_before_send"]:
+            message = await _maybe_await(hook(sender=self, message=message, recipient=recipient, silent=silent))
+        return message
 
     def _process_message_before_send(self, message: dict | str, recipient: Agent, silent: bool) -> dict | str:
         for hook in self.hook_lists["process_message_before_send"]:

@@ -29,6 +29,8 @@ async def converse(
     if not sender_stores:
         recipient._accept(_as_dict(message), sender, silent)
     else:
+        if sender.hook_lists["a_process_message_before_send"]:
+            message = await sender._a_process_message_before_send(message, recipient, silent)
         sender._deliver(message, recipient, silent)
     await keep_conversing(sender, recipient, request_reply, silent)
 
@@ -48,6 +50,8 @@ async def keep_conversing(sender: Any, recipient: Any, request_reply: bool | Non
             return
         sender, recipient = recipient, sender
         request_reply = None
+        if sender.hook_lists["a_process_message_before_send"]:
+            reply = await sender._a_process_message_before_send(reply, recipient, silent)
         sender._deliver(reply, recipient, silent)
 
 
