@@ -35,6 +35,11 @@ _ENDPOINT_KEYS = frozenset(
 _SECRET_KEYS = frozenset({"api_key", "azure_ad_token", "azure_ad_token_provider", "http_client", "client", "default_headers"})
 
 
+# Classic's sentence, which scripts and tests match.
+_SPECIFY_MODEL = ("When using OpenAI or Azure OpenAI endpoints, specify a non-empty 'model' either in 'llm_config' "
+                  "or in each config of 'config_list'.")
+
+
 def _validate_llm_config(llm_config: dict) -> list[dict]:
     if not isinstance(llm_config, dict):
         raise TypeError(f"llm_config must be a dict, False or None, not {type(llm_config).__name__}")
@@ -48,12 +53,12 @@ def _validate_llm_config(llm_config: dict) -> list[dict]:
     if not isinstance(config_list, list):
         raise ModelConfigError(f"llm_config['config_list'] must be a list, not {type(config_list).__name__}")
     if not config_list:
-        raise ModelConfigError("llm_config['config_list'] is empty: no model to call")
+        raise ModelConfigError(f"llm_config['config_list'] is empty: no model to call. {_SPECIFY_MODEL}")
     for i, entry in enumerate(config_list):
         if not isinstance(entry, dict):
             raise ModelConfigError(f"llm_config['config_list'][{i}] must be a dict, not {type(entry).__name__}")
         if not entry.get("model") and "client" not in entry and "model_client_cls" not in entry and entry.get("api_type") not in ("local", "scripted"):
-            raise ModelConfigError(f"llm_config['config_list'][{i}]['model'] is missing or empty")
+            raise ModelConfigError(f"llm_config['config_list'][{i}]['model'] is missing or empty. {_SPECIFY_MODEL}")
     return config_list
 
 
