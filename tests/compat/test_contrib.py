@@ -67,3 +67,23 @@ def test_img_utils(tmp_path):
     assert img_utils.extract_img_paths("see a.png and http://x.com/b.jpg") == ["a.png", "http://x.com/b.jpg"]
     assert img_utils.num_tokens_from_gpt_image(str(path)) == 170 * 4 + 85
     assert img_utils.num_tokens_from_gpt_image(str(path), low_quality=True) == 85
+
+
+def test_agent_builder_builds_saves_and_loads_a_team(tmp_path):
+    import json
+
+    from parley.agentchat.contrib.agent_builder import AgentBuilder
+
+    design = {"agents": [{"name": "Data Analyst", "system_message": "You analyse data. Reply TERMINATE when done.",
+                          "description": "Speaks about data."},
+                         {"name": "Writer", "system_message": "You write the report.", "description": "Writes."}],
+              "coding": True}
+    builder = AgentBuilder(builder_llm_config=scripted_config(["Here you go:\n```json\n" + json.dumps(design) + "\n```"]),
+                           agent_llm_config=scripted_config(["ok"]))
+    agents, configs = builder.build("Analyse sales and write a report", {"temperature": 0})
+    assert [a.name for a in agents] == ["Data_Analyst", "Writer", "Computer_terminal"]
+    assert agents[0].system_message.startswith("You analyse data") and agents[0].description == "Speaks about data."
+    assert agents[2].code_execution_config["work_dir"] == "groupchat"
+    path = builder.save(str(tmp_path / "team.json"))
+    loaded, loaded_configs = AgentBuilder(builder_llm_config=scripted_config(["unused"]), agent_llm_config=scripted_config(["ok"])).load(path)
+    assert [a.name for a in loaded] == [a.name for a in agents] and loaded_configs == configs
