@@ -438,3 +438,21 @@ def test_async_hook_before_send():
     a.register_hook("a_process_message_before_send", shout)
     a.initiate_chat(b, message="hello", max_turns=1)
     assert b.chat_messages[a][0]["content"] == "HELLO"
+
+
+def test_config_list_openai_aoai_reads_bases_from_env_and_files(monkeypatch, tmp_path):
+    from parley.oai.openai_utils import DEFAULT_AZURE_API_VERSION, config_list_openai_aoai
+
+    for name in ("OPENAI_API_KEY", "OPENAI_API_BASE", "OPENAI_BASE_URL", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_API_BASE", "OPENAI_API_VERSION"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "key_openai.txt").write_text("k1\nk2")
+    (tmp_path / "base_openai.txt").write_text("http://a/v1\nhttp://b/v1")
+    (tmp_path / "key_aoai.txt").write_text("az")
+    (tmp_path / "base_aoai.txt").write_text("https://r.openai.azure.com")
+    assert config_list_openai_aoai(key_file_path=str(tmp_path)) == [
+        {"api_key": "k1", "base_url": "http://a/v1"}, {"api_key": "k2", "base_url": "http://b/v1"},
+        {"api_key": "az", "base_url": "https://r.openai.azure.com", "api_type": "azure", "api_version": DEFAULT_AZURE_API_VERSION},
+    ]
+    monkeypatch.setenv("OPENAI_API_KEY", "env-key")
+    monkeypatch.setenv("OPENAI_API_BASE", "http://c/v1")
+    assert config_list_openai_aoai(key_file_path=None, exclude="aoai") == [{"api_key": "env-key", "base_url": "http://c/v1"}]
