@@ -144,6 +144,11 @@ class ConversableAgent(LLMAgent):
         self._reply_source: str | None = None
         self._finished_chats: Any = None  # the results of its last chat queue (get_chat_results)
         self.hook_lists: dict[str, list[Callable]] = {name: [] for name in _HOOKABLE_METHODS}
+        # One engine serves sync and async chats: a hook registered under the classic async name
+        # (a_process_...) joins the same list and is awaited when it is a coroutine function.
+        for name in ("process_last_received_message", "process_all_messages_before_reply"):
+            self.hook_lists["a_" + name] = self.hook_lists[name]
+        self._a_send_hooks = self.hook_lists["a_process_message_before_send"]  # awaited by the loop before a delivery
 
         # Built-in reply chain, registered oldest first (the newest registered runs first).
         self.register_reply([Agent, None], ConversableAgent._reply_with_model)
@@ -378,9 +383,9 @@ class ConversableAgent(LLMAgent):
             if sender is None:
                 raise UsageError("Either messages or sender must be provided.")
             messages = self._oai_messages[sender]
-        if self.hook_lists["process_all_messages_before_reply"] or self.hook_lists["a_process_all_messages_before_reply"]:
+        if self.hook_lists["process_all_messages_before_reply"]:
             messages = await self.a_process_all_messages_before_reply(messages)
-        if self.hook_lists["process_last_received_message"] or self.hook_lists["a_process_last_received_message"]:
+        if self.hook_lists["process_last_received_message"]:
             messages = await self.a_process_last_received_message(messages)
         if exclude:
             exclude = {_ASYNC_OF_SYNC.get(f, f) for f in exclude}
@@ -391,8 +396,9 @@ class ConversableAgent(LLMAgent):
             if not entry["matches_all"] and not self._match_trigger(entry["trigger"], sender):
                 continue
             result = reply_func(self, messages=messages, sender=sender, config=entry["config"])
-            if type(result) is not tuple and type(result) is not list:  # classic reply functions may return [final, reply]
-                result = await result
+            kind = type(result)
+            if kind is not tuple:  # a coroutine, or classic's [final, reply] list
+                result = result if kind is list else await result
             final, reply = result
             if final:
                 self._reply_source = entry["name"]
@@ -415,10 +421,8 @@ class ConversableAgent(LLMAgent):
 
     # ----------------------------------------------------------------- hooks
 
-    # Hooks registered under the classic async names (a_process_...) run in every chat too, after
-    # the plain ones: one engine serves sync and async chats, awaiting what is a coroutine.
     async def a_process_all_messages_before_reply(self, messages: list[dict]) -> list[dict]:
-        for hook in self.hook_lists["process_all_messages_before_reply"] + self.hook_lists["a_process_all_messages_before_reply"]:
+        for hook in self.hook_lists["process_all_messages_before_reply"]:
             messages = await _maybe_await(hook(messages))
         return messages
 
@@ -437,7 +441,7 @@ class ConversableAgent(LLMAgent):
         content = last.get("content")
         text = content_str(content)
         processed = text
-        for hook in self.hook_lists["process_last_received_message"] + self.hook_lists["a_process_last_received_message"]:
+        for hook in self.hook_lists["process_last_received_message"]:
             processed = await _maybe_await(hook(processed))
         if processed == text:
             return messages
@@ -461,9 +465,6 @@ class ConversableAgent(LLMAgent):
         """Store ``message`` on both sides and emit it: the whole of a send, without the reply."""
         if self.hook_lists["process_message_before_send"]:
             message = self._process_message_before_send(message, recipient, silent)
-        if isinstance(message, dict) and callable(message.get("content")):
-            # Classic templates: content given as a function of the message's context.
-            message = {**message, "content": message["content"](message.get("context") or {})}
         message = message_to_dict(message)
         sent = to_oai_message(message, "assistant", self._name)
         if sent is None:
@@ -472,15 +473,14 @@ class ConversableAgent(LLMAgent):
                 "Either content or function_call must be provided."
             )
         self._oai_messages[recipient].append(sent)
-        accept = getattr(recipient, "_accept", None)
-        if accept is None:  # an agent of the classic Agent protocol, not a ConversableAgent: it receives
+        if not isinstance(recipient, ConversableAgent):  # an agent of the classic Agent protocol: it receives
             receive = getattr(recipient, "receive", None)
             if receive is not None:
                 receive(message, self, False, silent)
             else:
                 run_sync(recipient.a_receive(message, self, False, silent))
             return
-        accept(message, self, silent)
+        recipient._accept(message, self, silent)
 
     def _accept(self, message: dict, sender: "ConversableAgent", silent: bool) -> None:
         received = to_oai_message(message, "user", sender._name)
@@ -494,9 +494,11 @@ class ConversableAgent(LLMAgent):
             silent = self.silent
         publish = (_publishers_silent if silent else _publishers)[MessageSent]
         if publish is not None:
-            source = getattr(sender, "_reply_source", None)  # None for a classic Agent-protocol sender
-            if source is not None:
+            try:
+                source = sender._reply_source
                 sender._reply_source = None  # the next message it sends is not this reply
+            except AttributeError:  # a classic Agent-protocol sender
+                source = None
             # The event's record (see events): with only the run store listening, one tuple and its log's extend.
             publish((MessageSent, _now(), sender._name, self._name, received, silent, _current_chat(), source))
 

@@ -148,6 +148,7 @@ class GroupChat:
         if self.select_speaker_auto_llm_config is not None and not isinstance(self.select_speaker_auto_llm_config, dict):
             raise ValueError("GroupChat select_speaker_auto_llm_config must be an llm_config dict or None")
         self._selection_client: Any = None
+        self._checked_method: Any = None
         if self.select_speaker_prompt_template == "":
             self.select_speaker_prompt_template = None
         if self.select_speaker_structured_output not in (None, True, False):
@@ -396,11 +397,13 @@ class GroupChat:
         method = self.speaker_selection_method
         if callable(method):
             return self._choose_by_callable(method, last_speaker, selector)
-        if not isinstance(method, str) or method.lower() not in SELECTION_METHODS:
-            raise ValueError(
-                f"GroupChat speaker_selection_method must be one of {', '.join(SELECTION_METHODS)} (case-insensitive) "
-                f"or a callable (last_speaker, groupchat) -> Agent | str | None; got {method!r}"
-            )
+        if method is not self._checked_method:  # checked when selecting, as classic; once per value
+            if not isinstance(method, str) or method.lower() not in SELECTION_METHODS:
+                raise ValueError(
+                    f"GroupChat speaker_selection_method must be one of {', '.join(SELECTION_METHODS)} (case-insensitive) "
+                    f"or a callable (last_speaker, groupchat) -> Agent | str | None; got {method!r}"
+                )
+            self._checked_method = method
         return self._choose_by_method(method.lower(), last_speaker, selector)
 
     async def _choose_by_callable(self, method: Callable, last_speaker: Agent, selector: Any) -> tuple[Agent | None, str]:
