@@ -22,25 +22,25 @@ DEFAULT_MODEL = "gpt-4"
 FAST_MODEL = "gpt-3.5-turbo"
 
 __all__ = [
-    "WIN32",
+    "CODE_BLOCK_PATTERN",
+    "DEFAULT_TIMEOUT",
     "PATH_SEPARATOR",
+    "TIMEOUT_MSG",
+    "UNKNOWN",
+    "WIN32",
+    "WORKING_DIR",
     "check_can_use_docker_or_throw",
+    "content_str",
+    "create_virtual_env",
     "decide_use_docker",
+    "execute_code",
+    "extract_code",
     "get_powershell_command",
     "improve_code",
     "improve_function",
     "in_docker_container",
-    "is_docker_running",
-    "CODE_BLOCK_PATTERN",
-    "DEFAULT_TIMEOUT",
-    "TIMEOUT_MSG",
-    "UNKNOWN",
-    "WORKING_DIR",
-    "content_str",
-    "create_virtual_env",
-    "execute_code",
-    "extract_code",
     "infer_lang",
+    "is_docker_running",
 ]
 
 
@@ -127,7 +127,7 @@ def get_powershell_command() -> str:
     """``powershell`` or ``pwsh``, whichever is installed (FileNotFoundError if neither)."""
     for command in ("powershell", "pwsh"):
         try:
-            result = subprocess.run([command, "-Command", "$PSVersionTable.PSVersion.Major"], capture_output=True, text=True)
+            result = subprocess.run([command, "-Command", "$PSVersionTable.PSVersion.Major"], capture_output=True, text=True, check=False)
         except FileNotFoundError:
             continue
         except PermissionError:

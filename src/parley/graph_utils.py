@@ -26,12 +26,12 @@ def check_graph_validity(allowed_speaker_transitions_dict: dict, agents: list[Ag
     or unknown to the graph, and duplicated edges."""
     for source, targets in allowed_speaker_transitions_dict.items():
         if not isinstance(source, Agent):
-            raise ValueError(f"allowed_speaker_transitions_dict keys must be agents, got {source!r}")
+            raise ValueError(f"allowed_speaker_transitions_dict keys must be agents, got {source!r}")  # noqa: TRY004 (classic)
         if not isinstance(targets, list):
-            raise ValueError(f"allowed_speaker_transitions_dict[{source.name!r}] must be a list of agents, got {targets!r}")
+            raise ValueError(f"allowed_speaker_transitions_dict[{source.name!r}] must be a list of agents, got {targets!r}")  # noqa: TRY004
         for target in targets:
             if not isinstance(target, Agent):
-                raise ValueError(f"allowed_speaker_transitions_dict[{source.name!r}] lists {target!r}, which is not an agent")
+                raise ValueError(f"allowed_speaker_transitions_dict[{source.name!r}] lists {target!r}, which is not an agent")  # noqa: TRY004
     has_edges = any(allowed_speaker_transitions_dict.values())
     if not has_edges and len(agents) > 1:
         raise ValueError("allowed_speaker_transitions_dict has no edges: no agent could ever speak after another")

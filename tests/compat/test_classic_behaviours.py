@@ -6,13 +6,18 @@ import asyncio
 import json
 import logging
 import socket
+from typing import Annotated
 
 import pytest
-from typing_extensions import Annotated
 
 import parley
 from parley import ConversableAgent, GroupChat, GroupChatManager
-from parley.exception_utils import AgentNameConflict, InvalidCarryOverType, SenderRequired, UndefinedNextAgent
+from parley.exception_utils import (
+    AgentNameConflict,
+    InvalidCarryOverType,
+    SenderRequired,
+    UndefinedNextAgent,
+)
 
 
 def agent(name: str, **kwargs) -> ConversableAgent:
@@ -236,7 +241,11 @@ def test_graph_utils(caplog):
 
 
 def test_token_count_works_offline():
-    from parley.token_count_utils import count_token, get_max_token_limit, num_tokens_from_functions
+    from parley.token_count_utils import (
+        count_token,
+        get_max_token_limit,
+        num_tokens_from_functions,
+    )
 
     assert count_token("I'm sorry, but I'm not able to") == 10
     messages = [{"role": "system", "content": "you are a helpful assistant. af3758 *3 33(3)"},
@@ -279,7 +288,12 @@ def test_coding_factory_and_extractor():
 
 
 def test_functions_with_requirements():
-    from parley.coding.func_with_reqs import FunctionWithRequirements, build_functions_module, to_stub, with_requirements
+    from parley.coding.func_with_reqs import (
+        FunctionWithRequirements,
+        build_functions_module,
+        to_stub,
+        with_requirements,
+    )
 
     @with_requirements(python_packages=["pandas"], global_imports=["json"])
     def add(a: int, b: int) -> int:
@@ -332,8 +346,13 @@ def test_parse_tags_from_content():
 
 
 def test_transform_messages_limit_what_the_model_sees():
-    from parley.agentchat.contrib.capabilities.transform_messages import TransformMessages
-    from parley.agentchat.contrib.capabilities.transforms import MessageHistoryLimiter, MessageTokenLimiter
+    from parley.agentchat.contrib.capabilities.transform_messages import (
+        TransformMessages,
+    )
+    from parley.agentchat.contrib.capabilities.transforms import (
+        MessageHistoryLimiter,
+        MessageTokenLimiter,
+    )
 
     a = agent("a")
     TransformMessages(transforms=[MessageHistoryLimiter(max_messages=2), MessageTokenLimiter(max_tokens_per_message=2)],
@@ -441,7 +460,10 @@ def test_async_hook_before_send():
 
 
 def test_config_list_openai_aoai_reads_bases_from_env_and_files(monkeypatch, tmp_path):
-    from parley.oai.openai_utils import DEFAULT_AZURE_API_VERSION, config_list_openai_aoai
+    from parley.oai.openai_utils import (
+        DEFAULT_AZURE_API_VERSION,
+        config_list_openai_aoai,
+    )
 
     for name in ("OPENAI_API_KEY", "OPENAI_API_BASE", "OPENAI_BASE_URL", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_API_BASE", "OPENAI_API_VERSION"):
         monkeypatch.delenv(name, raising=False)

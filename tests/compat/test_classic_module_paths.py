@@ -79,7 +79,9 @@ def test_classic_module_path_and_names(path):
 def test_re_exports_are_parleys_own_objects():
     from parley.agentchat.utils import gather_usage_summary
     from parley.cache.cache import Cache
-    from parley.coding.local_commandline_code_executor import LocalCommandLineCodeExecutor
+    from parley.coding.local_commandline_code_executor import (
+        LocalCommandLineCodeExecutor,
+    )
     from parley.exception_utils import AgentNameConflict
     from parley.io.base import IOStream
     from parley.oai.openai_utils import config_list_from_json

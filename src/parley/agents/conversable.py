@@ -146,8 +146,8 @@ class ConversableAgent(LLMAgent):
         self.hook_lists: dict[str, list[Callable]] = {name: [] for name in _HOOKABLE_METHODS}
         # One engine serves sync and async chats: a hook registered under the classic async name
         # (a_process_...) joins the same list and is awaited when it is a coroutine function.
-        for name in ("process_last_received_message", "process_all_messages_before_reply"):
-            self.hook_lists["a_" + name] = self.hook_lists[name]
+        for hook_name in ("process_last_received_message", "process_all_messages_before_reply"):
+            self.hook_lists["a_" + hook_name] = self.hook_lists[hook_name]
         self._a_send_hooks = self.hook_lists["a_process_message_before_send"]  # awaited by the loop before a delivery
 
         # Built-in reply chain, registered oldest first (the newest registered runs first).

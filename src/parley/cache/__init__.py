@@ -87,7 +87,7 @@ class Cache:
             enter()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         exit_ = getattr(self.backend, "__exit__", None)
         if exit_ is not None:
             exit_(*exc)

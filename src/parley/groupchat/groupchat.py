@@ -12,15 +12,14 @@ follow) ends the chat with a notice instead of silently opening the floor to eve
 from __future__ import annotations
 
 import inspect
+import logging
 import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
-import logging
-
 from .. import events
-from ..errors import AgentNameConflict, UndefinedNextAgent
 from ..agents.agent import Agent
+from ..errors import AgentNameConflict, UndefinedNextAgent
 from ..io import get_default as _iostream
 from . import transitions
 from .names import mentioned_names

@@ -12,7 +12,8 @@ a callable, or, without a model, the inner chat's last message.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ...agents.agent import Agent
 from ...agents.conversable import ConversableAgent
