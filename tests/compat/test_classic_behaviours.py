@@ -478,3 +478,15 @@ def test_config_list_openai_aoai_reads_bases_from_env_and_files(monkeypatch, tmp
     monkeypatch.setenv("OPENAI_API_KEY", "env-key")
     monkeypatch.setenv("OPENAI_API_BASE", "http://c/v1")
     assert config_list_openai_aoai(key_file_path=None, exclude="aoai") == [{"api_key": "env-key", "base_url": "http://c/v1"}]
+
+
+def test_llm_config_none_builds_without_the_local_extra_and_reports_it_at_reply(monkeypatch):
+    import importlib.util
+
+    from parley.models.protocol import ModelConfigError
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llama_cpp" else real_find_spec(name, *a))
+    assistant = parley.AssistantAgent("assistant")  # llm_config=None: parley's offline default, built lazily
+    with pytest.raises(ModelConfigError, match=r"pip install 'parley\[local\]'"):
+        assistant.generate_reply(messages=[{"role": "user", "content": "hi"}])

@@ -149,8 +149,9 @@ def test_config_list_from_dotenv(monkeypatch, tmp_path):
 def test_an_entry_whose_provider_sdk_is_missing_names_the_extra_to_install(monkeypatch, api_type, sdk):
     monkeypatch.setitem(sys.modules, sdk, None)  # how the import system marks a module as unavailable
     entry = {"model": "m", "api_key": "k", "api_type": api_type, "base_url": "http://127.0.0.1:9", "api_version": "2024-06-01"}
+    wrapper = OpenAIWrapper(config_list=[entry])  # a missing package is reported when a request is made
     with pytest.raises(ModelConfigError, match=rf"model 'm' .* needs the {sdk} SDK, which is not installed: pip install 'parley\[{sdk}\]'"):
-        OpenAIWrapper(config_list=[entry])
+        wrapper.create(messages=[{"role": "user", "content": "hi"}])
 
 
 def test_bad_legacy_functions_name_the_field():

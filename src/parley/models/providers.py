@@ -11,7 +11,7 @@ import importlib.util
 import os
 from typing import Any
 
-from .protocol import ModelClient, ModelConfigError
+from .protocol import MissingPackageError, ModelClient, ModelConfigError
 
 SUPPORTED_API_TYPES = ("openai", "azure", "anthropic", "local", "scripted")
 DEFAULT_MAX_RETRIES = 3
@@ -46,13 +46,14 @@ def _retrying(client: ModelClient, entry: dict) -> ModelClient:
 def _require_sdk(entry: dict, sdk: str) -> None:
     """A clear error when the entry needs a provider SDK that is not installed (found without importing it)."""
     if importlib.util.find_spec(sdk) is None:
-        raise ModelConfigError(f"{_describe(entry)} needs the {sdk} SDK, which is not installed: pip install 'parley[{sdk}]'")
+        raise MissingPackageError(f"{_describe(entry)} needs the {sdk} SDK, which is not installed: pip install 'parley[{sdk}]'")
 
 
-class KeyOnRequestClient:
-    """Stands for an entry whose API key is not set yet: the agent can be built (and given tools)
-    now, and the key is looked up when a request is made, as classic AutoGen does; still missing
-    then, the request fails with the error naming the entry and the variable."""
+class DeferredClient:
+    """Stands for an entry that cannot be built yet: its API key is not set, or a package it needs
+    (llama-cpp-python for the embedded model, a provider SDK) is not installed. The agent can be
+    built (and given tools) now; the entry is built when a request is made, as classic AutoGen
+    builds its clients, and if it still cannot be, the request fails with the error that says why."""
 
     def __init__(self, entry: dict) -> None:
         self._entry = entry
@@ -60,25 +61,25 @@ class KeyOnRequestClient:
         self.model = entry.get("model")
 
     def __repr__(self) -> str:
-        return f"KeyOnRequestClient({_describe(self._entry)})"
+        return f"DeferredClient({_describe(self._entry)})"
 
     async def create(self, request: Any) -> Any:
         if self._client is None:
-            self._client = build_client(self._entry, key_on_request=False)
+            self._client = build_client(self._entry, defer=False)
         return await self._client.create(request)
 
 
-def build_client(entry: dict, *, key_on_request: bool = True) -> ModelClient:
+def build_client(entry: dict, *, defer: bool = True) -> ModelClient:
     """The client for one config entry (without the wrapper's cache and accounting).
 
-    With ``key_on_request``, an entry whose API key is not set yet gives a
-    :class:`KeyOnRequestClient` instead of an error."""
+    With ``defer``, an entry whose API key is not set or whose package is not installed gives a
+    :class:`DeferredClient` instead of an error; other configuration errors are raised now."""
     try:
         return _build_client(entry)
-    except MissingKeyError:
-        if not key_on_request:
+    except (MissingKeyError, MissingPackageError):
+        if not defer:
             raise
-        return KeyOnRequestClient(entry)
+        return DeferredClient(entry)
 
 
 def _build_client(entry: dict) -> ModelClient:
