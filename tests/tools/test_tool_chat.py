@@ -222,8 +222,10 @@ def test_registration_errors_name_function_and_parameter():
         register_function(send, caller=assistant, executor=user, description="Send data.")
 
     register_function(to_kelvin, caller=assistant, executor=user, description="Convert.")
-    with pytest.raises(ValueError, match="already has a tool named 'to_kelvin'"):
+    # Registering again (a re-run notebook cell) replaces the tool, with classic's warning.
+    with pytest.warns(UserWarning, match="Function 'to_kelvin' is being overridden."):
         register_function(to_kelvin, caller=assistant, executor=user, description="Convert again.")
+    assert [t["function"]["description"] for t in assistant.llm_config["tools"]] == ["Convert again."]
 
 
 def test_mcp_server_tools_in_a_chat():

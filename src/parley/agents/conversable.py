@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import itertools
+import warnings
 from collections import defaultdict
 from time import time as _now
 from typing import Any, Callable, Iterable, Literal
@@ -951,6 +952,8 @@ class ConversableAgent(LLMAgent):
             elif not callable(func):
                 raise TypeError(f"function_map[{name!r}] must be callable, not {type(func).__name__}")
             else:
+                if name in self._function_map:  # classic: re-running a notebook cell re-registers
+                    warnings.warn(f"Function '{name}' is being overridden.", UserWarning, stacklevel=2)
                 self._function_map[name] = func
 
     def update_tool_signature(self, tool_sig: str | dict, is_remove: bool) -> None:
@@ -974,8 +977,9 @@ class ConversableAgent(LLMAgent):
             schemas = [s for s in schemas if name_of(s) != name]
         else:
             name = name_of(signature)
-            if any(name_of(s) == name for s in schemas):
-                raise ValueError(f"agent {self._name!r} already has a {key[:-1]} named {name!r}")
+            if any(name_of(s) == name for s in schemas):  # classic: the new one replaces it, with a warning
+                warnings.warn(f"Function '{name}' is being overridden.", UserWarning, stacklevel=3)
+                schemas = [s for s in schemas if name_of(s) != name]
             schemas.append(signature)
         if schemas:
             self.llm_config[key] = schemas
