@@ -41,7 +41,9 @@ _EXPORTS = {
     "IOConsole": "parley.io",
     "IOQueue": "parley.io",
 }
-_SUBMODULES = {"runtime_logging", "code_utils", "function_utils", "events", "agentchat", "coding", "oai", "io", "tools", "code", "models", "cache", "store", "telemetry"}
+_SUBMODULES = {"runtime_logging", "code_utils", "function_utils", "events", "agentchat", "coding", "oai", "io", "tools", "code", "models", "cache", "store", "telemetry",
+               # classic module paths (autogen.<name>)
+               "errors", "exception_utils", "math_utils", "graph_utils", "token_count_utils", "logger"}
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

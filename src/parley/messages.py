@@ -26,10 +26,13 @@ def note_stored(message: dict) -> None:
 
 
 def message_to_dict(message: dict | str) -> dict:
-    """A str becomes ``{"content": str}``; a dict is returned as is."""
+    """A str becomes ``{"content": str}``; a dict is returned as is, except that a classic template
+    (``content`` a function of the message's ``context``) is filled in."""
     if isinstance(message, str):
         return {"content": message}
     if isinstance(message, dict):
+        if "context" in message and callable(message.get("content")):
+            return {**message, "content": message["content"](message["context"] or {})}
         return message
     raise TypeError(f"message must be a str or a dict, not {type(message).__name__}")
 
@@ -55,7 +58,7 @@ def content_str(content: str | list | None) -> str:
                 elif kind in ("image_url", "image"):
                     pieces.append("<image>")
                 else:
-                    raise ValueError(f"unknown content part type {kind!r}")
+                    raise ValueError(f"Wrong content format: unknown content part type {kind!r}")
             else:
                 raise TypeError(f"content parts must be str or dict, not {type(part).__name__}")
         return "".join(pieces)

@@ -226,14 +226,14 @@ def test_disallowed_transitions_restrict_auto_candidates_and_skip_the_model_for_
     assert "['alice', 'bob', 'dave']" in selector.requests[0].messages[0]["content"]
 
 
-def test_a_custom_choice_outside_the_graph_is_an_error_naming_the_edge(team):
+def test_a_custom_choice_overrides_the_graph_as_classic(team):
     alice, bob, carol, dave = team
     graph = {alice: [bob], bob: [alice]}
-    groupchat = GroupChat([alice, bob], speaker_selection_method=lambda last, gc: last,
+    groupchat = GroupChat([alice, bob], max_round=3, speaker_selection_method=lambda last, gc: last,
                           allowed_or_disallowed_speaker_transitions=graph, speaker_transitions_type="allowed")
     manager = GroupChatManager(groupchat, llm_config=False)
-    with pytest.raises(ValueError, match="'alice' -> 'alice' is not allowed"):
-        alice.initiate_chat(manager, message="hi")
+    alice.initiate_chat(manager, message="hi")
+    assert [m["name"] for m in groupchat.messages] == ["alice", "alice", "alice"]
 
 
 def test_a_speaker_no_one_may_follow_ends_the_chat_with_a_notice(team):

@@ -91,6 +91,8 @@ async def test_cache_key_ignores_the_api_key_and_tags_but_not_the_model(openai_s
     assert cache_key({**base, "api_key": "one", "tags": ["a"]}, request) == cache_key({**base, "api_key": "two"}, request)
     assert cache_key(base, request) != cache_key({**base, "model": "gpt-4o-mini"}, request)
     assert cache_key(base, request) != cache_key(base, ModelRequest(messages=HI, params={"temperature": 1}))
+    # What is sent makes the key, not where: another base_url (a restarted server, a failover entry) hits.
+    assert cache_key({**base, "base_url": "http://127.0.0.1:1/v1"}, request) == cache_key({**base, "base_url": "http://127.0.0.1:2/v1"}, request)
 
 
 async def test_cached_reply_is_still_streamed_as_one_token(tmp_path):

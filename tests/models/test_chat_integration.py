@@ -88,8 +88,9 @@ def test_classic_legacy_functions_are_offered_as_tools_and_run_from_the_function
     assert "functions" not in assistant.llm_config and assistant.client.tools is None
     assistant.update_function_signature(add_schema, is_remove=False)
     assert assistant.client.tools == [{"type": "function", "function": add_schema}]
-    with pytest.raises(ValueError, match="already has a function named 'add'"):
+    with pytest.warns(UserWarning, match="Function 'add' is being overridden."):  # classic: replaced, with a warning
         assistant.update_function_signature(add_schema, is_remove=False)
+    assert assistant.client.tools == [{"type": "function", "function": add_schema}]
 
 
 def test_a_classic_reply_function_calls_the_client_synchronously_inside_a_chat(openai_server):

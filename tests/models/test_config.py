@@ -94,12 +94,14 @@ def test_variable_naming_a_missing_file(monkeypatch):
         config_list_from_json("OAI_CONFIG_LIST")
 
 
-def test_filter_matching_nothing_lists_available_models(monkeypatch):
+def test_filter_matching_nothing_returns_empty_and_lists_available_models(monkeypatch):
+    # Classic returns []; the warning says which models there are (and no keys).
     monkeypatch.setenv("OAI_CONFIG_LIST", json.dumps(ENTRIES))
-    with pytest.raises(ModelConfigError) as error:
-        config_list_from_json("OAI_CONFIG_LIST", filter_dict={"model": ["gpt-5"]})
-    assert "claude-3-5-sonnet, gpt-4o, gpt-4o-mini" in str(error.value)
-    assert "k1" not in str(error.value)
+    with events.capture(kinds=(events.Notice,)) as captured:
+        assert config_list_from_json("OAI_CONFIG_LIST", filter_dict={"model": ["gpt-5"]}) == []
+    notices = [e.text for e in captured.events]
+    assert any("claude-3-5-sonnet, gpt-4o, gpt-4o-mini" in text for text in notices)
+    assert not any("k1" in text for text in notices)
 
 
 def test_filter_config_semantics():
@@ -159,8 +161,9 @@ def test_config_list_from_dotenv(monkeypatch, tmp_path):
 def test_an_entry_whose_provider_sdk_is_missing_names_the_extra_to_install(monkeypatch, api_type, sdk):
     monkeypatch.setitem(sys.modules, sdk, None)  # how the import system marks a module as unavailable
     entry = {"model": "m", "api_key": "k", "api_type": api_type, "base_url": "http://127.0.0.1:9", "api_version": "2024-06-01"}
+    wrapper = OpenAIWrapper(config_list=[entry])  # a missing package is reported when a request is made
     with pytest.raises(ModelConfigError, match=rf"model 'm' .* needs the {sdk} SDK, which is not installed: pip install 'parley\[{sdk}\]'"):
-        OpenAIWrapper(config_list=[entry])
+        wrapper.create(messages=[{"role": "user", "content": "hi"}])
 
 
 def test_bad_legacy_functions_name_the_field():

@@ -175,10 +175,12 @@ def test_config_errors_come_before_any_request(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.delenv("AZURE_OPENAI_API_KEY", raising=False)
+    # A missing API key is not a build-time error (classic): it fails the first request, naming the variable.
+    without_key = OpenAIWrapper(config_list=[{"model": "gpt-4o"}])
     with pytest.raises(ModelConfigError, match="no 'api_key' and \\$OPENAI_API_KEY is not set"):
-        OpenAIWrapper(config_list=[{"model": "gpt-4o"}])
+        without_key.create(messages=[{"role": "user", "content": "hi"}])
     with pytest.raises(ModelConfigError, match="ANTHROPIC_API_KEY"):
-        OpenAIWrapper(config_list=[{"model": "claude-3-5-sonnet", "api_type": "anthropic"}])
+        OpenAIWrapper(config_list=[{"model": "claude-3-5-sonnet", "api_type": "anthropic"}]).create(messages=[{"role": "user", "content": "hi"}])
     with pytest.raises(ModelConfigError, match="api_version"):
         OpenAIWrapper(config_list=[{"model": "x", "api_type": "azure", "base_url": "https://r.openai.azure.com", "api_key": "k"}])
     with pytest.raises(ModelConfigError) as error:

@@ -171,7 +171,7 @@ def test_failures_go_back_to_the_model_and_the_chat_goes_on():
     assert errors[0].startswith("Error: Function no_such_tool not found.")
     assert errors[1].endswith("The argument must be in JSON format.")
     assert errors[2].startswith("Error: invalid arguments for function 'divide':\n- a:")
-    assert errors[3] == "Error: ZeroDivisionError: division by zero"
+    assert errors[3] == "Error: division by zero"
     assert result.chat_history[4]["tool_responses"][0]["content"] == "2.0"
     assert result.summary == "recovered"
 
@@ -222,8 +222,10 @@ def test_registration_errors_name_function_and_parameter():
         register_function(send, caller=assistant, executor=user, description="Send data.")
 
     register_function(to_kelvin, caller=assistant, executor=user, description="Convert.")
-    with pytest.raises(ValueError, match="already has a tool named 'to_kelvin'"):
+    # Registering again (a re-run notebook cell) replaces the tool, with classic's warning.
+    with pytest.warns(UserWarning, match="Function 'to_kelvin' is being overridden."):
         register_function(to_kelvin, caller=assistant, executor=user, description="Convert again.")
+    assert [t["function"]["description"] for t in assistant.llm_config["tools"]] == ["Convert again."]
 
 
 def test_mcp_server_tools_in_a_chat():

@@ -6,6 +6,7 @@ from typing import Any
 
 _NAMES = ("Agent", "LLMAgent", "ConversableAgent", "AssistantAgent", "UserProxyAgent", "GroupChat", "GroupChatManager",
           "register_function", "initiate_chats", "ChatResult")
+_SUBMODULES = ("utils", "contrib", "agent", "assistant_agent", "chat", "conversable_agent", "groupchat", "user_proxy_agent")
 __all__ = list(_NAMES)
 
 
@@ -14,4 +15,8 @@ def __getattr__(name: str) -> Any:
         import parley
 
         return getattr(parley, name)
+    if name in _SUBMODULES:  # classic code reaches submodules as attributes: agentchat.utils.parse_tags_from_content
+        from importlib import import_module
+
+        return import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'parley.agentchat' has no attribute {name!r}")

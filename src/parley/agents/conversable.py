@@ -12,7 +12,9 @@ the same whatever the history length.
 
 from __future__ import annotations
 
+import inspect
 import itertools
+import warnings
 from collections import defaultdict
 from time import time as _now
 from typing import Any, Callable, Iterable, Literal
@@ -23,6 +25,7 @@ from ..events import MessageSent, ReplyChosen, emit as _emit, publishers as _pub
 from ..chat.loop import converse
 from ..chat.result import ChatResult
 from ..chat.scope import ChatScope
+from ..errors import InvalidCarryOverType, SenderRequired, UsageError
 from ..io import get_default as _iostream
 from ..messages import EXPANDED_KEYS, content_str, expand_for_model, message_to_dict, to_oai_message
 from .agent import LLMAgent, Agent
@@ -30,12 +33,22 @@ from .agent import LLMAgent, Agent
 _current_chat = events.current_chat_id.get
 
 
+async def _maybe_await(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+def carryover_text(item: Any) -> str:
+    """One carryover entry as text: a summary string, or a message's content."""
+    return content_str(item.get("content")) if isinstance(item, dict) else str(item)
+
+
 def _reply_func_name(reply_func: Callable) -> str:
     return getattr(reply_func, "__name__", "reply_func")
 
 HumanInputMode = Literal["ALWAYS", "TERMINATE", "NEVER"]
 _HUMAN_INPUT_MODES = ("ALWAYS", "TERMINATE", "NEVER")
-_HOOKABLE_METHODS = ("process_last_received_message", "process_all_messages_before_reply", "process_message_before_send")
+_HOOKABLE_METHODS = ("process_last_received_message", "process_all_messages_before_reply", "process_message_before_send",
+                     "a_process_last_received_message", "a_process_all_messages_before_reply", "a_process_message_before_send")
 _chat_ids = itertools.count(1)
 
 
@@ -131,6 +144,11 @@ class ConversableAgent(LLMAgent):
         self._reply_source: str | None = None
         self._finished_chats: Any = None  # the results of its last chat queue (get_chat_results)
         self.hook_lists: dict[str, list[Callable]] = {name: [] for name in _HOOKABLE_METHODS}
+        # One engine serves sync and async chats: a hook registered under the classic async name
+        # (a_process_...) joins the same list and is awaited when it is a coroutine function.
+        for hook_name in ("process_last_received_message", "process_all_messages_before_reply"):
+            self.hook_lists["a_" + hook_name] = self.hook_lists[hook_name]
+        self._a_send_hooks = self.hook_lists["a_process_message_before_send"]  # awaited by the loop before a delivery
 
         # Built-in reply chain, registered oldest first (the newest registered runs first).
         self.register_reply([Agent, None], ConversableAgent._reply_with_model)
@@ -340,7 +358,9 @@ class ConversableAgent(LLMAgent):
         if trigger is None:
             return sender is None
         if isinstance(trigger, str):
-            return sender is not None and trigger == sender.name
+            if sender is None:
+                raise SenderRequired()  # classic: a name trigger cannot match a reply without a sender
+            return trigger == sender.name
         if isinstance(trigger, type):
             return isinstance(sender, trigger)
         if isinstance(trigger, Agent):
@@ -361,12 +381,12 @@ class ConversableAgent(LLMAgent):
         """Walk the reply chain; the first final reply wins, else ``default_auto_reply``."""
         if messages is None:
             if sender is None:
-                raise ValueError("generate_reply needs messages or sender")
+                raise UsageError("Either messages or sender must be provided.")
             messages = self._oai_messages[sender]
         if self.hook_lists["process_all_messages_before_reply"]:
-            messages = self.process_all_messages_before_reply(messages)
+            messages = await self.a_process_all_messages_before_reply(messages)
         if self.hook_lists["process_last_received_message"]:
-            messages = self.process_last_received_message(messages)
+            messages = await self.a_process_last_received_message(messages)
         if exclude:
             exclude = {_ASYNC_OF_SYNC.get(f, f) for f in exclude}
         for entry in self._reply_func_list:
@@ -376,8 +396,9 @@ class ConversableAgent(LLMAgent):
             if not entry["matches_all"] and not self._match_trigger(entry["trigger"], sender):
                 continue
             result = reply_func(self, messages=messages, sender=sender, config=entry["config"])
-            if type(result) is not tuple:
-                result = await result
+            kind = type(result)
+            if kind is not tuple:  # a coroutine, or classic's [final, reply] list
+                result = result if kind is list else await result
             final, reply = result
             if final:
                 self._reply_source = entry["name"]
@@ -400,12 +421,18 @@ class ConversableAgent(LLMAgent):
 
     # ----------------------------------------------------------------- hooks
 
-    def process_all_messages_before_reply(self, messages: list[dict]) -> list[dict]:
+    async def a_process_all_messages_before_reply(self, messages: list[dict]) -> list[dict]:
         for hook in self.hook_lists["process_all_messages_before_reply"]:
-            messages = hook(messages)
+            messages = await _maybe_await(hook(messages))
         return messages
 
+    def process_all_messages_before_reply(self, messages: list[dict]) -> list[dict]:
+        return run_sync(self.a_process_all_messages_before_reply(messages))
+
     def process_last_received_message(self, messages: list[dict]) -> list[dict]:
+        return run_sync(self.a_process_last_received_message(messages))
+
+    async def a_process_last_received_message(self, messages: list[dict]) -> list[dict]:
         if not messages:
             return messages
         last = messages[-1]
@@ -415,11 +442,17 @@ class ConversableAgent(LLMAgent):
         text = content_str(content)
         processed = text
         for hook in self.hook_lists["process_last_received_message"]:
-            processed = hook(processed)
+            processed = await _maybe_await(hook(processed))
         if processed == text:
             return messages
         # Copy: the stored history keeps what was actually received.
         return messages[:-1] + [{**last, "content": processed}]
+
+    async def _a_process_message_before_send(self, message: dict | str, recipient: Agent, silent: bool) -> dict | str:
+        """The async hooks (a_process_message_before_send); the loop awaits them before a delivery."""
+        for hook in self.hook_lists["a_process_message_before_send"]:
+            message = await _maybe_await(hook(sender=self, message=message, recipient=recipient, silent=silent))
+        return message
 
     def _process_message_before_send(self, message: dict | str, recipient: Agent, silent: bool) -> dict | str:
         for hook in self.hook_lists["process_message_before_send"]:
@@ -440,6 +473,13 @@ class ConversableAgent(LLMAgent):
                 "Either content or function_call must be provided."
             )
         self._oai_messages[recipient].append(sent)
+        if not isinstance(recipient, ConversableAgent):  # an agent of the classic Agent protocol: it receives
+            receive = getattr(recipient, "receive", None)
+            if receive is not None:
+                receive(message, self, False, silent)
+            else:
+                run_sync(recipient.a_receive(message, self, False, silent))
+            return
         recipient._accept(message, self, silent)
 
     def _accept(self, message: dict, sender: "ConversableAgent", silent: bool) -> None:
@@ -454,8 +494,11 @@ class ConversableAgent(LLMAgent):
             silent = self.silent
         publish = (_publishers_silent if silent else _publishers)[MessageSent]
         if publish is not None:
-            source = sender._reply_source
-            sender._reply_source = None  # the next message it sends is not this reply
+            try:
+                source = sender._reply_source
+                sender._reply_source = None  # the next message it sends is not this reply
+            except AttributeError:  # a classic Agent-protocol sender
+                source = None
             # The event's record (see events): with only the run store listening, one tuple and its log's extend.
             publish((MessageSent, _now(), sender._name, self._name, received, silent, _current_chat(), source))
 
@@ -563,9 +606,9 @@ class ConversableAgent(LLMAgent):
         if not messages:
             return False, None
         function_call = messages[-1].get("function_call")
-        if not function_call or function_call.get("name") not in self._function_map:
-            return False, None  # classic: another agent may own it
-        return self._run_function_call(function_call, len(messages))
+        if not function_call:
+            return False, None
+        return self._run_function_call(function_call, len(messages))  # an unknown name gets the classic "not found" error reply
 
     async def _run_function_call(self, function_call: dict, position: int | None = None) -> tuple[bool, dict]:
         from ..tools import run_function_call
@@ -762,13 +805,16 @@ class ConversableAgent(LLMAgent):
         if not carryover:
             return message
         if isinstance(carryover, list):
-            carryover = "\n".join(content_str(c.get("content")) if isinstance(c, dict) else str(c) for c in carryover)
+            carryover = "\n".join(carryover_text(c) for c in carryover)
         elif not isinstance(carryover, str):
-            raise TypeError(f"carryover must be a str or a list, not {type(carryover).__name__}")
+            raise InvalidCarryOverType(f"carryover must be a str or a list, not {type(carryover).__name__}")
         if isinstance(message, str):
             return message + "\nContext: \n" + carryover
         message = dict(message)
-        message["content"] = content_str(message.get("content")) + "\nContext: \n" + carryover
+        if isinstance(message.get("content"), list):  # multimodal: the context comes first, as a text part
+            message["content"] = [{"type": "text", "text": "\nContext: \n" + carryover}, *message["content"]]
+        else:
+            message["content"] = content_str(message.get("content")) + "\nContext: \n" + carryover
         return message
 
     async def a_initiate_chat(
@@ -879,6 +925,10 @@ class ConversableAgent(LLMAgent):
         the last chat's summary (or what ``reply_func_from_nested_chats`` returns)."""
         from ..chat.nested import nested_chats_reply
 
+        if use_async:  # classic: async nested chats run as a_initiate_chats, which orders them by chat_id
+            for i, chat in enumerate(chat_queue):
+                if chat.get("chat_id") is None:
+                    raise ValueError(f"chat_id is required for async nested chats: chat_queue[{i}] has none")
         if reply_func_from_nested_chats == "summary_from_nested_chats":
             reply_func_from_nested_chats = nested_chats_reply
         if not callable(reply_func_from_nested_chats):
@@ -906,6 +956,8 @@ class ConversableAgent(LLMAgent):
             elif not callable(func):
                 raise TypeError(f"function_map[{name!r}] must be callable, not {type(func).__name__}")
             else:
+                if name in self._function_map:  # classic: re-running a notebook cell re-registers
+                    warnings.warn(f"Function '{name}' is being overridden.", UserWarning, stacklevel=2)
                 self._function_map[name] = func
 
     def update_tool_signature(self, tool_sig: str | dict, is_remove: bool) -> None:
@@ -921,15 +973,17 @@ class ConversableAgent(LLMAgent):
         from ..models.wrapper import offered_tools
 
         if self.client is None or self.llm_config is False:
-            raise ValueError(f"agent {self._name!r} has no llm_config, so it cannot propose tool calls")
+            raise UsageError(f"To update a tool signature, agent must have an llm_config (agent {self._name!r} has none, "
+                             "so it cannot propose tool calls)")
         schemas = list(self.llm_config.get(key) or [])
         if is_remove:
             name = signature if isinstance(signature, str) else name_of(signature)
             schemas = [s for s in schemas if name_of(s) != name]
         else:
             name = name_of(signature)
-            if any(name_of(s) == name for s in schemas):
-                raise ValueError(f"agent {self._name!r} already has a {key[:-1]} named {name!r}")
+            if any(name_of(s) == name for s in schemas):  # classic: the new one replaces it, with a warning
+                warnings.warn(f"Function '{name}' is being overridden.", UserWarning, stacklevel=3)
+                schemas = [s for s in schemas if name_of(s) != name]
             schemas.append(signature)
         if schemas:
             self.llm_config[key] = schemas
@@ -955,15 +1009,24 @@ class ConversableAgent(LLMAgent):
     def register_for_llm(self, *, name: str | None = None, description: str | None = None, api_style: str = "tool") -> Callable:
         """Decorator: describe the function to this agent's model as a tool it may call."""
         if self.client is None:
-            raise ValueError(f"agent {self._name!r} has no llm_config, so it cannot propose tool calls")
+            raise UsageError(f"To update a tool signature, agent must have an llm_config (agent {self._name!r} has none, "
+                             "so it cannot propose tool calls)")
         if api_style not in ("tool", "function"):
             raise ValueError(f"api_style must be 'tool' or 'function', got {api_style!r}")
 
         def decorator(func: Callable) -> Callable:
             from ..tools import Tool
 
-            tool = func if isinstance(func, Tool) else Tool(func, name=name, description=description)
-            self.update_tool_signature(tool.schema, is_remove=False)
+            # Stacked decorators: an inner one's description (and the docstring) serve when none is given.
+            described = description or getattr(func, "_description", None) or inspect.getdoc(func)
+            if not isinstance(func, Tool) and not described:
+                raise ValueError(f"Function description is required, none found: function {name or func.__name__!r} has no "
+                                 'description; pass description="..." (or give it a docstring) so the model knows when to call it')
+            tool = func if isinstance(func, Tool) else Tool(func, name=name, description=described)
+            if api_style == "function":  # classic legacy: offered through llm_config["functions"]
+                self.update_function_signature(tool.schema["function"], is_remove=False)
+            else:
+                self.update_tool_signature(tool.schema, is_remove=False)
             if tool is not func:
                 # Classic: the function itself comes back, marked with its tool name, so that
                 # a stacked @register_for_execution() registers it under the same name.

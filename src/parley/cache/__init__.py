@@ -32,11 +32,36 @@ class CacheBackend(Protocol):
 
 class Cache:
     """A cache with the classic interface: ``get(key, default)``, ``set(key, value)``, ``close()``,
-    and use as a context manager (closed on exit)."""
+    and use as a context manager (closed on exit).
 
-    def __init__(self, backend: CacheBackend, cache_seed: str | int) -> None:
+    Built from a backend, or classic-style from a config dict with the keys ``cache_seed``,
+    ``redis_url``, ``cache_path_root`` (a Redis cache when ``redis_url`` is given, else disk).
+    """
+
+    ALLOWED_CONFIG_KEYS = ("cache_seed", "redis_url", "cache_path_root", "cosmos_db_config")
+
+    def __init__(self, backend: CacheBackend | dict, cache_seed: str | int | None = None) -> None:
+        if isinstance(backend, dict):
+            from .cache_factory import CacheFactory
+
+            config = backend
+            unknown = set(config) - set(self.ALLOWED_CONFIG_KEYS)
+            if unknown:
+                raise ValueError(f"Cache config: unknown key(s) {', '.join(sorted(unknown))}; "
+                                 f"allowed: {', '.join(self.ALLOWED_CONFIG_KEYS)}")
+            cosmos = config.get("cosmos_db_config")
+            cache_seed = config.get("cache_seed", cosmos.get("cache_seed", "42") if isinstance(cosmos, dict) else "42")
+            backend = CacheFactory.cache_factory(
+                seed=cache_seed, redis_url=config.get("redis_url"), cache_path_root=config.get("cache_path_root"),
+                cosmosdb_config=cosmos,
+            )
         self.backend = backend
-        self.cache_seed = cache_seed
+        self.cache_seed = cache_seed if cache_seed is not None else 42
+
+    @property
+    def cache(self) -> CacheBackend:
+        """Classic name of the backend."""
+        return self.backend
 
     @classmethod
     def disk(cls, cache_seed: str | int = 42, cache_path_root: str = ".cache") -> "Cache":
@@ -72,10 +97,17 @@ class Cache:
         self.backend.close()
 
     def __enter__(self) -> "Cache":
+        enter = getattr(self.backend, "__enter__", None)
+        if enter is not None:
+            enter()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        exit_ = getattr(self.backend, "__exit__", None)
+        if exit_ is not None:
+            exit_(*exc)
+        else:
+            self.close()
 
     def __repr__(self) -> str:
         return f"Cache({type(self.backend).__name__}, cache_seed={self.cache_seed!r})"

@@ -13,8 +13,10 @@ import sqlite3
 import threading
 from typing import Any
 
+from .abstract_cache_base import ClosedOnExit
 
-class DiskCache:
+
+class DiskCache(ClosedOnExit):
     def __init__(self, cache_seed: str | int, cache_path_root: str = ".cache") -> None:
         directory = os.path.join(cache_path_root, str(cache_seed))
         os.makedirs(directory, exist_ok=True)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .abstract_cache_base import ClosedOnExit
+
 _stores: dict[str, dict[str, str]] = {}
 
 
-class InMemoryCache:
-    def __init__(self, cache_seed: str | int) -> None:
-        self._store = _stores.setdefault(str(cache_seed), {})
+class InMemoryCache(ClosedOnExit):
+    def __init__(self, seed: str | int = "") -> None:
+        self._store = _stores.setdefault(str(seed), {})
 
     def get(self, key: str, default: Any = None) -> Any:
         value = self._store.get(key)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .abstract_cache_base import ClosedOnExit
 
-class RedisCache:
+
+class RedisCache(ClosedOnExit):
     def __init__(self, cache_seed: str | int, redis_url: str) -> None:
         try:
             import redis

@@ -29,6 +29,8 @@ async def converse(
     if not sender_stores:
         recipient._accept(_as_dict(message), sender, silent)
     else:
+        if sender._a_send_hooks:
+            message = await sender._a_process_message_before_send(message, recipient, silent)
         sender._deliver(message, recipient, silent)
     await keep_conversing(sender, recipient, request_reply, silent)
 
@@ -39,13 +41,22 @@ async def keep_conversing(sender: Any, recipient: Any, request_reply: bool | Non
     Also the entry point for resuming a stored conversation whose last message was delivered.
     """
     while True:
-        if request_reply is False or (request_reply is None and not recipient.reply_at_receive[sender]):
+        try:
+            if request_reply is False or (request_reply is None and not recipient.reply_at_receive[sender]):
+                return
+            reply = await recipient.a_generate_reply(messages=recipient._oai_messages[sender], sender=sender)
+        except AttributeError:
+            if hasattr(recipient, "a_generate_reply"):
+                raise
+            # An agent of the classic Agent protocol (receive() only) got the message through its
+            # own receive(), which decides whether to answer: the loop stops at it.
             return
-        reply = await recipient.a_generate_reply(messages=recipient._oai_messages[sender], sender=sender)
         if reply is None:
             return
         sender, recipient = recipient, sender
         request_reply = None
+        if sender._a_send_hooks:
+            reply = await sender._a_process_message_before_send(reply, recipient, silent)
         sender._deliver(reply, recipient, silent)
 
 

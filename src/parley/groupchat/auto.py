@@ -83,7 +83,7 @@ def _say(groupchat: "GroupChat", text: str) -> None:
 
 async def auto_select_speaker(groupchat: "GroupChat", last_speaker: Any, selector: Any, candidates: list) -> Any:
     """Ask ``selector``'s model to pick one of ``candidates``."""
-    client = getattr(selector, "client", None)
+    client = groupchat.selection_client() or getattr(selector, "client", None)
     if client is None:
         fallback = groupchat._next_in_turn(last_speaker, candidates)
         events.emit(events.Notice(
@@ -96,7 +96,11 @@ async def auto_select_speaker(groupchat: "GroupChat", last_speaker: Any, selecto
     by_name = {agent.name: agent for agent in candidates}
     role = groupchat.role_for_select_speaker_messages
     agentlist = f"{names}"
-    prompt = [{"role": "system", "content": groupchat.select_speaker_msg(candidates)}, *_transcript(groupchat)]
+    transcript = _transcript(groupchat)
+    transforms = groupchat._speaker_selection_transforms
+    if transforms is not None:  # e.g. keep the selection prompt short on a long chat
+        transcript = transforms._transform_messages(transcript)
+    prompt = [{"role": "system", "content": groupchat.select_speaker_msg(candidates)}, *transcript]
     closing = groupchat.select_speaker_prompt(candidates)
     if closing is not None:
         prompt.append({"role": role, "content": closing})

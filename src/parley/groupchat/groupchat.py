@@ -1,28 +1,31 @@
 """``GroupChat``: the participants, the shared transcript and the rules for who speaks next.
 
 Classic fields, defaults and helper methods (``agent_names``, ``agent_by_name``, ``next_agent``,
-``select_speaker_msg``, ``manual_select_speaker``, ...). Differences that make it more reliable:
-bad configurations (duplicate names, a transition graph naming an outsider or leaving no way
-forward, a selection function returning something that is not an agent) fail with an error
-naming the agent or edge; transition graphs restrict the candidates in every mode, custom
-functions included; and a dead end (a speaker no one may follow) ends the chat with a notice
-instead of silently opening the floor to everyone.
+``select_speaker_msg``, ``manual_select_speaker``, ...), checked when and as classic checks them
+(duplicate names and dead ends in a transition graph are accepted with a warning; a custom
+selection function's choice overrides the graph). Differences that make it more reliable: a
+transition graph naming an outsider, or a selection function returning something that is not a
+participant, fails with an error naming the agent or edge; and a dead end (a speaker no one may
+follow) ends the chat with a notice instead of silently opening the floor to everyone.
 """
 
 from __future__ import annotations
 
 import inspect
+import logging
 import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
 from .. import events
 from ..agents.agent import Agent
+from ..errors import AgentNameConflict, UndefinedNextAgent
 from ..io import get_default as _iostream
 from . import transitions
 from .names import mentioned_names
 
 SELECTION_METHODS = ("auto", "manual", "random", "round_robin")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -96,6 +99,13 @@ class GroupChat:
     (a JSON schema whose enum lists the candidates). None: only when every model entry of the
     manager is the embedded model (api_type "local"), which always supports it."""
 
+    select_speaker_auto_llm_config: dict | None = None
+    """The llm_config of "auto" selection (None: the manager's)."""
+    select_speaker_auto_model_client_cls: Any = None
+    """A custom model client class (or a list, one per entry) for ``select_speaker_auto_llm_config``."""
+    select_speaker_transform_messages: Any = None
+    """A ``TransformMessages`` applied to the conversation shown to the model in "auto" selection."""
+
     allowed_speaker_transitions_dict: dict = field(init=False, repr=False)
 
     DEFAULT_INTRO_MSG = (
@@ -113,22 +123,16 @@ class GroupChat:
             if not isinstance(agent, ConversableAgent):
                 raise TypeError(f"GroupChat agents[{i}] must be a ConversableAgent (or subclass), not {type(agent).__name__}")
             if agent.name in seen:
-                raise ValueError(
-                    f"GroupChat agents[{seen[agent.name]}] and agents[{i}] are both named {agent.name!r}: "
-                    "names must be unique (speaker selection and resume find agents by name)"
-                )
-            seen[agent.name] = i
+                # Classic accepts this; looking the name up with raise_on_name_conflict raises AgentNameConflict.
+                logger.warning("GroupChat agents[%d] and agents[%d] are both named %r: speaker selection and resume "
+                               "find agents by name and will take the first", seen[agent.name], i, agent.name)
+            seen.setdefault(agent.name, i)
         if not isinstance(self.messages, list):
             raise TypeError(f"GroupChat messages must be a list of message dicts, not {type(self.messages).__name__}")
         if not isinstance(self.max_round, int) or isinstance(self.max_round, bool) or self.max_round < 1:
             # 0 rounds would run a chat that silently does nothing.
             raise ValueError(f"GroupChat max_round must be a positive int (the most rounds the chat may take), got {self.max_round!r}")
-        method = self.speaker_selection_method
-        if not callable(method) and (not isinstance(method, str) or method.lower() not in SELECTION_METHODS):
-            raise ValueError(
-                f"GroupChat speaker_selection_method must be one of {', '.join(SELECTION_METHODS)} (case-insensitive) "
-                f"or a callable (last_speaker, groupchat) -> Agent | str | None; got {method!r}"
-            )
+        # speaker_selection_method is checked when a speaker is selected, as classic does.
         retries = self.max_retries_for_selecting_speaker
         if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
             raise ValueError(f"GroupChat max_retries_for_selecting_speaker must be a non-negative int, got {retries!r}")
@@ -136,7 +140,15 @@ class GroupChat:
                      "role_for_select_speaker_messages"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
-                raise ValueError(f"GroupChat {name} must be a non-empty str, got {value!r}")
+                raise ValueError(f"{name} cannot be empty or None. (GroupChat {name} must be a non-empty str, got {value!r})")
+        transforms = self.select_speaker_transform_messages
+        if transforms is not None and not callable(getattr(transforms, "add_to_agent", None)):
+            raise ValueError("select_speaker_transform_messages must be None or MessageTransforms.")
+        self._speaker_selection_transforms = transforms
+        if self.select_speaker_auto_llm_config is not None and not isinstance(self.select_speaker_auto_llm_config, dict):
+            raise ValueError("GroupChat select_speaker_auto_llm_config must be an llm_config dict or None")
+        self._selection_client: Any = None
+        self._checked_method: Any = None
         if self.select_speaker_prompt_template == "":
             self.select_speaker_prompt_template = None
         if self.select_speaker_structured_output not in (None, True, False):
@@ -169,12 +181,27 @@ class GroupChat:
             self.allow_repeat_speaker = True
         repeat = self.allow_repeat_speaker
         if not isinstance(repeat, (bool, list)):
-            raise TypeError(f"GroupChat allow_repeat_speaker must be a bool, a list of agents or None, not {type(repeat).__name__}")
+            raise ValueError("GroupChat allow_repeat_speaker should be a bool or a list of Agents.")
         if isinstance(repeat, list):
             for agent in repeat:
                 if agent not in self.agents:
                     raise ValueError(f"GroupChat allow_repeat_speaker names {getattr(agent, 'name', agent)!r}, which is not an agent of this group chat")
         return transitions.full_graph(self.agents, repeat)
+
+    def selection_client(self) -> Any:
+        """The model client of "auto" selection when ``select_speaker_auto_llm_config`` is given
+        (built on first use, custom client classes registered), else None: the manager's."""
+        if self.select_speaker_auto_llm_config is None:
+            return None
+        if self._selection_client is None:
+            from ..models.wrapper import OpenAIWrapper
+
+            client = OpenAIWrapper(**self.select_speaker_auto_llm_config)
+            classes = self.select_speaker_auto_model_client_cls
+            for cls in classes if isinstance(classes, list) else [classes] if classes is not None else []:
+                client.register_model_client(cls)
+            self._selection_client = client
+        return self._selection_client
 
     # ----------------------------------------------------------------- classic helpers
 
@@ -200,7 +227,7 @@ class GroupChat:
         agents = self.nested_agents() if recursive else self.agents
         found = [agent for agent in agents if agent.name == name]
         if raise_on_name_conflict and len(found) > 1:
-            raise ValueError(f"more than one agent is named {name!r} in this group chat and its nested teams")
+            raise AgentNameConflict(f"Found multiple agents with the same name: {name!r} (in this group chat and its nested teams)")
         return found[0] if found else None
 
     def nested_agents(self) -> list[Agent]:
@@ -217,17 +244,15 @@ class GroupChat:
         order = self.agents
         if agents is None or agents is order:
             agents = order
-        elif any(a not in order for a in agents):
-            raise ValueError("next_agent: the candidate agents must all be participants of the group chat")
-        if not agents:
-            raise ValueError("next_agent: no candidate agents")
+        elif not any(a in order for a in agents):
+            raise UndefinedNextAgent()
         index = next((i for i, a in enumerate(order) if a is agent), -1)
         eligible = set(agents)
         for step in range(1, len(order) + 1):
             candidate = order[(index + step) % len(order)]
             if candidate in eligible:
                 return candidate
-        raise ValueError("next_agent: no candidate agent is a participant")
+        raise UndefinedNextAgent()
 
     def _participant_roles(self, agents: list[Agent] | None = None) -> str:
         agents = self.agents if agents is None else agents
@@ -352,14 +377,9 @@ class GroupChat:
     # ----------------------------------------------------------------- selection
 
     def _check_chosen(self, chosen: Agent, last_speaker: Agent, source: str) -> None:
+        # A custom function's choice overrides the transition graph, as classic; it must be a participant.
         if chosen not in self._current_topology().members:
             raise ValueError(f"{source} returned the agent {chosen.name!r}, which is not a participant of this group chat")
-        topology = self._current_topology()
-        if last_speaker in topology.members and chosen not in (topology.graph.get(last_speaker) or ()):
-            raise ValueError(
-                f"{source} chose {chosen.name!r} to speak after {last_speaker.name!r}, but the transition "
-                f"{last_speaker.name!r} -> {chosen.name!r} is not allowed by this group chat's transition rules"
-            )
 
     async def a_choose_speaker(self, last_speaker: Agent, selector: Any) -> tuple[Agent | None, str]:
         """The next speaker and the method that chose it; (None, method) ends the chat."""
@@ -377,6 +397,13 @@ class GroupChat:
         method = self.speaker_selection_method
         if callable(method):
             return self._choose_by_callable(method, last_speaker, selector)
+        if method is not self._checked_method:  # checked when selecting, as classic; once per value
+            if not isinstance(method, str) or method.lower() not in SELECTION_METHODS:
+                raise ValueError(
+                    f"GroupChat speaker_selection_method must be one of {', '.join(SELECTION_METHODS)} (case-insensitive) "
+                    f"or a callable (last_speaker, groupchat) -> Agent | str | None; got {method!r}"
+                )
+            self._checked_method = method
         return self._choose_by_method(method.lower(), last_speaker, selector)
 
     async def _choose_by_callable(self, method: Callable, last_speaker: Agent, selector: Any) -> tuple[Agent | None, str]:

@@ -8,7 +8,10 @@ graph fails at construction with the offending agent or edge named, not rounds l
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Sequence
+
+logger = logging.getLogger(__name__)
 
 TRANSITION_TYPES = ("allowed", "disallowed")
 
@@ -48,8 +51,8 @@ def _check_edges(transitions: Any, agents: Sequence[Any], kind: str) -> None:
 def allowed_graph(transitions: dict, transitions_type: str, agents: Sequence[Any]) -> dict:
     """The allowed dict for a user's graph, validated.
 
-    Raises when an edge names an agent outside the chat, or when the graph leaves the chat no way
-    forward: no edge at all, or an agent that can be chosen to speak but may hand over to no one.
+    Raises when an edge names an agent outside the chat, or when the graph has no edge at all;
+    warns about an agent that can be chosen to speak but may hand over to no one (the chat ends there).
     """
     _check_edges(transitions, agents, transitions_type)
     if transitions_type == "allowed":
@@ -64,10 +67,11 @@ def allowed_graph(transitions: dict, transitions_type: str, agents: Sequence[Any
     reachable = {target for targets in graph.values() for target in targets}
     for agent in agents:
         if agent in reachable and not graph.get(agent):
+            # Classic accepts a dead end and ends the chat when it is reached; say so now.
             sources = [_label(s) for s, targets in graph.items() if agent in targets]
-            raise ValueError(
-                f"allowed_or_disallowed_speaker_transitions ({transitions_type}): {_label(agent)} can be chosen to speak "
-                f"(after {', '.join(sources)}) but has no allowed next speaker, so the chat would have no way forward "
-                f"after it; add an edge from {_label(agent)}"
+            logger.warning(
+                "allowed_or_disallowed_speaker_transitions (%s): %s can be chosen to speak (after %s) but has no allowed "
+                "next speaker, so the chat ends after it speaks; add an edge from %s to go on",
+                transitions_type, _label(agent), ", ".join(sources), _label(agent),
             )
     return graph

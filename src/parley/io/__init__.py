@@ -86,3 +86,12 @@ def set_default(stream: IOStream) -> Iterator[IOStream]:
 IOStream.get_default = staticmethod(get_default)  # type: ignore[attr-defined]
 IOStream.set_global_default = staticmethod(set_global_default)  # type: ignore[attr-defined]
 IOStream.set_default = staticmethod(set_default)  # type: ignore[attr-defined]
+
+
+def __getattr__(name: str) -> Any:
+    # The WebSocket stream loads its library only when asked for.
+    if name == "IOWebsockets":
+        from .websockets import IOWebsockets
+
+        return IOWebsockets
+    raise AttributeError(f"module 'parley.io' has no attribute {name!r}")

@@ -20,6 +20,9 @@ OFFLINE_CONFIG_LIST = [{"model": "smollm2-135m", "api_type": "local"}]
 
 _JSON_TYPES = {dict: "object", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 
+DEFAULT_AZURE_API_VERSION = "2024-06-01"
+"""The Azure OpenAI API version of entries made from AZURE_OPENAI_* keys when OPENAI_API_VERSION is unset."""
+
 
 def _parse(text: str, source: str) -> list[dict]:
     try:
@@ -55,7 +58,7 @@ def config_list_from_json(env_or_file: str, file_location: str = "", filter_dict
     a JSON file; if no such variable is set, it names a file (in ``file_location`` if given).
     If neither exists, the embedded offline model is returned (with a notice) and ``filter_dict``
     is not applied. ``filter_dict`` keeps the entries that match (see :func:`filter_config`);
-    one that matches nothing is an error listing the models available.
+    one that matches nothing gives ``[]`` (as classic) and a warning listing the models available.
     """
     value = os.environ.get(env_or_file)
     if value is not None and value.strip():
@@ -77,10 +80,12 @@ def config_list_from_json(env_or_file: str, file_location: str = "", filter_dict
     filtered = filter_config(config_list, filter_dict)
     if not filtered:
         models = sorted({str(entry.get("model")) for entry in config_list})
-        raise ModelConfigError(
-            f"filter_dict {filter_dict!r} matches none of the {len(config_list)} entries in {env_or_file}; "
-            f"models available: {', '.join(models)}"
-        )
+        # Classic returns []: a script may try several filters; an agent given [] fails when built.
+        events.emit(events.Notice(
+            text=f"filter_dict {filter_dict!r} matches none of the {len(config_list)} entries in {env_or_file}; "
+            f"models available: {', '.join(models)}",
+            level="warning",
+        ))
     return filtered
 
 
@@ -134,38 +139,54 @@ def get_config_list(
     return config_list
 
 
-def _keys_from(env_var: str, key_file: str) -> list[str]:
+def _keys_from(env_var: str, key_file_path: str | None, file_name: str) -> list[str]:
+    """The non-empty lines of ``$env_var``, else of ``key_file_path/file_name`` (no file when the path is None)."""
     text = os.environ.get(env_var)
-    if text is None and os.path.exists(key_file):
-        with open(key_file, encoding="utf-8") as file:
+    if text is None and key_file_path is not None and os.path.exists(os.path.join(key_file_path, file_name)):
+        with open(os.path.join(key_file_path, file_name), encoding="utf-8") as file:
             text = file.read()
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
+def _one_per_key(bases: list[str], keys: list[str], what: str) -> list[str] | None:
+    if not bases:
+        return None
+    if len(bases) == 1:
+        return bases * len(keys)
+    if len(bases) != len(keys):
+        raise ModelConfigError(f"config_list_openai_aoai: {len(keys)} {what} keys but {len(bases)} base URLs; give one per key (or one for all)")
+    return bases
+
+
 def config_list_openai_aoai(
-    key_file_path: str = ".",
+    key_file_path: str | None = ".",
     openai_api_key_file: str = "key_openai.txt",
     aoai_api_key_file: str = "key_aoai.txt",
+    openai_api_base_file: str = "base_openai.txt",
     aoai_api_base_file: str = "base_aoai.txt",
     exclude: str | None = None,
 ) -> list[dict]:
-    """Entries for OpenAI (``OPENAI_API_KEY`` or the key file) and Azure OpenAI
-    (``AZURE_OPENAI_API_KEY`` / ``AZURE_OPENAI_API_BASE`` or the files, one per line), as classic."""
+    """Entries for OpenAI (``OPENAI_API_KEY`` / ``OPENAI_API_BASE`` or the files) and Azure OpenAI
+    (``AZURE_OPENAI_API_KEY`` / ``AZURE_OPENAI_API_BASE`` or the files), one per line, as classic;
+    ``key_file_path=None`` reads only the environment."""
     config_list: list[dict] = []
     if exclude != "openai":
-        keys = _keys_from("OPENAI_API_KEY", os.path.join(key_file_path, openai_api_key_file))
-        base = os.environ.get("OPENAI_BASE_URL")
-        config_list += get_config_list(keys, [base] * len(keys) if base else None) if keys else []
+        keys = _keys_from("OPENAI_API_KEY", key_file_path, openai_api_key_file)
+        bases = _keys_from("OPENAI_API_BASE", key_file_path, openai_api_base_file)
+        if not bases and os.environ.get("OPENAI_BASE_URL"):
+            bases = [os.environ["OPENAI_BASE_URL"]]
+        config_list += get_config_list(keys, _one_per_key(bases, keys, "OpenAI")) if keys else []
     if exclude != "aoai":
-        keys = _keys_from("AZURE_OPENAI_API_KEY", os.path.join(key_file_path, aoai_api_key_file))
-        bases = _keys_from("AZURE_OPENAI_API_BASE", os.path.join(key_file_path, aoai_api_base_file))
+        keys = _keys_from("AZURE_OPENAI_API_KEY", key_file_path, aoai_api_key_file)
+        bases = _keys_from("AZURE_OPENAI_API_BASE", key_file_path, aoai_api_base_file)
         if keys:
-            config_list += get_config_list(keys, bases, api_type="azure", api_version=os.environ.get("OPENAI_API_VERSION", "2024-06-01"))
+            config_list += get_config_list(keys, _one_per_key(bases, keys, "Azure OpenAI"), api_type="azure",
+                                           api_version=os.environ.get("OPENAI_API_VERSION", DEFAULT_AZURE_API_VERSION))
     return config_list
 
 
 def config_list_from_models(
-    key_file_path: str = ".",
+    key_file_path: str | None = ".",
     openai_api_key_file: str = "key_openai.txt",
     aoai_api_key_file: str = "key_aoai.txt",
     aoai_api_base_file: str = "base_aoai.txt",
@@ -173,7 +194,8 @@ def config_list_from_models(
     model_list: list[str] | None = None,
 ) -> list[dict]:
     """:func:`config_list_openai_aoai` crossed with ``model_list`` (one entry per endpoint and model)."""
-    endpoints = config_list_openai_aoai(key_file_path, openai_api_key_file, aoai_api_key_file, aoai_api_base_file, exclude)
+    endpoints = config_list_openai_aoai(key_file_path, openai_api_key_file, aoai_api_key_file,
+                                        aoai_api_base_file=aoai_api_base_file, exclude=exclude)
     if not model_list:
         return endpoints
     return [{**endpoint, "model": model} for model in model_list for endpoint in endpoints]

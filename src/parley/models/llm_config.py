@@ -86,6 +86,11 @@ def check_generation_params(params: dict, where: str) -> None:
             raise ModelConfigError(f"{where}['{name}'] must be a dict, got {_type(value)}")
 
 
+# Classic's sentence, which scripts and tests match.
+SPECIFY_MODEL = ("When using OpenAI or Azure OpenAI endpoints, specify a non-empty 'model' either in 'llm_config' "
+                 "or in each config of 'config_list'.")
+
+
 def check_entry(entry: dict, where: str) -> None:
     """One config-list entry (``where`` is its path in the llm_config)."""
     custom = "client" in entry or "model_client_cls" in entry
@@ -98,9 +103,9 @@ def check_entry(entry: dict, where: str) -> None:
     if model is not None or needs_model:
         if not isinstance(model, str):
             given = "nothing" if model is None else f"{_type(model)} {model!r}"
-            raise ModelConfigError(f"{where}['model'] must be a non-empty string (the model or deployment name), got {given}")
+            raise ModelConfigError(f"{where}['model'] must be a non-empty string (the model or deployment name), got {given}. {SPECIFY_MODEL}")
         if not model.strip():
-            raise ModelConfigError(f"{where}['model'] is missing or empty: give the model or deployment name")
+            raise ModelConfigError(f"{where}['model'] is missing or empty: give the model or deployment name. {SPECIFY_MODEL}")
     api_key = entry.get("api_key")
     if api_key is not None and not isinstance(api_key, str):
         raise ModelConfigError(f"{where}['api_key'] must be a string (the provider's key), got {_type(api_key)}")
@@ -153,7 +158,7 @@ def check_llm_config(llm_config: Any) -> list[dict]:
     if not isinstance(config_list, list):
         raise ModelConfigError(f"llm_config['config_list'] must be a list of config entries (dicts), not {type(config_list).__name__}")
     if not config_list:
-        raise ModelConfigError("llm_config['config_list'] is empty: no model to call")
+        raise ModelConfigError(f"llm_config['config_list'] is empty: no model to call. {SPECIFY_MODEL}")
     check_generation_params(llm_config, "llm_config")
     for i, entry in enumerate(config_list):
         if not isinstance(entry, dict):

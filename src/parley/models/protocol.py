@@ -62,3 +62,8 @@ class ModelError(RuntimeError):
 
 class ModelConfigError(ValueError):
     """An ``llm_config`` or config-list entry is invalid; the message names the field."""
+
+
+class MissingPackageError(ModelConfigError):
+    """An entry needs a package that is not installed (a provider SDK, llama-cpp-python); the
+    message says what to pip install. Raised when a request is made, not when the agent is built."""

@@ -12,9 +12,13 @@ import os
 from typing import Any
 
 from .llm_config import SUPPORTED_API_TYPES, provider_of
-from .protocol import ModelClient, ModelConfigError
+from .protocol import MissingPackageError, ModelClient, ModelConfigError
 
 DEFAULT_MAX_RETRIES = 3
+
+
+class MissingKeyError(ModelConfigError):
+    """An entry needs an API key and neither the entry nor the environment has one."""
 
 
 def _describe(entry: dict) -> str:
@@ -24,7 +28,7 @@ def _describe(entry: dict) -> str:
 def _api_key(entry: dict, env_var: str, *, required: bool) -> str | None:
     key = entry.get("api_key") or os.environ.get(env_var)
     if not key and required:
-        raise ModelConfigError(
+        raise MissingKeyError(
             f"{_describe(entry)}: no 'api_key' and ${env_var} is not set; give the key in the entry or the environment"
         )
     return key
@@ -42,11 +46,43 @@ def _retrying(client: ModelClient, entry: dict) -> ModelClient:
 def _require_sdk(entry: dict, sdk: str) -> None:
     """A clear error when the entry needs a provider SDK that is not installed (found without importing it)."""
     if importlib.util.find_spec(sdk) is None:
-        raise ModelConfigError(f"{_describe(entry)} needs the {sdk} SDK, which is not installed: pip install 'parley[{sdk}]'")
+        raise MissingPackageError(f"{_describe(entry)} needs the {sdk} SDK, which is not installed: pip install 'parley[{sdk}]'")
 
 
-def build_client(entry: dict) -> ModelClient:
-    """The client for one config entry (without the wrapper's cache and accounting)."""
+class DeferredClient:
+    """Stands for an entry that cannot be built yet: its API key is not set, or a package it needs
+    (llama-cpp-python for the embedded model, a provider SDK) is not installed. The agent can be
+    built (and given tools) now; the entry is built when a request is made, as classic AutoGen
+    builds its clients, and if it still cannot be, the request fails with the error that says why."""
+
+    def __init__(self, entry: dict) -> None:
+        self._entry = entry
+        self._client: ModelClient | None = None
+        self.model = entry.get("model")
+
+    def __repr__(self) -> str:
+        return f"DeferredClient({_describe(self._entry)})"
+
+    async def create(self, request: Any) -> Any:
+        if self._client is None:
+            self._client = build_client(self._entry, defer=False)
+        return await self._client.create(request)
+
+
+def build_client(entry: dict, *, defer: bool = True) -> ModelClient:
+    """The client for one config entry (without the wrapper's cache and accounting).
+
+    With ``defer``, an entry whose API key is not set or whose package is not installed gives a
+    :class:`DeferredClient` instead of an error; other configuration errors are raised now."""
+    try:
+        return _build_client(entry)
+    except (MissingKeyError, MissingPackageError):
+        if not defer:
+            raise
+        return DeferredClient(entry)
+
+
+def _build_client(entry: dict) -> ModelClient:
     api_type = provider_of(entry.get("api_type"))
     if api_type is None:
         raise ModelConfigError(f"unknown api_type {entry.get('api_type')!r} in {_describe(entry)}; supported: {', '.join(SUPPORTED_API_TYPES)}")

@@ -69,9 +69,11 @@ _NOT_IN_CACHE_KEY = frozenset({"tags", "price", "max_retries", "timeout"})
 
 
 def cache_key(entry: dict, request: ModelRequest) -> str:
-    """A stable key for a request to one endpoint; it never contains the API key."""
+    """A stable key for what is sent (model, messages, tools, parameters), as classic computes it:
+    not where it is sent, so the same request through another ``base_url`` (a restarted local
+    server on a new port, a failover entry) is a hit. It never contains the API key."""
     body = {
-        "entry": {k: v for k, v in public_entry(entry).items() if k not in _NOT_IN_CACHE_KEY},
+        "entry": {k: v for k, v in public_entry(entry).items() if k not in _NOT_IN_CACHE_KEY and k not in ENDPOINT_KEYS},
         "messages": request.messages,
         "tools": request.tools,
         "response_format": request.response_format,

@@ -39,8 +39,8 @@ def as_tool(func: Callable[..., Any] | Tool, name: str) -> Tool:
 async def _execute(name: Any, arguments: Any, functions: Functions, timeout: float | None) -> ToolOutcome:
     func = functions.get(name) if isinstance(name, str) else None
     if func is None:
-        known = ", ".join(sorted(functions)) or "none"
-        return ToolOutcome(f"Error: Function {name} not found. Available functions: {known}.", False)
+        # Classic's exact text (scripts and tests match it); the model sees the tools it has in its schema.
+        return ToolOutcome(f"Error: Function {name} not found.", False)
     return await as_tool(func, name).invoke(arguments, timeout=timeout)
 
 

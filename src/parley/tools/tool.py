@@ -13,6 +13,7 @@ import asyncio
 import contextvars
 import inspect
 import json
+import logging
 import queue
 import re
 import threading
@@ -24,7 +25,9 @@ from .schema import ParameterModel, callable_name, function_schema, parameter_mo
 
 # What OpenAI accepts as a function name (Anthropic's rule is the same): checked at registration
 # rather than discovered as a 400 from the provider in the middle of a chat.
+logger = logging.getLogger(__name__)
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_NAME_WITH_SPACES = re.compile(r"[A-Za-z0-9_ -]{1,64}")  # classic accepts spaces; OpenAI's API refuses them
 
 # How much of an offending argument value is quoted back to the model.
 _SHOWN_INPUT_CHARS = 120
@@ -212,7 +215,7 @@ class Tool:
         except ToolError as error:
             return ToolOutcome(f"Error: {error}", False)
         except Exception as error:
-            return ToolOutcome(f"Error: {type(error).__name__}: {error}", False)
+            return ToolOutcome(f"Error: {error}", False)  # classic's exact text
 
     async def _run(self, kwargs: dict) -> Any:
         if self._is_async:
@@ -308,6 +311,10 @@ def _in_daemon_thread(func: Callable[..., Any], kwargs: dict) -> asyncio.Future:
 
 
 def _check_name(name: Any, func: Callable) -> None:
+    if isinstance(name, str) and not _NAME.fullmatch(name) and _NAME_WITH_SPACES.fullmatch(name):
+        logger.warning("tool name %r (function '%s') has spaces: OpenAI's API refuses such names; "
+                       "other providers and the embedded model accept them", name, callable_name(func))
+        return
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ValueError(
             f"tool name {name!r} (function '{callable_name(func)}') must be 1-64 letters, digits, '_' or '-'; "

@@ -1,0 +1,5 @@
+"""Classic module path ``autogen.cache.cache``."""
+
+from . import Cache
+
+__all__ = ["Cache"]

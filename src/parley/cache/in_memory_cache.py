@@ -1,0 +1,5 @@
+"""Classic module path ``autogen.cache.in_memory_cache``."""
+
+from .memory import InMemoryCache
+
+__all__ = ["InMemoryCache"]

@@ -1,0 +1,89 @@
+"""Classic contrib agents on their classic paths, used as a classic script would."""
+
+from __future__ import annotations
+
+import parley
+from parley import ConversableAgent, GroupChat, GroupChatManager
+from tests.conftest import scripted_config
+
+
+def team():
+    writer = ConversableAgent("writer", llm_config=scripted_config(["Draft: leaves fall"]), human_input_mode="NEVER")
+    critic = ConversableAgent("critic", llm_config=scripted_config(["Good. TERMINATE"]), human_input_mode="NEVER")
+    groupchat = GroupChat([writer, critic], messages=[], max_round=4, speaker_selection_method="round_robin")
+    return GroupChatManager(groupchat, llm_config=False, is_termination_msg=lambda m: "TERMINATE" in (m.get("content") or ""))
+
+
+def test_society_of_mind_answers_with_the_inner_chat_prepared_by_its_model():
+    from parley.agentchat.contrib.society_of_mind_agent import SocietyOfMindAgent
+
+    client = parley.ScriptedModelClient(["Leaves fall in autumn."])
+    client.keep_requests = True
+    society = SocietyOfMindAgent("society", chat_manager=team(), llm_config={"config_list": [{"model": "s", "client": client}]})
+    user = ConversableAgent("user", llm_config=False, human_input_mode="NEVER", max_consecutive_auto_reply=0)
+    result = user.initiate_chat(society, message="Write about autumn.", max_turns=1)
+    assert result.summary == "Leaves fall in autumn."
+    inner = society.chat_manager.groupchat.messages
+    assert [m["name"] for m in inner] == ["society", "writer", "critic"]
+    prompt = client.requests[-1].messages
+    assert "Write about autumn." in prompt[0]["content"] and "writer: Draft: leaves fall" in prompt[1]["content"]
+
+
+def test_society_of_mind_without_a_model_answers_with_the_last_inner_message():
+    from parley.agentchat.contrib.society_of_mind_agent import SocietyOfMindAgent
+
+    society = SocietyOfMindAgent("society", chat_manager=team())
+    user = ConversableAgent("user", llm_config=False, human_input_mode="NEVER", max_consecutive_auto_reply=0)
+    result = user.initiate_chat(society, message="Write about autumn.", max_turns=1)
+    assert result.summary == "Good."
+
+
+def test_text_analyzer_agent():
+    from parley.agentchat.contrib.text_analyzer_agent import TextAnalyzerAgent
+
+    client = parley.ScriptedModelClient(["yes"])
+    client.keep_requests = True
+    analyzer = TextAnalyzerAgent(llm_config={"config_list": [{"model": "s", "client": client}]})
+    assert analyzer.analyze_text("The sky is blue.", "Does the TEXT mention a colour? Answer yes or no.") == "yes"
+    sent = client.requests[-1].messages
+    assert sent[0]["role"] == "system" and "expert in text analysis" in sent[0]["content"]
+    assert sent[-1]["content"].startswith("INSTRUCTIONS: Does the TEXT mention a colour?") and "TEXT: The sky is blue." in sent[-1]["content"]
+
+
+def test_img_utils(tmp_path):
+    from PIL import Image
+
+    from parley.agentchat.contrib import img_utils
+
+    path = tmp_path / "red.png"
+    Image.new("RGB", (1024, 1024), (255, 0, 0)).save(path)
+    uri = img_utils.pil_to_data_uri(img_utils.get_pil_image(str(path)))
+    assert uri.startswith("data:image/png;base64,")
+    assert img_utils.get_pil_image(uri).getpixel((0, 0)) == (255, 0, 0)
+    parts = img_utils.gpt4v_formatter(f"What colour is <img {path}> here?")
+    assert [p["type"] for p in parts] == ["text", "image_url", "text"] and parts[1]["image_url"]["url"].startswith("data:image/png")
+    prompt, images = img_utils.llava_formatter(f"Look <img {path}> and <img {path}>", order_image_tokens=True)
+    assert prompt == "Look <image 0> and <image 1>" and len(images) == 2
+    assert img_utils.extract_img_paths("see a.png and http://x.com/b.jpg") == ["a.png", "http://x.com/b.jpg"]
+    assert img_utils.num_tokens_from_gpt_image(str(path)) == 170 * 4 + 85
+    assert img_utils.num_tokens_from_gpt_image(str(path), low_quality=True) == 85
+
+
+def test_agent_builder_builds_saves_and_loads_a_team(tmp_path):
+    import json
+
+    from parley.agentchat.contrib.agent_builder import AgentBuilder
+
+    design = {"agents": [{"name": "Data Analyst", "system_message": "You analyse data. Reply TERMINATE when done.",
+                          "description": "Speaks about data."},
+                         {"name": "Writer", "system_message": "You write the report.", "description": "Writes."}],
+              "coding": True}
+    builder = AgentBuilder(builder_llm_config=scripted_config(["Here you go:\n```json\n" + json.dumps(design) + "\n```"]),
+                           agent_llm_config=scripted_config(["ok"]))
+    agents, configs = builder.build("Analyse sales and write a report", {"temperature": 0})
+    assert [a.name for a in agents] == ["Data_Analyst", "Writer", "Computer_terminal"]
+    assert agents[0].system_message.startswith("You analyse data") and agents[0].description == "Speaks about data."
+    assert agents[2].code_execution_config["work_dir"] == "groupchat"
+    path = builder.save(str(tmp_path / "team.json"))
+    loaded, loaded_configs = AgentBuilder(builder_llm_config=scripted_config(["unused"]), agent_llm_config=scripted_config(["ok"])).load(path)
+    assert [a.name for a in loaded] == [a.name for a in agents] and loaded_configs == configs
