@@ -119,7 +119,8 @@ def test_async_hooks_run_in_sync_and_async_chats():
     a.register_hook("process_all_messages_before_reply", record)
     a.register_reply([parley.Agent, None], lambda recipient, messages, sender, config: (True, messages[-1]["content"]))
     assert a.generate_reply(messages=[{"role": "user", "content": "How are you?"}]) == "How are you? [Expanded]"
-    assert seen == ["How are you?"]
+    # Classic's generate_reply order: the last message is edited before the all-messages hooks run.
+    assert seen == ["How are you? [Expanded]"]
 
 
 def test_reply_function_may_return_a_list():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from parley import AssistantAgent, IOQueue, IOStream, UserProxyAgent, events
 from tests.conftest import scripted_config
 
@@ -107,3 +109,12 @@ def test_human_reply_answers_pending_tool_calls():
     human = result.chat_history[2]
     assert human["content"] == "no, don't"
     assert human["tool_responses"] == [{"role": "tool", "tool_call_id": "t1", "content": "USER INTERRUPTED"}]
+
+
+def test_end_of_input_at_the_opening_prompt_sends_nothing():
+    # Classic raises EOFError from input(); sending a stand-in such as "exit" would make a model call.
+    user, assistant = pair("NEVER", ["should not be asked"])
+    with IOStream.set_default(IOQueue([])), events.capture(kinds=(events.MessageSent, events.ModelCalled)) as captured:
+        with pytest.raises(EOFError, match="opening message"):
+            user.initiate_chat(assistant)
+    assert captured.events == []

@@ -179,3 +179,26 @@ def test_sync_reply_function_may_start_a_chat_inside_a_chat():
     user = never_user(max_consecutive_auto_reply=0)
     result = user.initiate_chat(boss, message="please help")
     assert result.chat_history[-1]["content"] == "helper said: helped"
+
+
+def test_last_message_hook_runs_before_the_all_messages_hook():
+    # Classic order: a transform of the whole history sees the last message already edited.
+    seen = []
+    assistant = ConversableAgent("assistant", llm_config=False, human_input_mode="NEVER")
+    assistant.register_hook("process_last_received_message", lambda text: text + " [edited]")
+    assistant.register_hook("process_all_messages_before_reply", lambda msgs: seen.append([m["content"] for m in msgs]) or msgs)
+    assistant.generate_reply(messages=[{"role": "user", "content": "hello"}])
+    assert seen == [["hello [edited]"]]
+
+
+def test_callable_message_is_sent_as_returned_with_the_carryover_in_its_context():
+    seen = {}
+
+    def opening(sender, recipient, context):
+        seen["carryover"] = context.get("carryover")
+        return "built from " + context["carryover"]
+
+    assistant = AssistantAgent("assistant", llm_config=scripted_config(["ok"]))
+    result = never_user(max_consecutive_auto_reply=0).initiate_chat(assistant, message=opening, carryover="earlier result")
+    assert seen["carryover"] == "earlier result"
+    assert result.chat_history[0]["content"] == "built from earlier result"  # no "Context:" appended again

@@ -383,10 +383,12 @@ class ConversableAgent(LLMAgent):
             if sender is None:
                 raise UsageError("Either messages or sender must be provided.")
             messages = self._oai_messages[sender]
-        if self.hook_lists["process_all_messages_before_reply"]:
-            messages = await self.a_process_all_messages_before_reply(messages)
+        # Classic order: the last message is edited first, then all messages (so a transform of
+        # the whole history sees the edited last message).
         if self.hook_lists["process_last_received_message"]:
             messages = await self.a_process_last_received_message(messages)
+        if self.hook_lists["process_all_messages_before_reply"]:
+            messages = await self.a_process_all_messages_before_reply(messages)
         if exclude:
             exclude = {_ASYNC_OF_SYNC.get(f, f) for f in exclude}
         for entry in self._reply_func_list:
@@ -764,11 +766,14 @@ class ConversableAgent(LLMAgent):
             return await stream.a_input(prompt)
         return self.get_human_input(prompt)
 
-    async def _ask_human(self, prompt: str) -> str:
+    async def _ask_human(self, prompt: str, *, opening: bool = False) -> str:
         events.emit(events.HumanInputRequested(agent=self._name, prompt=prompt))
         try:
             reply = await self.a_get_human_input(prompt)
         except EOFError:
+            if opening:
+                # No opening message: nothing to send (classic raises here too; "exit" would go to the model).
+                raise EOFError("no human input available for the chat's opening message (end of input)") from None
             # No one can answer (closed stdin, exhausted script): end the chat rather than crash.
             events.emit(events.Notice(text="no human input available (end of input): ending the conversation", level="warning"))
             reply = "exit"
@@ -793,7 +798,7 @@ class ConversableAgent(LLMAgent):
 
     async def a_generate_init_message(self, message: dict | str | None, **kwargs: Any) -> str | dict:
         if message is None:
-            message = await self._ask_human(">")
+            message = await self._ask_human(">", opening=True)
         return self._with_carryover(message, kwargs)
 
     def generate_init_message(self, message: dict | str | None, **kwargs: Any) -> str | dict:
@@ -851,9 +856,9 @@ class ConversableAgent(LLMAgent):
                 self._prepare_chat(recipient, clear_history, reply_at_receive=False)
                 for turn in range(max_turns):
                     if turn == 0:
+                        # A callable gets the carryover in its context and its message is sent as it is (classic).
                         msg = (message(self, recipient, chat_info) if callable(message)
                                else await self.a_generate_init_message(message, **kwargs))
-                        msg = self._with_carryover(msg, kwargs) if callable(message) else msg
                     else:
                         msg = await self.a_generate_reply(messages=self._oai_messages[recipient], sender=recipient)
                     if msg is None:
@@ -864,7 +869,7 @@ class ConversableAgent(LLMAgent):
             else:
                 self._prepare_chat(recipient, clear_history)
                 if callable(message):
-                    msg = self._with_carryover(message(self, recipient, chat_info), kwargs)
+                    msg = message(self, recipient, chat_info)
                 else:
                     msg = await self.a_generate_init_message(message, **kwargs)
                 await converse(self, recipient, msg, None, silent)
