@@ -170,3 +170,31 @@ def test_bad_legacy_functions_name_the_field():
     entry = {"model": "s", "api_type": "scripted", "replies": ["x"]}
     with pytest.raises(ModelConfigError, match=r"llm_config\['functions'\] must be a list of function schemas"):
         OpenAIWrapper(config_list=[entry], functions=[{"description": "no name"}])
+
+
+@pytest.mark.parametrize("field, message", [
+    ("temprature", "did you mean 'temperature'"),
+    ("max_token", "did you mean 'max_tokens'"),
+    ("apikey", "did you mean 'api_key'"),
+    ("token", "looks like a credential"),
+    ("openai_api_key", "looks like a credential"),
+])
+def test_misspelled_or_credential_named_fields_are_refused_before_anything_is_sent(field, message):
+    # Classic failed at the request (TypeError); sending them would put a key in the request body.
+    entry = {"model": "gpt-4o-mini", "api_key": "sk-placeholder-123456789", field: "0.5" if "temp" in field else "hunter2-horse"}
+    for llm_config in ({"config_list": [entry]}, {**entry}):
+        with pytest.raises(ModelConfigError, match=rf"\['{field}'\].*{message}") as raised:
+            OpenAIWrapper(**llm_config)
+        assert "hunter2-horse" not in str(raised.value)
+
+
+def test_server_specific_and_known_fields_still_pass():
+    entry = {"model": "m", "api_key": "sk-placeholder-123456789", "base_url": "http://127.0.0.1:1/v1",
+             "top_k": 5, "repetition_penalty": 1.1, "prompt_cache_key": "team-a", "max_tokens": 10, "seed": 3}
+    OpenAIWrapper(config_list=[entry])
+
+
+def test_a_credential_under_any_field_name_is_redacted():
+    from parley.models.secrets import config_secrets
+
+    assert "hunter2-horse-battery" in config_secrets({"model": "m", "openai_token": "hunter2-horse-battery", "max_tokens": 9})

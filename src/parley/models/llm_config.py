@@ -8,9 +8,11 @@ shown in a message, only its type.
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from .protocol import ModelConfigError
+from .secrets import is_secret_field
 
 SUPPORTED_API_TYPES = ("openai", "azure", "anthropic", "local", "scripted")
 
@@ -46,6 +48,37 @@ _STRING_FIELDS = ("api_version", "organization", "project")
 _URL_FIELDS = ("base_url", "azure_endpoint")
 _MAPPING_FIELDS = ("extra_query", "extra_body", "default_query")
 _HEADER_FIELDS = ("default_headers", "extra_headers")
+
+
+# What the chat-completions APIs and parley's providers take, beside the fields above: a field
+# within a letter or two of one of these, and not one itself, is a typo (``temprature``).
+KNOWN_PARAMS = frozenset({
+    *_NUMBER_PARAMS, *_POSITIVE_INT_PARAMS, "timeout", "stop", "seed", "user", "logit_bias", "logprobs",
+    "top_logprobs", "tool_choice", "parallel_tool_calls", "function_call", "stream_options", "service_tier",
+    "store", "metadata", "modalities", "audio", "prediction", "reasoning_effort", "verbosity", "web_search_options",
+    "prompt_cache_key", "safety_identifier", "extra_headers", "extra_query", "extra_body", "max_retries", "model",
+    "context", "allow_format_str_template", "filter_func", "api_key", "top_k", "min_p", "repeat_penalty",
+    "repetition_penalty", "max_new_tokens", "system", "thinking", "model_path", "n_ctx", "n_batch", "n_threads", "model_client_cls",
+})
+def check_field_names(params: dict, where: str, known: frozenset[str]) -> None:
+    """Refuse a credential-named field parley does not read and a near-miss of a known field,
+    naming the field and what was probably meant."""
+    for name, value in params.items():
+        if not isinstance(name, str) or name in known or name in KNOWN_PARAMS:
+            continue
+        close = difflib.get_close_matches(name, sorted(known | KNOWN_PARAMS), n=1, cutoff=0.85)
+        if close:
+            raise ModelConfigError(
+                f"{where}['{name}'] is not a field any provider takes; did you mean '{close[0]}'? "
+                "(a server's own fields go in 'extra_body')"
+            )
+        # A credential under a field name parley does not read (``apikey``, ``openai_api_key``,
+        # ``token``) would be sent to the server as a request parameter, key and all.
+        if isinstance(value, str) and is_secret_field(name):
+            raise ModelConfigError(
+                f"{where}['{name}'] looks like a credential but is not a field parley reads: it would be sent to "
+                "the server as a request parameter. Did you mean 'api_key'? (headers go in 'default_headers')"
+            )
 
 
 def _is_number(value: Any) -> bool:
@@ -124,6 +157,7 @@ def check_entry(entry: dict, where: str) -> None:
     tags = entry.get("tags")
     if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
         raise ModelConfigError(f"{where}['tags'] must be a list of strings, got {_type(tags)} {tags!r}")
+    check_field_names(entry, where, ENDPOINT_KEYS | WRAPPER_KEYS)
     check_generation_params(entry, where)
 
 
@@ -159,6 +193,7 @@ def check_llm_config(llm_config: Any) -> list[dict]:
         raise ModelConfigError(f"llm_config['config_list'] must be a list of config entries (dicts), not {type(config_list).__name__}")
     if not config_list:
         raise ModelConfigError(f"llm_config['config_list'] is empty: no model to call. {SPECIFY_MODEL}")
+    check_field_names(llm_config, "llm_config", ENDPOINT_KEYS | WRAPPER_KEYS)
     check_generation_params(llm_config, "llm_config")
     for i, entry in enumerate(config_list):
         if not isinstance(entry, dict):

@@ -63,6 +63,14 @@ def is_secret_header(name: Any) -> bool:
     return isinstance(name, str) and _SECRET_HEADER.search(name) is not None
 
 
+_SECRET_FIELD = re.compile(r"(^|[_\-])(api[_\-]?key|apikey|key|token|secret|passw(or)?d?)$", re.IGNORECASE)
+
+
+def is_secret_field(name: Any) -> bool:
+    """A config field named like a credential (``apikey``, ``openai_api_key``, ``token``)."""
+    return isinstance(name, str) and name != "prompt_cache_key" and _SECRET_FIELD.search(name) is not None
+
+
 def is_secret_query_param(name: Any) -> bool:
     return isinstance(name, str) and _SECRET_QUERY_PARAM.search(name) is not None
 
@@ -134,6 +142,10 @@ def config_secrets(entry: Mapping[str, Any]) -> tuple[str, ...]:
     for field in SECRET_FIELDS:
         value = entry.get(field)
         if isinstance(value, str):
+            found.append(value)
+    for field, value in entry.items():
+        # A credential under a field name parley does not read (``apikey``, ``token``) is still one.
+        if field not in SECRET_FIELDS and isinstance(value, str) and is_secret_field(field):
             found.append(value)
     for field in HEADER_FIELDS:
         found.extend(secrets_in_headers(entry.get(field)))
