@@ -40,6 +40,7 @@ class ConsoleSink:
         self.enabled = True
         self._status = None  # a rich spinner while a model generates, on an interactive terminal
         self._tty = sys.stdout.isatty()
+        self._streamed = False  # tokens were printed and their line is not ended yet
         # What the stream should send here; model-call starts only matter for a terminal's spinner.
         spinner_only = (events.ModelCallStarted, events.ModelCalled)
         self.event_types = frozenset(k for k in self._handlers if self._tty or k not in spinner_only)
@@ -67,6 +68,10 @@ class ConsoleSink:
         # One dict lookup for the events the console ignores (most of them, on the hot path).
         handler = self._handlers.get(type(event))
         if handler is not None and self.enabled:
+            if self._streamed and type(event) is not events.TokenStreamed:
+                # A streamed reply ends its line before anything else is printed (classic does too).
+                self._streamed = False
+                get_default().print("", flush=True)
             handler(self, event)
 
     def _message(self, event: events.MessageSent) -> None:
@@ -91,6 +96,7 @@ class ConsoleSink:
         stream.print(_colour(text, "32") if self._colours(stream) else text, flush=True)
 
     def _token(self, event: events.TokenStreamed) -> None:
+        self._streamed = True
         get_default().print(visible(event.token), end="", flush=True)
 
     def _model_called(self, event: events.ModelCalled) -> None:

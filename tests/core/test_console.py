@@ -1,5 +1,5 @@
-"""The console transcript shows control characters from messages as visible escapes (finding 8 of
-the sandbox review): code output, tool output, names and arguments can hold terminal escape
+"""The console transcript: streamed replies end their line; control characters from messages are
+shown as visible escapes (finding 8 of the sandbox review): code output, tool output, names and arguments can hold terminal escape
 sequences (clear screen, window title, OSC 52 clipboard writes, queries that type into the host's
 input)."""
 
@@ -37,3 +37,14 @@ def test_message_content_tool_calls_tool_output_and_names_are_printed_without_co
         printed = _printed(message, sender)
         assert not _controls(printed), (message, printed)
         assert "\\x1b]52;c;" in printed, printed
+
+
+def test_a_streamed_reply_ends_its_line_before_the_next_message():
+    stream = IOQueue()
+    sink = ConsoleSink()
+    with set_default(stream):
+        for token in ("streamed ", "words"):
+            sink(events.TokenStreamed(agent="assistant", token=token))
+        sink(events.MessageSent(sender="assistant", recipient="user", message={"role": "assistant", "content": "x"}))
+    assert "streamed words\n" in stream.output
+    assert not any(line.startswith("streamed words") and line != "streamed words" for line in stream.output.splitlines())
