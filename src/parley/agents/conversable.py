@@ -682,7 +682,12 @@ class ConversableAgent(LLMAgent):
         # before it is used, and a resumed chat reuses it at the same point (parley.side_effects).
         result = await run_code_blocks(self._name, executor, code_blocks, position)
         status = "execution succeeded" if result.exit_code == 0 else "execution failed"
-        return True, f"exitcode: {result.exit_code} ({status})\nCode output: {result.output}"
+        # Classic's two texts: with an "executor" in the config the output follows "Code output: "
+        # directly; the legacy path (no "executor": UserProxyAgent's default) puts it on a new line.
+        execution_config = config if config is not None else self._code_execution_config
+        legacy = not (isinstance(execution_config, dict) and "executor" in execution_config)
+        output = "\n" + result.output if legacy else result.output
+        return True, f"exitcode: {result.exit_code} ({status})\nCode output: {output}"
 
     def _reply_with_model(self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None) -> Any:
         """Ask the model for a reply: its text, or the message dict when it calls tools."""
