@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..logger.logger_utils import get_current_ts
-from ..models.secrets import SECRET_FIELDS, redact
+from ..models.secrets import SECRET_FIELDS, config_secrets, redact
 from . import schema
 
 logger = logging.getLogger(__name__)
@@ -30,6 +30,8 @@ _DROPPED = frozenset({"self", "__class__", "organization", "base_url", "azure_en
 def _scrub(value: Any, dropped: list[str]) -> Any:
     """A JSON-safe copy of ``value`` without the dropped fields (their string values go to ``dropped``)."""
     if isinstance(value, dict):
+        # Credential headers, query values and URL user-info of anything shaped like a config entry.
+        dropped.extend(config_secrets(value))
         kept = {}
         for key, item in value.items():
             if key in _DROPPED:
