@@ -53,7 +53,7 @@ def test_seed_first_example_runs_with_only_the_import_changed(server, tmp_path, 
     user_proxy, assistant = namespace["user_proxy"], namespace["assistant"]
     history = user_proxy.chat_messages[assistant]
     assert [m["role"] for m in history] == ["assistant", "user", "assistant", "user"]
-    assert history[2]["content"].startswith("exitcode: 0 (execution succeeded)\nCode output: today 2024-12-19")
+    assert history[2]["content"].startswith("exitcode: 0 (execution succeeded)\nCode output: \ntoday 2024-12-19")
     assert (tmp_path / "coding" / "ytd.py").exists()
     assert history[-1]["content"].endswith("TERMINATE")
     # The model was called through HTTP with the seed's settings: temperature 0, the system message first.

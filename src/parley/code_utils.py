@@ -84,18 +84,19 @@ def execute_code(
     # Earlier code may have planted links, FIFOs or set-ID files in work_dir: go through the
     # workspace's checked operations (a fresh file renamed into place; no link followed).
     root_fd = getattr(executor, "work_dir_fd", None)
+    work_dir_path = getattr(executor, "resolved_work_dir", executor.work_dir)
     try:
-        relative = checked_relative_path(executor.work_dir, filename)
+        relative = checked_relative_path(work_dir_path, filename)
     except UnsafePathError as exc:
         raise ValueError(f"filename {filename!r}: {exc}") from None
     if code is not None:
-        path = write_file(executor.work_dir, relative, code.encode("utf-8", errors="surrogateescape"), root_fd=root_fd)
+        path = write_file(work_dir_path, relative, code.encode("utf-8", errors="surrogateescape"), root_fd=root_fd)
     else:
         try:
-            require_regular_file(executor.work_dir, relative, root_fd=root_fd)
+            require_regular_file(work_dir_path, relative, root_fd=root_fd)
         except UnsafePathError as exc:
-            raise ValueError(f"filename {filename!r} in work_dir {str(executor.work_dir)!r}: {exc}") from None
-        path = executor.work_dir / relative
+            raise ValueError(f"filename {filename!r} in work_dir {str(work_dir_path)!r}: {exc}") from None
+        path = work_dir_path / relative
     exit_code, output = executor._run_file(lang, Path(path))
     return exit_code, output, image
 

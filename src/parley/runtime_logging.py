@@ -49,6 +49,13 @@ class FileLogger:
         with self._lock:
             self._file.write(line + "\n")
 
+    def log_record(self, kind: str, fields: dict) -> None:
+        """One ``runtime_logging.log_*`` call as a line (``fields`` already free of secrets)."""
+        record = {"session_id": self.session_id, "event": kind, **fields}
+        line = redact(json.dumps(record, default=str, ensure_ascii=False))
+        with self._lock:
+            self._file.write(line + "\n")
+
     def close(self) -> None:
         with self._lock:
             self._file.close()
@@ -66,9 +73,12 @@ def start(logger: Any = None, logger_type: str = "sqlite", config: dict | None =
         if _active is not None:
             raise RuntimeError("runtime logging is already started; call runtime_logging.stop() first")
         session_id = str(uuid.uuid4())
-        if logger is not None:
+        if logger is not None and hasattr(logger, "start") and hasattr(logger, "log_new_agent"):
+            active = logger  # a classic-style logger (parley.logger.SqliteLogger, say): it starts itself
+            session_id = logger.start()
+        elif logger is not None:
             if not callable(logger):
-                raise TypeError("logger must be a sink: a callable taking an event")
+                raise TypeError("logger must be a sink (a callable taking an event) or a logger with start() and log_*()")
             events.default_stream.add_sink(logger)
             active = logger
         elif logger_type == "otel":
@@ -103,6 +113,8 @@ def stop() -> None:
         return
     if hasattr(active, "detach") and hasattr(active, "engine"):  # a RunStore
         active.close()
+    elif hasattr(active, "log_new_agent") and hasattr(active, "stop"):  # a classic-style logger
+        active.stop()
     elif isinstance(active, telemetry.TelemetrySink):
         telemetry.disable()
     else:
@@ -122,13 +134,123 @@ def get_session_id() -> str | None:
 def get_connection() -> Any:
     """Classic: a DB-API connection to the sqlite logger's database, everything logged so far
     written (None while another logger, or none, runs). Close it when done."""
+    if _active is not None and not hasattr(_active, "list_runs") and hasattr(_active, "get_connection"):
+        return _active.get_connection()
     store = get_store()
     if store is None:
         return None
     store.flush()
-    return store.engine.raw_connection()
+    return _LogConnection(store.engine.raw_connection())
+
+
+class _LogConnection:
+    """A pooled DB-API connection whose settings (``row_factory``, as classic code sets) apply to the
+    driver's connection, and are undone when it goes back to the pool on ``close()``."""
+
+    def __init__(self, pooled: Any) -> None:
+        object.__setattr__(self, "_pooled", pooled)
+        object.__setattr__(self, "_changed", {})
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pooled, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        driver = self._pooled.driver_connection
+        self._changed.setdefault(name, getattr(driver, name, None))
+        setattr(driver, name, value)
+
+    def close(self) -> None:
+        driver = self._pooled.driver_connection
+        if driver is not None:
+            for name, before in self._changed.items():
+                setattr(driver, name, before)
+        self._pooled.close()
 
 
 def get_store() -> Any:
     """The RunStore of a running sqlite session (None otherwise), to read what was logged."""
     return _active if hasattr(_active, "list_runs") else None
+
+
+# ---------------------------------------------------------------- classic log_* calls
+# Classic code (and parley's agents and wrappers, when a session runs) report what they make and
+# do; a sqlite session writes classic's tables (parley.store.classic_log), a file session a line.
+# Without a session each call is a no-op, as classic's (which logged an error).
+
+
+def _log(kind: str, write_row: Any, fields: Any, call: Any) -> None:
+    active = _active
+    if active is None:
+        return
+    if hasattr(active, "list_runs"):  # a RunStore
+        write_row(active.engine, active.session_id)
+    elif isinstance(active, FileLogger):
+        from .store.classic_log import safe_json
+
+        active.log_record(kind, json.loads(safe_json(fields())))
+    elif hasattr(active, "log_" + kind):  # a classic-style logger object given to start()
+        call(getattr(active, "log_" + kind))
+
+
+def log_chat_completion(invocation_id: Any, client_id: int, wrapper_id: int, agent: Any = None, request: Any = None,
+                        response: Any = None, is_cached: int = 0, cost: float = 0.0, start_time: str = "",
+                        source: Any = None) -> None:
+    """Log one model call in full (classic ``chat_completions``); ``agent`` (or ``source``) made it."""
+    from .store import classic_log
+
+    source = agent if agent is not None else source
+    _log("chat_completion", lambda engine, session: classic_log.log_chat_completion(
+        engine, session, invocation_id=invocation_id, client_id=client_id, wrapper_id=wrapper_id, source=source,
+        request=request, response=response, is_cached=is_cached, cost=cost, start_time=start_time),
+        lambda: {"invocation_id": str(invocation_id), "client_id": client_id, "wrapper_id": wrapper_id,
+                 "request": request, "response": response, "is_cached": is_cached, "cost": cost,
+                 "start_time": start_time, "source_name": getattr(source, "name", source)},
+        lambda method: method(invocation_id, client_id, wrapper_id, source, request, response, is_cached, cost, start_time))
+
+
+def log_new_agent(agent: Any, init_args: dict) -> None:
+    """Log an agent and the arguments it was made with (classic ``agents``; secrets left out)."""
+    from .store import classic_log
+
+    _log("new_agent", lambda engine, session: classic_log.log_new_agent(engine, session, agent, init_args),
+         lambda: {"agent_id": id(agent), "name": getattr(agent, "name", None), "class": type(agent).__name__,
+                  "init_args": init_args},
+         lambda method: method(agent, init_args))
+
+
+def log_new_wrapper(wrapper: Any, init_args: dict) -> None:
+    """Log a model wrapper and its configuration (classic ``oai_wrappers``; keys and endpoints left out)."""
+    from .store import classic_log
+
+    _log("new_wrapper", lambda engine, session: classic_log.log_new_wrapper(engine, session, wrapper, init_args),
+         lambda: {"wrapper_id": id(wrapper), "init_args": init_args},
+         lambda method: method(wrapper, init_args))
+
+
+def log_new_client(client: Any, wrapper: Any, init_args: dict) -> None:
+    """Log a provider client (classic ``oai_clients``; keys and endpoints left out)."""
+    from .store import classic_log
+
+    _log("new_client", lambda engine, session: classic_log.log_new_client(engine, session, client, wrapper, init_args),
+         lambda: {"client_id": id(client), "wrapper_id": id(wrapper), "class": type(client).__name__,
+                  "init_args": init_args},
+         lambda method: method(client, wrapper, init_args))
+
+
+def log_function_use(agent: Any, function: Any, args: Any, returns: Any) -> None:
+    """Log a function an agent ran, with its arguments and result (classic ``function_calls``)."""
+    from .store import classic_log
+
+    _log("function_use", lambda engine, session: classic_log.log_function_use(engine, session, agent, function, args, returns),
+         lambda: {"source_name": getattr(agent, "name", agent), "function_name": getattr(function, "__name__", str(function)),
+                  "args": args, "returns": returns},
+         lambda method: method(agent, function, args, returns))
+
+
+def log_event(source: Any, name: str, **kwargs: Any) -> None:
+    """Log a named event of an agent (or of a source named by a string) with its state (classic ``events``)."""
+    from .store import classic_log
+
+    _log("event", lambda engine, session: classic_log.log_event(engine, session, source, name, kwargs),
+         lambda: {"source_name": getattr(source, "name", source), "event_name": name, "json_state": kwargs},
+         lambda method: method(source, name, **kwargs))

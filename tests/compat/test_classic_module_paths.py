@@ -50,6 +50,7 @@ CLASSIC_PATHS = {
     "agentchat.contrib.capabilities.transforms": ["MessageHistoryLimiter", "MessageTokenLimiter", "TextMessageCompressor"],
     "agentchat.contrib.capabilities.text_compressors": ["TextCompressor", "LLMLingua"],
     "agentchat.contrib.society_of_mind_agent": ["SocietyOfMindAgent"],
+    "agentchat.contrib.math_user_proxy_agent": ["MathUserProxyAgent"],
     "agentchat.contrib.text_analyzer_agent": ["TextAnalyzerAgent"],
     "agentchat.contrib.agent_builder": ["AgentBuilder"],
     "agentchat.contrib.img_utils": ["get_pil_image", "get_image_data", "gpt4v_formatter", "llava_formatter",

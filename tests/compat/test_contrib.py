@@ -87,3 +87,51 @@ def test_agent_builder_builds_saves_and_loads_a_team(tmp_path):
     path = builder.save(str(tmp_path / "team.json"))
     loaded, loaded_configs = AgentBuilder(builder_llm_config=scripted_config(["unused"]), agent_llm_config=scripted_config(["ok"])).load(path)
     assert [a.name for a in loaded] == [a.name for a in agents] and loaded_configs == configs
+
+
+def test_math_chat_runs_the_queries_with_earlier_state_and_ends_at_a_boxed_answer(tmp_path):
+    from parley import AssistantAgent
+    from parley.agentchat.contrib.math_user_proxy_agent import MathUserProxyAgent
+
+    client = parley.ScriptedModelClient([
+        "```python\nz = 2\n```",  # nothing printed: an error the model is told about, and z is not kept
+        "Key idea: solve it.\n```python\nx = 5\ny = x**3\nprint(x)\n```",
+        "```python\ny\n```",  # a bare expression is printed, and y carries over from the last query
+        "```python\n1/0\n```",
+        "So x is \\boxed{5}.",
+    ])
+    assistant = AssistantAgent("assistant", llm_config={"config_list": [{"model": "s", "client": client}]})
+    math = MathUserProxyAgent(code_execution_config={"use_docker": False, "work_dir": str(tmp_path)})
+    result = math.initiate_chat(assistant, message=math.message_generator, problem="$x^3=125$. What is x?",
+                                prompt_type="python", silent=True)
+    first = result.chat_history[0]["content"]
+    assert first.endswith("Problem: $x^3=125$. What is x?") and "\\boxed{}" in first
+    replies = [m["content"] for m in result.chat_history if m["name"] == "MathChatAgent"][1:]
+    assert replies[:3] == ["No output found. Make sure you print the results.", "5", "125"]
+    assert replies[3].startswith("Error: ") and "ZeroDivisionError: division by zero" in replies[3] and ".py" not in replies[3]
+    assert result.chat_history[-1]["content"] == "So x is \\boxed{5}." and len(result.chat_history) == 10
+
+
+def test_math_chat_refuses_an_unknown_prompt_type_and_a_missing_wolfram_app_id(monkeypatch):
+    import pytest
+
+    from parley.agentchat.contrib.math_user_proxy_agent import MathUserProxyAgent
+
+    math = MathUserProxyAgent(code_execution_config={"use_docker": False})
+    with pytest.raises(ValueError, match=r"context\['prompt_type'\] must be one of"):
+        math.message_generator(math, None, {"problem": "1+1", "prompt_type": "latex"})
+    monkeypatch.delenv("WOLFRAM_ALPHA_APPID", raising=False)
+    with pytest.raises(ValueError, match="WOLFRAM_ALPHA_APPID"):
+        math.execute_one_wolfram_query("2x=3")
+
+
+def test_img_utils_without_pillow_names_the_extra_to_install(monkeypatch):
+    import sys
+
+    import pytest
+
+    from parley.agentchat.contrib.img_utils import get_pil_image
+
+    monkeypatch.setitem(sys.modules, "PIL", None)  # how the import system marks a package as unavailable
+    with pytest.raises(ImportError, match=r"needs Pillow, which is not installed: pip install 'parley\[images\]'"):
+        get_pil_image("picture.png")

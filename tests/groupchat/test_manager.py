@@ -114,7 +114,7 @@ def test_a_code_executing_participant_runs_code_it_sees(tmp_path):
     manager = GroupChatManager(groupchat, llm_config=False, is_termination_msg=lambda m: m["content"].endswith("TERMINATE"))
     writer.initiate_chat(manager, message="compute 6*7")
     assert speakers(groupchat) == ["Writer", "Engineer", "Executor", "Writer"]
-    assert groupchat.messages[2]["content"] == "exitcode: 0 (execution succeeded)\nCode output: 42\n"
+    assert groupchat.messages[2]["content"] == "exitcode: 0 (execution succeeded)\nCode output: \n42\n"
 
 
 def test_send_introductions_tells_everyone_who_is_there(team):

@@ -118,8 +118,9 @@ def test_get_config_list_and_models(monkeypatch, tmp_path):
         {"api_key": "a", "base_url": "u1", "api_type": "azure", "api_version": "v"},
         {"api_key": "b", "base_url": "u2", "api_type": "azure", "api_version": "v"},
     ]
-    with pytest.raises(ModelConfigError, match="2 api_keys but 1 base_urls"):
+    with pytest.raises(ModelConfigError, match="^The length of api_keys must match the length of base_urls$") as info:
         get_config_list(["a", "b"], ["u1"])
+    assert isinstance(info.value, AssertionError)  # classic asserted
     with pytest.raises(ModelConfigError, match="api_keys"):
         get_config_list([])
     monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
@@ -131,7 +132,7 @@ def test_get_config_list_and_models(monkeypatch, tmp_path):
     ]
 
 
-def test_config_list_from_dotenv(monkeypatch, tmp_path):
+def test_config_list_from_dotenv(monkeypatch, tmp_path, caplog):
     from parley.models.config import config_list_from_dotenv
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
@@ -151,10 +152,16 @@ def test_config_list_from_dotenv(monkeypatch, tmp_path):
         {"model": "gpt-4o", "api_key": "sk-from-dotenv"},
         {"model": "claude-3-5-sonnet", "api_key": "ant-key", "api_type": "anthropic"},
     ]
-    with pytest.raises(ModelConfigError, match="does not exist"):
-        config_list_from_dotenv(str(tmp_path / "missing.env"))
-    with pytest.raises(ModelConfigError, match="UNSET_VARIABLE_FOR_TEST"):
-        config_list_from_dotenv(None, {"gpt-x": "UNSET_VARIABLE_FOR_TEST"})
+    assert "API key not found or empty for model gpt-x." in caplog.text
+    monkeypatch.chdir(tmp_path / "..")  # no .env here or above
+    with caplog.at_level("WARNING"):
+        assert config_list_from_dotenv(str(tmp_path / "missing.env"), {"gpt-x": "UNSET_VARIABLE_FOR_TEST"}) == []
+    assert f"The specified .env file {tmp_path / 'missing.env'} does not exist." in caplog.text
+    assert "No configurations loaded." in caplog.text
+    monkeypatch.chdir(tmp_path)  # the .env here is found and loaded
+    monkeypatch.setenv("OPENAI_API_KEY", "unset-at-teardown")  # so that monkeypatch removes what load_dotenv sets
+    monkeypatch.delenv("OPENAI_API_KEY")
+    assert config_list_from_dotenv(None, {"gpt-4o": "OPENAI_API_KEY"}) == [{"model": "gpt-4o", "api_key": "sk-from-dotenv"}]
 
 
 @pytest.mark.parametrize("api_type, sdk", [("anthropic", "anthropic"), ("openai", "openai"), ("azure", "openai")])

@@ -42,7 +42,9 @@ def test_file_logging_writes_json_lines_without_secrets(tmp_path):
         runtime_logging.stop()
     records = [json.loads(line) for line in log.read_text().splitlines()]
     kinds = [r["event"] for r in records]
-    assert kinds[0] == "ChatStarted" and kinds[-1] == "ChatFinished"
+    # The agents and their model wrappers, made in the session, come first (classic's log_new_*).
+    assert kinds[:4] == ["new_wrapper", "new_agent", "new_wrapper", "new_agent"]
+    assert kinds[4] == "ChatStarted" and kinds[-1] == "ChatFinished"
     assert "ModelCalled" in kinds and "MessageSent" in kinds
     assert {r["session_id"] for r in records} == {session_id}
     assert SECRET not in log.read_text()

@@ -301,3 +301,33 @@ def test_a_store_of_revision_0002_is_upgraded_with_its_runs(tmp_path):
     assert (message.sender, message.message) == ("alice", {"content": "hi", "role": "user"})
     assert store.get_run("r1").initiator == "alice" and store.records("r1", "side_effects") == []
     store.close()
+
+
+def test_a_store_of_revision_0003_is_upgraded_with_the_classic_log_tables(tmp_path):
+    from importlib.resources import files
+
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    path = tmp_path / "old.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    config = Config()
+    config.set_main_option("script_location", str(files("parley.store") / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        connection.exec_driver_sql("INSERT INTO parley_chat_completions (invocation_id, client_id, source_name, request, "
+                                   "response, is_cached, cost, start_time, end_time) "
+                                   "VALUES ('i1', 7, 'bob', '{}', '{}', 0, 0.0, 's', 'e')")
+    engine.dispose()
+    store = RunStore(path)
+    with store.engine.begin() as connection:
+        assert connection.exec_driver_sql(f"SELECT version_num FROM {schema.VERSION_TABLE}").scalar() == "0004"
+        assert connection.exec_driver_sql("SELECT source_name, client_id FROM chat_completions").one() == ("bob", 7)
+        for view in ("agents", "oai_wrappers", "oai_clients", "function_calls", "events"):
+            assert connection.exec_driver_sql(f"SELECT COUNT(*) FROM {view}").scalar() == 0
+        # Python id() values do not fit 32 bits: the widened columns hold them.
+        connection.execute(schema.classic_agents.insert().values(agent_id=2**62, session_id="s", name="a", class_name="C"))
+        assert connection.exec_driver_sql("SELECT agent_id, class FROM agents").one() == (2**62, "C")
+    store.close()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import sys
 import warnings
 from collections import defaultdict
 from time import time as _now
@@ -98,6 +99,12 @@ class ConversableAgent(LLMAgent):
         chat_messages: dict[Agent, list[dict]] | None = None,
         silent: bool | None = None,
     ) -> None:
+        # A runtime-logging session records each agent with its arguments (classic `agents` table).
+        runtime_logging = sys.modules.get("parley.runtime_logging")
+        logged_args = (
+            {k: v for k, v in locals().items() if k not in ("self", "runtime_logging", "__class__")}
+            if runtime_logging is not None and runtime_logging.logging_enabled() else None
+        )
         if not isinstance(name, str) or not name:
             raise ValueError(f"name must be a non-empty str, got {name!r}")
         if human_input_mode not in _HUMAN_INPUT_MODES:
@@ -156,6 +163,8 @@ class ConversableAgent(LLMAgent):
         self.register_reply([Agent, None], ConversableAgent._reply_tool_calls)
         self.register_reply([Agent, None], ConversableAgent._reply_function_call)
         self.register_reply([Agent, None], ConversableAgent._check_termination_and_human)
+        if logged_args is not None:
+            runtime_logging.log_new_agent(self, logged_args)
 
     # ----------------------------------------------------------------- configuration
 
@@ -684,7 +693,12 @@ class ConversableAgent(LLMAgent):
         # before it is used, and a resumed chat reuses it at the same point (parley.side_effects).
         result = await run_code_blocks(self._name, executor, code_blocks, position)
         status = "execution succeeded" if result.exit_code == 0 else "execution failed"
-        return True, f"exitcode: {result.exit_code} ({status})\nCode output: {result.output}"
+        # Classic's two texts: with an "executor" in the config the output follows "Code output: "
+        # directly; the legacy path (no "executor": UserProxyAgent's default) puts it on a new line.
+        execution_config = config if config is not None else self._code_execution_config
+        legacy = not (isinstance(execution_config, dict) and "executor" in execution_config)
+        output = "\n" + result.output if legacy else result.output
+        return True, f"exitcode: {result.exit_code} ({status})\nCode output: {output}"
 
     def _reply_with_model(self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None) -> Any:
         """Ask the model for a reply: its text, or the message dict when it calls tools."""

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from parley.code.base import (
-    PYTHON_LANGUAGES,
     SHELL_LANGUAGES,
     CodeBlock,
     CodeResult,
@@ -29,11 +28,62 @@ from parley.code.workspace import checked_relative_path, open_work_dir, write_fi
 TIMEOUT_MSG = "Timeout"
 TIMEOUT_EXIT_CODE = 124  # what coreutils `timeout` returns
 
-# `# filename: path` on a block's first line saves the block under that name (classic rule).
-_FILENAME_RE = re.compile(r"^\s*#\s*filename:\s*(\S.*?)\s*$", re.IGNORECASE)
+# A block's first line may name the file it is saved as, in its language's comment syntax (classic
+# rule): `# filename: a.py`, `// filename: a.js`, `/* filename: a.css */`, `<!-- filename: a.html -->`.
+_FILENAME_PATTERNS = [
+    re.compile(r"^\s*<!--\s*(filename:)?\s*(.+?)\s*-->", re.IGNORECASE),
+    re.compile(r"^\s*/\*\s*(filename:)?\s*(.+?)\s*\*/", re.IGNORECASE),
+    re.compile(r"^\s*//\s*(filename:)?\s*(.+?)\s*$", re.IGNORECASE),
+    re.compile(r"^\s*#\s*(filename:)?\s*(.+?)\s*$", re.IGNORECASE),
+]
+# Without `filename:` the comment names a file only when it is one word with an extension
+# (`# test.py`); classic takes any comment, which saved `# Compute the sum` as a file of that name.
+_BARE_FILE_NAME = re.compile(r"[\w./-]*\w\.[A-Za-z][A-Za-z0-9]{0,5}")
 
 # Shell tags and the program that runs them (classic `_cmd`: "shell" runs with sh).
 SHELL_PROGRAMS = {"sh": "sh", "shell": "sh", "bash": "bash"}
+
+# Languages saved as files but not run unless a policy says so (classic: javascript, html, css).
+SAVE_ONLY_LANGUAGES = frozenset({"javascript", "html", "css"})
+DEFAULT_EXECUTION_POLICY = {
+    **{lang: True for lang in sorted(SHELL_LANGUAGES)}, "python": True, **{lang: False for lang in sorted(SAVE_ONLY_LANGUAGES)}
+}
+
+# `pip install` at a line's start (`!pip install` in Python) gets -qqq, so a model's install
+# step does not flood the conversation with progress lines (classic `silence_pip`).
+_PIP_INSTALL = {"python": re.compile(r"^! ?pip install"), "shell": re.compile(r"^pip install")}
+
+
+def silence_pip(code: str, lang: str) -> str:
+    """``code`` with ``-qqq`` added to each ``pip install`` line that lacks it."""
+    if lang == "python":
+        pattern = _PIP_INSTALL["python"]
+    elif lang in SHELL_LANGUAGES:
+        pattern = _PIP_INSTALL["shell"]
+    else:
+        return code
+    lines = code.split("\n")
+    for i, line in enumerate(lines):
+        match = pattern.search(line)
+        if match is not None and "-qqq" not in line:
+            lines[i] = line.replace(match.group(0), match.group(0) + " -qqq", 1)
+    return "\n".join(lines)
+
+
+def check_execution_policies(execution_policies: dict | None) -> dict[str, bool]:
+    """The default policy updated with ``execution_policies`` (language -> run it, or only save it)."""
+    policies = dict(DEFAULT_EXECUTION_POLICY)
+    if execution_policies is None:
+        return policies
+    if not isinstance(execution_policies, dict):
+        raise TypeError(f"execution_policies must be a dict of language -> bool, got {execution_policies!r}")
+    for lang, allowed in execution_policies.items():
+        if lang not in policies:
+            raise ValueError(f"execution_policies: unknown language {lang!r}; known: {sorted(policies)}")
+        if not isinstance(allowed, bool):
+            raise TypeError(f"execution_policies[{lang!r}] must be True or False, got {allowed!r}")
+        policies[lang] = allowed
+    return policies
 
 
 @dataclass(slots=True)
@@ -147,10 +197,16 @@ def named_code_path(work_dir: Path, code: str) -> PurePosixPath | None:
 
     Raises ValueError (an :class:`UnsafePathError`) when the name cannot be a file inside ``work_dir``.
     """
-    match = _FILENAME_RE.match(code.split("\n", 1)[0])
-    if match is None:
-        return None
-    return checked_relative_path(work_dir, match.group(1))
+    first_line = code.split("\n", 1)[0]
+    for pattern in _FILENAME_PATTERNS:
+        match = pattern.match(first_line)
+        if match is None:
+            continue
+        name = match.group(2)
+        if match.group(1) is None and not _BARE_FILE_NAME.fullmatch(name):
+            return None
+        return checked_relative_path(work_dir, name)
+    return None
 
 
 class CommandLineCodeExecutor:
@@ -161,7 +217,8 @@ class CommandLineCodeExecutor:
 
     executor_name = "commandline"
 
-    def __init__(self, work_dir: str | os.PathLike, timeout: float, max_output_bytes: int) -> None:
+    def __init__(self, work_dir: str | os.PathLike, timeout: float, max_output_bytes: int,
+                 execution_policies: dict[str, bool] | None = None) -> None:
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         if not isinstance(max_output_bytes, int) or max_output_bytes < 2:
@@ -172,9 +229,15 @@ class CommandLineCodeExecutor:
         weakref.finalize(self, os.close, self._work_dir_fd)
         self.timeout = timeout
         self.max_output_bytes = max_output_bytes
+        self.execution_policies = check_execution_policies(execution_policies)
 
     @property
     def work_dir(self) -> Path:
+        return self._work_dir
+
+    @property
+    def resolved_work_dir(self) -> Path:
+        """``work_dir`` as an absolute path, fixed when the executor was made (a later chdir does not move it)."""
         return self._work_dir
 
     @property
@@ -204,16 +267,20 @@ class CommandLineCodeExecutor:
         for block in code_blocks:
             started = time.perf_counter()
             lang = normalize_language(block.language)
-            if lang not in PYTHON_LANGUAGES and lang not in SHELL_LANGUAGES:
+            if lang not in self.execution_policies:
                 exit_code, output = 1, f"unknown language {lang}"
             else:
                 try:
-                    path = self._save_code(block.code, lang)
+                    code = self._prepare_code(block.code, lang)
+                    path = self._save_code(code, lang)
                 except ValueError as exc:
                     exit_code, output = 1, str(exc)
                 else:
                     code_file = code_file or str(path)
-                    exit_code, output = self._run_file(lang, path)
+                    if self.execution_policies[lang]:
+                        exit_code, output = self._run_file(lang, path)
+                    else:
+                        exit_code, output = 0, f"Code saved to {path}\n"
             record_block(parts, block, lang, exit_code, output, self.executor_name, started)
             if exit_code != 0:
                 break
@@ -221,6 +288,10 @@ class CommandLineCodeExecutor:
 
     def restart(self) -> None:
         """Nothing to forget: every block runs in a fresh process."""
+
+    def _prepare_code(self, code: str, lang: str) -> str:
+        """The code as it is saved and run; a ValueError refuses the block with its message."""
+        return silence_pip(code, lang)
 
     def _save_code(self, code: str, lang: str) -> Path:
         """Write the block to ``work_dir``: under its ``# filename:`` name, else ``tmp_code_<md5>``."""

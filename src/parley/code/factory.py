@@ -16,7 +16,12 @@ import os
 import threading
 
 from parley import events
-from parley.code.base import DEFAULT_MAX_OUTPUT_BYTES, CodeExecutor, ExecutorSetupError
+from parley.code.base import (
+    DEFAULT_MAX_OUTPUT_BYTES,
+    CodeExecutor,
+    ExecutorSetupError,
+    prepare_work_dir,
+)
 
 # Classic put its default work_dir inside the installed package ("autogen/extensions"), which
 # breaks read-only installs and mixes user files with library code. parley uses a folder under the
@@ -117,6 +122,8 @@ def _make(kind: str, options: dict, use_docker) -> CodeExecutor:
     if kind == "local":
         from parley.code.local import LocalCommandLineCodeExecutor
 
+        # Parents made too (classic's legacy path made them); absolute, as the other executors report it.
+        options = {**options, "work_dir": prepare_work_dir(options["work_dir"])}
         return LocalCommandLineCodeExecutor(**options)
     if kind == "sandbox":
         from parley.code.sandbox import SandboxCodeExecutor

@@ -1,7 +1,8 @@
 """Classic module path ``autogen.logger``: runtime loggers (see ``parley.runtime_logging``).
 
 ``LoggerFactory.get_logger("file", {"filename": ...})`` gives a ``FileLogger``;
-``"sqlite"`` gives the run store that ``runtime_logging.start(logger_type="sqlite")`` uses.
+``"sqlite"`` gives a ``SqliteLogger`` (a run store with the classic tables, as
+``runtime_logging.start(logger_type="sqlite")`` uses); pass it to ``runtime_logging.start(logger=...)``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import uuid
 from typing import Any
 
 from ..runtime_logging import FileLogger
+from .sqlite_logger import SqliteLogger
 
 
 class LoggerFactory:
@@ -19,10 +21,8 @@ class LoggerFactory:
         if logger_type == "file":
             return FileLogger(config.get("filename", "runtime.log"), str(uuid.uuid4()))
         if logger_type == "sqlite":
-            from ..store import RunStore
-
-            return RunStore(config.get("url") or config.get("dbname", "logs.db"), session_id=str(uuid.uuid4()))
+            return SqliteLogger(config)
         raise ValueError(f"logger_type must be 'sqlite' or 'file', got {logger_type!r}")
 
 
-__all__ = ["FileLogger", "LoggerFactory"]
+__all__ = ["FileLogger", "LoggerFactory", "SqliteLogger"]

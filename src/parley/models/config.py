@@ -7,11 +7,18 @@ tags, price`` (plus generation options that are passed through to the provider).
 from __future__ import annotations
 
 import json
+import logging
 import os
 from typing import Any
 
 from .. import events
 from .protocol import ModelConfigError
+
+logger = logging.getLogger(__name__)
+
+
+class ConfigListLengthError(ModelConfigError, AssertionError):
+    """``get_config_list`` was given a different number of base URLs than keys (classic asserted)."""
 
 # What config_list_from_json returns when neither the variable nor the file exists, so the
 # seed scripts run offline, on the embedded model.
@@ -120,10 +127,10 @@ def get_config_list(
     api_version: str | None = None,
 ) -> list[dict]:
     """One entry per API key (without ``model``: add it, or use :func:`config_list_from_models`)."""
+    if base_urls is not None and len(base_urls) != len(api_keys):
+        raise ConfigListLengthError("The length of api_keys must match the length of base_urls")
     if not api_keys:
         raise ModelConfigError("get_config_list: 'api_keys' is empty")
-    if base_urls is not None and len(base_urls) != len(api_keys):
-        raise ModelConfigError(f"get_config_list: {len(api_keys)} api_keys but {len(base_urls)} base_urls; give one per key")
     config_list = []
     for i, key in enumerate(api_keys):
         if not key or not key.strip():
@@ -210,15 +217,25 @@ def config_list_from_dotenv(
 
     ``model_api_key_map`` maps a model to the name of the variable holding its key, or to a dict
     with ``api_key_env_var`` and other entry fields (``api_type``, ``base_url``, ...). The default
-    maps gpt-4 and gpt-3.5-turbo to ``OPENAI_API_KEY``, as classic. Models whose variable is unset
-    are left out (with a notice); none left is an error.
+    maps gpt-4 and gpt-3.5-turbo to ``OPENAI_API_KEY``, as classic. Without ``dotenv_file_path`` the
+    nearest ``.env`` from the current directory up is loaded. A missing file and models whose
+    variable is unset are logged warnings (classic's texts), and the models left out; none left
+    gives ``[]`` (logged as an error).
     """
-    if dotenv_file_path is not None:
-        from dotenv import load_dotenv
+    from dotenv import find_dotenv, load_dotenv
 
-        if not os.path.exists(dotenv_file_path):
-            raise ModelConfigError(f"config_list_from_dotenv: the file {dotenv_file_path!r} does not exist")
-        load_dotenv(dotenv_file_path)
+    # Classic's rules and texts: a missing file, or no .env found, is a warning, not an error.
+    if dotenv_file_path:
+        if os.path.exists(dotenv_file_path):
+            load_dotenv(dotenv_file_path)
+        else:
+            logger.warning(f"The specified .env file {dotenv_file_path} does not exist.")
+    else:
+        found = find_dotenv(usecwd=True)
+        if found:
+            load_dotenv(found)
+        else:
+            logger.warning("No .env file found. Loading configurations from environment variables.")
     if model_api_key_map is None:
         model_api_key_map = {"gpt-4": "OPENAI_API_KEY", "gpt-3.5-turbo": "OPENAI_API_KEY"}
     config_list = []
@@ -228,12 +245,11 @@ def config_list_from_dotenv(
         if not env_var:
             raise ModelConfigError(f"model_api_key_map[{model!r}] needs 'api_key_env_var'")
         key = os.environ.get(env_var)
-        if not key:
-            events.emit(events.Notice(text=f"config_list_from_dotenv: ${env_var} is not set; leaving out {model!r}", level="warning"))
+        if not key or not key.strip():
+            logger.warning(f"API key not found or empty for model {model}. Please ensure path to .env file is correct.")
             continue
         config_list.append({"model": model, "api_key": key, **fields})
     if not config_list:
-        raise ModelConfigError(
-            f"config_list_from_dotenv: none of the variables {sorted({s if isinstance(s, str) else s.get('api_key_env_var') for s in model_api_key_map.values()})} is set"
-        )
+        logger.error("No configurations loaded.")
+        return []
     return filter_config(config_list, filter_dict) if filter_dict else config_list

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
@@ -131,6 +132,9 @@ class OpenAIWrapper:
         self.actual_usage_summary: dict | None = None
         self._seed_cache: Any = None  # the disk cache for cache_seed, opened on first use
         self._unregistered = sum(1 for client in self._clients if client is None)
+        runtime_logging = sys.modules.get("parley.runtime_logging")
+        if runtime_logging is not None and runtime_logging.logging_enabled():
+            runtime_logging.log_new_wrapper(self, {"config_list": config_list, "base_config": base_config})
 
     @staticmethod
     def _build_client(entry: dict) -> ModelClient | None:

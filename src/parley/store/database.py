@@ -36,6 +36,8 @@ def store_url(url_or_path: str | os.PathLike | None) -> str:
         raise StoreError(f"store url must be a SQLAlchemy URL or a file path, got {url_or_path!r}")
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", url_or_path):
         return url_or_path
+    if url_or_path == ":memory:":  # SQLite's name for a database in memory (classic's logging tests use it)
+        return "sqlite://"
     return "sqlite:///" + str(Path(url_or_path).expanduser().absolute())
 
 
@@ -105,6 +107,9 @@ def open_engine(url: str, create: bool = True) -> sa.Engine:
             path.parent.mkdir(parents=True, exist_ok=True)
     try:
         options: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_S}} if sqlite else {"pool_pre_ping": True}
+        if sqlite and parsed.database in (None, "", ":memory:"):
+            # One database in memory, the same for every thread (the recorder writes from its own).
+            options = {"connect_args": {"timeout": BUSY_TIMEOUT_S, "check_same_thread": False}, "poolclass": sa.pool.StaticPool}
         engine = sa.create_engine(parsed, **options)
     except Exception as error:
         raise StoreError(f"cannot use store {shown!r}: {error}") from None

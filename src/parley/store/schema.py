@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from .text import escape, unescape
 
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 """The Alembic head revision this code writes (checked against the scripts by a test)."""
 VERSION_TABLE = "parley_alembic_version"
 
@@ -168,8 +168,8 @@ chat_completions = sa.Table(
     "parley_chat_completions", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("invocation_id", sa.String(36), nullable=False),
-    sa.Column("client_id", sa.Integer),  # classic: id() of the client object; not kept
-    sa.Column("wrapper_id", sa.Integer),  # classic: id() of the wrapper; not kept
+    sa.Column("client_id", sa.BigInteger),  # classic: id() of the client object (None when parley records the call)
+    sa.Column("wrapper_id", sa.BigInteger),  # classic: id() of the wrapper (likewise)
     sa.Column("session_id", sa.String(36), index=True),
     sa.Column("source_name", Name),  # the agent
     sa.Column("request", StoredText, nullable=False),  # JSON: model, messages, generation params, tools
@@ -180,4 +180,69 @@ chat_completions = sa.Table(
     sa.Column("end_time", sa.String(32), nullable=False),
     sa.Column("run_id", sa.String(36)),  # the run it was made in (none outside a chat)
     sa.Column("chat_id", sa.String(32)),
+)
+
+
+# The rest of the classic runtime log (revision 0004), written by ``runtime_logging.log_*``: the
+# agents, model wrappers and clients made, function calls and free-form events of a session. Each
+# is read under its classic name through a view; ``*_id`` columns hold Python ``id()`` values, as
+# classic; ``init_args`` / ``json_state`` are JSON without secrets (``runtime_logging``).
+classic_agents = sa.Table(
+    "parley_agents", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("agent_id", sa.BigInteger),
+    sa.Column("wrapper_id", sa.BigInteger),
+    sa.Column("session_id", sa.String(36), index=True),
+    sa.Column("name", Name),
+    sa.Column("class_name", Name),
+    sa.Column("init_args", StoredText),
+    sa.Column("timestamp", sa.String(32)),
+    sa.UniqueConstraint("agent_id", "session_id", name="uq_parley_agents_agent_session"),
+)
+
+classic_oai_wrappers = sa.Table(
+    "parley_oai_wrappers", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("wrapper_id", sa.BigInteger),
+    sa.Column("session_id", sa.String(36), index=True),
+    sa.Column("init_args", StoredText),
+    sa.Column("timestamp", sa.String(32)),
+    sa.UniqueConstraint("wrapper_id", "session_id", name="uq_parley_oai_wrappers_wrapper_session"),
+)
+
+classic_oai_clients = sa.Table(
+    "parley_oai_clients", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("client_id", sa.BigInteger),
+    sa.Column("wrapper_id", sa.BigInteger),
+    sa.Column("session_id", sa.String(36), index=True),
+    sa.Column("class_name", Name),
+    sa.Column("init_args", StoredText),
+    sa.Column("timestamp", sa.String(32)),
+    sa.UniqueConstraint("client_id", "session_id", name="uq_parley_oai_clients_client_session"),
+)
+
+classic_function_calls = sa.Table(
+    "parley_function_calls", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("session_id", sa.String(36), index=True),
+    sa.Column("source_id", sa.BigInteger),
+    sa.Column("source_name", Name),
+    sa.Column("function_name", Name),
+    sa.Column("args", StoredText),
+    sa.Column("returns", StoredText),
+    sa.Column("timestamp", sa.String(32)),
+)
+
+classic_events = sa.Table(
+    "parley_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("session_id", sa.String(36), index=True),
+    sa.Column("event_name", Name),
+    sa.Column("source_id", sa.BigInteger),
+    sa.Column("source_name", Name),
+    sa.Column("agent_module", Name),
+    sa.Column("agent_class_name", Name),
+    sa.Column("json_state", StoredText),
+    sa.Column("timestamp", sa.String(32)),
 )

@@ -23,7 +23,7 @@ def _pil() -> Any:
     try:
         from PIL import Image
     except ImportError:
-        raise ImportError("img_utils needs Pillow: pip install pillow") from None
+        raise ImportError("agentchat.contrib.img_utils needs Pillow, which is not installed: pip install 'parley[images]'") from None
     return Image
 
 
