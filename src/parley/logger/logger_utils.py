@@ -24,7 +24,7 @@ def to_dict(obj: Any, exclude: tuple[str, ...] = (), no_recursive: Any = ()) -> 
         except (OSError, TypeError):
             return repr(obj)
     if no_recursive and isinstance(obj, no_recursive):
-        return f"{type(obj).__module__}.{type(obj).__qualname__}: {obj!r}".replace("parley.agents.conversable", "autogen.agentchat.conversable_agent")
+        return f"{type(obj).__module__}.{type(obj).__qualname__}: {obj!r}"
     if isinstance(obj, dict):
         return {k: to_dict(v, exclude, no_recursive) for k, v in obj.items() if k not in exclude and v is not None}
     if isinstance(obj, (list, tuple, set)):
