@@ -42,6 +42,8 @@ CLASSIC_PATHS = {
     "logger": ["FileLogger", "LoggerFactory"],
     "logger.logger_utils": ["get_current_ts", "to_dict"],
     "logger.file_logger": ["FileLogger"],
+    "logger.logger_factory": ["LoggerFactory"],
+    "logger.sqlite_logger": ["SqliteLogger"],
     "runtime_logging": ["start", "stop", "get_connection"],
     "agentchat.utils": ["gather_usage_summary", "parse_tags_from_content", "consolidate_chat_info"],
     "agentchat.chat": ["initiate_chats", "ChatResult"],
