@@ -323,6 +323,24 @@ def test_the_cgroup_goes_with_the_executor(tmp_path):
     assert not any(d.exists() for d in dirs)
 
 
+@needs_cgroup
+def test_groups_left_by_a_killed_process_are_removed_by_the_next_executor(tmp_path):
+    import subprocess
+    import sys
+
+    # A process killed before its clean-up ran leaves its empty groups behind.
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    executor = SandboxCodeExecutor(work_dir=tmp_path / "first")
+    parents = {d.parent for d in executor.cgroup.dirs.values()}
+    stale = [parent / f"parley-sandbox-{child.stdout.strip()}-deadbeef" for parent in parents]
+    for group in stale:
+        group.mkdir()
+    in_use = list(executor.cgroup.dirs.values())  # this process is alive: its groups stay
+    SandboxCodeExecutor(work_dir=tmp_path / "second")
+    assert not any(group.exists() for group in stale)
+    assert all(group.is_dir() for group in in_use)
+
+
 def test_cgroup_v2_writes_the_limits_into_a_delegated_group(tmp_path):
     from parley.code.cgroup import _make_v2
 

@@ -149,8 +149,35 @@ def _write(path: Path, value: str) -> None:
     path.write_text(value)
 
 
+_GROUP_PREFIX = "parley-sandbox-"
+
+
 def _new_group_name() -> str:
-    return f"parley-sandbox-{os.getpid()}-{secrets.token_hex(4)}"
+    return f"{_GROUP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def remove_stale_groups(parent: Path) -> None:
+    """Remove the empty groups that processes which are gone left under ``parent`` (one killed
+    before its clean-up ran): rmdir fails on a group that still holds processes, so nothing else goes."""
+    try:
+        names = [entry.name for entry in os.scandir(parent) if entry.name.startswith(_GROUP_PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(_GROUP_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # its process is alive: its group is in use
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        try:
+            (parent / name).rmdir()
+        except OSError:
+            pass
 
 
 _CPU_PERIOD_US = 100_000  # the kernel's default CFS period
@@ -188,6 +215,7 @@ def _make_v2(mount: str, own: str, memory_bytes: int, max_pids: int, cpu_limit: 
                     cpu_on = True
                 except OSError:
                     pass
+            remove_stale_groups(parent)
             group = parent / _new_group_name()
             group.mkdir()
         except OSError as exc:
@@ -220,6 +248,7 @@ def _make_v1(mounts: dict[str, str], own: dict[str, str], memory_bytes: int, max
             if group in made.dirs.values():  # cpu and cpuacct mounted together: one group
                 made.dirs[controller] = group
                 continue
+            remove_stale_groups(group.parent)
             try:
                 group.mkdir()
             except OSError:
