@@ -6,10 +6,8 @@ A message is a dict with some of: ``content`` (str, None, or a list of parts), `
 
 from __future__ import annotations
 
-
 # Keys kept when a message is stored in an agent's history (classic `_append_oai_message`).
 OAI_MESSAGE_KEYS = ("content", "function_call", "tool_calls", "tool_responses", "tool_call_id", "name", "context")
-_OAI_KEY_SET = frozenset(OAI_MESSAGE_KEYS)
 # Keys that make the model see a message other than as stored: tool responses are unrolled, a
 # context is dropped, and a tool message (``tool_call_id``) loses the name the API would reject.
 EXPANDED_KEYS = frozenset(("tool_responses", "context", "tool_call_id"))
@@ -70,12 +68,13 @@ def content_str(content: str | list | None) -> str:
 def to_oai_message(message: dict, role: str, name: str) -> dict | None:
     """The stored form of a message: classic keys only, with role and name set.
 
-    Returns None when the message has nothing to store (no content, no calls).
+    Returns None when the message has nothing to store (no content, no calls; None counts as none).
     """
-    if len(message) == 1 and "content" in message:
+    if len(message) == 1 and message.get("content") is not None:
         # The common case (a plain text message): no key filtering needed.
         return {"content": message["content"], "role": role, "name": name}
-    stored = {k: v for k, v in message.items() if k in _OAI_KEY_SET}
+    # Classic's keys in classic's order; a key set to None counts as absent (classic).
+    stored = {k: message[k] for k in OAI_MESSAGE_KEYS if message.get(k) is not None}
     if "content" not in stored:
         if "function_call" in stored or "tool_calls" in stored:
             stored["content"] = None

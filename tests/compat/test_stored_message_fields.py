@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import parley
 from parley import (
     AssistantAgent,
@@ -135,3 +137,19 @@ def test_reflection_summary_shows_the_model_expanded_tool_messages():
     assert summary_request[-1]["content"] == parley.ConversableAgent.DEFAULT_SUMMARY_PROMPT
     assert all("tool_responses" not in m for m in summary_request)
     assert {"tool_call_id": "call_1", "role": "tool", "content": "42"} in summary_request
+
+
+def test_keys_set_to_none_count_as_absent_and_stored_keys_follow_classics_order():
+    a = ConversableAgent("a", llm_config=False, human_input_mode="NEVER")
+    b = ConversableAgent("b", llm_config=False, human_input_mode="NEVER")
+    # A message object's model_dump(): None-valued keys are left out, so a plain reply gets a name.
+    a.send({"role": "assistant", "content": "hi", "tool_calls": None, "function_call": None, "name": None}, b, request_reply=False)
+    assert b.chat_messages[a][0] == {"content": "hi", "role": "user", "name": "a"}
+    a.send({"content": None, "tool_calls": [tool_call("c1", "f", {})]}, b, request_reply=False)
+    assert list(b.chat_messages[a][1]) == ["tool_calls", "content", "role"]
+    a.send({"tool_responses": [{"tool_call_id": "c1", "role": "tool", "content": "1"}], "content": "1", "role": "tool"}, b,
+           request_reply=False)
+    assert list(b.chat_messages[a][2]) == ["content", "tool_responses", "role", "name"]
+    # Neither content nor a call: nothing to store, as classic refuses it.
+    with pytest.raises(ValueError, match="Either content or function_call must be provided"):
+        a.send({"content": None}, b, request_reply=False)
