@@ -6,11 +6,11 @@ A message is a dict with some of: ``content`` (str, None, or a list of parts), `
 
 from __future__ import annotations
 
-
 # Keys kept when a message is stored in an agent's history (classic `_append_oai_message`).
 OAI_MESSAGE_KEYS = ("content", "function_call", "tool_calls", "tool_responses", "tool_call_id", "name", "context")
-_OAI_KEY_SET = frozenset(OAI_MESSAGE_KEYS)
-EXPANDED_KEYS = frozenset(("tool_responses", "context"))  # keys that make the model see a message other than as stored
+# Keys that make the model see a message other than as stored: tool responses are unrolled, a
+# context is dropped, and a tool message (``tool_call_id``) loses the name the API would reject.
+EXPANDED_KEYS = frozenset(("tool_responses", "context", "tool_call_id"))
 
 # How many messages that need expanding for the model (``EXPANDED_KEYS``) have been stored so
 # far. A prompt cache that saw the same count last time knows none of its new messages needs
@@ -68,12 +68,13 @@ def content_str(content: str | list | None) -> str:
 def to_oai_message(message: dict, role: str, name: str) -> dict | None:
     """The stored form of a message: classic keys only, with role and name set.
 
-    Returns None when the message has nothing to store (no content, no calls).
+    Returns None when the message has nothing to store (no content, no calls; None counts as none).
     """
-    if len(message) == 1 and "content" in message:
+    if len(message) == 1 and message.get("content") is not None:
         # The common case (a plain text message): no key filtering needed.
         return {"content": message["content"], "role": role, "name": name}
-    stored = {k: v for k, v in message.items() if k in _OAI_KEY_SET}
+    # Classic's keys in classic's order; a key set to None counts as absent (classic).
+    stored = {k: message[k] for k in OAI_MESSAGE_KEYS if message.get(k) is not None}
     if "content" not in stored:
         if "function_call" in stored or "tool_calls" in stored:
             stored["content"] = None
@@ -85,10 +86,12 @@ def to_oai_message(message: dict, role: str, name: str) -> dict | None:
         stored["role"] = message["override_role"]
     else:
         stored["role"] = role
-    if "tool_calls" in stored or "function_call" in stored:
-        # A message that calls a tool is always the assistant's, whoever relays it.
+    if stored.get("tool_calls") or stored.get("function_call"):
+        # A message that calls a tool is always the assistant's, whoever relays it; classic
+        # adds no name to it (one it already has is kept).
         stored["role"] = "assistant"
-    if stored.get("role") != "tool" and "name" not in stored:
+    elif "name" not in stored:
+        # Every other message, tool responses included, carries its sender's name (classic).
         stored["name"] = name
     note_stored(stored)
     return stored
@@ -97,14 +100,14 @@ def to_oai_message(message: dict, role: str, name: str) -> dict | None:
 def expand_for_model(message: dict, out: list) -> None:
     """Append the model-facing form of one stored message to ``out``.
 
-    A tool-responses message becomes its individual tool messages (what providers expect).
+    A tool-responses message becomes its individual tool messages (what providers expect, and
+    nameless); any other tool message is sent without the name the history keeps.
     """
     tool_responses = message.get("tool_responses")
     if tool_responses:
         out.extend(tool_responses)
         return
-    if "tool_responses" in message:
-        message = {k: v for k, v in message.items() if k != "tool_responses"}
-    if "context" in message:
-        message = {k: v for k, v in message.items() if k != "context"}
+    dropped = ("tool_responses", "context", "name") if message.get("role") == "tool" else ("tool_responses", "context")
+    if any(key in message for key in dropped):
+        message = {k: v for k, v in message.items() if k not in dropped}
     out.append(message)

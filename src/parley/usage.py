@@ -36,30 +36,40 @@ def usage_summary(totals: Iterable[dict | None], actuals: Iterable[dict | None])
     return {"usage_including_cached_inference": including, "usage_excluding_cached_inference": excluding}
 
 
-def _format(summary: dict | None, title: str) -> list[str]:
-    if not summary:
-        return [f"No {title.lower()} recorded."]
-    lines = [f"{title}: total cost ${round(summary['total_cost'], 5)}"]
+def _format(summary: dict | None, usage_type: str) -> list[str]:
+    """One summary in classic's words (``print_usage_summary``, kept line for line)."""
+    if summary is None:
+        return ["No actual cost incurred (all completions are using cache)."]
+    word = "including" if usage_type == "total" else "excluding"
+    lines = [f"Usage summary {word} cached usage: ", f"Total cost: {round(summary['total_cost'], 5)}"]
     for model, data in summary.items():
         if model == "total_cost":
             continue
         lines.append(
-            f"* Model '{model}': cost ${round(data['cost'], 5)}, prompt_tokens {data['prompt_tokens']}, "
-            f"completion_tokens {data['completion_tokens']}, total_tokens {data['total_tokens']}"
+            f"* Model '{model}': cost: {round(data['cost'], 5)}, prompt_tokens: {data['prompt_tokens']}, "
+            f"completion_tokens: {data['completion_tokens']}, total_tokens: {data['total_tokens']}"
         )
     return lines
 
 
 def print_usage(actual: dict | None, total: dict | None, mode: str | Iterable[str] = ("actual", "total")) -> None:
-    modes = {mode} if isinstance(mode, str) else set(mode)
-    unknown = modes - {"actual", "total"}
-    if unknown:
-        raise ValueError(f"mode must be 'actual', 'total' or both, got {sorted(unknown)}")
+    """A client's usage as classic's ``print_usage_summary`` prints it, to the current IOStream."""
+    modes = [mode] if isinstance(mode, str) else list(mode)
+    if not modes or len(modes) > 2 or not set(modes) <= {"actual", "total"}:
+        raise ValueError(f'Invalid mode: {mode}, choose from "actual", "total", ["actual", "total"]')
     stream = get_default()
+    if total is None:
+        stream.print('No usage summary. Please call "create" first.', flush=True)
+        return
     lines = ["-" * 100]
-    if "total" in modes:
-        lines += _format(total, "Usage summary including cached usage")
-    if "actual" in modes:
-        lines += _format(actual, "Usage summary excluding cached usage")
+    if set(modes) == {"actual", "total"}:
+        lines += _format(actual, "actual")
+        lines.append("")
+        if total != actual:
+            lines += _format(total, "total")
+        else:
+            lines.append("All completions are non-cached: the total cost with cached completions is the same as actual cost.")
+    else:
+        lines += _format(actual if modes[0] == "actual" else total, modes[0])
     lines.append("-" * 100)
     stream.print("\n".join(lines), flush=True)

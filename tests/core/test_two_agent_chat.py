@@ -172,7 +172,7 @@ def test_print_usage_summary_goes_to_iostream():
     stream = parley.IOQueue()
     with parley.IOStream.set_default(stream):
         assistant.print_usage_summary()
-    assert "Agent 'assistant'" in stream.output and "prompt_tokens 3" in stream.output and "0.25" in stream.output
+    assert "Agent 'assistant'" in stream.output and "prompt_tokens: 3" in stream.output and "0.25" in stream.output
 
 
 def test_events_cover_chat_messages_and_replies():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..messages import content_str
+from ..messages import content_str, expand_for_model
 
 SUMMARY_METHODS = ("last_msg", "reflection_with_llm")
 
@@ -38,8 +38,10 @@ async def reflection_summary(sender: Any, recipient: Any, summary_args: dict, ca
             "summary_method='reflection_with_llm' needs a model: neither "
             f"{sender.name!r} nor {recipient.name!r} has an llm_config"
         )
-    history = recipient.chat_messages_for_summary(sender)
-    messages = [*history, {"role": role, "content": prompt}]
+    messages: list[dict] = []
+    for message in recipient.chat_messages_for_summary(sender):
+        expand_for_model(message, messages)  # the model-facing form, as for any reply (classic)
+    messages.append({"role": role, "content": prompt})
     response = await client.a_create(messages, agent=sender.name, purpose="summary", cache=cache)
     return content_str(response.message.get("content"))
 

@@ -189,7 +189,9 @@ class OpenAIWrapper:
                 )
 
     def create(self, **config: Any) -> ChatCompletion:
-        """Classic: call the model and wait for the answer, a ChatCompletion-shaped object.
+        """Classic: call the model and wait for the answer, an ``openai.types.chat.ChatCompletion``
+        (a stand-in of the same shape without the openai SDK) with ``cost``, ``config_id`` and
+        ``pass_filter`` set.
 
         ``config`` holds ``messages`` and any generation parameters (``temperature``, ...), and
         optionally ``cache``, ``cache_seed``, ``agent``, ``tools``, ``response_format``, a
@@ -220,12 +222,15 @@ class OpenAIWrapper:
                 raise TypeError(f"OpenAIWrapper.create: filter_func must be callable (context=..., response=...) -> bool, got {filter_func!r}")
 
             def accept(response: ModelResponse) -> bool:
-                return bool(filter_func(context=context, response=to_chat_completion(response)))
+                # The returned reply is the last one judged: its verdict is its pass_filter.
+                outcome["pass_filter"] = passed = bool(filter_func(context=context, response=to_chat_completion(response)))
+                return passed
+        outcome: dict[str, Any] = {"pass_filter": True}
         response = run_sync(self.a_create(
             messages, tools=config.pop("tools", None), response_format=config.pop("response_format", None),
-            agent=getattr(agent, "name", agent), cache=cache, params=config or None, accept=accept,
+            agent=getattr(agent, "name", agent), cache=cache, params=config or None, accept=accept, outcome=outcome,
         ))
-        return to_chat_completion(response)
+        return to_chat_completion(response, config_id=outcome.get("config_id"), pass_filter=outcome["pass_filter"])
 
     @staticmethod
     def extract_text_or_completion_object(response: ChatCompletion) -> list:
@@ -255,10 +260,12 @@ class OpenAIWrapper:
         cache: Any = None,
         params: dict | None = None,
         accept: Callable[[ModelResponse], bool] | None = None,
+        outcome: dict | None = None,
     ) -> ModelResponse:
         """Call the model with failover over the config list (the engine's call). A reply that
         ``accept`` (classic's ``filter_func``) refuses is passed over for the next entry's, but
-        the last entry's is returned whatever it is."""
+        the last entry's is returned whatever it is. ``outcome["config_id"]`` is set to the index
+        of the entry whose reply is returned."""
         if self._unregistered:
             self._check_registered()
         on_token = None
@@ -309,6 +316,8 @@ class OpenAIWrapper:
                         on_token(content)  # a streamed chat shows cached replies too
                     self._account(request, response, agent, purpose, time.perf_counter() - started)
                     if accept is None or accept(response) or i + 1 == count:
+                        if outcome is not None:
+                            outcome["config_id"] = i
                         return response
                     continue
             if ModelCallStarted in _wanted:
@@ -338,6 +347,8 @@ class OpenAIWrapper:
                 })
             self._account(request, response, agent, purpose, time.perf_counter() - started)
             if accept is None or accept(response) or i + 1 == count:
+                if outcome is not None:
+                    outcome["config_id"] = i
                 return response
         assert last_error is not None
         raise last_error
