@@ -60,7 +60,9 @@ def mutmut_config(target: Target) -> str:
         'source_paths = ["src"]\n'
         f'only_mutate = ["{target.source}"]\n'
         f"pytest_add_cli_args_test_selection = [{tests}]\n"
-        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]\n'
+        # mutmut's own timeout counts CPU time, so a mutant run stuck on a lock would wait forever
+        # (seen with secrets.RedactingFilter mutants: a logging lock inherited through fork).
+        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "--timeout=30"]\n'
     )
 
 
