@@ -208,3 +208,16 @@ def test_unknown_sdk_errors_are_final_and_every_secret_is_redacted():
     assert str(error) == "w: AuthenticationFailure: boom with *** and ***"
     blank = model_error_from_sdk(_sdk_error("Empty").__class__(), where="w")
     assert str(blank) == "w: Empty: Empty"
+
+
+def test_a_status_error_without_a_response_or_headers_still_classifies():
+    from parley.models.retry import model_error_from_sdk
+
+    bare = _sdk_error("APIStatusError")
+    bare.status_code = 503  # no .response at all (a hand-made or older SDK error)
+    error = model_error_from_sdk(bare, where="w")
+    assert isinstance(error, TransientModelError) and error.status == 503 and error.retry_after is None
+    headless = _sdk_error("APIStatusError")
+    headless.status_code, headless.response = 429, object()  # a response without .headers
+    error = model_error_from_sdk(headless, where="w")
+    assert isinstance(error, TransientModelError) and error.retry_after is None
