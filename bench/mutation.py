@@ -7,8 +7,8 @@ repository (mutmut writes a ``mutants/`` tree next to the sources), so a run fit
     python bench/mutation.py output retry     # only these (by short name)
     python bench/mutation.py --survivors      # also print each surviving mutant's diff
 
-Prints one line per module: mutants, killed, survived, other (timeout/suspicious/no tests),
-and the kill rate. See docs/mutation.md for the results and each survivor's verdict.
+Prints one line per module: mutants, killed (a test failed, or the run timed out: a mutant that
+hangs is caught too), survived, other (no tests / suspicious), and the kill rate. See docs/mutation.md for the results and each survivor's verdict.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ MODULES: tuple[Target, ...] = (
     Target(
         "transitions",
         "src/parley/groupchat/transitions.py",
-        ("tests/groupchat/test_selection.py", "tests/groupchat/test_bad_input.py"),
+        ("tests/groupchat/test_transitions.py", "tests/groupchat/test_selection.py", "tests/groupchat/test_bad_input.py"),
     ),
 )
 
@@ -95,14 +95,14 @@ def run_target(target: Target, workdir: Path, max_children: int, show_survivors:
             continue
         name, status = match.groups()
         counts[status] = counts.get(status, 0) + 1
-        if status != "killed":
+        if status not in ("killed", "timeout"):
             survivors.append(f"{name}: {status}")
     for entry in survivors:
         print(f"  {entry}")
         if show_survivors:
             name = entry.split(":")[0]
             diff = subprocess.run(
-                [*mutmut, "show", name], cwd=scratch, env=env, capture_output=True, text=True
+                [*mutmut, "show", name], check=False, cwd=scratch, env=env, capture_output=True, text=True
             ).stdout
             print("\n".join("    " + x for x in diff.splitlines()))
     return counts
@@ -124,7 +124,7 @@ def main() -> int:
         print(f"{target.name} ({target.source})", flush=True)
         counts = run_target(target, args.workdir, args.max_children, args.survivors)
         total = sum(counts.values())
-        killed = counts.get("killed", 0)
+        killed = counts.get("killed", 0) + counts.get("timeout", 0)
         survived = counts.get("survived", 0)
         rate = 100.0 * killed / total if total else 0.0
         rows.append((target.name, total, killed, survived, total - killed - survived, rate))

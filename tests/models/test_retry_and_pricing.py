@@ -4,7 +4,12 @@ import time
 import pytest
 
 from parley.models import pricing
-from parley.models.protocol import ModelConfigError, ModelError, ModelRequest, ModelResponse
+from parley.models.protocol import (
+    ModelConfigError,
+    ModelError,
+    ModelRequest,
+    ModelResponse,
+)
 from parley.models.retry import RetryingClient, TransientModelError, retry_after_seconds
 from parley.models.secrets import redact
 
@@ -157,7 +162,7 @@ class _Response:
 
 def _sdk_error(name, status=None, headers=None, module="openai"):
     cls = type(name, (Exception,), {"__module__": module})
-    error = cls(f"boom with sk-test-SECRET-0123456789abcdef and my-own-secret-xyz")
+    error = cls("boom with sk-test-SECRET-0123456789abcdef and my-own-secret-xyz")
     if status is not None:
         error.status_code = status
         error.response = _Response(headers or {})
