@@ -289,3 +289,75 @@ def test_require_regular_file(work, tmp_path):
     (work / "linkdir").symlink_to(work / "sub")
     with pytest.raises(UnsafePathError, match="linkdir in the workspace is a symlink or not a directory"):
         require_regular_file(work, "linkdir/a.py")
+
+
+def test_exact_refusal_messages(work):
+    with pytest.raises(UnsafePathError) as raised:
+        checked_relative_path(work, "")
+    assert str(raised.value) == "Filename is empty"
+    with pytest.raises(UnsafePathError) as raised:
+        write_file(work, "../x.py", b"x")
+    assert str(raised.value) == "'../x.py' is not a path inside the workspace"
+
+
+def test_absolute_names_under_a_root_or_an_x_ending_work_dir(tmp_path):
+    assert str(checked_relative_path(Path("/"), "/etc/x.py")) == "etc/x.py"
+    odd = tmp_path / "workX"
+    assert str(checked_relative_path(odd, f"{odd}/a.py")) == "a.py"
+
+
+def test_a_work_dir_that_is_not_a_directory_is_refused(tmp_path):
+    from parley.code.workspace import open_work_dir
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError):
+        open_work_dir(tmp_path / "file")
+
+
+def test_a_link_deep_in_the_path_is_named_with_its_parents(work, tmp_path):
+    (work / "sub").mkdir()
+    (work / "sub" / "linkdir").symlink_to(tmp_path)
+    with pytest.raises(UnsafePathError, match="^sub/linkdir in the workspace is a symlink"):
+        write_file(work, "sub/linkdir/a.py", b"x")
+
+
+def test_a_workspace_that_keeps_changing_is_given_up_after_three_walks(work, monkeypatch):
+    from parley.code import workspace
+
+    calls = []
+
+    def vanishing(*args):
+        calls.append(args)
+        raise FileNotFoundError("renamed meanwhile")
+
+    monkeypatch.setattr(workspace, "_write_once", vanishing)
+    with pytest.raises(UnsafePathError) as raised:
+        write_file(work, "d/a.py", b"x")
+    assert str(raised.value) == "cannot save d/a.py: the workspace keeps changing under it"
+    assert len(calls) == 3
+
+
+def test_a_failed_write_leaves_no_temporary_file_and_no_open_descriptor(work):
+    before = len(os.listdir("/proc/self/fd"))
+    with pytest.raises(TypeError):
+        write_file(work, "a.py", "not bytes")
+    assert list(work.iterdir()) == []
+    write_file(work, "b.py", b"x")
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_require_regular_file_uses_the_held_descriptor_and_creates_nothing(work, tmp_path):
+    from parley.code.workspace import open_work_dir, require_regular_file
+
+    write_file(work, "sub/a.py", b"x")
+    with pytest.raises(UnsafePathError, match="does not exist"):
+        require_regular_file(work, "nodir/a.py")
+    assert not (work / "nodir").exists()
+    fd = open_work_dir(work)
+    try:
+        moved = tmp_path / "moved"
+        work.rename(moved)
+        work.mkdir()  # an empty stand-in at the path
+        require_regular_file(work, "sub/a.py", root_fd=fd)
+    finally:
+        os.close(fd)
