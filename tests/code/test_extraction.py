@@ -62,3 +62,26 @@ def test_a_tagged_block_left_open_at_the_end_still_counts():
     assert [b.language for b in both] == ["python", "sh"]
     # An untagged opening fence with no end is prose, not code.
     assert extract_code_blocks("use ``` to fence code\nlike this") == []
+
+
+# --- edges found by mutation testing (docs/mutation.md) ---
+
+def test_shell_commands_starting_with_python_are_sh():
+    assert infer_lang("python script.py --flag") == "sh"
+    assert infer_lang("pip install numpy") == "sh"
+    assert infer_lang("python3 -m http.server") == "sh"
+
+
+def test_a_custom_pattern_is_used_and_spans_lines():
+    text = "~~~py\nx = 1\ny = 2\n~~~ and ```python\nprint(1)\n```"
+    assert extract_code(text, pattern=r"~~~(\w+)\n(.*?)\n~~~") == [("py", "x = 1\ny = 2")]
+    assert classic_extract_code(text, pattern=r"~~~(\w+)\n(.*?)\n~~~") == [("py", "x = 1\ny = 2")]
+
+
+def test_an_open_block_at_the_very_start_of_the_message():
+    assert extract_code_blocks("```python\nprint(1)") == [CodeBlock(code="print(1)", language="python")]
+
+
+def test_an_open_block_holding_a_fence_is_not_code():
+    # The closing fence on the code's own line: no closed block, and not an open one either.
+    assert extract_code_blocks("```python\nprint(1) ```") == []

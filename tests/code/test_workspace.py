@@ -3,6 +3,7 @@
 import os
 import socket
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -166,3 +167,197 @@ def test_writes_racing_a_process_that_swaps_links_fifos_and_directories(work, ou
     assert outcomes["written"] > 0 and outcomes["written"] + outcomes["refused"] == 600
     assert outside.read_text() == "original"
     assert list(outside_dir.iterdir()) == []
+
+
+# --- edges found by mutation testing (docs/mutation.md) ---
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("", "Filename is empty"),
+        (None, "Filename is empty"),
+        ("a\x7fb", "contains a control character"),
+        ("a\x1fb", "contains a control character"),
+        ("x" * 1025, "Filename is too long (1025 bytes; at most 1024)"),
+        ("y/" + "x" * 256, "Filename component is too long (256 bytes; at most 255)"),
+        ("a/../b", "uses '..'"),
+    ],
+)
+def test_refusals_name_the_reason(work, name, message):
+    with pytest.raises(UnsafePathError) as raised:
+        checked_relative_path(work, name)
+    assert message in str(raised.value)
+
+
+def test_names_at_the_limits_and_with_spaces_or_del_neighbours_are_kept(work):
+    assert checked_relative_path(work, "my file.py") == checked_relative_path(work, "./my file.py")
+    assert str(checked_relative_path(work, "caf\u0080.py")) == "caf\u0080.py"  # 128 is no control character
+
+
+def test_a_name_of_exactly_255_bytes_and_a_path_of_exactly_1024_are_accepted(work):
+    part = "x" * 255
+    assert str(checked_relative_path(work, part)) == part
+    path = "/".join(["y" * 255] * 3 + ["z" * 254])
+    assert len(("./" + path).encode()) == 1024
+    assert str(checked_relative_path(work, "./" + path)) == path
+
+
+def test_an_absolute_path_inside_a_work_dir_given_with_a_trailing_slash(work):
+    assert str(checked_relative_path(Path(str(work) + "/"), f"{work}/sub//a.py")) == "sub/a.py"
+
+
+def test_write_file_refuses_paths_outside_by_name(work):
+    for bad in ("/etc/passwd", "../x", "a/../../x"):
+        with pytest.raises(UnsafePathError, match="is not a path inside the workspace"):
+            write_file(work, bad, b"x")
+
+
+def test_writes_start_from_the_held_descriptor_not_the_path(work, tmp_path):
+    from parley.code.workspace import open_work_dir
+
+    fd = open_work_dir(work)
+    try:
+        moved = tmp_path / "moved"
+        work.rename(moved)
+        decoy = tmp_path / "decoy"
+        decoy.mkdir()
+        work.symlink_to(decoy)  # the path now leads elsewhere; the descriptor does not
+        write_file(work, "sub/a.py", b"print(1)", root_fd=fd)
+        assert (moved / "sub" / "a.py").read_bytes() == b"print(1)"
+        assert list(decoy.iterdir()) == []
+    finally:
+        os.close(fd)
+
+
+def test_parents_are_opened_in_the_workspace_not_the_current_directory(work, tmp_path, monkeypatch):
+    elsewhere = tmp_path / "cwd"
+    (elsewhere / "sub").mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)
+    write_file(work, "sub/a.py", b"x")
+    write_file(work, "sub/b.py", b"y")  # the second write finds sub/ already there
+    assert sorted(p.name for p in (work / "sub").iterdir()) == ["a.py", "b.py"]
+    assert list((elsewhere / "sub").iterdir()) == []
+
+
+def test_new_files_and_directories_get_the_usual_modes(work):
+    old = os.umask(0)
+    try:
+        write_file(work, "d/f.py", b"x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((work / "d").stat().st_mode) == 0o777
+    assert stat.S_IMODE((work / "d" / "f.py").stat().st_mode) == 0o666
+    assert [p.name for p in work.iterdir()] == ["d"] and [p.name for p in (work / "d").iterdir()] == ["f.py"]
+
+
+def test_a_link_to_a_directory_at_the_name_is_replaced_not_followed(work, tmp_path):
+    target_dir = tmp_path / "somedir"
+    target_dir.mkdir()
+    (work / "a.py").symlink_to(target_dir)
+    write_file(work, "a.py", b"new")
+    assert_regular(work / "a.py", b"new")
+    assert list(target_dir.iterdir()) == []
+
+
+def test_a_directory_at_the_name_leaves_no_temporary_file(work):
+    (work / "a.py").mkdir()
+    with pytest.raises(UnsafePathError, match="cannot save a.py: a directory of that name is in the workspace"):
+        write_file(work, "a.py", b"x")
+    assert [p.name for p in work.iterdir()] == ["a.py"] and list((work / "a.py").iterdir()) == []
+
+
+def test_require_regular_file(work, tmp_path):
+    from parley.code.workspace import open_work_dir, require_regular_file
+
+    write_file(work, "sub/a.py", b"x")
+    require_regular_file(work, "sub/a.py")
+    fd = open_work_dir(work)
+    try:
+        require_regular_file(work, "sub/a.py", root_fd=fd)
+    finally:
+        os.close(fd)
+    (work / "link.py").symlink_to(work / "sub" / "a.py")
+    with pytest.raises(UnsafePathError, match="link.py in the workspace is not a regular file"):
+        require_regular_file(work, "link.py")
+    os.mkfifo(work / "fifo.py")
+    with pytest.raises(UnsafePathError, match="fifo.py in the workspace is not a regular file"):
+        require_regular_file(work, "fifo.py")
+    with pytest.raises(UnsafePathError, match="sub/b.py does not exist in the workspace"):
+        require_regular_file(work, "sub/b.py")
+    with pytest.raises(UnsafePathError, match="nodir/a.py does not exist in the workspace"):
+        require_regular_file(work, "nodir/a.py")
+    (work / "linkdir").symlink_to(work / "sub")
+    with pytest.raises(UnsafePathError, match="linkdir in the workspace is a symlink or not a directory"):
+        require_regular_file(work, "linkdir/a.py")
+
+
+def test_exact_refusal_messages(work):
+    with pytest.raises(UnsafePathError) as raised:
+        checked_relative_path(work, "")
+    assert str(raised.value) == "Filename is empty"
+    with pytest.raises(UnsafePathError) as raised:
+        write_file(work, "../x.py", b"x")
+    assert str(raised.value) == "'../x.py' is not a path inside the workspace"
+
+
+def test_absolute_names_under_a_root_or_an_x_ending_work_dir(tmp_path):
+    assert str(checked_relative_path(Path("/"), "/etc/x.py")) == "etc/x.py"
+    odd = tmp_path / "workX"
+    assert str(checked_relative_path(odd, f"{odd}/a.py")) == "a.py"
+
+
+def test_a_work_dir_that_is_not_a_directory_is_refused(tmp_path):
+    from parley.code.workspace import open_work_dir
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError):
+        open_work_dir(tmp_path / "file")
+
+
+def test_a_link_deep_in_the_path_is_named_with_its_parents(work, tmp_path):
+    (work / "sub").mkdir()
+    (work / "sub" / "linkdir").symlink_to(tmp_path)
+    with pytest.raises(UnsafePathError, match="^sub/linkdir in the workspace is a symlink"):
+        write_file(work, "sub/linkdir/a.py", b"x")
+
+
+def test_a_workspace_that_keeps_changing_is_given_up_after_three_walks(work, monkeypatch):
+    from parley.code import workspace
+
+    calls = []
+
+    def vanishing(*args):
+        calls.append(args)
+        raise FileNotFoundError("renamed meanwhile")
+
+    monkeypatch.setattr(workspace, "_write_once", vanishing)
+    with pytest.raises(UnsafePathError) as raised:
+        write_file(work, "d/a.py", b"x")
+    assert str(raised.value) == "cannot save d/a.py: the workspace keeps changing under it"
+    assert len(calls) == 3
+
+
+def test_a_failed_write_leaves_no_temporary_file_and_no_open_descriptor(work):
+    before = len(os.listdir("/proc/self/fd"))
+    with pytest.raises(TypeError):
+        write_file(work, "a.py", "not bytes")
+    assert list(work.iterdir()) == []
+    write_file(work, "b.py", b"x")
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_require_regular_file_uses_the_held_descriptor_and_creates_nothing(work, tmp_path):
+    from parley.code.workspace import open_work_dir, require_regular_file
+
+    write_file(work, "sub/a.py", b"x")
+    with pytest.raises(UnsafePathError, match="does not exist"):
+        require_regular_file(work, "nodir/a.py")
+    assert not (work / "nodir").exists()
+    fd = open_work_dir(work)
+    try:
+        moved = tmp_path / "moved"
+        work.rename(moved)
+        work.mkdir()  # an empty stand-in at the path
+        require_regular_file(work, "sub/a.py", root_fd=fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,138 @@
+"""Mutation testing of parley's critical modules with mutmut, one module at a time.
+
+Each module is mutated against only the tests that cover it, in its own scratch copy of the
+repository (mutmut writes a ``mutants/`` tree next to the sources), so a run fits two cores.
+
+    python bench/mutation.py                  # every module in MODULES
+    python bench/mutation.py output retry     # only these (by short name)
+    python bench/mutation.py --survivors      # also print each surviving mutant's diff
+
+Prints one line per module: mutants, killed (a test failed, or the run timed out: a mutant that
+hangs is caught too), survived, other (no tests / suspicious), and the kill rate. See docs/mutation.md for the results and each survivor's verdict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    source: str  # path of the module to mutate, relative to the repository root
+    tests: tuple[str, ...]  # pytest selection that covers it
+
+
+MODULES: tuple[Target, ...] = (
+    Target("secrets", "src/parley/models/secrets.py", ("tests/models/test_secrets.py",)),
+    Target(
+        "retry",
+        "src/parley/models/retry.py",
+        ("tests/models/test_retry_and_pricing.py", "tests/models/test_openai_provider.py"),
+    ),
+    Target("output", "src/parley/code/output.py", ("tests/code/test_output.py",)),
+    Target("workspace", "src/parley/code/workspace.py", ("tests/code/test_workspace.py",)),
+    Target("extraction", "src/parley/code/extraction.py", ("tests/code/test_extraction.py",)),
+    Target(
+        "transitions",
+        "src/parley/groupchat/transitions.py",
+        ("tests/groupchat/test_transitions.py", "tests/groupchat/test_selection.py", "tests/groupchat/test_bad_input.py"),
+    ),
+)
+
+STATUS_LINE = re.compile(r"^\s+(\S+): (\w[\w ]*)$")
+
+
+def mutmut_config(target: Target) -> str:
+    tests = ", ".join(f'"{t}"' for t in target.tests)
+    return (
+        "\n[tool.mutmut]\n"
+        'source_paths = ["src"]\n'
+        f'only_mutate = ["{target.source}"]\n'
+        f"pytest_add_cli_args_test_selection = [{tests}]\n"
+        # mutmut's own timeout counts CPU time, so a mutant run stuck on a lock would wait forever
+        # (seen with secrets.RedactingFilter mutants: a logging lock inherited through fork).
+        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "--timeout=30"]\n'
+    )
+
+
+def run_target(target: Target, workdir: Path, max_children: int, show_survivors: bool) -> dict[str, int]:
+    scratch = workdir / target.name
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    scratch.mkdir(parents=True)
+    shutil.copytree(REPO / "src", scratch / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "tests", scratch / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    pyproject = (REPO / "pyproject.toml").read_text()
+    (scratch / "pyproject.toml").write_text(pyproject + mutmut_config(target))
+
+    mutmut = [sys.executable, "-m", "mutmut"]
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)  # mutmut puts mutants/src first itself
+    subprocess.run(
+        [*mutmut, "run", "--max-children", str(max_children)],
+        cwd=scratch, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+    )
+    listing = subprocess.run(
+        [*mutmut, "results", "--all", "true"], cwd=scratch, env=env,
+        capture_output=True, text=True, check=True,
+    ).stdout
+    counts: dict[str, int] = {}
+    survivors: list[str] = []
+    for line in listing.splitlines():
+        match = STATUS_LINE.match(line)
+        if not match:
+            continue
+        name, status = match.groups()
+        counts[status] = counts.get(status, 0) + 1
+        if status not in ("killed", "timeout"):
+            survivors.append(f"{name}: {status}")
+    for entry in survivors:
+        print(f"  {entry}")
+        if show_survivors:
+            name = entry.split(":")[0]
+            diff = subprocess.run(
+                [*mutmut, "show", name], check=False, cwd=scratch, env=env, capture_output=True, text=True
+            ).stdout
+            print("\n".join("    " + x for x in diff.splitlines()))
+    return counts
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("modules", nargs="*", help="short names: " + ", ".join(t.name for t in MODULES))
+    parser.add_argument("--max-children", type=int, default=2, help="parallel mutant runs (default 2)")
+    parser.add_argument("--survivors", action="store_true", help="print each survivor's diff")
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "parley-mutation")
+    args = parser.parse_args()
+    chosen = [t for t in MODULES if not args.modules or t.name in args.modules]
+    unknown = set(args.modules) - {t.name for t in MODULES}
+    if unknown:
+        parser.error(f"unknown module(s): {', '.join(sorted(unknown))}")
+    rows = []
+    for target in chosen:
+        print(f"{target.name} ({target.source})", flush=True)
+        counts = run_target(target, args.workdir, args.max_children, args.survivors)
+        total = sum(counts.values())
+        killed = counts.get("killed", 0) + counts.get("timeout", 0)
+        survived = counts.get("survived", 0)
+        rate = 100.0 * killed / total if total else 0.0
+        rows.append((target.name, total, killed, survived, total - killed - survived, rate))
+    print(f"\n{'module':<12} {'mutants':>7} {'killed':>6} {'survived':>8} {'other':>5} {'kill %':>6}")
+    for name, total, killed, survived, other, rate in rows:
+        print(f"{name:<12} {total:>7} {killed:>6} {survived:>8} {other:>5} {rate:>6.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
