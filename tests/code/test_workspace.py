@@ -206,10 +206,15 @@ def test_an_absolute_path_inside_a_work_dir_given_with_a_trailing_slash(work):
     assert str(checked_relative_path(Path(str(work) + "/"), f"{work}/sub//a.py")) == "sub/a.py"
 
 
-def test_write_file_refuses_paths_outside_by_name(work):
-    for bad in ("/etc/passwd", "../x", "a/../../x"):
+def test_write_file_refuses_paths_outside_by_name(work, tmp_path):
+    # The target outside is a canary of the test's own, never a system file: a broken check (a
+    # mutant in bench/mutation.py, run as root) would really write there.
+    canary = tmp_path / "canary"
+    canary.write_bytes(b"untouched")
+    for bad in (str(canary), "../canary", "a/../../canary"):
         with pytest.raises(UnsafePathError, match="is not a path inside the workspace"):
             write_file(work, bad, b"x")
+    assert canary.read_bytes() == b"untouched"
 
 
 def test_writes_start_from_the_held_descriptor_not_the_path(work, tmp_path):
