@@ -1,0 +1,80 @@
+"""Loading a spec: YAML or JSON text (PyYAML's safe loader: data only, never objects), older
+versions upgraded, the document validated, the references checked. Nothing is imported or run.
+Errors name the path and, for YAML text, the line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from .document import TeamSpec
+from .errors import SpecError, SpecIssue, from_validation_error
+from .references import check_references
+from .upgrade import upgrade
+
+
+def parse_yaml(text: str, source: str = "<spec>") -> tuple[Any, Any]:
+    """The document and its YAML node tree (for line numbers); a clear error with the line."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(error, "problem", None) or str(error)
+        raise SpecError([SpecIssue("", f"malformed YAML in {source}: {problem}", line)]) from None
+    return document, node
+
+
+def _line(node: Any, path: str) -> int | None:
+    """The line of ``path`` (a.b[0].c) in the YAML node tree, or of the deepest part found."""
+    import re
+
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if str(k.value) == part), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and part.startswith("["):
+            index = int(part[1:-1])
+            if index >= len(node.value):
+                break
+            node = node.value[index]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def validate_document(document: Any, node: Any = None) -> TeamSpec:
+    """A TeamSpec from plain data (any version), or a SpecError listing every problem."""
+    document = upgrade(document)
+    try:
+        spec = TeamSpec.model_validate(document)
+    except ValidationError as error:
+        raise _with_lines(from_validation_error(error, TeamSpec), node) from None
+    issues = check_references(spec)
+    if issues:
+        raise _with_lines(SpecError(issues), node)
+    return spec
+
+
+def _with_lines(error: SpecError, node: Any) -> SpecError:
+    if node is None:
+        return error
+    return SpecError([SpecIssue(i.path, i.message, i.line or _line(node, i.path)) for i in error.issues])
+
+
+def load_text(text: str, source: str = "<spec>") -> TeamSpec:
+    """A spec from YAML (or JSON, which is YAML too)."""
+    document, node = parse_yaml(text, source)
+    return validate_document(document, node)
+
+
+__all__ = ["load_text", "parse_yaml", "validate_document"]
