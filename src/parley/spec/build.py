@@ -64,15 +64,16 @@ def _class(name: str) -> type:
             "GroupChatManager": GroupChatManager}[name]
 
 
-def _agent_kwargs(name: str, agent: AgentSpec, llm_configs: dict, allowed: tuple, model: str | None) -> dict:
+def _agent_kwargs(name: str, agent: AgentSpec, llm_configs: dict, allowed: tuple, model: str | None, scripted: dict) -> dict:
     kwargs: dict[str, Any] = {key: getattr(agent, key) for key in _PLAIN if key in agent.model_fields_set}
     if agent.llm_config is False:
         kwargs["llm_config"] = False
     elif isinstance(agent.llm_config, str):
-        kwargs["llm_config"] = scripted_llm_config(name) if model == "scripted" else copy.deepcopy(llm_configs[agent.llm_config])
+        kwargs["llm_config"] = (scripted_llm_config(name, **scripted) if model == "scripted"
+                                else copy.deepcopy(llm_configs[agent.llm_config]))
     elif model == "scripted" and agent.class_ in ("AssistantAgent", "GroupChatManager"):
         # Their default model (the embedded one / the group's) becomes the scripted one too.
-        kwargs["llm_config"] = scripted_llm_config(name)
+        kwargs["llm_config"] = scripted_llm_config(name, **scripted)
     if agent.code_execution_config is False:
         kwargs["code_execution_config"] = False
     elif agent.code_execution_config is not None:
@@ -102,9 +103,11 @@ def _groupchat(gname: str, group: GroupChatSpec, agents: dict, allowed: tuple) -
         raise SpecError(str(error), f"group_chats.{gname}") from None
 
 
-def build(spec: TeamSpec, *, allow_modules: tuple[str, ...] | list[str] = (), model: str | None = None) -> BuiltTeam:
+def build(spec: TeamSpec, *, allow_modules: tuple[str, ...] | list[str] = (), model: str | None = None,
+          scripted: dict | None = None) -> BuiltTeam:
     """The team's objects. ``model="scripted"`` puts a deterministic scripted model in place of
-    every model (no network); otherwise the spec's references are read now."""
+    every model (no network; ``scripted``: options of ``models.scripted_reply``); otherwise the
+    spec's references are read now."""
     if model not in (None, "local", "scripted"):
         raise ValueError(f"model must be 'local' or 'scripted', got {model!r}")
     allowed = allowed_modules(allow_modules)
@@ -115,7 +118,7 @@ def build(spec: TeamSpec, *, allow_modules: tuple[str, ...] | list[str] = (), mo
 
     def make(name: str, **extra: Any) -> None:
         agent_spec = spec.agents[name]
-        kwargs = _agent_kwargs(name, agent_spec, llm_configs, allowed, model)
+        kwargs = _agent_kwargs(name, agent_spec, llm_configs, allowed, model, scripted or {})
         try:
             agents[name] = _class(agent_spec.class_)(name=name, **kwargs, **extra)
         except (TypeError, ValueError) as error:

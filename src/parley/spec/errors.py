@@ -42,10 +42,23 @@ def closest(name: str, choices: Iterable[str]) -> str:
     return f"; did you mean {match[0]!r}?" if match else ""
 
 
+_SECRET_WORDS = ("key", "secret", "token", "password")
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: "***" if isinstance(k, str) and any(w in k.lower() for w in _SECRET_WORDS) else _redacted(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    return value
+
+
 def shown(value: Any) -> str:
+    """A value for an error message (secrets under key-like names masked)."""
     if isinstance(value, (str, int, float, bool)) or value is None:
         return json.dumps(value, ensure_ascii=False)
-    text = repr(value)
+    text = repr(_redacted(value))
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -165,11 +178,12 @@ def from_validation_error(error: Any, root: type[BaseModel]) -> SpecError:
     """A pydantic ValidationError as a SpecError naming each path."""
     issues: list[SpecIssue] = []
     walked = [(item, _walk(root, tuple(item["loc"]))) for item in error.errors(include_url=False)]
-    # A union whose mapping member has errors: those say more than "must be false" of the others.
-    into_models = {point for _, w in walked for point, via_model in w[4] if via_model}
+    # A union (a reference or a list; a mapping or false): when one member's errors are about the
+    # value's insides, the others' "must be a list / must be false" only hide them.
+    deep = {point for _, w in walked for point, _ in w[4] if format_path(w[0]) != point}
     by_path: dict[str, list[str]] = {}
     for item, (path_items, _, metadata, parent, unions) in walked:
-        if any(not via_model and point in into_models for point, via_model in unions):
+        if format_path(path_items) in deep and any(point in deep for point, _ in unions):
             continue
         kind, ctx, value = item["type"], item.get("ctx") or {}, item.get("input")
         secret = any(isinstance(p, str) and "key" in p.lower() for p in path_items)

@@ -68,7 +68,17 @@ def validate_document(document: Any, node: Any = None) -> TeamSpec:
 def _with_lines(error: SpecError, node: Any) -> SpecError:
     if node is None:
         return error
-    return SpecError([SpecIssue(i.path, i.message, i.line or _line(node, i.path)) for i in error.issues])
+    return SpecError([SpecIssue(i.path, i.message, i.line or _line(node, _located(i))) for i in error.issues])
+
+
+def _located(issue: SpecIssue) -> str:
+    """Where an issue's line is: an unknown key's own line, else its path's."""
+    import re
+
+    match = re.match(r"unknown key '([^']*)'", issue.message)
+    if match:
+        return f"{issue.path}.{match.group(1)}" if issue.path else match.group(1)
+    return issue.path
 
 
 def load_text(text: str, source: str = "<spec>") -> TeamSpec:

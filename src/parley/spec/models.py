@@ -44,10 +44,12 @@ def llm_config_for(name: str, spec: ModelSpec) -> dict:
     return config
 
 
-def scripted_reply(agent: str, terminate_after: int = 12):
+def scripted_reply(agent: str, terminate_after: int = 12, explore: dict | None = None):
     """A deterministic reply of the request alone (so a resumed run replays it): a speaker
     selection names a candidate in turn, an agent says who it is and how much it has seen, and
-    ends with TERMINATE once the conversation is ``terminate_after`` messages long."""
+    ends with TERMINATE once the conversation is ``terminate_after`` messages long. With
+    ``explore`` (a dict of counts shared by the team), a selection names the candidate chosen
+    least so far instead, so that a walk reaches every agent it can."""
 
     def reply(request: Any) -> str:
         last = str(request.messages[-1].get("content") or "") if request.messages else ""
@@ -56,6 +58,10 @@ def scripted_reply(agent: str, terminate_after: int = 12):
             r"select the next role from \[(.*?)\] to play", first)
         if match:
             names = re.findall(r"'((?:[^'\\]|\\.)*)'", match.group(1))
+            if names and explore is not None:
+                chosen = min(names, key=lambda n: explore.get(n, 0))
+                explore[chosen] = explore.get(chosen, 0) + 1
+                return chosen
             if names:
                 return names[len(request.messages) % len(names)]
         count = len(request.messages)
@@ -66,10 +72,11 @@ def scripted_reply(agent: str, terminate_after: int = 12):
     return reply
 
 
-def scripted_llm_config(agent: str, terminate_after: int = 12) -> dict:
+def scripted_llm_config(agent: str, terminate_after: int = 12, explore: dict | None = None) -> dict:
     from ..models.scripted import ScriptedModelClient
 
-    return {"config_list": [{"model": "scripted", "client": ScriptedModelClient(scripted_reply(agent, terminate_after))}]}
+    reply = scripted_reply(agent, terminate_after, explore)
+    return {"config_list": [{"model": "scripted", "client": ScriptedModelClient(reply)}]}
 
 
 __all__ = ["llm_config_for", "scripted_llm_config", "scripted_reply"]

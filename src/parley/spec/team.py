@@ -114,11 +114,12 @@ class Team:
 
     # ------------------------------------------------------------------ running
 
-    def build(self, *, allow_modules: tuple[str, ...] | list[str] = (), model: str | None = None) -> Any:
+    def build(self, *, allow_modules: tuple[str, ...] | list[str] = (), model: str | None = None,
+              scripted: dict | None = None) -> Any:
         """The agents and how the run starts (a BuiltTeam); imports happen here."""
         from .build import build
 
-        return build(self.spec, allow_modules=allow_modules, model=model)
+        return build(self.spec, allow_modules=allow_modules, model=model, scripted=scripted)
 
     def run(self, message: str | None = None, **options: Any) -> Any:
         """Build and run the team; ``message`` is the task (``{task}`` in run.message). Returns the
