@@ -137,6 +137,13 @@ def test_malformed_yaml_gives_its_line():
     assert "malformed YAML" in issue.message and issue.line == 4
 
 
+def test_a_key_written_twice_is_named_with_its_line():
+    text = "version: 1\nagents:\n  a: {class: AssistantAgent}\n  b: {}\n  a: {class: UserProxyAgent}\nrun: {initiator: a, recipient: b}\n"
+    with pytest.raises(SpecError) as caught:
+        Team.from_yaml(text)
+    assert [str(i) for i in caught.value.issues] == ["agents.a (line 5): this key is written twice (the second would replace the first)"]
+
+
 def test_tabs_in_yaml_give_their_line():
     with pytest.raises(SpecError) as caught:
         Team.from_yaml("version: 1\nagents:\n\ta: {}\n")

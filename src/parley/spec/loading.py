@@ -15,17 +15,45 @@ from .references import check_references
 from .upgrade import upgrade
 
 
+# libyaml's parser when PyYAML has it (several times faster), the pure-Python one otherwise.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml(text: str, source: str = "<spec>") -> tuple[Any, Any]:
     """The document and its YAML node tree (for line numbers); a clear error with the line."""
+    loader = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        document = yaml.safe_load(text)
+        # One parse: the node tree (kept for line numbers) made into data by the safe constructor.
+        node = loader.get_single_node()
+        document = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(error, "problem", None) or str(error)
         raise SpecError([SpecIssue("", f"malformed YAML in {source}: {problem}", line)]) from None
+    finally:
+        loader.dispose()
+    duplicates = list(_duplicate_keys(node, ""))
+    if duplicates:
+        # YAML would keep the last silently: an agent written twice is a mistake to show.
+        raise SpecError([SpecIssue(path, "this key is written twice (the second would replace the first)", line)
+                         for path, line in duplicates])
     return document, node
+
+
+def _duplicate_keys(node: Any, path: str):
+    if isinstance(node, yaml.MappingNode):
+        seen: set = set()
+        for key, value in node.value:
+            name = str(key.value)
+            here = f"{path}.{name}" if path else name
+            if name in seen:
+                yield here, key.start_mark.line + 1
+            seen.add(name)
+            yield from _duplicate_keys(value, here)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from _duplicate_keys(item, f"{path}[{i}]")
 
 
 def _line(node: Any, path: str) -> int | None:
