@@ -194,3 +194,33 @@ def test_run_killed_mid_group_chat_then_resumed_in_a_new_process(tmp_path):
             assert store.get_run("killed-run").status == "finished"
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_sequential_chats_killed_then_resumed(tmp_path):
+    def answer(body: dict) -> dict:
+        return {"content": f"{body['messages'][0]['content'][:6]} on {len(body['messages'])} messages"}
+
+    server = FakeOpenAIServer(delay=0.4, default=answer).start()
+    try:
+        env = {"OAI_CONFIG_LIST": json.dumps([{"model": "gpt-4o-mini", "api_key": "sk-fake", "base_url": server.base_url}])}
+        whole = f"sqlite:///{tmp_path / 'whole.db'}"
+        assert parley("run", "sequential", "--store", whole, "--run-id", "whole", cwd=tmp_path, env=env).returncode == 0
+        expected = transcript(whole, "whole")
+        assert len(expected) == 6 and "Resear on 2 messages" in expected[2][2]  # the carryover reached the writer
+        killed = f"sqlite:///{tmp_path / 'killed.db'}"
+        child = subprocess.Popen([sys.executable, "-m", "parley.cli", "run", "sequential", "--store", killed, "--run-id", "cut"],
+                                 cwd=tmp_path, env={**os.environ, "PYTHONPATH": os.pathsep.join([SRC, ROOT]), **env},
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while stored_count(killed, "cut") < 2 and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert child.poll() is None, "the run ended before the kill"
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+        assert 2 <= stored_count(killed, "cut") < 6
+        resumed = parley("resume", "cut", "--store", killed, cwd=tmp_path, env=env)
+        assert resumed.returncode == 0, resumed.stderr
+        assert transcript(killed, "cut") == expected
+    finally:
+        server.stop()

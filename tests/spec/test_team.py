@@ -127,3 +127,9 @@ def test_from_agents_captures_a_python_team():
     assert document["group_chats"] == {"chat_manager_group": {"agents": ["user", "writer", "critic"], "max_round": 7,
                                                               "speaker_selection_method": "round_robin"}}
     assert document["run"] == {"initiator": "user", "recipient": "chat_manager", "message": "Write about {task}", "max_turns": 2}
+
+
+async def test_a_run_is_the_async_face():
+    result = await Team.from_dict(team_document()).a_run("a task", model="scripted", silent=True)
+    assert result.chat_history[0]["content"] == "a task"
+    assert result.chat_history[-1]["content"].endswith("TERMINATE") or len(result.chat_history) > 2

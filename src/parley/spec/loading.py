@@ -14,7 +14,6 @@ from .errors import SpecError, SpecIssue, from_validation_error
 from .references import check_references
 from .upgrade import upgrade
 
-
 # libyaml's parser when PyYAML has it (several times faster), the pure-Python one otherwise.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
