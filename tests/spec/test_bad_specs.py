@@ -167,6 +167,35 @@ def test_disallowed_import_is_refused_at_build_naming_the_path():
     assert "--allow-module os" in str(caught.value)
 
 
+@pytest.mark.parametrize("path, words", [
+    ("parley.spec.tools:Annotated", "is defined in module 'typing', which is not allowed"),
+    ("parley.spec.tools:calculator.__globals__", "private and special names (__globals__) can't be imported"),
+])
+def test_an_allowed_module_does_not_allow_what_it_imported(path, words):
+    with pytest.raises(SpecError) as caught:
+        Team.from_dict(change("tools.calc.function", path)).build(model="scripted")
+    assert str(caught.value).startswith("tools.calc.function: ") and words in str(caught.value)
+
+
+def test_yaml_aliases_are_refused():
+    text = "version: 1\nx: &a [1, 2]\ny: [*a, *a]\nagents: {a: {}}\nrun: {initiator: a, recipient: a}\n"
+    with pytest.raises(SpecError, match="anchors and aliases"):
+        Team.from_yaml(text)
+
+
+def test_a_union_of_plain_types_is_one_message():
+    with pytest.raises(SpecError) as caught:
+        Team.from_dict(change("group_chats.team.allow_repeat_speaker", 3))
+    assert [str(i) for i in caught.value.issues] == [
+        "group_chats.team.allow_repeat_speaker: must be true or false, or a list, got 3"]
+
+
+def test_a_scripted_build_of_a_team_without_models_dumps_back():
+    document = sequential_document()
+    built = Team.from_dict(document).build(model="scripted")  # the assistants get a stand-in model
+    assert Team.from_agents(built.initiator, chat_queue=built.chat_queue).to_dict()["agents"] == document["agents"]
+
+
 def test_missing_env_key_is_reported_at_build_naming_the_field(monkeypatch):
     monkeypatch.delenv("NO_SUCH_KEY_VAR", raising=False)
     team = Team.from_dict(change("models.gpt.config_list", [{"model": "gpt-4o", "api_key": {"env": "NO_SUCH_KEY_VAR"}}]))

@@ -145,11 +145,18 @@ class _Capture:
             written["description"] = agent.description
         config = agent.llm_config
         default_config = defaults.get("llm_config")
-        if config is False:
+        origin = ORIGIN.get(agent)
+        if origin is not None:
+            # Built from a spec: its reference (a scripted run's stand-in model is not the team's).
+            spec, name = origin
+            written_spec = spec.agents[name]
+            if "llm_config" in written_spec.model_fields_set:
+                reference = written_spec.llm_config
+                written["llm_config"] = self.model_name(agent, config) if isinstance(reference, str) else reference
+        elif config is False:
             if default_config is not False:
                 written["llm_config"] = False
-        elif config is not None and not (default_config is None and config == getattr(cls, "DEFAULT_CONFIG", None)
-                                         and not ORIGIN.get(agent)):
+        elif config is not None and not (default_config is None and config == getattr(cls, "DEFAULT_CONFIG", None)):
             written["llm_config"] = self.model_name(agent, config)
         code = agent._code_execution_config
         default_code = defaults.get("code_execution_config", False)

@@ -174,6 +174,16 @@ _TYPE_WORDS = {"int_type": "an integer", "int_parsing": "an integer", "int_from_
                "model_type": "a mapping", "model_attributes_type": "a mapping", "list_type": "a list"}
 
 
+def _joined(messages: list[str]) -> str:
+    """The members of a union of plain types each failed: "must be A, or B, got X" in one line."""
+    import re
+
+    parts = [re.fullmatch(r"must be (.*), got (.*)", m, re.DOTALL) for m in messages]
+    if len(messages) > 1 and all(parts) and len({p.group(2) for p in parts}) == 1:
+        return f"must be {', or '.join(p.group(1) for p in parts)}, got {parts[0].group(2)}"
+    return "; or ".join(messages)
+
+
 def from_validation_error(error: Any, root: type[BaseModel]) -> SpecError:
     """A pydantic ValidationError as a SpecError naming each path."""
     issues: list[SpecIssue] = []
@@ -214,8 +224,7 @@ def from_validation_error(error: Any, root: type[BaseModel]) -> SpecError:
             message += f", got {shown(value)}"
         by_path.setdefault(format_path(path_items), []).append(message)
     for path, messages in by_path.items():
-        # The members of a union of plain types each failed: one line for them all.
-        issues.append(SpecIssue(path, "; or ".join(dict.fromkeys(messages))))
+        issues.append(SpecIssue(path, _joined(list(dict.fromkeys(messages)))))
     return SpecError(issues)
 
 

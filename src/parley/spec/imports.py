@@ -41,11 +41,18 @@ def resolve(path: str, allowed: Iterable[str], where: str) -> Callable:
     except ImportError as error:
         raise SpecError(f"can't import module {module_name!r}: {error}", where) from None
     for part in attribute.split("."):
+        if part.startswith("_"):
+            raise SpecError(f"{path}: private and special names ({part}) can't be imported from a spec", where)
         if not hasattr(target, part):
             raise SpecError(f"module {module_name!r} has no {attribute!r}", where)
         target = getattr(target, part)
     if not callable(target):
         raise SpecError(f"{path} is not callable (a {type(target).__name__})", where)
+    # What an allowed module merely imported (its `os`, say) is not allowed with it.
+    home = getattr(target, "__module__", None)
+    if not isinstance(home, str) or not is_allowed(home, allowed):
+        raise SpecError(f"{path} is defined in module {home!r}, which is not allowed: name it from there "
+                        f"and allow that module (--allow-module {home})", where)
     return target
 
 

@@ -32,12 +32,29 @@ def parse_yaml(text: str, source: str = "<spec>") -> tuple[Any, Any]:
         raise SpecError([SpecIssue("", f"malformed YAML in {source}: {problem}", line)]) from None
     finally:
         loader.dispose()
+    if _has_aliases(node):
+        # A team needs none, and aliased collections can make a small file expand enormously.
+        raise SpecError([SpecIssue("", "YAML anchors and aliases (&name, *name) are not allowed in a spec")])
     duplicates = list(_duplicate_keys(node, ""))
     if duplicates:
         # YAML would keep the last silently: an agent written twice is a mistake to show.
         raise SpecError([SpecIssue(path, "this key is written twice (the second would replace the first)", line)
                          for path, line in duplicates])
     return document, node
+
+
+def _has_aliases(root: Any) -> bool:
+    """Whether a collection node appears twice in the tree (what an alias makes)."""
+    seen: set[int] = set()
+    todo = [root] if root is not None else []
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            if id(node) in seen:
+                return True
+            seen.add(id(node))
+            todo.extend(v for pair in node.value for v in pair) if isinstance(node, yaml.MappingNode) else todo.extend(node.value)
+    return False
 
 
 def _duplicate_keys(node: Any, path: str):
