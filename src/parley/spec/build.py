@@ -129,8 +129,8 @@ def build(spec: TeamSpec, *, allow_modules: tuple[str, ...] | list[str] = (), mo
         if agent_spec.class_ != "GroupChatManager":
             make(name)
     groups = spec.group_chats or {}
-    manager_of = {a.groupchat: name for name, a in spec.agents.items() if a.class_ == "GroupChatManager"}
-    order = TopologicalSorter({g: [spec.agents[m].groupchat for m in group.agents if spec.agents[m].class_ == "GroupChatManager"]
+    manager_of = {a.groupchat: name for name, a in spec.agents.items() if a.class_ == "GroupChatManager" and a.groupchat}
+    order = TopologicalSorter({g: [spec.agents[m].groupchat or "" for m in group.agents if spec.agents[m].class_ == "GroupChatManager"]
                                for g, group in groups.items()})
     for gname in order.static_order():
         make(manager_of[gname], groupchat=_groupchat(gname, groups[gname], agents, allowed))

@@ -25,7 +25,7 @@ _WHAT_INSTEAD = ("write {ends_with: WORD}, {contains: WORD}, {equals: WORD}, or 
                  "(a module-level function)")
 
 
-def _classes() -> dict[str, type]:
+def _classes() -> dict[str, Any]:
     from .. import AssistantAgent, ConversableAgent, GroupChatManager, UserProxyAgent
 
     return {"ConversableAgent": ConversableAgent, "AssistantAgent": AssistantAgent,
@@ -68,7 +68,7 @@ class _Capture:
 
     def reach(self, initiator: Any, recipient: Any, queue: list[dict] | None) -> list[Any]:
         classes = _classes()
-        seen: dict[str, Any] = {}
+        seen: dict[Any, Any] = {}
         todo = [initiator, recipient, *[a for chat in queue or [] for a in (chat.get("sender"), chat.get("recipient"))]]
         while todo:
             agent = todo.pop(0)
@@ -96,7 +96,7 @@ class _Capture:
             spec, name = origin
             reference = spec.agents[name].llm_config
             if isinstance(reference, str):
-                self.models[reference] = spec.models[reference].model_dump(mode="json", exclude_unset=True)
+                self.models[reference] = (spec.models or {})[reference].model_dump(mode="json", exclude_unset=True)
                 return reference
         document: dict = {}
         entries = []
@@ -124,7 +124,7 @@ class _Capture:
         return name
 
     def agent(self, agent: Any, class_name: str) -> dict:
-        cls = _classes()[class_name]
+        cls: Any = _classes()[class_name]
         defaults = _defaults(cls)
         where = f"agents.{agent.name}"
         written: dict[str, Any] = {"class": class_name}
@@ -183,7 +183,7 @@ class _Capture:
         return written
 
     @staticmethod
-    def derived_description(agent_class: type, agent: Any) -> str:
+    def derived_description(agent_class: Any, agent: Any) -> str:
         system_message = agent.system_message
         if agent_class.__name__ == "UserProxyAgent":
             return agent_class.DEFAULT_USER_PROXY_AGENT_DESCRIPTIONS.get(agent.human_input_mode, "")
@@ -195,7 +195,7 @@ class _Capture:
         from .. import GroupChat
 
         origin = ORIGIN.get(manager)
-        name = origin[0].agents[origin[1]].groupchat if origin is not None else f"{manager.name}_group"
+        name = str(origin[0].agents[origin[1]].groupchat) if origin is not None else f"{manager.name}_group"
         groupchat = manager.groupchat
         where = f"group_chats.{name}"
         written: dict[str, Any] = {"agents": [a.name for a in groupchat.agents]}
@@ -273,7 +273,7 @@ def capture(initiator: Any, recipient: Any, chat_kwargs: dict) -> dict:
     if (recipient is None) == (queue is None):
         raise SpecError("give a recipient (one chat) or chat_queue= (sequential chats)", "run")
     state = _Capture()
-    agents = state.reach(initiator, recipient, queue)
+    agents: list[Any] = state.reach(initiator, recipient, queue)
     origins = list({id(ORIGIN[a][0]): ORIGIN[a][0] for a in agents if a in ORIGIN}.values())
     if len(origins) == 1:  # a team built from one spec keeps its order
         order = list(origins[0].agents)

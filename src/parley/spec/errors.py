@@ -178,8 +178,9 @@ def _joined(messages: list[str]) -> str:
     """The members of a union of plain types each failed: "must be A, or B, got X" in one line."""
     import re
 
-    parts = [re.fullmatch(r"must be (.*), got (.*)", m, re.DOTALL) for m in messages]
-    if len(messages) > 1 and all(parts) and len({p.group(2) for p in parts}) == 1:
+    found = [re.fullmatch(r"must be (.*), got (.*)", m, re.DOTALL) for m in messages]
+    parts = [p for p in found if p is not None]
+    if len(messages) > 1 and len(parts) == len(messages) and len({p.group(2) for p in parts}) == 1:
         return f"must be {', or '.join(p.group(1) for p in parts)}, got {parts[0].group(2)}"
     return "; or ".join(messages)
 

@@ -49,7 +49,7 @@ def check_references(spec: TeamSpec) -> list[SpecIssue]:
                 if chat.recipient == name and chat.sender in (None, name):
                     issues.append(SpecIssue(f"{where}.chat_queue[{j}].recipient", f"{name} can't have a nested chat with itself"))
 
-    managed = {}
+    managed: dict[str, str] = {}
     for name, agent in spec.agents.items():
         if agent.class_ == "GroupChatManager" and agent.groupchat in groups:
             if agent.groupchat in managed:
@@ -62,7 +62,7 @@ def check_references(spec: TeamSpec) -> list[SpecIssue]:
             agent_ref(f"{base}.agents[{i}]", member)
         if len(members) != len(group.agents):
             issues.append(SpecIssue(f"{base}.agents", "names an agent more than once"))
-        if managed.get(gname) in members:
+        if gname in managed and managed[gname] in members:
             issues.append(SpecIssue(f"{base}.agents", f"its own manager {managed[gname]!r} can't be a member"))
         if gname not in managed:
             issues.append(SpecIssue(base, "no agent manages it: add an agent with class: GroupChatManager and groupchat: " + gname))
@@ -104,23 +104,23 @@ def check_references(spec: TeamSpec) -> list[SpecIssue]:
         if run.recipient == run.initiator:
             issues.append(SpecIssue("run.recipient", "the initiator can't chat with itself"))
     ids: dict = {}
-    for i, chat in enumerate(run.chats or []):
-        agent_ref(f"run.chats[{i}].recipient", chat.recipient)
-        if chat.sender is not None:
-            agent_ref(f"run.chats[{i}].sender", chat.sender)
-        if chat.chat_id is not None:
-            if chat.chat_id in ids:
-                issues.append(SpecIssue(f"run.chats[{i}].chat_id", f"{chat.chat_id!r} is also the id of chats[{ids[chat.chat_id]}]"))
-            ids.setdefault(chat.chat_id, i)
-    order = {}
-    for i, chat in enumerate(run.chats or []):
-        for j, pre in enumerate(chat.prerequisites or []):
+    for i, queued in enumerate(run.chats or []):
+        agent_ref(f"run.chats[{i}].recipient", queued.recipient)
+        if queued.sender is not None:
+            agent_ref(f"run.chats[{i}].sender", queued.sender)
+        if queued.chat_id is not None:
+            if queued.chat_id in ids:
+                issues.append(SpecIssue(f"run.chats[{i}].chat_id", f"{queued.chat_id!r} is also the id of chats[{ids[queued.chat_id]}]"))
+            ids.setdefault(queued.chat_id, i)
+    order: dict = {}
+    for i, queued in enumerate(run.chats or []):
+        for j, pre in enumerate(queued.prerequisites or []):
             if pre not in ids:
                 issues.append(SpecIssue(f"run.chats[{i}].prerequisites[{j}]", f"no chat has chat_id {pre!r}"))
-        if chat.prerequisites and chat.chat_id is None:
+        if queued.prerequisites and queued.chat_id is None:
             issues.append(SpecIssue(f"run.chats[{i}].chat_id", "required with prerequisites"))
-        if chat.chat_id is not None:
-            order[chat.chat_id] = [p for p in chat.prerequisites or [] if p in ids]
+        if queued.chat_id is not None:
+            order[queued.chat_id] = [p for p in queued.prerequisites or [] if p in ids]
     try:
         tuple(TopologicalSorter(order).static_order())
     except CycleError as error:
