@@ -161,6 +161,14 @@ def stored_count(url: str, run_id: str) -> int:
         return -1
 
 
+def run_status(url: str, run_id: str) -> str | None:
+    try:
+        with RunStore(url, create=False) as store:
+            return store.get_run(run_id).status
+    except Exception:  # noqa: BLE001 - not there yet
+        return None
+
+
 @pytest.mark.slow
 def test_run_killed_mid_group_chat_then_resumed_in_a_new_process(tmp_path):
     server = FakeOpenAIServer(delay=0.1, default=deterministic).start()
@@ -224,3 +232,34 @@ def test_sequential_chats_killed_then_resumed(tmp_path):
         assert transcript(killed, "cut") == expected
     finally:
         server.stop()
+
+
+def test_run_asks_the_human_on_the_terminal(tmp_path):
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    done = parley("run", "research", "--model", "scripted", "--store", url, "--run-id", "asked", cwd=tmp_path, input="exit\n")
+    assert done.returncode == 0, done.stderr
+    assert "Replying as Admin" in done.stdout and "note: agents.Executor.code_execution_config: runs code UNSANDBOXED" in done.stderr
+    with RunStore(url, create=False) as store:
+        assert [h["text"] for h in store.records("asked", "human_inputs") if h["kind"] == "reply"] == ["exit"]
+
+
+@pytest.mark.slow
+def test_a_run_killed_while_waiting_for_the_human_resumes_with_the_answer(tmp_path):
+    whole = f"sqlite:///{tmp_path / 'whole.db'}"
+    assert parley("run", "research", "--model", "scripted", "--store", whole, "--run-id", "whole", cwd=tmp_path,
+                  input="exit\n").returncode == 0
+    expected = transcript(whole, "whole")
+    waiting = f"sqlite:///{tmp_path / 'waiting.db'}"
+    child = subprocess.Popen([sys.executable, "-m", "parley.cli", "run", "research", "--model", "scripted", "--store", waiting,
+                              "--run-id", "waiting"], cwd=tmp_path, env={**os.environ, "PYTHONPATH": os.pathsep.join([SRC, ROOT])},
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline, status = time.monotonic() + 60, None
+    while status != "waiting_input" and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+        status = run_status(waiting, "waiting")
+    assert status == "waiting_input" and child.poll() is None
+    child.send_signal(signal.SIGKILL)
+    child.wait(10)
+    resumed = parley("resume", "waiting", "--store", waiting, "--answer", "exit", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert transcript(waiting, "waiting") == expected
