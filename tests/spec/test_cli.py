@@ -200,6 +200,10 @@ def test_run_killed_mid_group_chat_then_resumed_in_a_new_process(tmp_path):
         assert transcript(killed, "killed-run") == expected
         with RunStore(killed, create=False) as store:
             assert store.get_run("killed-run").status == "finished"
+            assert "sk-fake" not in store.export("killed-run")  # the key stays in OAI_CONFIG_LIST
+            with store.engine.connect() as connection:
+                stored = connection.exec_driver_sql("SELECT document, options FROM parley_run_specs").one()
+            assert "sk-fake" not in "".join(stored) and '"env_or_file": "OAI_CONFIG_LIST"' in stored[0]
     finally:
         server.stop()
 
