@@ -133,3 +133,30 @@ async def test_a_run_is_the_async_face():
     result = await Team.from_dict(team_document()).a_run("a task", model="scripted", silent=True)
     assert result.chat_history[0]["content"] == "a task"
     assert result.chat_history[-1]["content"].endswith("TERMINATE") or len(result.chat_history) > 2
+
+
+def test_a_built_team_dumps_back_tool_names_and_nested_positions():
+    document = team_document()
+    document["tools"] = {"calc": {"function": "parley.spec.tools:calculator", "caller": "Engineer", "executor": "Executor",
+                                  "name": "calculate"}}
+    document["agents"]["Critic"]["nested_chats"][0]["position"] = 1
+    document["agents"]["Critic"]["nested_chats"].append({"trigger": ["Admin", "Executor"], "chat_queue": [{"recipient": "Reviewer"}]})
+    team = Team.from_dict(document)
+    built = team.build(model="scripted")
+    assert "calculate" in built.agents["Executor"]._function_map
+    assert Team.from_agents(built.initiator, built.recipient) == team
+
+
+def test_nested_chats_registered_in_python_dump_in_their_order():
+    critic = AssistantAgent("critic", llm_config=False)
+    writer = AssistantAgent("writer", llm_config=False)
+    one, two = AssistantAgent("one", llm_config=False), AssistantAgent("two", llm_config=False)
+    critic.register_nested_chats([{"recipient": one, "max_turns": 1}], trigger=writer)
+    critic.register_nested_chats([{"recipient": two, "message": "again", "summary_method": "last_msg"}], trigger=[writer, one])
+    document = Team.from_agents(critic, writer, message="go").to_dict()
+    assert document["agents"]["critic"]["nested_chats"] == [
+        {"trigger": "writer", "chat_queue": [{"recipient": "one", "max_turns": 1}]},
+        {"trigger": ["writer", "one"], "chat_queue": [{"recipient": "two", "message": "again", "summary_method": "last_msg"}]},
+    ]
+    rebuilt = Team.from_dict(document).build(model="scripted")
+    assert Team.from_agents(rebuilt.initiator, rebuilt.recipient, message="go").to_dict() == document

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import json
 from typing import Any
 
 from .build import ORIGIN
@@ -199,12 +200,17 @@ class _Capture:
         groupchat = manager.groupchat
         where = f"group_chats.{name}"
         written: dict[str, Any] = {"agents": [a.name for a in groupchat.agents]}
-        probe = GroupChat(agents=list(groupchat.agents), messages=[])  # the defaults, as __post_init__ settles them
+        # The defaults, as __post_init__ settles them for these transitions (which change allow_repeat_speaker's).
+        graph = {key: getattr(groupchat, key) for key in ("allowed_or_disallowed_speaker_transitions", "speaker_transitions_type")
+                 if getattr(groupchat, key) is not None}
+        probe = GroupChat(agents=list(groupchat.agents), messages=[], **graph)
+        # A spec-built group chat writes what its spec wrote, default values included.
+        written_keys = origin[0].group_chats[name].model_fields_set if origin is not None and origin[0].group_chats else set()
         for item in dataclasses.fields(GroupChat):
             if item.name in ("agents", "messages") or not item.init:
                 continue
             value = getattr(groupchat, item.name)
-            if value == getattr(probe, item.name):
+            if value == getattr(probe, item.name) and item.name not in written_keys and item.name not in graph:
                 continue
             if item.name == "speaker_selection_method" and callable(value):
                 path = path_of(value)
@@ -241,11 +247,21 @@ class _Capture:
                 description = schema.get("description")
                 if description and description != (function.__doc__ or tool_name).strip().splitlines()[0]:
                     tool["description"] = description
-                self.tools[tool_name] = tool
+                key = tool_name
+                origin = ORIGIN.get(executor)
+                if origin is not None:  # built from a spec: the tool's key there (its name may differ)
+                    for spec_key, spec_tool in (origin[0].tools or {}).items():
+                        if spec_tool.executor == executor.name and (spec_tool.name or spec_key) == tool_name:
+                            key = spec_key
+                            if spec_tool.name is not None:
+                                tool["name"] = spec_tool.name
+                self.tools[key] = tool
 
     def nested(self, agent: Any) -> list[dict]:
         written = []
-        for trigger, chat_queue, _position in _nested_chats(agent):
+        origin = ORIGIN.get(agent)
+        registered = _nested_chats(agent)[::-1]  # each registration at the default position goes before the last
+        for trigger, chat_queue, _position in registered:
             triggers = trigger if isinstance(trigger, list) else [trigger]
             if not all(hasattr(t, "name") for t in triggers):
                 raise SpecError("only agents can be nested chat triggers in a spec", f"agents.{agent.name}.nested_chats")
@@ -264,6 +280,14 @@ class _Capture:
                 queue.append(entry)
             written.append({"trigger": triggers[0].name if not isinstance(trigger, list) else [t.name for t in triggers],
                             "chat_queue": queue})
+        if origin is not None:
+            # Built from a spec: its entries in its order (with their positions) when they are all still there.
+            spec_entries = [n.model_dump(mode="json", exclude_unset=True) for n in origin[0].agents[origin[1]].nested_chats or []]
+            def key(entry: dict) -> str:
+                return json.dumps({k: v for k, v in entry.items() if k != "position"}, sort_keys=True, default=str)
+
+            if sorted(map(key, written)) == sorted(map(key, spec_entries)):
+                return spec_entries
         return written
 
 
