@@ -1,4 +1,4 @@
-"""The ``parley`` command: demos and run inspection."""
+"""The ``parley`` command: demos, team specs (run, resume, gallery) and run inspection."""
 
 from __future__ import annotations
 
@@ -41,8 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
                       "(default: $PARLEY_STORE_URL or .parley/runs.db)")
     demo.set_defaults(handler=_demo)
     from .cli_runs import add_runs_parser
+    from .cli_spec import add_spec_parsers
 
     add_runs_parser(commands)
+    add_spec_parsers(commands)
     return parser
 
 

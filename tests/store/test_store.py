@@ -323,7 +323,7 @@ def test_a_store_of_revision_0003_is_upgraded_with_the_classic_log_tables(tmp_pa
     engine.dispose()
     store = RunStore(path)
     with store.engine.begin() as connection:
-        assert connection.exec_driver_sql(f"SELECT version_num FROM {schema.VERSION_TABLE}").scalar() == "0004"
+        assert connection.exec_driver_sql(f"SELECT version_num FROM {schema.VERSION_TABLE}").scalar() == schema.SCHEMA_REVISION
         assert connection.exec_driver_sql("SELECT source_name, client_id FROM chat_completions").one() == ("bob", 7)
         for view in ("agents", "oai_wrappers", "oai_clients", "function_calls", "events"):
             assert connection.exec_driver_sql(f"SELECT COUNT(*) FROM {view}").scalar() == 0

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from .text import escape, unescape
 
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 """The Alembic head revision this code writes (checked against the scripts by a test)."""
 VERSION_TABLE = "parley_alembic_version"
 
@@ -245,4 +245,16 @@ classic_events = sa.Table(
     sa.Column("agent_class_name", Name),
     sa.Column("json_state", StoredText),
     sa.Column("timestamp", sa.String(32)),
+)
+
+run_specs = sa.Table(
+    # The team spec a run was started from (``parley run``), so that ``parley resume`` can build
+    # the same team again in another process.
+    "parley_run_specs", metadata,
+    sa.Column("run_id", sa.String(36), sa.ForeignKey("parley_runs.id"), primary_key=True),
+    sa.Column("digest", sa.String(64), nullable=False),  # sha256 of the document (parley.spec.Team.digest)
+    sa.Column("name", Name),
+    sa.Column("document", StoredText, nullable=False),  # the spec as JSON
+    sa.Column("options", StoredText, nullable=False),  # JSON: how it was run (model, task, allowed modules)
+    sa.Column("created_at", sa.Float, nullable=False),
 )

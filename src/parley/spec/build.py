@@ -1,0 +1,184 @@
+"""Building the agents, group chats, nested chats, tools and the run of a spec.
+
+Import paths are resolved here (and only here), from the allowed modules. The agents get their
+constructor parameters under the classic names, only those the spec sets: defaults stay the
+classes' own. Each built agent remembers the spec it came from, so ``Team.from_agents`` writes
+the same document back (model references included, which a built llm_config no longer shows).
+"""
+
+from __future__ import annotations
+
+import copy
+import weakref
+from dataclasses import dataclass, field
+from graphlib import TopologicalSorter
+from typing import Any
+
+from .document import AgentSpec, GroupChatSpec, RunSpec, TeamSpec
+from .errors import SpecError
+from .imports import allowed_modules, resolve
+from .models import llm_config_for, scripted_llm_config
+from .termination import build_predicate
+
+# agent -> (the spec, its name there): how Team.from_agents recognises a built team.
+ORIGIN: weakref.WeakKeyDictionary[Any, tuple[TeamSpec, str]] = weakref.WeakKeyDictionary()
+_PLAIN = ("system_message", "description", "human_input_mode", "max_consecutive_auto_reply", "default_auto_reply", "silent")
+_GROUP_OPTIONS = tuple(name for name in GroupChatSpec.model_fields if name not in ("agents", "speaker_selection_method"))
+
+
+@dataclass
+class BuiltTeam:
+    """The objects a spec stands for, and how its run starts."""
+
+    agents: dict[str, Any]
+    initiator: Any
+    recipient: Any | None
+    chat_kwargs: dict = field(default_factory=dict)
+    """initiate_chat's options (without message) for a one-chat run."""
+    chat_queue: list[dict] | None = None
+    """initiate_chats' queue (messages holding ``{task}``) for a run of sequential chats."""
+
+    def first_message(self, template: str | None, task: str | None) -> str:
+        return fill(template, task)
+
+    def queue_for(self, task: str | None) -> list[dict]:
+        assert self.chat_queue is not None
+        return [{**chat, "message": fill(chat.get("message"), task)} if chat.get("message") is not None or i == 0 else dict(chat)
+                for i, chat in enumerate(self.chat_queue)]
+
+
+def fill(template: str | None, task: str | None) -> str:
+    """The message: ``{task}`` in the template replaced (the template is ``{task}`` by default)."""
+    template = "{task}" if template is None else template
+    if "{task}" in template:
+        if task is None:
+            raise SpecError("this team's message needs a task: give message=... (--message) or set run.task", "run.task")
+        return template.replace("{task}", task)
+    return template
+
+
+def _class(name: str) -> type:
+    from .. import AssistantAgent, ConversableAgent, GroupChatManager, UserProxyAgent
+
+    return {"ConversableAgent": ConversableAgent, "AssistantAgent": AssistantAgent, "UserProxyAgent": UserProxyAgent,
+            "GroupChatManager": GroupChatManager}[name]
+
+
+def _agent_kwargs(name: str, agent: AgentSpec, llm_configs: dict, allowed: tuple, model: str | None, scripted: dict) -> dict:
+    kwargs: dict[str, Any] = {key: getattr(agent, key) for key in _PLAIN if key in agent.model_fields_set}
+    if agent.llm_config is False:
+        kwargs["llm_config"] = False
+    elif isinstance(agent.llm_config, str):
+        kwargs["llm_config"] = (scripted_llm_config(name, **scripted) if model == "scripted"
+                                else copy.deepcopy(llm_configs[agent.llm_config]))
+    elif model == "scripted" and agent.class_ in ("AssistantAgent", "GroupChatManager"):
+        # Their default model (the embedded one / the group's) becomes the scripted one too.
+        kwargs["llm_config"] = scripted_llm_config(name, **scripted)
+    if agent.code_execution_config is False:
+        kwargs["code_execution_config"] = False
+    elif agent.code_execution_config is not None:
+        kwargs["code_execution_config"] = agent.code_execution_config.model_dump(exclude_unset=True)
+    if agent.is_termination_msg is not None:
+        kwargs["is_termination_msg"] = build_predicate(agent.is_termination_msg, allowed, f"agents.{name}.is_termination_msg")
+    return kwargs
+
+
+def _groupchat(gname: str, group: GroupChatSpec, agents: dict, allowed: tuple) -> Any:
+    from .. import GroupChat
+
+    options: dict[str, Any] = {key: getattr(group, key) for key in _GROUP_OPTIONS if key in group.model_fields_set}
+    transitions = options.get("allowed_or_disallowed_speaker_transitions")
+    if transitions is not None:
+        options["allowed_or_disallowed_speaker_transitions"] = {
+            agents[source]: [agents[t] for t in targets] for source, targets in transitions.items()}
+    if isinstance(options.get("allow_repeat_speaker"), list):
+        options["allow_repeat_speaker"] = [agents[n] for n in options["allow_repeat_speaker"]]
+    method = group.speaker_selection_method
+    if method is not None:
+        options["speaker_selection_method"] = (
+            resolve(method, allowed, f"group_chats.{gname}.speaker_selection_method") if ":" in method else method)
+    try:
+        return GroupChat(agents=[agents[n] for n in group.agents], messages=[], **options)
+    except (TypeError, ValueError) as error:
+        raise SpecError(str(error), f"group_chats.{gname}") from None
+
+
+def build(spec: TeamSpec, *, allow_modules: tuple[str, ...] | list[str] = (), model: str | None = None,
+          scripted: dict | None = None) -> BuiltTeam:
+    """The team's objects. ``model="scripted"`` puts a deterministic scripted model in place of
+    every model (no network; ``scripted``: options of ``models.scripted_reply``); otherwise the
+    spec's references are read now."""
+    if model not in (None, "local", "scripted"):
+        raise ValueError(f"model must be 'local' or 'scripted', got {model!r}")
+    allowed = allowed_modules(allow_modules)
+    llm_configs = {} if model == "scripted" else {
+        name: llm_config_for(name, ms) for name, ms in (spec.models or {}).items()
+        if any(a.llm_config == name for a in spec.agents.values())}
+    agents: dict[str, Any] = {}
+
+    def make(name: str, **extra: Any) -> None:
+        agent_spec = spec.agents[name]
+        kwargs = _agent_kwargs(name, agent_spec, llm_configs, allowed, model, scripted or {})
+        try:
+            agents[name] = _class(agent_spec.class_)(name=name, **kwargs, **extra)
+        except (TypeError, ValueError) as error:
+            raise SpecError(str(error), f"agents.{name}") from None
+        ORIGIN[agents[name]] = (spec, name)
+
+    for name, agent_spec in spec.agents.items():
+        if agent_spec.class_ != "GroupChatManager":
+            make(name)
+    groups = spec.group_chats or {}
+    manager_of = {a.groupchat: name for name, a in spec.agents.items() if a.class_ == "GroupChatManager" and a.groupchat}
+    order = TopologicalSorter({g: [spec.agents[m].groupchat or "" for m in group.agents if spec.agents[m].class_ == "GroupChatManager"]
+                               for g, group in groups.items()})
+    for gname in order.static_order():
+        make(manager_of[gname], groupchat=_groupchat(gname, groups[gname], agents, allowed))
+
+    for tname, tool in (spec.tools or {}).items():
+        from ..agents.conversable import register_function
+
+        function = resolve(tool.function, allowed, f"tools.{tname}.function")
+        description = tool.description or (function.__doc__ or tname).strip().splitlines()[0]
+        try:
+            register_function(function, caller=agents[tool.caller], executor=agents[tool.executor],
+                              name=tool.name or tname, description=description)
+        except Exception as error:  # noqa: BLE001 - reported for the tool that failed
+            raise SpecError(str(error), f"tools.{tname}") from None
+
+    for name, agent_spec in spec.agents.items():
+        for nested in agent_spec.nested_chats or []:
+            queue = []
+            for chat in nested.chat_queue:
+                entry = chat.model_dump(exclude_unset=True)
+                entry["recipient"] = agents[chat.recipient]
+                if chat.sender is not None:
+                    entry["sender"] = agents[chat.sender]
+                queue.append(entry)
+            trigger = agents[nested.trigger] if isinstance(nested.trigger, str) else [agents[t] for t in nested.trigger]
+            options = {"position": nested.position} if nested.position is not None else {}
+            agents[name].register_nested_chats(queue, trigger=trigger, **options)
+
+    return _with_run(spec.run, agents)
+
+
+def _with_run(run: RunSpec, agents: dict) -> BuiltTeam:
+    options = ("max_turns", "summary_method", "summary_args", "clear_history")
+    initiator = agents[run.initiator]
+    if run.chats is None:
+        kwargs = {key: getattr(run, key) for key in options if key in run.model_fields_set}
+        return BuiltTeam(agents, initiator, agents[run.recipient], kwargs)
+    chats = list(run.chats)
+    ids = {chat.chat_id: chat for chat in chats if chat.chat_id is not None}
+    graph = {i: [chats.index(ids[p]) for p in chat.prerequisites or []] for i, chat in enumerate(chats)}
+    queue = []
+    for i in TopologicalSorter(graph).static_order():  # prerequisites first, else in the order written
+        chat = chats[i]
+        entry = chat.model_dump(exclude_unset=True, exclude={"prerequisites", "chat_id", "sender"})
+        entry["sender"] = agents[chat.sender or run.initiator]
+        entry["recipient"] = agents[chat.recipient]
+        queue.append(entry)
+    return BuiltTeam(agents, initiator, None, chat_queue=queue)
+
+
+__all__ = ["ORIGIN", "BuiltTeam", "build", "fill"]

@@ -1,0 +1,324 @@
+"""The team spec document: pydantic models of what the classic API builds, under its names.
+
+A spec is data only: agents (keyed by name) with their constructor parameters, named model
+references, tools and termination predicates by import path, group chats, nested chats, and how
+the run starts (one chat, or a queue of sequential chats). Validation here checks shapes and
+values; ``references`` checks that the names point at things that exist.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
+
+SPEC_VERSION = 1
+AGENT_CLASSES = ("ConversableAgent", "AssistantAgent", "UserProxyAgent", "GroupChatManager")
+IMPORT_PATH = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+SPEAKER_METHODS = ("auto", "manual", "random", "round_robin")
+EXECUTORS = ("local", "sandbox", "docker", "jupyter")
+SUMMARY_METHODS = ("last_msg", "reflection_with_llm")
+
+NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
+PositiveInt = Annotated[StrictInt, Field(ge=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def check_import_path(value: Any) -> str:
+    if not isinstance(value, str) or not IMPORT_PATH.match(value):
+        raise ValueError(f"must be an import path 'module:function' (like 'mypkg.tools:search'), got {value!r}")
+    return value
+
+
+class EnvReference(_Strict):
+    """A secret named, not written: the value comes from the environment variable ``env``."""
+
+    env: StrictStr = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ConfigListReference(_Strict):
+    """The classic ``config_list_from_json(env_or_file, file_location, filter_dict)``."""
+
+    env_or_file: StrictStr = "OAI_CONFIG_LIST"
+    file_location: StrictStr | None = None
+    filter_dict: dict[str, Any] | None = None
+
+
+class ModelEntry(_Strict):
+    """One config_list entry written in the spec; its key only as ``api_key: {env: NAME}``."""
+
+    model: StrictStr
+    api_key: EnvReference | None = None
+    base_url: StrictStr | None = None
+    api_type: StrictStr | None = None
+    api_version: StrictStr | None = None
+    tags: list[StrictStr] | None = None
+    price: list[float] | None = None
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _no_literal_key(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            # The value itself is never repeated in the error (it is a secret).
+            raise ValueError("a literal API key can't be in a spec: write api_key: {env: NAME} "  # noqa: TRY004 - pydantic reports ValueError
+                             "or use an OAI_CONFIG_LIST reference")
+        return value
+
+
+class ModelSpec(_Strict):
+    """An ``llm_config``: where its config_list comes from, and the classic options."""
+
+    config_list: ConfigListReference | list[ModelEntry]
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: PositiveInt | None = None
+    seed: StrictInt | None = None
+    cache_seed: StrictInt | None = None
+    timeout: float | None = None
+
+    @field_validator("config_list", mode="before")
+    @classmethod
+    def _shape(cls, value: Any) -> Any:
+        if not isinstance(value, (dict, list)):
+            raise ValueError("must be a reference {env_or_file: OAI_CONFIG_LIST, filter_dict: {...}} "  # noqa: TRY004 - pydantic reports ValueError
+                             f"or a list of entries, got {type(value).__name__}")
+        return value
+
+
+class TerminationSpec(_Strict):
+    """A termination predicate: exactly one of the words tests, or an import path."""
+
+    ends_with: StrictStr | None = None
+    contains: StrictStr | None = None
+    equals: StrictStr | None = None
+    function: StrictStr | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> TerminationSpec:
+        given = [name for name in ("ends_with", "contains", "equals", "function") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"must have exactly one of ends_with, contains, equals, function; got {given or 'none'}")
+        if self.function is not None:
+            check_import_path(self.function)
+        return self
+
+
+class CodeExecutionSpec(_Strict):
+    """A classic ``code_execution_config``; unsandboxed only with ``use_docker: false`` or
+    ``executor: local`` written out."""
+
+    work_dir: StrictStr | None = None
+    use_docker: Any = None
+    timeout: PositiveInt | None = None
+    last_n_messages: NonNegativeInt | Literal["auto"] | None = None
+    executor: Literal["local", "sandbox", "docker", "jupyter"] | None = None
+    max_output_bytes: PositiveInt | None = None
+
+    @field_validator("use_docker", mode="before")
+    @classmethod
+    def _use_docker(cls, value: Any) -> Any:
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("false", "no", "off", "0", "true", "yes", "on", "1", ""):
+            raise ValueError(f"must be true, false or an image name; {value!r} is a string (an image name): write "
+                             "false (no quotes) to run code unsandboxed on this machine, or true for Docker")
+        if isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+            return value
+        raise ValueError(f"must be true, false, an image name or a list of image names, got {value!r}")
+
+    @property
+    def unsandboxed(self) -> bool:
+        return self.use_docker is False or self.executor in ("local", "jupyter")
+
+
+class NestedChatEntry(_Strict):
+    """One chat of a nested chat queue (the agent itself is the sender unless ``sender`` is given)."""
+
+    recipient: StrictStr
+    sender: StrictStr | None = None
+    message: StrictStr | None = None
+    summary_method: Literal["last_msg", "reflection_with_llm"] | None = None
+    summary_args: dict[str, StrictStr] | None = None
+    max_turns: PositiveInt | None = None
+    clear_history: StrictBool | None = None
+
+
+class NestedChatSpec(_Strict):
+    """``agent.register_nested_chats(chat_queue, trigger=...)``: trigger is an agent name or a list."""
+
+    trigger: StrictStr | list[StrictStr]
+    chat_queue: list[NestedChatEntry] = Field(min_length=1)
+    position: NonNegativeInt | None = None
+
+
+class AgentSpec(_Strict):
+    """One agent: its class and constructor parameters under their classic names."""
+
+    class_: Literal["ConversableAgent", "AssistantAgent", "UserProxyAgent", "GroupChatManager"] = Field(
+        "ConversableAgent", alias="class")
+    system_message: StrictStr | None = None
+    description: StrictStr | None = None
+    human_input_mode: Literal["ALWAYS", "TERMINATE", "NEVER"] | None = None
+    max_consecutive_auto_reply: NonNegativeInt | None = None
+    default_auto_reply: StrictStr | None = None
+    llm_config: StrictStr | Literal[False] | None = None
+    code_execution_config: CodeExecutionSpec | Literal[False] | None = None
+    is_termination_msg: TerminationSpec | None = None
+    silent: StrictBool | None = None
+    groupchat: StrictStr | None = None
+    nested_chats: list[NestedChatSpec] | None = None
+
+    @field_validator("llm_config", mode="before")
+    @classmethod
+    def _llm_config(cls, value: Any) -> Any:
+        if value is False or value is None or isinstance(value, str):
+            return value
+        raise ValueError(f"must be the name of a model under models, or false, got {value!r}")
+
+    @field_validator("code_execution_config", mode="before")
+    @classmethod
+    def _code_execution_config(cls, value: Any) -> Any:
+        if value is False or value is None or isinstance(value, dict):
+            return value
+        raise ValueError(f"must be a mapping (work_dir, use_docker, ...) or false, got {value!r}")
+
+
+class GroupChatSpec(_Strict):
+    """A ``GroupChat``: its agents by name and the classic options."""
+
+    agents: list[StrictStr] = Field(min_length=1)
+    max_round: PositiveInt | None = None
+    admin_name: StrictStr | None = None
+    func_call_filter: StrictBool | None = None
+    speaker_selection_method: StrictStr | None = None
+    max_retries_for_selecting_speaker: NonNegativeInt | None = None
+    allow_repeat_speaker: StrictBool | list[StrictStr] | None = None
+    allowed_or_disallowed_speaker_transitions: dict[str, list[StrictStr]] | None = None
+    speaker_transitions_type: Literal["allowed", "disallowed"] | None = None
+    enable_clear_history: StrictBool | None = None
+    send_introductions: StrictBool | None = None
+    select_speaker_message_template: StrictStr | None = None
+    select_speaker_prompt_template: StrictStr | None = None
+    select_speaker_auto_multiple_template: StrictStr | None = None
+    select_speaker_auto_none_template: StrictStr | None = None
+    select_speaker_auto_verbose: StrictBool | None = None
+    role_for_select_speaker_messages: StrictStr | None = None
+
+    @field_validator("speaker_selection_method")
+    @classmethod
+    def _method(cls, value: str | None) -> str | None:
+        if value is None or value in SPEAKER_METHODS or IMPORT_PATH.match(value):
+            return value
+        raise ValueError(f"must be one of {', '.join(SPEAKER_METHODS)} or an import path 'module:function', got {value!r}")
+
+    @model_validator(mode="after")
+    def _transitions(self) -> GroupChatSpec:
+        if (self.allowed_or_disallowed_speaker_transitions is None) != (self.speaker_transitions_type is None):
+            raise ValueError("allowed_or_disallowed_speaker_transitions and speaker_transitions_type go together: give both or neither")
+        return self
+
+
+class ToolSpec(_Strict):
+    """A function tool: proposed by ``caller``'s model, executed by ``executor``."""
+
+    function: StrictStr
+    caller: StrictStr
+    executor: StrictStr
+    name: StrictStr | None = None
+    description: StrictStr | None = None
+
+    @field_validator("function")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        return check_import_path(value)
+
+
+class QueuedChatSpec(_Strict):
+    """One chat of a sequential queue started by the run's initiator (or ``sender``)."""
+
+    recipient: StrictStr
+    sender: StrictStr | None = None
+    message: StrictStr | None = None
+    chat_id: StrictStr | StrictInt | None = None
+    prerequisites: list[StrictStr | StrictInt] | None = None
+    summary_method: Literal["last_msg", "reflection_with_llm"] | None = None
+    summary_args: dict[str, StrictStr] | None = None
+    max_turns: PositiveInt | None = None
+    carryover: StrictStr | list[StrictStr] | None = None
+    clear_history: StrictBool | None = None
+
+
+class RunSpec(_Strict):
+    """How a run starts: ``initiator.initiate_chat(recipient, message=...)`` or, with ``chats``,
+    the initiator's sequential chats. ``message`` is a template in which ``{task}`` is the task
+    given at run time (else ``task``)."""
+
+    initiator: StrictStr
+    recipient: StrictStr | None = None
+    message: StrictStr | None = None
+    task: StrictStr | None = None
+    max_turns: PositiveInt | None = None
+    summary_method: Literal["last_msg", "reflection_with_llm"] | None = None
+    summary_args: dict[str, StrictStr] | None = None
+    clear_history: StrictBool | None = None
+    chats: list[QueuedChatSpec] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> RunSpec:
+        if (self.recipient is None) == (self.chats is None):
+            raise ValueError("give either recipient (one chat) or chats (sequential chats), not both or neither")
+        if self.chats is not None and not self.chats:
+            raise ValueError("chats must list at least one chat")
+        return self
+
+
+class TeamSpec(_Strict):
+    """A whole team: the document ``parley.spec.Team`` loads and dumps."""
+
+    version: Literal[1]
+    name: StrictStr | None = None
+    description: StrictStr | None = None
+    models: dict[str, ModelSpec] | None = None
+    tools: dict[str, ToolSpec] | None = None
+    agents: dict[str, AgentSpec] = Field(min_length=1)
+    group_chats: dict[str, GroupChatSpec] | None = None
+    run: RunSpec
+
+
+def dump(spec: TeamSpec) -> dict:
+    """The document as plain data: what was written, nothing filled in."""
+    return spec.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+__all__ = [
+    "AGENT_CLASSES",
+    "SPEC_VERSION",
+    "AgentSpec",
+    "CodeExecutionSpec",
+    "ConfigListReference",
+    "EnvReference",
+    "GroupChatSpec",
+    "ModelEntry",
+    "ModelSpec",
+    "NestedChatEntry",
+    "NestedChatSpec",
+    "QueuedChatSpec",
+    "RunSpec",
+    "TeamSpec",
+    "TerminationSpec",
+    "ToolSpec",
+    "dump",
+]

@@ -1,0 +1,134 @@
+"""Loading a spec: YAML or JSON text (PyYAML's safe loader: data only, never objects), older
+versions upgraded, the document validated, the references checked. Nothing is imported or run.
+Errors name the path and, for YAML text, the line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from .document import TeamSpec
+from .errors import SpecError, SpecIssue, from_validation_error
+from .references import check_references
+from .upgrade import upgrade
+
+# libyaml's parser when PyYAML has it (several times faster), the pure-Python one otherwise.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_yaml(text: str, source: str = "<spec>") -> tuple[Any, Any]:
+    """The document and its YAML node tree (for line numbers); a clear error with the line."""
+    loader = _Loader(text)
+    try:
+        # One parse: the node tree (kept for line numbers) made into data by the safe constructor.
+        node = loader.get_single_node()
+        document = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(error, "problem", None) or str(error)
+        raise SpecError([SpecIssue("", f"malformed YAML in {source}: {problem}", line)]) from None
+    finally:
+        loader.dispose()
+    if _has_aliases(node):
+        # A team needs none, and aliased collections can make a small file expand enormously.
+        raise SpecError([SpecIssue("", "YAML anchors and aliases (&name, *name) are not allowed in a spec")])
+    duplicates = list(_duplicate_keys(node, ""))
+    if duplicates:
+        # YAML would keep the last silently: an agent written twice is a mistake to show.
+        raise SpecError([SpecIssue(path, "this key is written twice (the second would replace the first)", line)
+                         for path, line in duplicates])
+    return document, node
+
+
+def _has_aliases(root: Any) -> bool:
+    """Whether a collection node appears twice in the tree (what an alias makes)."""
+    seen: set[int] = set()
+    todo = [root] if root is not None else []
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            if id(node) in seen:
+                return True
+            seen.add(id(node))
+            todo.extend(v for pair in node.value for v in pair) if isinstance(node, yaml.MappingNode) else todo.extend(node.value)
+    return False
+
+
+def _duplicate_keys(node: Any, path: str):
+    if isinstance(node, yaml.MappingNode):
+        seen: set = set()
+        for key, value in node.value:
+            name = str(key.value)
+            here = f"{path}.{name}" if path else name
+            if name in seen:
+                yield here, key.start_mark.line + 1
+            seen.add(name)
+            yield from _duplicate_keys(value, here)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from _duplicate_keys(item, f"{path}[{i}]")
+
+
+def _line(node: Any, path: str) -> int | None:
+    """The line of ``path`` (a.b[0].c) in the YAML node tree, or of the deepest part found."""
+    import re
+
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if str(k.value) == part), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and part.startswith("["):
+            index = int(part[1:-1])
+            if index >= len(node.value):
+                break
+            node = node.value[index]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def validate_document(document: Any, node: Any = None) -> TeamSpec:
+    """A TeamSpec from plain data (any version), or a SpecError listing every problem."""
+    document = upgrade(document)
+    try:
+        spec = TeamSpec.model_validate(document)
+    except ValidationError as error:
+        raise _with_lines(from_validation_error(error, TeamSpec), node) from None
+    issues = check_references(spec)
+    if issues:
+        raise _with_lines(SpecError(issues), node)
+    return spec
+
+
+def _with_lines(error: SpecError, node: Any) -> SpecError:
+    if node is None:
+        return error
+    return SpecError([SpecIssue(i.path, i.message, i.line or _line(node, _located(i))) for i in error.issues])
+
+
+def _located(issue: SpecIssue) -> str:
+    """Where an issue's line is: an unknown key's own line, else its path's."""
+    import re
+
+    match = re.match(r"unknown key '([^']*)'", issue.message)
+    if match:
+        return f"{issue.path}.{match.group(1)}" if issue.path else match.group(1)
+    return issue.path
+
+
+def load_text(text: str, source: str = "<spec>") -> TeamSpec:
+    """A spec from YAML (or JSON, which is YAML too)."""
+    document, node = parse_yaml(text, source)
+    return validate_document(document, node)
+
+
+__all__ = ["load_text", "parse_yaml", "validate_document"]

@@ -1,0 +1,7 @@
+"""A module whose import is visible: a spec naming it must not import it by loading."""
+
+IMPORTED = True
+
+
+def done(message: dict) -> bool:
+    return "DONE" in (message.get("content") or "")
