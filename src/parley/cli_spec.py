@@ -178,7 +178,7 @@ def _run(args: argparse.Namespace) -> int:
         return _fail("run", error)
     results = result if isinstance(result, list) else [result]
     print("\n== Summary ==")
-    print(results[-1].summary if results and results[-1].summary else "(no summary)")
+    print(_show(results[-1].summary) if results and results[-1].summary else "(no summary)")
     store_option = f" --store {shlex.quote(args.store)}" if args.store else ""
     print(f"\nRecorded as run {run_id}: parley runs{store_option} show {run_id[:8]}")
     return 0
@@ -207,6 +207,6 @@ def _resume(args: argparse.Namespace) -> int:
         return _fail("resume", error)
     results = result if isinstance(result, list) else [result]
     print("\n== Summary ==")
-    print(results[-1].summary if results and results[-1].summary else "(no summary)")
+    print(_show(results[-1].summary) if results and results[-1].summary else "(no summary)")
     print(f"\nRun {run_id} finished.")
     return 0

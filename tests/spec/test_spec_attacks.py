@@ -163,6 +163,9 @@ def test_an_entry_with_its_own_base_url_gets_no_key_from_the_environment(recordi
     team = Team.from_dict(with_model({"model": "gpt-4o"}))
     assert team.validate().lines() == ["models.m.config_list[0]: the client reads $OPENAI_API_KEY, sent to https://api.openai.com/v1"]
     assert "api_key" not in llm_config_for("m", team.spec.models["m"])["config_list"][0]
+    official = Team.from_dict(with_model({"model": "gpt-4o", "base_url": "https://api.openai.com/v1"}))
+    assert official.validate().lines() == [
+        "models.m.config_list[0]: the client reads $OPENAI_API_KEY, sent to https://api.openai.com/v1"]
 
 
 def test_a_config_list_variable_value_is_never_echoed(monkeypatch, tmp_path):
@@ -399,3 +402,13 @@ def test_a_spec_may_still_name_a_key_variable_and_a_work_dir_under_the_run(tmp_p
     assert not team.validate().refused
     team.build()
     assert os.environ["MY_API_KEY"] == "k"
+
+
+def test_the_run_summary_is_printed_with_control_characters_escaped(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    document = two_agents({"code_execution_config": False, "default_auto_reply": "done\x1b]52;c;cm0gLXJmIH4=\x07"})
+    document["run"]["max_turns"] = 1
+    spec = write(tmp_path / "t.yaml", document)
+    assert main(["run", str(spec), "--store", str(tmp_path / "r.db")]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "done\\x1b]52;c;cm0gLXJmIH4=\\x07" in out

@@ -108,7 +108,7 @@ def env_reads(spec: TeamSpec) -> list[EnvRead]:
         for i, entry in enumerate(model.config_list):
             if entry.api_key is not None:
                 reads.append(EnvRead(f"{where}[{i}].api_key", entry.api_key.env, _endpoint(entry)))
-            elif _kind(entry) in _DEFAULTS and official(entry.base_url) and entry.base_url is None:
+            elif _kind(entry) in _DEFAULTS and official(entry.base_url):
                 reads.append(EnvRead(f"{where}[{i}]", _DEFAULTS[_kind(entry)][1], _endpoint(entry), implicit=True))
     return reads
 
