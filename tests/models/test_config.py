@@ -74,8 +74,9 @@ def test_malformed_json_in_file_names_the_file_and_line(tmp_path):
 def test_variable_holding_json_that_is_not_a_list_is_an_error_not_a_file_name(monkeypatch, value, kind):
     monkeypatch.setenv("OAI_CONFIG_LIST", value)
     if kind is None:  # not JSON-looking: taken for a file name, as classic does
-        with pytest.raises(ModelConfigError, match="names the file"):
+        with pytest.raises(ModelConfigError, match="neither a JSON config list nor the path of an existing file") as error:
             config_list_from_json("OAI_CONFIG_LIST")
+        assert value.strip() not in str(error.value)
         return
     with pytest.raises(ModelConfigError, match=r"environment variable OAI_CONFIG_LIST must hold a JSON list of config entries, "
                                                r"not a JSON object \(put a single entry in a list: \[\{\.\.\.\}\]\)"):
@@ -88,10 +89,16 @@ def test_explicit_empty_list_is_an_error(monkeypatch):
         config_list_from_json("OAI_CONFIG_LIST")
 
 
-def test_variable_naming_a_missing_file(monkeypatch):
+def test_variable_naming_a_missing_file_is_named_but_its_value_never_shown(monkeypatch):
+    # The value may be a secret (a variable named by mistake, or by a spec: env_or_file: AWS_SECRET_ACCESS_KEY).
     monkeypatch.setenv("OAI_CONFIG_LIST", "/nonexistent/list.json")
-    with pytest.raises(ModelConfigError, match="OAI_CONFIG_LIST names the file '/nonexistent/list.json'"):
+    with pytest.raises(ModelConfigError, match="environment variable OAI_CONFIG_LIST is neither a JSON config list nor the path") as error:
         config_list_from_json("OAI_CONFIG_LIST")
+    assert "/nonexistent/list.json" not in str(error.value)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    with pytest.raises(ModelConfigError) as error:
+        config_list_from_json("AWS_SECRET_ACCESS_KEY")
+    assert "wJalrXUtnFEMI" not in str(error.value)
 
 
 def test_filter_matching_nothing_returns_empty_and_lists_available_models(monkeypatch):

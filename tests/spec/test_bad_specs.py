@@ -197,9 +197,9 @@ def test_a_scripted_build_of_a_team_without_models_dumps_back():
 
 
 def test_missing_env_key_is_reported_at_build_naming_the_field(monkeypatch):
-    monkeypatch.delenv("NO_SUCH_KEY_VAR", raising=False)
-    team = Team.from_dict(change("models.gpt.config_list", [{"model": "gpt-4o", "api_key": {"env": "NO_SUCH_KEY_VAR"}}]))
-    with pytest.raises(SpecError, match=r"^models\.gpt\.config_list\[0\]\.api_key: environment variable NO_SUCH_KEY_VAR is not set"):
+    monkeypatch.delenv("NO_SUCH_API_KEY", raising=False)
+    team = Team.from_dict(change("models.gpt.config_list", [{"model": "gpt-4o", "api_key": {"env": "NO_SUCH_API_KEY"}}]))
+    with pytest.raises(SpecError, match=r"^models\.gpt\.config_list\[0\]\.api_key: environment variable NO_SUCH_API_KEY is not set"):
         team.build()
 
 

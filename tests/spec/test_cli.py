@@ -104,7 +104,8 @@ def test_run_records_the_spec_and_its_hash(tmp_path):
 
     with RunStore(url, create=False) as store:
         team, options = stored_spec(store, run_id)
-        assert team == gallery.load("sequential") and options == {"model": "scripted", "task": "tea", "allow_modules": []}
+        assert team == gallery.load("sequential") and options == {"model": "scripted", "task": "tea", "allow_modules": [],
+                                                                       "allow_env": [], "allow_work_dirs": []}
         assert store.messages(run_id)[0].message["content"] == "Facts about: tea"
         assert store.get_run(run_id).status == "finished"
 
@@ -194,7 +195,8 @@ def test_run_killed_mid_group_chat_then_resumed_in_a_new_process(tmp_path):
         child.wait(10)
         at_kill = stored_count(killed, "killed-run")
         assert 5 <= at_kill < len(expected) - 4  # mid group chat
-        resumed = parley("resume", "kill", "--store", killed, cwd=tmp_path, env=env)  # a unique id prefix
+        # A unique id prefix; the base team's Executor runs code unsandboxed, which a resume asks for again.
+        resumed = parley("resume", "kill", "--store", killed, "--allow-unsandboxed", cwd=tmp_path, env=env)
         assert resumed.returncode == 0, resumed.stderr
         assert "continuing run killed-run" in resumed.stdout
         assert transcript(killed, "killed-run") == expected
@@ -231,7 +233,7 @@ def test_sequential_chats_killed_then_resumed(tmp_path):
         child.send_signal(signal.SIGKILL)
         child.wait(10)
         assert 2 <= stored_count(killed, "cut") < 6
-        resumed = parley("resume", "cut", "--store", killed, cwd=tmp_path, env=env)
+        resumed = parley("resume", "cut", "--store", killed, "--allow-unsandboxed", cwd=tmp_path, env=env)
         assert resumed.returncode == 0, resumed.stderr
         assert transcript(killed, "cut") == expected
     finally:
@@ -264,6 +266,6 @@ def test_a_run_killed_while_waiting_for_the_human_resumes_with_the_answer(tmp_pa
     assert status == "waiting_input" and child.poll() is None
     child.send_signal(signal.SIGKILL)
     child.wait(10)
-    resumed = parley("resume", "waiting", "--store", waiting, "--answer", "exit", cwd=tmp_path)
+    resumed = parley("resume", "waiting", "--store", waiting, "--answer", "exit", "--allow-unsandboxed", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert transcript(waiting, "waiting") == expected

@@ -166,6 +166,31 @@ class _DiskWatch:
         return None
 
 
+def refuse_broad_work_dir(work_dir: str | os.PathLike) -> None:
+    """An ExecutorSetupError when ``work_dir`` (links followed) is the root, the home folder, a
+    folder that holds either, or one that holds the current directory: bound writable into the
+    sandbox, it would let the code change ~/.bashrc or ~/.ssh, or the project it was started from."""
+    path = Path(os.path.realpath(Path(work_dir).expanduser().absolute()))
+    cwd = Path(os.path.realpath(os.getcwd()))
+    try:
+        home: Path | None = Path(os.path.realpath(Path.home()))
+    except (KeyError, RuntimeError):  # no $HOME and no password entry
+        home = None
+    why = None
+    if path == Path("/"):
+        why = "the root folder"
+    elif home is not None and home != Path("/") and (path == home or path in home.parents):
+        why = f"the home folder {home}" if path == home else f"a folder that holds the home folder {home}"
+    elif path in cwd.parents:
+        why = f"a folder that holds the current directory {cwd}"
+    if why is not None:
+        raise ExecutorSetupError(
+            f"work_dir {str(work_dir)!r} ({path}) is {why}: the sandbox's code can write its work_dir, so it must "
+            "not be one that holds your files. Set code_execution_config['work_dir'] to a dedicated folder "
+            "(the default is ./parley-work)."
+        )
+
+
 class SandboxCodeExecutor(CommandLineCodeExecutor):
     """Runs each block in a bubblewrap sandbox; only ``work_dir`` is writable."""
 
@@ -224,6 +249,7 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
         if (not isinstance(cpu_limit, (int, float)) or isinstance(cpu_limit, bool) or not math.isfinite(cpu_limit)
                 or not 0.01 <= cpu_limit <= 1024):
             raise ValueError(f"cpu_limit must be a number of CPU cores from 0.01 to 1024, got {cpu_limit!r}")
+        refuse_broad_work_dir(work_dir)
         self._bwrap = find_bwrap()
         self._prlimit = _require_program("prlimit", "util-linux")
         self._seccomp = seccomp_program()  # no filter, no sandbox: a missing library is an error, not a silent gap

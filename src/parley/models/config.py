@@ -74,8 +74,10 @@ def config_list_from_json(env_or_file: str, file_location: str = "", filter_dict
         else:
             path = os.path.expanduser(value.strip())
             if not os.path.exists(path):
-                raise ModelConfigError(f"environment variable {env_or_file} names the file {path!r}, which does not exist")
-            config_list = _read_file(path, f"config file {path!r} (from environment variable {env_or_file})")
+                # Not the value: a variable named by mistake (or by a spec) may hold a secret.
+                raise ModelConfigError(f"environment variable {env_or_file} is neither a JSON config list nor the path "
+                                       "of an existing file")
+            config_list = _read_file(path, f"the config file named by environment variable {env_or_file}")
     else:
         path = os.path.join(file_location, env_or_file) if file_location else env_or_file
         if not os.path.exists(path):

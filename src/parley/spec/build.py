@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 from typing import Any
 
+from .access import check_env, check_work_dirs
 from .document import AgentSpec, GroupChatSpec, RunSpec, TeamSpec
 from .errors import SpecError
 from .imports import allowed_modules, resolve
@@ -64,7 +65,8 @@ def _class(name: str) -> type:
             "GroupChatManager": GroupChatManager}[name]
 
 
-def _agent_kwargs(name: str, agent: AgentSpec, llm_configs: dict, allowed: tuple, model: str | None, scripted: dict) -> dict:
+def _agent_kwargs(name: str, agent: AgentSpec, llm_configs: dict, allowed: tuple, model: str | None, scripted: dict,
+                  record: list | None = None) -> dict:
     kwargs: dict[str, Any] = {key: getattr(agent, key) for key in _PLAIN if key in agent.model_fields_set}
     if agent.llm_config is False:
         kwargs["llm_config"] = False
@@ -76,6 +78,14 @@ def _agent_kwargs(name: str, agent: AgentSpec, llm_configs: dict, allowed: tuple
         kwargs["llm_config"] = scripted_llm_config(name, **scripted)
     if agent.code_execution_config is False:
         kwargs["code_execution_config"] = False
+    elif record is not None:
+        if agent.code_execution_config is not None or agent.class_ == "UserProxyAgent":
+            # The check runs nothing: code blocks are recorded in place of being executed.
+            from .check import RecordingExecutor
+
+            config = agent.code_execution_config.model_dump(exclude_unset=True) if agent.code_execution_config else {}
+            kwargs["code_execution_config"] = {"executor": RecordingExecutor(name, record),
+                                               **{k: v for k, v in config.items() if k == "last_n_messages"}}
     elif agent.code_execution_config is not None:
         kwargs["code_execution_config"] = agent.code_execution_config.model_dump(exclude_unset=True)
     if agent.is_termination_msg is not None:
@@ -104,12 +114,19 @@ def _groupchat(gname: str, group: GroupChatSpec, agents: dict, allowed: tuple) -
 
 
 def build(spec: TeamSpec, *, allow_modules: tuple[str, ...] | list[str] = (), model: str | None = None,
-          scripted: dict | None = None) -> BuiltTeam:
+          scripted: dict | None = None, allow_env: tuple[str, ...] | list[str] = (),
+          allow_work_dirs: tuple[str, ...] | list[str] = (), record: list | None = None) -> BuiltTeam:
     """The team's objects. ``model="scripted"`` puts a deterministic scripted model in place of
     every model (no network; ``scripted``: options of ``models.scripted_reply``); otherwise the
-    spec's references are read now."""
+    spec's references are read now (environment variables only as ``access`` allows, with
+    ``allow_env``). A work_dir outside the run's folder needs ``allow_work_dirs``. With ``record``
+    (a list), no code and no tool runs: executors and tools append what they were asked to the list."""
     if model not in (None, "local", "scripted"):
         raise ValueError(f"model must be 'local' or 'scripted', got {model!r}")
+    if model != "scripted":
+        check_env(spec, allow_env)
+    if record is None:
+        check_work_dirs(spec, allow_work_dirs)
     allowed = allowed_modules(allow_modules)
     llm_configs = {} if model == "scripted" else {
         name: llm_config_for(name, ms) for name, ms in (spec.models or {}).items()
@@ -118,7 +135,7 @@ def build(spec: TeamSpec, *, allow_modules: tuple[str, ...] | list[str] = (), mo
 
     def make(name: str, **extra: Any) -> None:
         agent_spec = spec.agents[name]
-        kwargs = _agent_kwargs(name, agent_spec, llm_configs, allowed, model, scripted or {})
+        kwargs = _agent_kwargs(name, agent_spec, llm_configs, allowed, model, scripted or {}, record)
         try:
             agents[name] = _class(agent_spec.class_)(name=name, **kwargs, **extra)
         except (TypeError, ValueError) as error:
@@ -139,6 +156,10 @@ def build(spec: TeamSpec, *, allow_modules: tuple[str, ...] | list[str] = (), mo
         from ..agents.conversable import register_function
 
         function = resolve(tool.function, allowed, f"tools.{tname}.function")
+        if record is not None:
+            from .check import recording_tool
+
+            function = recording_tool(tname, function, record)
         description = tool.description or (function.__doc__ or tname).strip().splitlines()[0]
         try:
             register_function(function, caller=agents[tool.caller], executor=agents[tool.executor],

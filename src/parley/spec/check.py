@@ -5,15 +5,20 @@ a run that does not end.
 The walk builds the team with the scripted model (speaker selections name the candidate chosen
 least so far, so every agent the rules let in gets its turn), answers every human question with
 an empty line (the agent's auto-reply) and then ``exit``, and runs it silently in a temporary
-folder. Tools are registered but not called.
+folder. Nothing the spec asks to run runs: every code executor is a ``RecordingExecutor`` and
+every tool a stand-in with its signature (``recording_tool``); both only record what they were
+given. Termination and speaker selection functions (from modules the user allowed) are called,
+as they steer the walk.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 MAX_HUMAN_ANSWERS = 40
@@ -30,6 +35,8 @@ class CheckReport:
     ended: str | None = None
     """Why the run ended (terminated, max_turns, ...), None when it did not."""
     error: str | None = None
+    recorded: list[tuple[str, str]] = field(default_factory=list)
+    """(agent or tool, what it was asked to run): recorded by the walk, never run."""
 
     @property
     def ok(self) -> bool:
@@ -39,6 +46,7 @@ class CheckReport:
         lines = [f"agents.{name}: never speaks in the walk (not reachable)" for name in self.silent]
         lines += [f"{t}: can't be used (one side never speaks)" for t in self.unusable_transitions]
         lines += [f"{t}: not taken in the walk (warning)" for t in self.untaken_transitions]
+        lines += [f"{who}: asked to run {what} (recorded, not run)" for who, what in self.recorded]
         if self.error is not None:
             lines.append(f"run: failed: {self.error}")
         elif self.ended is None:
@@ -46,6 +54,40 @@ class CheckReport:
         else:
             lines.append(f"run: ends ({self.ended}); speakers: {', '.join(self.spoke)}")
         return lines
+
+
+class RecordingExecutor:
+    """A code executor that runs nothing: it records the blocks it is given."""
+
+    executor_name = "check"
+
+    def __init__(self, agent: str, record: list) -> None:
+        self.agent, self.record = agent, record
+
+    @property
+    def work_dir(self) -> Path:
+        return Path(os.getcwd())
+
+    def execute_code_blocks(self, code_blocks: list) -> Any:
+        from ..code.base import CodeResult
+
+        languages = ", ".join(sorted({b.language or "?" for b in code_blocks}))
+        self.record.append((f"agents.{self.agent}", f"{len(code_blocks)} code block(s) ({languages})"))
+        return CodeResult(exit_code=0, output="(parley spec check: code is recorded, not run)")
+
+    def restart(self) -> None:
+        pass
+
+
+def recording_tool(name: str, function: Any, record: list) -> Any:
+    """A stand-in for ``function`` (its name, signature and description) that records the call."""
+
+    @functools.wraps(function)
+    def stand_in(*args: Any, **kwargs: Any) -> str:
+        record.append((f"tools.{name}", "a call"))
+        return "(parley spec check: the tool is recorded, not run)"
+
+    return stand_in
 
 
 class _Answers:
@@ -72,9 +114,10 @@ def check_team(team: Any, allow_modules: tuple[str, ...] | list[str] = ()) -> Ch
 
     spec = team.spec
     walk_length = 4 * len(spec.agents) + 4
+    recorded: list = []
     built = team.build(allow_modules=allow_modules, model="scripted",
-                       scripted={"terminate_after": walk_length, "explore": {}})
-    report = CheckReport()
+                       scripted={"terminate_after": walk_length, "explore": {}}, record=recorded)
+    report = CheckReport(recorded=recorded)
     before, console_sink.enabled = console_sink.enabled, False
     cwd = os.getcwd()
     with tempfile.TemporaryDirectory(prefix="parley-check-") as folder, events.capture() as seen, set_default(_Answers()):
@@ -120,4 +163,4 @@ def _run(team: Any, built: Any) -> Any:
     return team.run(task, built=built, silent=True)
 
 
-__all__ = ["CheckReport", "check_team"]
+__all__ = ["CheckReport", "RecordingExecutor", "check_team", "recording_tool"]

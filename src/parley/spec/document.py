@@ -9,6 +9,8 @@ values; ``references`` checks that the names point at things that exist.
 from __future__ import annotations
 
 import re
+import string
+import urllib.parse
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -29,17 +31,80 @@ SPEAKER_METHODS = ("auto", "manual", "random", "round_robin")
 EXECUTORS = ("local", "sandbox", "docker", "jupyter")
 SUMMARY_METHODS = ("last_msg", "reflection_with_llm")
 
+# Names of agents, models, tools and group chats: printed on terminals and put into prompts, so
+# no control characters, spaces or lookalike letters (an escape sequence in a name can hide a line
+# of the validation report).
+NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+NAME_RULE = "1-64 ASCII letters, digits, '_', '.' or '-', not starting with '.' or '-'"
+# The fields a speaker-selection template may use, bare: a format spec ({agentlist:>400000000})
+# would let a spec make a string of any size.
+TEMPLATE_FIELDS = ("roles", "agentlist")
+# Upper bounds that keep a spec from asking for a day-long block or a gigabyte of output.
+MAX_CODE_TIMEOUT_S = 86_400
+MAX_OUTPUT_BYTES = 16 * 2**20
+MAX_ROUNDS = 10_000
+MAX_MODEL_TIMEOUT_S = 3_600.0
+
 NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
 PositiveInt = Annotated[StrictInt, Field(ge=1)]
+TurnCount = Annotated[StrictInt, Field(ge=1, le=MAX_ROUNDS)]
+
+
+def check_name(kind: str, value: Any) -> None:
+    if isinstance(value, str) and not NAME.match(value):
+        raise ValueError(f"{kind} name {value!a} is not allowed: use {NAME_RULE}")
+
+
+def _check_names(kind: str, value: Any) -> Any:
+    if isinstance(value, dict):
+        for key in value:
+            check_name(kind, key)
+    return value
+
+
+def check_template(value: str) -> str:
+    try:
+        fields = list(string.Formatter().parse(value))
+    except ValueError as error:
+        raise ValueError(f"is not a valid template ({error}); write literal braces as {{{{ and }}}}") from None
+    for _, field_name, spec, conversion in fields:
+        if field_name is None:
+            continue
+        if field_name not in TEMPLATE_FIELDS or spec or conversion:
+            raise ValueError(f"may only use the fields {{roles}} and {{agentlist}}, bare (no format spec or conversion); "
+                             f"got {{{ascii(field_name)[1:-1]}{'!' + conversion if conversion else ''}{':' + spec[:20] if spec else ''}}}")
+    return value
+
+
+def check_base_url(value: str) -> str:
+    """No credentials in a URL: a spec is shared, stored with its runs and printed."""
+    from ..models.secrets import is_secret_query_param
+
+    try:
+        parts = urllib.parse.urlsplit(value)
+    except ValueError:
+        raise ValueError("is not a valid URL") from None
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not hold credentials (user:password@): give the key as api_key: {env: NAME}")
+    if any(is_secret_query_param(name) for name, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)):
+        raise ValueError("must not hold credentials in its query (key=, token=, ...): give the key as api_key: {env: NAME}")
+    return value
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+def _kind(value: Any) -> str:
+    """What a wrong value is, without the value (it may be a secret)."""
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "true or false", type(None): "null"}.get(
+        type(value), f"a {type(value).__name__}")
+
+
 def check_import_path(value: Any) -> str:
     if not isinstance(value, str) or not IMPORT_PATH.match(value):
-        raise ValueError(f"must be an import path 'module:function' (like 'mypkg.tools:search'), got {value!r}")
+        # The value is not repeated: a mistyped field may hold a secret.
+        raise ValueError("must be an import path 'module:function' (like 'mypkg.tools:search')")
     return value
 
 
@@ -68,6 +133,11 @@ class ModelEntry(_Strict):
     tags: list[StrictStr] | None = None
     price: list[float] | None = None
 
+    @field_validator("base_url")
+    @classmethod
+    def _no_credentials(cls, value: str | None) -> str | None:
+        return None if value is None else check_base_url(value)
+
     @field_validator("api_key", mode="before")
     @classmethod
     def _no_literal_key(cls, value: Any) -> Any:
@@ -87,7 +157,7 @@ class ModelSpec(_Strict):
     max_tokens: PositiveInt | None = None
     seed: StrictInt | None = None
     cache_seed: StrictInt | None = None
-    timeout: float | None = None
+    timeout: Annotated[float, Field(gt=0, le=MAX_MODEL_TIMEOUT_S)] | None = None
 
     @field_validator("config_list", mode="before")
     @classmethod
@@ -121,11 +191,12 @@ class CodeExecutionSpec(_Strict):
     ``executor: local`` written out."""
 
     work_dir: StrictStr | None = None
+    """Checked where the run happens (``workdirs``): relative, under the run's folder."""
     use_docker: Any = None
-    timeout: PositiveInt | None = None
+    timeout: Annotated[StrictInt, Field(ge=1, le=MAX_CODE_TIMEOUT_S)] | None = None
     last_n_messages: NonNegativeInt | Literal["auto"] | None = None
     executor: Literal["local", "sandbox", "docker", "jupyter"] | None = None
-    max_output_bytes: PositiveInt | None = None
+    max_output_bytes: Annotated[StrictInt, Field(ge=1, le=MAX_OUTPUT_BYTES)] | None = None
 
     @field_validator("use_docker", mode="before")
     @classmethod
@@ -133,11 +204,11 @@ class CodeExecutionSpec(_Strict):
         if value is None or isinstance(value, bool):
             return value
         if isinstance(value, str) and value.strip().lower() in ("false", "no", "off", "0", "true", "yes", "on", "1", ""):
-            raise ValueError(f"must be true, false or an image name; {value!r} is a string (an image name): write "
+            raise ValueError(f"must be true, false or an image name; {value!a} is a string (an image name): write "
                              "false (no quotes) to run code unsandboxed on this machine, or true for Docker")
         if isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
             return value
-        raise ValueError(f"must be true, false, an image name or a list of image names, got {value!r}")
+        raise ValueError(f"must be true, false, an image name or a list of image names, got {_kind(value)}")
 
     @property
     def unsandboxed(self) -> bool:
@@ -152,7 +223,7 @@ class NestedChatEntry(_Strict):
     message: StrictStr | None = None
     summary_method: Literal["last_msg", "reflection_with_llm"] | None = None
     summary_args: dict[str, StrictStr] | None = None
-    max_turns: PositiveInt | None = None
+    max_turns: TurnCount | None = None
     clear_history: StrictBool | None = None
 
 
@@ -186,21 +257,22 @@ class AgentSpec(_Strict):
     def _llm_config(cls, value: Any) -> Any:
         if value is False or value is None or isinstance(value, str):
             return value
-        raise ValueError(f"must be the name of a model under models, or false, got {value!r}")
+        # Never the value: an inline llm_config holds keys.
+        raise ValueError(f"must be the name of a model under models, or false, got {_kind(value)}")
 
     @field_validator("code_execution_config", mode="before")
     @classmethod
     def _code_execution_config(cls, value: Any) -> Any:
         if value is False or value is None or isinstance(value, dict):
             return value
-        raise ValueError(f"must be a mapping (work_dir, use_docker, ...) or false, got {value!r}")
+        raise ValueError(f"must be a mapping (work_dir, use_docker, ...) or false, got {_kind(value)}")
 
 
 class GroupChatSpec(_Strict):
     """A ``GroupChat``: its agents by name and the classic options."""
 
     agents: list[StrictStr] = Field(min_length=1)
-    max_round: PositiveInt | None = None
+    max_round: TurnCount | None = None
     admin_name: StrictStr | None = None
     func_call_filter: StrictBool | None = None
     speaker_selection_method: StrictStr | None = None
@@ -222,7 +294,19 @@ class GroupChatSpec(_Strict):
     def _method(cls, value: str | None) -> str | None:
         if value is None or value in SPEAKER_METHODS or IMPORT_PATH.match(value):
             return value
-        raise ValueError(f"must be one of {', '.join(SPEAKER_METHODS)} or an import path 'module:function', got {value!r}")
+        raise ValueError(f"must be one of {', '.join(SPEAKER_METHODS)} or an import path 'module:function', got {ascii(value)[:60]}")
+
+    @field_validator("select_speaker_message_template", "select_speaker_prompt_template",
+                     "select_speaker_auto_multiple_template", "select_speaker_auto_none_template")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        return None if value is None else check_template(value)
+
+    @field_validator("admin_name")
+    @classmethod
+    def _admin(cls, value: str | None) -> str | None:
+        check_name("admin", value)
+        return value
 
     @model_validator(mode="after")
     def _transitions(self) -> GroupChatSpec:
@@ -245,6 +329,12 @@ class ToolSpec(_Strict):
     def _path(cls, value: str) -> str:
         return check_import_path(value)
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        check_name("tool", value)
+        return value
+
 
 class QueuedChatSpec(_Strict):
     """One chat of a sequential queue started by the run's initiator (or ``sender``)."""
@@ -256,7 +346,7 @@ class QueuedChatSpec(_Strict):
     prerequisites: list[StrictStr | StrictInt] | None = None
     summary_method: Literal["last_msg", "reflection_with_llm"] | None = None
     summary_args: dict[str, StrictStr] | None = None
-    max_turns: PositiveInt | None = None
+    max_turns: TurnCount | None = None
     carryover: StrictStr | list[StrictStr] | None = None
     clear_history: StrictBool | None = None
 
@@ -270,7 +360,7 @@ class RunSpec(_Strict):
     recipient: StrictStr | None = None
     message: StrictStr | None = None
     task: StrictStr | None = None
-    max_turns: PositiveInt | None = None
+    max_turns: TurnCount | None = None
     summary_method: Literal["last_msg", "reflection_with_llm"] | None = None
     summary_args: dict[str, StrictStr] | None = None
     clear_history: StrictBool | None = None
@@ -296,6 +386,17 @@ class TeamSpec(_Strict):
     agents: dict[str, AgentSpec] = Field(min_length=1)
     group_chats: dict[str, GroupChatSpec] | None = None
     run: RunSpec
+
+    @field_validator("agents", "models", "tools", "group_chats", mode="before")
+    @classmethod
+    def _names(cls, value: Any, info: Any) -> Any:
+        return _check_names({"agents": "agent", "models": "model", "tools": "tool", "group_chats": "group chat"}[info.field_name], value)
+
+    @field_validator("name")
+    @classmethod
+    def _team_name(cls, value: str | None) -> str | None:
+        check_name("team", value)
+        return value
 
 
 def dump(spec: TeamSpec) -> dict:

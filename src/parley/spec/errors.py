@@ -32,7 +32,8 @@ class SpecError(ValueError):
     def __init__(self, issues: Iterable[SpecIssue] | str, path: str = "") -> None:
         if isinstance(issues, str):
             issues = [SpecIssue(path, issues)]
-        self.issues = list(issues)
+        # Every message goes through the redaction: key-shaped text never reaches a terminal or a log.
+        self.issues = [SpecIssue(_redact(i.path), _redact(i.message), i.line) for i in issues]
         super().__init__("\n".join(map(str, self.issues)))
 
 
@@ -42,24 +43,32 @@ def closest(name: str, choices: Iterable[str]) -> str:
     return f"; did you mean {match[0]!r}?" if match else ""
 
 
-_SECRET_WORDS = ("key", "secret", "token", "password")
+# Paths under which a value is never shown: model configs and anything named like a credential.
+_SECRET_PATH = ("key", "secret", "token", "passw", "auth", "llm_config", "config_list", "base_url", "header", "env")
 
 
-def _redacted(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: "***" if isinstance(k, str) and any(w in k.lower() for w in _SECRET_WORDS) else _redacted(v)
-                for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redacted(v) for v in value]
-    return value
+def _redact(text: str) -> str:
+    from ..models.secrets import redact
+
+    return redact(text)
+
+
+def secret_path(items: Iterable) -> bool:
+    return any(isinstance(p, str) and any(w in p.lower() for w in _SECRET_PATH) for p in items)
 
 
 def shown(value: Any) -> str:
-    """A value for an error message (secrets under key-like names masked)."""
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return json.dumps(value, ensure_ascii=False)
-    text = repr(_redacted(value))
-    return text if len(text) <= 80 else text[:77] + "..."
+    """A value for an error message: a scalar (key-shaped text masked, cut at 60 characters,
+    control characters escaped), else only what kind of value it is (a mapping or a list may
+    hold a key under any name, at any depth)."""
+    if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
+        text = json.dumps(value)
+        return text if len(text) <= 60 else text[:57] + "..."
+    if isinstance(value, str):
+        text = json.dumps(_redact(value), ensure_ascii=True)
+        return text if len(text) <= 60 else text[:56] + '..."'
+    kinds: dict[type, str] = {dict: "a mapping", list: "a list"}
+    return kinds.get(type(value), f"a {type(value).__name__}")
 
 
 def _strip_annotated(tp: Any) -> tuple[Any, list]:
@@ -197,7 +206,7 @@ def from_validation_error(error: Any, root: type[BaseModel]) -> SpecError:
         if format_path(path_items) in deep and any(point in deep for point, _ in unions):
             continue
         kind, ctx, value = item["type"], item.get("ctx") or {}, item.get("input")
-        secret = any(isinstance(p, str) and "key" in p.lower() for p in path_items)
+        secret = secret_path(path_items)
         if kind == "extra_forbidden":
             key = str(path_items[-1])
             parent_path = format_path(path_items[:-1])
@@ -210,7 +219,11 @@ def from_validation_error(error: Any, root: type[BaseModel]) -> SpecError:
         elif kind in _TYPE_WORDS:
             message = f"must be {_TYPE_WORDS[kind]}{_bound(metadata) if 'int' in kind else ''}"
         elif kind in ("greater_than_equal", "greater_than"):
-            message = f"must be {'an integer' if isinstance(value, int) else 'a number'} ≥ {ctx.get('ge', ctx.get('gt'))}"
+            sign = "≥" if kind == "greater_than_equal" else ">"
+            message = f"must be {'an integer' if isinstance(value, int) else 'a number'} {sign} {ctx.get('ge', ctx.get('gt'))}"
+        elif kind in ("less_than_equal", "less_than"):
+            sign = "≤" if kind == "less_than_equal" else "<"
+            message = f"must be {'an integer' if isinstance(value, int) else 'a number'} {sign} {ctx.get('le', ctx.get('lt'))}"
         elif kind == "literal_error":
             message = f"must be one of {ctx.get('expected')}"
         elif kind == "too_short":
@@ -220,7 +233,7 @@ def from_validation_error(error: Any, root: type[BaseModel]) -> SpecError:
         elif kind == "value_error":
             message = str(ctx.get("error", item["msg"]))
         else:
-            message = item["msg"]
+            message = item["msg"]  # pydantic's own words; the value follows only through shown()
         if kind not in ("missing", "value_error") and not secret:
             message += f", got {shown(value)}"
         by_path.setdefault(format_path(path_items), []).append(message)

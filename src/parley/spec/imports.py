@@ -9,6 +9,7 @@ its submodules. The spec itself can't allow anything: that would let a file gran
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -53,6 +54,11 @@ def resolve(path: str, allowed: Iterable[str], where: str) -> Callable:
     if not isinstance(home, str) or not is_allowed(home, allowed):
         raise SpecError(f"{path} is defined in module {home!r}, which is not allowed: name it from there "
                         f"and allow that module (--allow-module {home})", where)
+    # A function or method only: a class (or any other callable object) would run its own code
+    # (its __init__, __call__) with whatever arguments the model sends.
+    if not (inspect.isfunction(target) or inspect.ismethod(target) or inspect.isbuiltin(target)):
+        kind = "a class" if inspect.isclass(target) else f"a {type(target).__name__}"
+        raise SpecError(f"{path} is not a function ({kind}): a spec can only name functions", where)
     return target
 
 

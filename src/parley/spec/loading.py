@@ -16,24 +16,68 @@ from .upgrade import upgrade
 
 # libyaml's parser when PyYAML has it (several times faster), the pure-Python one otherwise.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# A team is a few levels deep; far deeper input only exhausts the stack of what walks it.
+MAX_DEPTH = 64
+# Longer plain scalars that look like numbers are refused before Python's int() refuses them.
+MAX_NUMBER_LENGTH = 100
+
+
+def _malformed(error: yaml.YAMLError, source: str) -> SpecError:
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    problem = getattr(error, "problem", None) or str(error)
+    return SpecError([SpecIssue("", f"malformed YAML in {source}: {problem}", line)])
+
+
+def _check_events(text: str, source: str) -> None:
+    """One pass over the parser's events, before anything is built: no anchor or alias, nesting
+    at most MAX_DEPTH deep, no number too long to convert."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            line = event.start_mark.line + 1 if event.start_mark is not None else None
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                # A team needs none; aliased collections can make a small file expand enormously.
+                raise SpecError([SpecIssue("", "YAML anchors and aliases (&name, *name) are not allowed in a spec", line)])
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise SpecError([SpecIssue("", f"nested more than {MAX_DEPTH} levels deep", line)])
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+            elif (isinstance(event, yaml.ScalarEvent) and not event.style and len(event.value) > MAX_NUMBER_LENGTH
+                  and event.value.lstrip("+-")[:1].isdigit()):
+                raise SpecError([SpecIssue("", f"a number more than {MAX_NUMBER_LENGTH} characters long", line)])
+    except yaml.YAMLError as error:
+        raise _malformed(error, source) from None
+
+
+def _check_depth(document: Any) -> None:
+    """Plain data (from_dict) at most MAX_DEPTH deep, checked without recursion."""
+    todo = [(document, 1)]
+    while todo:
+        value, depth = todo.pop()
+        if isinstance(value, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise SpecError([SpecIssue("", f"nested more than {MAX_DEPTH} levels deep")])
+            todo.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
 
 
 def parse_yaml(text: str, source: str = "<spec>") -> tuple[Any, Any]:
     """The document and its YAML node tree (for line numbers); a clear error with the line."""
+    _check_events(text, source)
     loader = _Loader(text)
     try:
         # One parse: the node tree (kept for line numbers) made into data by the safe constructor.
         node = loader.get_single_node()
         document = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(error, "problem", None) or str(error)
-        raise SpecError([SpecIssue("", f"malformed YAML in {source}: {problem}", line)]) from None
+        raise _malformed(error, source) from None
+    except (ValueError, RecursionError) as error:  # what the events' checks could still miss
+        raise SpecError([SpecIssue("", f"can't read {source}: {type(error).__name__}: {str(error)[:200]}")]) from None
     finally:
         loader.dispose()
     if _has_aliases(node):
-        # A team needs none, and aliased collections can make a small file expand enormously.
         raise SpecError([SpecIssue("", "YAML anchors and aliases (&name, *name) are not allowed in a spec")])
     duplicates = list(_duplicate_keys(node, ""))
     if duplicates:
@@ -98,11 +142,14 @@ def _line(node: Any, path: str) -> int | None:
 
 def validate_document(document: Any, node: Any = None) -> TeamSpec:
     """A TeamSpec from plain data (any version), or a SpecError listing every problem."""
+    _check_depth(document)
     document = upgrade(document)
     try:
         spec = TeamSpec.model_validate(document)
     except ValidationError as error:
         raise _with_lines(from_validation_error(error, TeamSpec), node) from None
+    except RecursionError:
+        raise SpecError([SpecIssue("", "nested too deeply")]) from None
     issues = check_references(spec)
     if issues:
         raise _with_lines(SpecError(issues), node)

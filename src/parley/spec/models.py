@@ -9,6 +9,7 @@ import os
 import re
 from typing import Any
 
+from .access import key_for_entry
 from .document import ConfigListReference, ModelSpec
 from .errors import SpecError
 
@@ -26,7 +27,9 @@ def llm_config_for(name: str, spec: ModelSpec) -> dict:
             config_list = config_list_from_json(ref.env_or_file, file_location=ref.file_location or "",
                                                 filter_dict=ref.filter_dict)
         except Exception as error:  # noqa: BLE001 - a config that can't be read is this reference's error
-            raise SpecError(f"{ref.env_or_file}: {error}", where) from None
+            from ..models.secrets import redact
+
+            raise SpecError(f"{ref.env_or_file}: {redact(str(error))}", where) from None
         if not config_list:
             raise SpecError(f"{ref.env_or_file} has no entry matching filter_dict {ref.filter_dict}", where)
     else:
@@ -38,6 +41,8 @@ def llm_config_for(name: str, spec: ModelSpec) -> dict:
                 if not value:
                     raise SpecError(f"environment variable {entry.api_key.env} is not set", f"{where}[{i}].api_key")
                 data["api_key"] = value
+            elif (placeholder := key_for_entry(entry)) is not None:
+                data["api_key"] = placeholder  # not $OPENAI_API_KEY: this endpoint is the spec's choice
             config_list.append(data)
     config: dict[str, Any] = {"config_list": config_list}
     config.update({key: getattr(spec, key) for key in _OPTIONS if getattr(spec, key) is not None})

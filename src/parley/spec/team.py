@@ -26,10 +26,24 @@ class ValidationReport:
     """Modules a build imports (each must be allowed)."""
     not_allowed: list[str] = field(default_factory=list)
     """Of those, the ones not allowed now."""
+    env: list[Any] = field(default_factory=list)
+    """Environment variables a build reads and where each goes (``access.EnvRead``)."""
+    env_not_allowed: list[str] = field(default_factory=list)
+    work_dirs: list[Any] = field(default_factory=list)
+    """work_dirs outside the run's folder (``access.OutsideWorkDir``)."""
+    work_dirs_allowed: list[str] = field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        """Whether a build with the same grants would refuse the spec."""
+        return bool(self.not_allowed or self.env_not_allowed
+                    or any(o.value not in self.work_dirs_allowed for o in self.work_dirs))
 
     def lines(self) -> list[str]:
         lines = [f"agents.{name}.code_execution_config: runs code UNSANDBOXED on this machine (asked for in the spec)"
                  for name in self.unsandboxed]
+        lines += [o.line(o.value in self.work_dirs_allowed) for o in self.work_dirs]
+        lines += [r.line(r.name not in self.env_not_allowed) for r in self.env]
         lines += [f"imports module {m}" + (" (NOT allowed: pass --allow-module " + m + ")" if m in self.not_allowed else "")
                   for m in self.imports]
         return lines
@@ -97,14 +111,22 @@ class Team:
 
     # ------------------------------------------------------------------ checking
 
-    def validate(self, allow_modules: tuple[str, ...] | list[str] = ()) -> ValidationReport:
-        """The spec is valid (or it would not have loaded); this reports what to know before a run."""
+    def validate(self, allow_modules: tuple[str, ...] | list[str] = (), *, allow_env: tuple[str, ...] | list[str] = (),
+                 allow_work_dirs: tuple[str, ...] | list[str] = ()) -> ValidationReport:
+        """The spec is valid (or it would not have loaded); this reports what to know before a
+        run: code run unsandboxed, work_dirs outside the run's folder, environment variables read
+        and where they go, modules imported; each with whether the grants given allow it."""
+        from .access import env_allowed, env_reads, outside_work_dirs
         from .imports import allowed_modules, is_allowed
         from .references import imported_modules, unsandboxed_agents
 
         allowed = allowed_modules(allow_modules)
         modules = imported_modules(self.spec)
-        return ValidationReport(unsandboxed_agents(self.spec), modules, [m for m in modules if not is_allowed(m, allowed)])
+        reads = env_reads(self.spec)
+        outside = outside_work_dirs(self.spec)
+        return ValidationReport(unsandboxed_agents(self.spec), modules, [m for m in modules if not is_allowed(m, allowed)],
+                                reads, [r.name for r in reads if not env_allowed(r, allow_env)],
+                                outside, [o.value for o in outside if o.value in set(allow_work_dirs)])
 
     def check(self, allow_modules: tuple[str, ...] | list[str] = ()) -> Any:
         """Walk the team on a scripted model (see ``parley.spec.check``)."""
@@ -115,25 +137,30 @@ class Team:
     # ------------------------------------------------------------------ running
 
     def build(self, *, allow_modules: tuple[str, ...] | list[str] = (), model: str | None = None,
-              scripted: dict | None = None) -> Any:
-        """The agents and how the run starts (a BuiltTeam); imports happen here."""
+              scripted: dict | None = None, allow_env: tuple[str, ...] | list[str] = (),
+              allow_work_dirs: tuple[str, ...] | list[str] = (), record: list | None = None) -> Any:
+        """The agents and how the run starts (a BuiltTeam); imports happen here. See
+        ``parley.spec.access`` for what ``allow_env`` and ``allow_work_dirs`` grant."""
         from .build import build
 
-        return build(self.spec, allow_modules=allow_modules, model=model, scripted=scripted)
+        return build(self.spec, allow_modules=allow_modules, model=model, scripted=scripted, allow_env=allow_env,
+                     allow_work_dirs=allow_work_dirs, record=record)
 
     def run(self, message: str | None = None, **options: Any) -> Any:
         """Build and run the team; ``message`` is the task (``{task}`` in run.message). Returns the
-        ChatResult (a list of them for sequential chats). Options: allow_modules, model, silent,
-        built (a BuiltTeam to run instead of building one)."""
+        ChatResult (a list of them for sequential chats). Options: allow_modules, allow_env,
+        allow_work_dirs, model, silent, built (a BuiltTeam to run instead of building one)."""
         from .._sync import run_sync
 
         return run_sync(self.a_run(message, **options))
 
     async def a_run(self, message: str | None = None, *, allow_modules: tuple[str, ...] | list[str] = (),
-                    model: str | None = None, silent: bool = False, built: Any = None) -> Any:
+                    model: str | None = None, silent: bool = False, built: Any = None,
+                    allow_env: tuple[str, ...] | list[str] = (), allow_work_dirs: tuple[str, ...] | list[str] = ()) -> Any:
         from ..chat.sequential import a_run_chats_in_order
 
-        built = built or self.build(allow_modules=allow_modules, model=model)
+        built = built or self.build(allow_modules=allow_modules, model=model, allow_env=allow_env,
+                                    allow_work_dirs=allow_work_dirs)
         task = message if message is not None else self.spec.run.task
         if built.chat_queue is not None:
             return await a_run_chats_in_order(self.chat_queue(built, task, silent))
