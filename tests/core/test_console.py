@@ -83,7 +83,8 @@ MESSAGE_SHAPES = [
         {"id": "c2", "function": {"name": "g", "arguments": "not json"}}]},
     {"role": "assistant", "content": "text", "tool_calls": []},
     {"role": "assistant", "content": "x", "function_call": {"name": "f", "arguments": "{}"}},
-    {"role": "tool", "content": "r", "tool_responses": [{"tool_call_id": "c1", "content": "r1"}, {"tool_call_id": "c2", "content": None}]},
+    {"role": "tool", "content": "r", "tool_responses": [
+        {"tool_call_id": "c1", "content": "r1"}, {"tool_call_id": "c2", "content": None}]},
     {"role": "tool", "content": "r", "tool_call_id": "c9"},
     {"role": "function", "content": "fr", "name": "f"},
 ]
@@ -91,10 +92,14 @@ MESSAGE_SHAPES = [
 
 def test_the_console_writes_to_stdout_exactly_what_it_gives_any_other_stream(capsys):
     """The console's own stream is written in one call per message; other streams get print()."""
-    events_ = [events.MessageSent(sender=sender, recipient="bob", message=m) for m in MESSAGE_SHAPES for sender in ("alice", ATTACK)]
-    events_ += [events.SpeakerSelected(manager="m", speaker="bob", method="auto", round=1), events.Notice(text="note"),
-                events.CodeExecutionStarted(agent="a", blocks=1, languages=["python"]),
-                events.TokenStreamed(agent="a", token="tok"), events.MessageSent(sender="a", recipient="b", message={"content": "after"})]
+    events_: list[events.Event] = [
+        events.MessageSent(sender=sender, recipient="bob", message=m) for m in MESSAGE_SHAPES for sender in ("alice", ATTACK)
+    ]
+    events_ += [
+        events.SpeakerSelected(manager="m", speaker="bob", method="auto", round=1), events.Notice(text="note"),
+        events.CodeExecutionStarted(agent="a", blocks=1, languages=["python"]), events.TokenStreamed(agent="a", token="tok"),
+        events.MessageSent(sender="a", recipient="b", message={"content": "after"}),
+    ]
     queue = IOQueue()
     with set_default(queue):
         sink = ConsoleSink()
@@ -149,7 +154,7 @@ def test_visible_escapes_exactly_the_control_characters_in_any_text():
     import re
 
     reference = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-    alphabet = [chr(c) for c in range(0, 0xA0)] + ["é", "\u200b", "\u2028", "字", "\U0001f600"]
+    alphabet = [chr(c) for c in range(0xA0)] + ["é", "\u200b", "\u2028", "字", "\U0001f600"]
     rng = random.Random(16)
     for length in (0, 1, 2, 5, 40, 300):
         for ascii_only in (True, False):

@@ -15,11 +15,15 @@ import functools
 import json
 import re
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import events
 from ..messages import content_str
 from . import IOConsole, IOStream, get_default
+
+if TYPE_CHECKING:
+    from rich.status import Status
 
 _RULE = "-" * 80
 # Control characters but newline and tab: ESC (colours, clear screen, titles, OSC 52 clipboard
@@ -27,7 +31,7 @@ _RULE = "-" * 80
 # (overwrites a printed line). Model-written text and code output print them as visible escapes.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # The same set within ASCII (C1 controls are not ASCII), for bytes.translate's fast scan.
-_ASCII_CONTROL = bytes([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F])
+_ASCII_CONTROL = bytes([*range(0x09), *range(0x0B, 0x20), 0x7F])
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -73,7 +77,7 @@ class ConsoleSink:
 
     def __init__(self) -> None:
         self.enabled = True
-        self._status = None  # a rich spinner while a model generates, on an interactive terminal
+        self._status: Status | None = None  # a rich spinner while a model generates, on an interactive terminal
         self._tty = sys.stdout.isatty()
         self._streamed = False  # tokens were printed and their line is not ended yet
         # The stdout object last asked whether it is a terminal, and its answer (asking is a system
@@ -90,8 +94,8 @@ class ConsoleSink:
         from rich.console import Console  # only for interactive terminals: keeps import light
 
         what = "choosing the next speaker" if event.purpose == "speaker_selection" else "thinking"
-        self._status = Console().status(f"{event.agent or 'model'} is {what} ({event.model})…", spinner="dots")
-        self._status.start()
+        status = self._status = Console().status(f"{event.agent or 'model'} is {what} ({event.model})…", spinner="dots")
+        status.start()
 
     def _stop_progress(self) -> None:
         if self._status is not None:
@@ -181,7 +185,8 @@ class ConsoleSink:
                 lines.append(visible(content_str(response.get("content"))))
                 lines.append(_colour("*" * len(title), "32") if colours else "*" * len(title))
         elif message.get("role") in ("tool", "function"):
-            title = f"***** Response from calling {message.get('role')} ({visible(message.get('tool_call_id') or message.get('name', ''))}) *****"
+            called = visible(message.get("tool_call_id") or message.get("name", ""))
+            title = f"***** Response from calling {message.get('role')} ({called}) *****"
             lines.append(_colour(title, "32") if colours else title)
             lines.append(visible(content_str(message.get("content"))))
             lines.append(_colour("*" * len(title), "32") if colours else "*" * len(title))
@@ -208,7 +213,8 @@ class ConsoleSink:
         lines.append("\n" + _RULE)
         self._write(stream, "\n".join(lines))
 
-    _handlers = {
+    # event type -> the method that shows it
+    _handlers: ClassVar[dict[type, Callable[[ConsoleSink, Any], None]]] = {
         events.ModelCallStarted: _start_progress,
         events.ModelCalled: _model_called,
         events.MessageSent: _message,
