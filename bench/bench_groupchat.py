@@ -88,7 +88,8 @@ def run_pyautogen(agents: int, messages: int, printed: bool = False) -> float:
     team = []
     for i in range(agents):
         member = ConversableAgent(
-            f"agent{i}", llm_config={"config_list": [{"model": "instant", "model_client_cls": "InstantClient"}], "cache_seed": None},
+            f"agent{i}",
+            llm_config={"config_list": [{"model": "instant", "model_client_cls": "InstantClient"}], "cache_seed": None},
             human_input_mode="NEVER", max_consecutive_auto_reply=10**9,
         )
         member.register_model_client(model_client_cls=InstantClient)
@@ -145,7 +146,8 @@ def harness(lib: str, agents: int, messages: int, repeats: int, printed: bool, r
 
 
 def measure(python: str, lib: str, agents: int, messages: int, repeats: int, printed: bool = False) -> float | None:
-    command = [python, __file__, "--harness", lib, "--agents", str(agents), "--messages", str(messages), "--repeats", str(repeats)]
+    command = [python, __file__, "--harness", lib, "--agents", str(agents), "--messages", str(messages),
+               "--repeats", str(repeats)]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "result.json"
@@ -211,10 +213,10 @@ def main() -> None:
         lines.append(f"| {agents} | {cell('parley', agents)} | {cell('pyautogen', agents)} | {cell('agentchat', agents)} |")
     table = "\n".join(lines)
     if args.markdown:
-        mode = ", every message printed to a file" if args.printed else ""
+        mode, flag = (", every message printed to a file", " --printed") if args.printed else ("", "")
         print(f"## Group chat: round-robin overhead per message{mode}\n")
         print(f"{args.messages:,} messages, instant models, best of {args.repeats} runs after a warm-up, "
-              f"Python {sys.version.split()[0]}, `python bench/bench_groupchat.py --markdown{' --printed' if args.printed else ''}`.\n")
+              f"Python {sys.version.split()[0]}, `python bench/bench_groupchat.py --markdown{flag}`.\n")
     print(table)
 
 

@@ -42,14 +42,14 @@ def visible(text: object) -> str:
     """``text`` with every control character but newline and tab shown as an escape (``\\x1b``)."""
     if type(text) is not str:
         text = str(text)
-    # Most text has no control character: say so without the regex's slower scan (C-level
-    # checks: a printable string has none; an ASCII one has none if deleting them deletes nothing).
-    if text.isprintable():
-        return text
+    # Most text has no control character: say so without the regex's slower scan, at C speed (an
+    # ASCII string has none if deleting them deletes nothing; other text, if it is printable).
     if text.isascii():
         data = text.encode("ascii")
         if len(data.translate(None, _ASCII_CONTROL)) == len(data):
             return text
+    elif text.isprintable():
+        return text
     return _CONTROL.sub(_escape, text)
 
 
