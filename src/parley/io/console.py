@@ -42,8 +42,11 @@ def visible(text: object) -> str:
     """``text`` with every control character but newline and tab shown as an escape (``\\x1b``)."""
     if type(text) is not str:
         text = str(text)
-    # Most text has no control character: say so without the regex's slower scan, at C speed (an
-    # ASCII string has none if deleting them deletes nothing; other text, if it is printable).
+    # Most text has no control character: say so without the regex's slower scan, at C speed.
+    # Short text (names, "TERMINATE") is checked without a copy; longer ASCII text has none if
+    # deleting them with bytes.translate deletes nothing (isprintable stops at the first newline).
+    if len(text) < 128 and text.isprintable():
+        return text
     if text.isascii():
         data = text.encode("ascii")
         if len(data.translate(None, _ASCII_CONTROL)) == len(data):
