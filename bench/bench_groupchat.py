@@ -5,11 +5,17 @@ until the chat holds M messages (1,000). Time per message is the engine's own co
 the speaker, asking it for a reply, storing the reply and showing it to the other N-1 agents.
 Target for parley: <= 15 us per message, flat in N. Nothing is printed (console off / silent).
 
+``--printed``: the same chat run as a classic script runs it: the manager and ``initiate_chat`` not
+silent, so every message is printed (``agent1 (to chat_manager):``, the content, a rule), with
+stdout redirected to a file (the harness's stdout is the transcript; its result goes to a separate
+file). Target for parley: <= 20 us per message. autogen-agentchat prints through a different API
+(``Console(team.run_stream())``) and is not run in this mode.
+
 Instant models: parley's ScriptedModelClient; for pyautogen a classic custom model client
 (``model_client_cls`` + ``register_model_client``); for autogen-agentchat its
 ``ReplayChatCompletionClient`` with a ``RoundRobinGroupChat`` and ``MaxMessageTermination``.
 
-    python bench/bench_groupchat.py [--agents 5 20] [--messages 1000] [--repeats 3] [--markdown]
+    python bench/bench_groupchat.py [--agents 5 20] [--messages 1000] [--repeats 3] [--markdown] [--printed]
                                     [--pyautogen-python /tmp/venv-pyautogen/bin/python]
                                     [--agentchat-python /tmp/venv-agentchat/bin/python]
 
@@ -29,6 +35,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,26 +43,26 @@ HERE = Path(__file__).resolve().parent
 PEERS = {"pyautogen": "/tmp/venv-pyautogen/bin/python", "agentchat": "/tmp/venv-agentchat/bin/python"}
 
 
-def run_parley(agents: int, messages: int) -> float:
+def run_parley(agents: int, messages: int, printed: bool = False) -> float:
     from parley import ConversableAgent, GroupChat, GroupChatManager, ScriptedModelClient
     from parley.io.console import console_sink
 
-    console_sink.enabled = False  # the silent run prints nothing, like the peers' silent runs
+    console_sink.enabled = printed  # the silent run prints nothing, like the peers' silent runs
     team = [
         ConversableAgent(f"agent{i}", llm_config={"config_list": [{"model": "instant", "client": ScriptedModelClient(["ok"])}]},
                          human_input_mode="NEVER", max_consecutive_auto_reply=10**9)
         for i in range(agents)
     ]
     groupchat = GroupChat(team, messages=[], max_round=messages, speaker_selection_method="round_robin")
-    manager = GroupChatManager(groupchat, llm_config=False, silent=True)
+    manager = GroupChatManager(groupchat, llm_config=False, silent=not printed)
     started = time.process_time()
-    team[0].initiate_chat(manager, message="start", silent=True)
+    team[0].initiate_chat(manager, message="start", silent=not printed)
     elapsed = time.process_time() - started
     assert len(groupchat.messages) == messages, len(groupchat.messages)
     return elapsed
 
 
-def run_pyautogen(agents: int, messages: int) -> float:
+def run_pyautogen(agents: int, messages: int, printed: bool = False) -> float:
     from types import SimpleNamespace
 
     from autogen import ConversableAgent, GroupChat, GroupChatManager
@@ -81,21 +88,23 @@ def run_pyautogen(agents: int, messages: int) -> float:
     team = []
     for i in range(agents):
         member = ConversableAgent(
-            f"agent{i}", llm_config={"config_list": [{"model": "instant", "model_client_cls": "InstantClient"}], "cache_seed": None},
+            f"agent{i}",
+            llm_config={"config_list": [{"model": "instant", "model_client_cls": "InstantClient"}], "cache_seed": None},
             human_input_mode="NEVER", max_consecutive_auto_reply=10**9,
         )
         member.register_model_client(model_client_cls=InstantClient)
         team.append(member)
     groupchat = GroupChat(team, messages=[], max_round=messages, speaker_selection_method="round_robin")
-    manager = GroupChatManager(groupchat, llm_config=False, silent=True)
+    manager = GroupChatManager(groupchat, llm_config=False, silent=not printed)
     started = time.process_time()
-    team[0].initiate_chat(manager, message="start", silent=True)
+    team[0].initiate_chat(manager, message="start", silent=not printed)
     elapsed = time.process_time() - started
     assert len(groupchat.messages) == messages, len(groupchat.messages)
     return elapsed
 
 
-def run_agentchat(agents: int, messages: int) -> float:
+def run_agentchat(agents: int, messages: int, printed: bool = False) -> float:
+    assert not printed, "agentchat is not run in the printed mode"
     from autogen_agentchat.agents import AssistantAgent
     from autogen_agentchat.conditions import MaxMessageTermination
     from autogen_agentchat.teams import RoundRobinGroupChat
@@ -120,27 +129,46 @@ def run_agentchat(agents: int, messages: int) -> float:
 RUNNERS = {"parley": run_parley, "pyautogen": run_pyautogen, "agentchat": run_agentchat}
 
 
-def harness(lib: str, agents: int, messages: int, repeats: int) -> None:
+def harness(lib: str, agents: int, messages: int, repeats: int, printed: bool, result: str | None) -> None:
     import logging
     import warnings
 
     warnings.filterwarnings("ignore")
     logging.disable(logging.WARNING)
     runner = RUNNERS[lib]
-    runner(agents, min(messages, 50))  # warm-up: imports, first-call caches
-    best = min(runner(agents, messages) for _ in range(repeats))
-    print(json.dumps({"lib": lib, "agents": agents, "messages": messages, "us_per_message": best / messages * 1e6}))
+    runner(agents, min(messages, 50), printed)  # warm-up: imports, first-call caches
+    best = min(runner(agents, messages, printed) for _ in range(repeats))
+    line = json.dumps({"lib": lib, "agents": agents, "messages": messages, "us_per_message": best / messages * 1e6})
+    if result:  # printed mode: stdout is the transcript
+        Path(result).write_text(line + "\n")
+    else:
+        print(line)
 
 
-def measure(python: str, lib: str, agents: int, messages: int, repeats: int) -> float | None:
-    out = subprocess.run(
-        [python, __file__, "--harness", lib, "--agents", str(agents), "--messages", str(messages), "--repeats", str(repeats)],
-        capture_output=True, text=True, timeout=900, cwd=HERE.parent, env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
-    if out.returncode != 0:
-        print(f"{lib} with {agents} agents failed:\n{out.stderr[-2000:]}", file=sys.stderr)
-        return None
-    return json.loads(out.stdout.strip().splitlines()[-1])["us_per_message"]
+def measure(python: str, lib: str, agents: int, messages: int, repeats: int, printed: bool = False) -> float | None:
+    command = [python, __file__, "--harness", lib, "--agents", str(agents), "--messages", str(messages),
+               "--repeats", str(repeats)]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    with tempfile.TemporaryDirectory() as tmp:
+        result = Path(tmp) / "result.json"
+        if printed:
+            # The transcript goes to a file, as `python script.py > out.txt` does.
+            with open(Path(tmp) / "transcript.txt", "w") as transcript:
+                out = subprocess.run([*command, "--printed", "--result", str(result)], stdout=transcript,
+                                     stderr=subprocess.PIPE, text=True, timeout=900, cwd=HERE.parent, env=env)
+            rules = (Path(tmp) / "transcript.txt").read_text().count("\n" + "-" * 80 + "\n")
+            # warm-up + repeats chats, each message printed once
+            expected = min(messages, 50) + repeats * messages
+            if out.returncode == 0 and rules < expected:
+                print(f"{lib} printed {rules} messages, expected {expected}", file=sys.stderr)
+                return None
+        else:
+            out = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=HERE.parent, env=env)
+        if out.returncode != 0:
+            print(f"{lib} with {agents} agents failed:\n{out.stderr[-2000:]}", file=sys.stderr)
+            return None
+        text = result.read_text() if printed else out.stdout
+    return json.loads(text.strip().splitlines()[-1])["us_per_message"]
 
 
 def main() -> None:
@@ -152,11 +180,15 @@ def main() -> None:
     parser.add_argument("--pyautogen-python", default=PEERS["pyautogen"])
     parser.add_argument("--agentchat-python", default=PEERS["agentchat"])
     parser.add_argument("--markdown", action="store_true", help="print the result as a markdown section")
+    parser.add_argument("--printed", action="store_true", help="every message printed, stdout redirected to a file")
+    parser.add_argument("--result", help=argparse.SUPPRESS)  # the harness's result file in printed mode
     args = parser.parse_args()
     if args.harness:
-        harness(args.harness, args.agents[0], args.messages, args.repeats)
+        harness(args.harness, args.agents[0], args.messages, args.repeats, args.printed, args.result)
         return
     pythons = {"parley": sys.executable, "pyautogen": args.pyautogen_python, "agentchat": args.agentchat_python}
+    if args.printed:
+        del pythons["agentchat"]
     results: dict[tuple[str, int], float | None] = {}
     for agents in args.agents:
         for lib, python in pythons.items():
@@ -164,10 +196,10 @@ def main() -> None:
                 print(f"skipping {lib}: {python} not found (see the module docstring)", file=sys.stderr)
                 results[(lib, agents)] = None
                 continue
-            results[(lib, agents)] = measure(python, lib, agents, args.messages, args.repeats)
+            results[(lib, agents)] = measure(python, lib, agents, args.messages, args.repeats, args.printed)
 
     def cell(lib: str, agents: int) -> str:
-        value = results[(lib, agents)]
+        value = results.get((lib, agents))  # agentchat is not run in the printed mode
         if value is None:
             return "n/a"
         if lib == "parley":
@@ -181,9 +213,10 @@ def main() -> None:
         lines.append(f"| {agents} | {cell('parley', agents)} | {cell('pyautogen', agents)} | {cell('agentchat', agents)} |")
     table = "\n".join(lines)
     if args.markdown:
-        print("## Group chat: round-robin overhead per message\n")
+        mode, flag = (", every message printed to a file", " --printed") if args.printed else ("", "")
+        print(f"## Group chat: round-robin overhead per message{mode}\n")
         print(f"{args.messages:,} messages, instant models, best of {args.repeats} runs after a warm-up, "
-              f"Python {sys.version.split()[0]}, `python bench/bench_groupchat.py --markdown`.\n")
+              f"Python {sys.version.split()[0]}, `python bench/bench_groupchat.py --markdown{flag}`.\n")
     print(table)
 
 

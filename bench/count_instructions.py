@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -37,14 +38,17 @@ os._exit(0)
 GROUP = """
 import sys; sys.path.insert(0, {here!r})
 import bench_groupchat as b
-b.run_parley({agents}, {n})
+b.run_parley({agents}, {n}, printed={printed})
 """
 
 
 def instructions(code: str, python: str = sys.executable) -> int:
     # A fixed hash seed: with random ones, dict and set layouts move the count by a few percent.
-    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", python, "-c", code],
-                         capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    # The program's stdout goes to a file, as a classic script's redirected transcript does.
+    with tempfile.TemporaryFile("w") as stdout:
+        out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", python, "-c", code],
+                             stdout=stdout, stderr=subprocess.PIPE, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": "0"})
     return int(re.search(r"Collected : (\d+)", out.stderr).group(1))
 
 
@@ -62,7 +66,11 @@ def main() -> None:
         theirs = per_message(TWO_AGENT, 10, 1010, 2, PYAUTOGEN, module="autogen")
         print(f"| two-agent chat (classic custom client), pyautogen 0.2.35 | {theirs:,.0f} |")
     for agents in (5, 20):
-        print(f"| round-robin group chat, {agents} agents | {per_message(GROUP, 100, 1100, 1, agents=agents):,.0f} |")
+        silent = per_message(GROUP, 100, 1100, 1, agents=agents, printed=False)
+        print(f"| round-robin group chat, {agents} agents | {silent:,.0f} |")
+    # A classic script's group chat: every message printed, stdout a file (bench_groupchat.py --printed).
+    printed = per_message(GROUP, 100, 1100, 1, agents=5, printed=True)
+    print(f"| round-robin group chat, 5 agents, every message printed to a file | {printed:,.0f} |")
     # The store is opened in both (the same modules and objects in memory), attached in one.
     off = per_message(STORE, 10, 2010, 2, attach="store = RunStore(tempfile.mkdtemp() + '/runs.db')")
     on = per_message(STORE, 10, 2010, 2, attach="store = RunStore(tempfile.mkdtemp() + '/runs.db').attach()")

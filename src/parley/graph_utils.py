@@ -24,14 +24,15 @@ def has_self_loops(allowed_speaker_transitions: dict) -> bool:
 def check_graph_validity(allowed_speaker_transitions_dict: dict, agents: list[Agent]) -> None:
     """Raise ``ValueError`` for a malformed graph; warn about isolated agents, agents missing from
     or unknown to the graph, and duplicated edges."""
+    # ValueError, not TypeError, for a wrong type too: classic raises ValueError here.
     for source, targets in allowed_speaker_transitions_dict.items():
         if not isinstance(source, Agent):
-            raise ValueError(f"allowed_speaker_transitions_dict keys must be agents, got {source!r}")  # noqa: TRY004 (classic)
+            raise ValueError(f"allowed_speaker_transitions_dict keys must be agents, got {source!r}")
         if not isinstance(targets, list):
-            raise ValueError(f"allowed_speaker_transitions_dict[{source.name!r}] must be a list of agents, got {targets!r}")  # noqa: TRY004
+            raise ValueError(f"allowed_speaker_transitions_dict[{source.name!r}] must be a list of agents, got {targets!r}")
         for target in targets:
             if not isinstance(target, Agent):
-                raise ValueError(f"allowed_speaker_transitions_dict[{source.name!r}] lists {target!r}, which is not an agent")  # noqa: TRY004
+                raise ValueError(f"allowed_speaker_transitions_dict[{source.name!r}] lists {target!r}, which is not an agent")
     has_edges = any(allowed_speaker_transitions_dict.values())
     if not has_edges and len(agents) > 1:
         raise ValueError("allowed_speaker_transitions_dict has no edges: no agent could ever speak after another")
@@ -67,7 +68,9 @@ def invert_disallowed_to_allowed(disallowed_speaker_transitions_dict: dict, agen
     }
 
 
-def visualize_speaker_transitions_dict(speaker_transitions_dict: dict, agents: list[Agent], export_path: str | None = None) -> Any:
+def visualize_speaker_transitions_dict(
+    speaker_transitions_dict: dict, agents: list[Agent], export_path: str | None = None
+) -> Any:
     """Draw the graph with networkx and matplotlib (both needed); save it to ``export_path`` if given."""
     try:
         import matplotlib.pyplot as plt

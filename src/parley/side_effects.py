@@ -86,7 +86,7 @@ async def run_code_blocks(agent: str, executor: Any, blocks: list, position: int
     (in the worker thread: the event loop does not wait for the store) before it is returned.
     ``position`` None: not at a known point of a chat, nothing reused or recorded."""
     journal, recording = _point() if position is not None else (None, False)
-    if journal is None and not recording:
+    if position is None or (journal is None and not recording):
         return await asyncio.to_thread(executor.execute_code_blocks, blocks)
     digest = code_digest(blocks)
     if journal is not None:
@@ -94,7 +94,8 @@ async def run_code_blocks(agent: str, executor: Any, blocks: list, position: int
         if stored is not None:
             from .code.base import CodeResult
 
-            events.emit(events.Notice(text=f"{agent}: the same code ran at this point before the resume; its stored result is used"))
+            notice = f"{agent}: the same code ran at this point before the resume; its stored result is used"
+            events.emit(events.Notice(text=notice))
             return CodeResult(exit_code=stored["exit_code"], output=stored["output"], code_file=stored.get("code_file"))
 
     def execute() -> Any:
@@ -112,7 +113,7 @@ async def call_tool(agent: str, position: int | None, index: int, name: Any, arg
     """``await call()`` (a tool call, giving a ToolOutcome) once, as ``run_code_blocks`` runs code;
     ``position`` None: not at a known point of a chat (a direct call), nothing reused or recorded."""
     journal, recording = _point() if position is not None else (None, False)
-    if journal is None and not recording:
+    if position is None or (journal is None and not recording):
         return await call()
     digest = tool_digest(index, name, arguments)
     if journal is not None:
@@ -120,7 +121,8 @@ async def call_tool(agent: str, position: int | None, index: int, name: Any, arg
         if stored is not None:
             from .tools.tool import ToolOutcome
 
-            events.emit(events.Notice(text=f"{agent}: the same tool call ran at this point before the resume; its stored result is used"))
+            notice = f"{agent}: the same tool call ran at this point before the resume; its stored result is used"
+            events.emit(events.Notice(text=notice))
             return ToolOutcome(stored["content"], stored["ok"])
     outcome = await call()
     if events.SideEffectRecorded in events.wanted:

@@ -27,12 +27,13 @@ they may hold personal data or secrets); events never carry API keys. Needs
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from . import events
 
 _lock = threading.Lock()
-_active: "TelemetrySink | None" = None
+_active: TelemetrySink | None = None
 
 
 def _ns(seconds: float) -> int:
@@ -81,6 +82,9 @@ class TelemetrySink:
     def _error(self, span: Any, description: str) -> None:
         span.set_status(self._trace.Status(self._trace.StatusCode.ERROR, description))
 
+    def _chat_of(self, chat_id: int | None) -> _ChatSpans | None:
+        return self._chats.get(chat_id) if chat_id is not None else None
+
     def _turn(self, chat: _ChatSpans | None, agent: str | None, start: float) -> Any:
         """The agent's open turn span in ``chat``, opened now if needed (None outside a chat)."""
         if chat is None:
@@ -111,10 +115,10 @@ class TelemetrySink:
     # ------------------------------------------------------------------ events
 
     def _chat_started(self, event: events.ChatStarted, current: int | None) -> None:
-        outer = self._chats.get(current) if current is not None else None
+        outer = self._chat_of(current) if current is not None else None
         parent = self._turn(outer, event.sender, event.time) if outer is not None else None
         workflow = f"{event.sender} -> {event.recipient}"
-        attributes = {
+        attributes: dict[str, str | int] = {
             "gen_ai.operation.name": "invoke_workflow", "gen_ai.workflow.name": workflow,
             "gen_ai.conversation.id": str(event.chat_id),
         }
@@ -134,12 +138,12 @@ class TelemetrySink:
         chat.span.end(_ns(event.time))
 
     def _message_sent(self, event: events.MessageSent, current: int | None) -> None:
-        chat = self._chats.get(event.chat_id if event.chat_id is not None else current)
+        chat = self._chat_of(event.chat_id if event.chat_id is not None else current)
         if chat is not None:
             chat.received[event.recipient] = event.time
 
     def _speaker_selected(self, event: events.SpeakerSelected, current: int | None) -> None:
-        chat = self._chats.get(current)
+        chat = self._chat_of(current)
         if chat is None:
             return
         manager = self._turn(chat, event.manager, event.time)
@@ -149,7 +153,7 @@ class TelemetrySink:
         chat.received[event.speaker] = event.time
 
     def _reply_chosen(self, event: events.ReplyChosen, current: int | None) -> None:
-        chat = self._chats.get(current)
+        chat = self._chat_of(current)
         if chat is None:
             return
         span = self._turn(chat, event.agent, event.time)
@@ -162,7 +166,7 @@ class TelemetrySink:
         span.end(_ns(event.time))
 
     def _model_call_started(self, event: events.ModelCallStarted, current: int | None) -> None:
-        chat = self._chats.get(current)
+        chat = self._chat_of(current)
         models = chat.models if chat is not None else self._loose_models
         failed = models.pop(event.agent, None)
         if failed is not None:  # the previous entry of a failover list raised
@@ -175,7 +179,7 @@ class TelemetrySink:
         })
 
     def _model_called(self, event: events.ModelCalled, current: int | None) -> None:
-        chat = self._chats.get(current)
+        chat = self._chat_of(current)
         models = chat.models if chat is not None else self._loose_models
         span = models.pop(event.agent, None)
         if span is None:  # a cache hit: no call was started
@@ -191,7 +195,7 @@ class TelemetrySink:
 
     def _tool_called(self, event: events.ToolCalled, current: int | None) -> None:
         start = event.time - event.latency_s
-        chat = self._chats.get(current)
+        chat = self._chat_of(current)
         attributes = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": event.tool,
                       "gen_ai.agent.name": event.agent}
         if event.tool_call_id is not None:
@@ -204,7 +208,7 @@ class TelemetrySink:
 
     def _code_executed(self, event: events.CodeExecuted, current: int | None) -> None:
         start = event.time - event.latency_s
-        chat = self._chats.get(current)
+        chat = self._chat_of(current)
         span = self._start("execute_tool code_execution", self._turn(chat, event.agent, start), start, {
             "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "code_execution", "gen_ai.agent.name": event.agent,
             "parley.code.language": event.language, "parley.code.exit_code": event.exit_code,
@@ -216,12 +220,12 @@ class TelemetrySink:
         span.end(_ns(event.time))
 
     def _human_input(self, event: events.HumanInputRequested, current: int | None) -> None:
-        chat = self._chats.get(current)
+        chat = self._chat_of(current)
         if chat is not None:
             self._turn(chat, event.agent, event.time).add_event("human_input_requested", timestamp=_ns(event.time))
 
 
-_HANDLERS = {
+_HANDLERS: dict[type, Callable[[TelemetrySink, Any, int | None], None]] = {
     events.ChatStarted: TelemetrySink._chat_started,
     events.ChatFinished: TelemetrySink._chat_finished,
     events.MessageSent: TelemetrySink._message_sent,
@@ -242,7 +246,9 @@ def enable(tracer_provider: Any = None, stream: events.EventStream | None = None
     try:
         from opentelemetry import trace
     except ImportError:
-        raise ImportError("parley.telemetry needs OpenTelemetry: pip install 'parley[otel]' (opentelemetry-api, opentelemetry-sdk)") from None
+        raise ImportError(
+            "parley.telemetry needs OpenTelemetry: pip install 'parley[otel]' (opentelemetry-api, opentelemetry-sdk)"
+        ) from None
     from importlib.metadata import PackageNotFoundError, version
 
     try:

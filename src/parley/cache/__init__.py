@@ -51,8 +51,13 @@ class Cache:
                                  f"allowed: {', '.join(self.ALLOWED_CONFIG_KEYS)}")
             cosmos = config.get("cosmos_db_config")
             cache_seed = config.get("cache_seed", cosmos.get("cache_seed", "42") if isinstance(cosmos, dict) else "42")
+            # The folder under cache_path_root (or the Redis key prefix): checked as Cache.disk()
+            # checks it, so that a seed like "../x" cannot name a folder outside the root. None
+            # names the folder "None", as classic's str(seed) does.
+            seed = "None" if cache_seed is None else cache_seed
+            check_cache_seed(seed)
             backend = CacheFactory.cache_factory(
-                seed=cache_seed, redis_url=config.get("redis_url"), cache_path_root=config.get("cache_path_root"),
+                seed=seed, redis_url=config.get("redis_url"), cache_path_root=config.get("cache_path_root"),
                 cosmosdb_config=cosmos,
             )
         self.backend = backend
@@ -64,7 +69,7 @@ class Cache:
         return self.backend
 
     @classmethod
-    def disk(cls, cache_seed: str | int = 42, cache_path_root: str = ".cache") -> "Cache":
+    def disk(cls, cache_seed: str | int = 42, cache_path_root: str = ".cache") -> Cache:
         """An SQLite file at ``<cache_path_root>/<cache_seed>/cache.sqlite``."""
         from .disk import DiskCache
 
@@ -72,7 +77,7 @@ class Cache:
         return cls(DiskCache(cache_seed, cache_path_root), cache_seed)
 
     @classmethod
-    def redis(cls, cache_seed: str | int = 42, redis_url: str = "redis://localhost:6379/0") -> "Cache":
+    def redis(cls, cache_seed: str | int = 42, redis_url: str = "redis://localhost:6379/0") -> Cache:
         """Keys ``parley:<cache_seed>:<key>`` on the Redis server at ``redis_url`` (needs ``redis``)."""
         from .redis import RedisCache
 
@@ -80,7 +85,7 @@ class Cache:
         return cls(RedisCache(cache_seed, redis_url), cache_seed)
 
     @classmethod
-    def in_memory(cls, cache_seed: str | int = 42) -> "Cache":
+    def in_memory(cls, cache_seed: str | int = 42) -> Cache:
         """A dict in this process, shared by all ``in_memory`` caches with the same seed."""
         from .memory import InMemoryCache
 
@@ -96,7 +101,7 @@ class Cache:
     def close(self) -> None:
         self.backend.close()
 
-    def __enter__(self) -> "Cache":
+    def __enter__(self) -> Cache:
         enter = getattr(self.backend, "__enter__", None)
         if enter is not None:
             enter()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from . import CacheBackend
 
 
 class CacheFactory:
     @staticmethod
     def cache_factory(seed: str | int, redis_url: str | None = None, cache_path_root: str | None = ".cache",
-                      cosmosdb_config: dict | None = None) -> Any:
+                      cosmosdb_config: dict | None = None) -> CacheBackend:
         """A Redis cache when ``redis_url`` is given, else a disk cache under ``cache_path_root``
         (default ``.cache``) for ``seed``."""
         if redis_url:

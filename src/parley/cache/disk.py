@@ -23,7 +23,9 @@ class DiskCache(ClosedOnExit):
         self.path = os.path.join(directory, "cache.sqlite")
         # One connection used from the loop thread and possibly others (sync facades): serialise.
         self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
+        self._db: sqlite3.Connection | None = sqlite3.connect(
+            self.path, check_same_thread=False, timeout=30, isolation_level=None
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value TEXT NOT NULL)")

@@ -87,7 +87,7 @@ def prepare_work_dir(work_dir: str | os.PathLike) -> Path:
     return path
 
 
-def record_block(parts: list[str], block: "CodeBlock", language: str, exit_code: int, output: str,
+def record_block(parts: list[str], block: CodeBlock, language: str, exit_code: int, output: str,
                  executor: str, started: float) -> None:
     """Add one block's output to ``parts`` (each block on its own lines) and emit its event."""
     if parts and parts[-1] and not parts[-1].endswith("\n"):

@@ -287,7 +287,7 @@ def make_sandbox_cgroup(memory_bytes: int, max_pids: int, cpu_limit: float = 1.0
             except OSError as exc:
                 reasons.append(f"cgroup v2: {exc}")
             break
-    v1 = {}
+    v1: dict[str, str] = {}  # controller -> its mount point
     for mount, fstype, options in mounts:
         if fstype == "cgroup":
             for controller in ("memory", "pids", "cpu", "cpuacct"):

@@ -46,7 +46,7 @@ SHELL_PROGRAMS = {"sh": "sh", "shell": "sh", "bash": "bash"}
 # Languages saved as files but not run unless a policy says so (classic: javascript, html, css).
 SAVE_ONLY_LANGUAGES = frozenset({"javascript", "html", "css"})
 DEFAULT_EXECUTION_POLICY = {
-    **{lang: True for lang in sorted(SHELL_LANGUAGES)}, "python": True, **{lang: False for lang in sorted(SAVE_ONLY_LANGUAGES)}
+    **dict.fromkeys(sorted(SHELL_LANGUAGES), True), "python": True, **dict.fromkeys(sorted(SAVE_ONLY_LANGUAGES), False)
 }
 
 # `pip install` at a line's start (`!pip install` in Python) gets -qqq, so a model's install
@@ -138,12 +138,15 @@ def collect_process(
     watch_interval: float = 0.1,
 ) -> ProcessOutcome:
     """Read a started process's output until it ends, as :func:`run_process` does (the timeout counts from now)."""
+    stdout = proc.stdout
+    if stdout is None:
+        raise ValueError("the process's output cannot be read: start it with stdout=subprocess.PIPE")
     output = BoundedOutput(max_output_bytes)
     deadline = time.monotonic() + timeout
     timed_out = False
     stopped = None
     try:
-        fd = proc.stdout.fileno()
+        fd = stdout.fileno()
         with selectors.DefaultSelector() as selector:
             selector.register(fd, selectors.EVENT_READ)
             next_watch = time.monotonic() + watch_interval
@@ -175,7 +178,7 @@ def collect_process(
     finally:
         if timed_out or stopped is not None or proc.poll() is None:
             _kill_group(proc)
-        proc.stdout.close()
+        stdout.close()
         returncode = proc.wait()
     if timed_out:
         text = output.text()
@@ -284,7 +287,8 @@ class CommandLineCodeExecutor:
             record_block(parts, block, lang, exit_code, output, self.executor_name, started)
             if exit_code != 0:
                 break
-        return CodeResult(exit_code=exit_code, output=truncate_text("".join(parts), self.max_output_bytes + MARKER_ROOM), code_file=code_file)
+        combined = truncate_text("".join(parts), self.max_output_bytes + MARKER_ROOM)
+        return CodeResult(exit_code=exit_code, output=combined, code_file=code_file)
 
     def restart(self) -> None:
         """Nothing to forget: every block runs in a fresh process."""

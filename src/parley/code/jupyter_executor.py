@@ -30,8 +30,8 @@ from parley.code.base import (
     record_block,
 )
 from parley.code.commandline import TIMEOUT_EXIT_CODE, TIMEOUT_MSG, named_code_path
-from parley.code.workspace import UnsafePathError, write_file
 from parley.code.output import MARKER_ROOM, truncate_text
+from parley.code.workspace import UnsafePathError, write_file
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _POLL_S = 0.5  # how often a silent wait checks that the kernel is still alive
@@ -87,7 +87,9 @@ class JupyterCodeExecutor:
         self._startup_timeout = startup_timeout
         # IPC sockets in a private directory: unlike loopback TCP, other local users cannot reach them.
         self._socket_dir = tempfile.mkdtemp(prefix="parley-kernel-")
-        self._kernel_manager = KernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(self._socket_dir, "kernel"))
+        self._kernel_manager = KernelManager(
+            kernel_name=kernel_name, transport="ipc", ip=os.path.join(self._socket_dir, "kernel")
+        )
         try:
             self._kernel_manager.start_kernel(cwd=str(self._work_dir))
         except Exception as exc:  # no such kernel spec, ipykernel missing, ...
@@ -183,7 +185,8 @@ class JupyterCodeExecutor:
             files.append(str(path))
             return f"Image data saved to {path}\n"
         if "text/html" in data:
-            path = write_file(self._work_dir, f"{uuid.uuid4().hex}.html", data["text/html"].encode("utf-8", errors="surrogateescape"))
+            html = data["text/html"].encode("utf-8", errors="surrogateescape")
+            path = write_file(self._work_dir, f"{uuid.uuid4().hex}.html", html)
             files.append(str(path))
             return f"HTML data saved to {path}\n"
         return data.get("text/plain", "") + "\n"
@@ -211,7 +214,7 @@ class JupyterCodeExecutor:
         """Shut the kernel down (also done when the executor is garbage-collected or at exit)."""
         self._finalizer()
 
-    def __enter__(self) -> "JupyterCodeExecutor":
+    def __enter__(self) -> JupyterCodeExecutor:
         return self
 
     def __exit__(self, *exc: object) -> None:

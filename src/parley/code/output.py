@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 # Slack for one cut marker, so output cut once per block is not cut again when blocks are joined.
 MARKER_ROOM = 64
 

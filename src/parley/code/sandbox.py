@@ -76,7 +76,9 @@ def find_bwrap() -> str:
 def _require_program(name: str, package: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise ExecutorSetupError(f"the sandbox needs `{name}`, which is missing. Fix: install {package} (apt-get install {package}).")
+        raise ExecutorSetupError(
+            f"the sandbox needs `{name}`, which is missing. Fix: install {package} (apt-get install {package})."
+        )
     return path
 
 
@@ -155,7 +157,8 @@ class _DiskWatch:
             return (f"({what} {(self.start_free - free) // 2**20} MiB, more than the work_dir quota of "
                     f"{self.quota // 2**20} MiB per block)")
         if free < self.reserve:
-            return f"({'' if ended else 'killed: '}the disk holding work_dir is almost full; {self.reserve // 2**20} MiB are kept free)"
+            killed = "" if ended else "killed: "
+            return f"({killed}the disk holding work_dir is almost full; {self.reserve // 2**20} MiB are kept free)"
         if inodes is not None and self.start_inodes is not None:
             if self.start_inodes - inodes > self.inode_quota:
                 return (f"({what} {self.start_inodes - inodes} new files or directories, more than the work_dir "
@@ -437,11 +440,12 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
     def _take_spare(self, program: list[str]) -> subprocess.Popen | None:
         """The spare sandbox, handed ``program``; None when there is none ready (or it died)."""
         with self._spare_lock:
-            spare, self._spare[:] = (self._spare or [None])[0], []
+            spare = self._spare[0] if self._spare else None
+            self._spare.clear()
         if spare is None:
             return None
         try:
-            if spare.poll() is not None or any("\n" in arg for arg in program):
+            if spare.poll() is not None or spare.stdin is None or any("\n" in arg for arg in program):
                 raise OSError("not usable")
             spare.stdin.write(("\n".join(program) + "\n").encode("utf-8", errors="surrogateescape"))
             spare.stdin.close()

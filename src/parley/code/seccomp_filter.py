@@ -117,8 +117,9 @@ def seccomp_program() -> bytes:
             rules.add_rule(eperm, "open", sc.Arg(1, sc.MASKED_EQ, os.O_CREAT, os.O_CREAT), sc.Arg(2, sc.MASKED_EQ, bit, bit))
             rules.add_rule(eperm, "openat", sc.Arg(2, sc.MASKED_EQ, os.O_CREAT, os.O_CREAT), sc.Arg(3, sc.MASKED_EQ, bit, bit))
             # O_TMPFILE creates with the mode too (linkat gives the file a name afterwards).
-            rules.add_rule(eperm, "open", sc.Arg(1, sc.MASKED_EQ, _O_TMPFILE_BIT, _O_TMPFILE_BIT), sc.Arg(2, sc.MASKED_EQ, bit, bit))
-            rules.add_rule(eperm, "openat", sc.Arg(2, sc.MASKED_EQ, _O_TMPFILE_BIT, _O_TMPFILE_BIT), sc.Arg(3, sc.MASKED_EQ, bit, bit))
+            tmpfile = _O_TMPFILE_BIT
+            rules.add_rule(eperm, "open", sc.Arg(1, sc.MASKED_EQ, tmpfile, tmpfile), sc.Arg(2, sc.MASKED_EQ, bit, bit))
+            rules.add_rule(eperm, "openat", sc.Arg(2, sc.MASKED_EQ, tmpfile, tmpfile), sc.Arg(3, sc.MASKED_EQ, bit, bit))
         # openat2 and fchmodat2 take their mode where a filter cannot look: make libc fall back.
         for name in ("openat2", "fchmodat2"):
             try:
@@ -131,7 +132,7 @@ def seccomp_program() -> bytes:
             program = out.read()
     except ExecutorSetupError:
         raise
-    except Exception as exc:  # noqa: BLE001 - libseccomp missing or too old: say so, never run without the filter
+    except Exception as exc:  # libseccomp missing or too old: say so, never run without the filter
         raise ExecutorSetupError(
             f"the sandbox's seccomp filter cannot be built ({type(exc).__name__}: {exc}). "
             "Fix: install libseccomp (apt-get install libseccomp2) and its Python bindings (pip install pyseccomp)."

@@ -181,7 +181,9 @@ def require_regular_file(work_dir: Path, relative: PurePosixPath | str, *, root_
     finally:
         os.close(dir_fd)
     if not stat.S_ISREG(info.st_mode):
-        raise UnsafePathError(f"{relative} in the workspace is not a regular file (a link, FIFO, directory, ...); refusing to run it")
+        raise UnsafePathError(
+            f"{relative} in the workspace is not a regular file (a link, FIFO, directory, ...); refusing to run it"
+        )
 
 
 def _unlink_quietly(name: str, dir_fd: int) -> None:

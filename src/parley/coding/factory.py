@@ -15,7 +15,8 @@ class CodeExecutorFactory:
         the names ``commandline-local``, ``commandline-docker``, ``ipython-embedded``,
         ``jupyter-local``, ``local``, ``sandbox``, ``jupyter``, ``docker`` (options under that name)."""
         executor = code_execution_config.get("executor")
-        if isinstance(executor, str) and executor in _EXECUTOR_NAMES or executor is not None and not isinstance(executor, str):
+        # a known name, or an executor object
+        if executor in _EXECUTOR_NAMES if isinstance(executor, str) else executor is not None:
             return executor_from_config(code_execution_config)
         raise ValueError(f"Unknown code executor {executor}; choose one of {sorted(_EXECUTOR_NAMES)} or pass an executor")
 

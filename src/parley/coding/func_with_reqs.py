@@ -13,7 +13,7 @@ import inspect
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar, Union
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -34,7 +34,7 @@ class ImportFromModule:
     imports: list[str | Alias]
 
 
-Import = Union[str, ImportFromModule, Alias]
+Import = str | ImportFromModule | Alias
 
 
 def _import_to_str(im: Import) -> str:

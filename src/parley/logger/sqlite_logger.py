@@ -25,7 +25,8 @@ class SqliteLogger:
         from ..store import RunStore
 
         if self.store is None:
-            self.store = RunStore(self.config.get("url") or self.config.get("dbname", "logs.db"), session_id=self.session_id).attach()
+            url = self.config.get("url") or self.config.get("dbname", "logs.db")
+            self.store = RunStore(url, session_id=self.session_id).attach()
         return self.session_id
 
     def _engine(self) -> Any:

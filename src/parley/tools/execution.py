@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
-from collections.abc import Mapping
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from .. import events, side_effects
 from .tool import Tool, ToolOutcome

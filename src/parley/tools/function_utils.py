@@ -9,7 +9,8 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from typing import Annotated, Any, Callable, TypeVar, get_args, get_origin
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, Field, TypeAdapter
 

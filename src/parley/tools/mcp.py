@@ -21,7 +21,8 @@ import importlib.util
 import json
 import threading
 import weakref
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .tool import Tool, ToolError
 
@@ -132,14 +133,17 @@ class McpToolset:
         """What ``mcp.Client`` connects to; called on the session's thread."""
         from mcp import StdioServerParameters
 
-        if self.url is None:
+        if self.command is not None:
             return StdioServerParameters(command=self.command, args=self.args, env=self.env, cwd=self.cwd)
+        url = self.url
+        if url is None:  # only if changed after __init__, which requires one of them
+            raise ValueError("McpToolset: give exactly one of 'command' (a stdio server) or 'url' (an HTTP server)")
         if not self.headers:
-            return self.url
+            return url
         import httpx2
         from mcp.client.streamable_http import streamable_http_client
 
-        return streamable_http_client(self.url, http_client=httpx2.AsyncClient(headers=self.headers))
+        return streamable_http_client(url, http_client=httpx2.AsyncClient(headers=self.headers))
 
     def _tool(self, listed: Any) -> Tool:
         server_name = listed.name

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import inspect
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable, get_args, get_origin
+from typing import Annotated, Any, get_args, get_origin
 
 if typing.TYPE_CHECKING:
     from pydantic import BaseModel
@@ -48,7 +49,8 @@ def callable_name(func: Callable) -> str:
 
 def type_hints(func: Callable) -> dict[str, Any]:
     """Resolved annotations (``from __future__ import annotations`` strings included), extras kept."""
-    target = func if inspect.isfunction(func) or inspect.ismethod(func) else getattr(func, "__call__", func)
+    # the method of an object with __call__, to read its annotations (B004 is about callability tests)
+    target = func if inspect.isfunction(func) or inspect.ismethod(func) else getattr(func, "__call__", func)  # noqa: B004
     try:
         return typing.get_type_hints(target, include_extras=True)
     except Exception as error:  # an unresolvable forward reference: say which function and parameter

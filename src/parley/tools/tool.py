@@ -17,9 +17,9 @@ import logging
 import queue
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from .schema import ParameterModel, callable_name, function_schema, parameter_model
 
@@ -65,7 +65,7 @@ def serialize_result(result: Any) -> str:
 def _is_async(func: Callable) -> bool:
     if inspect.iscoroutinefunction(func):
         return True
-    call = getattr(func, "__call__", None)  # an object with an async __call__
+    call = getattr(func, "__call__", None)  # noqa: B004 - an object with an async __call__ (its method, not a callability test)
     return call is not None and inspect.iscoroutinefunction(call)
 
 
@@ -210,7 +210,7 @@ class Tool:
             else:
                 result = await asyncio.wait_for(self._run(kwargs), limit)
             return ToolOutcome(serialize_result(result), True)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return ToolOutcome(f"Error: function '{self.name}' timed out after {limit:g} s", False)
         except ToolError as error:
             return ToolOutcome(f"Error: {error}", False)
