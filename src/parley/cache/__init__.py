@@ -1,7 +1,7 @@
-"""Response caches: ``Cache.disk`` (SQLite file), ``Cache.redis`` (a Redis server), ``Cache.in_memory``.
+"""Response caches: ``Cache.disk`` (a ``diskcache`` directory), ``Cache.redis`` (a Redis server), ``Cache.in_memory``.
 
 Nothing is cached unless the user asks (``cache=``, ``cache_seed`` or ``seed`` in llm_config).
-Entries are namespaced by ``cache_seed``: a different seed gives fresh answers. Values are JSON.
+Entries are namespaced by ``cache_seed``: a different seed gives fresh answers.
 
     with Cache.disk(cache_seed=42) as cache:
         user.initiate_chat(assistant, message="...", cache=cache)
@@ -64,15 +64,17 @@ class Cache:
         return self.backend
 
     @classmethod
-    def disk(cls, cache_seed: str | int = 42, cache_path_root: str = ".cache") -> "Cache":
-        """An SQLite file at ``<cache_path_root>/<cache_seed>/cache.sqlite``."""
+    def disk(cls, cache_seed: str | int = 42, cache_path_root: str = ".cache") -> Cache:
+        """A ``diskcache`` directory ``<cache_path_root>/<cache_seed>`` (classic's layout)."""
+        import os
+
         from .disk import DiskCache
 
         check_cache_seed(cache_seed)
-        return cls(DiskCache(cache_seed, cache_path_root), cache_seed)
+        return cls(DiskCache(os.path.join(cache_path_root, str(cache_seed))), cache_seed)
 
     @classmethod
-    def redis(cls, cache_seed: str | int = 42, redis_url: str = "redis://localhost:6379/0") -> "Cache":
+    def redis(cls, cache_seed: str | int = 42, redis_url: str = "redis://localhost:6379/0") -> Cache:
         """Keys ``parley:<cache_seed>:<key>`` on the Redis server at ``redis_url`` (needs ``redis``)."""
         from .redis import RedisCache
 
@@ -80,7 +82,7 @@ class Cache:
         return cls(RedisCache(cache_seed, redis_url), cache_seed)
 
     @classmethod
-    def in_memory(cls, cache_seed: str | int = 42) -> "Cache":
+    def in_memory(cls, cache_seed: str | int = 42) -> Cache:
         """A dict in this process, shared by all ``in_memory`` caches with the same seed."""
         from .memory import InMemoryCache
 
@@ -96,10 +98,12 @@ class Cache:
     def close(self) -> None:
         self.backend.close()
 
-    def __enter__(self) -> "Cache":
+    def __enter__(self) -> Any:
+        # As classic: ``with Cache(...) as cache`` gives what the backend's own ``__enter__``
+        # gives (the backend), which has the same get/set/close.
         enter = getattr(self.backend, "__enter__", None)
         if enter is not None:
-            enter()
+            return enter()
         return self
 
     def __exit__(self, *exc: object) -> None:

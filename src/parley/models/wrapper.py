@@ -309,7 +309,7 @@ class OpenAIWrapper:
             if cache is not None:
                 key = cache_key(entry, request)
                 hit = cache.get(key, None)
-                if hit is not None:
+                if isinstance(hit, dict):  # anything else (another program's entry) is a miss
                     response = ModelResponse(**hit, cached=True)
                     content = response.message.get("content")
                     if on_token is not None and isinstance(content, str) and content:
