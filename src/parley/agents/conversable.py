@@ -1036,12 +1036,15 @@ class ConversableAgent(LLMAgent):
         def decorator(func: Callable) -> Callable:
             from ..tools import Tool
 
-            # Stacked decorators: an inner one's description (and the docstring) serve when none is given.
+            # Stacked decorators: an inner one's name and description (and the docstring) serve when none is given.
             described = description or getattr(func, "_description", None) or inspect.getdoc(func)
+            tool_name = name or getattr(func, "_name", None)
             if not isinstance(func, Tool) and not described:
-                raise ValueError(f"Function description is required, none found: function {name or func.__name__!r} has no "
-                                 'description; pass description="..." (or give it a docstring) so the model knows when to call it')
-            tool = func if isinstance(func, Tool) else Tool(func, name=name, description=described)
+                error = ValueError("Function description is required, none found.")  # classic's text
+                error.add_note(f"function {tool_name or func.__name__!r} has no description; pass description=\"...\" "
+                               "(or give it a docstring) so the model knows when to call it")
+                raise error
+            tool = func if isinstance(func, Tool) else Tool(func, name=tool_name, description=described)
             if api_style == "function":  # classic legacy: offered through llm_config["functions"]
                 self.update_function_signature(tool.schema["function"], is_remove=False)
             else:
@@ -1055,6 +1058,13 @@ class ConversableAgent(LLMAgent):
 
         return decorator
 
+    @staticmethod
+    def _wrap_function(func: Callable) -> Callable:
+        """Classic name: ``func`` as this agent's function_map keeps it (``_origin`` is ``func``)."""
+        from ..tools.function_utils import wrap_function
+
+        return wrap_function(func)
+
     def register_for_execution(self, name: str | None = None) -> Callable:
         """Decorator: this agent executes the function when a model calls it."""
 
@@ -1062,10 +1072,15 @@ class ConversableAgent(LLMAgent):
             from ..tools import Tool
 
             if isinstance(func, Tool):
-                tool_name = name or func.name
-            else:
-                tool_name = name or getattr(func, "_name", None) or func.__name__
-            self.register_function({tool_name: func})
+                self.register_function({name or func.name: func})
+                return func
+            # Classic: the name given here also serves decorators stacked above this one.
+            if name:
+                func._name = name  # type: ignore[attr-defined]
+            tool_name = name or getattr(func, "_name", None) or func.__name__
+            if not hasattr(func, "_name"):
+                func._name = tool_name  # type: ignore[attr-defined]
+            self.register_function({tool_name: self._wrap_function(func)})
             return func
 
         return decorator

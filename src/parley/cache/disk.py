@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import diskcache
+import diskcache  # type: ignore[import-untyped]
 
 from .abstract_cache_base import ClosedOnExit
 

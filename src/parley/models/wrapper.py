@@ -105,7 +105,7 @@ class OpenAIWrapper:
         llm_config = dict(base_config)
         if config_list is not None:
             llm_config["config_list"] = config_list
-        entries = check_llm_config(llm_config)
+        entries = check_llm_config(llm_config, at_request=False)
         if "seed" in llm_config and "cache_seed" not in llm_config:
             # Classic 0.1/early 0.2 name of cache_seed, used by the seed article.
             llm_config["cache_seed"] = llm_config["seed"]
@@ -127,7 +127,7 @@ class OpenAIWrapper:
             params = dict(generation)
             params.update({k: v for k, v in entry.items() if k not in ENDPOINT_KEYS and k != "model"})
             self._params.append(params)
-            self._clients.append(self._build_client(entry))
+            self._clients.append(self._build_client(entry, entry_path(llm_config, i)))
         self.total_usage_summary: dict | None = None
         self.actual_usage_summary: dict | None = None
         self._seed_cache: Any = None  # the disk cache for cache_seed, opened on first use
@@ -137,7 +137,9 @@ class OpenAIWrapper:
             runtime_logging.log_new_wrapper(self, {"config_list": config_list, "base_config": base_config})
 
     @staticmethod
-    def _build_client(entry: dict) -> ModelClient | None:
+    def _build_client(entry: dict, where: str | None = None) -> ModelClient | None:
+        """The entry's client; with ``where`` (its path in the llm_config), an entry that only a
+        request can refuse (no model) gets a client that refuses every request."""
         if "client" in entry:
             client = entry["client"]
             if not callable(getattr(client, "create", None)):
@@ -145,8 +147,13 @@ class OpenAIWrapper:
             return client
         if "model_client_cls" in entry:
             return None  # filled in by register_model_client
-        from .providers import build_client
+        from .providers import DeferredClient, build_client
 
+        if where is not None:
+            try:
+                check_entry(entry, where)
+            except ModelConfigError as problem:
+                return DeferredClient(entry, problem)
         return build_client(entry)
 
     def _clients_for_call(self, endpoint: dict) -> list[ModelClient | None]:
@@ -387,6 +394,11 @@ class OpenAIWrapper:
         from ..usage import print_usage
 
         print_usage(self.actual_usage_summary, self.total_usage_summary, mode)
+
+
+def entry_path(llm_config: dict, index: int) -> str:
+    """Where config entry ``index`` is in ``llm_config``, for error messages."""
+    return f"llm_config['config_list'][{index}]" if "config_list" in llm_config else "llm_config"
 
 
 def _disk_cache(cache_seed: Any) -> Any:

@@ -34,6 +34,7 @@ __all__ = [
     "get_typed_return_annotation",
     "load_basemodels_if_needed",
     "serialize_to_str",
+    "wrap_function",
 ]
 
 
@@ -92,6 +93,38 @@ def load_basemodels_if_needed(func: F) -> F:
         return func(**parameters.validate(kwargs))
 
     return wrapper  # type: ignore[return-value]
+
+
+def wrap_function(func: F) -> F:
+    """``func`` as an executing agent keeps it (classic ``ConversableAgent._wrap_function``):
+    called with the model's JSON arguments, its pydantic-model parameters are validated from
+    dicts and its result is the text the model reads (:func:`serialize_to_str`). The wrapper's
+    ``_origin`` is ``func``. A function whose hints give no schema is called with the arguments
+    as they are."""
+    try:
+        call: Callable[..., Any] = load_basemodels_if_needed(func)
+    except TypeError:
+        call = func
+
+    def with_arguments(args: tuple, kwargs: dict) -> Any:
+        # Positional arguments (a direct call, not the model's) bypass validation.
+        return func(*args, **kwargs) if args else call(**kwargs)
+
+    if inspect.iscoroutinefunction(func):
+
+        @functools.wraps(func)
+        async def async_wrapped(*args: Any, **kwargs: Any) -> str:
+            return serialize_to_str(await with_arguments(args, kwargs))
+
+        wrapped: Any = async_wrapped
+    else:
+
+        @functools.wraps(func)
+        def wrapped(*args: Any, **kwargs: Any) -> str:
+            return serialize_to_str(with_arguments(args, kwargs))
+
+    wrapped._origin = func
+    return wrapped  # type: ignore[no-any-return]
 
 
 def serialize_to_str(x: Any) -> str:

@@ -1,0 +1,101 @@
+"""Classic tool registration as a classic script uses it (``autogen`` -> ``parley``): the
+schemas the model is shown, names and descriptions through stacked decorators, what an
+executing agent keeps in its function_map, and configs only a request can refuse."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated, Literal
+
+import pytest
+from pydantic import BaseModel
+
+from parley import ConversableAgent, UserProxyAgent
+from parley.function_utils import get_function_schema
+from parley.models.protocol import ModelConfigError
+
+CONFIG = {"config_list": [{"model": "gpt-4o", "api_key": "sk-not-used"}]}
+
+
+def test_schema_has_classic_shape_every_parameter_described():
+    def forecast(city: Annotated[str, "the city"], days: int = 1) -> str:
+        return city
+
+    schema = get_function_schema(forecast, description="Forecast.")
+    assert schema["function"]["parameters"] == {
+        "type": "object",
+        "properties": {
+            "city": {"type": "string", "description": "the city"},
+            "days": {"type": "integer", "description": "days", "default": 1},  # its name, as classic
+        },
+        "required": ["city"],
+    }
+
+
+def test_stacked_decorators_share_name_description_and_origin():
+    caller1 = ConversableAgent("caller1", llm_config=CONFIG)
+    caller2 = ConversableAgent("caller2", llm_config=CONFIG)
+    runner1 = UserProxyAgent("runner1", human_input_mode="NEVER", code_execution_config=False)
+    runner2 = UserProxyAgent("runner2", human_input_mode="NEVER", code_execution_config=False)
+
+    @runner2.register_for_execution()
+    @caller2.register_for_llm()
+    @caller1.register_for_llm(description="Run a shell script.")
+    @runner1.register_for_execution(name="sh")
+    def exec_sh(script: Annotated[str, "the script"]) -> str:
+        return f"ran {script}"
+
+    # The name given to the first decorator serves every one above it.
+    assert [t["function"]["name"] for t in caller1.llm_config["tools"]] == ["sh"]
+    assert caller2.llm_config["tools"] == caller1.llm_config["tools"]
+    assert set(runner1.function_map) == set(runner2.function_map) == {"sh"}
+    assert runner1.function_map["sh"]._origin is exec_sh
+    ok, message = runner2.execute_function({"name": "sh", "arguments": json.dumps({"script": "ls"})})
+    assert ok and message["content"] == "ran ls"
+
+
+def test_missing_description_has_classic_text_and_names_the_function():
+    caller = ConversableAgent("caller", llm_config=CONFIG)
+    with pytest.raises(ValueError) as error:
+
+        @caller.register_for_llm()
+        def undocumented(x: int) -> int:
+            return x
+
+    assert error.value.args[0] == "Function description is required, none found."
+    assert any("'undocumented'" in note for note in error.value.__notes__)
+
+
+class Money(BaseModel):
+    currency: Literal["USD", "EUR"]
+    amount: float
+
+
+def test_wrapped_function_loads_models_and_returns_text():
+    def convert(base: Annotated[Money, "what to convert"], to: Literal["USD", "EUR"] = "EUR") -> Money:
+        return Money(currency=to, amount=base.amount * 2)
+
+    async def a_convert(base: Annotated[Money, "what to convert"]) -> Money:
+        return base
+
+    agent = ConversableAgent("a", llm_config=False)
+    wrapped = agent._wrap_function(convert)
+    assert wrapped(base={"currency": "USD", "amount": 1.5}) == '{"currency":"EUR","amount":3.0}'
+    assert wrapped._origin is convert
+    a_wrapped = agent._wrap_function(a_convert)
+    assert asyncio.run(a_wrapped(base={"currency": "USD", "amount": 2})) == '{"currency":"USD","amount":2.0}'
+
+
+def test_entry_without_model_is_refused_at_the_request_not_when_built():
+    # Classic: an agent (and its tools) can be set up from an entry without a model.
+    agent = ConversableAgent("a", llm_config={"config_list": [{"base_url": "http://127.0.0.1:9/v1", "api_key": "NULL"}]},
+                             human_input_mode="NEVER")
+    agent.update_tool_signature({"type": "function", "function": {"name": "yo"}}, is_remove=False)
+    with pytest.warns(UserWarning, match="Function 'yo' is being overridden."):
+        agent.update_tool_signature({"type": "function", "function": {"name": "yo"}}, is_remove=False)
+    with pytest.raises(ModelConfigError, match=r"llm_config\['config_list'\]\[0\]\['model'\] must be a non-empty string"):
+        agent.generate_reply([{"role": "user", "content": "hi"}])
+    # A blank model is still refused when the agent is built, as classic.
+    with pytest.raises(ValueError, match="specify a non-empty 'model'"):
+        ConversableAgent("b", llm_config={"config_list": [{"model": ""}]})
