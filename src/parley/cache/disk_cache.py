@@ -1,6 +1,6 @@
 """Classic module path ``autogen.cache.disk_cache``."""
 
-import diskcache  # classic's module exposes the library it is built on
+import diskcache  # type: ignore[import-untyped]  # classic's module exposes the library it is built on
 
 from .disk import DiskCache
 
