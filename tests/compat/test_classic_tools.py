@@ -99,3 +99,79 @@ def test_entry_without_model_is_refused_at_the_request_not_when_built():
     # A blank model is still refused when the agent is built, as classic.
     with pytest.raises(ValueError, match="specify a non-empty 'model'"):
         ConversableAgent("b", llm_config={"config_list": [{"model": ""}]})
+
+
+def test_model_json_with_raw_newlines_is_read_as_classic_read_it():
+    runner = UserProxyAgent("runner", human_input_mode="NEVER", code_execution_config=False,
+                            function_map={"run": lambda code: f"got {code!r}"})
+    # A model writing code into a JSON string often leaves the newline raw.
+    ok, message = runner.execute_function({"name": "run", "arguments": '{\n"code": "x=3\nprint(x)"\n}'})
+    assert ok and message["content"] == "got 'x=3\\nprint(x)'"
+    assert runner._format_json_str('{\n"code": "a\n\tb", "q": "say \\"hi\\"\n"}') == '{"code": "a\\n\\tb", "q": "say \\"hi\\"\\n"}'
+
+
+def test_carryover_is_appended_as_context():
+    a = ConversableAgent("a", llm_config=False)
+    assert a._process_carryover("Task.", {"carryover": ["one", {"content": "two"}]}) == "Task.\nContext: \none\ntwo"
+    assert a._handle_carryover({"content": "Task."}, {"carryover": "one"}) == {"content": "Task.\nContext: \none"}
+    assert a._process_carryover("Task.", {"carryover": None}) == "Task."
+
+
+def test_content_str_refuses_non_dict_parts_as_classic():
+    from parley.code_utils import content_str
+
+    assert content_str([{"type": "text", "text": "hi "}, {"type": "image_url", "image_url": {"url": "x"}}]) == "hi <image>"
+    with pytest.raises(TypeError, match="every element should be dict"):
+        content_str(["raw", {"type": "text", "text": "t"}])
+
+
+def test_register_model_client_registers_one_entry_per_call(caplog):
+    from parley import OpenAIWrapper
+
+    class EchoModel:
+        made: list = []
+
+        def __init__(self, config, tag=""):
+            EchoModel.made.append((config["model"], tag))
+
+        def create(self, params):
+            raise AssertionError("not called")
+
+        def message_retrieval(self, response):
+            return []
+
+        def cost(self, response):
+            return 0
+
+        @staticmethod
+        def get_usage(response):
+            return {}
+
+    wrapper = OpenAIWrapper(config_list=[{"model": "m1", "model_client_cls": "EchoModel"},
+                                         {"model": "m2", "model_client_cls": "EchoModel"}])
+    wrapper.register_model_client(EchoModel, tag="first")
+    with pytest.raises(RuntimeError, match="not registered"):  # m2 still waits for its own call
+        wrapper.create(messages=[{"role": "user", "content": "2+2="}])
+    wrapper.register_model_client(EchoModel, tag="second")
+    assert EchoModel.made == [("m1", "first"), ("m2", "second")]
+    wrapper.register_model_client(EchoModel)
+    assert "Model client EchoModel is already registered" in caplog.text
+    with pytest.raises(ValueError, match='Model client "dict" is being registered but was not found in the config_list'):
+        wrapper.register_model_client(dict)
+
+
+def test_streamed_deltas_fold_as_classic():
+    from types import SimpleNamespace
+
+    from parley import OpenAIWrapper
+
+    call: dict = {}
+    for piece in ({"name": "get_weather"}, {"arguments": '{"city"'}, {"arguments": ': "Paris"}'}):
+        for field in ("name", "arguments"):
+            OpenAIWrapper._update_dict_from_chunk(SimpleNamespace(**piece), call, field)
+    assert call == {"name": "get_weather", "arguments": '{"city": "Paris"}'}
+    d = {"n": 1}
+    assert OpenAIWrapper._update_dict_from_chunk(SimpleNamespace(n=False), d, "n") == 1 and d == {"n": False}
+    assert OpenAIWrapper._update_dict_from_chunk(SimpleNamespace(n=None), d, "n") == 0
+    with pytest.raises(NotImplementedError):
+        OpenAIWrapper._update_dict_from_chunk(SimpleNamespace(n=[]), d, "n")

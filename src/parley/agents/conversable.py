@@ -836,6 +836,13 @@ class ConversableAgent(LLMAgent):
             message["content"] = content_str(message.get("content")) + "\nContext: \n" + carryover
         return message
 
+    # Classic names of the same step: a message (or, for _process_carryover, a text) with the carryover appended.
+    def _handle_carryover(self, message: dict | str, kwargs: dict) -> dict | str:
+        return self._with_carryover(message, kwargs)
+
+    def _process_carryover(self, content: dict | str, kwargs: dict) -> dict | str:
+        return self._with_carryover(content, kwargs)
+
     async def a_initiate_chat(
         self,
         recipient: "ConversableAgent",
@@ -1057,6 +1064,13 @@ class ConversableAgent(LLMAgent):
             return func
 
         return decorator
+
+    @staticmethod
+    def _format_json_str(jstr: str) -> str:
+        """Classic name of :func:`parley.tools.function_utils.format_json_str`."""
+        from ..tools.function_utils import format_json_str
+
+        return format_json_str(jstr)
 
     @staticmethod
     def _wrap_function(func: Callable) -> Callable:

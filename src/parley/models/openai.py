@@ -269,8 +269,11 @@ class OpenAIClient:
         stream = await client.post(
             "/chat/completions", body=body, options=options, cast_to=ChatCompletion, stream=True, stream_cls=AsyncStream[ChatCompletionChunk]
         )
+        from .stream import update_dict_from_chunk
+
         pieces: list[str] = []
         tool_calls: dict[int, dict] = {}
+        function_call: dict[str, Any] | None = None  # the legacy ``functions`` API's single call
         finish_reason = None
         model = self.model
         prompt_tokens = completion_tokens = 0
@@ -290,14 +293,21 @@ class OpenAIClient:
                     if part.id:
                         call["id"] = part.id
                     if part.function is not None:
-                        call["function"]["name"] += part.function.name or ""
-                        call["function"]["arguments"] += part.function.arguments or ""
+                        update_dict_from_chunk(part.function, call["function"], "name")
+                        update_dict_from_chunk(part.function, call["function"], "arguments")
+                if delta.function_call is not None:
+                    function_call = function_call or {"name": "", "arguments": ""}
+                    update_dict_from_chunk(delta.function_call, function_call, "name")
+                    update_dict_from_chunk(delta.function_call, function_call, "arguments")
                 finish_reason = choice.finish_reason or finish_reason
         if finish_reason is None:
             # The server closed the stream without finishing the reply.
             raise model_error_from_sdk(ConnectionError("the stream ended before the reply was finished"), where=self.where)
         self._check_finish(finish_reason)
-        message: dict[str, Any] = {"role": "assistant", "content": "".join(pieces) if pieces or not tool_calls else None}
+        calls = bool(tool_calls) or function_call is not None
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(pieces) if pieces or not calls else None}
         if tool_calls:
             message["tool_calls"] = [tool_calls[i] for i in sorted(tool_calls)]
+        if function_call is not None:
+            message["function_call"] = function_call
         return ModelResponse(message=message, model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)

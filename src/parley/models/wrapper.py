@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sys
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
@@ -25,6 +26,7 @@ from .stream import StreamedReply
 if TYPE_CHECKING:
     from .completion import ChatCompletion  # pydantic: imported only by the classic sync create
 
+logger = logging.getLogger(__name__)
 _now = time.time
 _current_chat = events.current_chat_id.get
 
@@ -173,19 +175,28 @@ class OpenAIWrapper:
         return self._config_list
 
     def register_model_client(self, model_client_cls: type, **kwargs: Any) -> None:
-        """Classic: instantiate ``model_client_cls(config, **kwargs)`` for entries naming it."""
+        """Classic: instantiate ``model_client_cls(config, **kwargs)`` for the first entry naming it
+        that has no client yet; one call per entry, as classic (each may get its own ``kwargs``).
+        A call when every such entry has one only warns; a class no entry names is a ValueError."""
         from .custom import ClassicClientAdapter
 
-        registered = False
+        already = False
         for i, entry in enumerate(self._config_list):
-            if entry.get("model_client_cls") == model_client_cls.__name__ and self._clients[i] is None:
+            if entry.get("model_client_cls") != model_client_cls.__name__:
+                continue
+            if self._clients[i] is None:
                 self._clients[i] = ClassicClientAdapter(model_client_cls(entry, **kwargs), entry)
                 self._unregistered -= 1
-                registered = True
-        if not registered:
-            raise ValueError(
-                f"no config entry has model_client_cls={model_client_cls.__name__!r} waiting for registration"
-            )
+                return
+            already = True
+        if already:
+            logger.warning(f"Model client {model_client_cls.__name__} is already registered. "
+                           "Add more entries in the config_list to use multiple model clients.")
+            return
+        raise ValueError(
+            f'Model client "{model_client_cls.__name__}" is being registered but was not found in the config_list. '
+            f'Please make sure to include an entry in the config_list with "model_client_cls": "{model_client_cls.__name__}"'
+        )
 
     def _check_registered(self) -> None:
         for entry, client in zip(self._config_list, self._clients):
@@ -238,6 +249,13 @@ class OpenAIWrapper:
             agent=getattr(agent, "name", agent), cache=cache, params=config or None, accept=accept, outcome=outcome,
         ))
         return to_chat_completion(response, config_id=outcome.get("config_id"), pass_filter=outcome["pass_filter"])
+
+    @staticmethod
+    def _update_dict_from_chunk(chunk: Any, d: dict[str, Any], field: str) -> int:
+        """Classic name of :func:`parley.models.stream.update_dict_from_chunk` (a streamed delta's field into ``d``)."""
+        from .stream import update_dict_from_chunk
+
+        return update_dict_from_chunk(chunk, d, field)
 
     @staticmethod
     def extract_text_or_completion_object(response: ChatCompletion) -> list:

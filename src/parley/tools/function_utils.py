@@ -29,6 +29,7 @@ __all__ = [
     "get_parameters",
     "get_required_params",
     "get_typed_annotation",
+    "format_json_str",
     "get_function_schema",
     "get_typed_signature",
     "get_typed_return_annotation",
@@ -125,6 +126,28 @@ def wrap_function(func: F) -> F:
 
     wrapped._origin = func
     return wrapped  # type: ignore[no-any-return]
+
+
+def format_json_str(jstr: str) -> str:
+    """Model-written JSON made strict, as classic did before parsing arguments: line breaks
+    between tokens are dropped, and inside strings raw newlines and tabs become ``\\n`` / ``\\t``."""
+    out: list[str] = []
+    in_string = escaped = False
+    for char in jstr:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+            out.append("\\n" if char == "\n" else "\\t" if char == "\t" else char)
+        elif char == "\n":
+            continue
+        else:
+            in_string = char == '"'
+            out.append(char)
+    return "".join(out)
 
 
 def serialize_to_str(x: Any) -> str:
