@@ -128,11 +128,11 @@ def test_content_str_refuses_non_dict_parts_as_classic():
 def test_register_model_client_registers_one_entry_per_call(caplog):
     from parley import OpenAIWrapper
 
-    class EchoModel:
-        made: list = []
+    made = []
 
+    class EchoModel:
         def __init__(self, config, tag=""):
-            EchoModel.made.append((config["model"], tag))
+            made.append((config["model"], tag))
 
         def create(self, params):
             raise AssertionError("not called")
@@ -153,7 +153,7 @@ def test_register_model_client_registers_one_entry_per_call(caplog):
     with pytest.raises(RuntimeError, match="not registered"):  # m2 still waits for its own call
         wrapper.create(messages=[{"role": "user", "content": "2+2="}])
     wrapper.register_model_client(EchoModel, tag="second")
-    assert EchoModel.made == [("m1", "first"), ("m2", "second")]
+    assert made == [("m1", "first"), ("m2", "second")]
     wrapper.register_model_client(EchoModel)
     assert "Model client EchoModel is already registered" in caplog.text
     with pytest.raises(ValueError, match='Model client "dict" is being registered but was not found in the config_list'):
