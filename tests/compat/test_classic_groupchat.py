@@ -1,0 +1,75 @@
+"""Classic GroupChat steps as classic code drives them (``autogen`` -> ``parley``): judging a
+selector's answer, reading a selection result, who may execute a pending call, resuming."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from parley import ChatResult, ConversableAgent, GroupChat, GroupChatManager
+
+
+def agent(name: str, **kwargs) -> ConversableAgent:
+    return ConversableAgent(name, llm_config=False, human_input_mode="NEVER", default_auto_reply=f"{name} here", **kwargs)
+
+
+def team() -> tuple[GroupChat, list[ConversableAgent]]:
+    agents = [agent("Planner"), agent("Coder", function_map={"run": lambda: "ran"})]
+    return GroupChat(agents=agents, messages=[], max_round=3, role_for_select_speaker_messages="user"), agents
+
+
+def test_validate_speaker_name_selects_reasks_and_gives_up_as_classic():
+    groupchat, agents = team()
+    messages = [{"role": "user", "content": "**Coder** should go next."}]
+    assert groupchat._validate_speaker_name(None, messages, None, None, 2, 1, agents) == (True, None)
+    assert messages[-1] == {"role": "user", "content": "[AGENT SELECTED]Coder"}
+
+    messages = [{"role": "user", "content": "Planner, then Coder"}]
+    assert groupchat._validate_speaker_name(None, messages, None, None, 1, 1, agents) == (True, {
+        "content": groupchat.select_speaker_auto_multiple_template.format(agentlist="['Planner', 'Coder']"),
+        "name": "checking_agent",
+        "override_role": "user",
+    })
+    assert len(messages) == 1  # nothing appended while attempts are left
+
+    messages = [{"role": "user", "content": "nobody"}]
+    assert groupchat._validate_speaker_name(None, messages, None, None, 0, 3, agents) == (True, None)
+    assert messages[-1]["content"] == "[AGENT SELECTION FAILED]Select speaker attempt #3 of 3 failed as it did not include any agent names."
+
+
+def test_process_speaker_selection_result_reads_the_marker_or_takes_the_next():
+    groupchat, (planner, coder) = team()
+    chosen = ChatResult(chat_history=[{"role": "user", "content": "[AGENT SELECTED]Coder"}])
+    failed = ChatResult(chat_history=[{"role": "user", "content": "[AGENT SELECTION FAILED]no names"}])
+    assert groupchat._process_speaker_selection_result(chosen, planner, [planner, coder]) is coder
+    assert groupchat._process_speaker_selection_result(failed, coder, [planner, coder]) is planner
+
+
+def test_pending_call_nobody_can_execute_is_classics_error():
+    groupchat = GroupChat(agents=[agent("a"), agent("b")], messages=[], max_round=3)
+    groupchat.messages = [{"role": "assistant", "content": None, "function_call": {"name": "get_number", "arguments": "{}"}}]
+    with pytest.raises(ValueError, match="No agent can execute the function get_number. Please check the function_map of the agents"):
+        groupchat._prepare_and_select_agents(groupchat.agents[1])
+    groupchat, (planner, coder) = team()
+    groupchat.messages = [{"role": "assistant", "content": None, "function_call": {"name": "run", "arguments": "{}"}}]
+    assert groupchat._prepare_and_select_agents(planner) == (coder, [coder], None)
+
+
+def test_resume_checks_and_termination_warning(caplog):
+    groupchat, _ = team()
+    manager = GroupChatManager(groupchat, llm_config=False, is_termination_msg=lambda m: "TERMINATE" in (m.get("content") or ""))
+    with pytest.raises(ValueError, match="no messages to resume"):
+        manager._valid_resume_messages([])
+    with pytest.raises(ValueError, match="'Chairperson', which is not an agent"):
+        manager._valid_resume_messages([{"role": "assistant", "name": "Chairperson", "content": "hi"}])
+    manager._valid_resume_messages([{"role": "system", "content": "s"}, {"role": "assistant", "name": "Coder", "content": "x"}])
+
+    messages = [{"role": "assistant", "name": "Coder", "content": "Done. APPROVED TERMINATE"}]
+    manager._process_resume_termination(lambda text: text.replace("APPROVED", ""), messages)
+    assert messages[-1]["content"] == "Done.  TERMINATE"
+    assert "Last message meets termination criteria" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        manager._process_resume_termination("TERMINATE", messages)
+    assert messages[-1]["content"] == "Done.  " and "termination criteria" not in caplog.text
