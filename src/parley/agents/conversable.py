@@ -996,7 +996,7 @@ class ConversableAgent(LLMAgent):
         self._update_signatures("functions", func_sig, is_remove, lambda schema: schema["name"])
 
     def _update_signatures(self, key: str, signature: str | dict, is_remove: bool, name_of: Callable[[dict], str]) -> None:
-        from ..models.wrapper import offered_tools
+        from ..models.wrapper import legacy_functions, offered_tools
 
         if self.client is None or self.llm_config is False:
             raise UsageError(f"To update a tool signature, agent must have an llm_config (agent {self._name!r} has none, "
@@ -1016,6 +1016,7 @@ class ConversableAgent(LLMAgent):
         else:
             self.llm_config.pop(key, None)
         self.client.tools = offered_tools(self.llm_config)
+        self.client.functions = legacy_functions(self.llm_config)
 
     def can_execute_function(self, name: list[str] | str) -> bool:
         """Classic: whether this agent's function_map has the function(s)."""

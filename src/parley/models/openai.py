@@ -156,6 +156,19 @@ def endpoint_settings(base_url: str | None, default_headers: dict | None, defaul
     return url, headers, query
 
 
+def _assistant_message(reply: dict) -> dict[str, Any]:
+    """A completion choice's message in parley's shape (only the fields a chat keeps)."""
+    message: dict[str, Any] = {"role": "assistant", "content": reply.get("content")}
+    if reply.get("tool_calls"):
+        message["tool_calls"] = [
+            {"id": call.get("id"), "type": "function", "function": {"name": call["function"]["name"], "arguments": call["function"].get("arguments") or ""}}
+            for call in reply["tool_calls"]
+        ]
+    if reply.get("function_call"):
+        message["function_call"] = {"name": reply["function_call"]["name"], "arguments": reply["function_call"].get("arguments") or ""}
+    return message
+
+
 class OpenAIClient:
     """A model at an OpenAI-compatible endpoint (``azure=True``: an Azure OpenAI deployment)."""
 
@@ -215,7 +228,13 @@ class OpenAIClient:
         params, options = request_body(request.params)
         secrets = self._secrets + call_secrets(request.params) if options else self._secrets
         body: dict[str, Any] = {**params, "model": self.model, "messages": request.messages}
-        if request.tools:
+        if request.functions:
+            # Classic's legacy API: sent as ``functions`` (the model answers with a function_call).
+            body["functions"] = request.functions
+            tools = request.tools_besides_functions()
+            if tools:
+                body["tools"] = tools
+        elif request.tools:
             body["tools"] = request.tools
         if request.response_format:
             body["response_format"] = request.response_format
@@ -243,14 +262,8 @@ class OpenAIClient:
         except (TypeError, KeyError, IndexError):
             raise model_error_from_sdk(ValueError(f"not a chat completion: {str(completion)[:200]}"), where=self.where) from None
         self._check_finish(choice.get("finish_reason"))
-        message: dict[str, Any] = {"role": "assistant", "content": reply.get("content")}
-        if reply.get("tool_calls"):
-            message["tool_calls"] = [
-                {"id": call.get("id"), "type": "function", "function": {"name": call["function"]["name"], "arguments": call["function"].get("arguments") or ""}}
-                for call in reply["tool_calls"]
-            ]
-        if reply.get("function_call"):
-            message["function_call"] = {"name": reply["function_call"]["name"], "arguments": reply["function_call"].get("arguments") or ""}
+        message = _assistant_message(reply)
+        choices = completion["choices"]
         usage = completion.get("usage") or {}
         return ModelResponse(
             message=message,
@@ -258,6 +271,8 @@ class OpenAIClient:
             prompt_tokens=usage.get("prompt_tokens") or 0,
             completion_tokens=usage.get("completion_tokens") or 0,
             raw=completion,
+            # n > 1: every choice, in order (classic returns them all; agents reply with the first).
+            choices=[message, *(_assistant_message(c.get("message") or {}) for c in choices[1:])] if len(choices) > 1 else None,
         )
 
     async def _create_streaming(self, client: Any, body: dict, options: dict, request: ModelRequest) -> ModelResponse:

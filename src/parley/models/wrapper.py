@@ -79,10 +79,19 @@ def cache_key(entry: dict, request: ModelRequest) -> str:
         "entry": {k: v for k, v in public_entry(entry).items() if k not in _NOT_IN_CACHE_KEY and k not in ENDPOINT_KEYS},
         "messages": request.messages,
         "tools": request.tools,
+        **({"functions": request.functions} if request.functions else {}),  # old keys stay valid
         "response_format": request.response_format,
         "params": {k: v for k, v in request.params.items() if k not in _NOT_IN_CACHE_KEY},
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+_ENTRY_CACHE_KEYS = frozenset({"cache_seed", "cache"})
+
+
+def legacy_functions(llm_config: dict) -> list[dict] | None:
+    """The legacy ``functions`` schemas of ``llm_config`` (checked by :func:`offered_tools`)."""
+    return list(llm_config.get("functions") or []) or None
 
 
 def offered_tools(llm_config: dict) -> list[dict] | None:
@@ -109,13 +118,15 @@ class OpenAIWrapper:
             llm_config["config_list"] = config_list
         entries = check_llm_config(llm_config, at_request=False)
         if "seed" in llm_config and "cache_seed" not in llm_config:
-            # Classic 0.1/early 0.2 name of cache_seed, used by the seed article.
+            # Classic 0.1/early 0.2 scripts asked for caching with ``seed``; it is also sent to the
+            # model as the provider's sampling seed, as classic 0.2 sends it.
             llm_config["cache_seed"] = llm_config["seed"]
         self.cache_seed = llm_config.get("cache_seed")
         self.stream = bool(llm_config.get("stream", False))
         self.tools = offered_tools(llm_config)
+        self.functions: list[dict] | None = legacy_functions(llm_config)
         self.response_format = llm_config.get("response_format")
-        generation = {k: v for k, v in llm_config.items() if k not in WRAPPER_KEYS and k not in ENDPOINT_KEYS and k != "model" and k != "seed"}
+        generation = {k: v for k, v in llm_config.items() if k not in WRAPPER_KEYS and k not in ENDPOINT_KEYS and k != "model"}
         self._config_list: list[dict] = []
         self._params: list[dict] = []
         self._clients: list[ModelClient | None] = []
@@ -127,7 +138,8 @@ class OpenAIWrapper:
                 parse_price(entry["price"], f"llm_config['config_list'][{i}]['price']")
             self._config_list.append(entry)
             params = dict(generation)
-            params.update({k: v for k, v in entry.items() if k not in ENDPOINT_KEYS and k != "model"})
+            # An entry's cache settings are the wrapper's business, never request parameters.
+            params.update({k: v for k, v in entry.items() if k not in ENDPOINT_KEYS and k not in _ENTRY_CACHE_KEYS and k != "model"})
             self._params.append(params)
             self._clients.append(self._build_client(entry, entry_path(llm_config, i)))
         self.total_usage_summary: dict | None = None
@@ -221,11 +233,21 @@ class OpenAIWrapper:
         from .completion import to_chat_completion
 
         messages = config.pop("messages", None)
-        if not isinstance(messages, list):
-            raise TypeError("OpenAIWrapper.create needs messages=[{'role': ..., 'content': ...}, ...]")
+        prompt = config.pop("prompt", None)
+        if (prompt is None) == (messages is None):
+            raise ValueError("Either prompt or messages should be in create config but not both.")
         context = config.pop("context", None)
         allow_format_str_template = config.pop("allow_format_str_template", False)
-        if context is not None:
+        if prompt is not None:
+            # Classic sent a prompt to the legacy completions endpoint; chat models take it as
+            # the user's message.
+            prompt = self.instantiate(prompt, context, allow_format_str_template)
+            if not isinstance(prompt, str):
+                raise TypeError(f"OpenAIWrapper.create: prompt must be a str (or a template giving one), got {type(prompt).__name__}")
+            messages = [{"role": "user", "content": prompt}]
+        elif not isinstance(messages, list):
+            raise TypeError("OpenAIWrapper.create needs messages=[{'role': ..., 'content': ...}, ...]")
+        elif context is not None:
             messages = [{**m, "content": self.instantiate(m.get("content"), context, allow_format_str_template)}
                         if isinstance(m, dict) else m for m in messages]
         cache = config.pop("cache", None)
@@ -244,9 +266,14 @@ class OpenAIWrapper:
                 outcome["pass_filter"] = passed = bool(filter_func(context=context, response=to_chat_completion(response)))
                 return passed
         outcome: dict[str, Any] = {"pass_filter": True}
+        tools = config.pop("tools", None)
+        functions = config.pop("functions", None)
+        if functions is not None:  # classic's legacy schemas, offered as tools where a provider lacks them
+            tools = offered_tools({"tools": tools, "functions": functions})
         response = run_sync(self.a_create(
-            messages, tools=config.pop("tools", None), response_format=config.pop("response_format", None),
+            messages, tools=tools, response_format=config.pop("response_format", None),
             agent=getattr(agent, "name", agent), cache=cache, params=config or None, accept=accept, outcome=outcome,
+            functions=functions,
         ))
         return to_chat_completion(response, config_id=outcome.get("config_id"), pass_filter=outcome["pass_filter"])
 
@@ -286,6 +313,7 @@ class OpenAIWrapper:
         params: dict | None = None,
         accept: Callable[[ModelResponse], bool] | None = None,
         outcome: dict | None = None,
+        functions: list[dict] | None = None,
     ) -> ModelResponse:
         """Call the model with failover over the config list (the engine's call). A reply that
         ``accept`` (classic's ``filter_func``) refuses is passed over for the next entry's, but
@@ -328,6 +356,7 @@ class OpenAIWrapper:
                 request_params,
                 self.stream,
                 on_token,
+                functions if functions is not None else self.functions if tools is None else None,
             )
             key = None
             started = time.perf_counter()
@@ -366,10 +395,13 @@ class OpenAIWrapper:
                 # The entry's price wins; else the table, for clients that do not price themselves.
                 response.cost = pricing.cost(response.model, response.prompt_tokens, response.completion_tokens, price) or response.cost
             if key is not None:
-                cache.set(key, {
+                entry_value = {
                     "message": response.message, "model": response.model, "prompt_tokens": response.prompt_tokens,
                     "completion_tokens": response.completion_tokens, "cost": response.cost,
-                })
+                }
+                if response.choices is not None:
+                    entry_value["choices"] = response.choices
+                cache.set(key, entry_value)
             self._account(request, response, agent, purpose, time.perf_counter() - started)
             if accept is None or accept(response) or i + 1 == count:
                 if outcome is not None:
