@@ -175,3 +175,40 @@ def test_streamed_deltas_fold_as_classic():
     assert OpenAIWrapper._update_dict_from_chunk(SimpleNamespace(n=None), d, "n") == 0
     with pytest.raises(NotImplementedError):
         OpenAIWrapper._update_dict_from_chunk(SimpleNamespace(n=[]), d, "n")
+
+
+def test_console_prints_tool_calls_and_execution_as_classic():
+    import parley
+    from parley.io.console import console_sink
+    from parley.models.scripted import ScriptedModelClient
+
+    calls = [{"id": "call_1", "type": "function", "function": {"name": "add", "arguments": '{"a": 1,\n "b": 2}'}}]
+    client = ScriptedModelClient([{"content": None, "tool_calls": calls}, "3 TERMINATE"])
+    assistant = ConversableAgent("assistant", llm_config={"config_list": [{"model": "s", "client": client}]})
+    user = UserProxyAgent("user", human_input_mode="NEVER", code_execution_config=False, function_map={"add": lambda a, b: a + b},
+                          is_termination_msg=lambda m: "TERMINATE" in (m.get("content") or ""))
+    stream = parley.IOQueue()
+    console_sink.enabled = True
+    with parley.IOStream.set_default(stream):
+        user.initiate_chat(assistant, message="1 + 2?")
+    out = stream.output
+    # The arguments exactly as the model wrote them, then classic's execution line.
+    assert '***** Suggested tool call (call_1): add *****\nArguments: \n{"a": 1,\n "b": 2}\n' in out
+    assert "\n>>>>>>>> EXECUTING FUNCTION add..." in out
+    assert out.index("Suggested tool call") < out.index("EXECUTING FUNCTION add") < out.index("Response from calling tool (call_1)")
+
+
+def test_console_code_block_lines_are_classics():
+    import parley
+    from parley import events
+    from parley.io.console import console_sink
+
+    stream = parley.IOQueue()
+    console_sink.enabled = True
+    with parley.IOStream.set_default(stream):
+        console_sink(events.CodeExecutionStarted(agent="user", blocks=1, languages=["python"]))
+        console_sink(events.CodeExecutionStarted(agent="user", blocks=2, languages=["python", "sh"]))
+    assert stream.output.splitlines()[1:] == [
+        ">>>>>>>> EXECUTING CODE BLOCK (inferred language is python)...", "",
+        ">>>>>>>> EXECUTING 2 CODE BLOCKS (inferred languages are [python, sh])...",
+    ]
