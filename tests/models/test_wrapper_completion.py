@@ -187,3 +187,12 @@ def test_streamed_legacy_function_call_is_folded(openai_server):
     [message] = client.extract_text_or_completion_object(response)
     assert message.function_call.name == "add" and message.function_call.arguments == '{"a": 12}'
     assert response.choices[0].finish_reason == "function_call"
+
+
+def test_a_string_seed_is_only_a_cache_key(openai_server, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    openai_server.add({"content": "a"})
+    client = OpenAIWrapper(config_list=[entry(openai_server)], seed="run1")
+    assert client.create(messages=HI).choices[0].message.content == "a"
+    assert client.create(messages=HI).choices[0].message.content == "a"  # from the cache
+    assert len(openai_server.requests) == 1 and "seed" not in openai_server.requests[0]

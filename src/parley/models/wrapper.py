@@ -127,6 +127,8 @@ class OpenAIWrapper:
         self.functions: list[dict] | None = legacy_functions(llm_config)
         self.response_format = llm_config.get("response_format")
         generation = {k: v for k, v in llm_config.items() if k not in WRAPPER_KEYS and k not in ENDPOINT_KEYS and k != "model"}
+        if not isinstance(generation.get("seed", 0), int):
+            del generation["seed"]  # a string seed can only be a cache key (models take an int)
         self._config_list: list[dict] = []
         self._params: list[dict] = []
         self._clients: list[ModelClient | None] = []
