@@ -73,3 +73,21 @@ def test_resume_checks_and_termination_warning(caplog):
     with caplog.at_level(logging.WARNING):
         manager._process_resume_termination("TERMINATE", messages)
     assert messages[-1]["content"] == "Done.  " and "termination criteria" not in caplog.text
+
+
+def test_mentioned_agents_matches_names_in_their_own_case():
+    groupchat = GroupChat(agents=[agent("Story_writer"), agent("Product_manager")], messages=[], max_round=3)
+    assert groupchat._mentioned_agents("Story writer will follow the Product\\_manager.", None) == {
+        "Story_writer": 1, "Product_manager": 1}
+    assert groupchat._mentioned_agents("Story Writer will follow the product\\_manager.", None) == {}
+
+
+def test_append_oai_message_honours_override_role():
+    checker, selector = agent("checker"), agent("selector")
+    assert checker._append_oai_message({"content": "Pick one.", "override_role": "system"}, "assistant", selector, is_sending=True)
+    assert checker._append_oai_message("Coder", "user", selector, is_sending=False)
+    assert not checker._append_oai_message({"content": None}, "user", selector, is_sending=False)
+    assert checker.chat_messages[selector] == [
+        {"content": "Pick one.", "role": "system", "name": "checker"},
+        {"content": "Coder", "role": "user", "name": "selector"},
+    ]

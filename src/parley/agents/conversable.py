@@ -493,6 +493,15 @@ class ConversableAgent(LLMAgent):
             return
         recipient._accept(message, self, silent)
 
+    def _append_oai_message(self, message: dict | str, role: str, conversation_id: Agent, is_sending: bool) -> bool:
+        """Classic name: store ``message`` in the history with ``conversation_id`` as ``role``
+        (its ``override_role`` wins), named for its sender; False when it has nothing to store."""
+        stored = to_oai_message(message_to_dict(message), role, self._name if is_sending else conversation_id.name)
+        if stored is None:
+            return False
+        self._oai_messages[conversation_id].append(stored)
+        return True
+
     def _accept(self, message: dict, sender: "ConversableAgent", silent: bool) -> None:
         received = to_oai_message(message, "user", sender._name)
         if received is None:

@@ -281,7 +281,8 @@ class GroupChat:
         if isinstance(message_content, dict):
             message_content = message_content.get("content")
         agents = self.agents if agents is None else agents
-        return mentioned_names(content_str(message_content), [a.name for a in agents])
+        # Classic's step matches names in their own case only; parley's selection is laxer (names.py).
+        return mentioned_names(content_str(message_content), [a.name for a in agents], any_case=False)
 
     def manual_select_speaker(self, agents: list[Agent] | None = None) -> Agent | None:
         """Ask the human to pick (a number or a name); None when they pass or can't answer."""
