@@ -91,3 +91,21 @@ def test_append_oai_message_honours_override_role():
         {"content": "Pick one.", "role": "system", "name": "checker"},
         {"content": "Coder", "role": "user", "name": "selector"},
     ]
+
+
+def test_clear_history_for_one_agent_and_keeping_a_tool_call_with_its_responses():
+    alice, bob = agent("alice"), agent("bob")
+    groupchat = GroupChat(agents=[alice, bob], messages=[], max_round=3, enable_clear_history=True)
+    manager = GroupChatManager(groupchat, llm_config=False)
+    alice._oai_messages[manager].extend([{"content": "one", "role": "user", "name": "bob"},
+                                         {"content": "two", "role": "user", "name": "bob"}])
+    # "How" after the agent's name names nobody: bob stays the one whose history is cleared.
+    assert manager.clear_agents_history({"content": "clear history bob. How are you?"}, groupchat) == "How are you?"
+    bob._oai_messages[manager].extend([
+        {"content": "hi", "role": "user", "name": "alice"},
+        {"content": None, "role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": ""}}]},
+        {"content": "done", "role": "tool", "tool_responses": [{"tool_call_id": "c1", "role": "tool", "content": "done"}], "name": "bob"},
+    ])
+    bob.clear_history(nr_messages_to_preserve=1)
+    assert [m.get("role") for m in bob.chat_messages[manager]] == ["assistant", "tool"]  # the call stays with its response
+    assert len(alice.chat_messages[manager]) == 2

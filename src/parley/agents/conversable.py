@@ -346,6 +346,11 @@ class ConversableAgent(LLMAgent):
             if nr_messages_to_preserve:
                 for key in self._oai_messages:
                     preserved = self._oai_messages[key][-nr_messages_to_preserve:]
+                    if preserved and "tool_responses" in preserved[0] and len(self._oai_messages[key]) > len(preserved):
+                        # Keep the tool call its responses answer: providers refuse a response without its call.
+                        _iostream().print(f"Preserving one more message for {self._name} to not divide history "
+                                          "between tool call and tool response.")
+                        preserved = self._oai_messages[key][-nr_messages_to_preserve - 1:]
                     self._oai_messages[key].clear()
                     self._oai_messages[key].extend(preserved)
             else:

@@ -338,8 +338,8 @@ class GroupChatManager(ConversableAgent):
             digits = word if word.isdigit() else word[:-1]
             if digits.isdigit():
                 keep = int(digits)
-            else:
-                target = groupchat.agent_by_name(word) or groupchat.agent_by_name(word[:-1])
+            else:  # a word that names no agent ("How" in "clear history bob. How ...") changes nothing
+                target = groupchat.agent_by_name(word) or groupchat.agent_by_name(word[:-1]) or target
         skipped = 2 + (target is not None) + (keep is not None)
         if "tool_responses" in reply and not keep:
             keep = 1  # the tool call its responses answer must stay
