@@ -196,3 +196,14 @@ def test_a_string_seed_is_only_a_cache_key(openai_server, tmp_path, monkeypatch)
     assert client.create(messages=HI).choices[0].message.content == "a"
     assert client.create(messages=HI).choices[0].message.content == "a"  # from the cache
     assert len(openai_server.requests) == 1 and "seed" not in openai_server.requests[0]
+
+
+def test_streamed_n_choices_stay_apart(openai_server):
+    from parley import events
+
+    openai_server.add({"content": "one two", "choices": ["three", "four"]})
+    client = OpenAIWrapper(config_list=[entry(openai_server)], stream=True)
+    with events.capture(kinds=(events.TokenStreamed,)) as seen:
+        response = client.create(messages=HI, n=3)
+    assert client.extract_text_or_completion_object(response) == ["one two", "three", "four"]
+    assert "".join(e.token for e in seen.events) == "one two"  # only the first choice is shown as it streams

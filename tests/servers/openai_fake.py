@@ -82,9 +82,9 @@ class FakeOpenAIServer(FakeServer):
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
 
-        def chunk(delta: dict, finish: str | None = None) -> dict:
+        def chunk(delta: dict, finish: str | None = None, index: int = 0) -> dict:
             return {"id": completion_id, "object": "chat.completion.chunk", "created": 0, "model": model,
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+                    "choices": [{"index": index, "delta": delta, "finish_reason": finish}]}
 
         await self.write_sse(response, chunk({"role": "assistant", "content": ""}))
         if content:
@@ -105,6 +105,9 @@ class FakeOpenAIServer(FakeServer):
             half = len(arguments) // 2
             await self.write_sse(response, chunk({"function_call": {"name": function_call["name"], "arguments": arguments[:half]}}))
             await self.write_sse(response, chunk({"function_call": {"arguments": arguments[half:]}}))
+        for index, text in enumerate(action.get("choices", ()), start=1):  # n > 1: each further choice in turn
+            await self.write_sse(response, chunk({"role": "assistant", "content": text}, index=index))
+            await self.write_sse(response, chunk({}, "stop", index=index))
         await self.write_sse(response, chunk({}, finish_reason))
         if (body.get("stream_options") or {}).get("include_usage"):
             await self.write_sse(response, {"id": completion_id, "object": "chat.completion.chunk", "created": 0, "model": model,

@@ -156,6 +156,48 @@ def endpoint_settings(base_url: str | None, default_headers: dict | None, defaul
     return url, headers, query
 
 
+class _StreamedChoice:
+    """One choice of a streamed completion, folded from its deltas."""
+
+    __slots__ = ("finish_reason", "function_call", "pieces", "tool_calls")
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+        self.tool_calls: dict[int, dict] = {}
+        self.function_call: dict[str, Any] | None = None  # the legacy ``functions`` API's single call
+        self.finish_reason: str | None = None
+
+    def add(self, choice: Any, on_token: Any) -> None:
+        from .stream import update_dict_from_chunk
+
+        delta = choice.delta
+        if delta.content:
+            self.pieces.append(delta.content)
+            if on_token is not None:
+                on_token(delta.content)
+        for part in delta.tool_calls or ():
+            call = self.tool_calls.setdefault(part.index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}})
+            if part.id:
+                call["id"] = part.id
+            if part.function is not None:
+                update_dict_from_chunk(part.function, call["function"], "name")
+                update_dict_from_chunk(part.function, call["function"], "arguments")
+        if delta.function_call is not None:
+            self.function_call = self.function_call or {"name": "", "arguments": ""}
+            update_dict_from_chunk(delta.function_call, self.function_call, "name")
+            update_dict_from_chunk(delta.function_call, self.function_call, "arguments")
+        self.finish_reason = choice.finish_reason or self.finish_reason
+
+    def message(self) -> dict[str, Any]:
+        calls = bool(self.tool_calls) or self.function_call is not None
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(self.pieces) if self.pieces or not calls else None}
+        if self.tool_calls:
+            message["tool_calls"] = [self.tool_calls[i] for i in sorted(self.tool_calls)]
+        if self.function_call is not None:
+            message["function_call"] = self.function_call
+        return message
+
+
 def _assistant_message(reply: dict) -> dict[str, Any]:
     """A completion choice's message in parley's shape (only the fields a chat keeps)."""
     message: dict[str, Any] = {"role": "assistant", "content": reply.get("content")}
@@ -284,12 +326,7 @@ class OpenAIClient:
         stream = await client.post(
             "/chat/completions", body=body, options=options, cast_to=ChatCompletion, stream=True, stream_cls=AsyncStream[ChatCompletionChunk]
         )
-        from .stream import update_dict_from_chunk
-
-        pieces: list[str] = []
-        tool_calls: dict[int, dict] = {}
-        function_call: dict[str, Any] | None = None  # the legacy ``functions`` API's single call
-        finish_reason = None
+        choices: dict[int, _StreamedChoice] = {}  # by choice index: several with ``n`` > 1
         model = self.model
         prompt_tokens = completion_tokens = 0
         async for chunk in stream:
@@ -297,32 +334,17 @@ class OpenAIClient:
             if chunk.usage:
                 prompt_tokens = chunk.usage.prompt_tokens or 0
                 completion_tokens = chunk.usage.completion_tokens or 0
-            for choice in chunk.choices[:1]:
-                delta = choice.delta
-                if delta.content:
-                    pieces.append(delta.content)
-                    if request.on_token is not None:
-                        request.on_token(delta.content)
-                for part in delta.tool_calls or ():
-                    call = tool_calls.setdefault(part.index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}})
-                    if part.id:
-                        call["id"] = part.id
-                    if part.function is not None:
-                        update_dict_from_chunk(part.function, call["function"], "name")
-                        update_dict_from_chunk(part.function, call["function"], "arguments")
-                if delta.function_call is not None:
-                    function_call = function_call or {"name": "", "arguments": ""}
-                    update_dict_from_chunk(delta.function_call, function_call, "name")
-                    update_dict_from_chunk(delta.function_call, function_call, "arguments")
-                finish_reason = choice.finish_reason or finish_reason
-        if finish_reason is None:
+            for choice in chunk.choices:
+                state = choices.get(choice.index)
+                if state is None:
+                    state = choices[choice.index] = _StreamedChoice()
+                # Only the first choice is shown as it streams (classic showed every choice's text mixed).
+                state.add(choice, request.on_token if choice.index == 0 else None)
+        first = choices.get(0)
+        if first is None or any(state.finish_reason is None for state in choices.values()):
             # The server closed the stream without finishing the reply.
             raise model_error_from_sdk(ConnectionError("the stream ended before the reply was finished"), where=self.where)
-        self._check_finish(finish_reason)
-        calls = bool(tool_calls) or function_call is not None
-        message: dict[str, Any] = {"role": "assistant", "content": "".join(pieces) if pieces or not calls else None}
-        if tool_calls:
-            message["tool_calls"] = [tool_calls[i] for i in sorted(tool_calls)]
-        if function_call is not None:
-            message["function_call"] = function_call
-        return ModelResponse(message=message, model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+        self._check_finish(first.finish_reason)
+        messages = [choices[i].message() for i in sorted(choices)]
+        return ModelResponse(message=messages[0], model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                             choices=messages if len(messages) > 1 else None)
