@@ -42,21 +42,25 @@ class Cache:
 
     def __init__(self, backend: CacheBackend | dict, cache_seed: str | int | None = None) -> None:
         if isinstance(backend, dict):
-            from .cache_factory import CacheFactory
-
-            config = backend
-            unknown = set(config) - set(self.ALLOWED_CONFIG_KEYS)
-            if unknown:
-                raise ValueError(f"Cache config: unknown key(s) {', '.join(sorted(unknown))}; "
-                                 f"allowed: {', '.join(self.ALLOWED_CONFIG_KEYS)}")
-            cosmos = config.get("cosmos_db_config")
-            cache_seed = config.get("cache_seed", cosmos.get("cache_seed", "42") if isinstance(cosmos, dict) else "42")
-            backend = CacheFactory.cache_factory(
-                seed=cache_seed, redis_url=config.get("redis_url"), cache_path_root=config.get("cache_path_root"),
-                cosmosdb_config=cosmos,
-            )
-        self.backend = backend
+            backend, cache_seed = self._from_config(backend)
+        self.backend: CacheBackend = backend
         self.cache_seed = cache_seed if cache_seed is not None else 42
+
+    @classmethod
+    def _from_config(cls, config: dict) -> tuple[CacheBackend, Any]:
+        """The backend and seed of a classic cache config dict."""
+        from .cache_factory import CacheFactory
+
+        unknown = set(config) - set(cls.ALLOWED_CONFIG_KEYS)
+        if unknown:
+            raise ValueError(f"Cache config: unknown key(s) {', '.join(sorted(unknown))}; "
+                             f"allowed: {', '.join(cls.ALLOWED_CONFIG_KEYS)}")
+        cosmos = config.get("cosmos_db_config")
+        seed: Any = config.get("cache_seed", cosmos.get("cache_seed", "42") if isinstance(cosmos, dict) else "42")
+        backend = CacheFactory.cache_factory(
+            seed=seed, redis_url=config.get("redis_url"), cache_path_root=config.get("cache_path_root"), cosmosdb_config=cosmos,
+        )
+        return backend, seed
 
     @property
     def cache(self) -> CacheBackend:
