@@ -129,3 +129,16 @@ async def test_cached_reply_is_still_streamed_as_one_token(tmp_path):
         cached = await w.a_create(HI, cache=cache, agent="bot")
     assert live == ["alpha ", "beta "]
     assert cached.cached and [e.token for e in captured.events[len(live):]] == ["alpha beta"]
+
+
+def test_a_classic_config_seed_names_a_folder_inside_the_root(tmp_path):
+    root = tmp_path / "root"
+    for seed in ("../outside", "a/b", ".."):
+        with pytest.raises(ValueError, match="cache_seed must be an int or a folder name"):
+            Cache({"cache_seed": seed, "cache_path_root": str(root)})
+    with pytest.raises(TypeError, match="cache_seed must be an int or a str"):
+        Cache({"cache_seed": 4.5, "cache_path_root": str(root)})
+    assert not (tmp_path / "outside").exists()
+    with Cache({"cache_seed": None, "cache_path_root": str(root)}) as cache:  # classic: str(None)
+        cache.set("k", 1)
+    assert (root / "None" / "cache.db").exists()

@@ -57,6 +57,11 @@ class Cache:
                              f"allowed: {', '.join(cls.ALLOWED_CONFIG_KEYS)}")
         cosmos = config.get("cosmos_db_config")
         seed: Any = config.get("cache_seed", cosmos.get("cache_seed", "42") if isinstance(cosmos, dict) else "42")
+        # The folder under cache_path_root (or the Redis key prefix): checked as Cache.disk() checks
+        # it, so that a seed like "../x" cannot name a folder outside the root. None names the
+        # folder "None", as classic's str(seed) does.
+        seed = "None" if seed is None else seed
+        check_cache_seed(seed)
         backend = CacheFactory.cache_factory(
             seed=seed, redis_url=config.get("redis_url"), cache_path_root=config.get("cache_path_root"), cosmosdb_config=cosmos,
         )
