@@ -35,7 +35,8 @@ def test_validate_speaker_name_selects_reasks_and_gives_up_as_classic():
 
     messages = [{"role": "user", "content": "nobody"}]
     assert groupchat._validate_speaker_name(None, messages, None, None, 0, 3, agents) == (True, None)
-    assert messages[-1]["content"] == "[AGENT SELECTION FAILED]Select speaker attempt #3 of 3 failed as it did not include any agent names."
+    assert messages[-1]["content"] == ("[AGENT SELECTION FAILED]Select speaker attempt #3 of 3 failed as it did not "
+                                       "include any agent names.")
 
 
 def test_process_speaker_selection_result_reads_the_marker_or_takes_the_next():
@@ -49,7 +50,7 @@ def test_process_speaker_selection_result_reads_the_marker_or_takes_the_next():
 def test_pending_call_nobody_can_execute_is_classics_error():
     groupchat = GroupChat(agents=[agent("a"), agent("b")], messages=[], max_round=3)
     groupchat.messages = [{"role": "assistant", "content": None, "function_call": {"name": "get_number", "arguments": "{}"}}]
-    with pytest.raises(ValueError, match="No agent can execute the function get_number. Please check the function_map of the agents"):
+    with pytest.raises(ValueError, match=r"No agent can execute the function get_number\. Please check the function_map"):
         groupchat._prepare_and_select_agents(groupchat.agents[1])
     groupchat, (planner, coder) = team()
     groupchat.messages = [{"role": "assistant", "content": None, "function_call": {"name": "run", "arguments": "{}"}}]
@@ -84,7 +85,8 @@ def test_mentioned_agents_matches_names_in_their_own_case():
 
 def test_append_oai_message_honours_override_role():
     checker, selector = agent("checker"), agent("selector")
-    assert checker._append_oai_message({"content": "Pick one.", "override_role": "system"}, "assistant", selector, is_sending=True)
+    prompt = {"content": "Pick one.", "override_role": "system"}
+    assert checker._append_oai_message(prompt, "assistant", selector, is_sending=True)
     assert checker._append_oai_message("Coder", "user", selector, is_sending=False)
     assert not checker._append_oai_message({"content": None}, "user", selector, is_sending=False)
     assert checker.chat_messages[selector] == [
@@ -103,8 +105,10 @@ def test_clear_history_for_one_agent_and_keeping_a_tool_call_with_its_responses(
     assert manager.clear_agents_history({"content": "clear history bob. How are you?"}, groupchat) == "How are you?"
     bob._oai_messages[manager].extend([
         {"content": "hi", "role": "user", "name": "alice"},
-        {"content": None, "role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": ""}}]},
-        {"content": "done", "role": "tool", "tool_responses": [{"tool_call_id": "c1", "role": "tool", "content": "done"}], "name": "bob"},
+        {"content": None, "role": "assistant",
+         "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": ""}}]},
+        {"content": "done", "role": "tool", "name": "bob",
+         "tool_responses": [{"tool_call_id": "c1", "role": "tool", "content": "done"}]},
     ])
     bob.clear_history(nr_messages_to_preserve=1)
     assert [m.get("role") for m in bob.chat_messages[manager]] == ["assistant", "tool"]  # the call stays with its response

@@ -33,8 +33,8 @@ def test_anthropic_client_takes_openai_shaped_params(anthropic_server):
 
     anthropic_server.add({"content": "4"})
     client = AnthropicClient(api_key=SECRET_KEY, base_url=anthropic_server.base_url)
-    response = client.create({"model": "claude-3-5-sonnet-20240620", "messages": [{"role": "system", "content": "Be brief."}, *HI],
-                              "max_tokens": 50, "seed": 1})
+    messages = [{"role": "system", "content": "Be brief."}, *HI]
+    response = client.create({"model": "claude-3-5-sonnet-20240620", "messages": messages, "max_tokens": 50, "seed": 1})
     assert client.message_retrieval(response) == ["4"] and response.model.startswith("claude")
     sent = anthropic_server.requests[0]
     assert sent["system"] == "Be brief." and sent["max_tokens"] == 50 and "seed" not in sent
@@ -47,7 +47,7 @@ def test_gemini_and_gpt_assistant_say_what_to_use_instead():
     from parley.agentchat.contrib.gpt_assistant_agent import GPTAssistantAgent
     from parley.oai.gemini import GeminiClient
 
-    with pytest.raises(ImportError, match="google-generativeai.*OpenAI-compatible endpoint"):
+    with pytest.raises(ImportError, match=r"google-generativeai.*OpenAI-compatible endpoint"):
         GeminiClient(api_key="k")
-    with pytest.raises(NotImplementedError, match="Assistants API.*AssistantAgent"):
+    with pytest.raises(NotImplementedError, match=r"Assistants API.*AssistantAgent"):
         GPTAssistantAgent("helper", instructions="Help.", llm_config={"config_list": [{"model": "gpt-4o"}]})

@@ -146,7 +146,7 @@ def test_legacy_prompt_becomes_the_users_message(openai_server):
     assert openai_server.requests[0]["messages"] == [{"role": "user", "content": "Capital of France?"}]
     client.create(prompt="Capital of {country}?", context={"country": "Italy"}, allow_format_str_template=True)
     assert openai_server.requests[1]["messages"] == [{"role": "user", "content": "Capital of Italy?"}]
-    with pytest.raises(ValueError, match="Either prompt or messages should be in create config but not both."):
+    with pytest.raises(ValueError, match=r"Either prompt or messages should be in create config but not both\."):
         client.create(prompt="x", messages=HI)
     with pytest.raises(ValueError, match="Either prompt or messages"):
         client.create()

@@ -103,7 +103,8 @@ class FakeOpenAIServer(FakeServer):
         if function_call:
             arguments = function_call["arguments"]
             half = len(arguments) // 2
-            await self.write_sse(response, chunk({"function_call": {"name": function_call["name"], "arguments": arguments[:half]}}))
+            first_part = {"name": function_call["name"], "arguments": arguments[:half]}
+            await self.write_sse(response, chunk({"function_call": first_part}))
             await self.write_sse(response, chunk({"function_call": {"arguments": arguments[half:]}}))
         for index, text in enumerate(action.get("choices", ()), start=1):  # n > 1: each further choice in turn
             await self.write_sse(response, chunk({"role": "assistant", "content": text}, index=index))

@@ -486,7 +486,8 @@ class GroupChat:
         return (candidates[0] if len(candidates) == 1 else None), candidates, None
 
     def _validate_speaker_name(
-        self, recipient: Any, messages: list[dict], sender: Any, config: Any, attempts_left: int, attempt: int, agents: list[Agent],
+        self, recipient: Any, messages: list[dict], sender: Any, config: Any, attempts_left: int, attempt: int,
+        agents: list[Agent],
     ) -> tuple[bool, dict | None]:
         from .classic_selection import validate_speaker_name
 

@@ -276,7 +276,8 @@ class GroupChatManager(ConversableAgent):
         last_agent = groupchat.agent_by_name(last_message["name"]) or self
         self._process_resume_termination(remove_termination_string, messages)
         if not silent:
-            _iostream().print(f"Prepared group chat with {len(messages)} messages, the last speaker is {last_message['name']}", flush=True)
+            _iostream().print(f"Prepared group chat with {len(messages)} messages, the last speaker is {last_message['name']}",
+                              flush=True)
         groupchat.send_introductions = False
         return last_agent, last_message
 
@@ -291,7 +292,9 @@ class GroupChatManager(ConversableAgent):
             if name and name not in known:
                 raise ValueError(f"resume: messages[{i}] is from {name!r}, which is not an agent of this group chat")
 
-    def _process_resume_termination(self, remove_termination_string: str | Callable[[str], str] | None, messages: list[dict]) -> None:
+    def _process_resume_termination(
+        self, remove_termination_string: str | Callable[[str], str] | None, messages: list[dict],
+    ) -> None:
         """Take the termination text out of the last message (a string is removed, a function maps
         the text), and warn when the message would still end the resumed chat at once."""
         last_message = messages[-1]

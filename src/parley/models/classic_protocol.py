@@ -63,7 +63,8 @@ class ClassicClient:
         if not response.cost:
             from . import pricing
 
-            response.cost = pricing.cost(response.model, response.prompt_tokens, response.completion_tokens, self._config.get("price"))
+            response.cost = pricing.cost(
+                response.model, response.prompt_tokens, response.completion_tokens, self._config.get("price"))
         return to_chat_completion(response)
 
     @staticmethod

@@ -176,7 +176,8 @@ class _StreamedChoice:
             if on_token is not None:
                 on_token(delta.content)
         for part in delta.tool_calls or ():
-            call = self.tool_calls.setdefault(part.index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}})
+            call = self.tool_calls.setdefault(
+                part.index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}})
             if part.id:
                 call["id"] = part.id
             if part.function is not None:
@@ -203,11 +204,13 @@ def _assistant_message(reply: dict) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": reply.get("content")}
     if reply.get("tool_calls"):
         message["tool_calls"] = [
-            {"id": call.get("id"), "type": "function", "function": {"name": call["function"]["name"], "arguments": call["function"].get("arguments") or ""}}
+            {"id": call.get("id"), "type": "function",
+             "function": {"name": call["function"]["name"], "arguments": call["function"].get("arguments") or ""}}
             for call in reply["tool_calls"]
         ]
     if reply.get("function_call"):
-        message["function_call"] = {"name": reply["function_call"]["name"], "arguments": reply["function_call"].get("arguments") or ""}
+        function_call = reply["function_call"]
+        message["function_call"] = {"name": function_call["name"], "arguments": function_call.get("arguments") or ""}
     return message
 
 

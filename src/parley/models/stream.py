@@ -4,7 +4,8 @@ next config entry, streams the reply again from its start; what was already show
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import events
 

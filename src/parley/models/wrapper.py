@@ -141,7 +141,8 @@ class OpenAIWrapper:
             self._config_list.append(entry)
             params = dict(generation)
             # An entry's cache settings are the wrapper's business, never request parameters.
-            params.update({k: v for k, v in entry.items() if k not in ENDPOINT_KEYS and k not in _ENTRY_CACHE_KEYS and k != "model"})
+            params.update({k: v for k, v in entry.items()
+                           if k not in ENDPOINT_KEYS and k not in _ENTRY_CACHE_KEYS and k != "model"})
             self._params.append(params)
             self._clients.append(self._build_client(entry, entry_path(llm_config, i)))
         self.total_usage_summary: dict | None = None
@@ -245,7 +246,8 @@ class OpenAIWrapper:
             # the user's message.
             prompt = self.instantiate(prompt, context, allow_format_str_template)
             if not isinstance(prompt, str):
-                raise TypeError(f"OpenAIWrapper.create: prompt must be a str (or a template giving one), got {type(prompt).__name__}")
+                raise TypeError("OpenAIWrapper.create: prompt must be a str (or a template giving one), "
+                                f"got {type(prompt).__name__}")
             messages = [{"role": "user", "content": prompt}]
         elif not isinstance(messages, list):
             raise TypeError("OpenAIWrapper.create needs messages=[{'role': ..., 'content': ...}, ...]")

@@ -147,7 +147,8 @@ def parameter_model(func: Callable, name: str | None = None) -> ParameterModel:
         json_schema = model.model_json_schema()
     except Exception as error:
         raise TypeError(_locate_schema_error(fname, annotations, error)) from error
-    return ParameterModel(model=model, fields=tuple(fields), json_schema=_classic_shape(_inline_definitions(_strip_titles(json_schema))))
+    json_schema = _classic_shape(_inline_definitions(_strip_titles(json_schema)))
+    return ParameterModel(model=model, fields=tuple(fields), json_schema=json_schema)
 
 
 def _classic_shape(schema: dict) -> dict:
