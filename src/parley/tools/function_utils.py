@@ -125,7 +125,7 @@ def wrap_function(func: F) -> F:
             return serialize_to_str(with_arguments(args, kwargs))
 
     wrapped._origin = func
-    return wrapped  # type: ignore[no-any-return]
+    return wrapped
 
 
 def format_json_str(jstr: str) -> str:
