@@ -25,7 +25,7 @@ from parley.code.workspace import (
     write_file,
 )
 from parley.errors import UsageError
-from parley.messages import content_str
+from parley.messages import content_str as _content_text
 
 WIN32 = sys.platform == "win32"
 PATH_SEPARATOR = "\\" if WIN32 else "/"
@@ -53,6 +53,17 @@ __all__ = [
     "infer_lang",
     "is_docker_running",
 ]
+
+
+def content_str(content: str | list | None) -> str:
+    """Classic ``content_str``: the text of a message's content (image parts as ``<image>``).
+    Classic's check on lists holds here: every part must be a dict (``{"type": "text", ...}``)."""
+    if isinstance(content, list):
+        for part in content:
+            if not isinstance(part, dict):
+                raise TypeError("Wrong content format: every element should be dict if the content is a list, "
+                                f"got {type(part).__name__} {part!r:.40}")
+    return _content_text(content)
 
 
 def execute_code(

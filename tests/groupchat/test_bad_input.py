@@ -108,5 +108,5 @@ def test_tool_call_no_one_can_execute(team):
     call = {"content": None, "tool_calls": [{"id": "1", "type": "function", "function": {"name": "nuke", "arguments": "{}"}}]}
     groupchat = GroupChat(team, messages=[call], speaker_selection_method="round_robin")
     manager = GroupChatManager(groupchat, llm_config=False)
-    with pytest.raises(ValueError, match="no agent of the group chat can execute 'nuke'"):
+    with pytest.raises(ValueError, match=r"No agent can execute the function nuke\. Please check the function_map"):
         groupchat.select_speaker(team[0], manager)

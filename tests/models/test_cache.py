@@ -1,4 +1,4 @@
-"""Caches: disk (SQLite), Redis (a real redis-server), in-memory; and the wrapper using them."""
+"""Caches: disk (a diskcache directory), Redis (a real redis-server), in-memory; and the wrapper using them."""
 
 import json
 import os
@@ -38,9 +38,32 @@ def test_disk_cache_persists_per_seed(tmp_path):
         assert cache.get("k") == "one"
     with Cache.disk(cache_seed=2, cache_path_root=str(tmp_path)) as cache:
         assert cache.get("k") is None
-    assert os.path.exists(tmp_path / "1" / "cache.sqlite")
-    with pytest.raises(RuntimeError, match="closed"):
-        cache.get("k")
+    assert os.path.exists(tmp_path / "1" / "cache.db")  # classic's layout: <root>/<seed>/ is a diskcache
+
+
+def test_classic_cache_context_gives_the_backend_and_closes_it(tmp_path):
+    # Classic: ``with Cache(config) as cache`` is the backend's own context (same get/set/close).
+    from parley.cache.disk_cache import DiskCache
+
+    with Cache({"cache_seed": 3, "cache_path_root": str(tmp_path)}) as cache:
+        assert isinstance(cache, DiskCache) and cache.path == os.path.join(str(tmp_path), "3")
+        cache.set("k", [1])
+    with DiskCache(os.path.join(str(tmp_path), "3")) as again:
+        assert again.get("k") == [1] and again.get("missing", "d") == "d"
+
+
+def test_in_memory_cache_is_shared_by_seed_and_copies_values():
+    from parley.cache.in_memory_cache import InMemoryCache
+
+    value = {"content": ["a"]}
+    InMemoryCache(seed="shared-t").set("k", value)
+    value["content"].append("changed by the caller")
+    got = InMemoryCache(seed="shared-t").get("k")
+    assert got == {"content": ["a"]}
+    got["content"].append("x")
+    assert InMemoryCache(seed="shared-t").get("k") == {"content": ["a"]}
+    assert InMemoryCache(seed="other-t").get("k") is None
+    assert InMemoryCache(seed="shared-t")._prefixed_key("k") == "shared-t_k"
 
 
 def test_redis_keys_are_namespaced_by_seed(redis_url):
@@ -69,8 +92,8 @@ async def test_wrapper_uses_the_cache_and_splits_usage(tmp_path, openai_server):
     assert w.total_usage_summary["total_cost"] == pytest.approx(3 * one_call)  # including it
     assert w.total_usage_summary["gpt-4o"]["prompt_tokens"] == 3000
     # Nothing in the cache file holds the key.
-    with open(tmp_path / "42" / "cache.sqlite", "rb") as file:
-        assert SECRET_KEY.encode() not in file.read()
+    for path in (tmp_path / "42").iterdir():
+        assert SECRET_KEY.encode() not in path.read_bytes()
 
 
 async def test_cache_seed_in_llm_config_and_no_cache_unless_asked(tmp_path, monkeypatch):
@@ -81,8 +104,8 @@ async def test_cache_seed_in_llm_config_and_no_cache_unless_asked(tmp_path, monk
     assert not os.path.exists(tmp_path / ".cache")
     w = OpenAIWrapper(config_list=[{"model": "s", "client": ScriptedModelClient(["x", "y"])}], seed=42)  # the seed article's key
     assert [(await w.a_create(HI)).message["content"] for _ in range(2)] == ["x", "x"]
-    assert os.path.exists(tmp_path / ".cache" / "42" / "cache.sqlite")
-    rows = sqlite3.connect(tmp_path / ".cache" / "42" / "cache.sqlite").execute("SELECT count(*) FROM cache").fetchone()
+    assert os.path.exists(tmp_path / ".cache" / "42" / "cache.db")
+    rows = sqlite3.connect(tmp_path / ".cache" / "42" / "cache.db").execute("SELECT count(*) FROM Cache").fetchone()
     assert rows == (1,)
 
 
@@ -123,4 +146,4 @@ def test_a_classic_config_seed_names_a_folder_inside_the_root(tmp_path):
     assert not (tmp_path / "outside").exists()
     with Cache({"cache_seed": None, "cache_path_root": str(root)}) as cache:  # classic: str(None)
         cache.set("k", 1)
-    assert (root / "None" / "cache.sqlite").exists()
+    assert (root / "None" / "cache.db").exists()

@@ -64,19 +64,23 @@ def test_group_chat_on_claude_keeps_the_messages_api_happy(anthropic_server):
     assert [m["role"] for m in last["messages"]] == ["user"]  # admin, planner, critic: merged into one user turn
 
 
-def test_classic_legacy_functions_are_offered_as_tools_and_run_from_the_function_map(openai_server):
+def test_classic_legacy_functions_are_sent_as_functions_and_run_from_the_function_map(openai_server):
     add_schema = {"name": "add", "description": "Add two numbers.",
                   "parameters": {"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}}}
     config = {"config_list": [{"model": "gpt-4o-mini", "base_url": openai_server.base_url, "api_key": SECRET_KEY}],
               "functions": [add_schema]}
-    openai_server.add({"tool_calls": [{"name": "add", "arguments": '{"a": 1, "b": 2}'}]}, {"content": "It is 3. TERMINATE"})
+    openai_server.add({"function_call": {"name": "add", "arguments": '{"a": 1, "b": 2}'}}, {"content": "It is 3. TERMINATE"})
     assistant = parley.AssistantAgent("assistant", llm_config=config)
     user = parley.UserProxyAgent("user", human_input_mode="NEVER", code_execution_config=False,
                                  function_map={"add": lambda a, b: a + b},
                                  is_termination_msg=lambda m: (m.get("content") or "").endswith("TERMINATE"))
     result = user.initiate_chat(assistant, message="What is 1 + 2?")
-    assert openai_server.requests[0]["tools"] == [{"type": "function", "function": add_schema}]
-    assert result.chat_history[2]["content"] == "3" and result.chat_history[-1]["content"] == "It is 3. TERMINATE"
+    # As classic: the legacy schemas go out as ``functions``; the model answers with a function_call.
+    assert openai_server.requests[0]["functions"] == [add_schema] and "tools" not in openai_server.requests[0]
+    assert result.chat_history[1]["function_call"] == {"name": "add", "arguments": '{"a": 1, "b": 2}'}
+    assert result.chat_history[2] == {"content": "3", "name": "add", "role": "function"}
+    assert result.chat_history[-1]["content"] == "It is 3. TERMINATE"
+    assert {"content": "3", "name": "add", "role": "function"} in openai_server.requests[1]["messages"]
 
     assert user.can_execute_function("add") and not user.can_execute_function(["add", "mul"])
     assert user.execute_function({"name": "add", "arguments": '{"a": 2, "b": 2}'}) == (

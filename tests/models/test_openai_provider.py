@@ -260,7 +260,7 @@ def test_the_classic_sync_create_and_extract(openai_server):
     assert message.tool_calls[0].function.name == "add" and message.tool_calls[0].function.arguments == '{"a": 2}'
     assert client.total_usage_summary["gpt-4o-mini"]["total_tokens"] > 3000
     with pytest.raises(TypeError, match=r"needs messages=\["):
-        client.create(prompt="completions are not chat")
+        client.create(messages="not a list")
 
 
 async def test_extra_headers_query_and_body_are_request_options_not_body_fields(openai_server, anthropic_server):

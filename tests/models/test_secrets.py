@@ -168,7 +168,7 @@ def test_no_planted_key_reaches_anything_a_run_writes(provider, shape, openai_se
     assert "Glad to help" in captured_output.out  # the terminal and the exports were captured
 
     written = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
-    assert {"runtime.db", "runs.db", "runtime.log", "python.log", "cache.sqlite"} <= {p.name for p in written}
+    assert {"runtime.db", "runs.db", "runtime.log", "python.log", "cache.db"} <= {p.name for p in written}
     assert b"upstream failed (request: POST" in written[tmp_path / "runtime.log"]  # an echoed error text was logged
     everything_said = "\n".join(texts).encode()
     for position, key in keys.items():

@@ -137,3 +137,73 @@ def test_a_reply_outside_the_sdks_types_comes_back_in_the_stand_in():
     assert not isinstance(response, ChatCompletion) and type(response).__module__ == "parley.models.completion"
     [message] = client.extract_text_or_completion_object(response)
     assert message.tool_calls[0].function.name == "add" and (response.config_id, response.pass_filter) == (0, True)
+
+
+def test_legacy_prompt_becomes_the_users_message(openai_server):
+    openai_server.add({"content": "Paris"}, {"content": "Rome"})
+    client = OpenAIWrapper(config_list=[entry(openai_server)])
+    assert client.extract_text_or_completion_object(client.create(prompt="Capital of France?")) == ["Paris"]
+    assert openai_server.requests[0]["messages"] == [{"role": "user", "content": "Capital of France?"}]
+    client.create(prompt="Capital of {country}?", context={"country": "Italy"}, allow_format_str_template=True)
+    assert openai_server.requests[1]["messages"] == [{"role": "user", "content": "Capital of Italy?"}]
+    with pytest.raises(ValueError, match=r"Either prompt or messages should be in create config but not both\."):
+        client.create(prompt="x", messages=HI)
+    with pytest.raises(ValueError, match="Either prompt or messages"):
+        client.create()
+
+
+def test_n_choices_all_come_back_and_are_cached(openai_server, tmp_path):
+    from parley.cache import Cache
+
+    openai_server.add({"content": "one", "choices": ["two", "three"]})
+    client = OpenAIWrapper(config_list=[entry(openai_server)])
+    with Cache.disk(cache_seed=5, cache_path_root=str(tmp_path)) as cache:
+        first = client.create(messages=HI, n=3, cache=cache)
+        again = client.create(messages=HI, n=3, cache=cache)
+    assert openai_server.requests[0]["n"] == 3 and len(openai_server.requests) == 1
+    for response in (first, again):
+        assert client.extract_text_or_completion_object(response) == ["one", "two", "three"]
+        assert [c.index for c in response.choices] == [0, 1, 2]
+
+
+def test_seed_is_sent_and_cache_seed_never_is(openai_server, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    openai_server.add({"content": "a"}, {"content": "b"}, {"content": "c"})
+    client = OpenAIWrapper(config_list=[{**entry(openai_server), "cache_seed": 3}], seed=7, cache_seed=None)
+    client.create(messages=HI)
+    client.create(messages=HI, cache_seed=9)
+    assert [r.get("seed") for r in openai_server.requests] == [7, 7]
+    assert not any("cache_seed" in r for r in openai_server.requests)
+    client.create(messages=HI, cache_seed=9)  # a cache key: the same request is answered from the cache
+    assert len(openai_server.requests) == 2
+
+
+def test_streamed_legacy_function_call_is_folded(openai_server):
+    add = {"name": "add", "parameters": {"type": "object", "properties": {"a": {"type": "number"}}}}
+    openai_server.add({"function_call": {"name": "add", "arguments": '{"a": 12}'}})
+    client = OpenAIWrapper(config_list=[entry(openai_server)], functions=[add], stream=True)
+    response = client.create(messages=HI)
+    assert openai_server.requests[0]["functions"] == [add] and openai_server.requests[0]["stream"] is True
+    [message] = client.extract_text_or_completion_object(response)
+    assert message.function_call.name == "add" and message.function_call.arguments == '{"a": 12}'
+    assert response.choices[0].finish_reason == "function_call"
+
+
+def test_a_string_seed_is_only_a_cache_key(openai_server, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    openai_server.add({"content": "a"})
+    client = OpenAIWrapper(config_list=[entry(openai_server)], seed="run1")
+    assert client.create(messages=HI).choices[0].message.content == "a"
+    assert client.create(messages=HI).choices[0].message.content == "a"  # from the cache
+    assert len(openai_server.requests) == 1 and "seed" not in openai_server.requests[0]
+
+
+def test_streamed_n_choices_stay_apart(openai_server):
+    from parley import events
+
+    openai_server.add({"content": "one two", "choices": ["three", "four"]})
+    client = OpenAIWrapper(config_list=[entry(openai_server)], stream=True)
+    with events.capture(kinds=(events.TokenStreamed,)) as seen:
+        response = client.create(messages=HI, n=3)
+    assert client.extract_text_or_completion_object(response) == ["one two", "three", "four"]
+    assert "".join(e.token for e in seen.events) == "one two"  # only the first choice is shown as it streams

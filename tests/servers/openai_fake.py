@@ -2,7 +2,8 @@
 usage, and injected faults (see :class:`~tests.servers.base.FakeServer`).
 
 Reply actions: ``content`` (str), ``tool_calls`` (``[{"name", "arguments"}]``, arguments a
-string, sent as is even when not valid JSON), ``finish_reason`` (e.g. ``"content_filter"``),
+string, sent as is even when not valid JSON), ``function_call`` (``{"name", "arguments"}``, the
+legacy API's), ``choices`` (more contents, answered as further choices: ``n``), ``finish_reason`` (e.g. ``"content_filter"``),
 ``usage`` (``[prompt, completion]``, default: word counts), ``model``.
 
 Run alone (for benchmarks): ``python tests/servers/openai_fake.py --delay 0.1`` prints
@@ -58,9 +59,10 @@ class FakeOpenAIServer(FakeServer):
             {"id": f"call_{next(_ids)}", "type": "function", "function": {"name": call["name"], "arguments": call["arguments"]}}
             for call in action.get("tool_calls", ())
         ]
-        if content is None and not tool_calls:
+        function_call = action.get("function_call")
+        if content is None and not tool_calls and not function_call:
             content = "Hello from the fake server."
-        finish_reason = action.get("finish_reason", "tool_calls" if tool_calls else "stop")
+        finish_reason = action.get("finish_reason", "tool_calls" if tool_calls else "function_call" if function_call else "stop")
         prompt_tokens, completion_tokens = action.get("usage", (_words(body["messages"]), len((content or "").split())))
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens}
         completion_id = f"chatcmpl-{next(_ids)}"
@@ -68,17 +70,21 @@ class FakeOpenAIServer(FakeServer):
             message = {"role": "assistant", "content": content}
             if tool_calls:
                 message["tool_calls"] = tool_calls
+            if function_call:
+                message["function_call"] = function_call
+            more = [{"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": "stop", "logprobs": None}
+                    for i, text in enumerate(action.get("choices", ()), start=1)]
             return web.json_response({
                 "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": model,
-                "choices": [{"index": 0, "message": message, "finish_reason": finish_reason, "logprobs": None}],
+                "choices": [{"index": 0, "message": message, "finish_reason": finish_reason, "logprobs": None}, *more],
                 "usage": usage,
             })
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
 
-        def chunk(delta: dict, finish: str | None = None) -> dict:
+        def chunk(delta: dict, finish: str | None = None, index: int = 0) -> dict:
             return {"id": completion_id, "object": "chat.completion.chunk", "created": 0, "model": model,
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+                    "choices": [{"index": index, "delta": delta, "finish_reason": finish}]}
 
         await self.write_sse(response, chunk({"role": "assistant", "content": ""}))
         if content:
@@ -94,6 +100,15 @@ class FakeOpenAIServer(FakeServer):
             await self.write_sse(response, chunk({"tool_calls": [{"index": index, "id": call["id"], "type": "function",
                                                                   "function": {"name": call["function"]["name"], "arguments": arguments[:half]}}]}))
             await self.write_sse(response, chunk({"tool_calls": [{"index": index, "function": {"arguments": arguments[half:]}}]}))
+        if function_call:
+            arguments = function_call["arguments"]
+            half = len(arguments) // 2
+            first_part = {"name": function_call["name"], "arguments": arguments[:half]}
+            await self.write_sse(response, chunk({"function_call": first_part}))
+            await self.write_sse(response, chunk({"function_call": {"arguments": arguments[half:]}}))
+        for index, text in enumerate(action.get("choices", ()), start=1):  # n > 1: each further choice in turn
+            await self.write_sse(response, chunk({"role": "assistant", "content": text}, index=index))
+            await self.write_sse(response, chunk({}, "stop", index=index))
         await self.write_sse(response, chunk({}, finish_reason))
         if (body.get("stream_options") or {}).get("include_usage"):
             await self.write_sse(response, {"id": completion_id, "object": "chat.completion.chunk", "created": 0, "model": model,

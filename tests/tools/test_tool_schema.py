@@ -45,10 +45,10 @@ def test_classic_weather_schema():
             "description": "Weather forecast.",
             "parameters": {
                 "type": "object",
-                "additionalProperties": False,
                 "properties": {
                     "city": {"type": "string", "description": "the city to look up"},
-                    "unit": {"type": "string", "enum": ["celsius", "fahrenheit"], "default": "celsius"},
+                    # Classic: a parameter without a description is described by its name.
+                    "unit": {"type": "string", "enum": ["celsius", "fahrenheit"], "default": "celsius", "description": "unit"},
                     "days": {"type": "integer", "description": "how many days", "default": 1},
                 },
                 "required": ["city"],
@@ -83,9 +83,9 @@ def test_optional_list_dict_and_nested_types():
 
     p = params(get_function_schema(f, description="d"))
     assert p["required"] == ["tags", "scores"]
-    assert p["properties"]["tags"] == {"type": "array", "items": {"type": "string"}}
-    assert p["properties"]["scores"] == {"type": "object", "additionalProperties": {"type": "number"}}
-    assert p["properties"]["note"] == {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None}
+    assert p["properties"]["tags"] == {"type": "array", "items": {"type": "string"}, "description": "tags"}
+    assert p["properties"]["scores"] == {"type": "object", "additionalProperties": {"type": "number"}, "description": "scores"}
+    assert p["properties"]["note"] == {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None, "description": "note"}
     assert {"type": "string", "format": "date"} in p["properties"]["when"]["anyOf"]
     assert p["properties"]["color"]["default"] == "red"
     assert p["properties"]["color"]["enum"] == ["red", "blue"]
@@ -108,7 +108,7 @@ def test_pydantic_model_parameter_and_field_metadata():
         "required": ["street"],
     }
     assert "$defs" not in p
-    assert p["properties"]["weight"] == {"type": "number", "exclusiveMinimum": 0, "default": 1.0}
+    assert p["properties"]["weight"] == {"type": "number", "exclusiveMinimum": 0, "default": 1.0, "description": "weight"}
 
 
 class TreeNode(BaseModel):

@@ -346,6 +346,11 @@ class ConversableAgent(LLMAgent):
             if nr_messages_to_preserve:
                 for key in self._oai_messages:
                     preserved = self._oai_messages[key][-nr_messages_to_preserve:]
+                    if preserved and "tool_responses" in preserved[0] and len(self._oai_messages[key]) > len(preserved):
+                        # Keep the tool call its responses answer: providers refuse a response without its call.
+                        _iostream().print(f"Preserving one more message for {self._name} to not divide history "
+                                          "between tool call and tool response.")
+                        preserved = self._oai_messages[key][-nr_messages_to_preserve - 1:]
                     self._oai_messages[key].clear()
                     self._oai_messages[key].extend(preserved)
             else:
@@ -492,6 +497,15 @@ class ConversableAgent(LLMAgent):
                 run_sync(recipient.a_receive(message, self, False, silent))
             return
         recipient._accept(message, self, silent)
+
+    def _append_oai_message(self, message: dict | str, role: str, conversation_id: Agent, is_sending: bool) -> bool:
+        """Classic name: store ``message`` in the history with ``conversation_id`` as ``role``
+        (its ``override_role`` wins), named for its sender; False when it has nothing to store."""
+        stored = to_oai_message(message_to_dict(message), role, self._name if is_sending else conversation_id.name)
+        if stored is None:
+            return False
+        self._oai_messages[conversation_id].append(stored)
+        return True
 
     def _accept(self, message: dict, sender: "ConversableAgent", silent: bool) -> None:
         received = to_oai_message(message, "user", sender._name)
@@ -836,6 +850,13 @@ class ConversableAgent(LLMAgent):
             message["content"] = content_str(message.get("content")) + "\nContext: \n" + carryover
         return message
 
+    # Classic names of the same step: a message (or, for _process_carryover, a text) with the carryover appended.
+    def _handle_carryover(self, message: dict | str, kwargs: dict) -> dict | str:
+        return self._with_carryover(message, kwargs)
+
+    def _process_carryover(self, content: dict | str, kwargs: dict) -> dict | str:
+        return self._with_carryover(content, kwargs)
+
     async def a_initiate_chat(
         self,
         recipient: "ConversableAgent",
@@ -989,7 +1010,7 @@ class ConversableAgent(LLMAgent):
         self._update_signatures("functions", func_sig, is_remove, lambda schema: schema["name"])
 
     def _update_signatures(self, key: str, signature: str | dict, is_remove: bool, name_of: Callable[[dict], str]) -> None:
-        from ..models.wrapper import offered_tools
+        from ..models.wrapper import legacy_functions, offered_tools
 
         if self.client is None or self.llm_config is False:
             raise UsageError(f"To update a tool signature, agent must have an llm_config (agent {self._name!r} has none, "
@@ -1009,6 +1030,7 @@ class ConversableAgent(LLMAgent):
         else:
             self.llm_config.pop(key, None)
         self.client.tools = offered_tools(self.llm_config)
+        self.client.functions = legacy_functions(self.llm_config)
 
     def can_execute_function(self, name: list[str] | str) -> bool:
         """Classic: whether this agent's function_map has the function(s)."""
@@ -1036,12 +1058,15 @@ class ConversableAgent(LLMAgent):
         def decorator(func: Callable) -> Callable:
             from ..tools import Tool
 
-            # Stacked decorators: an inner one's description (and the docstring) serve when none is given.
+            # Stacked decorators: an inner one's name and description (and the docstring) serve when none is given.
             described = description or getattr(func, "_description", None) or inspect.getdoc(func)
+            tool_name = name or getattr(func, "_name", None)
             if not isinstance(func, Tool) and not described:
-                raise ValueError(f"Function description is required, none found: function {name or func.__name__!r} has no "
-                                 'description; pass description="..." (or give it a docstring) so the model knows when to call it')
-            tool = func if isinstance(func, Tool) else Tool(func, name=name, description=described)
+                error = ValueError("Function description is required, none found.")  # classic's text
+                error.add_note(f"function {tool_name or func.__name__!r} has no description; pass description=\"...\" "
+                               "(or give it a docstring) so the model knows when to call it")
+                raise error
+            tool = func if isinstance(func, Tool) else Tool(func, name=tool_name, description=described)
             if api_style == "function":  # classic legacy: offered through llm_config["functions"]
                 self.update_function_signature(tool.schema["function"], is_remove=False)
             else:
@@ -1055,6 +1080,20 @@ class ConversableAgent(LLMAgent):
 
         return decorator
 
+    @staticmethod
+    def _format_json_str(jstr: str) -> str:
+        """Classic name of :func:`parley.tools.function_utils.format_json_str`."""
+        from ..tools.function_utils import format_json_str
+
+        return format_json_str(jstr)
+
+    @staticmethod
+    def _wrap_function(func: Callable) -> Callable:
+        """Classic name: ``func`` as this agent's function_map keeps it (``_origin`` is ``func``)."""
+        from ..tools.function_utils import wrap_function
+
+        return wrap_function(func)
+
     def register_for_execution(self, name: str | None = None) -> Callable:
         """Decorator: this agent executes the function when a model calls it."""
 
@@ -1062,10 +1101,15 @@ class ConversableAgent(LLMAgent):
             from ..tools import Tool
 
             if isinstance(func, Tool):
-                tool_name = name or func.name
-            else:
-                tool_name = name or getattr(func, "_name", None) or func.__name__
-            self.register_function({tool_name: func})
+                self.register_function({name or func.name: func})
+                return func
+            # Classic: the name given here also serves decorators stacked above this one.
+            if name:
+                func._name = name  # type: ignore[attr-defined]
+            tool_name = name or getattr(func, "_name", None) or func.__name__
+            if not hasattr(func, "_name"):
+                func._name = tool_name  # type: ignore[attr-defined]
+            self.register_function({tool_name: self._wrap_function(func)})
             return func
 
         return decorator

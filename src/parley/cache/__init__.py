@@ -1,7 +1,7 @@
-"""Response caches: ``Cache.disk`` (SQLite file), ``Cache.redis`` (a Redis server), ``Cache.in_memory``.
+"""Response caches: ``Cache.disk`` (a ``diskcache`` directory), ``Cache.redis`` (a Redis server), ``Cache.in_memory``.
 
 Nothing is cached unless the user asks (``cache=``, ``cache_seed`` or ``seed`` in llm_config).
-Entries are namespaced by ``cache_seed``: a different seed gives fresh answers. Values are JSON.
+Entries are namespaced by ``cache_seed``: a different seed gives fresh answers.
 
     with Cache.disk(cache_seed=42) as cache:
         user.initiate_chat(assistant, message="...", cache=cache)
@@ -42,26 +42,30 @@ class Cache:
 
     def __init__(self, backend: CacheBackend | dict, cache_seed: str | int | None = None) -> None:
         if isinstance(backend, dict):
-            from .cache_factory import CacheFactory
-
-            config = backend
-            unknown = set(config) - set(self.ALLOWED_CONFIG_KEYS)
-            if unknown:
-                raise ValueError(f"Cache config: unknown key(s) {', '.join(sorted(unknown))}; "
-                                 f"allowed: {', '.join(self.ALLOWED_CONFIG_KEYS)}")
-            cosmos = config.get("cosmos_db_config")
-            cache_seed = config.get("cache_seed", cosmos.get("cache_seed", "42") if isinstance(cosmos, dict) else "42")
-            # The folder under cache_path_root (or the Redis key prefix): checked as Cache.disk()
-            # checks it, so that a seed like "../x" cannot name a folder outside the root. None
-            # names the folder "None", as classic's str(seed) does.
-            seed = "None" if cache_seed is None else cache_seed
-            check_cache_seed(seed)
-            backend = CacheFactory.cache_factory(
-                seed=seed, redis_url=config.get("redis_url"), cache_path_root=config.get("cache_path_root"),
-                cosmosdb_config=cosmos,
-            )
-        self.backend = backend
+            backend, cache_seed = self._from_config(backend)
+        self.backend: CacheBackend = backend
         self.cache_seed = cache_seed if cache_seed is not None else 42
+
+    @classmethod
+    def _from_config(cls, config: dict) -> tuple[CacheBackend, Any]:
+        """The backend and seed of a classic cache config dict."""
+        from .cache_factory import CacheFactory
+
+        unknown = set(config) - set(cls.ALLOWED_CONFIG_KEYS)
+        if unknown:
+            raise ValueError(f"Cache config: unknown key(s) {', '.join(sorted(unknown))}; "
+                             f"allowed: {', '.join(cls.ALLOWED_CONFIG_KEYS)}")
+        cosmos = config.get("cosmos_db_config")
+        seed: Any = config.get("cache_seed", cosmos.get("cache_seed", "42") if isinstance(cosmos, dict) else "42")
+        # The folder under cache_path_root (or the Redis key prefix): checked as Cache.disk() checks
+        # it, so that a seed like "../x" cannot name a folder outside the root. None names the
+        # folder "None", as classic's str(seed) does.
+        seed = "None" if seed is None else seed
+        check_cache_seed(seed)
+        backend = CacheFactory.cache_factory(
+            seed=seed, redis_url=config.get("redis_url"), cache_path_root=config.get("cache_path_root"), cosmosdb_config=cosmos,
+        )
+        return backend, seed
 
     @property
     def cache(self) -> CacheBackend:
@@ -70,11 +74,13 @@ class Cache:
 
     @classmethod
     def disk(cls, cache_seed: str | int = 42, cache_path_root: str = ".cache") -> Cache:
-        """An SQLite file at ``<cache_path_root>/<cache_seed>/cache.sqlite``."""
+        """A ``diskcache`` directory ``<cache_path_root>/<cache_seed>`` (classic's layout)."""
+        import os
+
         from .disk import DiskCache
 
         check_cache_seed(cache_seed)
-        return cls(DiskCache(cache_seed, cache_path_root), cache_seed)
+        return cls(DiskCache(os.path.join(cache_path_root, str(cache_seed))), cache_seed)
 
     @classmethod
     def redis(cls, cache_seed: str | int = 42, redis_url: str = "redis://localhost:6379/0") -> Cache:
@@ -101,10 +107,12 @@ class Cache:
     def close(self) -> None:
         self.backend.close()
 
-    def __enter__(self) -> Cache:
+    def __enter__(self) -> Any:
+        # As classic: ``with Cache(...) as cache`` gives what the backend's own ``__enter__``
+        # gives (the backend), which has the same get/set/close.
         enter = getattr(self.backend, "__enter__", None)
         if enter is not None:
-            enter()
+            return enter()
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -23,7 +23,7 @@ class CacheFactory:
             raise ValueError("Cache config: cosmos_db_config is not supported by parley; use redis_url or cache_path_root")
         from .disk import DiskCache
 
-        return DiskCache(seed, cache_path_root or os.path.join(".cache"))
+        return DiskCache(os.path.join(cache_path_root or ".cache", str(seed)))
 
 
 __all__ = ["CacheFactory"]

@@ -1,52 +1,31 @@
-"""Disk cache in an SQLite file, through the stdlib ``sqlite3``.
+"""Disk cache: a ``diskcache.Cache`` directory, as classic AutoGen keeps it.
 
-A cache is one key-value table, so the stdlib driver is enough: no SQLAlchemy import on the
-model-call path, and the file opens in any SQLite tool. WAL mode lets several processes
-(parallel scripts sharing ``.cache``) read while one writes.
+``diskcache`` is SQLite underneath, safe across threads and processes (parallel scripts sharing
+``.cache``), and keeps classic's layout: ``DiskCache(path)`` opens the directory ``path``
+(``Cache.disk`` passes ``<cache_path_root>/<cache_seed>``). Values go in as given; parley's model
+wrapper stores plain dicts of JSON values.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import sqlite3
-import threading
 from typing import Any
+
+import diskcache  # type: ignore[import-untyped]
 
 from .abstract_cache_base import ClosedOnExit
 
 
 class DiskCache(ClosedOnExit):
-    def __init__(self, cache_seed: str | int, cache_path_root: str = ".cache") -> None:
-        directory = os.path.join(cache_path_root, str(cache_seed))
-        os.makedirs(directory, exist_ok=True)
-        self.path = os.path.join(directory, "cache.sqlite")
-        # One connection used from the loop thread and possibly others (sync facades): serialise.
-        self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = sqlite3.connect(
-            self.path, check_same_thread=False, timeout=30, isolation_level=None
-        )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._db is None:
-            raise RuntimeError(f"the disk cache {self.path!r} is closed")
-        return self._db
+    def __init__(self, seed: str | int) -> None:
+        # Classic's name for the directory is ``seed``: the factory hands it the joined path.
+        self.path = str(seed)
+        self.cache = diskcache.Cache(seed)
 
     def get(self, key: str, default: Any = None) -> Any:
-        with self._lock:
-            row = self._connection().execute("SELECT value FROM cache WHERE key = ?", (key,)).fetchone()
-        return default if row is None else json.loads(row[0])
+        return self.cache.get(key, default)
 
     def set(self, key: str, value: Any) -> None:
-        text = json.dumps(value)
-        with self._lock:
-            self._connection().execute("INSERT OR REPLACE INTO cache (key, value) VALUES (?, ?)", (key, text))
+        self.cache.set(key, value)
 
     def close(self) -> None:
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+        self.cache.close()

@@ -281,7 +281,8 @@ class GroupChat:
         if isinstance(message_content, dict):
             message_content = message_content.get("content")
         agents = self.agents if agents is None else agents
-        return mentioned_names(content_str(message_content), [a.name for a in agents])
+        # Classic's step matches names in their own case only; parley's selection is laxer (names.py).
+        return mentioned_names(content_str(message_content), [a.name for a in agents], any_case=False)
 
     def manual_select_speaker(self, agents: list[Agent] | None = None) -> Agent | None:
         """Ask the human to pick (a number or a name); None when they pass or can't answer."""
@@ -368,9 +369,9 @@ class GroupChat:
             return able
         able = [a for a in self.agents if a.function_map]
         if not able:
-            raise ValueError(
-                f"no agent of the group chat can execute {', '.join(repr(n) for n in names)}: "
-                "register the function with an agent (function_map or register_for_execution)"
+            raise ValueError(  # classic's sentence first (scripts match it), then how to fix it
+                f"No agent can execute the function {', '.join(str(n) for n in names)}. Please check the function_map "
+                "of the agents: register the function with an agent of the group chat (function_map or register_for_execution)"
             )
         return able
 
@@ -475,3 +476,24 @@ class GroupChat:
         from .._sync import run_sync
 
         return run_sync(self.a_select_speaker(last_speaker, selector))
+
+    # ----------------------------------------------------------------- classic step names
+
+    def _prepare_and_select_agents(self, last_speaker: Agent) -> tuple[Agent | None, list[Agent], None]:
+        """Classic: ``(the speaker when only one may speak, else None, who may speak, None)``;
+        raises when a pending function call has no agent to execute it."""
+        candidates = self._candidates(last_speaker)
+        return (candidates[0] if len(candidates) == 1 else None), candidates, None
+
+    def _validate_speaker_name(
+        self, recipient: Any, messages: list[dict], sender: Any, config: Any, attempts_left: int, attempt: int,
+        agents: list[Agent],
+    ) -> tuple[bool, dict | None]:
+        from .classic_selection import validate_speaker_name
+
+        return validate_speaker_name(self, messages, attempts_left, attempt, agents)
+
+    def _process_speaker_selection_result(self, result: Any, last_speaker: Agent, agents: list[Agent] | None) -> Agent | None:
+        from .classic_selection import process_speaker_selection_result
+
+        return process_speaker_selection_result(self, result, last_speaker, agents)

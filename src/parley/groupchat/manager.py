@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+import logging
 import sys
 from typing import Any, Callable, Literal
 
@@ -29,6 +30,8 @@ from ..io import get_default as _iostream
 from ..messages import content_str, to_oai_message
 from .broadcast import Broadcast
 from .groupchat import GroupChat
+
+logger = logging.getLogger(__name__)
 
 
 def _default_llm_config(groupchat: GroupChat) -> dict | Literal[False]:
@@ -251,14 +254,8 @@ class GroupChatManager(ConversableAgent):
             messages = copy.deepcopy(messages)
         else:
             raise TypeError("resume: messages must be a JSON string or a list of message dicts")
-        if not messages:
-            raise ValueError("resume: no messages to resume from; start the chat with initiate_chat instead")
+        self._valid_resume_messages(messages)
         groupchat = self._groupchat
-        known = set(groupchat.agent_names) | {groupchat.admin_name, self.name}
-        for i, message in enumerate(messages):
-            name = message.get("name")
-            if name and name not in known:
-                raise ValueError(f"resume: messages[{i}] is from {name!r}, which is not an agent of this group chat")
         for agent in groupchat.agents:
             agent.clear_history()
         self.clear_history()
@@ -277,21 +274,43 @@ class GroupChatManager(ConversableAgent):
         last_message = messages[-1]
         last_message.setdefault("name", self.name)
         last_agent = groupchat.agent_by_name(last_message["name"]) or self
+        self._process_resume_termination(remove_termination_string, messages)
+        if not silent:
+            _iostream().print(f"Prepared group chat with {len(messages)} messages, the last speaker is {last_message['name']}",
+                              flush=True)
+        groupchat.send_introductions = False
+        return last_agent, last_message
+
+    def _valid_resume_messages(self, messages: list[dict]) -> None:
+        """Raise unless ``messages`` can be resumed: not empty, every named sender in the group chat."""
+        if not messages:
+            raise ValueError("resume: no messages to resume from; start the chat with initiate_chat instead")
+        groupchat = self._groupchat
+        known = set(groupchat.agent_names) | {groupchat.admin_name, self.name}
+        for i, message in enumerate(messages):
+            name = message.get("name")
+            if name and name not in known:
+                raise ValueError(f"resume: messages[{i}] is from {name!r}, which is not an agent of this group chat")
+
+    def _process_resume_termination(
+        self, remove_termination_string: str | Callable[[str], str] | None, messages: list[dict],
+    ) -> None:
+        """Take the termination text out of the last message (a string is removed, a function maps
+        the text), and warn when the message would still end the resumed chat at once."""
+        last_message = messages[-1]
         if remove_termination_string is not None and isinstance(last_message.get("content"), str):
             if isinstance(remove_termination_string, str):
                 last_message["content"] = last_message["content"].replace(remove_termination_string, "")
             else:
                 last_message["content"] = remove_termination_string(last_message["content"])
         if self._is_termination_msg(last_message):
+            # A notice for the console, and classic's sentence in the log, where classic put it.
             events.emit(events.Notice(
                 text="resume: the last message meets the termination condition, so the resumed chat will end at once "
                 "(pass remove_termination_string)",
                 level="warning",
             ))
-        if not silent:
-            _iostream().print(f"Prepared group chat with {len(messages)} messages, the last speaker is {last_message['name']}", flush=True)
-        groupchat.send_introductions = False
-        return last_agent, last_message
+            logger.warning("WARNING: Last message meets termination criteria and this may terminate the chat.")
 
     async def a_resume(
         self,
@@ -322,8 +341,8 @@ class GroupChatManager(ConversableAgent):
             digits = word if word.isdigit() else word[:-1]
             if digits.isdigit():
                 keep = int(digits)
-            else:
-                target = groupchat.agent_by_name(word) or groupchat.agent_by_name(word[:-1])
+            else:  # a word that names no agent ("How" in "clear history bob. How ...") changes nothing
+                target = groupchat.agent_by_name(word) or groupchat.agent_by_name(word[:-1]) or target
         skipped = 2 + (target is not None) + (keep is not None)
         if "tool_responses" in reply and not keep:
             keep = 1  # the tool call its responses answer must stay

@@ -28,9 +28,10 @@ def _pattern(name: str, ignore_case: bool) -> re.Pattern:
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE if ignore_case else 0)
 
 
-def mentioned_names(text: str, names: Sequence[str]) -> dict[str, int]:
-    """``{name: times mentioned}`` for the names found in ``text`` (classic ``_mentioned_agents``)."""
-    for ignore_case in (False, True):
+def mentioned_names(text: str, names: Sequence[str], *, any_case: bool = True) -> dict[str, int]:
+    """``{name: times mentioned}`` for the names found in ``text``; with ``any_case`` (parley's
+    selection), case-insensitively when no exact-case mention exists."""
+    for ignore_case in ((False, True) if any_case else (False,)):
         counts = {}
         for name in names:
             count = len(_pattern(name, ignore_case).findall(text))

@@ -12,7 +12,6 @@ whether stdout is a terminal is asked once per stdout object, not once per messa
 from __future__ import annotations
 
 import functools
-import json
 import re
 import sys
 from collections.abc import Callable
@@ -146,8 +145,20 @@ class ConsoleSink:
 
     def _code_started(self, event: events.CodeExecutionStarted) -> None:
         stream = get_default()
-        text = f"\n>>>>>>>> EXECUTING {event.blocks} CODE BLOCK(S) (inferred language: {visible(', '.join(event.languages))})..."
+        if event.blocks == 1 and len(event.languages) == 1:  # classic's lines
+            text = f"\n>>>>>>>> EXECUTING CODE BLOCK (inferred language is {visible(event.languages[0])})..."
+        else:
+            text = (f"\n>>>>>>>> EXECUTING {event.blocks} CODE BLOCKS "
+                    f"(inferred languages are [{visible(', '.join(event.languages))}])...")
         self._write(stream, _colour(text, "31") if self._colours(stream) else text)
+
+    def _tool_called(self, event: events.ToolCalled) -> None:
+        # Classic prints this for a function it found (not for an unknown name), in magenta.
+        if not event.ok and event.result == f"Error: Function {event.tool} not found.":
+            return
+        stream = get_default()
+        text = f"\n>>>>>>>> EXECUTING FUNCTION {visible(event.tool)}..."
+        self._write(stream, _colour(text, "35") if self._colours(stream) else text)
 
     def _speaker(self, event: events.SpeakerSelected) -> None:
         if event.silent:
@@ -197,22 +208,20 @@ class ConsoleSink:
             content = message.get("content")
             if content is not None:
                 lines.append(visible(content_str(content)))
-            for call in message.get("tool_calls") or ():
-                function = call.get("function", {})
-                title = f"***** Suggested tool call ({visible(call.get('id', ''))}): {visible(function.get('name', ''))} *****"
-                lines.append(_colour(title, "32") if colours else title)
-                arguments = function.get("arguments", "")
-                try:
-                    arguments = json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
-                except (TypeError, ValueError):
-                    pass
-                lines.append(f"Arguments: \n{visible(arguments)}")
-                lines.append(_colour("*" * len(title), "32") if colours else "*" * len(title))
+            # Classic's order (function call, then tool calls) and text: the arguments as the model wrote them.
             if message.get("function_call"):
                 function = message["function_call"]
-                title = f"***** Suggested function call: {visible(function.get('name', ''))} *****"
+                title = f"***** Suggested function call: {visible(function.get('name', '(No function name found)'))} *****"
                 lines.append(_colour(title, "32") if colours else title)
-                lines.append(f"Arguments: \n{visible(function.get('arguments', ''))}")
+                lines.append(f"Arguments: \n{visible(function.get('arguments', '(No arguments found)'))}")
+                lines.append(_colour("*" * len(title), "32") if colours else "*" * len(title))
+            for call in message.get("tool_calls") or ():
+                function = call.get("function", {})
+                title = (f"***** Suggested tool call ({visible(call.get('id', 'No tool call id found'))}): "
+                         f"{visible(function.get('name', '(No function name found)'))} *****")
+                lines.append(_colour(title, "32") if colours else title)
+                lines.append(f"Arguments: \n{visible(function.get('arguments', '(No arguments found)'))}")
+                lines.append(_colour("*" * len(title), "32") if colours else "*" * len(title))
         lines.append("\n" + _RULE)
         self._write(stream, "\n".join(lines))
 
@@ -223,6 +232,7 @@ class ConsoleSink:
         events.MessageSent: _message,
         events.Notice: _notice,
         events.CodeExecutionStarted: _code_started,
+        events.ToolCalled: _tool_called,
         events.SpeakerSelected: _speaker,
         events.TokenStreamed: _token,
     }

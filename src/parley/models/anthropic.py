@@ -164,6 +164,7 @@ class AnthropicClient:
         """``(JSON body, SDK request options)``; sent with ``client.post`` as in the openai module."""
         system, messages = to_anthropic_messages(request.messages)
         params = dict(request.params)
+        params.pop("seed", None)  # Anthropic's API has no sampling seed (classic's client did not send one either)
         params.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
         if params.get("max_tokens") is None:
             params["max_tokens"] = DEFAULT_MAX_TOKENS

@@ -98,23 +98,28 @@ def _sdk_completion(fields: dict) -> Any:
         return None
 
 
+def _finish_reason(message: CompletionMessage) -> str:
+    return "tool_calls" if message.tool_calls else "function_call" if message.function_call else "stop"
+
+
 def to_chat_completion(response: ModelResponse, config_id: int | None = None, pass_filter: bool = True) -> Any:
     """``response`` as classic's ``OpenAIWrapper.create`` returns it: the openai SDK's
     ``ChatCompletion`` when the SDK is installed, else this module's stand-in."""
-    message = CompletionMessage.model_validate(response.message)
-    finish = "tool_calls" if message.tool_calls else "function_call" if message.function_call else "stop"
+    messages = [CompletionMessage.model_validate(m) for m in (response.choices or [response.message])]
+    choices = [Choice(index=i, message=message, finish_reason=_finish_reason(message)) for i, message in enumerate(messages)]
     completion_id, created = _provider_fields(response.raw)
     usage = {"prompt_tokens": response.prompt_tokens, "completion_tokens": response.completion_tokens,
              "total_tokens": response.total_tokens}
     completion = _sdk_completion({
         "id": completion_id, "object": "chat.completion", "created": created, "model": response.model,
-        "choices": [{"index": 0, "message": message.model_dump(exclude_none=True), "finish_reason": finish, "logprobs": None}],
+        "choices": [{"index": c.index, "message": c.message.model_dump(exclude_none=True), "finish_reason": c.finish_reason,
+                     "logprobs": None} for c in choices],
         "usage": usage,
     })
     if completion is None:
         return ChatCompletion(
             id=completion_id, created=created, model=response.model,
-            choices=[Choice(message=message, finish_reason=finish)], usage=Usage(**usage),
+            choices=choices, usage=Usage(**usage),
             cost=response.cost, config_id=config_id, pass_filter=pass_filter, cached=response.cached,
         )
     # Classic sets these on the SDK's object (its models allow extra attributes).

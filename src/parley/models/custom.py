@@ -60,7 +60,12 @@ class ClassicClientAdapter:
         if request.params:
             params.update(request.params)
         params["messages"] = request.messages
-        if request.tools:
+        if request.functions:  # classic passes the legacy schemas as they were given
+            params["functions"] = request.functions
+            tools = request.tools_besides_functions()
+            if tools:
+                params["tools"] = tools
+        elif request.tools:
             params["tools"] = request.tools
         if request.response_format:
             params["response_format"] = request.response_format
@@ -81,4 +86,6 @@ class ClassicClientAdapter:
             cost,
             False,
             response,
+            # Several choices (``n``): each retrieved one, the first being ``message``.
+            [message, *(message_from_completion(r) for r in retrieved[1:])] if len(retrieved) > 1 else None,
         )

@@ -124,8 +124,9 @@ SPECIFY_MODEL = ("When using OpenAI or Azure OpenAI endpoints, specify a non-emp
                  "or in each config of 'config_list'.")
 
 
-def check_entry(entry: dict, where: str) -> None:
-    """One config-list entry (``where`` is its path in the llm_config)."""
+def check_entry(entry: dict, where: str, *, at_request: bool = True) -> None:
+    """One config-list entry (``where`` is its path in the llm_config). ``at_request=False``
+    leaves out what classic only finds when a request is made: a missing ``model``."""
     custom = "client" in entry or "model_client_cls" in entry
     api_type = entry.get("api_type")
     provider = provider_of(api_type)
@@ -133,7 +134,9 @@ def check_entry(entry: dict, where: str) -> None:
         raise ModelConfigError(f"{where}['api_type']: unknown api_type {api_type!r}; supported: {', '.join(SUPPORTED_API_TYPES)}")
     model = entry.get("model")
     needs_model = not custom and provider not in ("local", "scripted")
-    if model is not None or needs_model:
+    # As classic, an entry without 'model' can be configured (the model may come with the
+    # request); it is refused when a request is made with it. A blank one is refused now.
+    if model is not None or (needs_model and at_request):
         if not isinstance(model, str):
             given = "nothing" if model is None else f"{_type(model)} {model!r}"
             raise ModelConfigError(f"{where}['model'] must be a non-empty string (the model or deployment name), got {given}. {SPECIFY_MODEL}")
@@ -161,9 +164,10 @@ def check_entry(entry: dict, where: str) -> None:
     check_generation_params(entry, where)
 
 
-def check_llm_config(llm_config: Any) -> list[dict]:
+def check_llm_config(llm_config: Any, *, at_request: bool = True) -> list[dict]:
     """The config list of a valid ``llm_config`` (one entry made of the llm_config itself when it
-    has no ``config_list``); a :class:`ModelConfigError` naming the field otherwise."""
+    has no ``config_list``); a :class:`ModelConfigError` naming the field otherwise.
+    ``at_request`` as for :func:`check_entry`."""
     from ..cache import check_cache_seed
 
     if not isinstance(llm_config, dict):
@@ -187,7 +191,7 @@ def check_llm_config(llm_config: Any) -> list[dict]:
         if "model" not in llm_config and "model_client_cls" not in llm_config and "client" not in llm_config:
             raise ModelConfigError("llm_config has neither 'config_list' nor 'model'")
         entry = {k: v for k, v in llm_config.items() if k not in WRAPPER_KEYS}
-        check_entry(entry, "llm_config")
+        check_entry(entry, "llm_config", at_request=at_request)
         return [entry]
     if not isinstance(config_list, list):
         raise ModelConfigError(f"llm_config['config_list'] must be a list of config entries (dicts), not {type(config_list).__name__}")
@@ -198,5 +202,5 @@ def check_llm_config(llm_config: Any) -> list[dict]:
     for i, entry in enumerate(config_list):
         if not isinstance(entry, dict):
             raise ModelConfigError(f"llm_config['config_list'][{i}] must be a dict, not {type(entry).__name__}")
-        check_entry(entry, f"llm_config['config_list'][{i}]")
+        check_entry(entry, f"llm_config['config_list'][{i}]", at_request=at_request)
     return config_list

@@ -156,6 +156,64 @@ def endpoint_settings(base_url: str | None, default_headers: dict | None, defaul
     return url, headers, query
 
 
+class _StreamedChoice:
+    """One choice of a streamed completion, folded from its deltas."""
+
+    __slots__ = ("finish_reason", "function_call", "pieces", "tool_calls")
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+        self.tool_calls: dict[int, dict] = {}
+        self.function_call: dict[str, Any] | None = None  # the legacy ``functions`` API's single call
+        self.finish_reason: str | None = None
+
+    def add(self, choice: Any, on_token: Any) -> None:
+        from .stream import update_dict_from_chunk
+
+        delta = choice.delta
+        if delta.content:
+            self.pieces.append(delta.content)
+            if on_token is not None:
+                on_token(delta.content)
+        for part in delta.tool_calls or ():
+            call = self.tool_calls.setdefault(
+                part.index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}})
+            if part.id:
+                call["id"] = part.id
+            if part.function is not None:
+                update_dict_from_chunk(part.function, call["function"], "name")
+                update_dict_from_chunk(part.function, call["function"], "arguments")
+        if delta.function_call is not None:
+            self.function_call = self.function_call or {"name": "", "arguments": ""}
+            update_dict_from_chunk(delta.function_call, self.function_call, "name")
+            update_dict_from_chunk(delta.function_call, self.function_call, "arguments")
+        self.finish_reason = choice.finish_reason or self.finish_reason
+
+    def message(self) -> dict[str, Any]:
+        calls = bool(self.tool_calls) or self.function_call is not None
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(self.pieces) if self.pieces or not calls else None}
+        if self.tool_calls:
+            message["tool_calls"] = [self.tool_calls[i] for i in sorted(self.tool_calls)]
+        if self.function_call is not None:
+            message["function_call"] = self.function_call
+        return message
+
+
+def _assistant_message(reply: dict) -> dict[str, Any]:
+    """A completion choice's message in parley's shape (only the fields a chat keeps)."""
+    message: dict[str, Any] = {"role": "assistant", "content": reply.get("content")}
+    if reply.get("tool_calls"):
+        message["tool_calls"] = [
+            {"id": call.get("id"), "type": "function",
+             "function": {"name": call["function"]["name"], "arguments": call["function"].get("arguments") or ""}}
+            for call in reply["tool_calls"]
+        ]
+    if reply.get("function_call"):
+        function_call = reply["function_call"]
+        message["function_call"] = {"name": function_call["name"], "arguments": function_call.get("arguments") or ""}
+    return message
+
+
 class OpenAIClient:
     """A model at an OpenAI-compatible endpoint (``azure=True``: an Azure OpenAI deployment)."""
 
@@ -215,7 +273,13 @@ class OpenAIClient:
         params, options = request_body(request.params)
         secrets = self._secrets + call_secrets(request.params) if options else self._secrets
         body: dict[str, Any] = {**params, "model": self.model, "messages": request.messages}
-        if request.tools:
+        if request.functions:
+            # Classic's legacy API: sent as ``functions`` (the model answers with a function_call).
+            body["functions"] = request.functions
+            tools = request.tools_besides_functions()
+            if tools:
+                body["tools"] = tools
+        elif request.tools:
             body["tools"] = request.tools
         if request.response_format:
             body["response_format"] = request.response_format
@@ -243,14 +307,8 @@ class OpenAIClient:
         except (TypeError, KeyError, IndexError):
             raise model_error_from_sdk(ValueError(f"not a chat completion: {str(completion)[:200]}"), where=self.where) from None
         self._check_finish(choice.get("finish_reason"))
-        message: dict[str, Any] = {"role": "assistant", "content": reply.get("content")}
-        if reply.get("tool_calls"):
-            message["tool_calls"] = [
-                {"id": call.get("id"), "type": "function", "function": {"name": call["function"]["name"], "arguments": call["function"].get("arguments") or ""}}
-                for call in reply["tool_calls"]
-            ]
-        if reply.get("function_call"):
-            message["function_call"] = {"name": reply["function_call"]["name"], "arguments": reply["function_call"].get("arguments") or ""}
+        message = _assistant_message(reply)
+        choices = completion["choices"]
         usage = completion.get("usage") or {}
         return ModelResponse(
             message=message,
@@ -258,6 +316,8 @@ class OpenAIClient:
             prompt_tokens=usage.get("prompt_tokens") or 0,
             completion_tokens=usage.get("completion_tokens") or 0,
             raw=completion,
+            # n > 1: every choice, in order (classic returns them all; agents reply with the first).
+            choices=[message, *(_assistant_message(c.get("message") or {}) for c in choices[1:])] if len(choices) > 1 else None,
         )
 
     async def _create_streaming(self, client: Any, body: dict, options: dict, request: ModelRequest) -> ModelResponse:
@@ -269,9 +329,7 @@ class OpenAIClient:
         stream = await client.post(
             "/chat/completions", body=body, options=options, cast_to=ChatCompletion, stream=True, stream_cls=AsyncStream[ChatCompletionChunk]
         )
-        pieces: list[str] = []
-        tool_calls: dict[int, dict] = {}
-        finish_reason = None
+        choices: dict[int, _StreamedChoice] = {}  # by choice index: several with ``n`` > 1
         model = self.model
         prompt_tokens = completion_tokens = 0
         async for chunk in stream:
@@ -279,25 +337,17 @@ class OpenAIClient:
             if chunk.usage:
                 prompt_tokens = chunk.usage.prompt_tokens or 0
                 completion_tokens = chunk.usage.completion_tokens or 0
-            for choice in chunk.choices[:1]:
-                delta = choice.delta
-                if delta.content:
-                    pieces.append(delta.content)
-                    if request.on_token is not None:
-                        request.on_token(delta.content)
-                for part in delta.tool_calls or ():
-                    call = tool_calls.setdefault(part.index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}})
-                    if part.id:
-                        call["id"] = part.id
-                    if part.function is not None:
-                        call["function"]["name"] += part.function.name or ""
-                        call["function"]["arguments"] += part.function.arguments or ""
-                finish_reason = choice.finish_reason or finish_reason
-        if finish_reason is None:
+            for choice in chunk.choices:
+                state = choices.get(choice.index)
+                if state is None:
+                    state = choices[choice.index] = _StreamedChoice()
+                # Only the first choice is shown as it streams (classic showed every choice's text mixed).
+                state.add(choice, request.on_token if choice.index == 0 else None)
+        first = choices.get(0)
+        if first is None or any(state.finish_reason is None for state in choices.values()):
             # The server closed the stream without finishing the reply.
             raise model_error_from_sdk(ConnectionError("the stream ended before the reply was finished"), where=self.where)
-        self._check_finish(finish_reason)
-        message: dict[str, Any] = {"role": "assistant", "content": "".join(pieces) if pieces or not tool_calls else None}
-        if tool_calls:
-            message["tool_calls"] = [tool_calls[i] for i in sorted(tool_calls)]
-        return ModelResponse(message=message, model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+        self._check_finish(first.finish_reason)
+        messages = [choices[i].message() for i in sorted(choices)]
+        return ModelResponse(message=messages[0], model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                             choices=messages if len(messages) > 1 else None)

@@ -28,6 +28,15 @@ class ModelRequest:
     """Deliver tokens through ``on_token`` while generating; the final message is the same."""
     on_token: Callable[[str], None] | None = None
     """Called with each streamed text fragment when ``stream`` is true."""
+    functions: list[dict] | None = None
+    """Classic's legacy function schemas (``llm_config["functions"]``). Each is in ``tools`` too,
+    for providers without the legacy API; clients that have it (OpenAI) send these as
+    ``functions`` instead, and the model answers with a ``function_call``."""
+
+    def tools_besides_functions(self) -> list[dict]:
+        """``tools`` without the ones standing for the legacy ``functions``, for clients that send those as such."""
+        names = {function.get("name") for function in self.functions or ()}
+        return [tool for tool in self.tools or () if tool.get("function", {}).get("name") not in names]
 
 
 @dataclass(slots=True)
@@ -43,6 +52,8 @@ class ModelResponse:
     cached: bool = False
     raw: Any = None
     """The provider's own response object, for users who need it."""
+    choices: list[dict] | None = None
+    """Every choice's message when several were asked for (``n``); ``message`` is the first."""
 
     @property
     def total_tokens(self) -> int:

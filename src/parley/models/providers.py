@@ -51,12 +51,14 @@ def _require_sdk(entry: dict, sdk: str) -> None:
 
 class DeferredClient:
     """Stands for an entry that cannot be built yet: its API key is not set, or a package it needs
-    (llama-cpp-python for the embedded model, a provider SDK) is not installed. The agent can be
+    (llama-cpp-python for the embedded model, a provider SDK) is not installed, or (``problem``)
+    it lacks what only a request needs (a model). The agent can be
     built (and given tools) now; the entry is built when a request is made, as classic AutoGen
     builds its clients, and if it still cannot be, the request fails with the error that says why."""
 
-    def __init__(self, entry: dict) -> None:
+    def __init__(self, entry: dict, problem: ModelConfigError | None = None) -> None:
         self._entry = entry
+        self._problem = problem  # what is wrong with the entry, raised by every request
         self._client: ModelClient | None = None
         self.model = entry.get("model")
 
@@ -64,6 +66,8 @@ class DeferredClient:
         return f"DeferredClient({_describe(self._entry)})"
 
     async def create(self, request: Any) -> Any:
+        if self._problem is not None:
+            raise self._problem
         if self._client is None:
             self._client = build_client(self._entry, defer=False)
         return await self._client.create(request)

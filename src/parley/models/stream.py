@@ -4,9 +4,28 @@ next config entry, streams the reply again from its start; what was already show
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import events
+
+
+def update_dict_from_chunk(chunk: Any, d: dict[str, Any], field: str) -> int:
+    """Fold a streamed delta's ``field`` into ``d[field]``: text is appended, a number or bool
+    replaces what was there; 1 when the chunk carried the field (classic counts a completion
+    token per such chunk), else 0. Lists and dicts are merged by their own code (tool calls by
+    index), so one here is a ``NotImplementedError``."""
+    value = getattr(chunk, field, None)
+    if value is None:
+        return 0
+    if isinstance(value, (list, dict)):
+        raise NotImplementedError(f"Field {field} is a list or dict, which is currently not supported. "
+                                  "Only string and numbers are supported.")
+    if isinstance(value, str):
+        d[field] = d.get(field, "") + value
+    else:
+        d[field] = value
+    return 1
 
 
 class StreamedReply:

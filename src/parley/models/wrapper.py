@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sys
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
@@ -25,6 +26,7 @@ from .stream import StreamedReply
 if TYPE_CHECKING:
     from .completion import ChatCompletion  # pydantic: imported only by the classic sync create
 
+logger = logging.getLogger(__name__)
 _now = time.time
 _current_chat = events.current_chat_id.get
 
@@ -77,10 +79,19 @@ def cache_key(entry: dict, request: ModelRequest) -> str:
         "entry": {k: v for k, v in public_entry(entry).items() if k not in _NOT_IN_CACHE_KEY and k not in ENDPOINT_KEYS},
         "messages": request.messages,
         "tools": request.tools,
+        **({"functions": request.functions} if request.functions else {}),  # old keys stay valid
         "response_format": request.response_format,
         "params": {k: v for k, v in request.params.items() if k not in _NOT_IN_CACHE_KEY},
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+_ENTRY_CACHE_KEYS = frozenset({"cache_seed", "cache"})
+
+
+def legacy_functions(llm_config: dict) -> list[dict] | None:
+    """The legacy ``functions`` schemas of ``llm_config`` (checked by :func:`offered_tools`)."""
+    return list(llm_config.get("functions") or []) or None
 
 
 def offered_tools(llm_config: dict) -> list[dict] | None:
@@ -105,15 +116,19 @@ class OpenAIWrapper:
         llm_config = dict(base_config)
         if config_list is not None:
             llm_config["config_list"] = config_list
-        entries = check_llm_config(llm_config)
+        entries = check_llm_config(llm_config, at_request=False)
         if "seed" in llm_config and "cache_seed" not in llm_config:
-            # Classic 0.1/early 0.2 name of cache_seed, used by the seed article.
+            # Classic 0.1/early 0.2 scripts asked for caching with ``seed``; it is also sent to the
+            # model as the provider's sampling seed, as classic 0.2 sends it.
             llm_config["cache_seed"] = llm_config["seed"]
         self.cache_seed = llm_config.get("cache_seed")
         self.stream = bool(llm_config.get("stream", False))
         self.tools = offered_tools(llm_config)
+        self.functions: list[dict] | None = legacy_functions(llm_config)
         self.response_format = llm_config.get("response_format")
-        generation = {k: v for k, v in llm_config.items() if k not in WRAPPER_KEYS and k not in ENDPOINT_KEYS and k != "model" and k != "seed"}
+        generation = {k: v for k, v in llm_config.items() if k not in WRAPPER_KEYS and k not in ENDPOINT_KEYS and k != "model"}
+        if not isinstance(generation.get("seed", 0), int):
+            del generation["seed"]  # a string seed can only be a cache key (models take an int)
         self._config_list: list[dict] = []
         self._params: list[dict] = []
         self._clients: list[ModelClient | None] = []
@@ -125,9 +140,11 @@ class OpenAIWrapper:
                 parse_price(entry["price"], f"llm_config['config_list'][{i}]['price']")
             self._config_list.append(entry)
             params = dict(generation)
-            params.update({k: v for k, v in entry.items() if k not in ENDPOINT_KEYS and k != "model"})
+            # An entry's cache settings are the wrapper's business, never request parameters.
+            params.update({k: v for k, v in entry.items()
+                           if k not in ENDPOINT_KEYS and k not in _ENTRY_CACHE_KEYS and k != "model"})
             self._params.append(params)
-            self._clients.append(self._build_client(entry))
+            self._clients.append(self._build_client(entry, entry_path(llm_config, i)))
         self.total_usage_summary: dict | None = None
         self.actual_usage_summary: dict | None = None
         self._seed_cache: Any = None  # the disk cache for cache_seed, opened on first use
@@ -137,7 +154,9 @@ class OpenAIWrapper:
             runtime_logging.log_new_wrapper(self, {"config_list": config_list, "base_config": base_config})
 
     @staticmethod
-    def _build_client(entry: dict) -> ModelClient | None:
+    def _build_client(entry: dict, where: str | None = None) -> ModelClient | None:
+        """The entry's client; with ``where`` (its path in the llm_config), an entry that only a
+        request can refuse (no model) gets a client that refuses every request."""
         if "client" in entry:
             client = entry["client"]
             if not callable(getattr(client, "create", None)):
@@ -145,8 +164,13 @@ class OpenAIWrapper:
             return client
         if "model_client_cls" in entry:
             return None  # filled in by register_model_client
-        from .providers import build_client
+        from .providers import DeferredClient, build_client
 
+        if where is not None:
+            try:
+                check_entry(entry, where)
+            except ModelConfigError as problem:
+                return DeferredClient(entry, problem)
         return build_client(entry)
 
     def _clients_for_call(self, endpoint: dict) -> list[ModelClient | None]:
@@ -166,19 +190,28 @@ class OpenAIWrapper:
         return self._config_list
 
     def register_model_client(self, model_client_cls: type, **kwargs: Any) -> None:
-        """Classic: instantiate ``model_client_cls(config, **kwargs)`` for entries naming it."""
+        """Classic: instantiate ``model_client_cls(config, **kwargs)`` for the first entry naming it
+        that has no client yet; one call per entry, as classic (each may get its own ``kwargs``).
+        A call when every such entry has one only warns; a class no entry names is a ValueError."""
         from .custom import ClassicClientAdapter
 
-        registered = False
+        already = False
         for i, entry in enumerate(self._config_list):
-            if entry.get("model_client_cls") == model_client_cls.__name__ and self._clients[i] is None:
+            if entry.get("model_client_cls") != model_client_cls.__name__:
+                continue
+            if self._clients[i] is None:
                 self._clients[i] = ClassicClientAdapter(model_client_cls(entry, **kwargs), entry)
                 self._unregistered -= 1
-                registered = True
-        if not registered:
-            raise ValueError(
-                f"no config entry has model_client_cls={model_client_cls.__name__!r} waiting for registration"
-            )
+                return
+            already = True
+        if already:
+            logger.warning(f"Model client {model_client_cls.__name__} is already registered. "
+                           "Add more entries in the config_list to use multiple model clients.")
+            return
+        raise ValueError(
+            f'Model client "{model_client_cls.__name__}" is being registered but was not found in the config_list. '
+            f'Please make sure to include an entry in the config_list with "model_client_cls": "{model_client_cls.__name__}"'
+        )
 
     def _check_registered(self) -> None:
         for entry, client in zip(self._config_list, self._clients):
@@ -203,11 +236,22 @@ class OpenAIWrapper:
         from .completion import to_chat_completion
 
         messages = config.pop("messages", None)
-        if not isinstance(messages, list):
-            raise TypeError("OpenAIWrapper.create needs messages=[{'role': ..., 'content': ...}, ...]")
+        prompt = config.pop("prompt", None)
+        if (prompt is None) == (messages is None):
+            raise ValueError("Either prompt or messages should be in create config but not both.")
         context = config.pop("context", None)
         allow_format_str_template = config.pop("allow_format_str_template", False)
-        if context is not None:
+        if prompt is not None:
+            # Classic sent a prompt to the legacy completions endpoint; chat models take it as
+            # the user's message.
+            prompt = self.instantiate(prompt, context, allow_format_str_template)
+            if not isinstance(prompt, str):
+                raise TypeError("OpenAIWrapper.create: prompt must be a str (or a template giving one), "
+                                f"got {type(prompt).__name__}")
+            messages = [{"role": "user", "content": prompt}]
+        elif not isinstance(messages, list):
+            raise TypeError("OpenAIWrapper.create needs messages=[{'role': ..., 'content': ...}, ...]")
+        elif context is not None:
             messages = [{**m, "content": self.instantiate(m.get("content"), context, allow_format_str_template)}
                         if isinstance(m, dict) else m for m in messages]
         cache = config.pop("cache", None)
@@ -226,11 +270,23 @@ class OpenAIWrapper:
                 outcome["pass_filter"] = passed = bool(filter_func(context=context, response=to_chat_completion(response)))
                 return passed
         outcome: dict[str, Any] = {"pass_filter": True}
+        tools = config.pop("tools", None)
+        functions = config.pop("functions", None)
+        if functions is not None:  # classic's legacy schemas, offered as tools where a provider lacks them
+            tools = offered_tools({"tools": tools, "functions": functions})
         response = run_sync(self.a_create(
-            messages, tools=config.pop("tools", None), response_format=config.pop("response_format", None),
+            messages, tools=tools, response_format=config.pop("response_format", None),
             agent=getattr(agent, "name", agent), cache=cache, params=config or None, accept=accept, outcome=outcome,
+            functions=functions,
         ))
         return to_chat_completion(response, config_id=outcome.get("config_id"), pass_filter=outcome["pass_filter"])
+
+    @staticmethod
+    def _update_dict_from_chunk(chunk: Any, d: dict[str, Any], field: str) -> int:
+        """Classic name of :func:`parley.models.stream.update_dict_from_chunk` (a streamed delta's field into ``d``)."""
+        from .stream import update_dict_from_chunk
+
+        return update_dict_from_chunk(chunk, d, field)
 
     @staticmethod
     def extract_text_or_completion_object(response: ChatCompletion) -> list:
@@ -261,6 +317,7 @@ class OpenAIWrapper:
         params: dict | None = None,
         accept: Callable[[ModelResponse], bool] | None = None,
         outcome: dict | None = None,
+        functions: list[dict] | None = None,
     ) -> ModelResponse:
         """Call the model with failover over the config list (the engine's call). A reply that
         ``accept`` (classic's ``filter_func``) refuses is passed over for the next entry's, but
@@ -303,13 +360,14 @@ class OpenAIWrapper:
                 request_params,
                 self.stream,
                 on_token,
+                functions if functions is not None else self.functions if tools is None else None,
             )
             key = None
             started = time.perf_counter()
             if cache is not None:
                 key = cache_key(entry, request)
                 hit = cache.get(key, None)
-                if hit is not None:
+                if isinstance(hit, dict):  # anything else (another program's entry) is a miss
                     response = ModelResponse(**hit, cached=True)
                     content = response.message.get("content")
                     if on_token is not None and isinstance(content, str) and content:
@@ -341,10 +399,13 @@ class OpenAIWrapper:
                 # The entry's price wins; else the table, for clients that do not price themselves.
                 response.cost = pricing.cost(response.model, response.prompt_tokens, response.completion_tokens, price) or response.cost
             if key is not None:
-                cache.set(key, {
+                entry_value = {
                     "message": response.message, "model": response.model, "prompt_tokens": response.prompt_tokens,
                     "completion_tokens": response.completion_tokens, "cost": response.cost,
-                })
+                }
+                if response.choices is not None:
+                    entry_value["choices"] = response.choices
+                cache.set(key, entry_value)
             self._account(request, response, agent, purpose, time.perf_counter() - started)
             if accept is None or accept(response) or i + 1 == count:
                 if outcome is not None:
@@ -387,6 +448,11 @@ class OpenAIWrapper:
         from ..usage import print_usage
 
         print_usage(self.actual_usage_summary, self.total_usage_summary, mode)
+
+
+def entry_path(llm_config: dict, index: int) -> str:
+    """Where config entry ``index`` is in ``llm_config``, for error messages."""
+    return f"llm_config['config_list'][{index}]" if "config_list" in llm_config else "llm_config"
 
 
 def _disk_cache(cache_seed: Any) -> Any:

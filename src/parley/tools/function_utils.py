@@ -30,11 +30,13 @@ __all__ = [
     "get_parameters",
     "get_required_params",
     "get_typed_annotation",
+    "format_json_str",
     "get_function_schema",
     "get_typed_signature",
     "get_typed_return_annotation",
     "load_basemodels_if_needed",
     "serialize_to_str",
+    "wrap_function",
 ]
 
 
@@ -93,6 +95,60 @@ def load_basemodels_if_needed(func: F) -> F:
         return func(**parameters.validate(kwargs))
 
     return wrapper  # type: ignore[return-value]
+
+
+def wrap_function(func: F) -> F:
+    """``func`` as an executing agent keeps it (classic ``ConversableAgent._wrap_function``):
+    called with the model's JSON arguments, its pydantic-model parameters are validated from
+    dicts and its result is the text the model reads (:func:`serialize_to_str`). The wrapper's
+    ``_origin`` is ``func``. A function whose hints give no schema is called with the arguments
+    as they are."""
+    try:
+        call: Callable[..., Any] = load_basemodels_if_needed(func)
+    except TypeError:
+        call = func
+
+    def with_arguments(args: tuple, kwargs: dict) -> Any:
+        # Positional arguments (a direct call, not the model's) bypass validation.
+        return func(*args, **kwargs) if args else call(**kwargs)
+
+    if inspect.iscoroutinefunction(func):
+
+        @functools.wraps(func)
+        async def async_wrapped(*args: Any, **kwargs: Any) -> str:
+            return serialize_to_str(await with_arguments(args, kwargs))
+
+        wrapped: Any = async_wrapped
+    else:
+
+        @functools.wraps(func)
+        def wrapped(*args: Any, **kwargs: Any) -> str:
+            return serialize_to_str(with_arguments(args, kwargs))
+
+    wrapped._origin = func
+    return wrapped
+
+
+def format_json_str(jstr: str) -> str:
+    """Model-written JSON made strict, as classic did before parsing arguments: line breaks
+    between tokens are dropped, and inside strings raw newlines and tabs become ``\\n`` / ``\\t``."""
+    out: list[str] = []
+    in_string = escaped = False
+    for char in jstr:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+            out.append("\\n" if char == "\n" else "\\t" if char == "\t" else char)
+        elif char == "\n":
+            continue
+        else:
+            in_string = char == '"'
+            out.append(char)
+    return "".join(out)
 
 
 def serialize_to_str(x: Any) -> str:

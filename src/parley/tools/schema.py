@@ -149,7 +149,20 @@ def parameter_model(func: Callable, name: str | None = None) -> ParameterModel:
         json_schema = model.model_json_schema()
     except Exception as error:
         raise TypeError(_locate_schema_error(fname, annotations, error)) from error
-    return ParameterModel(model=model, fields=tuple(fields), json_schema=_inline_definitions(_strip_titles(json_schema)))
+    json_schema = _classic_shape(_inline_definitions(_strip_titles(json_schema)))
+    return ParameterModel(model=model, fields=tuple(fields), json_schema=json_schema)
+
+
+def _classic_shape(schema: dict) -> dict:
+    """The parameters object as classic AutoGen shows it: every parameter has a description (its
+    name when none is given) and no top-level ``additionalProperties``. Unknown arguments are
+    still refused: the parameter model forbids extras when it validates a call, and the embedded
+    model's grammar allows no property a schema does not list."""
+    schema.pop("additionalProperties", None)
+    for name, prop in schema.get("properties", {}).items():
+        if isinstance(prop, dict) and "description" not in prop:
+            prop["description"] = name
+    return schema
 
 
 def _inline_definitions(schema: dict) -> dict:

@@ -230,7 +230,9 @@ class Tool:
             parsed: Any = {}
         elif isinstance(arguments, str):
             try:
-                parsed = json.loads(arguments)
+                # strict=False: raw newlines and tabs inside strings (code a model wrote) are
+                # accepted, as classic accepted them (it escaped them before parsing).
+                parsed = json.loads(arguments, strict=False)
             except json.JSONDecodeError as error:
                 # Worded as classic AutoGen worded it; models have learnt to react to it.
                 raise _BadArguments(f"Error: {error}\n The argument must be in JSON format.") from None
