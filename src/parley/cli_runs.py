@@ -13,7 +13,8 @@ import sys
 def add_runs_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``runs`` command to the ``parley`` command's subparsers."""
     runs = subparsers.add_parser("runs", help="list, show and export stored runs")
-    runs.add_argument("--store", default=None, help="SQLAlchemy URL or SQLite file (default: $PARLEY_STORE_URL or .parley/runs.db)")
+    runs.add_argument("--store", default=None,
+                      help="SQLAlchemy URL or SQLite file (default: $PARLEY_STORE_URL or .parley/runs.db)")
     actions = runs.add_subparsers(dest="runs_command", required=True)
     listing = actions.add_parser("list", help="the newest runs, one per line")
     listing.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")

@@ -54,9 +54,10 @@ import os
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .. import events
 from ..messages import content_str
@@ -281,7 +282,7 @@ class LocalModel:
         text, sent, generated, finish_reason = "", 0, 0, "length"
         hold = max((len(s) for s in stop), default=1) - 1  # text that may be the start of a stop string
         try:
-            for i in range(min(max_tokens, self.n_ctx - len(tokens))):
+            for _ in range(min(max_tokens, self.n_ctx - len(tokens))):
                 llama.eval(pending)
                 token = sampler.sample()
                 if C.llama_vocab_is_eog(vocab, token):
@@ -521,7 +522,8 @@ class LocalModelClient:
         completion = await asyncio.to_thread(self._generate, model, messages, max_tokens, grammar, options, on_token)
         if completion.dropped_messages:
             events.emit(events.Notice(
-                text=f"local model {self.model}: dropped the {completion.dropped_messages} oldest messages to fit n_ctx={model.n_ctx}",
+                text=f"local model {self.model}: dropped the {completion.dropped_messages} oldest messages "
+                     f"to fit n_ctx={model.n_ctx}",
                 level="warning",
             ))
         message = self._message(completion, tools, json_reply=not tools and grammar is not None)

@@ -23,7 +23,8 @@ def _pil() -> Any:
     try:
         from PIL import Image
     except ImportError:
-        raise ImportError("agentchat.contrib.img_utils needs Pillow, which is not installed: pip install 'parley[images]'") from None
+        raise ImportError("agentchat.contrib.img_utils needs Pillow, which is not installed: "
+                          "pip install 'parley[images]'") from None
     return Image
 
 
@@ -121,7 +122,8 @@ def message_formatter_pil_to_b64(messages: list[dict]) -> list[dict]:
         content = message.get("content")
         if isinstance(content, list):
             for part in content:
-                if isinstance(part, dict) and part.get("type") == "image_url" and isinstance(part["image_url"].get("url"), Image.Image):
+                if (isinstance(part, dict) and part.get("type") == "image_url"
+                        and isinstance(part["image_url"].get("url"), Image.Image)):
                     part["image_url"]["url"] = pil_to_data_uri(part["image_url"]["url"])
     return result
 

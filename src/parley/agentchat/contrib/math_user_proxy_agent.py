@@ -89,7 +89,8 @@ class MathUserProxyAgent(UserProxyAgent):
     """(Experimental, as classic) A user proxy for MathChat: runs an assistant's math queries."""
 
     MAX_CONSECUTIVE_AUTO_REPLY = 15
-    DEFAULT_REPLY = "Continue. Please keep solving the problem until you need to query. (If you get to the answer, put it in \\boxed{}.)"
+    DEFAULT_REPLY = ("Continue. Please keep solving the problem until you need to query. "
+                     "(If you get to the answer, put it in \\boxed{}.)")
 
     def __init__(
         self,
@@ -227,7 +228,7 @@ class WolframAlphaAPIWrapper:
         """``(text, ok)``: the interpretation and the answer, or why there is none."""
         try:
             result = self.wolfram_client.query(query)
-        except Exception:  # noqa: BLE001 - any failure of the service is an answer the model can act on
+        except Exception:  # any failure of the service is an answer the model can act on
             return "Wolfram Alpha wasn't able to answer it. Please try a new query for wolfram or use python.", False
         try:
             if not result["@success"]:
@@ -236,7 +237,7 @@ class WolframAlphaAPIWrapper:
             assumption = pods[0].text if pods else ""
             answers = [pod.text for pod in pods if pod.title in ("Result", "Results", "Solution", "Solutions") and pod.text]
             answer = "\n".join(answers) or next(result.results).text
-        except Exception:  # noqa: BLE001 - the result's shape varies by query
+        except Exception:  # the result's shape varies by query
             return "Wolfram Alpha wasn't able to answer it. Please try a new query for wolfram or use python.", False
         if not answer:
             return "No good Wolfram Alpha Result was found", False

@@ -19,7 +19,8 @@ from ...agents.agent import Agent
 from ...agents.conversable import ConversableAgent
 from ...messages import content_str
 
-DEFAULT_RESPONSE_PREPARER = """Output a standalone response to the original request, without mentioning any of the intermediate discussion."""
+DEFAULT_RESPONSE_PREPARER = ("Output a standalone response to the original request, "
+                             "without mentioning any of the intermediate discussion.")
 
 
 class SocietyOfMindAgent(ConversableAgent):
@@ -80,7 +81,7 @@ class SocietyOfMindAgent(ConversableAgent):
                                        "name": message.get("name") or (sender.name if sender is not None else "user")})
         request = content_str(messages[-1].get("content"))
         await self.a_initiate_chat(self._chat_manager, message=request, clear_history=False, silent=self.silent)
-        inner = [m for m in groupchat.messages[len(messages) - 1:]]
+        inner = list(groupchat.messages[len(messages) - 1:])
         return True, await self._prepare_response(request, inner)
 
     async def _prepare_response(self, request: str, inner: list[dict]) -> str:

@@ -17,7 +17,8 @@ from ...messages import content_str
 SYSTEM_MESSAGE = """You are an expert in text analysis.
 The user will give you TEXT to analyze.
 The user will give you analysis INSTRUCTIONS copied twice, at both the beginning and the end.
-You will follow these INSTRUCTIONS in analyzing the TEXT, then give the results of your expert analysis in the format requested."""
+You will follow these INSTRUCTIONS in analyzing the TEXT, then give the results of your expert analysis \
+in the format requested."""
 
 
 class TextAnalyzerAgent(ConversableAgent):
