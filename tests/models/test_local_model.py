@@ -299,6 +299,13 @@ async def test_bad_generation_option_names_the_field(client: LocalModelClient) -
         LocalModelClient({"api_type": "local", "n_ctx": -5})
 
 
+def test_a_size_given_as_none_is_the_default() -> None:
+    # As for the generation options, None means "not given" (it used to reach llama.cpp as None).
+    client = LocalModelClient({"api_type": "local", "n_ctx": None, "n_batch": None, "n_threads": None})
+    assert (client.n_ctx, client.n_batch) == (4096, 512)
+    assert isinstance(client.n_threads, int) and client.n_threads >= 1
+
+
 async def test_tool_history_is_rendered_and_answered(client: LocalModelClient) -> None:
     messages = ask("Add 2 and 3.") + [
         {"role": "assistant", "content": None, "tool_calls": [
