@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.text import JustifyMethod
 
 
 def add_runs_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -78,8 +82,10 @@ def _list(console, store, limit: int, status: str | None) -> None:
         console.print("no runs stored in " + repr(store))
         return
     table = Table(title=f"Runs in {store!r}")
-    for column, justify in (("run id", "left"), ("status", "left"), ("kind", "left"), ("agents", "left"),
-                            ("msgs", "right"), ("tokens", "right"), ("cost $", "right"), ("started", "left"), ("title", "left")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("run id", "left"), ("status", "left"), ("kind", "left"), ("agents", "left"), ("msgs", "right"), ("tokens", "right"),
+        ("cost $", "right"), ("started", "left"), ("title", "left"))
+    for column, justify in columns:
         table.add_column(column, justify=justify, no_wrap=column in ("run id", "started"), overflow="ellipsis")
     for run in runs:
         style = _STATUS_STYLE.get(run.status, "")

@@ -108,7 +108,10 @@ def build_research_team(gpt4o_config=None, work_dir="paper", manager_config=None
     ends on a message ending with TERMINATE (the seed's team otherwise runs to max_round)."""
     from . import AssistantAgent, GroupChat, GroupChatManager, UserProxyAgent
 
-    unattended_options, manager_options, groupchat_options = {}, {}, {}
+    # Keyword arguments of several types each, spread into the seed's calls.
+    unattended_options: dict[str, Any] = {}
+    manager_options: dict[str, Any] = {}
+    groupchat_options: dict[str, Any] = {}
     if unattended:
         # No one speaks twice in a row: left alone, a small model keeps choosing the same speaker.
         groupchat_options = {"allow_repeat_speaker": False}

@@ -135,3 +135,23 @@ def test_img_utils_without_pillow_names_the_extra_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "PIL", None)  # how the import system marks a package as unavailable
     with pytest.raises(ImportError, match=r"needs Pillow, which is not installed: pip install 'parley\[images\]'"):
         get_pil_image("picture.png")
+
+
+def test_contrib_replies_with_neither_messages_nor_sender_decline_without_a_none_conversation():
+    import asyncio
+
+    import pytest
+
+    from parley.agentchat.contrib.math_user_proxy_agent import MathUserProxyAgent
+    from parley.agentchat.contrib.society_of_mind_agent import SocietyOfMindAgent
+    from parley.agentchat.contrib.text_analyzer_agent import TextAnalyzerAgent
+
+    math = MathUserProxyAgent(code_execution_config={"use_docker": False})
+    assert math._generate_math_reply(None, None) == (False, None)  # was an IndexError
+    society = SocietyOfMindAgent("society", chat_manager=team())
+    assert asyncio.run(society.generate_inner_monologue_reply(None, None)) == (False, None)
+    analyzer = TextAnalyzerAgent(llm_config=False)
+    with pytest.raises(ValueError, match="needs two messages"):
+        asyncio.run(analyzer._analyze_in_reply(None, None))
+    for agent in (math, society, analyzer):
+        assert None not in agent.chat_messages  # no conversation with "no one" was created

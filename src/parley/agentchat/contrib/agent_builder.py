@@ -87,7 +87,7 @@ class AgentBuilder:
         specs = answer.get("agents")
         if not isinstance(specs, list) or not specs:
             raise ValueError(f"AgentBuilder: the builder model proposed no agents: {answer!r}")
-        agent_configs = []
+        agent_configs: list[dict[str, Any]] = []
         for spec in specs[: self.max_agents]:
             name = _NAME.sub("_", str(spec.get("name", ""))).strip("_") or f"expert_{len(agent_configs) + 1}"
             agent_configs.append({"name": name, "system_message": str(spec.get("system_message", "")),

@@ -12,7 +12,7 @@ import copy
 import io
 import math
 import re
-from typing import Any
+from typing import Any, Literal, overload
 
 from ..utils import parse_tags_from_content
 
@@ -47,6 +47,14 @@ def get_pil_image(image_file: Any) -> Any:
     else:
         source = image_file.strip("'\"")
     return Image.open(source).convert("RGB")
+
+
+@overload
+def get_image_data(image_file: Any, use_b64: Literal[True] = True) -> str: ...
+@overload
+def get_image_data(image_file: Any, use_b64: Literal[False]) -> bytes: ...
+@overload
+def get_image_data(image_file: Any, use_b64: bool) -> bytes | str: ...
 
 
 def get_image_data(image_file: Any, use_b64: bool = True) -> bytes | str:

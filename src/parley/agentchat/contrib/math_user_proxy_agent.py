@@ -94,10 +94,10 @@ class MathUserProxyAgent(UserProxyAgent):
 
     def __init__(
         self,
-        name: str | None = "MathChatAgent",
+        name: str = "MathChatAgent",
         is_termination_msg: Callable[[dict], bool] | None = _is_termination_msg_mathchat,
         human_input_mode: Literal["ALWAYS", "NEVER", "TERMINATE"] = "NEVER",
-        default_auto_reply: str | dict | None = DEFAULT_REPLY,
+        default_auto_reply: str | dict = DEFAULT_REPLY,
         max_invalid_q_per_step: int = 3,
         **kwargs: Any,
     ) -> None:
@@ -176,7 +176,9 @@ class MathUserProxyAgent(UserProxyAgent):
     def _generate_math_reply(self, messages: list[dict] | None = None, sender: Agent | None = None,
                              config: Any = None) -> tuple[bool, Any]:
         if messages is None:
-            messages = self._oai_messages[sender]
+            messages = self._oai_messages[sender] if sender is not None else []
+        if not messages:
+            return False, None
         content = messages[-1].get("content") or ""
         if not isinstance(content, str):
             return False, None
