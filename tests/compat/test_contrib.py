@@ -47,7 +47,8 @@ def test_text_analyzer_agent():
     assert analyzer.analyze_text("The sky is blue.", "Does the TEXT mention a colour? Answer yes or no.") == "yes"
     sent = client.requests[-1].messages
     assert sent[0]["role"] == "system" and "expert in text analysis" in sent[0]["content"]
-    assert sent[-1]["content"].startswith("INSTRUCTIONS: Does the TEXT mention a colour?") and "TEXT: The sky is blue." in sent[-1]["content"]
+    assert sent[-1]["content"].startswith("INSTRUCTIONS: Does the TEXT mention a colour?")
+    assert "TEXT: The sky is blue." in sent[-1]["content"]
 
 
 def test_img_utils(tmp_path):
@@ -61,7 +62,8 @@ def test_img_utils(tmp_path):
     assert uri.startswith("data:image/png;base64,")
     assert img_utils.get_pil_image(uri).getpixel((0, 0)) == (255, 0, 0)
     parts = img_utils.gpt4v_formatter(f"What colour is <img {path}> here?")
-    assert [p["type"] for p in parts] == ["text", "image_url", "text"] and parts[1]["image_url"]["url"].startswith("data:image/png")
+    assert [p["type"] for p in parts] == ["text", "image_url", "text"]
+    assert parts[1]["image_url"]["url"].startswith("data:image/png")
     prompt, images = img_utils.llava_formatter(f"Look <img {path}> and <img {path}>", order_image_tokens=True)
     assert prompt == "Look <image 0> and <image 1>" and len(images) == 2
     assert img_utils.extract_img_paths("see a.png and http://x.com/b.jpg") == ["a.png", "http://x.com/b.jpg"]
@@ -85,7 +87,8 @@ def test_agent_builder_builds_saves_and_loads_a_team(tmp_path):
     assert agents[0].system_message.startswith("You analyse data") and agents[0].description == "Speaks about data."
     assert agents[2].code_execution_config["work_dir"] == "groupchat"
     path = builder.save(str(tmp_path / "team.json"))
-    loaded, loaded_configs = AgentBuilder(builder_llm_config=scripted_config(["unused"]), agent_llm_config=scripted_config(["ok"])).load(path)
+    reloader = AgentBuilder(builder_llm_config=scripted_config(["unused"]), agent_llm_config=scripted_config(["ok"]))
+    loaded, loaded_configs = reloader.load(path)
     assert [a.name for a in loaded] == [a.name for a in agents] and loaded_configs == configs
 
 
