@@ -41,11 +41,14 @@ _EXPORTS = {
     "IOConsole": "parley.io",
     "IOQueue": "parley.io",
 }
-_SUBMODULES = {"runtime_logging", "code_utils", "function_utils", "events", "agentchat", "coding", "oai", "io", "tools", "code", "models", "cache", "store", "telemetry",
-               # classic module paths (autogen.<name>)
-               "errors", "exception_utils", "math_utils", "graph_utils", "token_count_utils", "logger"}
+_SUBMODULES = {
+    "runtime_logging", "code_utils", "function_utils", "events", "agentchat", "coding", "oai", "io", "tools", "code", "models",
+    "cache", "store", "telemetry",
+    # classic module paths (autogen.<name>)
+    "errors", "exception_utils", "math_utils", "graph_utils", "token_count_utils", "logger",
+}
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+__all__ = [*sorted(_EXPORTS), "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -76,7 +79,31 @@ def _install_console() -> None:
 _install_console()
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .agents import Agent, AssistantAgent, ConversableAgent, LLMAgent, UserProxyAgent, register_function
-    from .chat.result import ChatResult
-    from .chat.sequential import a_initiate_chats, initiate_chats
-    from .usage import gather_usage_summary
+    # What the lazy names are, for type checkers; `X as X` marks each as a re-export.
+    from .agents.agent import Agent as Agent
+    from .agents.agent import LLMAgent as LLMAgent
+    from .agents.assistant import AssistantAgent as AssistantAgent
+    from .agents.conversable import ConversableAgent as ConversableAgent
+    from .agents.conversable import register_function as register_function
+    from .agents.user_proxy import UserProxyAgent as UserProxyAgent
+    from .cache import Cache as Cache
+    from .chat.result import ChatResult as ChatResult
+    from .chat.sequential import a_initiate_chats as a_initiate_chats
+    from .chat.sequential import initiate_chats as initiate_chats
+    from .groupchat import GroupChat as GroupChat
+    from .groupchat import GroupChatManager as GroupChatManager
+    from .io import IOConsole as IOConsole
+    from .io import IOQueue as IOQueue
+    from .io import IOStream as IOStream
+    from .models.config import config_list_from_dotenv as config_list_from_dotenv
+    from .models.config import config_list_from_json as config_list_from_json
+    from .models.config import config_list_from_models as config_list_from_models
+    from .models.config import config_list_openai_aoai as config_list_openai_aoai
+    from .models.config import filter_config as filter_config
+    from .models.config import get_config_list as get_config_list
+    from .models.protocol import ModelClient as ModelClient
+    from .models.protocol import ModelRequest as ModelRequest
+    from .models.protocol import ModelResponse as ModelResponse
+    from .models.scripted import ScriptedModelClient as ScriptedModelClient
+    from .models.wrapper import OpenAIWrapper as OpenAIWrapper
+    from .usage import gather_usage_summary as gather_usage_summary

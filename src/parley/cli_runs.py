@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.text import JustifyMethod
 
 
 def add_runs_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``runs`` command to the ``parley`` command's subparsers."""
     runs = subparsers.add_parser("runs", help="list, show and export stored runs")
-    runs.add_argument("--store", default=None, help="SQLAlchemy URL or SQLite file (default: $PARLEY_STORE_URL or .parley/runs.db)")
+    runs.add_argument("--store", default=None,
+                      help="SQLAlchemy URL or SQLite file (default: $PARLEY_STORE_URL or .parley/runs.db)")
     actions = runs.add_subparsers(dest="runs_command", required=True)
     listing = actions.add_parser("list", help="the newest runs, one per line")
     listing.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
@@ -77,8 +82,10 @@ def _list(console, store, limit: int, status: str | None) -> None:
         console.print("no runs stored in " + repr(store))
         return
     table = Table(title=f"Runs in {store!r}")
-    for column, justify in (("run id", "left"), ("status", "left"), ("kind", "left"), ("agents", "left"),
-                            ("msgs", "right"), ("tokens", "right"), ("cost $", "right"), ("started", "left"), ("title", "left")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("run id", "left"), ("status", "left"), ("kind", "left"), ("agents", "left"), ("msgs", "right"), ("tokens", "right"),
+        ("cost $", "right"), ("started", "left"), ("title", "left"))
+    for column, justify in columns:
         table.add_column(column, justify=justify, no_wrap=column in ("run id", "started"), overflow="ellipsis")
     for run in runs:
         style = _STATUS_STYLE.get(run.status, "")

@@ -12,8 +12,10 @@ import sys
 
 _STORE_HELP = "where the run is recorded: SQLAlchemy URL or SQLite file (default: $PARLEY_STORE_URL or .parley/runs.db)"
 _ALLOW_HELP = "a module the team's import paths may come from (repeatable; also $PARLEY_SPEC_ALLOW_MODULES)"
-_ENV_HELP = "an environment variable the spec may read although its name is not key-shaped (*_API_KEY, *_TOKEN) (repeatable)"
-_WORK_DIR_HELP = "a work_dir, exactly as the spec writes it, allowed although it is not a folder under the current one (repeatable)"
+_ENV_HELP = ("an environment variable the spec may read although its name is not key-shaped (*_API_KEY, *_TOKEN) "
+             "(repeatable)")
+_WORK_DIR_HELP = ("a work_dir, exactly as the spec writes it, allowed although it is not a folder under the current one "
+                  "(repeatable)")
 _SPEC_HELP = "a spec file (YAML or JSON), or a gallery team: gallery:NAME (or NAME when no file has that name)"
 
 
@@ -49,7 +51,8 @@ def add_spec_parsers(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--message", default=None, help="the task (fills {task} in the spec's message; default: the spec's task)")
     run.add_argument("--store", default=None, help=_STORE_HELP)
     run.add_argument("--model", default="local", choices=["local", "scripted"],
-                     help="local: the spec's model references (OAI_CONFIG_LIST, else the embedded model); scripted: a fixed script")
+                     help="local: the spec's model references (OAI_CONFIG_LIST, else the embedded model); "
+                          "scripted: a fixed script")
     _add_grants(run)
     run.add_argument("--run-id", default=None, help="the id to record the run under (default: a new uuid)")
     run.set_defaults(handler=_run)
@@ -110,7 +113,8 @@ def _spec(args: argparse.Namespace) -> int:
         team = _load(args.file)
         report = team.validate(args.allow_module, **_grants(args))
         if args.spec_command == "validate":
-            print(_show(f"{args.file}: valid ({team.name or 'unnamed'}: {len(team.spec.agents)} agents, sha256 {team.digest[:12]})"))
+            print(_show(f"{args.file}: valid ({team.name or 'unnamed'}: {len(team.spec.agents)} agents, "
+                        f"sha256 {team.digest[:12]})"))
             for line in report.lines():
                 print(f"  {_show(line)}")
             return 0

@@ -72,10 +72,12 @@ def coding_demo(model: str = "local", message: str | None = None, work_dir: str 
 # The scripted research team: each agent's reply, recognised by its system message, and the
 # manager's choices in order.
 SCRIPTED_TEAM_REPLIES = {
-    "Planner.": "Plan: 1) Engineer prints three paper abstracts. 2) Scientist categorizes them. 3) ResearchWriter writes the report.",
+    "Planner.": "Plan: 1) Engineer prints three paper abstracts. 2) Scientist categorizes them. "
+                "3) ResearchWriter writes the report.",
     "Engineer.": "```python\nfor title in ['Copilots at work', 'LLM email triage', 'Meeting summaries']:\n    print(title)\n```",
     "Scientist.": "Categories: coding assistance (Copilots at work), communication (LLM email triage, Meeting summaries).",
-    "Research Report Writer.": "Introduction ... Literature Review ... Methodology ... Results ... Conclusion ... References [1-3].",
+    "Research Report Writer.": "Introduction ... Literature Review ... Methodology ... Results ... Conclusion ... "
+                               "References [1-3].",
     "Critic.": "The report cites its sources. Approved. TERMINATE",
 }
 SCRIPTED_TEAM_SELECTIONS = ("Planner", "Admin", "Engineer", "Executor", "Scientist", "ResearchWriter", "Critic", "Admin")
@@ -98,14 +100,18 @@ def scripted_team_model() -> Any:
 
 
 def build_research_team(gpt4o_config=None, work_dir="paper", manager_config=None, unattended=False):
-    """The seed's agents, group chat and manager (its code, ``autogen`` changed to ``parley``);
-    returns ``(user_proxy, manager)``.
+    """The seed's agents, group chat and manager (its code, ``autogen`` changed to ``parley``, long
+    lines wrapped: each system message is the seed's, character for character); returns
+    ``(user_proxy, manager)``.
 
     ``unattended=True`` runs it with no human: the Admin approves whatever it is asked, and the chat
     ends on a message ending with TERMINATE (the seed's team otherwise runs to max_round)."""
     from . import AssistantAgent, GroupChat, GroupChatManager, UserProxyAgent
 
-    unattended_options, manager_options, groupchat_options = {}, {}, {}
+    # Keyword arguments of several types each, spread into the seed's calls.
+    unattended_options: dict[str, Any] = {}
+    manager_options: dict[str, Any] = {}
+    groupchat_options: dict[str, Any] = {}
     if unattended:
         # No one speaks twice in a row: left alone, a small model keeps choosing the same speaker.
         groupchat_options = {"allow_repeat_speaker": False}
@@ -114,7 +120,8 @@ def build_research_team(gpt4o_config=None, work_dir="paper", manager_config=None
     user_proxy = UserProxyAgent(
         name="Admin",
         **unattended_options,
-        system_message="A human admin. Interact with a planner to discuss the plan of execution. This plan needs to be approved by this admin.",
+        system_message="A human admin. Interact with a planner to discuss the plan of execution. "
+        "This plan needs to be approved by this admin.",
         code_execution_config=False,
     )
     planner = AssistantAgent(
@@ -127,17 +134,21 @@ def build_research_team(gpt4o_config=None, work_dir="paper", manager_config=None
     engineer = AssistantAgent(
         name="Engineer",
         llm_config=gpt4o_config,
-        system_message="""Engineer. You follow an approved plan. You write Python/shell code to solve tasks.\
-    Wrap the code in a code block that specifies the script type. The user can't modify your code. Don't include multiple code blocks in one response. \
-    Do not ask others to copy and paste the result. Check the execution result returned by the executor. \
-    If the result indicates there is an error, fix the error and output the code again. Suggest the full code instead of partial code or code changes.\
-    If the error can't be fixed or if the task is not solved even after the code is executed successfully, analyse the problem.""",
+        system_message="Engineer. You follow an approved plan. You write Python/shell code to solve tasks."
+        "    Wrap the code in a code block that specifies the script type. The user can't modify your code. "
+        "Don't include multiple code blocks in one response. "
+        "    Do not ask others to copy and paste the result. Check the execution result returned by the executor. "
+        "    If the result indicates there is an error, fix the error and output the code again. "
+        "Suggest the full code instead of partial code or code changes."
+        "    If the error can't be fixed or if the task is not solved even after the code is executed successfully, "
+        "analyse the problem.",
     )
     scientist = AssistantAgent(
         name="Scientist",
         llm_config=gpt4o_config,
-        system_message="""Scientist. You follow an approved plan. You are able to categorize papers after seeing their abstracts printed. You don't write code.\
-    you provided detailed resource  reports for the ResearchWriter to write comprehensive research reports.""",
+        system_message="Scientist. You follow an approved plan. You are able to categorize papers after seeing their "
+        "abstracts printed. You don't write code."
+        "    you provided detailed resource  reports for the ResearchWriter to write comprehensive research reports.",
     )
     executor = UserProxyAgent(
         name="Executor",
@@ -157,10 +168,12 @@ def build_research_team(gpt4o_config=None, work_dir="paper", manager_config=None
     )
     research_report_writer = AssistantAgent(
         name="ResearchWriter",
-        system_message="Research Report Writer. Write a research report based on the findings from the papers categorized by the scientist and exchange with critic to improve \
-  the quality of the report.\
-  The report should include the following sections: Introduction, Literature Review, Methodology, Results, Conclusion, and References.\
-  The report should be written in a clear and concise manner. Make sure to include proper citation and references.",
+        system_message="Research Report Writer. Write a research report based on the findings from the papers categorized "
+        "by the scientist and exchange with critic to improve "
+        "  the quality of the report."
+        "  The report should include the following sections: Introduction, Literature Review, Methodology, Results, "
+        "Conclusion, and References."
+        "  The report should be written in a clear and concise manner. Make sure to include proper citation and references.",
         llm_config=gpt4o_config,
     )
     groupchat = GroupChat(
@@ -175,7 +188,8 @@ def build_research_team(gpt4o_config=None, work_dir="paper", manager_config=None
     return user_proxy, manager
 
 
-def research_demo(model: str = "local", message: str = SEED_RESEARCH_MESSAGE, human: bool = False, work_dir: str = "paper") -> Any:
+def research_demo(model: str = "local", message: str = SEED_RESEARCH_MESSAGE, human: bool = False,
+                  work_dir: str = "paper") -> Any:
     """The seed's research team (7 agents in a group chat); ``human`` makes you the Admin."""
     if model == "scripted":
         config = llm_config_for("scripted", scripted_team_model())

@@ -47,7 +47,8 @@ def test_text_analyzer_agent():
     assert analyzer.analyze_text("The sky is blue.", "Does the TEXT mention a colour? Answer yes or no.") == "yes"
     sent = client.requests[-1].messages
     assert sent[0]["role"] == "system" and "expert in text analysis" in sent[0]["content"]
-    assert sent[-1]["content"].startswith("INSTRUCTIONS: Does the TEXT mention a colour?") and "TEXT: The sky is blue." in sent[-1]["content"]
+    assert sent[-1]["content"].startswith("INSTRUCTIONS: Does the TEXT mention a colour?")
+    assert "TEXT: The sky is blue." in sent[-1]["content"]
 
 
 def test_img_utils(tmp_path):
@@ -61,7 +62,8 @@ def test_img_utils(tmp_path):
     assert uri.startswith("data:image/png;base64,")
     assert img_utils.get_pil_image(uri).getpixel((0, 0)) == (255, 0, 0)
     parts = img_utils.gpt4v_formatter(f"What colour is <img {path}> here?")
-    assert [p["type"] for p in parts] == ["text", "image_url", "text"] and parts[1]["image_url"]["url"].startswith("data:image/png")
+    assert [p["type"] for p in parts] == ["text", "image_url", "text"]
+    assert parts[1]["image_url"]["url"].startswith("data:image/png")
     prompt, images = img_utils.llava_formatter(f"Look <img {path}> and <img {path}>", order_image_tokens=True)
     assert prompt == "Look <image 0> and <image 1>" and len(images) == 2
     assert img_utils.extract_img_paths("see a.png and http://x.com/b.jpg") == ["a.png", "http://x.com/b.jpg"]
@@ -85,7 +87,8 @@ def test_agent_builder_builds_saves_and_loads_a_team(tmp_path):
     assert agents[0].system_message.startswith("You analyse data") and agents[0].description == "Speaks about data."
     assert agents[2].code_execution_config["work_dir"] == "groupchat"
     path = builder.save(str(tmp_path / "team.json"))
-    loaded, loaded_configs = AgentBuilder(builder_llm_config=scripted_config(["unused"]), agent_llm_config=scripted_config(["ok"])).load(path)
+    reloader = AgentBuilder(builder_llm_config=scripted_config(["unused"]), agent_llm_config=scripted_config(["ok"]))
+    loaded, loaded_configs = reloader.load(path)
     assert [a.name for a in loaded] == [a.name for a in agents] and loaded_configs == configs
 
 
@@ -135,3 +138,23 @@ def test_img_utils_without_pillow_names_the_extra_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "PIL", None)  # how the import system marks a package as unavailable
     with pytest.raises(ImportError, match=r"needs Pillow, which is not installed: pip install 'parley\[images\]'"):
         get_pil_image("picture.png")
+
+
+def test_contrib_replies_with_neither_messages_nor_sender_decline_without_a_none_conversation():
+    import asyncio
+
+    import pytest
+
+    from parley.agentchat.contrib.math_user_proxy_agent import MathUserProxyAgent
+    from parley.agentchat.contrib.society_of_mind_agent import SocietyOfMindAgent
+    from parley.agentchat.contrib.text_analyzer_agent import TextAnalyzerAgent
+
+    math = MathUserProxyAgent(code_execution_config={"use_docker": False})
+    assert math._generate_math_reply(None, None) == (False, None)  # was an IndexError
+    society = SocietyOfMindAgent("society", chat_manager=team())
+    assert asyncio.run(society.generate_inner_monologue_reply(None, None)) == (False, None)
+    analyzer = TextAnalyzerAgent(llm_config=False)
+    with pytest.raises(ValueError, match="needs two messages"):
+        asyncio.run(analyzer._analyze_in_reply(None, None))
+    for agent in (math, society, analyzer):
+        assert None not in agent.chat_messages  # no conversation with "no one" was created

@@ -44,8 +44,23 @@ def test_classic_submodule_paths():
 def test_import_parley_loads_no_provider_sdk_or_llama():
     code = (
         "import sys, parley; from parley import AssistantAgent, UserProxyAgent;"
-        "heavy = [m for m in ('openai', 'anthropic', 'llama_cpp', 'httpx', 'sqlalchemy', 'redis', 'jupyter_client', 'docker', 'mcp', 'pydantic', 'rich') if m in sys.modules];"
+        "heavy = [m for m in ('openai', 'anthropic', 'llama_cpp', 'httpx', 'sqlalchemy', 'redis', 'jupyter_client', 'docker',"
+        " 'mcp', 'pydantic', 'rich') if m in sys.modules];"
         "print(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_the_lazy_names_typed_for_checkers_are_the_exports():
+    # `import parley` resolves names lazily; the TYPE_CHECKING block tells type checkers what
+    # they are, and must name the same objects from the same modules.
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(parley.__file__).read_text())
+    block = next(n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING")
+    typed = {alias.name: "parley" + "." * (node.level > 0) + (node.module or "")
+             for node in block.body if isinstance(node, ast.ImportFrom) for alias in node.names
+             if alias.asname == alias.name}
+    assert typed == parley._EXPORTS

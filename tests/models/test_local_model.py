@@ -9,14 +9,14 @@ import pytest
 
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install 'parley[local]')")
 
-from parley import events  # noqa: E402
-from parley.models.grammar import SchemaError  # noqa: E402
-from parley.models.local import (  # noqa: E402
+from parley import events
+from parley.models.grammar import SchemaError
+from parley.models.local import (
     ContextOverflowError,
     LocalModelClient,
     default_model_path,
 )
-from parley.models.protocol import ModelConfigError, ModelError, ModelRequest  # noqa: E402
+from parley.models.protocol import ModelConfigError, ModelError, ModelRequest
 
 pytestmark = pytest.mark.local_model
 
@@ -256,14 +256,14 @@ async def test_overflow_of_the_last_message_alone_is_a_clear_error() -> None:
 
 def test_missing_file_names_the_path(tmp_path) -> None:
     missing = tmp_path / "nope.gguf"
-    with pytest.raises(ModelConfigError, match="nope.gguf"):
+    with pytest.raises(ModelConfigError, match=r"nope\.gguf"):
         LocalModelClient({"api_type": "local", "model_path": str(missing)})
 
 
 def test_non_gguf_file_names_the_path(tmp_path) -> None:
     bogus = tmp_path / "weights.gguf"
     bogus.write_bytes(b"not a model at all")
-    with pytest.raises(ModelConfigError, match="weights.gguf"):
+    with pytest.raises(ModelConfigError, match=r"weights\.gguf"):
         LocalModelClient({"api_type": "local", "model_path": str(bogus)})
 
 
@@ -273,7 +273,7 @@ async def test_corrupt_gguf_file_names_the_path(tmp_path) -> None:
         corrupt.write_bytes(f.read(4096))  # a real header, then nothing
     client = LocalModelClient({"api_type": "local", "model_path": str(corrupt)})
     assert client.model == "truncated"
-    with pytest.raises(ModelConfigError, match="truncated.gguf"):
+    with pytest.raises(ModelConfigError, match=r"truncated\.gguf"):
         await client.create(ModelRequest(messages=ask("Hi")))
 
 
@@ -299,8 +299,16 @@ async def test_bad_generation_option_names_the_field(client: LocalModelClient) -
         LocalModelClient({"api_type": "local", "n_ctx": -5})
 
 
+def test_a_size_given_as_none_is_the_default() -> None:
+    # As for the generation options, None means "not given" (it used to reach llama.cpp as None).
+    client = LocalModelClient({"api_type": "local", "n_ctx": None, "n_batch": None, "n_threads": None})
+    assert (client.n_ctx, client.n_batch) == (4096, 512)
+    assert isinstance(client.n_threads, int) and client.n_threads >= 1
+
+
 async def test_tool_history_is_rendered_and_answered(client: LocalModelClient) -> None:
-    messages = ask("Add 2 and 3.") + [
+    messages = [
+        *ask("Add 2 and 3."),
         {"role": "assistant", "content": None, "tool_calls": [
             {"id": "call_1", "type": "function", "function": {"name": "add", "arguments": '{"a": 2, "b": 3}'}}]},
         {"role": "tool", "tool_call_id": "call_1", "content": "5"},

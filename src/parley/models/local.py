@@ -54,13 +54,17 @@ import os
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import events
 from ..messages import content_str
 from .protocol import MissingPackageError, ModelConfigError, ModelError, ModelRequest, ModelResponse
+
+if TYPE_CHECKING:
+    from llama_cpp.llama_types import ChatCompletionRequestMessage
 
 DEFAULT_MODEL_NAME = "smollm2-135m"
 _DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -167,7 +171,8 @@ class LocalModel:
 
     def tokenize_chat(self, messages: list[dict]) -> list[int]:
         """The prompt tokens for chat ``messages`` (already in the template's plain form)."""
-        prompt = self._formatter(messages=messages).prompt
+        # The messages are plain role/content dicts, the shape llama-cpp-python's TypedDicts describe.
+        prompt = self._formatter(messages=cast("list[ChatCompletionRequestMessage]", messages)).prompt
         tokens = self.llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
         if self._add_bos and (not tokens or tokens[0] != self._bos):
             tokens.insert(0, self._bos)
@@ -211,13 +216,13 @@ class LocalModel:
 
         llama = self.llama
         reuse = _common_prefix(llama.input_ids[: llama.n_tokens], prompt)
-        best_id, best = None, reuse
-        for state_id, state in self._saved.items():
-            shared = _common_prefix(state.tokens, prompt)
+        best_id: int | None = None
+        best = reuse
+        for state_id, saved in self._saved.items():
+            shared = _common_prefix(saved.tokens, prompt)
             if shared > best:
                 best_id, best = state_id, shared
-        restore = best_id is not None and best - reuse >= _MIN_STATE_TOKENS
-        state = self._saved.pop(best_id) if restore else None
+        state = self._saved.pop(best_id) if best_id is not None and best - reuse >= _MIN_STATE_TOKENS else None
         if llama.n_tokens - reuse >= _MIN_STATE_TOKENS:
             self._save_current()
         if state is None:
@@ -281,7 +286,7 @@ class LocalModel:
         text, sent, generated, finish_reason = "", 0, 0, "length"
         hold = max((len(s) for s in stop), default=1) - 1  # text that may be the start of a stop string
         try:
-            for i in range(min(max_tokens, self.n_ctx - len(tokens))):
+            for _ in range(min(max_tokens, self.n_ctx - len(tokens))):
                 llama.eval(pending)
                 token = sampler.sample()
                 if C.llama_vocab_is_eog(vocab, token):
@@ -521,7 +526,8 @@ class LocalModelClient:
         completion = await asyncio.to_thread(self._generate, model, messages, max_tokens, grammar, options, on_token)
         if completion.dropped_messages:
             events.emit(events.Notice(
-                text=f"local model {self.model}: dropped the {completion.dropped_messages} oldest messages to fit n_ctx={model.n_ctx}",
+                text=f"local model {self.model}: dropped the {completion.dropped_messages} oldest messages "
+                     f"to fit n_ctx={model.n_ctx}",
                 level="warning",
             ))
         message = self._message(completion, tools, json_reply=not tools and grammar is not None)
@@ -587,13 +593,18 @@ def _threadsafe(on_token: Callable[[str], None]) -> Callable[[str], None]:
     ``call_soon_threadsafe`` is FIFO, so every token is delivered before ``create`` resumes.
     """
     loop = asyncio.get_running_loop()
-    return lambda token: loop.call_soon_threadsafe(on_token, token)
+
+    def deliver(token: str) -> None:
+        loop.call_soon_threadsafe(on_token, token)
+
+    return deliver
 
 
-def _positive_int(entry: dict, key: str, default: int | None) -> int | None:
-    value = entry.get(key, default)
+def _positive_int(entry: dict, key: str, default: int) -> int:
+    """``entry[key]``, checked; ``default`` when it is absent or None (as for the other options)."""
+    value = entry.get(key)
     if value is None:
-        return None
+        return default
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ModelConfigError(f"local model entry {key!r} must be a positive integer, not {value!r}")
     return value

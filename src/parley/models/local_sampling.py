@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import ctypes
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from llama_cpp._internals import LlamaSampler
 
 
 class GrammarRejectedError(ValueError):
@@ -53,7 +56,7 @@ class TokenSampler:
             chain.add_temp(temperature)
             chain.add_dist(seed if seed is not None else random.getrandbits(32))
         self._chain = chain
-        self._grammar = None
+        self._grammar: LlamaSampler | None = None
         if grammar is not None:
             pointer = C.llama_sampler_init_grammar(llama._model.vocab, grammar.encode("utf-8"), b"root")
             if not pointer:
@@ -66,16 +69,18 @@ class TokenSampler:
 
     def sample(self) -> int:
         C = self._C
-        if self._grammar is None:
+        grammar = self._grammar
+        if grammar is None:
             return C.llama_sampler_sample(self._chain.sampler, self._ctx, -1)  # applies and accepts
-        token = self._apply(with_grammar=False)
-        if not self._allowed(token):
-            token = self._apply(with_grammar=True)
-        C.llama_sampler_accept(self._grammar.sampler, token)
+        token = self._apply(None)
+        if not self._allowed(grammar, token):
+            token = self._apply(grammar)
+        C.llama_sampler_accept(grammar.sampler, token)
         C.llama_sampler_accept(self._chain.sampler, token)
         return token
 
-    def _apply(self, *, with_grammar: bool) -> int:
+    def _apply(self, grammar: LlamaSampler | None) -> int:
+        """Sample from all candidates, with ``grammar`` applied first when given."""
         import numpy as np
 
         C = self._C
@@ -83,19 +88,20 @@ class TokenSampler:
         self._candidates.copy_logits(logits)
         array = ctypes.byref(self._candidates.candidates)
         self._candidates.candidates.selected = -1
-        if with_grammar:
-            C.llama_sampler_apply(self._grammar.sampler, array)
+        if grammar is not None:
+            C.llama_sampler_apply(grammar.sampler, array)
         C.llama_sampler_apply(self._chain.sampler, array)
         chosen = self._candidates.candidates
         return int(chosen.data[chosen.selected].id)
 
-    def _allowed(self, token: int) -> bool:
-        self._one[0].id = token
+    def _allowed(self, grammar: LlamaSampler, token: int) -> bool:
+        # llama-cpp-python annotates the field as c_int32; ctypes reads and writes it as an int.
+        self._one[0].id = token  # type: ignore[assignment]
         self._one[0].logit = 1.0
         self._one[0].p = 0.0
         self._one_array.size = 1
         self._one_array.selected = -1
-        self._C.llama_sampler_apply(self._grammar.sampler, ctypes.byref(self._one_array))
+        self._C.llama_sampler_apply(grammar.sampler, ctypes.byref(self._one_array))
         return self._one[0].logit != float("-inf")
 
     def close(self) -> None:

@@ -147,8 +147,9 @@ def build(spec: TeamSpec, *, allow_modules: tuple[str, ...] | list[str] = (), mo
             make(name)
     groups = spec.group_chats or {}
     manager_of = {a.groupchat: name for name, a in spec.agents.items() if a.class_ == "GroupChatManager" and a.groupchat}
-    order = TopologicalSorter({g: [spec.agents[m].groupchat or "" for m in group.agents if spec.agents[m].class_ == "GroupChatManager"]
-                               for g, group in groups.items()})
+    order = TopologicalSorter({
+        g: [spec.agents[m].groupchat or "" for m in group.agents if spec.agents[m].class_ == "GroupChatManager"]
+        for g, group in groups.items()})
     for gname in order.static_order():
         make(manager_of[gname], groupchat=_groupchat(gname, groups[gname], agents, allowed))
 
@@ -164,7 +165,7 @@ def build(spec: TeamSpec, *, allow_modules: tuple[str, ...] | list[str] = (), mo
         try:
             register_function(function, caller=agents[tool.caller], executor=agents[tool.executor],
                               name=tool.name or tname, description=description)
-        except Exception as error:  # noqa: BLE001 - reported for the tool that failed
+        except Exception as error:  # reported for the tool that failed
             raise SpecError(str(error), f"tools.{tname}") from None
 
     for name, agent_spec in spec.agents.items():

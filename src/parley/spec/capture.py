@@ -54,7 +54,7 @@ def _nested_chats(agent: Any) -> list[tuple[Any, list[dict], int]]:
         function = entry["reply_func"]
         if getattr(function, "__name__", "") != "nested_chats" or not function.__closure__:
             continue
-        cells = dict(zip(function.__code__.co_freevars, (c.cell_contents for c in function.__closure__)))
+        cells = dict(zip(function.__code__.co_freevars, (c.cell_contents for c in function.__closure__), strict=True))
         if "chat_queue" in cells:
             found.append((entry["trigger"], cells["chat_queue"], position))
     return found
@@ -108,14 +108,15 @@ class _Capture:
                     raise SpecError("a literal API key can't be written in a spec: give the model as "
                                     "an OAI_CONFIG_LIST reference or api_key: {env: NAME}", f"{where}.config_list[{i}].api_key")
                 if key not in _ENTRY_KEYS:
-                    raise SpecError(f"{key!r} ({type(value).__name__}) can't be written in a spec", f"{where}.config_list[{i}].{key}")
+                    raise SpecError(f"{key!r} ({type(value).__name__}) can't be written in a spec",
+                                    f"{where}.config_list[{i}].{key}")
                 written[key] = value
             entries.append(written)
         document["config_list"] = entries
         for key, value in config.items():
             if key in _MODEL_OPTIONS and value is not None:
                 document[key] = value
-            elif key not in ("config_list", "tools", "functions") + _MODEL_OPTIONS:
+            elif key not in ("config_list", "tools", "functions", *_MODEL_OPTIONS):
                 raise SpecError(f"{key!r} can't be written in a spec", f"{where}.{key}")
         for name, existing in self.models.items():
             if existing == document:
@@ -168,7 +169,8 @@ class _Capture:
                 fields = set(CodeExecutionSpec.model_fields)
                 for key, value in code.items():
                     if key not in fields or (key == "executor" and not isinstance(value, str)):
-                        raise SpecError(f"{key!r} ({type(value).__name__}) can't be written in a spec", f"{where}.code_execution_config.{key}")
+                        raise SpecError(f"{key!r} ({type(value).__name__}) can't be written in a spec",
+                                        f"{where}.code_execution_config.{key}")
                 written["code_execution_config"] = dict(code)
         predicate = agent._is_termination_msg
         if isinstance(predicate, TerminationPredicate):
@@ -216,7 +218,8 @@ class _Capture:
                 path = path_of(value)
                 if path is None:
                     raise SpecError("a lambda or closure can't be written in a spec: name a module-level function "
-                                    "'module:function' or use auto, manual, random, round_robin", f"{where}.speaker_selection_method")
+                                    "'module:function' or use auto, manual, random, round_robin",
+                                    f"{where}.speaker_selection_method")
                 value = path
             elif item.name == "allowed_or_disallowed_speaker_transitions":
                 value = {source.name: [t.name for t in targets] for source, targets in value.items()}
@@ -241,7 +244,8 @@ class _Capture:
                                     f"tools.{tool_name}")
                 path = path_of(function)
                 if path is None:
-                    raise SpecError("a lambda or closure can't be a tool in a spec: use a module-level function", f"tools.{tool_name}.function")
+                    raise SpecError("a lambda or closure can't be a tool in a spec: use a module-level function",
+                                    f"tools.{tool_name}.function")
                 schema = next(t["function"] for t in callers[0].llm_config["tools"] if t["function"]["name"] == tool_name)
                 tool: dict[str, Any] = {"function": path, "caller": callers[0].name, "executor": executor.name}
                 description = schema.get("description")
@@ -273,7 +277,8 @@ class _Capture:
                         continue
                     if key == "sender":
                         entry["sender"] = value.name
-                    elif key in ("message", "summary_method", "summary_args", "max_turns", "clear_history") and not callable(value):
+                    elif (key in ("message", "summary_method", "summary_args", "max_turns", "clear_history")
+                          and not callable(value)):
                         entry[key] = value
                     else:
                         raise SpecError(f"{key!r} can't be written in a spec", f"agents.{agent.name}.nested_chats")
@@ -339,7 +344,8 @@ def capture(initiator: Any, recipient: Any, chat_kwargs: dict) -> dict:
             entry: dict[str, Any] = {"recipient": chat["recipient"].name}
             if chat.get("sender") is not None and chat["sender"] is not initiator:
                 entry["sender"] = chat["sender"].name
-            for key in ("message", "chat_id", "prerequisites", "summary_method", "summary_args", "max_turns", "carryover", "clear_history"):
+            for key in ("message", "chat_id", "prerequisites", "summary_method", "summary_args", "max_turns", "carryover",
+                        "clear_history"):
                 if chat.get(key) is not None:
                     if callable(chat[key]):
                         raise SpecError("a function can't be written in a spec", f"run.chats[{i}].{key}")

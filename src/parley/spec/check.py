@@ -124,13 +124,13 @@ def check_team(team: Any, allow_modules: tuple[str, ...] | list[str] = ()) -> Ch
         os.chdir(folder)  # code the scripted team might run stays in a throwaway folder
         try:
             _run(team, built)
-        except Exception as error:  # noqa: BLE001 - the report says how the run failed
+        except Exception as error:  # the report says how the run failed
             report.error = f"{type(error).__name__}: {error}"
         finally:
             os.chdir(cwd)
             console_sink.enabled = before
     sent = seen.of(events.MessageSent)
-    finished = [e for e in seen.of(events.ChatFinished)]
+    finished = list(seen.of(events.ChatFinished))
     if finished:
         report.ended = finished[-1].reason
     speakers = [e.sender for e in sent]

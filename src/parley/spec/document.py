@@ -72,7 +72,8 @@ def check_template(value: str) -> str:
             continue
         if field_name not in TEMPLATE_FIELDS or spec or conversion:
             raise ValueError(f"may only use the fields {{roles}} and {{agentlist}}, bare (no format spec or conversion); "
-                             f"got {{{ascii(field_name)[1:-1]}{'!' + conversion if conversion else ''}{':' + spec[:20] if spec else ''}}}")
+                             f"got {{{ascii(field_name)[1:-1]}{'!' + conversion if conversion else ''}"
+                             f"{':' + spec[:20] if spec else ''}}}")
     return value
 
 
@@ -142,8 +143,9 @@ class ModelEntry(_Strict):
     @classmethod
     def _no_literal_key(cls, value: Any) -> Any:
         if isinstance(value, str):
-            # The value itself is never repeated in the error (it is a secret).
-            raise ValueError("a literal API key can't be in a spec: write api_key: {env: NAME} "  # noqa: TRY004 - pydantic reports ValueError
+            # The value itself is never repeated in the error (it is a secret). ValueError, not
+            # TypeError: pydantic turns only ValueError into a validation error.
+            raise ValueError("a literal API key can't be in a spec: write api_key: {env: NAME} "
                              "or use an OAI_CONFIG_LIST reference")
         return value
 
@@ -163,7 +165,8 @@ class ModelSpec(_Strict):
     @classmethod
     def _shape(cls, value: Any) -> Any:
         if not isinstance(value, (dict, list)):
-            raise ValueError("must be a reference {env_or_file: OAI_CONFIG_LIST, filter_dict: {...}} "  # noqa: TRY004 - pydantic reports ValueError
+            # ValueError, not TypeError: pydantic turns only ValueError into a validation error.
+            raise ValueError("must be a reference {env_or_file: OAI_CONFIG_LIST, filter_dict: {...}} "
                              f"or a list of entries, got {type(value).__name__}")
         return value
 
@@ -294,7 +297,8 @@ class GroupChatSpec(_Strict):
     def _method(cls, value: str | None) -> str | None:
         if value is None or value in SPEAKER_METHODS or IMPORT_PATH.match(value):
             return value
-        raise ValueError(f"must be one of {', '.join(SPEAKER_METHODS)} or an import path 'module:function', got {ascii(value)[:60]}")
+        raise ValueError(f"must be one of {', '.join(SPEAKER_METHODS)} or an import path 'module:function', "
+                         f"got {ascii(value)[:60]}")
 
     @field_validator("select_speaker_message_template", "select_speaker_prompt_template",
                      "select_speaker_auto_multiple_template", "select_speaker_auto_none_template")
@@ -311,7 +315,8 @@ class GroupChatSpec(_Strict):
     @model_validator(mode="after")
     def _transitions(self) -> GroupChatSpec:
         if (self.allowed_or_disallowed_speaker_transitions is None) != (self.speaker_transitions_type is None):
-            raise ValueError("allowed_or_disallowed_speaker_transitions and speaker_transitions_type go together: give both or neither")
+            raise ValueError("allowed_or_disallowed_speaker_transitions and speaker_transitions_type go together: "
+                             "give both or neither")
         return self
 
 
@@ -390,7 +395,8 @@ class TeamSpec(_Strict):
     @field_validator("agents", "models", "tools", "group_chats", mode="before")
     @classmethod
     def _names(cls, value: Any, info: Any) -> Any:
-        return _check_names({"agents": "agent", "models": "model", "tools": "tool", "group_chats": "group chat"}[info.field_name], value)
+        kind = {"agents": "agent", "models": "model", "tools": "tool", "group_chats": "group chat"}[info.field_name]
+        return _check_names(kind, value)
 
     @field_validator("name")
     @classmethod

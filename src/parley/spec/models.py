@@ -26,7 +26,7 @@ def llm_config_for(name: str, spec: ModelSpec) -> dict:
         try:
             config_list = config_list_from_json(ref.env_or_file, file_location=ref.file_location or "",
                                                 filter_dict=ref.filter_dict)
-        except Exception as error:  # noqa: BLE001 - a config that can't be read is this reference's error
+        except Exception as error:  # a config that can't be read is this reference's error
             from ..models.secrets import redact
 
             raise SpecError(f"{ref.env_or_file}: {redact(str(error))}", where) from None

@@ -31,7 +31,8 @@ def check_references(spec: TeamSpec) -> list[SpecIssue]:
             issues.append(SpecIssue(f"{base}.llm_config", _unknown("model", agent.llm_config, models)))
         if agent.class_ == "GroupChatManager":
             if agent.groupchat is None:
-                issues.append(SpecIssue(f"{base}.groupchat", "required for a GroupChatManager: the name of a group chat under group_chats"))
+                issues.append(SpecIssue(f"{base}.groupchat",
+                                        "required for a GroupChatManager: the name of a group chat under group_chats"))
             elif agent.groupchat not in groups:
                 issues.append(SpecIssue(f"{base}.groupchat", _unknown("group chat", agent.groupchat, list(groups))))
             if agent.code_execution_config:
@@ -53,7 +54,8 @@ def check_references(spec: TeamSpec) -> list[SpecIssue]:
     for name, agent in spec.agents.items():
         if agent.class_ == "GroupChatManager" and agent.groupchat in groups:
             if agent.groupchat in managed:
-                issues.append(SpecIssue(f"agents.{name}.groupchat", f"group chat {agent.groupchat!r} already has the manager {managed[agent.groupchat]!r}"))
+                issues.append(SpecIssue(f"agents.{name}.groupchat",
+                                        f"group chat {agent.groupchat!r} already has the manager {managed[agent.groupchat]!r}"))
             managed.setdefault(agent.groupchat, name)
     for gname, group in groups.items():
         base = f"group_chats.{gname}"
@@ -65,7 +67,8 @@ def check_references(spec: TeamSpec) -> list[SpecIssue]:
         if gname in managed and managed[gname] in members:
             issues.append(SpecIssue(f"{base}.agents", f"its own manager {managed[gname]!r} can't be a member"))
         if gname not in managed:
-            issues.append(SpecIssue(base, "no agent manages it: add an agent with class: GroupChatManager and groupchat: " + gname))
+            issues.append(SpecIssue(base, "no agent manages it: add an agent with class: GroupChatManager and groupchat: "
+                                    + gname))
         transitions = group.allowed_or_disallowed_speaker_transitions or {}
         for source, targets in transitions.items():
             if source not in members:
@@ -86,7 +89,8 @@ def check_references(spec: TeamSpec) -> list[SpecIssue]:
     try:
         tuple(TopologicalSorter(graph).static_order())
     except CycleError as error:
-        issues.append(SpecIssue("group_chats", f"group chats contain each other in a loop: {' -> '.join(map(str, error.args[1]))}"))
+        loop = " -> ".join(map(str, error.args[1]))
+        issues.append(SpecIssue("group_chats", f"group chats contain each other in a loop: {loop}"))
 
     for tname, tool in (spec.tools or {}).items():
         base = f"tools.{tname}"
@@ -95,7 +99,8 @@ def check_references(spec: TeamSpec) -> list[SpecIssue]:
         caller = spec.agents.get(tool.caller)
         if caller is not None and (caller.llm_config is False or caller.class_ == "GroupChatManager"
                                    or (caller.llm_config is None and caller.class_ != "AssistantAgent")):
-            issues.append(SpecIssue(f"{base}.caller", f"{tool.caller!r} has no model to propose tool calls: give it an llm_config"))
+            issues.append(SpecIssue(f"{base}.caller",
+                                    f"{tool.caller!r} has no model to propose tool calls: give it an llm_config"))
 
     run = spec.run
     agent_ref("run.initiator", run.initiator)
@@ -110,7 +115,8 @@ def check_references(spec: TeamSpec) -> list[SpecIssue]:
             agent_ref(f"run.chats[{i}].sender", queued.sender)
         if queued.chat_id is not None:
             if queued.chat_id in ids:
-                issues.append(SpecIssue(f"run.chats[{i}].chat_id", f"{queued.chat_id!r} is also the id of chats[{ids[queued.chat_id]}]"))
+                issues.append(SpecIssue(f"run.chats[{i}].chat_id",
+                                        f"{queued.chat_id!r} is also the id of chats[{ids[queued.chat_id]}]"))
             ids.setdefault(queued.chat_id, i)
     order: dict = {}
     for i, queued in enumerate(run.chats or []):

@@ -60,7 +60,8 @@ def stored_spec(store: Any, run_id: str) -> tuple[Team, dict]:
 
 def run_recorded(team: Team, store: Any, *, message: str | None = None, model: str | None = None,
                  allow_modules: Grants = (), run_id: str | None = None,
-                 started: Any = None, silent: bool = False, allow_env: Grants = (), allow_work_dirs: Grants = ()) -> tuple[str, Any]:
+                 started: Any = None, silent: bool = False, allow_env: Grants = (),
+                 allow_work_dirs: Grants = ()) -> tuple[str, Any]:
     """Run ``team`` as one recorded run of ``store`` (a RunStore), its spec stored with it before
     the first message; ``started(run_id)`` is called then. Returns (run id, result)."""
     # Import and grant errors before the run exists.

@@ -26,7 +26,9 @@ BUILD_PROMPT = """Design a team of at most {max_agents} experts who together can
 {task}
 
 Answer with JSON only, in this form:
-{{"agents": [{{"name": "Python_Programmer", "system_message": "You are ... (how this expert works, what it must do, and to reply TERMINATE when the task is done)", "description": "One sentence saying when this expert should speak"}}],
+{{"agents": [{{"name": "Python_Programmer", \
+"system_message": "You are ... (how this expert works, what it must do, and to reply TERMINATE when the task is done)", \
+"description": "One sentence saying when this expert should speak"}}],
  "coding": true}}
 Names use letters, digits and underscores only. "coding" says whether the task needs code to be run."""
 
@@ -53,8 +55,10 @@ class AgentBuilder:
         if not isinstance(max_agents, int) or max_agents < 1:
             raise ValueError(f"AgentBuilder max_agents must be a positive int, got {max_agents!r}")
         self.max_agents = max_agents
-        self.builder_llm_config = builder_llm_config or self._llm_config(config_file_or_env, config_file_location, builder_model, builder_model_tags)
-        self.agent_llm_config = agent_llm_config or self._llm_config(config_file_or_env, config_file_location, agent_model, agent_model_tags)
+        self.builder_llm_config = builder_llm_config or self._llm_config(
+            config_file_or_env, config_file_location, builder_model, builder_model_tags)
+        self.agent_llm_config = agent_llm_config or self._llm_config(
+            config_file_or_env, config_file_location, agent_model, agent_model_tags)
         self.agent_procs_assign: dict[str, Any] = {}
         self.cached_configs: dict[str, Any] = {}
 
@@ -65,7 +69,8 @@ class AgentBuilder:
             filter_dict["model"] = model if isinstance(model, list) else [model]
         if tags:
             filter_dict["tags"] = tags
-        config_list = config_list_from_json(source or "OAI_CONFIG_LIST", file_location=location or "", filter_dict=filter_dict or None)
+        config_list = config_list_from_json(source or "OAI_CONFIG_LIST", file_location=location or "",
+                                            filter_dict=filter_dict or None)
         if not config_list:
             raise ValueError(f"AgentBuilder: no config entry in {source!r} matches {filter_dict}")
         return {"config_list": config_list}
@@ -76,12 +81,13 @@ class AgentBuilder:
         from ...models.wrapper import OpenAIWrapper
 
         client = OpenAIWrapper(**self.builder_llm_config)
-        response = client.create(messages=[{"role": "user", "content": BUILD_PROMPT.format(max_agents=self.max_agents, task=building_task)}])
+        response = client.create(messages=[
+            {"role": "user", "content": BUILD_PROMPT.format(max_agents=self.max_agents, task=building_task)}])
         answer = _json_in(content_str(client.extract_text_or_completion_object(response)[0]))
         specs = answer.get("agents")
         if not isinstance(specs, list) or not specs:
             raise ValueError(f"AgentBuilder: the builder model proposed no agents: {answer!r}")
-        agent_configs = []
+        agent_configs: list[dict[str, Any]] = []
         for spec in specs[: self.max_agents]:
             name = _NAME.sub("_", str(spec.get("name", ""))).strip("_") or f"expert_{len(agent_configs) + 1}"
             agent_configs.append({"name": name, "system_message": str(spec.get("system_message", "")),

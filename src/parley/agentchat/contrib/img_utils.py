@@ -12,7 +12,7 @@ import copy
 import io
 import math
 import re
-from typing import Any
+from typing import Any, Literal, overload
 
 from ..utils import parse_tags_from_content
 
@@ -23,7 +23,8 @@ def _pil() -> Any:
     try:
         from PIL import Image
     except ImportError:
-        raise ImportError("agentchat.contrib.img_utils needs Pillow, which is not installed: pip install 'parley[images]'") from None
+        raise ImportError("agentchat.contrib.img_utils needs Pillow, which is not installed: "
+                          "pip install 'parley[images]'") from None
     return Image
 
 
@@ -46,6 +47,14 @@ def get_pil_image(image_file: Any) -> Any:
     else:
         source = image_file.strip("'\"")
     return Image.open(source).convert("RGB")
+
+
+@overload
+def get_image_data(image_file: Any, use_b64: Literal[True] = True) -> str: ...
+@overload
+def get_image_data(image_file: Any, use_b64: Literal[False]) -> bytes: ...
+@overload
+def get_image_data(image_file: Any, use_b64: bool) -> bytes | str: ...
 
 
 def get_image_data(image_file: Any, use_b64: bool = True) -> bytes | str:
@@ -121,7 +130,8 @@ def message_formatter_pil_to_b64(messages: list[dict]) -> list[dict]:
         content = message.get("content")
         if isinstance(content, list):
             for part in content:
-                if isinstance(part, dict) and part.get("type") == "image_url" and isinstance(part["image_url"].get("url"), Image.Image):
+                if (isinstance(part, dict) and part.get("type") == "image_url"
+                        and isinstance(part["image_url"].get("url"), Image.Image)):
                     part["image_url"]["url"] = pil_to_data_uri(part["image_url"]["url"])
     return result
 

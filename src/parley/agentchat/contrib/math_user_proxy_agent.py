@@ -89,14 +89,15 @@ class MathUserProxyAgent(UserProxyAgent):
     """(Experimental, as classic) A user proxy for MathChat: runs an assistant's math queries."""
 
     MAX_CONSECUTIVE_AUTO_REPLY = 15
-    DEFAULT_REPLY = "Continue. Please keep solving the problem until you need to query. (If you get to the answer, put it in \\boxed{}.)"
+    DEFAULT_REPLY = ("Continue. Please keep solving the problem until you need to query. "
+                     "(If you get to the answer, put it in \\boxed{}.)")
 
     def __init__(
         self,
-        name: str | None = "MathChatAgent",
+        name: str = "MathChatAgent",
         is_termination_msg: Callable[[dict], bool] | None = _is_termination_msg_mathchat,
         human_input_mode: Literal["ALWAYS", "NEVER", "TERMINATE"] = "NEVER",
-        default_auto_reply: str | dict | None = DEFAULT_REPLY,
+        default_auto_reply: str | dict = DEFAULT_REPLY,
         max_invalid_q_per_step: int = 3,
         **kwargs: Any,
     ) -> None:
@@ -175,7 +176,9 @@ class MathUserProxyAgent(UserProxyAgent):
     def _generate_math_reply(self, messages: list[dict] | None = None, sender: Agent | None = None,
                              config: Any = None) -> tuple[bool, Any]:
         if messages is None:
-            messages = self._oai_messages[sender]
+            messages = self._oai_messages[sender] if sender is not None else []
+        if not messages:
+            return False, None
         content = messages[-1].get("content") or ""
         if not isinstance(content, str):
             return False, None
@@ -227,7 +230,7 @@ class WolframAlphaAPIWrapper:
         """``(text, ok)``: the interpretation and the answer, or why there is none."""
         try:
             result = self.wolfram_client.query(query)
-        except Exception:  # noqa: BLE001 - any failure of the service is an answer the model can act on
+        except Exception:  # any failure of the service is an answer the model can act on
             return "Wolfram Alpha wasn't able to answer it. Please try a new query for wolfram or use python.", False
         try:
             if not result["@success"]:
@@ -236,7 +239,7 @@ class WolframAlphaAPIWrapper:
             assumption = pods[0].text if pods else ""
             answers = [pod.text for pod in pods if pod.title in ("Result", "Results", "Solution", "Solutions") and pod.text]
             answer = "\n".join(answers) or next(result.results).text
-        except Exception:  # noqa: BLE001 - the result's shape varies by query
+        except Exception:  # the result's shape varies by query
             return "Wolfram Alpha wasn't able to answer it. Please try a new query for wolfram or use python.", False
         if not answer:
             return "No good Wolfram Alpha Result was found", False

@@ -13,13 +13,14 @@ a callable, or, without a model, the inner chat's last message.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from ...agents.agent import Agent
-from ...agents.conversable import ConversableAgent
+from ...agents.conversable import ConversableAgent, HumanInputMode
 from ...messages import content_str
 
-DEFAULT_RESPONSE_PREPARER = """Output a standalone response to the original request, without mentioning any of the intermediate discussion."""
+DEFAULT_RESPONSE_PREPARER = ("Output a standalone response to the original request, "
+                             "without mentioning any of the intermediate discussion.")
 
 
 class SocietyOfMindAgent(ConversableAgent):
@@ -30,10 +31,10 @@ class SocietyOfMindAgent(ConversableAgent):
         response_preparer: str | Callable[[Any, list[dict]], str] | None = None,
         is_termination_msg: Callable[[dict], bool] | None = None,
         max_consecutive_auto_reply: int | None = None,
-        human_input_mode: str = "TERMINATE",
+        human_input_mode: HumanInputMode = "TERMINATE",
         function_map: dict | None = None,
-        code_execution_config: dict | bool = False,
-        llm_config: dict | bool | None = False,
+        code_execution_config: dict | Literal[False] = False,
+        llm_config: dict | Literal[False] | None = False,
         default_auto_reply: str | dict = "",
         **kwargs: Any,
     ) -> None:
@@ -67,7 +68,7 @@ class SocietyOfMindAgent(ConversableAgent):
     ) -> tuple[bool, str | None]:
         """Run the inner group chat on the last message; reply with the prepared response."""
         if messages is None:
-            messages = self._oai_messages[sender]
+            messages = self._oai_messages[sender] if sender is not None else []
         if not messages:
             return False, None
         groupchat = self._chat_manager.groupchat
@@ -80,7 +81,7 @@ class SocietyOfMindAgent(ConversableAgent):
                                        "name": message.get("name") or (sender.name if sender is not None else "user")})
         request = content_str(messages[-1].get("content"))
         await self.a_initiate_chat(self._chat_manager, message=request, clear_history=False, silent=self.silent)
-        inner = [m for m in groupchat.messages[len(messages) - 1:]]
+        inner = list(groupchat.messages[len(messages) - 1:])
         return True, await self._prepare_response(request, inner)
 
     async def _prepare_response(self, request: str, inner: list[dict]) -> str:

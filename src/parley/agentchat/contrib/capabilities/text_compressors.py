@@ -21,7 +21,8 @@ class LLMLingua:
         kwargs = prompt_compressor_kwargs or {"model_name": "microsoft/llmlingua-2-bert-base-multilingual-cased-meetingbank",
                                               "use_llmlingua2": True, "device_map": "cpu"}
         self._compressor = PromptCompressor(**kwargs)
-        self._compress = self._compressor.structured_compress_prompt if structured_compression else self._compressor.compress_prompt
+        self._compress = (self._compressor.structured_compress_prompt if structured_compression
+                          else self._compressor.compress_prompt)
 
     def compress_text(self, text: str, **compression_params: Any) -> dict[str, Any]:
         return self._compress([text], **compression_params)

@@ -111,7 +111,8 @@ class MessageTokenLimiter:
                     message["content"] = self._truncate(content)
                 elif isinstance(content, list):
                     message["content"] = [
-                        {**part, "text": self._truncate(part["text"])} if isinstance(part, dict) and part.get("type") == "text" else part
+                        {**part, "text": self._truncate(part["text"])}
+                        if isinstance(part, dict) and part.get("type") == "text" else part
                         for part in content
                     ]
             tokens = self._tokens(message.get("content"))

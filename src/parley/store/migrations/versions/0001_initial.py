@@ -1,13 +1,12 @@
 """initial schema: runs, chats, messages, model/tool calls, code executions, human inputs, speaker selections
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2025-01-01
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
