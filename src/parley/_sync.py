@@ -16,8 +16,9 @@ import contextvars
 import logging
 import threading
 import weakref
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Coroutine, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 

@@ -14,7 +14,7 @@ from parley.code.base import (
     CodeBlock,
     normalize_language,
 )
-from parley.code.commandline import TIMEOUT_MSG
+from parley.code.commandline import TIMEOUT_MSG, CommandLineCodeExecutor
 from parley.code.extraction import CODE_BLOCK_PATTERN, UNKNOWN, extract_code, infer_lang
 from parley.code.factory import DEFAULT_TIMEOUT, WORKING_DIR, executor_from_config
 from parley.code.local import create_virtual_env
@@ -90,6 +90,7 @@ def execute_code(
     if lang not in PYTHON_LANGUAGES and lang not in SHELL_LANGUAGES:
         return 1, f"unknown language {lang}", image
     if filename is None:
+        assert code is not None  # both None was refused above
         result = executor.execute_code_blocks([CodeBlock(code=code, language=lang)])
         return result.exit_code, result.output, image
     # Earlier code may have planted links, FIFOs or set-ID files in work_dir: go through the
@@ -108,6 +109,8 @@ def execute_code(
         except UnsafePathError as exc:
             raise ValueError(f"filename {filename!r} in work_dir {str(work_dir_path)!r}: {exc}") from None
         path = work_dir_path / relative
+    # A config naming no executor gets a command-line one (local, Docker or sandbox).
+    assert isinstance(executor, CommandLineCodeExecutor)
     exit_code, output = executor._run_file(lang, Path(path))
     return exit_code, output, image
 
@@ -157,7 +160,9 @@ def get_powershell_command() -> str:
     """``powershell`` or ``pwsh``, whichever is installed (FileNotFoundError if neither)."""
     for command in ("powershell", "pwsh"):
         try:
-            result = subprocess.run([command, "-Command", "$PSVersionTable.PSVersion.Major"], capture_output=True, text=True, check=False)
+            result = subprocess.run(
+                [command, "-Command", "$PSVersionTable.PSVersion.Major"], capture_output=True, text=True, check=False
+            )
         except FileNotFoundError:
             continue
         except PermissionError:

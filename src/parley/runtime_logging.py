@@ -2,8 +2,8 @@
 ``stop()``.
 
 ``otel`` makes OpenTelemetry spans (``config={"tracer_provider": provider}``, else the global
-provider; see ``parley.telemetry``). ``sqlite`` records into a run store (``config={"dbname": "logs.db"}``, or ``{"url": ...}`` for any
-SQLAlchemy URL): every chat becomes a run tagged with the session id, readable with
+provider; see ``parley.telemetry``). ``sqlite`` records into a run store (``config={"dbname": "logs.db"}``, or
+``{"url": ...}`` for any SQLAlchemy URL): every chat becomes a run tagged with the session id, readable with
 ``parley runs``. ``file`` appends one JSON object per event to ``config={"filename": ...}``
 (default ``runtime.log``). Both are sinks on the event stream. Neither writes a secret: events
 carry no API keys, and what they write goes through ``parley.models.secrets.redact`` (every key,

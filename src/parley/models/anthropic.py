@@ -86,10 +86,12 @@ def to_anthropic_messages(messages: list[dict]) -> tuple[str, list[dict]]:
             blocks = _text_blocks(message.get("content"))
             for call in message.get("tool_calls") or ():
                 function = call["function"]
-                blocks.append({"type": "tool_use", "id": call["id"], "name": function["name"], "input": _tool_input(function.get("arguments"))})
+                blocks.append({"type": "tool_use", "id": call["id"], "name": function["name"],
+                               "input": _tool_input(function.get("arguments"))})
         elif role == "tool":
             turn_role = "user"
-            blocks = [{"type": "tool_result", "tool_use_id": message["tool_call_id"], "content": str(message.get("content") or "")}]
+            blocks = [{"type": "tool_result", "tool_use_id": message["tool_call_id"],
+                       "content": str(message.get("content") or "")}]
         else:  # user, system after the start, function results
             turn_role = "user"
             blocks = _text_blocks(message.get("content"))
@@ -143,7 +145,8 @@ class AnthropicClient:
         self._base_url, self._headers, self._default_query = endpoint_settings(base_url, self.default_headers, default_query)
         self._secrets = remember(config_secrets(
             {"api_key": api_key, "base_url": base_url, "default_headers": self._headers, "default_query": default_query}))
-        self._identity = ("anthropic", base_url, secret_digest(api_key), secret_digest(repr(sorted(self.default_headers.items()))),
+        self._identity = ("anthropic", base_url, secret_digest(api_key),
+                          secret_digest(repr(sorted(self.default_headers.items()))),
                           secret_digest(repr(sorted((default_query or {}).items()))))
         self.where = f"anthropic model {model!r} at {redact_url(base_url) or 'https://api.anthropic.com'}"
 
@@ -176,7 +179,8 @@ class AnthropicClient:
         if request.response_format:
             # The Messages API has no response_format: ask for it in the system prompt.
             schema = request.response_format.get("json_schema", {}).get("schema")
-            instruction = "Reply with a single JSON object" + (f" matching this JSON schema: {json.dumps(schema)}" if schema else "") + ", nothing else."
+            matching = f" matching this JSON schema: {json.dumps(schema)}" if schema else ""
+            instruction = f"Reply with a single JSON object{matching}, nothing else."
             system = f"{system}\n\n{instruction}" if system else instruction
         fields, options = request_body(params)
         body: dict[str, Any] = {**fields, "model": self.model, "messages": messages}
@@ -207,7 +211,8 @@ class AnthropicClient:
             if block.type == "text":
                 texts.append(block.text)
             elif block.type == "tool_use":
-                tool_calls.append({"id": block.id, "type": "function", "function": {"name": block.name, "arguments": json.dumps(block.input)}})
+                tool_calls.append({"id": block.id, "type": "function",
+                                   "function": {"name": block.name, "arguments": json.dumps(block.input)}})
         return ModelResponse(
             message=self._message(texts, tool_calls),
             model=reply.model or self.model,
@@ -248,7 +253,8 @@ class AnthropicClient:
                 model = event.message.model or model
                 prompt_tokens = event.message.usage.input_tokens or 0
             elif kind == "content_block_start" and event.content_block.type == "tool_use":
-                tools[event.index] = {"id": event.content_block.id, "type": "function", "function": {"name": event.content_block.name, "arguments": ""}}
+                tools[event.index] = {"id": event.content_block.id, "type": "function",
+                                      "function": {"name": event.content_block.name, "arguments": ""}}
                 partial_json[event.index] = []
             elif kind == "content_block_delta":
                 if event.delta.type == "text_delta":
@@ -269,4 +275,5 @@ class AnthropicClient:
             # Re-serialise so the arguments read exactly as in a non-streamed reply.
             call["function"]["arguments"] = json.dumps(json.loads("".join(partial_json[index]) or "{}"))
         tool_calls = [tools[i] for i in sorted(tools)]
-        return ModelResponse(message=self._message(texts, tool_calls), model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+        return ModelResponse(message=self._message(texts, tool_calls), model=model, prompt_tokens=prompt_tokens,
+                             completion_tokens=completion_tokens)

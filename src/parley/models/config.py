@@ -40,7 +40,8 @@ def _parse(text: str, source: str) -> list[dict]:
         ) from None
     if not isinstance(value, list):
         hint = " (put a single entry in a list: [{...}])" if isinstance(value, dict) else ""
-        raise ModelConfigError(f"{source} must hold a JSON list of config entries, not a JSON {_JSON_TYPES.get(type(value), type(value).__name__)}{hint}")
+        kind = _JSON_TYPES.get(type(value), type(value).__name__)
+        raise ModelConfigError(f"{source} must hold a JSON list of config entries, not a JSON {kind}{hint}")
     if not value:
         raise ModelConfigError(f"{source} holds an empty list: no model to call")
     for i, entry in enumerate(value):
@@ -163,7 +164,9 @@ def _one_per_key(bases: list[str], keys: list[str], what: str) -> list[str] | No
     if len(bases) == 1:
         return bases * len(keys)
     if len(bases) != len(keys):
-        raise ModelConfigError(f"config_list_openai_aoai: {len(keys)} {what} keys but {len(bases)} base URLs; give one per key (or one for all)")
+        raise ModelConfigError(
+            f"config_list_openai_aoai: {len(keys)} {what} keys but {len(bases)} base URLs; give one per key (or one for all)"
+        )
     return bases
 
 

@@ -55,7 +55,9 @@ def _check(node: object, path: str, root: object) -> None:
         raise SchemaError(f"{path} must be a JSON schema object, not {type(node).__name__}")
     for keyword in _UNSUPPORTED:
         if keyword in node:
-            raise SchemaError(f"{path}.{keyword}: JSON schema keyword {keyword!r} is not supported by grammar-constrained decoding")
+            raise SchemaError(
+                f"{path}.{keyword}: JSON schema keyword {keyword!r} is not supported by grammar-constrained decoding"
+            )
     kind = node.get("type")
     kinds = kind if isinstance(kind, list) else [kind] if kind is not None else []
     for k in kinds:

@@ -58,7 +58,8 @@ KNOWN_PARAMS = frozenset({
     "store", "metadata", "modalities", "audio", "prediction", "reasoning_effort", "verbosity", "web_search_options",
     "prompt_cache_key", "safety_identifier", "extra_headers", "extra_query", "extra_body", "max_retries", "model",
     "context", "allow_format_str_template", "filter_func", "api_key", "top_k", "min_p", "repeat_penalty",
-    "repetition_penalty", "max_new_tokens", "system", "thinking", "model_path", "n_ctx", "n_batch", "n_threads", "model_client_cls",
+    "repetition_penalty", "max_new_tokens", "system", "thinking", "model_path", "n_ctx", "n_batch", "n_threads",
+    "model_client_cls",
 })
 def check_field_names(params: dict, where: str, known: frozenset[str]) -> None:
     """Refuse a credential-named field parley does not read and a near-miss of a known field,
@@ -104,13 +105,17 @@ def check_generation_params(params: dict, where: str) -> None:
     if timeout is not None and (
         isinstance(timeout, (str, bytes, bool, list, tuple, dict, set)) or (_is_number(timeout) and not timeout > 0)
     ):
-        raise ModelConfigError(f"{where}['timeout'] must be a number of seconds > 0 (or None for no limit), got {_type(timeout)} {timeout!r}")
+        raise ModelConfigError(
+            f"{where}['timeout'] must be a number of seconds > 0 (or None for no limit), got {_type(timeout)} {timeout!r}"
+        )
     stop = params.get("stop")
     if stop is not None and not isinstance(stop, str) and not (isinstance(stop, list) and all(isinstance(s, str) for s in stop)):
         raise ModelConfigError(f"{where}['stop'] must be a string or a list of strings, got {_type(stop)} {stop!r}")
     for name in _HEADER_FIELDS:
         headers = params.get(name)
-        if headers is not None and (not isinstance(headers, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())):
+        if headers is not None and (
+            not isinstance(headers, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())
+        ):
             # Header values may be keys: only types are shown.
             raise ModelConfigError(f"{where}['{name}'] must be a dict of header names to string values, got {_type(headers)}")
     for name in _MAPPING_FIELDS:
@@ -139,7 +144,9 @@ def check_entry(entry: dict, where: str, *, at_request: bool = True) -> None:
     if model is not None or (needs_model and at_request):
         if not isinstance(model, str):
             given = "nothing" if model is None else f"{_type(model)} {model!r}"
-            raise ModelConfigError(f"{where}['model'] must be a non-empty string (the model or deployment name), got {given}. {SPECIFY_MODEL}")
+            raise ModelConfigError(
+                f"{where}['model'] must be a non-empty string (the model or deployment name), got {given}. {SPECIFY_MODEL}"
+            )
         if not model.strip():
             raise ModelConfigError(f"{where}['model'] is missing or empty: give the model or deployment name. {SPECIFY_MODEL}")
     api_key = entry.get("api_key")
@@ -153,7 +160,9 @@ def check_entry(entry: dict, where: str, *, at_request: bool = True) -> None:
         value = entry.get(name)
         if value is not None and (not isinstance(value, str) or not value.lower().startswith(("http://", "https://"))):
             shown = _type(value) if not isinstance(value, str) else "a string without http:// or https://"
-            raise ModelConfigError(f"{where}['{name}'] must be an http:// or https:// URL (e.g. 'http://localhost:11434/v1'), got {shown}")
+            raise ModelConfigError(
+                f"{where}['{name}'] must be an http:// or https:// URL (e.g. 'http://localhost:11434/v1'), got {shown}"
+            )
     retries = entry.get("max_retries")
     if retries is not None and (not isinstance(retries, int) or isinstance(retries, bool) or retries < 0):
         raise ModelConfigError(f"{where}['max_retries'] must be an int >= 0, got {_type(retries)} {retries!r}")
@@ -194,7 +203,9 @@ def check_llm_config(llm_config: Any, *, at_request: bool = True) -> list[dict]:
         check_entry(entry, "llm_config", at_request=at_request)
         return [entry]
     if not isinstance(config_list, list):
-        raise ModelConfigError(f"llm_config['config_list'] must be a list of config entries (dicts), not {type(config_list).__name__}")
+        raise ModelConfigError(
+            f"llm_config['config_list'] must be a list of config entries (dicts), not {type(config_list).__name__}"
+        )
     if not config_list:
         raise ModelConfigError(f"llm_config['config_list'] is empty: no model to call. {SPECIFY_MODEL}")
     check_field_names(llm_config, "llm_config", ENDPOINT_KEYS | WRAPPER_KEYS)

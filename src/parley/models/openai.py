@@ -29,7 +29,7 @@ from .retry import model_error_from_sdk
 from .secrets import config_secrets, guard_sdk_logs, redact_url, remember
 
 # event loop -> its SDK clients by endpoint identity; a loop's clients go when the loop does.
-_sdk_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClients]" = weakref.WeakKeyDictionary()
+_sdk_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClients] = weakref.WeakKeyDictionary()
 
 
 class _LoopClients(dict):
@@ -147,7 +147,9 @@ def split_base_url(base_url: str | None, default_query: dict | None = None) -> t
     return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", parts.fragment)), query or None, basic
 
 
-def endpoint_settings(base_url: str | None, default_headers: dict | None, default_query: dict | None) -> tuple[str | None, dict, dict | None]:
+def endpoint_settings(
+    base_url: str | None, default_headers: dict | None, default_query: dict | None
+) -> tuple[str | None, dict, dict | None]:
     """``(base_url, default headers, default query)`` for an SDK client (see :func:`split_base_url`)."""
     url, query, basic = split_base_url(base_url, default_query)
     headers = dict(default_headers or {})
@@ -254,13 +256,15 @@ class OpenAIClient:
     def _new_sdk_client(self) -> Any:
         import openai
 
-        common = dict(
-            api_key=self._api_key, max_retries=0, default_headers=self._headers or None, default_query=self._default_query,
-            http_client=aiohttp_pool(openai),
-        )
+        common: dict[str, Any] = {
+            "api_key": self._api_key, "max_retries": 0, "default_headers": self._headers or None,
+            "default_query": self._default_query, "http_client": aiohttp_pool(openai),
+        }
         client: Any
         if self.azure:
-            client = openai.AsyncAzureOpenAI(azure_endpoint=self._base_url, api_version=self.api_version, **common)
+            if self._base_url is not None:  # else the SDK reads $AZURE_OPENAI_ENDPOINT
+                common["azure_endpoint"] = self._base_url
+            client = openai.AsyncAzureOpenAI(api_version=self.api_version, **common)
         else:
             client = openai.AsyncOpenAI(base_url=self._base_url, organization=self.organization, project=self.project, **common)
         guard_sdk_logs()
@@ -327,7 +331,8 @@ class OpenAIClient:
         body = {**body, "stream": True}
         body.setdefault("stream_options", {"include_usage": True})
         stream = await client.post(
-            "/chat/completions", body=body, options=options, cast_to=ChatCompletion, stream=True, stream_cls=AsyncStream[ChatCompletionChunk]
+            "/chat/completions", body=body, options=options, cast_to=ChatCompletion, stream=True,
+            stream_cls=AsyncStream[ChatCompletionChunk],
         )
         choices: dict[int, _StreamedChoice] = {}  # by choice index: several with ``n`` > 1
         model = self.model

@@ -62,7 +62,9 @@ def parse_price(price: Any, where: str = "price") -> tuple[float, float]:
         or len(price) != 2
         or not all(isinstance(p, (int, float)) and not isinstance(p, bool) and p >= 0 for p in price)
     ):
-        raise ModelConfigError(f"{where} must be [prompt_price_per_1k, completion_price_per_1k] (two numbers >= 0), got {price!r}")
+        raise ModelConfigError(
+            f"{where} must be [prompt_price_per_1k, completion_price_per_1k] (two numbers >= 0), got {price!r}"
+        )
     return float(price[0]), float(price[1])
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from typing import Any
+from typing import Any, Literal, overload
 
 from .llm_config import SUPPORTED_API_TYPES, provider_of
 from .protocol import MissingPackageError, ModelClient, ModelConfigError
@@ -23,6 +23,14 @@ class MissingKeyError(ModelConfigError):
 
 def _describe(entry: dict) -> str:
     return f"config entry for model {entry.get('model', '?')!r} (api_type {entry.get('api_type', 'openai')!r})"
+
+
+@overload
+def _api_key(entry: dict, env_var: str, *, required: Literal[True]) -> str: ...
+
+
+@overload
+def _api_key(entry: dict, env_var: str, *, required: bool) -> str | None: ...
 
 
 def _api_key(entry: dict, env_var: str, *, required: bool) -> str | None:
@@ -89,7 +97,9 @@ def build_client(entry: dict, *, defer: bool = True) -> ModelClient:
 def _build_client(entry: dict) -> ModelClient:
     api_type = provider_of(entry.get("api_type"))
     if api_type is None:
-        raise ModelConfigError(f"unknown api_type {entry.get('api_type')!r} in {_describe(entry)}; supported: {', '.join(SUPPORTED_API_TYPES)}")
+        raise ModelConfigError(
+            f"unknown api_type {entry.get('api_type')!r} in {_describe(entry)}; supported: {', '.join(SUPPORTED_API_TYPES)}"
+        )
     if api_type == "scripted":
         from .scripted import ScriptedModelClient
 
@@ -113,19 +123,23 @@ def _build_client(entry: dict) -> ModelClient:
 
         # A custom base_url may be a local gateway that needs no key; api.anthropic.com always does.
         key = _api_key(entry, "ANTHROPIC_API_KEY", required=base_url is None) or "no-key"
-        return _retrying(AnthropicClient(model=entry["model"], api_key=key, base_url=base_url, default_headers=headers, default_query=query), entry)
+        anthropic_client = AnthropicClient(model=entry["model"], api_key=key, base_url=base_url, default_headers=headers,
+                                           default_query=query)
+        return _retrying(anthropic_client, entry)
     from .openai import OpenAIClient
 
     if api_type == "azure":
         base_url = base_url or entry.get("azure_endpoint")
         if not base_url:
-            raise ModelConfigError(f"{_describe(entry)}: an azure entry needs 'base_url' (the https://<resource>.openai.azure.com endpoint)")
+            raise ModelConfigError(
+                f"{_describe(entry)}: an azure entry needs 'base_url' (the https://<resource>.openai.azure.com endpoint)"
+            )
         api_version = entry.get("api_version") or os.environ.get("OPENAI_API_VERSION")
         if not api_version:
             raise ModelConfigError(f"{_describe(entry)}: an azure entry needs 'api_version' (e.g. '2024-06-01')")
         key = _api_key(entry, "AZURE_OPENAI_API_KEY", required=True)
-        client = OpenAIClient(model=entry["model"], api_key=key, base_url=base_url, azure=True, api_version=api_version, default_headers=headers,
-                              default_query=query)
+        client = OpenAIClient(model=entry["model"], api_key=key, base_url=base_url, azure=True, api_version=api_version,
+                              default_headers=headers, default_query=query)
         return _retrying(client, entry)
     # OpenAI itself needs a key; a local OpenAI-compatible server (Ollama, vLLM, ...) usually does not.
     key = _api_key(entry, "OPENAI_API_KEY", required=base_url is None) or "no-key"

@@ -77,8 +77,10 @@ def model_error_from_sdk(error: Exception, *, where: str, secrets: Iterable[str 
     module = type(error).__module__.split(".")[0]
     # Timeouts and connection errors, wrapped by the SDK or raised raw by httpx mid-stream;
     # a malformed body (JSON or SSE) is a garbled response, as transient as a dropped one.
-    if name in ("APITimeoutError", "APIConnectionError", "APIResponseValidationError") or module.startswith("httpx") or isinstance(
-        error, (ValueError, ConnectionError, asyncio.TimeoutError)
+    if (
+        name in ("APITimeoutError", "APIConnectionError", "APIResponseValidationError")
+        or module.startswith("httpx")
+        or isinstance(error, (ValueError, ConnectionError, asyncio.TimeoutError))
     ):
         return TransientModelError(f"{where}: {name}: {text}")
     return ModelError(f"{where}: {name}: {text}")

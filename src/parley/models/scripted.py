@@ -5,7 +5,8 @@ back to when asked for a deterministic run."""
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from .protocol import ModelRequest, ModelResponse
 
@@ -40,6 +41,7 @@ class ScriptedModelClient:
         usage: tuple[int, int] | None = None,
         cost_per_call: float = 0.0,
     ) -> None:
+        self._function: Callable[[ModelRequest], Any] | None
         if callable(replies):
             self._function = replies
             self._replies: list = []

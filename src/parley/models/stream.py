@@ -52,15 +52,15 @@ class StreamedReply:
 
     def __call__(self, token: str) -> None:
         if self._replay is not None:
-            token = self._past_replay(token)
+            token = self._past_replay(token, self._replay)
             if not token:
                 return
         self._shown.append(token)
         self._show(token)
 
-    def _past_replay(self, token: str) -> str:
-        """What of ``token`` is new: nothing while it repeats what was shown."""
-        replay, at = self._replay, self._at
+    def _past_replay(self, token: str, replay: str) -> str:
+        """What of ``token`` is new: nothing while it repeats ``replay`` (what was shown)."""
+        at = self._at
         rest = len(replay) - at
         if replay.startswith(token[:rest], at):
             if len(token) <= rest:

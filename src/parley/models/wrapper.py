@@ -12,10 +12,13 @@ import json
 import logging
 import sys
 import time
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .. import events
-from ..events import ModelCalled, ModelCallLogged, ModelCallStarted, publishers as _publishers, wanted as _wanted
+from ..events import ModelCalled, ModelCallLogged, ModelCallStarted
+from ..events import publishers as _publishers
+from ..events import wanted as _wanted
 from . import pricing
 from .llm_config import ENDPOINT_KEYS, WRAPPER_KEYS, check_entry, check_generation_params, check_llm_config
 from .pricing import parse_price
@@ -176,7 +179,7 @@ class OpenAIWrapper:
     def _clients_for_call(self, endpoint: dict) -> list[ModelClient | None]:
         """The clients of every entry with ``endpoint`` fields (given to one call) laid over it."""
         clients: list[ModelClient | None] = []
-        for i, (entry, client) in enumerate(zip(self._config_list, self._clients)):
+        for i, (entry, client) in enumerate(zip(self._config_list, self._clients, strict=True)):
             if "client" in entry or "model_client_cls" in entry:
                 clients.append(client)  # a custom client is configured by its own code
                 continue
@@ -214,7 +217,7 @@ class OpenAIWrapper:
         )
 
     def _check_registered(self) -> None:
-        for entry, client in zip(self._config_list, self._clients):
+        for entry, client in zip(self._config_list, self._clients, strict=True):
             if client is None:
                 raise RuntimeError(
                     f"model client class {entry['model_client_cls']!r} is not registered: "
@@ -263,7 +266,9 @@ class OpenAIWrapper:
         accept = None
         if filter_func is not None:
             if not callable(filter_func):
-                raise TypeError(f"OpenAIWrapper.create: filter_func must be callable (context=..., response=...) -> bool, got {filter_func!r}")
+                raise TypeError(
+                    f"OpenAIWrapper.create: filter_func must be callable (context=..., response=...) -> bool, got {filter_func!r}"
+                )
 
             def accept(response: ModelResponse) -> bool:
                 # The returned reply is the last one judged: its verdict is its pass_filter.
@@ -381,7 +386,9 @@ class OpenAIWrapper:
             if ModelCallStarted in _wanted:
                 events.emit(ModelCallStarted(agent=agent, model=entry.get("model", ""), purpose=purpose))
             try:
-                response = await clients[i].create(request)
+                client = clients[i]
+                assert client is not None  # _check_registered() above refused unregistered entries
+                response = await client.create(request)
             except Exception as error:  # failover: try the next entry
                 last_error = error
                 if i + 1 < count:
@@ -397,7 +404,8 @@ class OpenAIWrapper:
             price = entry.get("price")
             if price is not None or (not response.cost and pricing.price_for(response.model)):
                 # The entry's price wins; else the table, for clients that do not price themselves.
-                response.cost = pricing.cost(response.model, response.prompt_tokens, response.completion_tokens, price) or response.cost
+                priced = pricing.cost(response.model, response.prompt_tokens, response.completion_tokens, price)
+                response.cost = priced or response.cost
             if key is not None:
                 entry_value = {
                     "message": response.message, "model": response.model, "prompt_tokens": response.prompt_tokens,
@@ -444,7 +452,7 @@ class OpenAIWrapper:
         self.total_usage_summary = None
         self.actual_usage_summary = None
 
-    def print_usage_summary(self, mode: str | list[str] = ("actual", "total")) -> None:
+    def print_usage_summary(self, mode: str | Iterable[str] = ("actual", "total")) -> None:
         from ..usage import print_usage
 
         print_usage(self.actual_usage_summary, self.total_usage_summary, mode)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["OpenAIWrapper", "ModelClient", "DEFAULT_AZURE_API_VERSION", "config_list_from_json", "config_list_from_models", "config_list_openai_aoai",
-           "config_list_from_dotenv", "filter_config", "get_config_list"]
+__all__ = ["OpenAIWrapper", "ModelClient", "DEFAULT_AZURE_API_VERSION", "config_list_from_json", "config_list_from_models",
+           "config_list_openai_aoai", "config_list_from_dotenv", "filter_config", "get_config_list"]
 
 
 def __getattr__(name: str) -> Any:

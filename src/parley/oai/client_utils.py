@@ -35,7 +35,8 @@ def validate_parameter(
         problem = f"must be of type {allowed_types}, got {type(value).__name__}"
     elif numerical_bound is not None:
         low, high = numerical_bound
-        if (low is not None and value < low) or (high is not None and value > high):
+        number: Any = value  # of allowed_types, which a caller giving a bound makes numeric
+        if (low is not None and number < low) or (high is not None and number > high):
             problem = f"must be between {low} and {high}, got {value}"
     if problem is None and value is not None and allowed_values is not None and value not in allowed_values:
         problem = f"must be one of {allowed_values}, got {value!r}"
