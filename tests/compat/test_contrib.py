@@ -158,3 +158,58 @@ def test_contrib_replies_with_neither_messages_nor_sender_decline_without_a_none
         asyncio.run(analyzer._analyze_in_reply(None, None))
     for agent in (math, society, analyzer):
         assert None not in agent.chat_messages  # no conversation with "no one" was created
+
+
+def test_agent_builder_writes_its_team_as_a_spec_with_the_model_reference_not_the_keys(tmp_path, monkeypatch):
+    import json
+
+    from parley.agentchat.contrib.agent_builder import AgentBuilder
+    from parley.spec import Team
+
+    key = "sk-proj-builderSecret0123456789abcdef"
+    config_file = tmp_path / "OAI_CONFIG_LIST"
+    config_file.write_text(json.dumps([{"model": "gpt-4o-mini", "api_key": key, "base_url": "http://127.0.0.1:9/v1"},
+                                       {"model": "gpt-4o", "api_key": key}]))
+    monkeypatch.chdir(tmp_path)
+    design = {"agents": [{"name": "Analyst", "system_message": "You analyse. Reply TERMINATE when done.",
+                          "description": "Speaks about data."}, {"name": "Writer", "system_message": "You write."}],
+              "coding": True}
+    builder = AgentBuilder(config_file_or_env="OAI_CONFIG_LIST", config_file_location=str(tmp_path),
+                           agent_model="gpt-4o-mini", builder_llm_config=scripted_config([json.dumps(design)]))
+    agents, _ = builder.build("Analyse sales and write a report", {"temperature": 0, "cache_seed": None})
+    assert agents[0].llm_config["config_list"][0]["api_key"] == key  # the agents got the real entries
+
+    team = builder.to_spec(max_round=8)
+    text = team.to_yaml()
+    assert key not in text and "api_key" not in text
+    document = team.to_dict()
+    assert document["models"]["agents"] == {
+        "config_list": {"env_or_file": "OAI_CONFIG_LIST", "file_location": str(tmp_path),
+                        "filter_dict": {"model": ["gpt-4o-mini"]}},
+        "temperature": 0, "cache_seed": None}
+    assert list(document["agents"]) == ["Analyst", "Writer", "Computer_terminal", "chat_manager"]
+    assert document["group_chats"]["team"]["agents"] == ["Analyst", "Writer", "Computer_terminal"]
+    assert document["group_chats"]["team"]["max_round"] == 8
+    assert document["run"]["initiator"] == "Analyst" and document["run"]["task"] == "Analyse sales and write a report"
+    assert team.validate().unsandboxed == []  # the terminal runs code in the sandbox
+    assert Team.from_yaml(text).to_dict() == document
+
+    built = team.build()  # the reference resolves to the same entry the builder used
+    assert built.recipient.name == "chat_manager"
+    assert built.initiator.llm_config["config_list"][0]["model"] == "gpt-4o-mini"
+
+
+def test_agent_builder_to_spec_refuses_without_a_reference_or_a_build():
+    import json
+
+    import pytest
+
+    from parley.agentchat.contrib.agent_builder import AgentBuilder
+
+    builder = AgentBuilder(builder_llm_config=scripted_config([json.dumps({"agents": [{"name": "A"}]})]),
+                           agent_llm_config=scripted_config(["ok"]))
+    with pytest.raises(ValueError, match="nothing was built yet"):
+        builder.to_spec()
+    builder.build("a task")
+    with pytest.raises(ValueError, match="agent_llm_config"):
+        builder.to_spec()

@@ -8,18 +8,22 @@ what was built as JSON and ``load`` makes the same agents again without asking t
     builder = AgentBuilder(config_file_or_env="OAI_CONFIG_LIST", builder_model="gpt-4o", agent_model="gpt-4o")
     agents, configs = builder.build("Find and summarise recent papers on X", {"temperature": 0})
     manager = GroupChatManager(GroupChat(agents, messages=[], max_round=12), llm_config=...)
+    builder.to_spec().to_yaml()   # the same team as a parley team spec (parley run, the Studio)
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...agents.assistant import AssistantAgent
 from ...agents.user_proxy import UserProxyAgent
 from ...messages import content_str
 from ...models.config import config_list_from_json
+
+if TYPE_CHECKING:
+    from ...spec import Team
 
 BUILD_PROMPT = """Design a team of at most {max_agents} experts who together can complete this task:
 
@@ -33,6 +37,9 @@ Answer with JSON only, in this form:
 Names use letters, digits and underscores only. "coding" says whether the task needs code to be run."""
 
 _NAME = re.compile(r"[^A-Za-z0-9_-]+")
+_TERMINAL_DEFAULT_REPLY = ("There is no code from the last 1 message for me to execute. "
+                           "Group chat manager should let other participants to continue the conversation.")
+_TERMINAL_DESCRIPTION = "A computer terminal that runs the code the other agents write."
 
 
 def _json_in(text: str) -> dict:
@@ -55,6 +62,9 @@ class AgentBuilder:
         if not isinstance(max_agents, int) or max_agents < 1:
             raise ValueError(f"AgentBuilder max_agents must be a positive int, got {max_agents!r}")
         self.max_agents = max_agents
+        # Where the agents' models come from, for to_spec (a reference, never the keys it resolves to).
+        self._agent_model_reference: dict[str, Any] | None = None if agent_llm_config else self._reference(
+            config_file_or_env, config_file_location, agent_model, agent_model_tags)
         self.builder_llm_config = builder_llm_config or self._llm_config(
             config_file_or_env, config_file_location, builder_model, builder_model_tags)
         self.agent_llm_config = agent_llm_config or self._llm_config(
@@ -63,16 +73,27 @@ class AgentBuilder:
         self.cached_configs: dict[str, Any] = {}
 
     @staticmethod
-    def _llm_config(source: str | None, location: str | None, model: Any, tags: list | None) -> dict:
+    def _reference(source: str | None, location: str | None, model: Any, tags: list | None) -> dict[str, Any]:
+        """The classic ``config_list_from_json`` arguments that name these models."""
         filter_dict: dict = {}
         if model:
             filter_dict["model"] = model if isinstance(model, list) else [model]
         if tags:
             filter_dict["tags"] = tags
-        config_list = config_list_from_json(source or "OAI_CONFIG_LIST", file_location=location or "",
-                                            filter_dict=filter_dict or None)
+        reference: dict[str, Any] = {"env_or_file": source or "OAI_CONFIG_LIST"}
+        if location:
+            reference["file_location"] = location
+        if filter_dict:
+            reference["filter_dict"] = filter_dict
+        return reference
+
+    @classmethod
+    def _llm_config(cls, source: str | None, location: str | None, model: Any, tags: list | None) -> dict:
+        reference = cls._reference(source, location, model, tags)
+        config_list = config_list_from_json(reference["env_or_file"], file_location=reference.get("file_location", ""),
+                                            filter_dict=reference.get("filter_dict"))
         if not config_list:
-            raise ValueError(f"AgentBuilder: no config entry in {source!r} matches {filter_dict}")
+            raise ValueError(f"AgentBuilder: no config entry in {source!r} matches {reference.get('filter_dict', {})}")
         return {"config_list": config_list}
 
     def build(self, building_task: str, default_llm_config: dict | None = None, coding: bool | None = None,
@@ -113,9 +134,7 @@ class AgentBuilder:
         if configs.get("coding"):
             agents.append(UserProxyAgent("Computer_terminal", human_input_mode="NEVER",
                                          code_execution_config=configs["code_execution_config"],
-                                         default_auto_reply="There is no code from the last 1 message for me to execute. "
-                                         "Group chat manager should let other participants to continue the conversation.",
-                                         description="A computer terminal that runs the code the other agents write."))
+                                         default_auto_reply=_TERMINAL_DEFAULT_REPLY, description=_TERMINAL_DESCRIPTION))
         return agents
 
     def save(self, filepath: str | None = None) -> str:
@@ -136,6 +155,48 @@ class AgentBuilder:
                 config_json = file.read()
         configs = json.loads(config_json)
         return self._build_agents(configs), configs
+
+    def to_spec(self, max_round: int = 12, speaker_selection_method: str = "auto") -> Team:
+        """The last build (or load) as a parley team spec: the experts, and ``Computer_terminal``
+        when the task needs code (run in the sandbox), in a group chat whose manager the first
+        expert starts with the building task. Models are written as the reference the builder was
+        given (``config_file_or_env`` filtered by ``agent_model``), never as keys; a builder made
+        with an explicit ``agent_llm_config`` has no reference to write, and refuses."""
+        from ...spec import Team
+
+        if not self.cached_configs:
+            raise ValueError("AgentBuilder.to_spec: nothing was built yet (call build or load first)")
+        if self._agent_model_reference is None:
+            raise ValueError("AgentBuilder.to_spec: the agents' models were given as agent_llm_config, which a spec "
+                             "can't hold (it may carry keys); make the builder with config_file_or_env and agent_model")
+        configs = self.cached_configs
+        options = {k: v for k, v in configs.get("default_llm_config", {}).items() if k != "config_list"}
+        agents: dict[str, dict[str, Any]] = {}
+        for expert in configs["agent_configs"]:
+            agent: dict[str, Any] = {"class": "AssistantAgent", "llm_config": "agents",
+                                     "system_message": expert["system_message"]}
+            if expert.get("description"):
+                agent["description"] = expert["description"]
+            agents[expert["name"]] = agent
+        if configs.get("coding"):
+            execution = {k: v for k, v in configs["code_execution_config"].items()
+                         if k in ("work_dir", "timeout", "last_n_messages")}
+            agents["Computer_terminal"] = {
+                "class": "UserProxyAgent", "human_input_mode": "NEVER", "code_execution_config": execution,
+                "default_auto_reply": _TERMINAL_DEFAULT_REPLY, "description": _TERMINAL_DESCRIPTION}
+        members = list(agents)
+        agents["chat_manager"] = {"class": "GroupChatManager", "llm_config": "agents", "groupchat": "team"}
+        return Team.from_dict({
+            "version": 1,
+            "name": "agent_builder",
+            "description": f"Built by AgentBuilder for: {configs['building_task'][:200]}",
+            "models": {"agents": {"config_list": self._agent_model_reference, **options}},
+            "agents": agents,
+            "group_chats": {"team": {"agents": members, "max_round": max_round,
+                                     "speaker_selection_method": speaker_selection_method}},
+            "run": {"initiator": members[0], "recipient": "chat_manager", "message": "{task}",
+                    "task": configs["building_task"]},
+        })
 
     def clear_agent(self, agent_name: str, recycle_endpoint: bool = True) -> None:
         self.agent_procs_assign.pop(agent_name, None)
