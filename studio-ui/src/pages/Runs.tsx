@@ -1,0 +1,59 @@
+import { useState } from "react";
+import { api, asList, download, type RunSummary } from "../api";
+import { useApi } from "../hooks";
+import { href } from "../route";
+
+function when(v: unknown): string {
+  if (v === undefined || v === null || v === "") return "";
+  const d = typeof v === "number" ? new Date(v < 1e12 ? v * 1000 : v) : new Date(String(v));
+  return Number.isNaN(d.getTime()) ? String(v) : d.toLocaleString();
+}
+
+export function Runs() {
+  const runs = useApi<unknown>("/api/runs");
+  const [error, setError] = useState<string>();
+  const list = asList<RunSummary>(runs.data, "runs");
+
+  async function resume(id: string) {
+    setError(undefined);
+    try { await api("POST", `/api/runs/${encodeURIComponent(id)}/resume`, {}); runs.reload(); }
+    catch (e) { setError((e as Error).message); }
+  }
+
+  return (
+    <div className="page">
+      <div className="toolbar">
+        <h1>Runs</h1>
+        <button type="button" onClick={runs.reload}>Refresh</button>
+      </div>
+      {runs.error && <p role="alert" className="error">{runs.error}</p>}
+      {error && <p role="alert" className="error">{error}</p>}
+      {list.length === 0 ? <p className="muted">No runs yet. Start one in the <a href={href("play")}>playground</a>.</p> : (
+        <table className="runs" data-testid="runs">
+          <thead><tr><th>Started</th><th>Team</th><th>Task</th><th>Status</th><th>Tokens</th><th>Cost</th><th><span className="sr-only">Actions</span></th></tr></thead>
+          <tbody>
+            {list.map((r) => {
+              const tokens = r.usage ? (r.usage.total_tokens ?? (r.usage.prompt_tokens ?? 0) + (r.usage.completion_tokens ?? 0)) : undefined;
+              return (
+                <tr key={r.id}>
+                  <td>{when(r.created_at ?? r.started_at)}</td>
+                  <td>{r.team_name ?? r.name ?? r.team ?? ""}</td>
+                  <td className="task-cell" title={r.message ?? r.task ?? ""}>{r.message ?? r.task ?? ""}</td>
+                  <td><span className={`badge status-${String(r.status ?? "").toLowerCase()}`}>{r.status ?? ""}</span></td>
+                  <td>{tokens ?? ""}</td>
+                  <td>{typeof r.cost === "number" ? `$${r.cost.toFixed(4)}` : ""}</td>
+                  <td className="actions">
+                    <a className="button" href={href(`runs/${encodeURIComponent(r.id)}`)}>Open</a>
+                    <a className="button" href={href(`runs/${encodeURIComponent(r.id)}`, { replay: "1" })}>Replay</a>
+                    <button type="button" onClick={() => void download(`/api/runs/${encodeURIComponent(r.id)}/export?format=md`, `run-${r.id}.md`)}>Export</button>
+                    <button type="button" onClick={() => void resume(r.id)}>Resume</button>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
