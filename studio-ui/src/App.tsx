@@ -1,4 +1,5 @@
-import { lazy, Suspense, useEffect, useRef } from "react";
+import { lazy, Suspense, useEffect, useRef, useState } from "react";
+import { AuthGate } from "./components/AuthGate";
 import { useRoute, href } from "./route";
 import { Gallery } from "./pages/Gallery";
 import { Runs } from "./pages/Runs";
@@ -20,6 +21,7 @@ export function App() {
   const page = route.path[0] || "gallery";
   const main = useRef<HTMLElement>(null);
   const current = page === "runs" && route.path[1] ? "play" : page;
+  const [user, setUser] = useState<{ name: string; logout: () => void }>();
 
   useEffect(() => {
     const title = PAGES.find((p) => p.key === current)?.label ?? "Studio";
@@ -47,9 +49,16 @@ export function App() {
             </a>
           ))}
         </nav>
+        {user && (
+          <span className="user">
+            {user.name} <button type="button" className="link light" onClick={user.logout}>Log out</button>
+          </span>
+        )}
       </header>
       <main id="main" ref={main} tabIndex={-1}>
-        <Suspense fallback={<p className="muted">Loading…</p>}>{content}</Suspense>
+        <AuthGate onUser={(me, logout) => setUser(me?.user ? { name: me.user, logout } : undefined)}>
+          <Suspense fallback={<p className="muted">Loading…</p>}>{content}</Suspense>
+        </AuthGate>
       </main>
     </>
   );

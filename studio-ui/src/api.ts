@@ -111,24 +111,25 @@ export interface SavedTeam {
   updated_at?: string;
 }
 
+/** A run as the server lists it (the run store's RunInfo plus the Studio's row). */
 export interface RunSummary {
   id: string;
-  status?: string;
+  status: string; // running, waiting_input, finished, interrupted, failed
+  reason?: string | null;
+  state?: string; // the Studio's: active, stopped, done
+  live?: boolean; // running in this server now
   team?: string | null;
-  team_name?: string | null;
-  name?: string | null;
-  message?: string | null;
-  task?: string | null;
-  created_at?: string | number | null;
-  started_at?: string | number | null;
-  usage?: Usage | null;
+  team_id?: string | null;
+  title?: string | null; // the first line of the first message
+  created_at?: number | null;
   cost?: number | null;
+  tokens?: number | null;
 }
 
-export interface Usage {
-  prompt_tokens?: number;
-  completion_tokens?: number;
-  total_tokens?: number;
+/** GET /api/runs/{id}: usage per model, the pending question. */
+export interface RunDetail extends RunSummary {
+  usage?: Record<string, { calls: number; prompt_tokens: number; completion_tokens: number; cost: number }>;
+  input_request?: { prompt: string } | null;
 }
 
 export interface ValidationProblem {

@@ -1,18 +1,20 @@
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect } from "react";
 import {
-  ReactFlow, Background, Controls, MarkerType,
-  type Connection, type Edge, type EdgeChange, type Node, type NodeChange, applyNodeChanges,
+  ReactFlow, ReactFlowProvider, Background, Controls, MarkerType, useReactFlow, useNodesState, useEdgesState, applyEdgeChanges,
+  type Connection, type Edge, type EdgeChange, type Node,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { agentColour } from "../colours";
 
 // The group chat's speaker transitions as a graph: drag from an agent's lower handle to another
-// agent's upper handle to add "may speak after"; select an edge and press Delete to remove it.
+// agent's upper handle to add "may speak after"; select an arrow and press Delete to remove it.
+// The transitions (in the spec) are the truth; nodes keep React Flow's own state (positions,
+// measured sizes), edges are rebuilt from the transitions and keep only their selection.
 
 export type Transitions = Record<string, string[]>;
 
-function layout(names: string[]): Record<string, { x: number; y: number }> {
-  const r = Math.max(120, names.length * 34);
+function circle(names: string[]): Record<string, { x: number; y: number }> {
+  const r = Math.max(140, names.length * 40);
   const out: Record<string, { x: number; y: number }> = {};
   names.forEach((name, i) => {
     const a = (2 * Math.PI * i) / Math.max(1, names.length) - Math.PI / 2;
@@ -21,66 +23,71 @@ function layout(names: string[]): Record<string, { x: number; y: number }> {
   return out;
 }
 
-export function TransitionGraph({ agents, transitions, onChange }: { agents: string[]; transitions: Transitions | null; onChange: (t: Transitions) => void }) {
-  const [positions, setPositions] = useState(() => layout(agents));
+function node(name: string, position: { x: number; y: number }): Node {
+  return { id: name, data: { label: name }, position, style: { borderColor: agentColour(name), borderWidth: 2 }, ariaLabel: `agent ${name}` };
+}
+
+function edgesOf(transitions: Transitions | null, selected: Set<string>): Edge[] {
+  const list: Edge[] = [];
+  for (const [from, tos] of Object.entries(transitions ?? {}))
+    for (const to of tos) {
+      const id = `${from}->${to}`;
+      list.push({ id, source: from, target: to, selected: selected.has(id), markerEnd: { type: MarkerType.ArrowClosed }, ariaLabel: `${from} to ${to}` });
+    }
+  return list;
+}
+
+interface Props { agents: string[]; transitions: Transitions | null; onChange: (t: Transitions) => void }
+
+function Graph({ agents, transitions, onChange }: Props) {
+  const [nodes, setNodes, onNodesChange] = useNodesState<Node>([]);
+  const [edges, setEdges] = useEdgesState<Edge>([]);
+  const flow = useReactFlow();
+
+  // Agents added or removed: new ones placed on a circle, the others stay where they were dragged.
+  const key = agents.join("\u0000");
   useEffect(() => {
-    setPositions((old) => {
-      const fresh = layout(agents);
-      const next: typeof old = {};
-      for (const a of agents) next[a] = old[a] ?? fresh[a];
-      return next;
-    });
-  }, [agents]);
+    const places = circle(agents);
+    setNodes((old) => agents.map((a) => old.find((n) => n.id === a) ?? node(a, places[a])));
+    const t = setTimeout(() => void flow.fitView({ padding: 0.2 }), 50);
+    return () => clearTimeout(t);
+  }, [key]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  const nodes: Node[] = useMemo(
-    () => agents.map((name) => ({
-      id: name,
-      data: { label: name },
-      position: positions[name] ?? { x: 0, y: 0 },
-      style: { borderColor: agentColour(name), borderWidth: 2 },
-      ariaLabel: `agent ${name}`,
-    })),
-    [agents, positions],
-  );
-  const edges: Edge[] = useMemo(() => {
-    const list: Edge[] = [];
-    for (const [from, tos] of Object.entries(transitions ?? {}))
-      for (const to of tos)
-        list.push({ id: `${from}->${to}`, source: from, target: to, markerEnd: { type: MarkerType.ArrowClosed }, ariaLabel: `${from} to ${to}` });
-    return list;
-  }, [transitions]);
-
-  const onNodesChange = useCallback((changes: NodeChange[]) => {
-    setPositions((old) => {
-      const moved = applyNodeChanges(changes, agents.map((a) => ({ id: a, position: old[a] ?? { x: 0, y: 0 }, data: {} })));
-      return Object.fromEntries(moved.map((n) => [n.id, n.position]));
-    });
-  }, [agents]);
+  useEffect(() => {
+    setEdges((old) => edgesOf(transitions, new Set(old.filter((e) => e.selected).map((e) => e.id))));
+  }, [transitions, setEdges]);
 
   const onConnect = useCallback((c: Connection) => {
     if (!c.source || !c.target) return;
-    const next = { ...(transitions ?? {}) };
-    const list = next[c.source] ?? [];
-    if (!list.includes(c.target)) next[c.source] = [...list, c.target];
-    onChange(next);
+    const list = transitions?.[c.source] ?? [];
+    if (!list.includes(c.target)) onChange({ ...(transitions ?? {}), [c.source]: [...list, c.target] });
   }, [transitions, onChange]);
 
   const onEdgesChange = useCallback((changes: EdgeChange[]) => {
-    const removed = changes.filter((c) => c.type === "remove").map((c) => c.id);
-    if (removed.length === 0) return;
+    setEdges((old) => applyEdgeChanges(changes.filter((c) => c.type !== "remove"), old));
+    const removed = new Set(changes.filter((c) => c.type === "remove").map((c) => c.id));
+    if (removed.size === 0) return;
     const next: Transitions = {};
-    for (const [from, tos] of Object.entries(transitions ?? {}))
-      next[from] = tos.filter((to) => !removed.includes(`${from}->${to}`));
+    for (const [from, tos] of Object.entries(transitions ?? {})) next[from] = tos.filter((to) => !removed.has(`${from}->${to}`));
     onChange(next);
-  }, [transitions, onChange]);
+  }, [transitions, onChange, setEdges]);
 
   return (
+    <ReactFlow nodes={nodes} edges={edges} onNodesChange={onNodesChange} onEdgesChange={onEdgesChange}
+      onConnect={onConnect} fitView deleteKeyCode={["Backspace", "Delete"]} proOptions={{ hideAttribution: true }}
+      nodesConnectable elementsSelectable>
+      <Background />
+      <Controls showInteractive={false} />
+    </ReactFlow>
+  );
+}
+
+export function TransitionGraph(props: Props) {
+  return (
     <div className="graph" data-testid="transition-graph">
-      <ReactFlow nodes={nodes} edges={edges} onNodesChange={onNodesChange} onEdgesChange={onEdgesChange}
-        onConnect={onConnect} fitView deleteKeyCode={["Backspace", "Delete"]} proOptions={{ hideAttribution: true }}>
-        <Background />
-        <Controls showInteractive={false} />
-      </ReactFlow>
+      <ReactFlowProvider>
+        <Graph {...props} />
+      </ReactFlowProvider>
     </div>
   );
 }

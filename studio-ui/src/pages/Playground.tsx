@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from "react";
-import { api, asList, download, eventsSocket, type GalleryItem, type RunSummary, type SavedTeam } from "../api";
+import { api, asList, download, eventsSocket, type GalleryItem, type RunDetail, type SavedTeam } from "../api";
 import { useApi } from "../hooks";
 import { navigate, type Route } from "../route";
 import { fold, type Item, type RunEvent } from "../transcript";
@@ -102,7 +102,7 @@ function useRunEvents(runId: string, live: boolean): { events: RunEvent[]; conne
 const RELOAD_ON = new Set(["ChatFinished", "HumanInputRequested", "HumanInputReceived", "RunStatus"]);
 
 function RunView({ runId, replay }: { runId: string; replay: boolean }) {
-  const run = useApi<RunSummary & Record<string, unknown>>(`/api/runs/${encodeURIComponent(runId)}`);
+  const run = useApi<RunDetail>(`/api/runs/${encodeURIComponent(runId)}`);
   const { events, connected } = useRunEvents(runId, true);
   const [shown, setShown] = useState(replay ? 0 : Infinity);
   const [answer, setAnswer] = useState("");
@@ -132,6 +132,12 @@ function RunView({ runId, replay }: { runId: string; replay: boolean }) {
     if (lastEvent && RELOAD_ON.has(lastEvent)) run.reload();
   }, [lastEvent, events.length]); // eslint-disable-line react-hooks/exhaustive-deps
 
+  useEffect(() => {
+    if (!run.error) return;
+    const t = setTimeout(run.reload, 1000);
+    return () => clearTimeout(t);
+  }, [run.error, run.reload]);
+
   useEffect(() => { if (transcript.pending && !replay) answerBox.current?.focus(); }, [transcript.pending, replay]);
   useEffect(() => { end.current?.scrollIntoView({ block: "end" }); }, [transcript.items.length]);
 
@@ -146,30 +152,32 @@ function RunView({ runId, replay }: { runId: string; replay: boolean }) {
     setAnswer("");
   }
 
-  const usage = run.data?.usage;
-  const promptTokens = usage?.prompt_tokens ?? transcript.usage.prompt;
-  const completionTokens = usage?.completion_tokens ?? transcript.usage.completion;
-  const cost = typeof run.data?.cost === "number" ? run.data.cost : transcript.usage.cost;
-  const ended = ENDED.has(String(status).toLowerCase());
-  const task = run.data?.message ?? run.data?.task;
+  // Usage: the store's record when read, else what the stream's ModelCalled events add up to.
+  const perModel = Object.values(run.data?.usage ?? {});
+  const stored = perModel.length > 0 && transcript.usage.calls <= perModel.reduce((n, u) => n + u.calls, 0);
+  const promptTokens = stored ? perModel.reduce((n, u) => n + u.prompt_tokens, 0) : transcript.usage.prompt;
+  const completionTokens = stored ? perModel.reduce((n, u) => n + u.completion_tokens, 0) : transcript.usage.completion;
+  const cost = stored ? perModel.reduce((n, u) => n + u.cost, 0) : transcript.usage.cost;
+  const live = run.data?.live ?? !ENDED.has(status);
+  const task = run.data?.title;
 
   return (
     <div className="run">
       <div className="toolbar run-bar">
         <h1>Run <span className="mono">{runId.slice(0, 12)}</span></h1>
-        <span className={`badge status-${String(status).toLowerCase().replace(/\W+/g, "-")}`} data-testid="run-status" role="status">{String(status)}</span>
+        <span className={`badge status-${String(status).toLowerCase().replace(/\W+/g, "-")}`} data-testid="run-status" role="status">{String(status).replace("_", " ")}{run.data?.state === "stopped" && status !== "finished" ? " (stopped)" : ""}</span>
         <span className="muted" title="event stream">{connected ? "● live" : "○ offline"}</span>
         <span data-testid="usage" className="usage">
           {promptTokens + completionTokens} tokens ({promptTokens} prompt, {completionTokens} completion) · ${cost.toFixed(4)}
         </span>
         <span className="grow" />
-        <button type="button" onClick={() => void act("stop")} disabled={ended || status === "…"}>Stop</button>
-        <button type="button" onClick={() => void act("resume")} disabled={!ended || status === "finished"}>Resume</button>
+        <button type="button" onClick={() => void act("stop")} disabled={!live}>Stop</button>
+        <button type="button" onClick={() => void act("resume")} disabled={live || status === "finished"}>Resume</button>
         <button type="button" onClick={() => void download(`/api/runs/${encodeURIComponent(runId)}/export?format=md`, `run-${runId}.md`)}>Export .md</button>
         <button type="button" onClick={() => void download(`/api/runs/${encodeURIComponent(runId)}/export?format=json`, `run-${runId}.json`)}>Export .json</button>
         {replay && shown < events.length && <button type="button" onClick={() => setShown(Infinity)}>Show all</button>}
       </div>
-      {run.error && <p role="alert" className="error">{run.error}</p>}
+      {run.error && !run.data && <p className="muted">{run.error}</p>}
       {actionError && <p role="alert" className="error">{actionError}</p>}
       {task && <p className="task"><strong>Task:</strong> {String(task)}</p>}
       <ol className="transcript" aria-label="Transcript" aria-live={replay ? "off" : "polite"} data-testid="transcript">
@@ -257,8 +265,12 @@ function TranscriptItem({ item }: { item: Item }) {
     case "human":
       return (
         <li className="event human-item">
-          <Who name={item.agent} /> asked the human: <span className="prompt">{item.prompt}</span>
-          {item.reply !== undefined && <div>you answered: <q>{item.reply || "(empty: auto-reply)"}</q></div>}
+          {item.reply === undefined ? <><Who name={item.agent} /> is asking you (answer below)</> : (
+            <details className="fold">
+              <summary><Who name={item.agent} /> asked you; you answered: <q>{item.reply || "(empty: auto-reply)"}</q></summary>
+              <span className="prompt">{item.prompt}</span>
+            </details>
+          )}
         </li>
       );
     case "finished":

@@ -30,23 +30,23 @@ export function Runs() {
       {error && <p role="alert" className="error">{error}</p>}
       {list.length === 0 ? <p className="muted">No runs yet. Start one in the <a href={href("play")}>playground</a>.</p> : (
         <table className="runs" data-testid="runs">
+          <caption className="sr-only">Runs, newest first</caption>
           <thead><tr><th>Started</th><th>Team</th><th>Task</th><th>Status</th><th>Tokens</th><th>Cost</th><th><span className="sr-only">Actions</span></th></tr></thead>
           <tbody>
             {list.map((r) => {
-              const tokens = r.usage ? (r.usage.total_tokens ?? (r.usage.prompt_tokens ?? 0) + (r.usage.completion_tokens ?? 0)) : undefined;
               return (
                 <tr key={r.id}>
-                  <td>{when(r.created_at ?? r.started_at)}</td>
-                  <td>{r.team_name ?? r.name ?? r.team ?? ""}</td>
-                  <td className="task-cell" title={r.message ?? r.task ?? ""}>{r.message ?? r.task ?? ""}</td>
-                  <td><span className={`badge status-${String(r.status ?? "").toLowerCase()}`}>{r.status ?? ""}</span></td>
-                  <td>{tokens ?? ""}</td>
+                  <td>{when(r.created_at)}</td>
+                  <td>{r.team ?? ""}</td>
+                  <td className="task-cell" title={r.title ?? ""}>{r.title ?? ""}</td>
+                  <td><span className={`badge status-${r.status}`}>{r.status.replace("_", " ")}</span>{r.state === "stopped" && r.status !== "finished" ? " (stopped)" : ""}{r.live ? " ●" : ""}</td>
+                  <td>{r.tokens ?? ""}</td>
                   <td>{typeof r.cost === "number" ? `$${r.cost.toFixed(4)}` : ""}</td>
                   <td className="actions">
                     <a className="button" href={href(`runs/${encodeURIComponent(r.id)}`)}>Open</a>
                     <a className="button" href={href(`runs/${encodeURIComponent(r.id)}`, { replay: "1" })}>Replay</a>
                     <button type="button" onClick={() => void download(`/api/runs/${encodeURIComponent(r.id)}/export?format=md`, `run-${r.id}.md`)}>Export</button>
-                    <button type="button" onClick={() => void resume(r.id)}>Resume</button>
+                    <button type="button" onClick={() => void resume(r.id)} disabled={r.live || r.status === "finished"}>Resume</button>
                   </td>
                 </tr>
               );

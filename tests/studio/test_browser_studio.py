@@ -1,0 +1,171 @@
+"""The Studio in a real browser: Playwright driving Debian's ``chromium`` against a real
+``parley studio`` process (tests/studio/conftest.py) and the fake OpenAI server.
+
+One walk through the UI: open the URL with the token, build a team in the builder (a new agent,
+a group chat, its speaker transitions drawn by dragging edges in the graph), save and run it,
+answer as the human, see it finish; then the runs page: open, replay, export. A screenshot of
+each page is saved under the folder the test prints (``$PARLEY_STUDIO_SCREENSHOTS`` if set).
+The model's replies carry HTML, which must show as text.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.studio.conftest import TOKEN
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+
+CHROMIUM = os.environ.get("PARLEY_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"),
+]
+
+# A model reply that would run script if it were rendered as HTML.
+HOSTILE = '<img src=x onerror="window.__xss=1"><b>bold</b> reply'
+
+
+def hostile_model(body: dict) -> dict:
+    return {"content": f"{HOSTILE} {len(body['messages'])}"}
+
+
+@pytest.fixture
+def shots(tmp_path, capsys):
+    folder = Path(os.environ.get("PARLEY_STUDIO_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    with capsys.disabled():
+        print(f"\nStudio screenshots: {folder}")
+    return folder
+
+
+@pytest.fixture
+def browser():
+    with playwright_api.sync_playwright() as p:
+        # --no-sandbox: Chromium's own sandbox needs user namespaces that containers often lack.
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield instance
+        instance.close()
+
+
+def drag_edge(page, source: str, target: str) -> None:
+    """Drag from ``source``'s lower (source) handle to ``target``'s upper (target) handle."""
+    page.get_by_test_id("transition-graph").scroll_into_view_if_needed()
+    start = page.locator(f'.react-flow__node[data-id="{source}"] .react-flow__handle.source').bounding_box()
+    end = page.locator(f'.react-flow__node[data-id="{target}"] .react-flow__handle.target').bounding_box()
+    assert start and end, f"the graph has no handles for {source} and {target}"
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=12)
+    page.mouse.up()
+
+
+def test_build_run_answer_and_replay_in_the_browser(studio, model_server, browser, shots):
+    expect = playwright_api.expect
+    model_server.default = hostile_model
+    server = studio()
+    page = browser.new_page(viewport={"width": 1366, "height": 800}, accept_downloads=True)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    # The printed URL: the token goes into a cookie and leaves the address bar.
+    page.goto(f"{server.base_url}/?token={TOKEN}")
+    expect(page.get_by_role("heading", name="Start from a team")).to_be_visible()
+    expect(page.get_by_test_id("gallery-research")).to_contain_text("research")
+    assert TOKEN not in page.url
+    page.screenshot(path=str(shots / "1-gallery.png"), full_page=True)
+
+    # Builder: a blank team, a third agent, a group chat, transitions drawn in the graph.
+    page.get_by_role("link", name="New team").click()
+    expect(page.get_by_test_id("validation")).to_contain_text("Valid.")
+    page.get_by_label("New agent").fill("critic")
+    page.get_by_role("button", name="Add agent").click()
+    expect(page.get_by_role("tab", name="critic")).to_have_attribute("aria-selected", "true")
+    page.get_by_role("button", name="Add a group chat").click()
+    for source, target in [("user", "assistant"), ("assistant", "critic"), ("critic", "user")]:
+        drag_edge(page, source, target)
+    transitions = page.get_by_test_id("transitions")
+    for edge in ("user → assistant", "assistant → critic", "critic → user"):
+        expect(transitions).to_contain_text(edge)
+    page.get_by_label("max round").fill("5")
+    page.get_by_label("name", exact=True).fill("picnic")
+    expect(page.get_by_test_id("validation")).to_contain_text("Valid.")
+    yaml_text = page.locator("#yaml").input_value()
+    assert "allowed_or_disallowed_speaker_transitions:" in yaml_text and "max_round: 5" in yaml_text
+    page.get_by_test_id("transition-graph").scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "2-builder.png"))
+
+    # A mistake typed in the YAML is reported by path, from the server's validation.
+    yaml_box = page.locator("#yaml")
+    yaml_box.fill(yaml_text.replace("max_round: 5", "max_round: five"))
+    expect(page.get_by_test_id("validation")).to_contain_text("group_chats.group.max_round")
+    page.screenshot(path=str(shots / "3-builder-invalid.png"))
+    yaml_box.fill(yaml_text)
+    expect(page.get_by_test_id("validation")).to_contain_text("Valid.")
+
+    # Save and run: the playground with the saved team chosen.
+    page.get_by_role("button", name="Save and run").click()
+    expect(page.get_by_role("heading", name="Playground")).to_be_visible()
+    expect(page.get_by_label("Team", exact=True)).not_to_have_value("")
+    page.get_by_label("Task").fill("Plan a picnic.")
+    page.screenshot(path=str(shots / "4-playground-start.png"))
+    page.get_by_label("Task").press("Control+Enter")
+
+    # The human is asked (the user proxy after the critic): answer in the box.
+    human = page.get_by_test_id("human-input")
+    expect(human).to_be_visible(timeout=60_000)
+    transcript = page.get_by_test_id("transcript")
+    expect(transcript.locator('[data-sender="assistant"]')).to_have_count(1)
+    expect(transcript.locator('[data-sender="critic"]')).to_have_count(1)
+    expect(page.get_by_label("asks you")).to_be_focused()
+    page.screenshot(path=str(shots / "5-playground-human.png"), full_page=True)
+    page.get_by_label("asks you").fill("Sounds good.")
+    page.get_by_role("button", name="Send").click()
+
+    expect(page.get_by_test_id("run-status")).to_have_text("finished", timeout=60_000)
+    expect(human).to_have_count(0)
+    expect(transcript).to_contain_text("you answered: Sounds good.")
+    # Model text is text: the markup shows literally and runs nothing.
+    expect(transcript.get_by_text("<b>bold</b>").first).to_be_visible()
+    assert transcript.locator("img").count() == 0 and transcript.locator("b").count() == 0
+    assert page.evaluate("window.__xss") is None
+    expect(page.get_by_test_id("usage")).to_contain_text("tokens")
+    page.screenshot(path=str(shots / "6-playground-finished.png"), full_page=True)
+    run_id = page.url.split("#/runs/", 1)[1].split("?")[0]
+
+    # What the browser did is what the server stored: the team and the run.
+    with server.client() as client:
+        teams = client.get("/api/teams").json()
+        assert [t["name"] for t in teams] == ["picnic"]
+        spec = client.get(f"/api/teams/{teams[0]['id']}").json()["spec"]
+        assert spec["group_chats"]["group"]["allowed_or_disallowed_speaker_transitions"] == {
+            "user": ["assistant"], "assistant": ["critic"], "critic": ["user"]}
+        assert set(spec["agents"]) == {"user", "assistant", "critic", "chat_manager"}
+        run = client.get(f"/api/runs/{run_id}").json()
+    assert run["status"] == "finished"
+    speakers = [m["sender"] for m in run["messages"] if m["recipient"] == "chat_manager"]
+    assert speakers == ["user", "assistant", "critic", "user", "assistant"]
+    assert run["messages"][3]["message"]["content"] == "Sounds good."
+
+    # Runs page: the run listed; replay shows the transcript again; export downloads it.
+    page.get_by_role("link", name="Runs").click()
+    row = page.get_by_test_id("runs").locator("tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("finished")
+    expect(row).to_contain_text("picnic")
+    page.screenshot(path=str(shots / "7-runs.png"), full_page=True)
+    with page.expect_download() as download_info:
+        row.get_by_role("button", name="Export").click()
+    exported = Path(download_info.value.path()).read_text()
+    assert "Sounds good." in exported and "sk-fake-key" not in exported
+    row.get_by_role("link", name="Replay").click()
+    expect(page.get_by_test_id("transcript").locator('[data-sender="assistant"]')).to_have_count(2, timeout=60_000)
+    page.screenshot(path=str(shots / "8-replay.png"), full_page=True)
+
+    assert errors == [], errors
+    for name in ("1-gallery", "2-builder", "5-playground-human", "6-playground-finished", "7-runs", "8-replay"):
+        assert (shots / f"{name}.png").stat().st_size > 5_000
