@@ -155,8 +155,8 @@ def test_unsandboxed_only_when_the_server_allows_it(studio, tmp_path):
     server = studio(args=("--allow-unsandboxed",))
     with server.client() as client:
         notes = client.post("/api/teams/validate", json=gallery.load("research").to_dict()).json()["notes"]
-    assert notes == ["agents.Executor.code_execution_config: runs code UNSANDBOXED on the server (asked for in the spec, "
-                     "allowed by the server)"]
+    assert notes == [("agents.Executor.code_execution_config: runs code UNSANDBOXED on the server (asked for in the spec, "
+                     "allowed by the server)")]
 
 
 def test_models_are_listed_without_their_keys(studio, model_server):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -199,7 +200,7 @@ async def run_events(websocket: WebSocket, run_id: str) -> None:
             status = (await asyncio.to_thread(studio.store.get_run, run_id)).status
         except RunNotFoundError:
             pass
-        await websocket.send_text(encode({"type": "ReplayFinished", "run_id": run_id, "status": status,
+        await websocket.send_text(encode({"type": "ReplayFinished", "run_id": run_id, "time": time.time(), "status": status,
                                           "live": studio.runner.live(run_id)}))
         while True:
             entry = await subscriber.queue.get()
