@@ -75,3 +75,36 @@ def test_a_run_waiting_for_its_human_waits_through_a_restart(studio, tmp_path):
         assert transcript(again) == transcript(asked)
         assert client.post(f"/api/runs/{run_id}/input", json={"text": "exit"}).status_code == 200
         assert transcript(wait_status(client, run_id, "finished")) == expected
+
+
+def test_an_answer_the_run_had_not_recorded_is_given_again_after_a_crash(studio, tmp_path):
+    """POST input stores the answer with the Studio's row before the run gets it: a server that
+    dies before the run recorded the answer is resumed with it (here the state such a crash
+    leaves is made by hand: the question asked, the answer stored, the reply not recorded)."""
+    import sqlalchemy as sa
+
+    store = f"sqlite:///{tmp_path / 'runs.db'}"
+    server = studio(store=store)
+    with server.client() as client:
+        whole = client.post("/api/runs", json={"team": "research", "message": "go", "model": "scripted"}).json()["id"]
+        wait_status(client, whole, "waiting_input")
+        assert client.post(f"/api/runs/{whole}/input", json={"text": "exit"}).status_code == 200
+        expected = transcript(wait_status(client, whole, "finished"))
+        run_id = client.post("/api/runs", json={"team": "research", "message": "go", "model": "scripted"}).json()["id"]
+        wait_status(client, run_id, "waiting_input")
+    server.kill()
+    engine = sa.create_engine(store)
+    with engine.begin() as connection:
+        asked_at = connection.exec_driver_sql(
+            "SELECT created_at FROM parley_human_inputs WHERE run_id = ? AND kind = 'request' ORDER BY id DESC LIMIT 1",
+            (run_id,)).scalar()
+        connection.exec_driver_sql("UPDATE parley_studio_runs SET answer = 'exit', answer_for = ? WHERE run_id = ?",
+                                   (asked_at, run_id))
+    engine.dispose()
+
+    restarted = studio(store=store)
+    with restarted.client() as client:
+        done = wait_status(client, run_id, "finished")  # not asked again: the stored answer was given
+        assert transcript(done) == expected
+        replies = [e for e in client.get(f"/api/runs/{run_id}/export").json()["human_inputs"] if e["kind"] == "reply"]
+        assert [reply["text"] for reply in replies] == ["exit"]

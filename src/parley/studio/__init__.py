@@ -11,13 +11,19 @@ FastAPI application), ``cli`` (``parley studio``). FastAPI and uvicorn come with
 ``pip install 'parley[studio]'``.
 """
 
-from .settings import StudioSettings
+from typing import Any
 
 __all__ = ["StudioSettings", "create_app"]
 
 
-def create_app(settings: StudioSettings):  # type: ignore[no-untyped-def]
-    """The Studio's FastAPI application (imports FastAPI on first use)."""
-    from .app import create_app as create
+def __getattr__(name: str) -> Any:
+    # Loaded when used: `parley --help` imports parley.studio.cli, which needs argparse only.
+    if name == "StudioSettings":
+        from .settings import StudioSettings
 
-    return create(settings)
+        return StudioSettings
+    if name == "create_app":
+        from .app import create_app
+
+        return create_app
+    raise AttributeError(f"module 'parley.studio' has no attribute {name!r}")
