@@ -79,6 +79,11 @@ class EventHub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
         self._stream: events.EventStream | None = None
+        # Events from other threads, handed to the loop in batches: one wake-up of the loop for
+        # whatever arrived meanwhile, not one per event.
+        self._from_threads: list[tuple[str, tuple[tuple, str]]] = []
+        self._handoff = threading.Lock()
+        self._scheduled = False
 
     def attach(self, loop: asyncio.AbstractEventLoop, stream: events.EventStream | None = None) -> None:
         self._loop = loop
@@ -106,8 +111,20 @@ class EventHub:
         item = ((type(event).__name__, event.time), encode(event_dict(run_id, event)))
         if threading.get_ident() == self._loop_thread or self._loop is None:
             self._deliver(run_id, item)
-        else:
-            self._loop.call_soon_threadsafe(self._deliver, run_id, item)
+            return
+        with self._handoff:
+            self._from_threads.append((run_id, item))
+            if self._scheduled:
+                return
+            self._scheduled = True
+        self._loop.call_soon_threadsafe(self._deliver_from_threads)
+
+    def _deliver_from_threads(self) -> None:
+        with self._handoff:
+            batch, self._from_threads = self._from_threads, []
+            self._scheduled = False
+        for run_id, item in batch:
+            self._deliver(run_id, item)
 
     def _deliver(self, run_id: str, item: tuple[tuple, str]) -> None:
         for subscriber in tuple(self._subscribers.get(run_id, ())):

@@ -202,14 +202,13 @@ async def run_events(websocket: WebSocket, run_id: str) -> None:
             pass
         await websocket.send_text(encode({"type": "ReplayFinished", "run_id": run_id, "time": time.time(), "status": status,
                                           "live": studio.runner.live(run_id)}))
+        queue = subscriber.queue
         while True:
-            entry = await subscriber.queue.get()
+            entry = await queue.get()
             if entry is None:
                 break
-            key, text = entry
-            if key in replayed:
-                continue
-            await websocket.send_text(text)
+            if entry[0] not in replayed:  # emitted while the replay was read: sent with it already
+                await websocket.send_text(entry[1])
         if subscriber.overflowed:
             await websocket.close(code=1013, reason="too far behind: reconnect to replay")
     except Exception as error:  # noqa: BLE001 - the browser went away mid-send
