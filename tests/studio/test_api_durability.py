@@ -108,3 +108,28 @@ def test_an_answer_the_run_had_not_recorded_is_given_again_after_a_crash(studio,
         assert transcript(done) == expected
         replies = [e for e in client.get(f"/api/runs/{run_id}/export").json()["human_inputs"] if e["kind"] == "reply"]
         assert [reply["text"] for reply in replies] == ["exit"]
+
+
+def test_a_server_stopped_cleanly_resumes_its_runs_when_started_again(studio, tmp_path):
+    store = f"sqlite:///{tmp_path / 'runs.db'}"
+    server = studio(store=store)
+    with server.client() as client:
+        run_id = client.post("/api/runs", json={"team": "research", "message": "go", "model": "scripted"}).json()["id"]
+        asked = wait_status(client, run_id, "waiting_input")
+        stopped_by_user = client.post("/api/runs", json={"team": "research", "message": "go", "model": "scripted"}).json()["id"]
+        wait_status(client, stopped_by_user, "waiting_input")
+        assert client.post(f"/api/runs/{stopped_by_user}/stop").status_code == 200
+    server.stop()  # SIGTERM: the runs' tasks are cancelled, the runs stay theirs to resume
+    assert server.process.returncode in (0, -15), server.output()  # uvicorn re-raises the signal once shut down
+    stored = RunStore(store, create=False)
+    try:
+        assert stored.get_run(run_id).status == "interrupted"  # the shutdown cancelled it (a kill would leave "waiting_input")
+    finally:
+        stored.close()
+
+    restarted = studio(store=store)
+    assert f"resumed 1 run(s): {run_id}" in restarted.output()
+    with restarted.client() as client:
+        assert transcript(wait_status(client, run_id, "waiting_input")) == transcript(asked)
+        kept = run_info(client, stopped_by_user)
+        assert kept["status"] == "interrupted" and kept["state"] == "stopped" and not kept["live"]  # a user's stop holds
