@@ -84,13 +84,25 @@ def test_build_run_answer_and_replay_in_the_browser(studio, model_server, browse
     expect(page.get_by_test_id("validation")).to_contain_text("Valid.")
     page.get_by_label("New agent").fill("critic")
     page.get_by_role("button", name="Add agent").click()
-    expect(page.get_by_role("tab", name="critic")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("button", name="critic", exact=True)).to_have_attribute("aria-pressed", "true")
     page.get_by_role("button", name="Add a group chat").click()
     for source, target in [("user", "assistant"), ("assistant", "critic"), ("critic", "user")]:
         drag_edge(page, source, target)
     transitions = page.get_by_test_id("transitions")
     for edge in ("user → assistant", "assistant → critic", "critic → user"):
         expect(transitions).to_contain_text(edge)
+    # The keyboard's way: the transition form; and an arrow selected in the graph goes with Delete.
+    page.get_by_label("From").select_option("user")
+    page.get_by_label("to", exact=True).select_option("critic")
+    page.get_by_role("button", name="Add transition").click()
+    expect(transitions).to_contain_text("user → critic")
+    edge = page.locator('.react-flow__edge[data-id="user->critic"]')
+    expect(edge).to_have_count(1)
+    edge.focus()  # arrows are focusable: Enter selects, Delete removes
+    page.keyboard.press("Enter")
+    page.keyboard.press("Delete")
+    expect(edge).to_have_count(0)
+    expect(transitions).not_to_contain_text("user → critic")
     page.get_by_label("max round").fill("5")
     page.get_by_label("name", exact=True).fill("picnic")
     expect(page.get_by_test_id("validation")).to_contain_text("Valid.")

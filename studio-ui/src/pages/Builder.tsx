@@ -245,9 +245,9 @@ export default function Builder({ route }: { route: Route }) {
         </div>
 
         <h2>Agents</h2>
-        <div className="agent-tabs" role="tablist" aria-label="Agents">
+        <div className="agent-tabs" role="group" aria-label="Agents">
           {agentNames.map((name) => (
-            <button key={name} type="button" role="tab" aria-selected={selected === name} onClick={() => setSelected(name)}
+            <button key={name} type="button" aria-pressed={selected === name} onClick={() => setSelected(name)}
               style={{ borderColor: agentColour(name) }}>{name}</button>
           ))}
         </div>
@@ -281,7 +281,7 @@ export default function Builder({ route }: { route: Route }) {
                 </select></div>
             )}
             <p className="muted">
-              Speaker transitions: drag from an agent’s lower handle to another agent’s upper handle; select an arrow and press Delete to remove it.
+              Speaker transitions: drag from an agent’s lower handle to another agent’s upper handle, or use the form below; to remove one, select its arrow (click it, or Tab to it and press Enter) and press Delete.
               {!transitions && " None written: any agent may speak after any other; the first arrow starts the list."}
             </p>
             <TransitionGraph agents={chatAgents} transitions={transitions} onChange={setTransitions} />
