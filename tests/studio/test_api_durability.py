@@ -27,8 +27,8 @@ def transcript(info: dict) -> list[tuple]:
     return [(m["sender"], m["recipient"], m["message"].get("content")) for m in info["messages"]]
 
 
-def test_kill_9_mid_run_then_restart_completes_the_run(studio, tmp_path, model_server):
-    store = f"sqlite:///{tmp_path / 'runs.db'}"
+def test_kill_9_mid_run_then_restart_completes_the_run(studio, store_url, model_server):
+    store = store_url
     server = studio(store=store)
     with server.client() as client:
         whole = client.post("/api/runs", json={"team": RELAY}).json()["id"]
@@ -56,8 +56,8 @@ def test_kill_9_mid_run_then_restart_completes_the_run(studio, tmp_path, model_s
         assert "sk-fake" not in client.get(f"/api/runs/{run_id}/export").text
 
 
-def test_a_run_waiting_for_its_human_waits_through_a_restart(studio, tmp_path):
-    store = f"sqlite:///{tmp_path / 'runs.db'}"
+def test_a_run_waiting_for_its_human_waits_through_a_restart(studio, store_url):
+    store = store_url
     server = studio(store=store)
     with server.client() as client:
         whole = client.post("/api/runs", json={"team": "research", "message": "go", "model": "scripted"}).json()["id"]
