@@ -166,7 +166,7 @@ function RunView({ runId, replay }: { runId: string; replay: boolean }) {
       <div className="toolbar run-bar">
         <h1>Run <span className="mono">{runId.slice(0, 12)}</span></h1>
         <span className={`badge status-${String(status).toLowerCase().replace(/\W+/g, "-")}`} data-testid="run-status" role="status">{String(status).replace("_", " ")}{run.data?.state === "stopped" && status !== "finished" ? " (stopped)" : ""}</span>
-        <span className="muted" title="event stream">{connected ? "● live" : "○ offline"}</span>
+        <span className="muted" title="the run’s event stream">{connected ? "● connected" : "○ reconnecting…"}</span>
         <span data-testid="usage" className="usage">
           {promptTokens + completionTokens} tokens ({promptTokens} prompt, {completionTokens} completion) · ${cost.toFixed(4)}
         </span>
