@@ -12,7 +12,7 @@ export type Item =
   | { kind: "tool"; agent: string; tool: string; arguments: string; result: string; ok: boolean }
   | { kind: "code"; agent: string; language: string; code: string; exitCode: number; output: string; executor: string }
   | { kind: "speaker"; speaker: string; round: number }
-  | { kind: "human"; agent: string; prompt: string; reply?: string }
+  | { kind: "human"; agent: string; prompt: string; reply?: string; unanswered?: boolean }
   | { kind: "finished"; reason: string; summary: string; nested: boolean }
   | { kind: "notice"; text: string; level: string };
 
@@ -56,6 +56,13 @@ export function fold(events: RunEvent[]): Transcript {
   let status: string | null = null;
   const openStream = new Map<string, number>(); // agent -> index of its streaming item
   let depth = 0; // nested chats: ChatStarted/ChatFinished pairs
+
+  // The run ended (stopped, failed) while the human was asked: the question is over; a resumed
+  // run asks again with a new request.
+  const unanswered = () => {
+    pending = null;
+    for (const it of items) if (it.kind === "human" && it.reply === undefined) it.unanswered = true;
+  };
 
   for (const e of events) {
     switch (e.type) {
@@ -115,12 +122,14 @@ export function fold(events: RunEvent[]): Transcript {
         break;
       case "ChatFinished":
         depth = Math.max(0, depth - 1);
+        if (depth === 0) unanswered();
         items.push({ kind: "finished", reason: str(e.reason), summary: str(e.summary), nested: depth > 0 });
         break;
       case "Notice":
         items.push({ kind: "notice", text: str(e.text), level: str(e.level) || "info" });
         break;
       case "RunStatus": {
+        unanswered();
         // The Studio's word on how the run ended (finished, failed, stopped, interrupted).
         status = str(e.status);
         const why = [e.reason, e.error].filter((v) => v !== undefined && v !== null && v !== "").map(str).join(": ");

@@ -181,3 +181,52 @@ def test_build_run_answer_and_replay_in_the_browser(studio, model_server, browse
     assert errors == [], errors
     for name in ("1-gallery", "2-builder", "5-playground-human", "6-playground-finished", "7-runs", "8-replay"):
         assert (shots / f"{name}.png").stat().st_size > 5_000
+
+
+PAIR = {
+    "version": 1, "name": "pair",
+    "models": {"default": {"config_list": {"env_or_file": "OAI_CONFIG_LIST"}}},
+    "agents": {"user": {"class": "UserProxyAgent", "code_execution_config": False},
+               "assistant": {"class": "AssistantAgent", "llm_config": "default"}},
+    "run": {"initiator": "user", "recipient": "assistant", "message": "{task}"},
+}
+
+
+def test_stop_and_resume_from_the_playground(studio, browser, shots):
+    expect = playwright_api.expect
+    server = studio()
+    with server.client() as client:
+        created = client.post("/api/teams", json=PAIR)
+        assert created.status_code == 201, created.text
+        team_id = created.json()["id"]
+    page = browser.new_page(viewport={"width": 1366, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{server.base_url}/?token={TOKEN}")
+    expect(page.get_by_role("heading", name="Start from a team")).to_be_visible()
+    page.get_by_test_id(f"team-{team_id}").get_by_role("link", name="Run").click()
+    expect(page.get_by_label("Team", exact=True)).to_have_value(team_id)
+    page.get_by_label("Task").fill("Say hello.")
+    page.get_by_role("button", name="Start run").click()
+
+    human = page.get_by_test_id("human-input")
+    status = page.get_by_test_id("run-status")
+    expect(human).to_be_visible(timeout=60_000)
+    page.get_by_role("button", name="Stop").click()
+    expect(status).to_contain_text("(stopped)", timeout=60_000)
+    expect(human).to_have_count(0)  # a stopped run asks nothing
+    expect(page.get_by_role("button", name="Stop")).to_be_disabled()
+    page.screenshot(path=str(shots / "playground-stopped.png"), full_page=True)
+
+    page.get_by_role("button", name="Resume").click()
+    expect(human).to_be_visible(timeout=60_000)  # asked again
+    expect(status).to_have_text("waiting input")
+    page.get_by_label("asks you").fill("exit")
+    page.get_by_label("asks you").press("Control+Enter")
+    expect(status).to_have_text("finished", timeout=60_000)
+    run_id = page.url.split("#/runs/", 1)[1].split("?")[0]
+    with server.client() as client:
+        run = client.get(f"/api/runs/{run_id}").json()
+    assert [(m["sender"], m["recipient"]) for m in run["messages"]] == [("user", "assistant"), ("assistant", "user")]
+    expect(page.get_by_test_id("transcript")).to_contain_text("you answered: exit")
+    assert errors == [], errors

@@ -138,7 +138,9 @@ function RunView({ runId, replay }: { runId: string; replay: boolean }) {
     return () => clearTimeout(t);
   }, [run.error, run.reload]);
 
-  useEffect(() => { if (transcript.pending && !replay) answerBox.current?.focus(); }, [transcript.pending, replay]);
+  // The answer box: while the run waits for its human (not once it was stopped or ended).
+  const asking = transcript.pending && !replay && !ENDED.has(status) ? transcript.pending : null;
+  useEffect(() => { if (asking) answerBox.current?.focus(); }, [asking]);
   useEffect(() => { end.current?.scrollIntoView({ block: "end" }); }, [transcript.items.length]);
 
   async function act(path: string, body?: unknown) {
@@ -164,7 +166,7 @@ function RunView({ runId, replay }: { runId: string; replay: boolean }) {
   return (
     <div className="run">
       <div className="toolbar run-bar">
-        <h1>Run <span className="mono">{runId.slice(0, 12)}</span></h1>
+        <h1>Run <span className="mono" title={runId}>{runId.slice(0, 8)}</span></h1>
         <span className={`badge status-${String(status).toLowerCase().replace(/\W+/g, "-")}`} data-testid="run-status" role="status">{String(status).replace("_", " ")}{run.data?.state === "stopped" && status !== "finished" ? " (stopped)" : ""}</span>
         <span className="muted" title="the run’s event stream">{connected ? "● connected" : "○ reconnecting…"}</span>
         <span data-testid="usage" className="usage">
@@ -173,8 +175,8 @@ function RunView({ runId, replay }: { runId: string; replay: boolean }) {
         <span className="grow" />
         <button type="button" onClick={() => void act("stop")} disabled={!live}>Stop</button>
         <button type="button" onClick={() => void act("resume")} disabled={live || status === "finished"}>Resume</button>
-        <button type="button" onClick={() => void download(`/api/runs/${encodeURIComponent(runId)}/export?format=md`, `run-${runId}.md`)}>Export .md</button>
-        <button type="button" onClick={() => void download(`/api/runs/${encodeURIComponent(runId)}/export?format=json`, `run-${runId}.json`)}>Export .json</button>
+        <button type="button" onClick={() => void download(`/api/runs/${encodeURIComponent(runId)}/export?format=md`, `run-${runId}.md`)}>Export Markdown</button>
+        <button type="button" onClick={() => void download(`/api/runs/${encodeURIComponent(runId)}/export?format=json`, `run-${runId}.json`)}>Export JSON</button>
         {replay && shown < events.length && <button type="button" onClick={() => setShown(Infinity)}>Show all</button>}
       </div>
       {run.error && !run.data && <p className="muted">{run.error}</p>}
@@ -184,9 +186,9 @@ function RunView({ runId, replay }: { runId: string; replay: boolean }) {
         {transcript.items.map((item, i) => <TranscriptItem key={i} item={item} />)}
       </ol>
       <div ref={end} />
-      {transcript.pending && !replay && (
+      {asking && (
         <form className="human" onSubmit={sendAnswer} aria-label="Human input" data-testid="human-input">
-          <label htmlFor="answer"><strong style={{ color: agentColour(transcript.pending.agent) }}>{transcript.pending.agent}</strong> asks you: <span className="prompt">{transcript.pending.prompt}</span></label>
+          <label htmlFor="answer"><strong style={{ color: agentColour(asking.agent) }}>{asking.agent}</strong> asks you: <span className="prompt">{asking.prompt}</span></label>
           <textarea id="answer" ref={answerBox} rows={3} value={answer} onChange={(e) => setAnswer(e.target.value)}
             onKeyDown={(e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) void sendAnswer(); }} />
           <div className="actions">
@@ -265,7 +267,8 @@ function TranscriptItem({ item }: { item: Item }) {
     case "human":
       return (
         <li className="event human-item">
-          {item.reply === undefined ? <><Who name={item.agent} /> is asking you (answer below)</> : (
+          {item.unanswered ? <><Who name={item.agent} /> asked you; the run ended before an answer</>
+            : item.reply === undefined ? <><Who name={item.agent} /> is asking you (answer below)</> : (
             <details className="fold">
               <summary><Who name={item.agent} /> asked you; you answered: <q>{item.reply || "(empty: auto-reply)"}</q></summary>
               <span className="prompt">{item.prompt}</span>
