@@ -92,6 +92,17 @@ export function Field({ name, prop, value, onChange, ctx }: { name: string; prop
         {typeof value === "string" && !ctx.modelNames.includes(value) && <option value={value}>{value} (missing)</option>}
       </select>
     );
+  } else if (name === "speaker_selection_method") {
+    // A word, or a module:function path the server allows.
+    control = (
+      <>
+        <input id={id} list={`${id}-methods`} value={typeof value === "string" ? value : ""} placeholder="(default): auto"
+          onChange={(e) => onChange(e.target.value || undefined)} />
+        <datalist id={`${id}-methods`}>
+          {["auto", "manual", "random", "round_robin"].map((m) => <option key={m} value={m} />)}
+        </datalist>
+      </>
+    );
   } else if (name === "groupchat") {
     control = (
       <select id={id} value={typeof value === "string" ? value : ""} onChange={(e) => onChange(e.target.value || undefined)}>
