@@ -296,5 +296,7 @@ studio_runs = sa.Table(
     sa.Column("state", sa.String(20), nullable=False),  # active (resumed after a restart), stopped, done
     sa.Column("answer", StoredText),  # the last answer given to a human-input request ...
     sa.Column("answer_for", sa.Float),  # ... and the time of that request (a resume gives it again if unrecorded)
+    sa.Column("holder", sa.String(120)),  # the server process running it ("host:pid:nonce"), while it does
+    sa.Column("held_until", sa.Float),  # its lease: renewed while it runs; past it, another process may take the run
     sa.Column("created_at", sa.Float, nullable=False),
 )

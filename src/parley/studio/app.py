@@ -48,6 +48,7 @@ def create_app(settings: StudioSettings) -> FastAPI:
         runner = Runner(store, settings, hub)
         app.state.studio = Studio(settings, store, hub, runner)
         resumed = await runner.resume_active()
+        runner.start_tending()
         if resumed:
             print(f"parley studio: resumed {len(resumed)} run(s): {', '.join(resumed)}", flush=True)
         print(f"parley studio: open {settings.url()}", flush=True)

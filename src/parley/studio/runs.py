@@ -188,26 +188,31 @@ async def run_events(websocket: WebSocket, run_id: str) -> None:
         subscriber.close()
 
     watcher = asyncio.create_task(watch_close())
+    tailer: asyncio.Task | None = None
     try:
         await asyncio.to_thread(studio.store.flush)
         replay = await asyncio.to_thread(recorded_events, studio.store, run_id)
-        replayed = set()
+        seen = set()
         for item in replay:
-            replayed.add((item["type"], item["time"]))
+            seen.add((item["type"], item["time"]))
             await websocket.send_text(encode(item))
         status = None
         try:
             status = (await asyncio.to_thread(studio.store.get_run, run_id)).status
         except RunNotFoundError:
             pass
+        live = studio.runner.live(run_id)
         await websocket.send_text(encode({"type": "ReplayFinished", "run_id": run_id, "time": time.time(), "status": status,
-                                          "live": studio.runner.live(run_id)}))
+                                          "live": live}))
+        if not live:
+            tailer = asyncio.create_task(_tail(studio, run_id, subscriber, max((i["time"] for i in replay), default=0.0)))
         queue = subscriber.queue
         while True:
             entry = await queue.get()
             if entry is None:
                 break
-            if entry[0] not in replayed:  # emitted while the replay was read: sent with it already
+            if entry[0] not in seen:  # a replayed event emitted while the replay was read, or stored twice
+                seen.add(entry[0])
                 await websocket.send_text(entry[1])
         if subscriber.overflowed:
             await websocket.close(code=1013, reason="too far behind: reconnect to replay")
@@ -215,4 +220,29 @@ async def run_events(websocket: WebSocket, run_id: str) -> None:
         log.debug("parley studio: events of run %s: %s", run_id, error)
     finally:
         watcher.cancel()
+        if tailer is not None:
+            tailer.cancel()
         studio.hub.unsubscribe(run_id, subscriber)
+
+
+TAIL_S = 0.5  # how often the store is read for the events of a run another process runs
+_ENDED = ("finished", "failed", "interrupted")
+
+
+async def _tail(studio: Any, run_id: str, subscriber: Any, after: float) -> None:
+    """The recorded events of a run this process does not run (another Studio process on the same
+    store does, or nobody now), as the store gets them; then its ``RunStatus`` once it ended. Stops
+    when this process takes the run on (its own events then come live)."""
+    while not studio.runner.live(run_id):
+        await asyncio.sleep(TAIL_S)
+        items = await asyncio.to_thread(recorded_events, studio.store, run_id)
+        for item in items:
+            if item["time"] > after:  # batches are committed in order: what is new came after
+                subscriber.put(((item["type"], item["time"]), encode(item)))
+        after = max([after, *(item["time"] for item in items)])
+        info = await asyncio.to_thread(studio.store.get_run, run_id)
+        found = await asyncio.to_thread(studio.runner.row, run_id)
+        if info.status in _ENDED and found is not None and found["holder"] is None and not studio.runner.live(run_id):
+            subscriber.put((("RunStatus", None), encode({"type": "RunStatus", "run_id": run_id, "time": time.time(),
+                                                          "status": info.status, "reason": info.reason})))
+            return

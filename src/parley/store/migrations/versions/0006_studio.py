@@ -47,6 +47,8 @@ def upgrade() -> None:
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('answer', sa.Text(), nullable=True),
     sa.Column('answer_for', sa.Float(), nullable=True),
+    sa.Column('holder', sa.String(length=120), nullable=True),
+    sa.Column('held_until', sa.Float(), nullable=True),
     sa.Column('created_at', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('run_id')
     )
