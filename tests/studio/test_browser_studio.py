@@ -230,3 +230,29 @@ def test_stop_and_resume_from_the_playground(studio, browser, shots):
     assert [(m["sender"], m["recipient"]) for m in run["messages"]] == [("user", "assistant"), ("assistant", "user")]
     expect(page.get_by_test_id("transcript")).to_contain_text("you answered: exit")
     assert errors == [], errors
+
+
+def test_without_the_token_the_page_says_so_and_accounts_log_in(studio, browser, tmp_path):
+    from tests.studio.test_api_users import adduser
+
+    expect = playwright_api.expect
+    store = f"sqlite:///{tmp_path / 'runs.db'}"
+    assert adduser(store, "alice", "alice-password-1").returncode == 0
+    server = studio(store=store)
+    page = browser.new_page(viewport={"width": 1366, "height": 800})
+    page.goto(f"{server.base_url}/")
+    expect(page.get_by_role("heading", name="Access token needed")).to_be_visible()
+    expect(page.get_by_test_id("gallery-research")).to_have_count(0)
+
+    page.goto(f"{server.base_url}/?token={TOKEN}")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    page.get_by_label("User").fill("alice")
+    page.get_by_label("Password").fill("wrong-password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("wrong user name or password")
+    page.get_by_label("Password").fill("alice-password-1")
+    page.get_by_label("Password").press("Enter")
+    expect(page.get_by_test_id("gallery-research")).to_be_visible()
+    expect(page.get_by_role("banner")).to_contain_text("alice")
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
