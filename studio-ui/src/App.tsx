@@ -1,5 +1,6 @@
 import { lazy, Suspense, useEffect, useRef, useState } from "react";
 import { AuthGate } from "./components/AuthGate";
+import { ErrorBoundary } from "./components/ErrorBoundary";
 import { useRoute, href } from "./route";
 import { Gallery } from "./pages/Gallery";
 import { Runs } from "./pages/Runs";
@@ -57,7 +58,9 @@ export function App() {
       </header>
       <main id="main" ref={main} tabIndex={-1}>
         <AuthGate onUser={(me, logout) => setUser(me?.user ? { name: me.user, logout } : undefined)}>
-          <Suspense fallback={<p className="muted">Loading…</p>}>{content}</Suspense>
+          <ErrorBoundary resetKey={window.location.hash}>
+            <Suspense fallback={<p className="muted">Loading…</p>}>{content}</Suspense>
+          </ErrorBoundary>
         </AuthGate>
       </main>
     </>

@@ -11,6 +11,7 @@ The model's replies carry HTML, which must show as text.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -256,3 +257,26 @@ def test_without_the_token_the_page_says_so_and_accounts_log_in(studio, browser,
     expect(page.get_by_role("banner")).to_contain_text("alice")
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+
+
+def test_a_gallery_team_opens_in_the_builder_as_written(studio, browser, shots):
+    expect = playwright_api.expect
+    server = studio()
+    page = browser.new_page(viewport={"width": 1366, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{server.base_url}/?token={TOKEN}")
+    page.get_by_test_id("gallery-research").get_by_role("link", name="Open in builder").click()
+    yaml_box = page.locator("#yaml")
+    expect(yaml_box).to_have_value(re.compile(r"^# The seed article's second example"))  # its comments kept
+    expect(page.get_by_test_id("validation")).to_contain_text("Valid.")
+    expect(page.locator(".react-flow__node")).to_have_count(7)  # the group chat's members
+    # A model setting from the schema's form lands in the YAML (rewritten from the document).
+    page.get_by_label("temperature").fill("0.5")
+    expect(yaml_box).to_have_value(re.compile(r"\n    temperature: 0\.5\n"))
+    page.get_by_role("button", name="Engineer", exact=True).click()
+    engineer = page.get_by_role("group", name="Agent Engineer", exact=True)
+    expect(engineer.get_by_label("system message")).to_have_value(re.compile(r"^Engineer\. You follow an approved plan"))
+    expect(engineer.get_by_label("llm config")).to_have_value("gpt4o")
+    page.screenshot(path=str(shots / "builder-research.png"), full_page=True)
+    assert errors == [], errors

@@ -13,6 +13,7 @@ export interface FormContext {
 }
 
 const LONG_TEXT = /message|template|description/;
+const AGENT_REFERENCES = new Set(["initiator", "recipient", "sender", "caller", "executor"]);
 
 function setKey(value: Obj, key: string, next: unknown): Obj {
   const copy = { ...value };
@@ -103,6 +104,17 @@ export function Field({ name, prop, value, onChange, ctx }: { name: string; prop
         </datalist>
       </>
     );
+  } else if (AGENT_REFERENCES.has(name) && vs.length === 1 && vs[0].type === "string" && !vs[0].enum) {
+    // A setting that names an agent (the run's initiator, a tool's caller): one of the team's.
+    control = (
+      <select id={id} value={typeof value === "string" ? value : ""} onChange={(e) => onChange(e.target.value || undefined)}>
+        <option value="">{prop.anyOf ? "(default)" : "choose…"}</option>
+        {ctx.agentNames.map((a) => <option key={a} value={a}>{a}</option>)}
+        {typeof value === "string" && value && !ctx.agentNames.includes(value) && <option value={value}>{value} (missing)</option>}
+      </select>
+    );
+  } else if (name === "config_list" && Array.isArray(value)) {
+    control = <JsonField id={id} value={value} onChange={onChange} />;
   } else if (name === "groupchat") {
     control = (
       <select id={id} value={typeof value === "string" ? value : ""} onChange={(e) => onChange(e.target.value || undefined)}>
@@ -112,7 +124,7 @@ export function Field({ name, prop, value, onChange, ctx }: { name: string; prop
     );
   } else if (name === "agents" && types[0] === "array") {
     return <NamesPicker names={ctx.agentNames} value={value} onChange={onChange} legend="agents" />;
-  } else if (types.includes("object") && vs.length <= 2 && !vs.some((v) => typeof v.additionalProperties === "object")) {
+  } else if (vs.some((v) => v.properties) && vs.length <= 2 && !vs.some((v) => typeof v.additionalProperties === "object")) {
     // A nested settings object (code_execution_config, is_termination_msg): on/off, then its fields.
     const obj = vs.find((v) => v.properties)!;
     const allowsFalse = types.includes("false");
@@ -148,6 +160,11 @@ export function Field({ name, prop, value, onChange, ctx }: { name: string; prop
   } else if (vs.length === 1 && vs[0].type === "integer") {
     control = (
       <input id={id} type="number" min={vs[0].minimum} value={typeof value === "number" ? value : ""}
+        onChange={(e) => onChange(e.target.value === "" ? undefined : Number(e.target.value))} />
+    );
+  } else if (vs.length === 1 && vs[0].type === "number") {
+    control = (
+      <input id={id} type="number" step="any" value={typeof value === "number" ? value : ""}
         onChange={(e) => onChange(e.target.value === "" ? undefined : Number(e.target.value))} />
     );
   } else if (vs.length === 1 && vs[0].type === "boolean") {

@@ -20,6 +20,11 @@ const BLANK: Spec = {
   run: { initiator: "user", recipient: "assistant", message: "{task}" },
 };
 
+/** The document as YAML, long texts on one line (no folding), as `parley gallery export` writes them. */
+function toYaml(spec: Spec): string {
+  return YAML.stringify(spec, { lineWidth: 0 });
+}
+
 function specOf(item: { spec?: Spec; yaml?: string } | undefined): Spec | undefined {
   if (!item) return undefined;
   if (item.spec) return item.spec;
@@ -76,15 +81,17 @@ export default function Builder({ route }: { route: Route }) {
   useEffect(() => {
     const gallery = route.query.get("gallery");
     const team = route.query.get("team");
-    let load: Promise<Spec | undefined>;
-    if (team) load = api<SavedTeam>("GET", `/api/teams/${encodeURIComponent(team)}`).then((t) => specOf(t));
-    else if (gallery) load = api<unknown>("GET", "/api/gallery").then((g) => specOf(asList<GalleryItem>(g, "gallery", "teams").find((i) => i.name === gallery)));
-    else load = Promise.resolve(structuredClone(BLANK));
+    // A gallery or saved team comes with its YAML as written (comments kept) when the server has it.
+    let load: Promise<{ spec?: Spec; yaml?: string } | undefined>;
+    if (team) load = api<SavedTeam & { yaml?: string }>("GET", `/api/teams/${encodeURIComponent(team)}`);
+    else if (gallery) load = api<unknown>("GET", "/api/gallery").then((g) => asList<GalleryItem>(g, "gallery", "teams").find((i) => i.name === gallery));
+    else load = Promise.resolve({ spec: structuredClone(BLANK) });
     setTeamId(team ?? undefined);
-    load.then((s) => {
+    load.then((item) => {
+      const s = specOf(item);
       if (!s) throw new Error("team not found");
       setSpec(s);
-      setYamlText(YAML.stringify(s));
+      setYamlText(item?.yaml ?? toYaml(s));
       setSelected(Object.keys(s.agents ?? {})[0]);
     }).catch((e: Error) => setLoadError(e.message));
   }, [route.query.toString()]); // eslint-disable-line react-hooks/exhaustive-deps
@@ -92,7 +99,7 @@ export default function Builder({ route }: { route: Route }) {
   // The form changed the document: write the YAML from it.
   const update = useCallback((next: Spec) => {
     setSpec(next);
-    setYamlText(YAML.stringify(next));
+    setYamlText(toYaml(next));
     setYamlError(undefined);
   }, []);
 
@@ -292,8 +299,16 @@ export default function Builder({ route }: { route: Route }) {
 
         <h2>Run</h2>
         <SchemaForm schema={def("RunSpec")} value={spec.run as Obj} onChange={(v) => update({ ...spec, run: v })} ctx={ctx} />
-        <h2>Models and tools</h2>
-        <p className="muted">Models and tools are edited in the YAML (keys only as <code>{"{env: NAME}"}</code>; tools by import path).</p>
+        <h2>Models</h2>
+        <p className="muted">The server’s models: <code>config_list</code> refers to its <code>OAI_CONFIG_LIST</code> (a <code>filter_dict</code> picks entries); keys are never written here.</p>
+        <NamedSections kind="model" items={(spec.models ?? {}) as Record<string, Obj>} schemaName="ModelSpec" ctx={ctx}
+          fresh={() => ({ config_list: { env_or_file: "OAI_CONFIG_LIST" } })}
+          onChange={(models) => update({ ...spec, models: Object.keys(models).length ? models : null })} />
+        <h2>Tools</h2>
+        <p className="muted">Functions by import path (<code>module:function</code>) from modules the server allows; the caller’s model proposes calls, the executor runs them.</p>
+        <NamedSections kind="tool" items={(spec.tools ?? {}) as Record<string, Obj>} schemaName="ToolSpec" ctx={ctx}
+          fresh={() => ({ function: "parley.spec.tools:calculator", caller: agentNames[0] ?? "", executor: agentNames[1] ?? agentNames[0] ?? "" })}
+          onChange={(tools) => { const next: Spec = { ...spec, tools }; if (!Object.keys(tools).length) delete next.tools; update(next); }} />
       </section>
 
       <section className="builder-yaml" aria-label="YAML">
@@ -356,5 +371,29 @@ function TransitionList({ agents, transitions, onChange }: { agents: string[]; t
         <button type="submit" disabled={!from || !to}>Add transition</button>
       </form>
     </div>
+  );
+}
+
+/** Named entries of one kind (models, tools): each a schema form, added and removed by name. */
+function NamedSections({ kind, items, schemaName, ctx, fresh, onChange }: {
+  kind: string; items: Record<string, Obj>; schemaName: string; ctx: FormContext; fresh: () => Obj; onChange: (items: Record<string, Obj>) => void;
+}) {
+  const [name, setName] = useState("");
+  const taken = name.trim() in items;
+  return (
+    <>
+      {Object.entries(items).map(([key, value]) => (
+        <fieldset key={key} className="agent" aria-label={`${kind} ${key}`}>
+          <legend>{key}</legend>
+          <SchemaForm schema={def(schemaName)} value={value} ctx={ctx} onChange={(v) => onChange({ ...items, [key]: v })} />
+          <button type="button" className="danger" onClick={() => { const next = { ...items }; delete next[key]; onChange(next); }}>Remove {kind}</button>
+        </fieldset>
+      ))}
+      <form className="inline" onSubmit={(e) => { e.preventDefault(); if (name.trim() && !taken) { onChange({ ...items, [name.trim()]: fresh() }); setName(""); } }}>
+        <label htmlFor={`new-${kind}`}>New {kind}</label>
+        <input id={`new-${kind}`} value={name} onChange={(e) => setName(e.target.value.replace(/\s/g, "_"))} placeholder="name" />
+        <button type="submit" disabled={!name.trim() || taken}>Add {kind}</button>
+      </form>
+    </>
   );
 }
