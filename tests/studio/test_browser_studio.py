@@ -266,7 +266,14 @@ def test_a_gallery_team_opens_in_the_builder_as_written(studio, browser, shots):
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{server.base_url}/?token={TOKEN}")
-    page.get_by_test_id("gallery-research").get_by_role("link", name="Open in builder").click()
+    # By keyboard: the first Tab reaches the skip link, Enter moves to the page's content.
+    expect(page.get_by_test_id("gallery-research")).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    page.get_by_test_id("gallery-research").get_by_role("link", name="Open in builder").focus()
+    page.keyboard.press("Enter")
     yaml_box = page.locator("#yaml")
     expect(yaml_box).to_have_value(re.compile(r"^# The seed article's second example"))  # its comments kept
     expect(page.get_by_test_id("validation")).to_contain_text("Valid.")
