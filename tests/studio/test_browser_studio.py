@@ -72,6 +72,7 @@ def test_build_run_answer_and_replay_in_the_browser(studio, model_server, browse
     page = browser.new_page(viewport={"width": 1366, "height": 800}, accept_downloads=True)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: "Content Security Policy" in message.text and errors.append(message.text))
 
     # The printed URL: the token goes into a cookie and leaves the address bar.
     page.goto(f"{server.base_url}/?token={TOKEN}")
@@ -203,6 +204,7 @@ def test_stop_and_resume_from_the_playground(studio, browser, shots):
     page = browser.new_page(viewport={"width": 1366, "height": 800})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: "Content Security Policy" in message.text and errors.append(message.text))
     page.goto(f"{server.base_url}/?token={TOKEN}")
     expect(page.get_by_role("heading", name="Start from a team")).to_be_visible()
     page.get_by_test_id(f"team-{team_id}").get_by_role("link", name="Run").click()
@@ -255,6 +257,9 @@ def test_without_the_token_the_page_says_so_and_accounts_log_in(studio, browser,
     page.get_by_label("Password").press("Enter")
     expect(page.get_by_test_id("gallery-research")).to_be_visible()
     expect(page.get_by_role("banner")).to_contain_text("alice")
+    # The page runs only its own files: a script injected into it does not run (the build's CSP).
+    assert page.evaluate("""() => { const s = document.createElement('script'); s.textContent = 'window.__inline = 1';
+                                    document.body.appendChild(s); return window.__inline === undefined; }""")
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
 
@@ -265,6 +270,7 @@ def test_a_gallery_team_opens_in_the_builder_as_written(studio, browser, shots):
     page = browser.new_page(viewport={"width": 1366, "height": 800})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: "Content Security Policy" in message.text and errors.append(message.text))
     page.goto(f"{server.base_url}/?token={TOKEN}")
     # By keyboard: the first Tab reaches the skip link, Enter moves to the page's content.
     expect(page.get_by_test_id("gallery-research")).to_be_visible()

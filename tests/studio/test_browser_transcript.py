@@ -62,6 +62,7 @@ def test_streamed_tokens_tool_calls_code_runs_and_images(studio, browser, shots)
     page = browser.new_page(viewport={"width": 1366, "height": 800})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: "Content Security Policy" in message.text and errors.append(message.text))
     sockets: list = []
     page.route_web_socket(re.compile(r".*/api/runs/[^/]+/events$"), lambda socket: sockets.append(socket))
 
