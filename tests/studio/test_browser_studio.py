@@ -293,3 +293,15 @@ def test_a_gallery_team_opens_in_the_builder_as_written(studio, browser, shots):
     expect(engineer.get_by_label("llm config")).to_have_value("gpt4o")
     page.screenshot(path=str(shots / "builder-research.png"), full_page=True)
     assert errors == [], errors
+
+
+def test_the_server_s_notes_on_a_run_are_shown(studio, browser):
+    expect = playwright_api.expect
+    server = studio()
+    page = browser.new_page(viewport={"width": 1366, "height": 800})
+    page.goto(f"{server.base_url}/?token={TOKEN}")
+    page.get_by_test_id("gallery-coding").get_by_role("link", name="Run").click()
+    expect(page.get_by_label("Team", exact=True)).to_have_value("coding")
+    page.get_by_role("button", name="Start run").click()
+    # The gallery's coding team asks for use_docker: false; this server was not started allowing it.
+    expect(page.get_by_role("list", name="Notes")).to_contain_text("sandbox")

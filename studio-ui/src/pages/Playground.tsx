@@ -29,7 +29,9 @@ function StartRun({ initialTeam }: { initialTeam: string }) {
     setBusy(true);
     setError(undefined);
     try {
-      const run = await api<{ id: string }>("POST", "/api/runs", { team, message: message.trim() || defaultTask || undefined });
+      const run = await api<{ id: string; notes?: string[] }>("POST", "/api/runs", { team, message: message.trim() || defaultTask || undefined });
+      // The server's notes on how it runs the team (the sandbox put in place), shown on the run's page.
+      if (run.notes?.length) sessionStorage.setItem(`parley-run-notes-${run.id}`, JSON.stringify(run.notes));
       navigate(`runs/${encodeURIComponent(run.id)}`);
     } catch (err) {
       setError((err as Error).message);
@@ -108,6 +110,7 @@ function RunView({ runId, replay }: { runId: string; replay: boolean }) {
   const [answer, setAnswer] = useState("");
   const [actionError, setActionError] = useState<string>();
   const answerBox = useRef<HTMLTextAreaElement>(null);
+  const [notes] = useState<string[]>(() => JSON.parse(sessionStorage.getItem(`parley-run-notes-${runId}`) ?? "[]") as string[]);
   const end = useRef<HTMLDivElement>(null);
 
   // Replay: reveal the recorded events one message at a time.
@@ -182,6 +185,7 @@ function RunView({ runId, replay }: { runId: string; replay: boolean }) {
       {run.error && !run.data && <p className="muted">{run.error}</p>}
       {actionError && <p role="alert" className="error">{actionError}</p>}
       {task && <p className="task"><strong>Task:</strong> {String(task)}</p>}
+      {notes.length > 0 && <ul className="notes" aria-label="Notes">{notes.map((n, i) => <li key={i}>{n}</li>)}</ul>}
       <ol className="transcript" aria-label="Transcript" aria-live={replay ? "off" : "polite"} data-testid="transcript">
         {transcript.items.map((item, i) => <TranscriptItem key={i} item={item} />)}
       </ol>

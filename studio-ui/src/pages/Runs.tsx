@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { api, asList, download, type RunSummary } from "../api";
 import { useApi } from "../hooks";
 import { href } from "../route";
@@ -13,6 +13,14 @@ export function Runs() {
   const runs = useApi<unknown>("/api/runs");
   const [error, setError] = useState<string>();
   const list = asList<RunSummary>(runs.data, "runs");
+  const anyLive = list.some((r) => r.live);
+
+  // While a run is going on, the list follows it.
+  useEffect(() => {
+    if (!anyLive) return;
+    const timer = setInterval(runs.reload, 3000);
+    return () => clearInterval(timer);
+  }, [anyLive, runs.reload]);
 
   async function resume(id: string) {
     setError(undefined);
