@@ -96,3 +96,12 @@ def test_a_public_bind_without_a_token_does_not_start(tmp_path):
     short = _studio_command("--host", "0.0.0.0", "--port", port, "--token", "short", "--store", str(tmp_path / "runs.db"))
     assert short.returncode == 2 and "at least 16 characters" in short.stderr
     assert not (tmp_path / "runs.db").exists()  # refused before anything was opened
+
+
+def test_an_oversized_body_is_refused_unread(studio):
+    server = studio()
+    with server.client() as client:
+        huge = client.post("/api/teams/validate", content=b"{" + b" " * (5 * 1024 * 1024) + b"}",
+                           headers={"Content-Type": "application/json"})
+        assert huge.status_code == 413
+        assert client.post("/api/teams/validate", json={"yaml": "version: 1\nagents: {a: {}}\n"}).status_code in (200, 422)

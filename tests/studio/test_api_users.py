@@ -71,3 +71,15 @@ def test_user_a_cannot_read_or_drive_user_b_s_runs(studio, tmp_path):
         wait_status(alice, run_id, "finished")
         assert alice.post("/api/logout").status_code == 200
         assert alice.get("/api/runs").status_code == 401  # the session is gone
+
+
+def test_passwords_can_t_be_guessed_at_speed(studio, tmp_path):
+    store = f"sqlite:///{tmp_path / 'runs.db'}"
+    assert adduser(store, "alice", "alice-password-1").returncode == 0
+    server = studio(store=store)
+    with server.client() as client:
+        for attempt in range(5):
+            assert client.post("/api/login", json={"name": "alice", "password": f"guess-{attempt}"}).status_code == 401
+        refused = client.post("/api/login", json={"name": "alice", "password": "alice-password-1"})
+        assert refused.status_code == 429 and "too many failed logins" in refused.text  # even the right one, for now
+        assert client.post("/api/login", json={"name": "bob", "password": "whatever-1"}).status_code == 401  # per name

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 import time
 
 import sqlalchemy as sa
@@ -65,6 +66,38 @@ def add_user(engine: sa.Engine, name: str, password: str) -> None:
 def accounts_exist(engine: sa.Engine) -> bool:
     with engine.connect() as connection:
         return connection.execute(sa.select(schema.studio_users.c.name).limit(1)).first() is not None
+
+
+class LoginFailures:
+    """Failed logins per name in this process: after ``limit`` within ``window_s`` the name is
+    refused (429) until the window passes, so that passwords can't be guessed at scrypt's pace."""
+
+    def __init__(self, limit: int = 5, window_s: float = 300.0) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._times: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, name: str, now: float) -> list[float]:
+        recent = [t for t in self._times.get(name, []) if now - t < self.window_s]
+        if recent:
+            self._times[name] = recent
+        else:
+            self._times.pop(name, None)
+        return recent
+
+    def blocked(self, name: str) -> bool:
+        with self._lock:
+            return len(self._recent(name, time.monotonic())) >= self.limit
+
+    def failed(self, name: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._times[name] = [*self._recent(name, now), now]
+
+    def clear(self, name: str) -> None:
+        with self._lock:
+            self._times.pop(name, None)
 
 
 def _token_hash(token: str) -> str:
