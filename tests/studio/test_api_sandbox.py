@@ -25,8 +25,9 @@ def test_the_coding_team_s_code_runs_sandboxed_unless_the_server_allows_otherwis
     with server.client() as client:
         started = client.post("/api/runs", json={"team": "coding", "message": "look around"})
         assert started.status_code == 201, started.text
-        wait_status(client, started.json()["id"], "finished")
-        (execution,) = client.get(f"/api/runs/{started.json()['id']}/export").json()["code_executions"]
+        run_id = started.json()["id"]
+        wait_status(client, run_id, "finished")
+        (execution,) = client.get(f"/api/runs/{run_id}/export").json()["code_executions"]
     assert execution["exit_code"] == 0, execution
     if allowed:  # asked for by the spec, allowed by the server: this machine, as the seed does
         assert "canary seen: True" in execution["output"] and "models seen: True" in execution["output"]
@@ -34,4 +35,5 @@ def test_the_coding_team_s_code_runs_sandboxed_unless_the_server_allows_otherwis
     else:
         assert "canary seen: False" in execution["output"] and "models seen: False" in execution["output"]
         assert "sandbox" in execution["executor"].lower()
-    assert (tmp_path / "coding").is_dir()  # the spec's work_dir, in the server's folder
+    assert (tmp_path / ".parley/studio/runs" / run_id / "coding").is_dir()  # the spec's work_dir, in the run's own folder
+    assert not (tmp_path / "coding").exists()

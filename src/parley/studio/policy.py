@@ -10,7 +10,9 @@ only by reference), and the Studio adds its own, since the browser is not the se
 - code runs in the sandbox: a spec asking for unsandboxed execution (``use_docker: false``,
   ``executor: local`` / ``jupyter``) gets it only from a server started with
   ``--allow-unsandboxed``; otherwise its executor is the sandbox, and a note says so;
-- a ``work_dir`` is a relative path inside the server's folder (no ``..``, not absolute).
+- a ``work_dir`` is a relative path (no ``..``, not absolute); each run's code works in a folder
+  of its own (``.parley/studio/runs/<run id>/``, the spec's ``work_dir`` inside it), so that the
+  runs of one user, or of two, don't see each other's files.
 """
 
 from __future__ import annotations
@@ -88,3 +90,21 @@ def studio_team(document: Any, *, allow_unsandboxed: bool, allow_modules: tuple[
 def issues_json(error: SpecError) -> list[dict]:
     return [{"path": issue.path, "message": issue.message, **({"line": issue.line} if issue.line else {})}
             for issue in error.issues]
+
+
+RUNS_FOLDER = ".parley/studio/runs"
+
+
+def with_run_folder(team: Team, run_id: str) -> Team:
+    """``team`` with every code-executing agent's ``work_dir`` inside the run's own folder (a user
+    proxy that does not say gets ``work``, the rest of its defaults kept)."""
+    data = team.to_dict()
+    changed = False
+    for agent in (data.get("agents") or {}).values():
+        config = agent.get("code_execution_config")
+        if config is None and agent.get("class") == "UserProxyAgent":
+            config = agent["code_execution_config"] = {}  # the class's default: code execution on
+        if isinstance(config, dict):
+            config["work_dir"] = f"{RUNS_FOLDER}/{run_id}/{config.get('work_dir') or 'work'}"
+            changed = True
+    return Team.from_dict(data) if changed else team

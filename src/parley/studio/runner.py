@@ -35,7 +35,7 @@ from ..spec.runs import save_spec, stored_spec
 from ..store import RunNotFoundError, schema
 from .auth import Principal
 from .event_feed import EventHub, current_run
-from .policy import studio_team
+from .policy import studio_team, with_run_folder
 from .settings import StudioSettings
 
 log = logging.getLogger("parley.studio")
@@ -151,8 +151,9 @@ class Runner:
                     model: str | None = None) -> str:
         """Start ``team`` on ``message`` (its own task when None) as a new run; returns its id.
         SpecError when the team can't be built (an import not allowed, a model reference)."""
-        built = await asyncio.to_thread(team.build, allow_modules=self.settings.allow_modules, model=model)
         run_id = str(uuid.uuid4())
+        team = with_run_folder(team, run_id)
+        built = await asyncio.to_thread(team.build, allow_modules=self.settings.allow_modules, model=model)
         now = time.time()
         with self.store.engine.begin() as connection:
             connection.execute(_rows.insert().values(run_id=run_id, owner=principal.user, team_id=team_id, team_name=team.name,
