@@ -148,6 +148,9 @@ def test_build_run_answer_and_replay_in_the_browser(studio, model_server, browse
     assert transcript.locator("img").count() == 0 and transcript.locator("b").count() == 0
     assert page.evaluate("window.__xss") is None
     expect(page.get_by_test_id("usage")).to_contain_text("tokens")
+    colours = {sender: transcript.locator(f'[data-sender="{sender}"]').first.evaluate(
+        "element => getComputedStyle(element).borderLeftColor") for sender in ("user", "assistant", "critic")}
+    assert len(set(colours.values())) == 3, colours  # a colour per agent
     page.screenshot(path=str(shots / "6-playground-finished.png"), full_page=True)
     run_id = page.url.split("#/runs/", 1)[1].split("?")[0]
 

@@ -14,7 +14,7 @@ import { agentColour } from "../colours";
 export type Transitions = Record<string, string[]>;
 
 function circle(names: string[]): Record<string, { x: number; y: number }> {
-  const r = Math.max(140, names.length * 40);
+  const r = Math.max(110, names.length * 30);
   const out: Record<string, { x: number; y: number }> = {};
   names.forEach((name, i) => {
     const a = (2 * Math.PI * i) / Math.max(1, names.length) - Math.PI / 2;
