@@ -13,10 +13,25 @@ function parse(): Route {
   return { path: path ? path.split("/").map(decodeURIComponent) : [], query: new URLSearchParams(query ?? "") };
 }
 
+// A page with unsaved work (the builder) may hold a navigation: it returns false to stay.
+let leaveGuard: (() => boolean) | null = null;
+let currentHash = window.location.hash;
+
+export function setLeaveGuard(guard: (() => boolean) | null): void {
+  leaveGuard = guard;
+}
+
 export function useRoute(): Route {
   const [route, setRoute] = useState(parse);
   useEffect(() => {
-    const onChange = () => setRoute(parse());
+    const onChange = () => {
+      if (leaveGuard && !leaveGuard()) {
+        window.history.replaceState(null, "", currentHash || "#/"); // stay where the work is
+        return;
+      }
+      currentHash = window.location.hash;
+      setRoute(parse());
+    };
     window.addEventListener("hashchange", onChange);
     return () => window.removeEventListener("hashchange", onChange);
   }, []);

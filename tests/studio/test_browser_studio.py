@@ -295,6 +295,14 @@ def test_a_gallery_team_opens_in_the_builder_as_written(studio, browser, shots):
     expect(engineer.get_by_label("system message")).to_have_value(re.compile(r"^Engineer\. You follow an approved plan"))
     expect(engineer.get_by_label("llm config")).to_have_value("gpt4o")
     page.screenshot(path=str(shots / "builder-research.png"), full_page=True)
+    # Unsaved changes: leaving asks first; declining stays, accepting leaves.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("link", name="Runs", exact=True).click()
+    expect(yaml_box).to_have_value(re.compile(r"temperature: 0\.5"))
+    assert page.url.endswith("#/builder?gallery=research")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("link", name="Runs", exact=True).click()
+    expect(page.get_by_role("heading", name="Runs")).to_be_visible()
     assert errors == [], errors
 
 

@@ -4,7 +4,7 @@ import { api, ApiError, asList, type GalleryItem, type SavedTeam, type Spec, typ
 import { SchemaForm, type FormContext } from "../components/SchemaForm";
 import { TransitionGraph, type Transitions } from "../components/TransitionGraph";
 import { def } from "../schema";
-import { navigate, type Route } from "../route";
+import { navigate, setLeaveGuard, type Route } from "../route";
 import { agentColour } from "../colours";
 
 type Obj = Record<string, unknown>;
@@ -96,8 +96,19 @@ export default function Builder({ route }: { route: Route }) {
     }).catch((e: Error) => setLoadError(e.message));
   }, [route.query.toString()]); // eslint-disable-line react-hooks/exhaustive-deps
 
+  // Unsaved changes: leaving the builder (another page, a reload) asks first.
+  const [dirty, setDirty] = useState(false);
+  useEffect(() => {
+    if (!dirty) return;
+    const onUnload = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener("beforeunload", onUnload);
+    setLeaveGuard(() => window.confirm("This team has unsaved changes. Leave the builder anyway?"));
+    return () => { window.removeEventListener("beforeunload", onUnload); setLeaveGuard(null); };
+  }, [dirty]);
+
   // The form changed the document: write the YAML from it.
   const update = useCallback((next: Spec) => {
+    setDirty(true);
     setSpec(next);
     setYamlText(toYaml(next));
     setYamlError(undefined);
@@ -105,6 +116,7 @@ export default function Builder({ route }: { route: Route }) {
 
   // The YAML was typed: take the document from it when it parses.
   function onYaml(text: string) {
+    setDirty(true);
     setYamlText(text);
     try {
       const parsed = YAML.parse(text, { uniqueKeys: true });
@@ -212,11 +224,15 @@ export default function Builder({ route }: { route: Route }) {
     try {
       if (teamId) {
         await api("PUT", `/api/teams/${encodeURIComponent(teamId)}`, spec);
+        setDirty(false);
+        setLeaveGuard(null); // now, before a navigation that follows at once
         setStatus("Saved.");
         return teamId;
       }
       const created = await api<{ id: string }>("POST", "/api/teams", spec);
       setTeamId(created.id);
+      setDirty(false);
+      setLeaveGuard(null);
       window.history.replaceState(null, "", `#/builder?team=${encodeURIComponent(created.id)}`);
       setStatus("Saved.");
       return created.id;
