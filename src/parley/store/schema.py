@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from .text import escape, unescape
 
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 """The Alembic head revision this code writes (checked against the scripts by a test)."""
 VERSION_TABLE = "parley_alembic_version"
 
@@ -256,5 +256,47 @@ run_specs = sa.Table(
     sa.Column("name", Name),
     sa.Column("document", StoredText, nullable=False),  # the spec as JSON
     sa.Column("options", StoredText, nullable=False),  # JSON: how it was run (model, task, allowed modules)
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+
+# parley Studio (revision 0006): its accounts, their login sessions, the teams saved in it and the
+# runs it started (owner, and what it needs to resume them after a restart).
+studio_users = sa.Table(
+    "parley_studio_users", metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("password_hash", sa.Text, nullable=False),  # scrypt: "scrypt$n$r$p$salt$hash" (hex)
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+studio_sessions = sa.Table(
+    "parley_studio_sessions", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),  # sha256 of the session token (the token is never stored)
+    sa.Column("user", sa.String(64), sa.ForeignKey("parley_studio_users.name"), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)
+
+studio_teams = sa.Table(
+    "parley_studio_teams", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("owner", sa.String(64), index=True),  # None: no accounts (the token's holder)
+    sa.Column("name", StoredText),
+    sa.Column("document", StoredText, nullable=False),  # the team spec as JSON
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+studio_runs = sa.Table(
+    "parley_studio_runs", metadata,
+    sa.Column("run_id", sa.String(36), primary_key=True),  # the run store's run id
+    sa.Column("owner", sa.String(64), index=True),
+    sa.Column("team_id", sa.String(32)),  # the saved team it was started from, if any
+    sa.Column("team_name", StoredText),
+    sa.Column("state", sa.String(20), nullable=False),  # active (resumed after a restart), stopped, done
+    sa.Column("answer", StoredText),  # the last answer given to a human-input request ...
+    sa.Column("answer_for", sa.Float),  # ... and the time of that request (a resume gives it again if unrecorded)
+    sa.Column("holder", sa.String(120)),  # the server process running it ("host:pid:nonce"), while it does
+    sa.Column("held_until", sa.Float),  # its lease: renewed while it runs; past it, another process may take the run
     sa.Column("created_at", sa.Float, nullable=False),
 )

@@ -1,0 +1,110 @@
+"""What a team spec from the browser may ask for. The spec rules hold (no code in a spec, keys
+only by reference), and the Studio adds its own, since the browser is not the server's owner:
+
+- models are the server's: a model's ``config_list`` must be the reference to the server's
+  ``OAI_CONFIG_LIST`` (a ``filter_dict`` picks entries); entries written out are refused, since an
+  ``api_key: {env: NAME}`` with a ``base_url`` of the page's choosing would send any environment
+  variable of the server to any host;
+- import paths (tools, termination and speaker-selection functions) only from the modules the
+  server allows (``--allow-module``; ``parley.spec.tools`` always);
+- code runs in the sandbox: a spec asking for unsandboxed execution (``use_docker: false``,
+  ``executor: local`` / ``jupyter``) gets it only from a server started with
+  ``--allow-unsandboxed``; otherwise its executor is the sandbox, and a note says so;
+- a ``work_dir`` is a relative path (no ``..``, not absolute); each run's code works in a folder
+  of its own (``.parley/studio/runs/<run id>/``, the spec's ``work_dir`` inside it), so that the
+  runs of one user, or of two, don't see each other's files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+from typing import Any
+
+from ..spec import SpecError, Team
+from ..spec.errors import SpecIssue
+
+SERVER_MODELS = "OAI_CONFIG_LIST"
+
+
+def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _strings(item, f"{path}[{i}]")
+    elif isinstance(value, str):
+        yield path, value
+
+
+def studio_team(document: Any, *, allow_unsandboxed: bool, allow_modules: tuple[str, ...] = ()) -> tuple[Team, list[str]]:
+    """The team a browser's spec stands for, under the Studio's rules, and notes on what was
+    changed (the sandbox put in place of unsandboxed execution). SpecError lists every problem,
+    each naming its path."""
+    if not isinstance(document, dict):
+        raise SpecError(f"a team spec must be a JSON object, got {type(document).__name__}", "")
+    team = Team.from_dict(document)
+    data = team.to_dict()
+    issues: list[SpecIssue] = []
+    for name, model in (data.get("models") or {}).items():
+        config_list = model.get("config_list")
+        where = f"models.{name}.config_list"
+        if not isinstance(config_list, dict):
+            issues.append(SpecIssue(where, f"Studio runs use the server's models: write {{env_or_file: {SERVER_MODELS}, "
+                                           "filter_dict: {model: NAME}}} (GET /api/models lists them)"))
+        elif config_list.get("env_or_file", SERVER_MODELS) != SERVER_MODELS or config_list.get("file_location"):
+            issues.append(SpecIssue(where, f"Studio runs use the server's models: env_or_file must be {SERVER_MODELS}, "
+                                           "without file_location"))
+    notes: list[str] = []
+    for name, agent in (data.get("agents") or {}).items():
+        config = agent.get("code_execution_config")
+        if not isinstance(config, dict):
+            continue
+        where = f"agents.{name}.code_execution_config"
+        work_dir = config.get("work_dir")
+        if isinstance(work_dir, str):
+            folder = PurePosixPath(work_dir.replace("\\", "/"))
+            if folder.is_absolute() or ".." in folder.parts or work_dir.startswith("~") or (len(work_dir) > 1 and work_dir[1] == ":"):
+                issues.append(SpecIssue(f"{where}.work_dir", f"must be a relative folder inside the server's folder, without "
+                                                             f"'..', got {work_dir!r}"))
+        unsandboxed = config.get("use_docker") is False or config.get("executor") in ("local", "jupyter")
+        if unsandboxed and not allow_unsandboxed:
+            config.pop("use_docker", None)
+            config["executor"] = "sandbox"
+            notes.append(f"{where}: the spec asks for unsandboxed execution, which this server does not allow "
+                         "(start it with --allow-unsandboxed): code runs in the sandbox")
+        elif unsandboxed:
+            notes.append(f"{where}: runs code UNSANDBOXED on the server (asked for in the spec, allowed by the server)")
+    report = team.validate(allow_modules)
+    for module in report.not_allowed:
+        paths = [path for path, value in _strings(data, "") if value.startswith(module + ":")] or ["<document>"]
+        for path in paths:
+            issues.append(SpecIssue(path, f"module {module!r} is not allowed on this server (the server's owner can "
+                                          f"allow it with parley studio --allow-module {module})"))
+    if issues:
+        raise SpecError(issues)
+    return (Team.from_dict(data) if notes and not allow_unsandboxed else team), notes
+
+
+def issues_json(error: SpecError) -> list[dict]:
+    return [{"path": issue.path, "message": issue.message, **({"line": issue.line} if issue.line else {})}
+            for issue in error.issues]
+
+
+RUNS_FOLDER = ".parley/studio/runs"
+
+
+def with_run_folder(team: Team, run_id: str) -> Team:
+    """``team`` with every code-executing agent's ``work_dir`` inside the run's own folder (a user
+    proxy that does not say gets ``work``, the rest of its defaults kept)."""
+    data = team.to_dict()
+    changed = False
+    for agent in (data.get("agents") or {}).values():
+        config = agent.get("code_execution_config")
+        if config is None and agent.get("class") == "UserProxyAgent":
+            config = agent["code_execution_config"] = {}  # the class's default: code execution on
+        if isinstance(config, dict):
+            config["work_dir"] = f"{RUNS_FOLDER}/{run_id}/{config.get('work_dir') or 'work'}"
+            changed = True
+    return Team.from_dict(data) if changed else team
