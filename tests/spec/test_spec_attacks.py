@@ -144,10 +144,12 @@ def test_a_spec_reads_only_key_shaped_variables_unless_allowed(recording_server,
     url, seen = recording_server
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "AWS-SECRET-123")
     team = Team.from_dict(with_model({"model": "gpt-4o", "base_url": url, "api_key": {"env": "AWS_SECRET_ACCESS_KEY"}}))
-    with pytest.raises(SpecError, match=r"reads \$AWS_SECRET_ACCESS_KEY and sends it to http://127\.0\.0\.1.*--allow-env AWS_SECRET_ACCESS_KEY"):
+    refusal = r"reads \$AWS_SECRET_ACCESS_KEY and sends it to http://127\.0\.0\.1.*--allow-env AWS_SECRET_ACCESS_KEY"
+    with pytest.raises(SpecError, match=refusal):
         team.run(silent=True)
     assert seen == []
-    assert f"models.m.config_list[0].api_key: reads $AWS_SECRET_ACCESS_KEY, sent to {url} (NOT allowed" in "\n".join(team.validate().lines())
+    report = "\n".join(team.validate().lines())
+    assert f"models.m.config_list[0].api_key: reads $AWS_SECRET_ACCESS_KEY, sent to {url} (NOT allowed" in report
     team.run(silent=True, allow_env=["AWS_SECRET_ACCESS_KEY"])  # granted: the user asked for it
     assert seen == ["Bearer AWS-SECRET-123"]
     assert f"reads $AWS_SECRET_ACCESS_KEY, sent to {url}" in team.validate(allow_env=["AWS_SECRET_ACCESS_KEY"]).lines()[0]
@@ -206,7 +208,7 @@ def test_resume_grants_nothing_from_the_store(tmp_path, monkeypatch, capsys):
                                      f"```sh\ntouch {marker}\n```"))
     with store:
         _tamper(store, run_id, evil.to_json(), evil.digest)  # a matching hash is easy to write
-        with pytest.raises(SpecError, match="UNSANDBOXED.*--allow-unsandboxed"):
+        with pytest.raises(SpecError, match=r"UNSANDBOXED.*--allow-unsandboxed"):
             resume_recorded(store, run_id)
     assert main(["resume", run_id, "--store", f"sqlite:///{tmp_path / 'runs.db'}"]) == 1
     err = capsys.readouterr().err
@@ -347,7 +349,8 @@ def test_a_file_named_like_a_gallery_team_is_refused_unless_said_which(tmp_path,
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "coding", two_agents({"code_execution_config": {"use_docker": False, "work_dir": "w"}}, name="innocent"))
     assert main(["spec", "validate", "coding"]) == 1
-    assert "'coding' is both a file here and a gallery team: write ./coding for the file or gallery:coding" in capsys.readouterr().err
+    refusal = "'coding' is both a file here and a gallery team: write ./coding for the file or gallery:coding"
+    assert refusal in capsys.readouterr().err
     assert main(["spec", "validate", "gallery:coding"]) == 0
     assert capsys.readouterr().out.startswith("gallery:coding: valid (coding:")
     assert main(["spec", "validate", "./coding"]) == 0
@@ -412,3 +415,25 @@ def test_the_run_summary_is_printed_with_control_characters_escaped(tmp_path, mo
     assert main(["run", str(spec), "--store", str(tmp_path / "r.db")]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "done\\x1b]52;c;cm0gLXJmIH4=\\x07" in out
+
+
+@pytest.mark.parametrize("where", ["agents", "models", "group_chats", "tools", "name"])
+def test_a_name_may_not_end_in_a_newline(where):
+    document = team_document()
+    if where == "name":
+        document["name"] = "research\n"
+    else:
+        document[where]["planner\n"] = document[where].pop(next(iter(document[where])))
+    with pytest.raises(SpecError, match="is not allowed"):
+        Team.from_dict(document)
+
+
+@pytest.mark.parametrize("title, ok", [("my research", True), ("a b c", True), ("my  research", False),
+                                       (" research", False), ("research ", False)])
+def test_a_team_name_is_a_title_with_single_spaces(title, ok):
+    document = {**team_document(), "name": title}
+    if ok:
+        assert Team.from_dict(document).to_dict()["name"] == title
+    else:
+        with pytest.raises(SpecError, match=r"team name .* is not allowed"):
+            Team.from_dict(document)

@@ -236,7 +236,10 @@ class _Capture:
     def tools_of(self, agents: list[Any]) -> None:
         for executor in agents:
             for tool_name, function in executor._function_map.items():
-                function = getattr(function, "func", function)  # a Tool wraps the function
+                # function_map keeps classic's wrapper (its _origin the registered function), and a
+                # Tool wraps the function (.func): the spec names the function itself.
+                function = getattr(function, "_origin", function)
+                function = getattr(function, "func", function)
                 callers = [a for a in agents if isinstance(a.llm_config, dict)
                            and any((t.get("function") or {}).get("name") == tool_name for t in a.llm_config.get("tools") or [])]
                 if len(callers) != 1:

@@ -34,8 +34,11 @@ SUMMARY_METHODS = ("last_msg", "reflection_with_llm")
 # Names of agents, models, tools and group chats: printed on terminals and put into prompts, so
 # no control characters, spaces or lookalike letters (an escape sequence in a name can hide a line
 # of the validation report).
-NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\Z")
 NAME_RULE = "1-64 ASCII letters, digits, '_', '.' or '-', not starting with '.' or '-'"
+# A team's name is a title people type ("my research"): single spaces inside are fine too.
+TEAM_NAME = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]| (?=[A-Za-z0-9_.-])){0,63}\Z")
+TEAM_NAME_RULE = "1-64 ASCII letters, digits, '_', '.', '-' or single spaces, not starting with '.', '-' or a space"
 # The fields a speaker-selection template may use, bare: a format spec ({agentlist:>400000000})
 # would let a spec make a string of any size.
 TEMPLATE_FIELDS = ("roles", "agentlist")
@@ -401,7 +404,8 @@ class TeamSpec(_Strict):
     @field_validator("name")
     @classmethod
     def _team_name(cls, value: str | None) -> str | None:
-        check_name("team", value)
+        if isinstance(value, str) and not TEAM_NAME.match(value):
+            raise ValueError(f"team name {value!a} is not allowed: use {TEAM_NAME_RULE}")
         return value
 
 
