@@ -25,7 +25,7 @@ from .._sync import run_sync
 from ..events import MessageSent, ReplyChosen, emit as _emit, publishers as _publishers, publishers_silent as _publishers_silent, wanted as _wanted
 from ..chat.loop import converse
 from ..chat.result import ChatResult
-from ..chat.scope import ChatScope
+from ..chat.conversation import Conversation, current as _current_conversation
 from ..errors import InvalidCarryOverType, SenderRequired, UsageError
 from ..io import get_default as _iostream
 from ..messages import EXPANDED_KEYS, content_str, expand_for_model, message_to_dict, to_oai_message
@@ -126,8 +126,10 @@ class ConversableAgent(LLMAgent):
         self._description = description if description is not None else (system_message if isinstance(system_message, str) else "")
         self._is_termination_msg = is_termination_msg if is_termination_msg is not None else _default_is_termination_msg
         self._validate_llm_config(llm_config)
+        # Classic: the cache of model calls made outside any chat (a direct generate_reply). A
+        # chat's calls use the chat's cache (``Conversation.cache``); nothing is lent or swapped.
         self.client_cache: Any = None
-        self.previous_cache: Any = None
+        self.previous_cache: Any = None  # classic attribute, kept for scripts that read it
         self.human_input_mode = human_input_mode
         self._max_consecutive_auto_reply = (
             max_consecutive_auto_reply if max_consecutive_auto_reply is not None else self.MAX_CONSECUTIVE_AUTO_REPLY
@@ -710,7 +712,9 @@ class ConversableAgent(LLMAgent):
         return self._model_reply(client, self._prompt_for(messages, sender))
 
     async def _model_reply(self, client: Any, prompt: list[dict]) -> tuple[bool, str | dict | None]:
-        response = await client.a_create(prompt, agent=self._name, cache=self.client_cache)
+        conversation = _current_conversation.get()
+        cache = conversation.cache if conversation is not None else self.client_cache
+        response = await client.a_create(prompt, agent=self._name, cache=cache)
         return True, _reply_from_model_message(response.message)
 
     # Classic public names of the built-ins, async and sync.
@@ -793,6 +797,9 @@ class ConversableAgent(LLMAgent):
             reply = "exit"
         reply = reply.strip() if isinstance(reply, str) else ""
         self._human_input.append(reply)
+        conversation = _current_conversation.get()
+        if conversation is not None and conversation.initiator is self:
+            conversation.human_input.append(reply)  # this chat's result; the agent's list spans its chats
         events.emit(events.HumanInputReceived(agent=self._name, reply=reply))
         return reply
 
@@ -865,7 +872,9 @@ class ConversableAgent(LLMAgent):
         chat_id = next(_chat_ids)  # the engine's own: unique in the process, whatever callers name chats
         chat_info = {"sender": self, "recipient": recipient, "message": message, "max_turns": max_turns, **kwargs}
         reason = "completed"
-        with ChatScope(chat_id, self, recipient, cache, message if not callable(message) else None, max_turns) as scope:
+        conversation = Conversation(chat_id, self, recipient, cache=cache, silent=silent,
+                                    message=message if not callable(message) else None, max_turns=max_turns)
+        with conversation:
             if max_turns is not None:
                 self._prepare_chat(recipient, clear_history, reply_at_receive=False)
                 for turn in range(max_turns):
@@ -888,7 +897,7 @@ class ConversableAgent(LLMAgent):
                     msg = await self.a_generate_init_message(message, **kwargs)
                 await converse(self, recipient, msg, None, silent)
             summary = await summarize_chat(self, recipient, summary_method, summary_args or {}, cache)
-        result = scope.finish(reason, summary)
+        result = conversation.finish(reason, summary)
         if named is not None:
             result.chat_id = named
         return result

@@ -157,12 +157,8 @@ class GroupChatManager(ConversableAgent):
         """The rounds from ``first_round`` on: share ``message`` (``speaker``'s, not yet shared), pick
         the next speaker, and so on. ``a_run_chat`` starts at round 0; resuming a stored run
         (``parley.store.resume``) starts where the stored transcript ends."""
+        # The participants' model calls use the chat's cache (``Conversation``): nothing to lend them.
         silent = self._silent
-        cache = self.client_cache
-        if cache is not None:
-            for agent in groupchat.agents:
-                agent.previous_cache = agent.client_cache
-                agent.client_cache = cache
         is_termination_msg = self._is_termination_msg
         last_round = groupchat.max_round - 1
         histories = self._oai_messages
@@ -207,10 +203,6 @@ class GroupChatManager(ConversableAgent):
             for agent in agents:
                 if agent._broadcast is broadcast:
                     agent._broadcast = None
-            if cache is not None:
-                for agent in groupchat.agents:
-                    agent.client_cache = agent.previous_cache
-                    agent.previous_cache = None
 
     def run_chat(
         self, messages: list[dict] | None = None, sender: Agent | None = None, config: GroupChat | None = None

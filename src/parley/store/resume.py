@@ -331,7 +331,7 @@ async def _resume_chat(store: Any, run_id: str, plan: _ChatPlan, summary_method:
     """Resume one planned chat (two-agent or group chat); the store is attached."""
     from ..agents.conversable import _chat_ids
     from ..chat.loop import converse, keep_conversing
-    from ..chat.scope import ChatScope
+    from ..chat.conversation import Conversation
     from ..chat.summary import summarize_chat
     from ..side_effects import replaying
 
@@ -367,7 +367,9 @@ async def _resume_chat(store: Any, run_id: str, plan: _ChatPlan, summary_method:
     # Code and tool calls that ran before the crash: their stored results, reused at the same points.
     effects = [{**row, "result": json.loads(row["result"])} for row in store.records(run_id, "side_effects")
                if row["chat_id"] == chat["id"]]
-    with ChatScope(chat_id, initiator, recipient, cache, max_turns=max_turns) as scope, replaying(chat_id, effects):
+    conversation = Conversation(chat_id, initiator, recipient, cache=cache, silent=silent, max_turns=max_turns)
+    conversation.human_input = list(initiator._human_input)
+    with conversation, replaying(chat_id, effects):
         if manager is not None and spoken:
             turn = spoken[turn_starts[-1]:]  # the current turn's messages: its rounds go on from the last
             if len(turn) == 1 and manager.groupchat.send_introductions:
@@ -386,7 +388,7 @@ async def _resume_chat(store: Any, run_id: str, plan: _ChatPlan, summary_method:
             reason = await _finish_turns(initiator, recipient, stored, chat, max_turns, silent, converse, keep_conversing,
                                          first_message)
         summary = await summarize_chat(initiator, recipient, summary_method, summary_args or {}, cache)
-    return scope.finish(reason, summary)
+    return conversation.finish(reason, summary)
 
 
 async def _finish_turns(initiator: Any, recipient: Any, stored: list, chat: dict, max_turns: int, silent: bool,
