@@ -5,17 +5,21 @@ a token streamed, a tool called, code executed, human input requested or given, 
 selected, a chat started or finished. Sinks (the console printer, the run store, telemetry)
 subscribe to the stream; agent code only emits.
 
+Each run emits to one stream: the default one, or the one it chose (``use_stream``, a context
+variable, so concurrent runs each have their own; ``current_stream()`` is it). ``emit`` sends an
+event there.
+
 Events are small slotted dataclasses. A sink may declare the event types it handles
 (``sink.event_types``); the stream keeps the union in ``wanted``, and hot code builds an event
-only when its type is wanted (``if MessageSent in events.wanted: ...``), so an event nobody
+only when its type is wanted (``if MessageSent in stream.wanted: ...``), so an event nobody
 listens to costs one set look-up.
 
 Every event also has a *record*: a plain tuple ``(type, time, *fields)`` with the fields in
 declaration order (``record_of`` / ``event_of`` convert). A sink that only queues or stores
 events (the run store) subscribes to records; for the two kinds every message brings
-(MessageSent, ModelCalled) the engine then builds one tuple and calls ``publishers[kind]`` with
-it, which is the sink itself when it is the only one: no event object, no Python frame. Building
-and emitting an event object costs several times a tuple, and on a chat with an instant model
+(MessageSent, ModelCalled) the engine then builds one tuple and calls ``stream.publishers[kind]``
+with it, which is the sink itself when it is the only one: no event object, no Python frame.
+Building and emitting an event object costs several times a tuple, and on a chat with an instant model
 that difference is most of what storing its messages costs.
 """
 
@@ -23,8 +27,9 @@ from __future__ import annotations
 
 import contextvars
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
 _now = time.time
 
@@ -339,10 +344,10 @@ class EventStream:
 
 
 class capture:
-    """Context manager that records every event emitted while it is open (tests, tools)."""
+    """Context manager that records every event emitted to ``stream`` (the current run's) while it is open (tests, tools)."""
 
     def __init__(self, stream: EventStream | None = None, kinds: tuple[type, ...] = (Event,)) -> None:
-        self.stream = stream or default_stream
+        self.stream = stream or current_stream()
         self.kinds = kinds
         self.events: list[Event] = []
 
@@ -363,14 +368,30 @@ class capture:
 
 default_stream = EventStream()
 
+# The stream the current run emits to: the default one unless the run chose another
+# (``use_stream``). A context variable, so two runs at once (asyncio tasks, threads) each emit to
+# their own, and a sink attached to a run's stream (``RunStore.attach(stream=...)``,
+# ``telemetry.enable(stream=...)``) sees exactly that run's events.
+_current_stream: contextvars.ContextVar[EventStream] = contextvars.ContextVar("parley_event_stream", default=default_stream)
+current_stream = _current_stream.get
+
+
+@contextmanager
+def use_stream(stream: EventStream) -> Iterator[EventStream]:
+    """Emit the events of what runs inside the block (chats it starts, their tasks) to ``stream``."""
+    if not isinstance(stream, EventStream):
+        raise TypeError(f"stream must be an EventStream, not {type(stream).__name__}")
+    token = _current_stream.set(stream)
+    try:
+        yield stream
+    finally:
+        _current_stream.reset(token)
+
+
+def emit(event: Event, silent: bool = False) -> None:
+    """Send ``event`` to the current run's stream (``EventStream.emit``)."""
+    _current_stream.get().emit(event, silent)
+
+
 # The chat the current task is in (set by initiate_chat), so sinks can group events by chat.
 current_chat_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("parley_chat_id", default=None)
-
-
-# Agents emit through these: the default stream's bound method, its wanted-types sets and its
-# record publishers.
-emit = default_stream.emit
-wanted = default_stream.wanted
-wanted_silent = default_stream.wanted_silent
-publishers = default_stream.publishers
-publishers_silent = default_stream.publishers_silent

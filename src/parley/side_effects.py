@@ -77,7 +77,7 @@ def tool_digest(index: int, name: Any, arguments: Any) -> str:
 def _point() -> tuple[Journal | None, bool]:
     """The journal of the current chat (when it is being resumed) and whether a store records results."""
     chat_id = events.current_chat_id.get()
-    return (_replaying.get(chat_id) if chat_id is not None else None), events.SideEffectRecorded in events.wanted
+    return (_replaying.get(chat_id) if chat_id is not None else None), events.SideEffectRecorded in events.current_stream().wanted
 
 
 async def run_code_blocks(agent: str, executor: Any, blocks: list, position: int | None) -> Any:
@@ -99,7 +99,7 @@ async def run_code_blocks(agent: str, executor: Any, blocks: list, position: int
 
     def execute() -> Any:
         result = executor.execute_code_blocks(blocks)
-        if events.SideEffectRecorded in events.wanted:
+        if events.SideEffectRecorded in events.current_stream().wanted:
             events.emit(events.SideEffectRecorded(agent, "code", position, digest, {
                 "exit_code": result.exit_code, "output": result.output, "code_file": getattr(result, "code_file", None)}))
         return result
@@ -123,7 +123,7 @@ async def call_tool(agent: str, position: int | None, index: int, name: Any, arg
             events.emit(events.Notice(text=f"{agent}: the same tool call ran at this point before the resume; its stored result is used"))
             return ToolOutcome(stored["content"], stored["ok"])
     outcome = await call()
-    if events.SideEffectRecorded in events.wanted:
+    if events.SideEffectRecorded in events.current_stream().wanted:
         record = events.SideEffectRecorded(agent, "tool", position, digest, {"content": outcome.content, "ok": outcome.ok})
         await asyncio.to_thread(events.emit, record)  # the commit waits in a worker thread, not on the event loop
     return outcome

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Literal
 
 from .. import events, messages as _messages
 from .._sync import run_sync
-from ..events import MessageSent, ReplyChosen, emit as _emit, publishers as _publishers, publishers_silent as _publishers_silent, wanted as _wanted
+from ..events import MessageSent, ReplyChosen, current_stream as _current_stream
 from ..chat.loop import converse
 from ..chat.result import ChatResult
 from ..chat.conversation import Conversation, current as _current_conversation
@@ -415,14 +415,16 @@ class ConversableAgent(LLMAgent):
             final, reply = result
             if final:
                 self._reply_source = entry["name"]
-                if ReplyChosen in _wanted:
-                    _emit(ReplyChosen(
+                stream = _current_stream()
+                if ReplyChosen in stream.wanted:
+                    stream.emit(ReplyChosen(
                         agent=self._name, sender=sender.name if sender is not None else None, reply_func=entry["name"], final=True,
                     ))
                 return reply
         self._reply_source = "default_auto_reply"
-        if ReplyChosen in _wanted:
-            _emit(ReplyChosen(
+        stream = _current_stream()
+        if ReplyChosen in stream.wanted:
+            stream.emit(ReplyChosen(
                 agent=self._name, sender=sender.name if sender is not None else None, reply_func="default_auto_reply", final=False,
             ))
         return self._default_auto_reply
@@ -505,7 +507,8 @@ class ConversableAgent(LLMAgent):
         self._oai_messages[sender].append(received)
         if self.silent is not None:
             silent = self.silent
-        publish = (_publishers_silent if silent else _publishers)[MessageSent]
+        stream = _current_stream()
+        publish = (stream.publishers_silent if silent else stream.publishers)[MessageSent]
         if publish is not None:
             try:
                 source = sender._reply_source

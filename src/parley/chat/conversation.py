@@ -37,6 +37,7 @@ class Conversation:
 
     __slots__ = (
         "_io",
+        "_stream",
         "_tokens",
         "cache",
         "chat_id",
@@ -47,6 +48,7 @@ class Conversation:
         "message",
         "recipient",
         "silent",
+        "stream",
         "turns",
     )
 
@@ -61,6 +63,7 @@ class Conversation:
         message: object = None,
         max_turns: int | None = None,
         iostream: io.IOStream | None = None,
+        stream: events.EventStream | None = None,
     ) -> None:
         self.chat_id = chat_id
         self.initiator = initiator
@@ -73,15 +76,20 @@ class Conversation:
         self.max_turns = max_turns
         self.iostream = iostream if iostream is not None else io.get_default()
         """Where the chat asks for human input and prints: the stream current when it started."""
+        self.stream = stream if stream is not None else events.current_stream()
+        """The event stream the chat emits to: the run's (``events.use_stream``) when it started."""
         self.human_input: list[str] = []
         """What the human typed for the initiator in this chat (``ChatResult.human_input``)."""
         self.turns = 0
         """Turns started so far (a ``max_turns`` chat: each starts with a message of the initiator)."""
         self._tokens: tuple[contextvars.Token, ...] = ()
         self._io: AbstractContextManager[io.IOStream] | None = None
+        self._stream: AbstractContextManager[events.EventStream] | None = None
 
     def __enter__(self) -> Self:
-        events.emit(events.ChatStarted(
+        self._stream = events.use_stream(self.stream)
+        self._stream.__enter__()
+        self.stream.emit(events.ChatStarted(
             chat_id=self.chat_id, sender=self.initiator.name, recipient=self.recipient.name,
             message=self.message, max_turns=self.max_turns,
         ))
@@ -93,20 +101,22 @@ class Conversation:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None) -> None:
         if error is not None:
             reason = "interrupted" if isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)) else "error"
-            events.emit(events.ChatFinished(chat_id=self.chat_id, sender=self.initiator.name, recipient=self.recipient.name,
-                                            reason=reason))
+            self.stream.emit(events.ChatFinished(chat_id=self.chat_id, sender=self.initiator.name,
+                                                 recipient=self.recipient.name, reason=reason))
         chat_token, conversation_token = self._tokens
         if self._io is not None:
             self._io.__exit__(None, None, None)
         current.reset(conversation_token)
         events.current_chat_id.reset(chat_token)
+        if self._stream is not None:
+            self._stream.__exit__(None, None, None)
 
     def finish(self, reason: str, summary: Any) -> ChatResult:
         """Report the chat's normal end (after the conversation is left) and return its result."""
         from ..usage import gather_usage_summary
 
         initiator, recipient = self.initiator, self.recipient
-        events.emit(events.ChatFinished(
+        self.stream.emit(events.ChatFinished(
             chat_id=self.chat_id, sender=initiator.name, recipient=recipient.name, reason=reason,
             summary=summary if isinstance(summary, str) else None,
         ))

@@ -179,8 +179,9 @@ class GroupChatManager(ConversableAgent):
                     speaker, method = choice if type(choice) is tuple else await choice
                     if speaker is None:
                         break
-                    if events.SpeakerSelected in (events.wanted_silent if silent else events.wanted):
-                        events.emit(events.SpeakerSelected(manager=self._name, speaker=speaker.name, method=method, round=i + 1, silent=silent), silent)
+                    stream = events.current_stream()
+                    if events.SpeakerSelected in (stream.wanted_silent if silent else stream.wanted):
+                        stream.emit(events.SpeakerSelected(manager=self._name, speaker=speaker.name, method=method, round=i + 1, silent=silent), silent)
                     catch_up(speaker)
                     reply = await speaker.a_generate_reply(sender=self)
                 except KeyboardInterrupt:
