@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import contextvars
 import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from typing import Any, Protocol
 
 _now = time.time
 
@@ -326,7 +327,8 @@ class EventStream:
         publishers.update((kind, _record_publisher(sinks)) for kind, sinks in handlers.items())
         wanted.clear()
         wanted.update(kind for kind, sinks in handlers.items() if sinks)
-        return {kind: tuple(_from_events(sink) if records else sink for sink, records in sinks) for kind, sinks in handlers.items()}
+        return {kind: tuple(_from_events(sink) if records else sink for sink, records in sinks)
+                for kind, sinks in handlers.items()}
 
     @property
     def sinks(self) -> tuple[Sink, ...]:
@@ -355,7 +357,7 @@ class capture:
         if isinstance(event, self.kinds):
             self.events.append(event)
 
-    def __enter__(self) -> "capture":
+    def __enter__(self) -> capture:
         self.stream.add_sink(self._sink)
         return self
 

@@ -111,7 +111,7 @@ async def test_concurrent_chats_ask_and_print_through_their_own_io_streams(conso
         with set_default(queues[tag]):
             return await human.a_initiate_chat(assistant, message=f"start {tag}", clear_history=False)
 
-    results = dict(zip("ab", await asyncio.gather(chat("a"), chat("b"))))
+    results = dict(zip("ab", await asyncio.gather(chat("a"), chat("b")), strict=True))
     assert results["a"].human_input == ["from a", "exit"]
     assert results["b"].human_input == ["from b", "more b", "exit"]
     assert len(queues["a"].prompts) == 2 and len(queues["b"].prompts) == 3
@@ -140,3 +140,41 @@ async def test_concurrent_chats_keep_their_own_silent_flag_and_chat_id(console):
     for event in sent:
         assert event.silent is (event.chat_id == started["quiet"])
     assert {e.chat_id for e in sent} == set(started.values())
+
+
+def test_a_message_sent_by_hand_is_not_marked_as_the_last_generated_reply():
+    user, assistant = shared_pair()
+    assistant.generate_reply(messages=[{"role": "user", "content": "hi"}])  # a reply nobody sends
+    with events.capture(kinds=(events.MessageSent,)) as seen:
+        assistant.send("written by hand", user, request_reply=False, silent=True)
+    [sent] = seen.of(events.MessageSent)
+    assert sent.produced_by is None
+
+
+async def test_each_chat_records_which_reply_function_made_its_messages():
+    # One agent answers two peers by two different reply functions; an async before-send hook
+    # lets the other chat generate its reply between a reply and its delivery.
+    hub = ConversableAgent("hub", llm_config=False, human_input_mode="NEVER", max_consecutive_auto_reply=2)
+    left = ConversableAgent("left", llm_config=False, human_input_mode="NEVER", default_auto_reply="more")
+    right = ConversableAgent("right", llm_config=False, human_input_mode="NEVER", default_auto_reply="more")
+
+    def answer_left(recipient, messages, sender, config):
+        return True, "to left"
+
+    def answer_right(recipient, messages, sender, config):
+        return True, "to right"
+
+    hub.register_reply(left, answer_left)
+    hub.register_reply(right, answer_right)
+
+    async def yield_before_send(sender, message, recipient, silent):
+        await asyncio.sleep(0)
+        return message
+
+    hub.register_hook("a_process_message_before_send", yield_before_send)
+    with events.capture(kinds=(events.MessageSent,)) as seen:
+        await asyncio.gather(left.a_initiate_chat(hub, message="hi", max_turns=3, silent=True),
+                             right.a_initiate_chat(hub, message="hi", max_turns=3, silent=True))
+    from_hub = [(e.recipient, e.message["content"], e.produced_by) for e in seen.of(events.MessageSent) if e.sender == "hub"]
+    assert sorted(set(from_hub)) == [("left", "to left", "answer_left"), ("right", "to right", "answer_right")]
+    assert len(from_hub) == 6

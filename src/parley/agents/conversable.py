@@ -24,6 +24,7 @@ from .. import events, messages as _messages
 from .._sync import run_sync
 from ..events import MessageSent, ReplyChosen, current_stream as _current_stream
 from ..chat.loop import converse
+from ..chat.participant import Participant, Reply
 from ..chat.result import ChatResult
 from ..chat.conversation import Conversation, current as _current_conversation
 from ..errors import InvalidCarryOverType, SenderRequired, UsageError
@@ -75,7 +76,7 @@ class _PromptCache:
         self.prompt: list[dict] = [system]
 
 
-class ConversableAgent(LLMAgent):
+class ConversableAgent(LLMAgent, Participant):
     """An agent that converses with others through messages (classic AutoGen semantics)."""
 
     DEFAULT_CONFIG: Any = False  # no model unless configured
@@ -149,15 +150,13 @@ class ConversableAgent(LLMAgent):
         self._code_executor: Any = None
         self._prompt_caches: dict[Agent | None, _PromptCache] = {}
         self._broadcast: Any = None  # a group chat in progress that owes this agent messages
-        # The name of the reply function that produced the last reply (MessageSent.produced_by), until it is sent.
-        self._reply_source: str | None = None
         self._finished_chats: Any = None  # the results of its last chat queue (get_chat_results)
         self.hook_lists: dict[str, list[Callable]] = {name: [] for name in _HOOKABLE_METHODS}
         # One engine serves sync and async chats: a hook registered under the classic async name
         # (a_process_...) joins the same list and is awaited when it is a coroutine function.
         for hook_name in ("process_last_received_message", "process_all_messages_before_reply"):
             self.hook_lists["a_" + hook_name] = self.hook_lists[hook_name]
-        self._a_send_hooks = self.hook_lists["a_process_message_before_send"]  # awaited by the loop before a delivery
+        self.a_send_hooks = self.hook_lists["a_process_message_before_send"]  # awaited by the loop before a delivery
 
         # Built-in reply chain, registered oldest first (the newest registered runs first).
         self.register_reply([Agent, None], ConversableAgent._reply_with_model)
@@ -382,6 +381,18 @@ class ConversableAgent(LLMAgent):
             return bool(trigger(sender))
         raise ValueError(f"unsupported trigger type {type(trigger).__name__}")
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A subclass that answers by its own a_generate_reply is asked through it by the loop too
+        # (what produced its replies is then not known).
+        if cls.a_generate_reply is not ConversableAgent.a_generate_reply and cls.a_reply_with_origin is ConversableAgent.a_reply_with_origin:
+            cls.a_reply_with_origin = ConversableAgent._a_reply_of_own_generate_reply  # type: ignore[method-assign]
+
+    async def _a_reply_of_own_generate_reply(
+        self, messages: list[dict] | None = None, sender: Agent | None = None, exclude: Iterable[Callable] = (),
+    ) -> Reply:
+        return await self.a_generate_reply(messages=messages, sender=sender, exclude=exclude), None
+
     async def a_generate_reply(
         self,
         messages: list[dict] | None = None,
@@ -390,6 +401,12 @@ class ConversableAgent(LLMAgent):
         **kwargs: Any,
     ) -> str | dict | None:
         """Walk the reply chain; the first final reply wins, else ``default_auto_reply``."""
+        return (await ConversableAgent.a_reply_with_origin(self, messages, sender, exclude))[0]
+
+    async def a_reply_with_origin(
+        self, messages: list[dict] | None = None, sender: Agent | None = None, exclude: Iterable[Callable] = (),
+    ) -> Reply:
+        """``a_generate_reply``'s reply, with the name of the reply function that produced it."""
         if messages is None:
             if sender is None:
                 raise UsageError("Either messages or sender must be provided.")
@@ -414,20 +431,18 @@ class ConversableAgent(LLMAgent):
                 result = result if kind is list else await result
             final, reply = result
             if final:
-                self._reply_source = entry["name"]
                 stream = _current_stream()
                 if ReplyChosen in stream.wanted:
                     stream.emit(ReplyChosen(
                         agent=self._name, sender=sender.name if sender is not None else None, reply_func=entry["name"], final=True,
                     ))
-                return reply
-        self._reply_source = "default_auto_reply"
+                return reply, entry["name"]
         stream = _current_stream()
         if ReplyChosen in stream.wanted:
             stream.emit(ReplyChosen(
                 agent=self._name, sender=sender.name if sender is not None else None, reply_func="default_auto_reply", final=False,
             ))
-        return self._default_auto_reply
+        return self._default_auto_reply, "default_auto_reply"
 
     def generate_reply(
         self, messages: list[dict] | None = None, sender: Agent | None = None, exclude: Iterable[Callable] = (), **kwargs: Any
@@ -463,7 +478,7 @@ class ConversableAgent(LLMAgent):
         # Copy: the stored history keeps what was actually received.
         return messages[:-1] + [{**last, "content": processed}]
 
-    async def _a_process_message_before_send(self, message: dict | str, recipient: Agent, silent: bool) -> dict | str:
+    async def a_apply_send_hooks(self, message: dict | str, recipient: Agent, silent: bool) -> dict | str:
         """The async hooks (a_process_message_before_send); the loop awaits them before a delivery."""
         for hook in self.hook_lists["a_process_message_before_send"]:
             message = await _maybe_await(hook(sender=self, message=message, recipient=recipient, silent=silent))
@@ -476,8 +491,9 @@ class ConversableAgent(LLMAgent):
 
     # ----------------------------------------------------------------- sending and receiving
 
-    def _deliver(self, message: dict | str, recipient: "ConversableAgent", silent: bool) -> None:
-        """Store ``message`` on both sides and emit it: the whole of a send, without the reply."""
+    def deliver(self, message: dict | str, recipient: Agent, silent: bool, produced_by: str | None = None) -> None:
+        """Store ``message`` on both sides and emit it: the whole of a send, without the reply.
+        ``produced_by``: the reply function that made it (None: not a reply)."""
         if self.hook_lists["process_message_before_send"]:
             message = self._process_message_before_send(message, recipient, silent)
         message = message_to_dict(message)
@@ -495,9 +511,9 @@ class ConversableAgent(LLMAgent):
             else:
                 run_sync(recipient.a_receive(message, self, False, silent))
             return
-        recipient._accept(message, self, silent)
+        recipient.accept(message, self, silent, produced_by)
 
-    def _accept(self, message: dict, sender: "ConversableAgent", silent: bool) -> None:
+    def accept(self, message: dict, sender: Agent, silent: bool, produced_by: str | None = None) -> None:
         received = to_oai_message(message, "user", sender._name)
         if received is None:
             raise ValueError(
@@ -510,13 +526,8 @@ class ConversableAgent(LLMAgent):
         stream = _current_stream()
         publish = (stream.publishers_silent if silent else stream.publishers)[MessageSent]
         if publish is not None:
-            try:
-                source = sender._reply_source
-                sender._reply_source = None  # the next message it sends is not this reply
-            except AttributeError:  # a classic Agent-protocol sender
-                source = None
             # The event's record (see events): with only the run store listening, one tuple and its log's extend.
-            publish((MessageSent, _now(), sender._name, self._name, received, silent, _current_chat(), source))
+            publish((MessageSent, _now(), sender._name, self._name, received, silent, _current_chat(), produced_by))
 
     async def a_send(
         self, message: dict | str, recipient: Agent, request_reply: bool | None = None, silent: bool | None = False
@@ -813,7 +824,6 @@ class ConversableAgent(LLMAgent):
     ) -> None:
         self.reset_consecutive_auto_reply_counter(recipient)
         self.reply_at_receive[recipient] = reply_at_receive
-        self._reply_source = None  # a chat's opening message is no reply
         if clear_history:
             self.clear_history(recipient)
             self._human_input = []
@@ -881,15 +891,16 @@ class ConversableAgent(LLMAgent):
             if max_turns is not None:
                 self._prepare_chat(recipient, clear_history, reply_at_receive=False)
                 for turn in range(max_turns):
+                    produced_by = None
                     if turn == 0:
                         # A callable gets the carryover in its context and its message is sent as it is (classic).
                         msg = (message(self, recipient, chat_info) if callable(message)
                                else await self.a_generate_init_message(message, **kwargs))
                     else:
-                        msg = await self.a_generate_reply(messages=self._oai_messages[recipient], sender=recipient)
+                        msg, produced_by = await self.a_reply_with_origin(self._oai_messages[recipient], recipient)
                     if msg is None:
                         break
-                    await converse(self, recipient, msg, True, silent)
+                    await converse(self, recipient, msg, True, silent, produced_by=produced_by)
                 else:
                     reason = "max_turns"
             else:

@@ -29,7 +29,7 @@ from .result import ChatResult
 
 if TYPE_CHECKING:
     from ..agents.conversable import ConversableAgent
-    from ..cache import AbstractCache
+    from ..cache import CacheBackend
 
 
 class Conversation:
@@ -58,7 +58,7 @@ class Conversation:
         initiator: ConversableAgent,
         recipient: ConversableAgent,
         *,
-        cache: AbstractCache | None = None,
+        cache: CacheBackend | None = None,
         silent: bool = False,
         message: object = None,
         max_turns: int | None = None,

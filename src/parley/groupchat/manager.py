@@ -146,7 +146,7 @@ class GroupChatManager(ConversableAgent):
         if groupchat.send_introductions:
             intro = groupchat.introductions_msg()
             for agent in groupchat.agents:
-                self._deliver(intro, agent, True)
+                self.deliver(intro, agent, True)
         await self.a_run_rounds(groupchat, message, sender, 0)
         if isinstance(sender, GroupChatManager) and self in sender.groupchat.agents and groupchat.messages:
             # A team inside an outer group chat: its turn's reply is where it got to.
@@ -183,7 +183,7 @@ class GroupChatManager(ConversableAgent):
                     if events.SpeakerSelected in (stream.wanted_silent if silent else stream.wanted):
                         stream.emit(events.SpeakerSelected(manager=self._name, speaker=speaker.name, method=method, round=i + 1, silent=silent), silent)
                     catch_up(speaker)
-                    reply = await speaker.a_generate_reply(sender=self)
+                    reply, produced_by = await speaker.a_reply_with_origin(sender=self)
                 except KeyboardInterrupt:
                     admin = groupchat.agent_by_name(groupchat.admin_name)
                     if admin is None:
@@ -191,12 +191,12 @@ class GroupChatManager(ConversableAgent):
                     speaker = admin
                     events.emit(events.SpeakerSelected(manager=self._name, speaker=admin.name, method="interrupt", round=i + 1, silent=silent), silent)
                     catch_up(admin)
-                    reply = await admin.a_generate_reply(sender=self)
+                    reply, produced_by = await admin.a_reply_with_origin(sender=self)
                 if reply is None:
                     break
                 if groupchat.enable_clear_history:
                     reply = self._clear_history_on_request(reply, groupchat)
-                speaker._deliver(reply, self, silent)
+                speaker.deliver(reply, self, silent, produced_by)
                 message = histories[speaker][-1]
         finally:
             broadcast.catch_up_all(agents)

@@ -407,10 +407,10 @@ async def _finish_turns(initiator: Any, recipient: Any, stored: list, chat: dict
 async def _next_turns(initiator: Any, recipient: Any, started: int, max_turns: int, silent: bool, converse: Any) -> str:
     """The turns after the first ``started`` of a ``max_turns`` chat, as initiate_chat runs them."""
     for _ in range(started, max_turns):
-        message = await initiator.a_generate_reply(messages=initiator._oai_messages[recipient], sender=recipient)
+        message, produced_by = await initiator.a_reply_with_origin(sender=recipient)
         if message is None:
             return "completed"
-        await converse(initiator, recipient, message, True, silent)
+        await converse(initiator, recipient, message, True, silent, produced_by=produced_by)
     return "max_turns"
 
 
@@ -488,7 +488,7 @@ def _introduce(manager: Any, stored: list) -> None:
     intro = manager.groupchat.introductions_msg()
     for agent in manager.groupchat.agents:
         if agent.name not in introduced:
-            manager._deliver(intro, agent, True)
+            manager.deliver(intro, agent, True)
 
 
 def _agents_by_name(agents: list) -> dict:
