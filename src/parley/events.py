@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextvars
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -267,6 +268,28 @@ def _from_events(sink: Sink) -> Sink:
     return lambda event: sink(record_of(event))
 
 
+# Every stream made so far (weakly: a dropped stream's sinks stop counting).
+_streams: weakref.WeakSet[EventStream] = weakref.WeakSet()
+
+# The event types some sink of some stream handles (``wanted_anywhere``), and those some sink
+# handles even when silent: hot code checks these before it looks up the current run's stream (a
+# context-variable read), so an event nobody anywhere listens to costs one set look-up.
+wanted_anywhere: set[type] = set()
+wanted_silent_anywhere: set[type] = set()
+
+
+def _refresh_anywhere() -> None:
+    wanted, silent = set(), set()
+    for stream in _streams:
+        wanted |= stream.wanted
+        silent |= stream.wanted_silent
+    # In place: hot code keeps references to these sets.
+    wanted_anywhere.clear()
+    wanted_anywhere.update(wanted)
+    wanted_silent_anywhere.clear()
+    wanted_silent_anywhere.update(silent)
+
+
 class EventStream:
     """The stream: sinks, each called in order with the events of the types it handles.
 
@@ -278,7 +301,8 @@ class EventStream:
     console listening builds no message events at all.
     """
 
-    __slots__ = ("_sinks", "_dispatch", "_dispatch_silent", "wanted", "wanted_silent", "publishers", "publishers_silent")
+    __slots__ = ("__weakref__", "_dispatch", "_dispatch_silent", "_sinks", "publishers", "publishers_silent", "wanted",
+                 "wanted_silent")
 
     def __init__(self) -> None:
         self._sinks: list[tuple[Sink, frozenset[type] | None, bool]] = []
@@ -289,6 +313,7 @@ class EventStream:
         self.wanted_silent: set[type] = set()
         self.publishers: dict[type, Callable[[Record], None] | None] = {}
         self.publishers_silent: dict[type, Callable[[Record], None] | None] = {}
+        _streams.add(self)
         self._refresh_wanted()
 
     def add_sink(self, sink: Sink, event_types: Iterable[type] | None = None, *, records: bool = False) -> Sink:
@@ -319,6 +344,7 @@ class EventStream:
                         handlers_silent[kind].append((sink, records))
         self._dispatch = self._install(handlers, self.publishers, self.wanted)
         self._dispatch_silent = self._install(handlers_silent, self.publishers_silent, self.wanted_silent)
+        _refresh_anywhere()
 
     @staticmethod
     def _install(handlers: dict[type, list[tuple[Sink, bool]]], publishers: dict, wanted: set) -> dict[type, tuple[Sink, ...]]:

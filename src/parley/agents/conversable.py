@@ -22,10 +22,12 @@ from typing import Any, Callable, Iterable, Literal
 
 from .. import events, messages as _messages
 from .._sync import run_sync
-from ..events import MessageSent, ReplyChosen, current_stream as _current_stream
-from ..chat.loop import converse
+from ..events import MessageSent, ReplyChosen, current_stream as _current_stream, wanted_anywhere as _wanted_anywhere
+from ..events import wanted_silent_anywhere as _wanted_silent_anywhere
+from ..chat.loop import converse, run_turns
 from ..chat.participant import Participant, Reply
 from ..chat.result import ChatResult
+from ..chat import conversation as _conversation
 from ..chat.conversation import Conversation, current as _current_conversation
 from ..errors import InvalidCarryOverType, SenderRequired, UsageError
 from ..io import get_default as _iostream
@@ -431,14 +433,12 @@ class ConversableAgent(LLMAgent, Participant):
                 result = result if kind is list else await result
             final, reply = result
             if final:
-                stream = _current_stream()
-                if ReplyChosen in stream.wanted:
+                if ReplyChosen in _wanted_anywhere and ReplyChosen in (stream := _current_stream()).wanted:
                     stream.emit(ReplyChosen(
                         agent=self._name, sender=sender.name if sender is not None else None, reply_func=entry["name"], final=True,
                     ))
                 return reply, entry["name"]
-        stream = _current_stream()
-        if ReplyChosen in stream.wanted:
+        if ReplyChosen in _wanted_anywhere and ReplyChosen in (stream := _current_stream()).wanted:
             stream.emit(ReplyChosen(
                 agent=self._name, sender=sender.name if sender is not None else None, reply_func="default_auto_reply", final=False,
             ))
@@ -523,6 +523,8 @@ class ConversableAgent(LLMAgent, Participant):
         self._oai_messages[sender].append(received)
         if self.silent is not None:
             silent = self.silent
+        if MessageSent not in (_wanted_silent_anywhere if silent else _wanted_anywhere):
+            return
         stream = _current_stream()
         publish = (stream.publishers_silent if silent else stream.publishers)[MessageSent]
         if publish is not None:
@@ -726,8 +728,11 @@ class ConversableAgent(LLMAgent, Participant):
         return self._model_reply(client, self._prompt_for(messages, sender))
 
     async def _model_reply(self, client: Any, prompt: list[dict]) -> tuple[bool, str | dict | None]:
-        conversation = _current_conversation.get()
-        cache = conversation.cache if conversation is not None else self.client_cache
+        if _conversation.caches_open or self.client_cache is not None:
+            conversation = _current_conversation.get()
+            cache = conversation.cache if conversation is not None else self.client_cache
+        else:
+            cache = None  # no chat has a cache, nor has this agent: no look-up needed to know
         response = await client.a_create(prompt, agent=self._name, cache=cache)
         return True, _reply_from_model_message(response.message)
 
@@ -890,19 +895,17 @@ class ConversableAgent(LLMAgent, Participant):
         with conversation:
             if max_turns is not None:
                 self._prepare_chat(recipient, clear_history, reply_at_receive=False)
-                for turn in range(max_turns):
-                    produced_by = None
-                    if turn == 0:
-                        # A callable gets the carryover in its context and its message is sent as it is (classic).
-                        msg = (message(self, recipient, chat_info) if callable(message)
-                               else await self.a_generate_init_message(message, **kwargs))
-                    else:
-                        msg, produced_by = await self.a_reply_with_origin(self._oai_messages[recipient], recipient)
+                # Each turn starts with a message of this agent: the opening one, then its replies.
+                reason = "max_turns"
+                if max_turns > 0:
+                    # A callable gets the carryover in its context and its message is sent as it is (classic).
+                    msg = (message(self, recipient, chat_info) if callable(message)
+                           else await self.a_generate_init_message(message, **kwargs))
                     if msg is None:
-                        break
-                    await converse(self, recipient, msg, True, silent, produced_by=produced_by)
-                else:
-                    reason = "max_turns"
+                        reason = "completed"
+                    else:
+                        await converse(self, recipient, msg, True, silent)
+                        reason = await run_turns(self, recipient, 1, max_turns, silent)
             else:
                 self._prepare_chat(recipient, clear_history)
                 if callable(message):

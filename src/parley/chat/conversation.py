@@ -87,6 +87,9 @@ class Conversation:
         self._stream: AbstractContextManager[events.EventStream] | None = None
 
     def __enter__(self) -> Self:
+        global caches_open
+        if self.cache is not None:
+            caches_open += 1
         self._stream = events.use_stream(self.stream)
         self._stream.__enter__()
         self.stream.emit(events.ChatStarted(
@@ -99,6 +102,9 @@ class Conversation:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None) -> None:
+        global caches_open
+        if self.cache is not None:
+            caches_open -= 1
         if error is not None:
             reason = "interrupted" if isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)) else "error"
             self.stream.emit(events.ChatFinished(chat_id=self.chat_id, sender=self.initiator.name,
@@ -128,6 +134,10 @@ class Conversation:
             human_input=list(self.human_input),
         )
 
+
+# How many conversations with a cache are open in the process: while none is, a model call needs no
+# look-up of its conversation to know it has no cache (the hot path of a chat without one).
+caches_open = 0
 
 # The conversation the current task is in (None outside any chat).
 current: contextvars.ContextVar[Conversation | None] = contextvars.ContextVar("parley_conversation", default=None)

@@ -63,3 +63,16 @@ async def keep_conversing(sender: Agent, recipient: Agent, request_reply: bool |
         if sender.a_send_hooks:
             reply = await sender.a_apply_send_hooks(reply, recipient, silent)
         sender.deliver(reply, recipient, silent, produced_by)
+
+
+async def run_turns(initiator: Participant, recipient: Agent, started: int, max_turns: int, silent: bool) -> str:
+    """The turns after the first ``started`` of a ``max_turns`` chat (``initiate_chat``, and a
+    resumed one): each starts with the initiator's reply to the history, whose exchange then runs
+    as ``converse`` runs it. Returns the chat's end: "completed" when the initiator declined to
+    start a turn, "max_turns" when all ran."""
+    for _ in range(started, max_turns):
+        message, produced_by = await initiator.a_reply_with_origin(sender=recipient)
+        if message is None:
+            return "completed"
+        await converse(initiator, recipient, message, True, silent, produced_by=produced_by)
+    return "max_turns"

@@ -22,6 +22,7 @@ from ..agents.agent import Agent
 from ..errors import AgentNameConflict, UndefinedNextAgent
 from ..io import get_default as _iostream
 from . import transitions
+from .auto import auto_select_speaker
 from .names import mentioned_names
 
 SELECTION_METHODS = ("auto", "manual", "random", "round_robin")
@@ -452,8 +453,6 @@ class GroupChat:
         return self._auto_choice(last_speaker, selector, candidates)
 
     async def _auto_choice(self, last_speaker: Agent, selector: Any, candidates: list[Agent]) -> tuple[Agent | None, str]:
-        from .auto import auto_select_speaker
-
         return await auto_select_speaker(self, last_speaker, selector, candidates), "auto"
 
     def _next_in_turn(self, last_speaker: Agent, candidates: list[Agent], topology: _Topology | None = None) -> Agent:

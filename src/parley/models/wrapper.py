@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from .. import events
-from ..events import ModelCalled, ModelCallLogged, ModelCallStarted, current_stream as _current_stream
+from ..events import ModelCalled, ModelCallLogged, ModelCallStarted, current_stream as _current_stream, wanted_anywhere as _wanted_anywhere
 from . import pricing
 from .llm_config import ENDPOINT_KEYS, WRAPPER_KEYS, check_entry, check_generation_params, check_llm_config
 from .pricing import parse_price
@@ -320,7 +320,7 @@ class OpenAIWrapper:
                             outcome["config_id"] = i
                         return response
                     continue
-            if ModelCallStarted in _current_stream().wanted:
+            if ModelCallStarted in _wanted_anywhere and ModelCallStarted in _current_stream().wanted:
                 events.emit(ModelCallStarted(agent=agent, model=entry.get("model", ""), purpose=purpose))
             try:
                 response = await clients[i].create(request)
@@ -359,6 +359,8 @@ class OpenAIWrapper:
         self.total_usage_summary = _add_usage(self.total_usage_summary, response)
         if not response.cached:
             self.actual_usage_summary = _add_usage(self.actual_usage_summary, response)
+        if ModelCalled not in _wanted_anywhere and ModelCallLogged not in _wanted_anywhere:
+            return  # no sink of any stream listens: no look-up of the run's stream
         stream = _current_stream()  # the run's (events.use_stream)
         publish = stream.publishers[ModelCalled]
         if publish is not None:

@@ -35,9 +35,10 @@ import socket
 import time
 from typing import Any, Iterable
 
-from .._sync import run_sync
+from .. import events
+from ..chat.loop import converse, keep_conversing, run_turns
 from ..messages import note_stored
-from .errors import ResumeError, StoreError
+from .errors import ResumeError
 
 class _PrefilledInput:
     """An IOStream that answers the first questions from a list, then asks the usual stream."""
@@ -98,17 +99,11 @@ def _as_sent(received: dict) -> dict:
     return dict(received)
 
 
-def _open_store(store: Any) -> Any:
-    from .run_store import RunStore
-
-    return store if isinstance(store, RunStore) else RunStore(store, create=False)
-
-
-async def a_resume(
+async def a_resume_run(
     run_id: str,
     agents: list | None = None,
     *,
-    store: Any = None,
+    store: Any,
     chat_queue: list[dict] | None = None,
     human_input: str | Iterable[str] | None = None,
     summary_method: Any = "last_msg",
@@ -119,7 +114,7 @@ async def a_resume(
     """Continue the stored run ``run_id`` until it ends and return its ``ChatResult``: a run of
     one chat with ``agents`` (the same agents, by name), a run of sequential chats with
     ``chat_queue`` (the list it was started with; returns the list of results, as
-    ``initiate_chats`` does). ``store`` is a RunStore or a URL/path (default store when None);
+    ``initiate_chats`` does). ``store``: the open RunStore (``RunStore.resume`` passes itself);
     ``human_input`` answers the first human-input questions (a run stopped while waiting);
     ``summary_method``, ``summary_args``, ``cache``, ``silent``: a single chat's options (a
     queue's come from its entries)."""
@@ -134,7 +129,6 @@ async def a_resume(
         if given:
             raise ResumeError(f"{', '.join(given)}: with chat_queue, each chat's options come from its entry, "
                               "as in initiate_chats; set them there")
-    store = _open_store(store)
     info = store.get_run(run_id)  # RunNotFoundError when unknown
     run_id = info.id
     if info.status == "finished":
@@ -164,7 +158,8 @@ async def a_resume(
         store.attach()
     answers = [human_input] if isinstance(human_input, str) else list(human_input or ())
     try:
-        with set_default(_PrefilledInput(answers, get_default())):
+        # The resumed run emits to the stream the store records (the default one, or the one it was attached to).
+        with set_default(_PrefilledInput(answers, get_default())), events.use_stream(store.stream):
             if chat_queue is None:
                 return await _resume_chat(store, run_id, plan, summary_method, summary_args, cache, silent)
             return await _resume_chats(store, run_id, top, chat_queue, plan)
@@ -330,7 +325,6 @@ async def _resume_chat(store: Any, run_id: str, plan: _ChatPlan, summary_method:
                        cache: Any, silent: bool, first_message: Any = None) -> Any:
     """Resume one planned chat (two-agent or group chat); the store is attached."""
     from ..agents.conversable import _chat_ids
-    from ..chat.loop import converse, keep_conversing
     from ..chat.conversation import Conversation
     from ..chat.summary import summarize_chat
     from ..side_effects import replaying
@@ -377,7 +371,7 @@ async def _resume_chat(store: Any, run_id: str, plan: _ChatPlan, summary_method:
                 _introduce(manager, stored[next(i for i, m in enumerate(stored) if m is turn[0]):])
             await manager.a_run_rounds(manager.groupchat, turn[-1].message, by_name[turn[-1].sender], len(turn) - 1)
             if max_turns is not None:
-                reason = await _next_turns(initiator, manager, len(turn_starts), max_turns, silent, converse)
+                reason = await run_turns(initiator, manager, len(turn_starts), max_turns, silent)
         elif max_turns is None:
             if stored:
                 last = stored[-1]
@@ -385,14 +379,13 @@ async def _resume_chat(store: Any, run_id: str, plan: _ChatPlan, summary_method:
             else:
                 await converse(initiator, recipient, first_message or json.loads(chat["message"]), None, silent)
         else:
-            reason = await _finish_turns(initiator, recipient, stored, chat, max_turns, silent, converse, keep_conversing,
-                                         first_message)
+            reason = await _finish_turns(initiator, recipient, stored, chat, max_turns, silent, first_message)
         summary = await summarize_chat(initiator, recipient, summary_method, summary_args or {}, cache)
     return conversation.finish(reason, summary)
 
 
 async def _finish_turns(initiator: Any, recipient: Any, stored: list, chat: dict, max_turns: int, silent: bool,
-                        converse: Any, keep_conversing: Any, first_message: Any = None) -> str:
+                        first_message: Any = None) -> str:
     """The rest of a ``max_turns`` chat: each turn starts with one message of the initiator."""
     started = sum(1 for m in stored if m.sender == initiator.name)
     if not stored:
@@ -401,17 +394,7 @@ async def _finish_turns(initiator: Any, recipient: Any, stored: list, chat: dict
     elif stored[-1].sender == initiator.name:
         # The turn's message arrived; its reply did not.
         await keep_conversing(initiator, recipient, True, silent)
-    return await _next_turns(initiator, recipient, started, max_turns, silent, converse)
-
-
-async def _next_turns(initiator: Any, recipient: Any, started: int, max_turns: int, silent: bool, converse: Any) -> str:
-    """The turns after the first ``started`` of a ``max_turns`` chat, as initiate_chat runs them."""
-    for _ in range(started, max_turns):
-        message, produced_by = await initiator.a_reply_with_origin(sender=recipient)
-        if message is None:
-            return "completed"
-        await converse(initiator, recipient, message, True, silent, produced_by=produced_by)
-    return "max_turns"
+    return await run_turns(initiator, recipient, started, max_turns, silent)
 
 
 def _group_turns(spoken: list, selections: list[dict], initiator: str, run_id: str) -> list[int]:
@@ -505,9 +488,3 @@ def _agents_by_name(agents: list) -> dict:
     return by_name
 
 
-def resume(run_id: str, agents: list | None = None, **options: Any) -> Any:
-    """Sync face of ``a_resume``."""
-    return run_sync(a_resume(run_id, agents, **options))
-
-
-__all__ = ["a_resume", "resume", "StoreError", "ResumeError"]

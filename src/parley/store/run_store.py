@@ -25,10 +25,12 @@ from typing import Any, Callable
 import sqlalchemy as sa
 
 from .. import events
+from .._sync import run_sync
 from . import schema
 from .database import open_engine, redact, store_url
 from .errors import RunNotFoundError, StoreError
 from .recorder import Recorder, run_scope
+from .resume import a_resume_run
 from .text import escape
 
 _TABLES = {
@@ -128,7 +130,8 @@ class RunStore:
     # ------------------------------------------------------------------ recording
 
     def attach(self, stream: events.EventStream | None = None) -> "RunStore":
-        """Start recording the events of ``stream`` (the default stream)."""
+        """Start recording the events of ``stream`` (the default stream): the runs that emit to it
+        (``events.use_stream``)."""
         if self._recorder is None:
             self._recorder = Recorder(self.engine, self.session_id)
             self._stream = stream or events.default_stream
@@ -158,6 +161,11 @@ class RunStore:
     @property
     def attached(self) -> bool:
         return self._recorder is not None
+
+    @property
+    def stream(self) -> events.EventStream:
+        """The stream it records (the default one when not attached)."""
+        return self._stream if self._stream is not None else events.default_stream
 
     def flush(self) -> None:
         """Wait until everything emitted so far is committed."""
@@ -334,11 +342,25 @@ class RunStore:
 
     def resume(self, run_id: str, agents: list | None = None, **options: Any) -> Any:
         """Finish an unfinished run (see ``parley.store.resume``)."""
-        from .resume import resume
-
-        return resume(run_id, agents, store=self, **options)
+        return run_sync(self.a_resume(run_id, agents, **options))
 
     async def a_resume(self, run_id: str, agents: list | None = None, **options: Any) -> Any:
-        from .resume import a_resume
+        return await a_resume_run(run_id, agents, store=self, **options)
 
-        return await a_resume(run_id, agents, store=self, **options)
+
+def open_store(store: RunStore | str | os.PathLike | None) -> RunStore:
+    """``store`` itself, or the existing store at that URL or path (the default store for None)."""
+    return store if isinstance(store, RunStore) else RunStore(store, create=False)
+
+
+async def a_resume(run_id: str, agents: list | None = None, *, store: RunStore | str | os.PathLike | None = None,
+                   **options: Any) -> Any:
+    """Continue the stored run ``run_id`` until it ends and return its result (see ``RunStore.a_resume``
+    and ``parley.store.resume``); ``store``: a RunStore, or a URL or path (the default store for None)."""
+    return await open_store(store).a_resume(run_id, agents, **options)
+
+
+def resume(run_id: str, agents: list | None = None, *, store: RunStore | str | os.PathLike | None = None,
+           **options: Any) -> Any:
+    """Sync face of ``a_resume``."""
+    return run_sync(a_resume(run_id, agents, store=store, **options))
