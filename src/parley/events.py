@@ -421,5 +421,9 @@ def emit(event: Event, silent: bool = False) -> None:
     _current_stream.get().emit(event, silent)
 
 
+# The agent whose code or tools run in the current task (set around its executions), so that
+# what an executor reports (CodeExecuted) names it.
+acting_agent: contextvars.ContextVar[str] = contextvars.ContextVar("parley_acting_agent", default="")
+
 # The chat the current task is in (set by initiate_chat), so sinks can group events by chat.
 current_chat_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("parley_chat_id", default=None)

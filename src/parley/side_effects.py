@@ -85,6 +85,14 @@ async def run_code_blocks(agent: str, executor: Any, blocks: list, position: int
     the chat is resumed at the same point with the same blocks; else run, and its result committed
     (in the worker thread: the event loop does not wait for the store) before it is returned.
     ``position`` None: not at a known point of a chat, nothing reused or recorded."""
+    token = events.acting_agent.set(agent)  # the worker thread runs in a copy of this context
+    try:
+        return await _run_code_blocks(agent, executor, blocks, position)
+    finally:
+        events.acting_agent.reset(token)
+
+
+async def _run_code_blocks(agent: str, executor: Any, blocks: list, position: int | None) -> Any:
     journal, recording = _point() if position is not None else (None, False)
     if journal is None and not recording:
         return await asyncio.to_thread(executor.execute_code_blocks, blocks)

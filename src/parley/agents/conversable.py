@@ -17,6 +17,7 @@ import itertools
 import sys
 import warnings
 from collections import defaultdict
+from collections.abc import Mapping
 from time import time as _now
 from typing import Any, Callable, Iterable, Literal
 
@@ -32,6 +33,7 @@ from ..chat.conversation import Conversation, current as _current_conversation
 from ..errors import InvalidCarryOverType, SenderRequired, UsageError
 from ..io import get_default as _iostream
 from ..messages import EXPANDED_KEYS, content_str, expand_for_model, message_to_dict, to_oai_message
+from ..tools.registration import register_function as register_function  # the classic module-level one
 from .agent import LLMAgent, Agent
 
 _current_chat = events.current_chat_id.get
@@ -95,7 +97,7 @@ class ConversableAgent(LLMAgent, Participant):
         max_consecutive_auto_reply: int | None = None,
         human_input_mode: HumanInputMode = "TERMINATE",
         function_map: dict[str, Callable] | None = None,
-        code_execution_config: dict | Literal[False] = False,
+        code_execution_config: Mapping[str, Any] | Literal[False] = False,
         llm_config: dict | Literal[False] | None = None,
         default_auto_reply: str | dict = "",
         description: str | None = None,
@@ -118,7 +120,7 @@ class ConversableAgent(LLMAgent, Participant):
             raise ValueError(f"max_consecutive_auto_reply must be a non-negative int or None, got {max_consecutive_auto_reply!r}")
         if code_execution_config is None:
             code_execution_config = False
-        if code_execution_config is not False and not isinstance(code_execution_config, dict):
+        if code_execution_config is not False and not isinstance(code_execution_config, Mapping):
             raise TypeError(f"code_execution_config must be a dict or False, not {type(code_execution_config).__name__}")
         self._name = name
         self.silent = silent
@@ -147,7 +149,7 @@ class ConversableAgent(LLMAgent, Participant):
         self._human_input: list[str] = []
         self.reply_at_receive: defaultdict[Agent, bool] = defaultdict(bool)
         self._code_execution_config: dict | Literal[False] = (
-            dict(code_execution_config) if isinstance(code_execution_config, dict) else False
+            dict(code_execution_config) if isinstance(code_execution_config, Mapping) else False
         )
         self._code_executor: Any = None
         self._prompt_caches: dict[Agent | None, _PromptCache] = {}
@@ -869,7 +871,7 @@ class ConversableAgent(LLMAgent, Participant):
         cache: Any = None,
         max_turns: int | None = None,
         summary_method: str | Callable | None = DEFAULT_SUMMARY_METHOD,
-        summary_args: dict | None = {},
+        summary_args: dict | None = None,
         message: dict | str | Callable | None = None,
         **kwargs: Any,
     ) -> ChatResult:
@@ -927,7 +929,7 @@ class ConversableAgent(LLMAgent, Participant):
         cache: Any = None,
         max_turns: int | None = None,
         summary_method: str | Callable | None = DEFAULT_SUMMARY_METHOD,
-        summary_args: dict | None = {},
+        summary_args: dict | None = None,
         message: dict | str | Callable | None = None,
         **kwargs: Any,
     ) -> ChatResult:
@@ -1148,15 +1150,3 @@ for _impl, _names in (
         _ASYNC_OF_SYNC[getattr(ConversableAgent, _name)] = _impl
         _ASYNC_OF_SYNC[getattr(ConversableAgent, "a_" + _name)] = _impl
 
-
-def register_function(
-    f: Callable,
-    *,
-    caller: ConversableAgent,
-    executor: ConversableAgent,
-    name: str | None = None,
-    description: str,
-) -> None:
-    """Let ``caller``'s model propose calls to ``f`` and ``executor`` run them (classic)."""
-    marked = caller.register_for_llm(name=name, description=description)(f)
-    executor.register_for_execution(name=getattr(marked, "_name", None) or getattr(marked, "name", None))(f)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Callable, Literal
 
 from .conversable import ConversableAgent
+
+# Classic default ``{}``: code execution on, with default settings (read-only: a default is shared).
+_DEFAULT_CODE_EXECUTION: Mapping[str, Any] = MappingProxyType({})
 
 
 class UserProxyAgent(ConversableAgent):
@@ -27,7 +32,7 @@ class UserProxyAgent(ConversableAgent):
         max_consecutive_auto_reply: int | None = None,
         human_input_mode: Literal["ALWAYS", "TERMINATE", "NEVER"] = "ALWAYS",
         function_map: dict[str, Callable] | None = None,
-        code_execution_config: dict | Literal[False] = {},
+        code_execution_config: Mapping[str, Any] | Literal[False] = _DEFAULT_CODE_EXECUTION,
         default_auto_reply: str | dict = "",
         llm_config: dict | Literal[False] | None = False,
         system_message: str | list = "",

@@ -14,6 +14,7 @@ Without ``new_run`` each top-level chat is its own run. Reading: ``list_runs``, 
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import json
 import os
@@ -101,7 +102,7 @@ class RunContext:
         run_scope.reset(self._token)
         if exc_type is None:
             status, reason = "finished", None
-        elif issubclass(exc_type, (KeyboardInterrupt, SystemExit)) or exc_type.__name__ == "CancelledError":
+        elif issubclass(exc_type, (KeyboardInterrupt, SystemExit, asyncio.CancelledError)):
             status, reason = "interrupted", "interrupted"
         else:
             status, reason = "failed", "error"
