@@ -26,6 +26,7 @@ that difference is most of what storing its messages costs.
 from __future__ import annotations
 
 import contextvars
+import operator
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
@@ -228,6 +229,31 @@ class Sink(Protocol):
 
 
 Record = tuple  # (event type, time, *fields in declaration order)
+
+# The records' layout is defined here only, from the event classes: code that builds a record uses
+# ``record_builder`` (fields by name), code that reads one uses ``record_reader`` (fields by name).
+
+
+def record_layout(kind: type[Event]) -> dict[str, int]:
+    """Where each part of a record of ``kind`` is: "type" 0, "time" 1, then the fields in declaration order."""
+    return {"type": 0, "time": 1, **{name: i for i, name in enumerate(kind.__match_args__, 2)}}
+
+
+def record_builder(kind: type[Event]) -> Callable[..., Record]:
+    """A function ``(time, <the fields of kind>) -> record`` (call it with the fields by name), made
+    from the class as dataclasses make ``__init__``: one tuple display, no loop at run time."""
+    fields = kind.__match_args__
+    source = (f"def {kind.__name__}_record(time, {', '.join(fields)}):\n"
+              f"    return (_kind, time, {''.join(name + ', ' for name in fields)})\n")
+    namespace: dict[str, Any] = {"_kind": kind}
+    exec(source, namespace)  # the source is built from the class's own field names, nothing else
+    return namespace[f"{kind.__name__}_record"]
+
+
+def record_reader(kind: type[Event], *names: str) -> Callable[[Record], Any]:
+    """A C-level getter of the parts ``names`` of a record of ``kind`` (a tuple of them for several)."""
+    layout = record_layout(kind)
+    return operator.itemgetter(*(layout[name] for name in names))
 
 
 def record_of(event: Event) -> Record:

@@ -70,3 +70,19 @@ def test_a_chat_publishes_the_same_records_as_its_events():
     assert (message.sender, message.recipient, message.produced_by) == ("assistant", "user_proxy", "_reply_with_model")
     call = events.event_of(records[1])
     assert call.agent == "assistant" and call.purpose == "reply" and call.chat_id == message.chat_id is not None
+
+
+def test_record_layout_builders_and_readers_come_from_the_event_classes():
+    for kind in (events.MessageSent, events.ModelCalled):
+        build = events.record_builder(kind)
+        fields = {name: f"<{name}>" for name in kind.__match_args__}
+        record = build(time=7.0, **fields)
+        event = kind(**fields)
+        event.time = 7.0
+        assert record == events.record_of(event) and events.event_of(record) == event
+        layout = events.record_layout(kind)
+        assert list(layout) == ["type", "time", *kind.__match_args__] and len(layout) == len(record)
+    read = events.record_reader(events.MessageSent, "produced_by", "sender", "time")
+    record = events.record_builder(events.MessageSent)(time=1.0, sender="a", recipient="b", message={}, silent=False,
+                                                        chat_id=None, produced_by="f")
+    assert read(record) == ("f", "a", 1.0)

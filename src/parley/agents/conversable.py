@@ -37,6 +37,7 @@ from ..tools.registration import register_function as register_function  # the c
 from .agent import LLMAgent, Agent
 
 _current_chat = events.current_chat_id.get
+_message_record = events.record_builder(MessageSent)
 
 
 async def _maybe_await(value: Any) -> Any:
@@ -531,7 +532,8 @@ class ConversableAgent(LLMAgent, Participant):
         publish = (stream.publishers_silent if silent else stream.publishers)[MessageSent]
         if publish is not None:
             # The event's record (see events): with only the run store listening, one tuple and its log's extend.
-            publish((MessageSent, _now(), sender._name, self._name, received, silent, _current_chat(), produced_by))
+            publish(_message_record(time=_now(), sender=sender._name, recipient=self._name, message=received, silent=silent,
+                                    chat_id=_current_chat(), produced_by=produced_by))
 
     async def a_send(
         self, message: dict | str, recipient: Agent, request_reply: bool | None = None, silent: bool | None = False

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 _now = time.time
 _current_chat = events.current_chat_id.get
+_model_called_record = events.record_builder(ModelCalled)
 
 _SECRET_KEYS = frozenset({"api_key", "azure_ad_token", "azure_ad_token_provider", "http_client", "client", "default_headers"})
 
@@ -364,10 +365,11 @@ class OpenAIWrapper:
         stream = _current_stream()  # the run's (events.use_stream)
         publish = stream.publishers[ModelCalled]
         if publish is not None:
-            # The event's record (see events): type, time, agent, model, prompt and completion
-            # tokens, cost, latency, cached, purpose, chat.
-            publish((ModelCalled, _now(), agent, response.model, response.prompt_tokens, response.completion_tokens,
-                     response.cost, latency, response.cached, purpose, _current_chat()))
+            # The event's record (see events.record_builder).
+            publish(_model_called_record(
+                time=_now(), agent=agent, model=response.model, prompt_tokens=response.prompt_tokens,
+                completion_tokens=response.completion_tokens, cost=response.cost, latency_s=latency, cached=response.cached,
+                purpose=purpose, chat_id=_current_chat()))
         if ModelCallLogged in stream.wanted:
             stream.emit(ModelCallLogged(
                 agent=agent, model=response.model, messages=list(request.messages), params=redact_config(request.params),

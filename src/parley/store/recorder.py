@@ -61,7 +61,10 @@ run_scope: contextvars.ContextVar[str | None] = contextvars.ContextVar("parley_r
 # The two kinds every message brings go straight into the log as records (the sink is the list's
 # C-level extend); the rarer kinds as events, through a Python sink that adds the context they need.
 _LOGGED_AS_RECORDS = frozenset({events.MessageSent, events.ModelCalled})
-_RECORD_LENGTH = {kind: 2 + len(kind.__match_args__) for kind in _LOGGED_AS_RECORDS}  # type, time, fields
+_RECORD_LENGTH = {kind: len(events.record_layout(kind)) for kind in _LOGGED_AS_RECORDS}  # type, time, fields
+_message_parts = events.record_reader(events.MessageSent, "time", "sender", "recipient", "message", "chat_id", "produced_by")
+_model_call_parts = events.record_reader(events.ModelCalled, "time", "agent", "model", "prompt_tokens", "completion_tokens",
+                                         "cost", "latency_s", "cached", "purpose", "chat_id")
 _RECORDED = _LOGGED_AS_RECORDS | {
     events.ChatStarted, events.ChatFinished, events.ToolCalled, events.CodeExecuted, events.HumanInputRequested,
     events.HumanInputReceived, events.SpeakerSelected, events.SideEffectRecorded,
@@ -435,14 +438,14 @@ class Recorder:
         }
 
     def _apply_message(self, batch: _Batch, record: list) -> None:
-        _, now, sender, recipient, message, _silent, chat_id, produced_by = record
+        now, sender, recipient, message, chat_id, produced_by = _message_parts(record)
         chat = self._chats.get(chat_id)
         if chat is None:
             return  # outside any chat (a bare send): not part of a run
         batch.rows[schema.messages].append((chat.run_id, chat.key, sender, recipient, _json(message), produced_by, now))
 
     def _apply_model_call(self, batch: _Batch, record: list) -> None:
-        _, now, agent, model, prompt_tokens, completion_tokens, cost, latency_s, cached, purpose, chat_id = record
+        now, agent, model, prompt_tokens, completion_tokens, cost, latency_s, cached, purpose, chat_id = _model_call_parts(record)
         chat = self._chats.get(chat_id)
         if chat is None:
             return
