@@ -32,7 +32,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 _now = time.time
 
@@ -224,25 +224,31 @@ class Notice(Event):
     level: str = "info"
 
 
-class Sink(Protocol):
-    def __call__(self, event: Event) -> None: ...
-
-
 Record = tuple  # (event type, time, *fields in declaration order)
+
+
+# A sink takes events, or records when added with ``records=True``: which, the stream knows.
+Sink = Callable[[Any], None]
 
 # The records' layout is defined here only, from the event classes: code that builds a record uses
 # ``record_builder`` (fields by name), code that reads one uses ``record_reader`` (fields by name).
 
 
+def _fields(kind: type[Event]) -> tuple[str, ...]:
+    """The fields of ``kind`` a record holds, in declaration order (its constructor's: all but ``time``)."""
+    names: tuple[str, ...] = kind.__match_args__
+    return names
+
+
 def record_layout(kind: type[Event]) -> dict[str, int]:
     """Where each part of a record of ``kind`` is: "type" 0, "time" 1, then the fields in declaration order."""
-    return {"type": 0, "time": 1, **{name: i for i, name in enumerate(kind.__match_args__, 2)}}
+    return {"type": 0, "time": 1, **{name: i for i, name in enumerate(_fields(kind), 2)}}
 
 
 def record_builder(kind: type[Event]) -> Callable[..., Record]:
     """A function ``(time, <the fields of kind>) -> record`` (call it with the fields by name), made
     from the class as dataclasses make ``__init__``: one tuple display, no loop at run time."""
-    fields = kind.__match_args__
+    fields = _fields(kind)
     source = (f"def {kind.__name__}_record(time, {', '.join(fields)}):\n"
               f"    return (_kind, time, {''.join(name + ', ' for name in fields)})\n")
     namespace: dict[str, Any] = {"_kind": kind}
@@ -258,7 +264,7 @@ def record_reader(kind: type[Event], *names: str) -> Callable[[Record], Any]:
 
 def record_of(event: Event) -> Record:
     """The record of ``event``: ``(type, time, *fields)``."""
-    return (type(event), event.time, *[getattr(event, name) for name in type(event).__match_args__])
+    return (type(event), event.time, *[getattr(event, name) for name in _fields(type(event))])
 
 
 def event_of(record: Record) -> Event:

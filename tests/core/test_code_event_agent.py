@@ -6,7 +6,7 @@ import inspect
 
 import parley
 from parley import ConversableAgent, UserProxyAgent, events
-from parley.agents import conversable
+import parley.agents
 from parley.tools import registration
 
 
@@ -22,7 +22,8 @@ def test_code_executed_names_the_executing_agent(tmp_path):
 
 
 def test_one_register_function():
-    assert parley.register_function is registration.register_function is conversable.register_function
+    assert parley.register_function is registration.register_function
+    assert parley.agents.register_function is registration.register_function
     assert parley.tools.register_function is registration.register_function
 
 

@@ -10,12 +10,13 @@ from .agent import Agent, LLMAgent
 
 if TYPE_CHECKING:
     from .assistant import AssistantAgent
-    from .conversable import ConversableAgent, register_function
+    from ..tools.registration import register_function
+    from .conversable import ConversableAgent
     from .user_proxy import UserProxyAgent
 
 __all__ = ["Agent", "LLMAgent", "AssistantAgent", "ConversableAgent", "UserProxyAgent", "register_function"]
 
-_LAZY = {"AssistantAgent": ".assistant", "ConversableAgent": ".conversable", "register_function": ".conversable",
+_LAZY = {"AssistantAgent": ".assistant", "ConversableAgent": ".conversable", "register_function": "..tools.registration",
          "UserProxyAgent": ".user_proxy"}
 
 

@@ -17,24 +17,27 @@ import itertools
 import sys
 import warnings
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from time import time as _now
-from typing import Any, Callable, Iterable, Literal
+from typing import Any, Literal
 
-from .. import events, messages as _messages
+from .. import events
+from .. import messages as _messages
 from .._sync import run_sync
-from ..events import MessageSent, ReplyChosen, current_stream as _current_stream, wanted_anywhere as _wanted_anywhere
-from ..events import wanted_silent_anywhere as _wanted_silent_anywhere
+from ..chat import conversation as _conversation
+from ..chat.conversation import Conversation
+from ..chat.conversation import current as _current_conversation
 from ..chat.loop import converse, run_turns
 from ..chat.participant import Participant, Reply
 from ..chat.result import ChatResult
-from ..chat import conversation as _conversation
-from ..chat.conversation import Conversation, current as _current_conversation
 from ..errors import InvalidCarryOverType, SenderRequired, UsageError
+from ..events import MessageSent, ReplyChosen
+from ..events import current_stream as _current_stream
+from ..events import wanted_anywhere as _wanted_anywhere
+from ..events import wanted_silent_anywhere as _wanted_silent_anywhere
 from ..io import get_default as _iostream
 from ..messages import EXPANDED_KEYS, content_str, expand_for_model, message_to_dict, to_oai_message
-from ..tools.registration import register_function as register_function  # the classic module-level one
-from .agent import LLMAgent, Agent
+from .agent import Agent, LLMAgent
 
 _current_chat = events.current_chat_id.get
 _message_record = events.record_builder(MessageSent)
@@ -57,6 +60,7 @@ _HUMAN_INPUT_MODES = ("ALWAYS", "TERMINATE", "NEVER")
 _HOOKABLE_METHODS = ("process_last_received_message", "process_all_messages_before_reply", "process_message_before_send",
                      "a_process_last_received_message", "a_process_all_messages_before_reply", "a_process_message_before_send")
 _chat_ids = itertools.count(1)
+next_chat_id = _chat_ids.__next__  # the engine's chat ids: unique in the process, whatever callers name chats
 
 
 def _default_is_termination_msg(message: dict) -> bool:
@@ -169,7 +173,7 @@ class ConversableAgent(LLMAgent, Participant):
         self.register_reply([Agent, None], ConversableAgent._reply_tool_calls)
         self.register_reply([Agent, None], ConversableAgent._reply_function_call)
         self.register_reply([Agent, None], ConversableAgent._check_termination_and_human)
-        if logged_args is not None:
+        if logged_args is not None and runtime_logging is not None:
             runtime_logging.log_new_agent(self, logged_args)
 
     # ----------------------------------------------------------------- configuration
@@ -207,8 +211,9 @@ class ConversableAgent(LLMAgent, Participant):
         self._description = description
 
     @property
-    def system_message(self) -> str:
-        return self._oai_system_message[0]["content"]
+    def system_message(self) -> str | list | None:
+        content: str | list | None = self._oai_system_message[0]["content"]
+        return content
 
     def update_system_message(self, system_message: str) -> None:
         self._oai_system_message[0]["content"] = system_message
@@ -268,8 +273,8 @@ class ConversableAgent(LLMAgent, Participant):
                 return None
             if len(self._oai_messages) > 1:
                 raise ValueError("More than one conversation is found. Specify which conversation to use with agent=...")
-            for conversation in self._oai_messages.values():
-                return conversation[-1] if conversation else None
+            [conversation] = self._oai_messages.values()
+            return conversation[-1] if conversation else None
         if agent not in self._oai_messages:
             raise KeyError(f"The agent {agent.name!r} is not present in any conversation of {self.name!r}.")
         conversation = self._oai_messages[agent]
@@ -512,12 +517,13 @@ class ConversableAgent(LLMAgent, Participant):
             if receive is not None:
                 receive(message, self, False, silent)
             else:
-                run_sync(recipient.a_receive(message, self, False, silent))
+                run_sync(getattr(recipient, "a_receive")(message, self, False, silent))  # noqa: B009 (not on Agent)
             return
         recipient.accept(message, self, silent, produced_by)
 
     def accept(self, message: dict, sender: Agent, silent: bool, produced_by: str | None = None) -> None:
-        received = to_oai_message(message, "user", sender._name)
+        sender_name = sender._name if isinstance(sender, ConversableAgent) else sender.name
+        received = to_oai_message(message, "user", sender_name)
         if received is None:
             raise ValueError(
                 "Received message can't be converted into a valid ChatCompletion message. "
@@ -532,7 +538,7 @@ class ConversableAgent(LLMAgent, Participant):
         publish = (stream.publishers_silent if silent else stream.publishers)[MessageSent]
         if publish is not None:
             # The event's record (see events): with only the run store listening, one tuple and its log's extend.
-            publish(_message_record(time=_now(), sender=sender._name, recipient=self._name, message=received, silent=silent,
+            publish(_message_record(time=_now(), sender=sender_name, recipient=self._name, message=received, silent=silent,
                                     chat_id=_current_chat(), produced_by=produced_by))
 
     async def a_send(
@@ -635,7 +641,7 @@ class ConversableAgent(LLMAgent, Participant):
     def _reply_function_call(self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None) -> Any:
         """Execute a legacy ``function_call`` in the last message."""
         if messages is None:
-            messages = self._oai_messages[sender]
+            messages = self._oai_messages[sender] if sender is not None else []
         if not messages:
             return False, None
         function_call = messages[-1].get("function_call")
@@ -651,7 +657,7 @@ class ConversableAgent(LLMAgent, Participant):
     def _reply_tool_calls(self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None) -> Any:
         """Execute the tool calls of the last message (concurrently) and answer with tool messages."""
         if messages is None:
-            messages = self._oai_messages[sender]
+            messages = self._oai_messages[sender] if sender is not None else []
         if not messages:
             return False, None
         tool_calls = messages[-1].get("tool_calls")
@@ -676,7 +682,7 @@ class ConversableAgent(LLMAgent, Participant):
         if code_execution_config is False:
             return False, None
         if messages is None:
-            messages = self._oai_messages[sender]
+            messages = self._oai_messages[sender] if sender is not None else []
         last_n_messages = code_execution_config.get("last_n_messages", "auto")
         if last_n_messages == "auto":
             # Everything received since this agent last spoke.
@@ -728,7 +734,7 @@ class ConversableAgent(LLMAgent, Participant):
         if client is None:
             return False, None
         if messages is None:
-            messages = self._oai_messages[sender]
+            messages = self._oai_messages[sender] if sender is not None else []
         return self._model_reply(client, self._prompt_for(messages, sender))
 
     async def _model_reply(self, client: Any, prompt: list[dict]) -> tuple[bool, str | dict | None]:
@@ -775,7 +781,7 @@ class ConversableAgent(LLMAgent, Participant):
         system = self._oai_system_message[0]
         cache = self._prompt_caches.get(sender)
         if cache is None or cache.source is not messages or cache.system is not system or cache.count > len(messages):
-            if messages is not self._oai_messages.get(sender):
+            if sender is None or messages is not self._oai_messages.get(sender):
                 # A list made by a hook or passed in by the caller: build it once, don't keep it.
                 prompt = [system]
                 for message in messages:
@@ -829,7 +835,7 @@ class ConversableAgent(LLMAgent, Participant):
     # ----------------------------------------------------------------- chats
 
     def _prepare_chat(
-        self, recipient: "ConversableAgent", clear_history: bool, prepare_recipient: bool = True, reply_at_receive: bool = True
+        self, recipient: ConversableAgent, clear_history: bool, prepare_recipient: bool = True, reply_at_receive: bool = True
     ) -> None:
         self.reset_consecutive_auto_reply_counter(recipient)
         self.reply_at_receive[recipient] = reply_at_receive
@@ -867,7 +873,7 @@ class ConversableAgent(LLMAgent, Participant):
 
     async def a_initiate_chat(
         self,
-        recipient: "ConversableAgent",
+        recipient: ConversableAgent,
         clear_history: bool = True,
         silent: bool | None = False,
         cache: Any = None,
@@ -891,7 +897,7 @@ class ConversableAgent(LLMAgent, Participant):
         kwargs.pop("recipient", None)
         silent = bool(silent)
         named = kwargs.pop("chat_id", None)  # the caller's name for it (classic chat queues), put on the result
-        chat_id = next(_chat_ids)  # the engine's own: unique in the process, whatever callers name chats
+        chat_id = next_chat_id()
         chat_info = {"sender": self, "recipient": recipient, "message": message, "max_turns": max_turns, **kwargs}
         reason = "completed"
         conversation = Conversation(chat_id, self, recipient, cache=cache, silent=silent,
@@ -925,7 +931,7 @@ class ConversableAgent(LLMAgent, Participant):
 
     def initiate_chat(
         self,
-        recipient: "ConversableAgent",
+        recipient: ConversableAgent,
         clear_history: bool = True,
         silent: bool | None = False,
         cache: Any = None,
@@ -990,6 +996,54 @@ class ConversableAgent(LLMAgent, Participant):
         nested_chats.__name__ = "nested_chats"
         self.register_reply(trigger, nested_chats, position, kwargs.get("config"), kwargs.get("reset_config"))
 
+    # ----------------------------------------------------------------- resuming a stored run
+    #
+    # The run store keeps each delivered message (the receiver's copy) and the reply function
+    # that produced it; these put an agent's side of a stored chat back as the deliveries left
+    # it, emitting nothing (``parley.store.resume`` plans, the chat and group-chat code continue).
+
+    def prepare_resumed_chat(self, recipient: Agent, reply_at_receive: bool) -> None:
+        """Both sides' per-peer state as a new chat with ``recipient`` starts it (histories cleared)."""
+        assert isinstance(recipient, ConversableAgent)
+        self._prepare_chat(recipient, clear_history=True, reply_at_receive=reply_at_receive)
+
+    def restore_delivery(self, recipient: Agent, received: dict, produced_by: str | None) -> None:
+        """A stored message this agent sent to ``recipient`` (the recipient's copy): back into both
+        histories, and the auto-reply counter change it caused on this side replayed."""
+        assert isinstance(recipient, ConversableAgent)
+        _messages.note_stored(received)  # both copies go into histories without to_oai_message, which counts them
+        recipient._oai_messages[self].append(received)
+        self._oai_messages[recipient].append({**received, "role": "assistant"} if received.get("role") == "user" else dict(received))
+        human_reply, auto_replies = self._reply_kinds()
+        if produced_by in auto_replies:
+            self._consecutive_auto_reply_counter[recipient] += 1
+        elif produced_by == human_reply:
+            self._consecutive_auto_reply_counter[recipient] = 0
+
+    def restore_human_input(self, replies: list[str]) -> None:
+        """What the human typed for this agent in the stored chat (``ChatResult.human_input``)."""
+        self._human_input = list(replies)
+
+    @property
+    def human_input(self) -> list[str]:
+        """What the human typed for this agent in its chats (since the last one that cleared its history)."""
+        return self._human_input
+
+    def _reply_kinds(self) -> tuple[str, frozenset]:
+        """Which reply-function names mean "a human answered" and which "an auto-reply" here.
+
+        The termination check counts consecutive auto-replies: a reply produced by a function after
+        it in the chain (or ``default_auto_reply``) is one; a reply produced by the check itself is
+        a human answer, which restarts the count.
+        """
+        entries = self._reply_func_list
+        chain = [entry["reply_func"] for entry in entries]
+        check = ConversableAgent._check_termination_and_human
+        if check not in chain:
+            return "", frozenset()
+        at = chain.index(check)
+        return entries[at]["name"], frozenset(entry["name"] for entry in entries[at + 1:]) | {"default_auto_reply"}
+
     # ----------------------------------------------------------------- models and tools
 
     def register_model_client(self, model_client_cls: type, **kwargs: Any) -> None:
@@ -1029,6 +1083,8 @@ class ConversableAgent(LLMAgent, Participant):
             name = signature if isinstance(signature, str) else name_of(signature)
             schemas = [s for s in schemas if name_of(s) != name]
         else:
+            if not isinstance(signature, dict):
+                raise TypeError(f"a tool signature to add must be a dict (a JSON schema), not {type(signature).__name__}")
             name = name_of(signature)
             if any(name_of(s) == name for s in schemas):  # classic: the new one replaces it, with a warning
                 warnings.warn(f"Function '{name}' is being overridden.", UserWarning, stacklevel=3)
@@ -1102,7 +1158,7 @@ class ConversableAgent(LLMAgent, Participant):
 
     # ----------------------------------------------------------------- usage
 
-    def print_usage_summary(self, mode: str | list[str] = ("actual", "total")) -> None:
+    def print_usage_summary(self, mode: str | list[str] | tuple[str, ...] = ("actual", "total")) -> None:
         from ..usage import print_usage
 
         if self.client is None:

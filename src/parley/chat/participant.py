@@ -1,10 +1,10 @@
 """What the conversation loop needs of an agent: ``Participant``.
 
-The loop (``chat.loop``), the group chat and resuming a stored run talk to agents only through
-these methods, never through an agent's private attributes. A reply travels with the name of the
-reply function that produced it (``Reply``), from the agent that made it to the message event
-that records it (``MessageSent.produced_by``): nothing is left on the agent for the other side to
-read back.
+The loop (``chat.loop``), the group chat and resuming a stored run (``chat.resume``) talk to
+agents through these methods, never through an agent's private attributes. A reply travels with
+the name of the reply function that produced it (``Reply``), from the agent that made it to the
+message event that records it (``MessageSent.produced_by``): nothing is left on the agent for the
+other side to read back.
 
 A base class rather than a ``typing.Protocol``: its methods take the other side as the classic
 ``Agent``, and an agent of the classic ``Agent`` protocol (``receive`` only, not a
@@ -48,4 +48,13 @@ class Participant(Agent):
 
     def accept(self, message: dict, sender: Agent, silent: bool, produced_by: str | None = None) -> None:
         """Store a message received from ``sender`` and emit it (``deliver``'s receiving half)."""
+        raise NotImplementedError
+
+    def prepare_resumed_chat(self, recipient: Agent, reply_at_receive: bool) -> None:
+        """Resume: both sides' per-peer state as a new chat with ``recipient`` starts it (histories cleared)."""
+        raise NotImplementedError
+
+    def restore_delivery(self, recipient: Agent, received: dict, produced_by: str | None) -> None:
+        """Resume: a stored message this agent sent to ``recipient`` (the recipient's copy) back into
+        both histories, and the auto-reply counter change it caused replayed; nothing emitted."""
         raise NotImplementedError

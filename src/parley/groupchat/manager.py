@@ -19,12 +19,16 @@ import copy
 import importlib.util
 import json
 import sys
-from typing import Any, Callable, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
 
 from .. import events
 from .._sync import run_sync
 from ..agents.agent import Agent
 from ..agents.conversable import ConversableAgent
+from ..chat.loop import run_turns
+from ..chat.resume import StoredDelivery
+from ..errors import ResumeError
 from ..io import get_default as _iostream
 from ..messages import content_str, to_oai_message
 from .broadcast import Broadcast
@@ -294,6 +298,63 @@ class GroupChatManager(ConversableAgent):
     ) -> tuple[ConversableAgent, dict]:
         return self.resume(messages, remove_termination_string, silent)
 
+    # ----------------------------------------------------------------- resuming a stored run
+
+    def check_resumable(self, run_id: str) -> None:
+        """Refuse the group chats whose state a rebuild from stored messages would get wrong."""
+        groupchat = self._groupchat
+        if groupchat.enable_clear_history:
+            raise ResumeError(f"run {run_id} is a group chat with enable_clear_history; such group chats can't be resumed yet")
+        nested = [a.name for a in groupchat.agents if isinstance(a, GroupChatManager)]
+        if nested:
+            raise ResumeError(f"run {run_id} is a group chat with nested team(s) {', '.join(map(repr, nested))}; "
+                              "such group chats can't be resumed yet")
+
+    def restore_run(self, initiator: ConversableAgent, stored: Sequence[StoredDelivery], by_name: Mapping[str, ConversableAgent],
+                    run_id: str, max_turns: int | None) -> list[StoredDelivery]:
+        """Rebuild the transcript and every history from a stored run's messages; returns the
+        spoken (non-manager) ones. All but the last are shared as the rounds did; the last is
+        shared by ``a_run_rounds`` when the chat goes on."""
+        groupchat = self._groupchat
+        initiator.prepare_resumed_chat(self, reply_at_receive=max_turns is None)
+        spoken = [m for m in stored if m.sender != self._name]
+        for stored_message in stored:
+            if stored_message.sender == self._name:  # an introduction
+                self.restore_delivery(by_name[stored_message.recipient], stored_message.message, None)
+                continue
+            if stored_message.recipient != self._name:
+                raise ResumeError(f"run {run_id} has a message from {stored_message.sender!r} to {stored_message.recipient!r} "
+                                  f"in its group chat, which goes through {self._name!r}: not a group chat this can resume")
+            sender = by_name[stored_message.sender]
+            sender.restore_delivery(self, stored_message.message, stored_message.produced_by)
+            if stored_message is not spoken[-1]:
+                self._share(groupchat, stored_message.message, sender)
+        return spoken
+
+    async def a_continue_run(self, initiator: ConversableAgent, stored: Sequence[StoredDelivery], turn_starts: Sequence[int],
+                             by_name: Mapping[str, ConversableAgent], max_turns: int | None, silent: bool) -> str:
+        """Go on with a stored run rebuilt by ``restore_run`` (``stored``: its messages, at least
+        one spoken; ``turn_starts``: where each turn began among the spoken ones, ``stored_turn_starts``);
+        returns how it ended."""
+        spoken = [m for m in stored if m.sender != self._name]
+        turn = spoken[turn_starts[-1]:]  # the current turn's messages: its rounds go on from the last
+        if len(turn) == 1 and self._groupchat.send_introductions:
+            # Each turn's introductions follow its first message (the manager sends them per run).
+            self.restore_introductions(stored[next(i for i, m in enumerate(stored) if m is turn[0]):])
+        await self.a_run_rounds(self._groupchat, turn[-1].message, by_name[turn[-1].sender], len(turn) - 1)
+        if max_turns is None:
+            return "completed"
+        return await run_turns(initiator, self, len(turn_starts), max_turns, silent)
+
+    def restore_introductions(self, stored: Sequence[StoredDelivery]) -> None:
+        """Send the introductions a crash cut short (``stored``: from the turn's first message on;
+        they precede its first round)."""
+        introduced = {m.recipient for m in stored if m.sender == self._name}
+        intro = self._groupchat.introductions_msg()
+        for agent in self._groupchat.agents:
+            if agent.name not in introduced:
+                self.deliver(intro, agent, True)
+
     # ----------------------------------------------------------------- "clear history"
 
     def _clear_history_on_request(self, reply: str | dict, groupchat: GroupChat) -> str | dict:
@@ -332,3 +393,20 @@ class GroupChatManager(ConversableAgent):
                 agent.clear_history(nr_messages_to_preserve=keep)
         return " ".join(words[:clear_at] + words[clear_at + skipped:])
 
+
+def stored_turn_starts(spoken: Sequence[StoredDelivery], selections: Sequence[Mapping[str, Any]], initiator: str,
+                       run_id: str) -> list[int]:
+    """Where each turn of a stored group chat started with ``max_turns`` begins in ``spoken``: each
+    turn is the initiator's message, then the rounds the manager ran for it, the message at position
+    n of a turn being the one its round-n speaker selection asked for (rounds start again each turn)."""
+    starts, matched = [0], 0
+    for k in range(1, len(spoken)):
+        selection = selections[matched] if matched < len(selections) else None
+        if selection is not None and selection["speaker"] == spoken[k].sender and selection["round"] == k - starts[-1]:
+            matched += 1
+        elif spoken[k].sender == initiator:
+            starts.append(k)
+        else:
+            raise ResumeError(f"run {run_id}: message {k + 1} of its group chat, from {spoken[k].sender!r}, follows "
+                              "no stored speaker selection; not a group chat this can resume")
+    return starts

@@ -32,13 +32,12 @@ import collections
 import json
 import os
 import socket
-import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .. import events
-from ..chat.loop import converse, keep_conversing, run_turns
-from ..messages import note_stored
 from .errors import ResumeError
+
 
 class _PrefilledInput:
     """An IOStream that answers the first questions from a list, then asks the usual stream."""
@@ -71,32 +70,6 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _reply_kinds(agent: Any) -> tuple[str, frozenset]:
-    """Which reply-function names mean "a human answered" and which "an auto-reply" for this agent.
-
-    The termination check counts consecutive auto-replies: a reply produced by a function after
-    it in the chain (or ``default_auto_reply``) is one; a reply produced by the check itself is a
-    human answer, which restarts the count.
-    """
-    from ..agents.conversable import _ASYNC_OF_SYNC, ConversableAgent
-
-    check = _ASYNC_OF_SYNC.get(ConversableAgent.check_termination_and_human_reply)
-    entries = agent._reply_func_list
-    chain = [entry["reply_func"] for entry in entries]
-    if check not in chain:
-        return "", frozenset()
-    at = chain.index(check)
-    return entries[at]["name"], frozenset(entry["name"] for entry in entries[at + 1:]) | {"default_auto_reply"}
-
-
-def _as_sent(received: dict) -> dict:
-    """The sender's copy of a delivered message: the same, seen from the other side."""
-    note_stored(received)  # both copies go into histories without to_oai_message, which counts them
-    if received.get("role") == "user":
-        return {**received, "role": "assistant"}
-    return dict(received)
 
 
 async def a_resume_run(
@@ -191,8 +164,7 @@ async def _resume_chats(store: Any, run_id: str, top: list[dict], chat_queue: li
     from ..chat.sequential import continue_chats, with_carryover
     from .recorder import run_scope
 
-    recorder = store._require_recorder()
-    recorder.control("continue_run", run_id, len(top))  # later chats join the run; it ends with the queue
+    store.continue_run(run_id, len(top))  # later chats join the run; it ends with the queue
     token = run_scope.set(run_id)
     status, reason = "finished", None
     try:
@@ -217,7 +189,7 @@ async def _resume_chats(store: Any, run_id: str, top: list[dict], chat_queue: li
         raise
     finally:
         run_scope.reset(token)
-        recorder.control("finish_run", run_id, status, reason, time.time())
+        store.finish_run(run_id, status, reason)
 
 
 def _queue_agents(chat_queue: list[dict]) -> dict:
@@ -301,7 +273,7 @@ def _plan_chat(store: Any, run_id: str, chat: dict, by_name: dict) -> _ChatPlan:
     by_name = dict(by_name)
     manager = by_name.get(chat["recipient"])
     if isinstance(manager, GroupChatManager):
-        _check_group_chat(manager, run_id, chat["max_turns"])
+        manager.check_resumable(run_id)
         for agent in manager.groupchat.agents:  # the participants come with the manager
             by_name.setdefault(agent.name, agent)
     else:
@@ -323,10 +295,14 @@ def _plan_chat(store: Any, run_id: str, chat: dict, by_name: dict) -> _ChatPlan:
 
 async def _resume_chat(store: Any, run_id: str, plan: _ChatPlan, summary_method: Any, summary_args: dict | None,
                        cache: Any, silent: bool, first_message: Any = None) -> Any:
-    """Resume one planned chat (two-agent or group chat); the store is attached."""
-    from ..agents.conversable import _chat_ids
+    """Resume one planned chat (two-agent or group chat); the store is attached. The chat's own
+    code rebuilds and continues it (``chat.resume``, ``GroupChatManager.restore_run``); this reads
+    the store and binds the resumed chat to its stored run."""
+    from ..agents.conversable import next_chat_id
     from ..chat.conversation import Conversation
+    from ..chat.resume import a_continue_exchange, restore_exchange
     from ..chat.summary import summarize_chat
+    from ..groupchat.manager import stored_turn_starts
     from ..side_effects import replaying
 
     chat, by_name, stored = plan.chat, plan.by_name, plan.stored
@@ -335,143 +311,34 @@ async def _resume_chat(store: Any, run_id: str, plan: _ChatPlan, summary_method:
 
     # Rebuild the state the interrupted process had (without emitting anything).
     if manager is not None:
-        spoken = _rebuild_group_chat(initiator, manager, stored, by_name, run_id, max_turns)
+        spoken = manager.restore_run(initiator, stored, by_name, run_id, max_turns)
         # Where each turn of the initiator began (a chat without max_turns has one turn).
         selections = [s for s in store.records(run_id, "speaker_selections") if s["chat_id"] == chat["id"]]
-        turn_starts = _group_turns(spoken, selections, initiator.name, run_id) if max_turns is not None else [0]
-        store._forget_speaker_selections(chat["id"], keep=len(spoken) - len(turn_starts))
+        turn_starts = stored_turn_starts(spoken, selections, initiator.name, run_id) if max_turns is not None else [0]
+        store.forget_speaker_selections(chat["id"], keep=len(spoken) - len(turn_starts))
     else:
-        initiator._prepare_chat(recipient, clear_history=True, reply_at_receive=max_turns is None)
-        reply_kinds = {agent: _reply_kinds(agent) for agent in (initiator, recipient)}
-        for stored_message in stored:
-            sender, receiver = by_name[stored_message.sender], by_name[stored_message.recipient]
-            receiver._oai_messages[sender].append(stored_message.message)
-            sender._oai_messages[receiver].append(_as_sent(stored_message.message))
-            _count_reply(sender, receiver, stored_message.produced_by, reply_kinds)
+        restore_exchange(initiator, recipient, stored, by_name, max_turns)
     participants = (initiator, recipient, *(manager.groupchat.agents if manager is not None else ()))
     human_inputs = store.records(run_id, "human_inputs")
     for agent in dict.fromkeys(participants):
-        agent._human_input = [h["text"] for h in human_inputs
-                              if h["kind"] == "reply" and h["agent"] == agent.name and h["chat_id"] == chat["id"]]
+        agent.restore_human_input([h["text"] for h in human_inputs
+                                   if h["kind"] == "reply" and h["agent"] == agent.name and h["chat_id"] == chat["id"]])
 
-    recorder = store._require_recorder()
-    chat_id = next(_chat_ids)
-    recorder.control("bind", chat_id, run_id, chat["id"], time.time())
-    reason = "completed"
+    chat_id = next_chat_id()
+    store.bind_chat(chat_id, run_id, chat["id"])
     # Code and tool calls that ran before the crash: their stored results, reused at the same points.
     effects = [{**row, "result": json.loads(row["result"])} for row in store.records(run_id, "side_effects")
                if row["chat_id"] == chat["id"]]
     conversation = Conversation(chat_id, initiator, recipient, cache=cache, silent=silent, max_turns=max_turns)
-    conversation.human_input = list(initiator._human_input)
+    conversation.human_input = list(initiator.human_input)
     with conversation, replaying(chat_id, effects):
         if manager is not None and spoken:
-            turn = spoken[turn_starts[-1]:]  # the current turn's messages: its rounds go on from the last
-            if len(turn) == 1 and manager.groupchat.send_introductions:
-                # Each turn's introductions follow its first message (the manager sends them per run).
-                _introduce(manager, stored[next(i for i, m in enumerate(stored) if m is turn[0]):])
-            await manager.a_run_rounds(manager.groupchat, turn[-1].message, by_name[turn[-1].sender], len(turn) - 1)
-            if max_turns is not None:
-                reason = await run_turns(initiator, manager, len(turn_starts), max_turns, silent)
-        elif max_turns is None:
-            if stored:
-                last = stored[-1]
-                await keep_conversing(by_name[last.sender], by_name[last.recipient], None, silent)
-            else:
-                await converse(initiator, recipient, first_message or json.loads(chat["message"]), None, silent)
+            reason = await manager.a_continue_run(initiator, stored, turn_starts, by_name, max_turns, silent)
         else:
-            reason = await _finish_turns(initiator, recipient, stored, chat, max_turns, silent, first_message)
+            opening = None if stored else first_message or json.loads(chat["message"])
+            reason = await a_continue_exchange(initiator, recipient, stored, by_name, opening, max_turns, silent)
         summary = await summarize_chat(initiator, recipient, summary_method, summary_args or {}, cache)
     return conversation.finish(reason, summary)
-
-
-async def _finish_turns(initiator: Any, recipient: Any, stored: list, chat: dict, max_turns: int, silent: bool,
-                        first_message: Any = None) -> str:
-    """The rest of a ``max_turns`` chat: each turn starts with one message of the initiator."""
-    started = sum(1 for m in stored if m.sender == initiator.name)
-    if not stored:
-        await converse(initiator, recipient, first_message or json.loads(chat["message"]), True, silent)
-        started = 1
-    elif stored[-1].sender == initiator.name:
-        # The turn's message arrived; its reply did not.
-        await keep_conversing(initiator, recipient, True, silent)
-    return await run_turns(initiator, recipient, started, max_turns, silent)
-
-
-def _group_turns(spoken: list, selections: list[dict], initiator: str, run_id: str) -> list[int]:
-    """Where each turn of a group chat started with ``max_turns`` begins in ``spoken``: each turn
-    is the initiator's message, then the rounds the manager ran for it, the message at position n
-    of a turn being the one its round-n speaker selection asked for (rounds start again each turn)."""
-    starts, matched = [0], 0
-    for k in range(1, len(spoken)):
-        selection = selections[matched] if matched < len(selections) else None
-        if selection is not None and selection["speaker"] == spoken[k].sender and selection["round"] == k - starts[-1]:
-            matched += 1
-        elif spoken[k].sender == initiator:
-            starts.append(k)
-        else:
-            raise ResumeError(f"run {run_id}: message {k + 1} of its group chat, from {spoken[k].sender!r}, follows "
-                              "no stored speaker selection; not a group chat this can resume")
-    return starts
-
-
-def _count_reply(sender: Any, receiver: Any, produced_by: str | None, reply_kinds: dict) -> None:
-    """Replay the auto-reply counter change the message caused on its sender's side."""
-    human_reply, auto_replies = reply_kinds.get(sender, ("", frozenset()))
-    if produced_by in auto_replies:
-        sender._consecutive_auto_reply_counter[receiver] += 1
-    elif produced_by == human_reply:
-        sender._consecutive_auto_reply_counter[receiver] = 0
-
-
-def _check_group_chat(manager: Any, run_id: str, max_turns: int | None) -> None:
-    """Refuse the group chats whose state a rebuild from the stored messages would get wrong."""
-    from ..groupchat.manager import GroupChatManager
-
-    groupchat = manager.groupchat
-    if groupchat.enable_clear_history:
-        raise ResumeError(f"run {run_id} is a group chat with enable_clear_history; such group chats can't be resumed yet")
-    nested = [a.name for a in groupchat.agents if isinstance(a, GroupChatManager)]
-    if nested:
-        raise ResumeError(f"run {run_id} is a group chat with nested team(s) {', '.join(map(repr, nested))}; "
-                          "such group chats can't be resumed yet")
-
-
-def _rebuild_group_chat(
-    initiator: Any, manager: Any, stored: list, by_name: dict, run_id: str, max_turns: int | None,
-) -> list:
-    """Rebuild a group chat's transcript and every history; returns the spoken (non-manager)
-    messages. All but the last are shared as the manager's rounds did; the last is shared by
-    ``a_run_rounds`` when the chat goes on."""
-    groupchat = manager.groupchat
-    initiator._prepare_chat(manager, clear_history=True, reply_at_receive=max_turns is None)
-    reply_kinds = {agent: _reply_kinds(agent) for agent in {initiator, *groupchat.agents}}
-    spoken = [m for m in stored if m.sender != manager.name]
-    for stored_message in stored:
-        if stored_message.sender == manager.name:  # an introduction
-            receiver = by_name[stored_message.recipient]
-            receiver._oai_messages[manager].append(stored_message.message)
-            manager._oai_messages[receiver].append(_as_sent(stored_message.message))
-            continue
-        if stored_message.recipient != manager.name:
-            raise ResumeError(f"run {run_id} has a message from {stored_message.sender!r} to {stored_message.recipient!r} "
-                              f"in its group chat, which goes through {manager.name!r}: not a group chat this can resume")
-        sender = by_name[stored_message.sender]
-        manager._oai_messages[sender].append(stored_message.message)
-        sender._oai_messages[manager].append(_as_sent(stored_message.message))
-        _count_reply(sender, manager, stored_message.produced_by, reply_kinds)
-        if stored_message is not spoken[-1]:
-            manager._share(groupchat, stored_message.message, sender)
-    return spoken
-
-
-def _introduce(manager: Any, stored: list) -> None:
-    """Send the introductions a crash cut short (``stored``: from the turn's first message on;
-    they precede its first round)."""
-    introduced = {m.recipient for m in stored if m.sender == manager.name}
-    intro = manager.groupchat.introductions_msg()
-    for agent in manager.groupchat.agents:
-        if agent.name not in introduced:
-            manager.deliver(intro, agent, True)
 
 
 def _agents_by_name(agents: list) -> dict:

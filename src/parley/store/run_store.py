@@ -20,8 +20,9 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -87,12 +88,12 @@ class StoredMessage:
 class RunContext:
     """The run opened by ``RunStore.new_run``; ``id`` is its run id."""
 
-    def __init__(self, store: "RunStore", run_id: str) -> None:
+    def __init__(self, store: RunStore, run_id: str) -> None:
         self.store = store
         self.id = run_id
         self._token: Any = None
 
-    def __enter__(self) -> "RunContext":
+    def __enter__(self) -> RunContext:
         recorder = self.store._require_recorder()
         recorder.control("create_run", self.id, "chat", time.time())
         self._token = run_scope.set(self.id)
@@ -130,7 +131,7 @@ class RunStore:
 
     # ------------------------------------------------------------------ recording
 
-    def attach(self, stream: events.EventStream | None = None) -> "RunStore":
+    def attach(self, stream: events.EventStream | None = None) -> RunStore:
         """Start recording the events of ``stream`` (the default stream): the runs that emit to it
         (``events.use_stream``)."""
         if self._recorder is None:
@@ -177,7 +178,7 @@ class RunStore:
         self.detach()
         self.engine.dispose()
 
-    def __enter__(self) -> "RunStore":
+    def __enter__(self) -> RunStore:
         return self.attach()
 
     def __exit__(self, *exc: object) -> None:
@@ -331,7 +332,20 @@ class RunStore:
 
     # ------------------------------------------------------------------ resuming
 
-    def _forget_speaker_selections(self, chat_key: str, keep: int) -> None:
+    # What resuming a run writes (``parley.store.resume``), in event order with what the run records.
+
+    def bind_chat(self, chat_id: int, run_id: str, chat_key: str) -> None:
+        """Record the chat ``chat_id`` of this process into the stored chat ``chat_key`` of ``run_id``."""
+        self._require_recorder().control("bind", chat_id, run_id, chat_key, time.time())
+
+    def continue_run(self, run_id: str, chats: int) -> None:
+        """Reopen ``run_id`` (which has ``chats`` top-level chats) for more chats; it ends with ``finish_run``."""
+        self._require_recorder().control("continue_run", run_id, chats)
+
+    def finish_run(self, run_id: str, status: str, reason: str | None) -> None:
+        self._require_recorder().control("finish_run", run_id, status, reason, time.time())
+
+    def forget_speaker_selections(self, chat_key: str, keep: int) -> None:
         """Delete a chat's speaker selections after its first ``keep``: a crash lost the messages
         they led to, and resume selects those speakers again (one row per round stays true)."""
         table = schema.speaker_selections
