@@ -82,7 +82,9 @@ class SenderRequired(ParleyError, ValueError):
 class InvalidCarryOverType(ParleyError, TypeError):
     """A chat's ``carryover`` is neither a str nor a list of str / messages."""
 
-    def __init__(self, message: str = "Carryover should be a string or a list of strings. Not adding carryover to the message.") -> None:
+    def __init__(
+        self, message: str = "Carryover should be a string or a list of strings. Not adding carryover to the message.",
+    ) -> None:
         self.message = message
         super().__init__(message)
 

@@ -93,7 +93,9 @@ async def run_code_blocks(agent: str, executor: Any, blocks: list, position: int
 
 
 async def _run_code_blocks(agent: str, executor: Any, blocks: list, position: int | None) -> Any:
-    journal, recording = _point() if position is not None else (None, False)
+    if position is None:  # not at a known point of a chat: nothing reused or recorded
+        return await asyncio.to_thread(executor.execute_code_blocks, blocks)
+    journal, recording = _point()
     if journal is None and not recording:
         return await asyncio.to_thread(executor.execute_code_blocks, blocks)
     digest = code_digest(blocks)
@@ -102,7 +104,8 @@ async def _run_code_blocks(agent: str, executor: Any, blocks: list, position: in
         if stored is not None:
             from .code.base import CodeResult
 
-            events.emit(events.Notice(text=f"{agent}: the same code ran at this point before the resume; its stored result is used"))
+            events.emit(events.Notice(
+                text=f"{agent}: the same code ran at this point before the resume; its stored result is used"))
             return CodeResult(exit_code=stored["exit_code"], output=stored["output"], code_file=stored.get("code_file"))
 
     def execute() -> Any:
@@ -119,7 +122,9 @@ async def call_tool(agent: str, position: int | None, index: int, name: Any, arg
                     call: Callable[[], Awaitable[Any]]) -> Any:
     """``await call()`` (a tool call, giving a ToolOutcome) once, as ``run_code_blocks`` runs code;
     ``position`` None: not at a known point of a chat (a direct call), nothing reused or recorded."""
-    journal, recording = _point() if position is not None else (None, False)
+    if position is None:
+        return await call()
+    journal, recording = _point()
     if journal is None and not recording:
         return await call()
     digest = tool_digest(index, name, arguments)
@@ -128,7 +133,8 @@ async def call_tool(agent: str, position: int | None, index: int, name: Any, arg
         if stored is not None:
             from .tools.tool import ToolOutcome
 
-            events.emit(events.Notice(text=f"{agent}: the same tool call ran at this point before the resume; its stored result is used"))
+            events.emit(events.Notice(
+                text=f"{agent}: the same tool call ran at this point before the resume; its stored result is used"))
             return ToolOutcome(stored["content"], stored["ok"])
     outcome = await call()
     if events.SideEffectRecorded in events.current_stream().wanted:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import inspect
 
 import parley
-from parley import ConversableAgent, UserProxyAgent, events
 import parley.agents
+from parley import ConversableAgent, UserProxyAgent, events
 from parley.tools import registration
 
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from .agent import Agent, LLMAgent
 
 if TYPE_CHECKING:
-    from .assistant import AssistantAgent
     from ..tools.registration import register_function
+    from .assistant import AssistantAgent
     from .conversable import ConversableAgent
     from .user_proxy import UserProxyAgent
 

@@ -120,9 +120,11 @@ class ConversableAgent(LLMAgent, Participant):
         if human_input_mode not in _HUMAN_INPUT_MODES:
             raise ValueError(f"human_input_mode must be one of {', '.join(_HUMAN_INPUT_MODES)}; got {human_input_mode!r}")
         if is_termination_msg is not None and not callable(is_termination_msg):
-            raise TypeError(f"is_termination_msg must be callable (message dict -> bool), not {type(is_termination_msg).__name__}")
-        if max_consecutive_auto_reply is not None and (not isinstance(max_consecutive_auto_reply, int) or max_consecutive_auto_reply < 0):
-            raise ValueError(f"max_consecutive_auto_reply must be a non-negative int or None, got {max_consecutive_auto_reply!r}")
+            raise TypeError("is_termination_msg must be callable (message dict -> bool), "
+                            f"not {type(is_termination_msg).__name__}")
+        limit = max_consecutive_auto_reply
+        if limit is not None and (not isinstance(limit, int) or limit < 0):
+            raise ValueError(f"max_consecutive_auto_reply must be a non-negative int or None, got {limit!r}")
         if code_execution_config is None:
             code_execution_config = False
         if code_execution_config is not False and not isinstance(code_execution_config, Mapping):
@@ -133,7 +135,8 @@ class ConversableAgent(LLMAgent, Participant):
         if chat_messages is not None:
             self._oai_messages.update(chat_messages)
         self._oai_system_message = [{"content": system_message, "role": "system"}]
-        self._description = description if description is not None else (system_message if isinstance(system_message, str) else "")
+        default_description = system_message if isinstance(system_message, str) else ""
+        self._description = description if description is not None else default_description
         self._is_termination_msg = is_termination_msg if is_termination_msg is not None else _default_is_termination_msg
         self._validate_llm_config(llm_config)
         # Classic: the cache of model calls made outside any chat (a direct generate_reply). A
@@ -395,7 +398,8 @@ class ConversableAgent(LLMAgent, Participant):
         super().__init_subclass__(**kwargs)
         # A subclass that answers by its own a_generate_reply is asked through it by the loop too
         # (what produced its replies is then not known).
-        if cls.a_generate_reply is not ConversableAgent.a_generate_reply and cls.a_reply_with_origin is ConversableAgent.a_reply_with_origin:
+        own_generate_reply = cls.a_generate_reply is not ConversableAgent.a_generate_reply
+        if own_generate_reply and cls.a_reply_with_origin is ConversableAgent.a_reply_with_origin:
             cls.a_reply_with_origin = ConversableAgent._a_reply_of_own_generate_reply  # type: ignore[method-assign]
 
     async def _a_reply_of_own_generate_reply(
@@ -443,12 +447,14 @@ class ConversableAgent(LLMAgent, Participant):
             if final:
                 if ReplyChosen in _wanted_anywhere and ReplyChosen in (stream := _current_stream()).wanted:
                     stream.emit(ReplyChosen(
-                        agent=self._name, sender=sender.name if sender is not None else None, reply_func=entry["name"], final=True,
+                        agent=self._name, sender=sender.name if sender is not None else None, reply_func=entry["name"],
+                        final=True,
                     ))
                 return reply, entry["name"]
         if ReplyChosen in _wanted_anywhere and ReplyChosen in (stream := _current_stream()).wanted:
             stream.emit(ReplyChosen(
-                agent=self._name, sender=sender.name if sender is not None else None, reply_func="default_auto_reply", final=False,
+                agent=self._name, sender=sender.name if sender is not None else None, reply_func="default_auto_reply",
+                final=False,
             ))
         return self._default_auto_reply, "default_auto_reply"
 
@@ -484,7 +490,7 @@ class ConversableAgent(LLMAgent, Participant):
         if processed == text:
             return messages
         # Copy: the stored history keeps what was actually received.
-        return messages[:-1] + [{**last, "content": processed}]
+        return [*messages[:-1], {**last, "content": processed}]
 
     async def a_apply_send_hooks(self, message: dict | str, recipient: Agent, silent: bool) -> dict | str:
         """The async hooks (a_process_message_before_send); the loop awaits them before a delivery."""
@@ -625,10 +631,12 @@ class ConversableAgent(LLMAgent, Participant):
             # A human answer interrupts any pending calls: answer them so the history stays valid.
             tool_returns = []
             if message.get("function_call"):
-                tool_returns.append({"role": "function", "name": message["function_call"].get("name", ""), "content": "USER INTERRUPTED"})
+                tool_returns.append(
+                    {"role": "function", "name": message["function_call"].get("name", ""), "content": "USER INTERRUPTED"})
             if message.get("tool_calls"):
                 tool_returns.extend(
-                    {"role": "tool", "tool_call_id": call.get("id", ""), "content": "USER INTERRUPTED"} for call in message["tool_calls"]
+                    {"role": "tool", "tool_call_id": call.get("id", ""), "content": "USER INTERRUPTED"}
+                    for call in message["tool_calls"]
                 )
             response: dict = {"role": "user", "content": reply}
             if tool_returns:
@@ -990,7 +998,8 @@ class ConversableAgent(LLMAgent, Participant):
             raise ValueError("reply_func_from_nested_chats must be 'summary_from_nested_chats' or a callable")
         inner = reply_func_from_nested_chats
 
-        def nested_chats(recipient: ConversableAgent, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None):
+        def nested_chats(recipient: ConversableAgent, messages: list[dict] | None = None, sender: Agent | None = None,
+                         config: Any = None) -> Any:
             return inner(chat_queue, recipient, messages, sender, config)
 
         nested_chats.__name__ = "nested_chats"
@@ -1013,7 +1022,8 @@ class ConversableAgent(LLMAgent, Participant):
         assert isinstance(recipient, ConversableAgent)
         _messages.note_stored(received)  # both copies go into histories without to_oai_message, which counts them
         recipient._oai_messages[self].append(received)
-        self._oai_messages[recipient].append({**received, "role": "assistant"} if received.get("role") == "user" else dict(received))
+        sent = {**received, "role": "assistant"} if received.get("role") == "user" else dict(received)  # the sender's copy
+        self._oai_messages[recipient].append(sent)
         human_reply, auto_replies = self._reply_kinds()
         if produced_by in auto_replies:
             self._consecutive_auto_reply_counter[recipient] += 1
@@ -1048,7 +1058,8 @@ class ConversableAgent(LLMAgent, Participant):
 
     def register_model_client(self, model_client_cls: type, **kwargs: Any) -> None:
         if self.client is None:
-            raise ValueError(f"agent {self._name!r} has no llm_config: give one naming model_client_cls={model_client_cls.__name__!r}")
+            raise ValueError(f"agent {self._name!r} has no llm_config: "
+                             f"give one naming model_client_cls={model_client_cls.__name__!r}")
         self.client.register_model_client(model_client_cls, **kwargs)
 
     def register_function(self, function_map: dict[str, Callable | None]) -> None:
@@ -1125,8 +1136,9 @@ class ConversableAgent(LLMAgent, Participant):
             # Stacked decorators: an inner one's description (and the docstring) serve when none is given.
             described = description or getattr(func, "_description", None) or inspect.getdoc(func)
             if not isinstance(func, Tool) and not described:
-                raise ValueError(f"Function description is required, none found: function {name or func.__name__!r} has no "
-                                 'description; pass description="..." (or give it a docstring) so the model knows when to call it')
+                raise ValueError(f"Function description is required, none found: function {name or func.__name__!r} has "
+                                 'no description; pass description="..." (or give it a docstring) so the model knows when '
+                                 "to call it")
             tool = func if isinstance(func, Tool) else Tool(func, name=name, description=described)
             if api_style == "function":  # classic legacy: offered through llm_config["functions"]
                 self.update_function_signature(tool.schema["function"], is_remove=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from .conversable import ConversableAgent
 
@@ -15,7 +15,7 @@ _DEFAULT_CODE_EXECUTION: Mapping[str, Any] = MappingProxyType({})
 class UserProxyAgent(ConversableAgent):
     """Classic UserProxyAgent: human input ALWAYS by default, code execution on, no model."""
 
-    DEFAULT_USER_PROXY_AGENT_DESCRIPTIONS = {
+    DEFAULT_USER_PROXY_AGENT_DESCRIPTIONS: ClassVar[dict[str, str]] = {
         "ALWAYS": "An attentive HUMAN user who can answer questions about the task, and can perform tasks such as "
         "running Python code or inputting command line commands at a Linux terminal and reporting back the "
         "execution results.",

@@ -14,8 +14,9 @@ from __future__ import annotations
 import inspect
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from .. import events
 from ..agents.agent import Agent

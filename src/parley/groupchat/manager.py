@@ -112,7 +112,7 @@ class GroupChatManager(ConversableAgent):
 
     # ----------------------------------------------------------------- the rounds
 
-    def _share(self, groupchat: GroupChat, received: dict, speaker: Agent, broadcast: Broadcast | None = None) -> dict:
+    def _share(self, groupchat: GroupChat, received: dict, speaker: ConversableAgent, broadcast: Broadcast | None = None) -> dict:
         """Add ``received`` (the manager's copy of the speaker's message) to the transcript and
         show it to every other participant: through ``broadcast`` (they catch up later), or at
         once without one; returns the transcript's dict."""
@@ -126,14 +126,16 @@ class GroupChatManager(ConversableAgent):
         if shared.get("role") == "user" and "tool_calls" not in shared and "function_call" not in shared:
             as_sent = {**shared, "role": "assistant"}  # what to_oai_message gives, without its key scan
         else:
-            as_sent = to_oai_message(shared, "assistant", name)
+            converted = to_oai_message(shared, "assistant", name)
+            assert converted is not None  # the transcript holds only convertible messages
+            as_sent = converted
         if broadcast is not None:
             broadcast.add(shared, as_sent, speaker)
             return shared
         histories = self._oai_messages
         for agent in groupchat.agents:
             if agent is not speaker:
-                agent._oai_messages[self].append(shared)
+                _participant(agent)._oai_messages[self].append(shared)
                 histories[agent].append(as_sent)
         return shared
 
@@ -143,26 +145,27 @@ class GroupChatManager(ConversableAgent):
         """Run the group chat from the last message of ``messages`` (a reply function)."""
         groupchat = config if config is not None else self._groupchat
         if messages is None:
-            messages = self._oai_messages[sender]
-        if not messages:
+            messages = self._oai_messages[sender] if sender is not None else []
+        if not messages or sender is None:
             return True, None
         message = messages[-1]  # before the introductions, which land in the same history
         if groupchat.send_introductions:
             intro = groupchat.introductions_msg()
             for agent in groupchat.agents:
                 self.deliver(intro, agent, True)
-        await self.a_run_rounds(groupchat, message, sender, 0)
+        await self.a_run_rounds(groupchat, message, _participant(sender), 0)
         if isinstance(sender, GroupChatManager) and self in sender.groupchat.agents and groupchat.messages:
             # A team inside an outer group chat: its turn's reply is where it got to.
             return True, content_str(groupchat.messages[-1].get("content")).replace("TERMINATE", "").strip()
         return True, None
 
-    async def a_run_rounds(self, groupchat: GroupChat, message: dict, speaker: Agent, first_round: int) -> None:
+    async def a_run_rounds(self, groupchat: GroupChat, message: dict, speaker: ConversableAgent, first_round: int) -> None:
         """The rounds from ``first_round`` on: share ``message`` (``speaker``'s, not yet shared), pick
         the next speaker, and so on. ``a_run_chat`` starts at round 0; resuming a stored run
         (``parley.store.resume``) starts where the stored transcript ends."""
         # The participants' model calls use the chat's cache (``Conversation``): nothing to lend them.
         silent = self._silent
+        wanted_anywhere = events.wanted_silent_anywhere if silent else events.wanted_anywhere
         is_termination_msg = self._is_termination_msg
         last_round = groupchat.max_round - 1
         histories = self._oai_messages
@@ -180,20 +183,24 @@ class GroupChatManager(ConversableAgent):
                     break
                 try:
                     choice = choose(speaker, self)
-                    speaker, method = choice if type(choice) is tuple else await choice
-                    if speaker is None:
+                    chosen, method = choice if type(choice) is tuple else await choice
+                    if chosen is None:
                         break
-                    stream = events.current_stream()
-                    if events.SpeakerSelected in (stream.wanted_silent if silent else stream.wanted):
-                        stream.emit(events.SpeakerSelected(manager=self._name, speaker=speaker.name, method=method, round=i + 1, silent=silent), silent)
+                    speaker = chosen if isinstance(chosen, ConversableAgent) else _participant(chosen)
+                    if events.SpeakerSelected in wanted_anywhere:  # some stream's sink wants it: is it the run's?
+                        stream = events.current_stream()
+                        if events.SpeakerSelected in (stream.wanted_silent if silent else stream.wanted):
+                            stream.emit(events.SpeakerSelected(manager=self._name, speaker=speaker.name, method=method,
+                                                               round=i + 1, silent=silent), silent)
                     catch_up(speaker)
                     reply, produced_by = await speaker.a_reply_with_origin(sender=self)
                 except KeyboardInterrupt:
-                    admin = groupchat.agent_by_name(groupchat.admin_name)
-                    if admin is None:
+                    found = groupchat.agent_by_name(groupchat.admin_name)
+                    if found is None:
                         raise
-                    speaker = admin
-                    events.emit(events.SpeakerSelected(manager=self._name, speaker=admin.name, method="interrupt", round=i + 1, silent=silent), silent)
+                    speaker = admin = _participant(found)
+                    events.emit(events.SpeakerSelected(manager=self._name, speaker=admin.name, method="interrupt", round=i + 1,
+                                                       silent=silent), silent)
                     catch_up(admin)
                     reply, produced_by = await admin.a_reply_with_origin(sender=self)
                 if reply is None:
@@ -262,18 +269,18 @@ class GroupChatManager(ConversableAgent):
         groupchat.reset()
         for message in messages[:-1]:
             message.setdefault("name", self.name)
-            speaker = groupchat.agent_by_name(message["name"]) or self
-            received = to_oai_message({**message, "role": message.get("role") if message.get("role") in ("tool", "function") else "user"},
+            speaker = _participant(groupchat.agent_by_name(message["name"]) or self)
+            role = message.get("role") if message.get("role") in ("tool", "function") else "user"
+            received = to_oai_message({**message, "role": role},
                                       "user", speaker.name)
             if received is None:
                 raise ValueError(f"resume: message from {message['name']!r} has no content, function_call or tool_calls")
             if speaker is not self:
-                speaker._oai_messages[self].append(to_oai_message(received, "assistant", speaker.name))
-                self._oai_messages[speaker].append(received)
+                speaker.restore_delivery(self, received, None)  # both sides' histories
             self._share(groupchat, received, speaker)
         last_message = messages[-1]
         last_message.setdefault("name", self.name)
-        last_agent = groupchat.agent_by_name(last_message["name"]) or self
+        last_agent = _participant(groupchat.agent_by_name(last_message["name"]) or self)
         if remove_termination_string is not None and isinstance(last_message.get("content"), str):
             if isinstance(remove_termination_string, str):
                 last_message["content"] = last_message["content"].replace(remove_termination_string, "")
@@ -286,7 +293,8 @@ class GroupChatManager(ConversableAgent):
                 level="warning",
             ))
         if not silent:
-            _iostream().print(f"Prepared group chat with {len(messages)} messages, the last speaker is {last_message['name']}", flush=True)
+            _iostream().print(f"Prepared group chat with {len(messages)} messages, the last speaker is {last_message['name']}",
+                              flush=True)
         groupchat.send_introductions = False
         return last_agent, last_message
 
@@ -369,7 +377,8 @@ class GroupChatManager(ConversableAgent):
         last n messages; returns the reply without the command."""
         stream = _iostream()
         words = reply["content"].split()
-        clear_at = next(i for i in reversed(range(len(words) - 1)) if words[i].upper() == "CLEAR" and words[i + 1].upper().startswith("HISTORY"))
+        clear_at = next(i for i in reversed(range(len(words) - 1))
+                        if words[i].upper() == "CLEAR" and words[i + 1].upper().startswith("HISTORY"))
         keep: int | None = None
         target = None
         for word in words[clear_at + 2: clear_at + 4]:
@@ -383,7 +392,7 @@ class GroupChatManager(ConversableAgent):
             keep = 1  # the tool call its responses answer must stay
         if target is not None:
             stream.print(f"Clearing history for {target.name}" + (f" except last {keep} messages." if keep else "."))
-            target.clear_history(nr_messages_to_preserve=keep)
+            _participant(target).clear_history(nr_messages_to_preserve=keep)
         else:
             stream.print("Clearing history for all agents" + (f" except last {keep} messages." if keep else "."))
             kept = groupchat.messages[-keep:] if keep else []
@@ -410,3 +419,10 @@ def stored_turn_starts(spoken: Sequence[StoredDelivery], selections: Sequence[Ma
             raise ResumeError(f"run {run_id}: message {k + 1} of its group chat, from {spoken[k].sender!r}, follows "
                               "no stored speaker selection; not a group chat this can resume")
     return starts
+
+
+def _participant(agent: Agent | None) -> ConversableAgent:
+    """A group chat's member as the manager needs it (the classic group chat, too, runs ConversableAgents)."""
+    if not isinstance(agent, ConversableAgent):
+        raise TypeError(f"a group chat's agents must be ConversableAgents, not {type(agent).__name__}")
+    return agent

@@ -42,7 +42,8 @@ import socket
 import threading
 import time
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -104,7 +105,7 @@ def _escaped_rows(texts: Callable[[tuple], tuple], rows: list[tuple]) -> list[tu
 
 def _utc(timestamp: float) -> str:
     """A time as classic AutoGen's logs write it: UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``."""
-    return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _title(message: Any) -> str | None:
@@ -330,7 +331,7 @@ class Recorder:
         try:
             self._transaction(lambda connection: self._write_batch(connection, batch))
             return None
-        except Exception as error:  # noqa: BLE001 - written again row by row below
+        except Exception as error:
             first = getattr(error, "orig", None) or error
         try:
             self._transaction(lambda connection: self._write_each(connection, batch))
@@ -499,7 +500,8 @@ class Recorder:
             batch.rows[schema.human_inputs].append((run_id, key, now, event.agent, "reply", event.reply))
             batch.update_run(run_id, status="running", updated_at=now)
         elif kind is events.SpeakerSelected:
-            batch.rows[schema.speaker_selections].append((run_id, key, now, event.manager, event.speaker, event.method, event.round))
+            batch.rows[schema.speaker_selections].append(
+                (run_id, key, now, event.manager, event.speaker, event.method, event.round))
             if chat.top_level:
                 batch.update_run(run_id, kind="group_chat")
 

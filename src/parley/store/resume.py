@@ -106,14 +106,15 @@ async def a_resume_run(
     run_id = info.id
     if info.status == "finished":
         raise ResumeError(f"run {run_id} is finished ({info.reason or 'completed'}): nothing to resume")
-    if info.status in ("running", "waiting_input") and info.host == socket.gethostname() and info.pid and info.pid != os.getpid() and _alive(info.pid):
+    here = info.host == socket.gethostname() and info.pid and info.pid != os.getpid()
+    if info.status in ("running", "waiting_input") and here and _alive(info.pid):
         raise ResumeError(f"run {run_id} is still running in process {info.pid}; stop it before resuming")
     top = [c for c in store.records(run_id, "chats") if c["parent_id"] is None]
     if chat_queue is None:
         if len(top) != 1:
             raise ResumeError(f"run {run_id} has {len(top)} top-level chats (sequential chats): pass chat_queue=, "
                               "the list of chats it was started with")
-        plan = _plan_chat(store, run_id, top[0], _agents_by_name(agents))
+        plan = _plan_chat(store, run_id, top[0], _agents_by_name(agents or []))
     else:
         _check_chat_queue(chat_queue, top, run_id)
         unfinished = [i for i, chat in enumerate(top) if chat["status"] != "finished"]
@@ -124,7 +125,7 @@ async def a_resume_run(
         if unfinished:
             entry = chat_queue[unfinished[0]]
             plan = _plan_chat(store, run_id, top[unfinished[0]], _agents_by_name([entry["sender"], entry["recipient"]]))
-    _restore_usage(store, run_id, plan.by_name if chat_queue is None else _queue_agents(chat_queue))
+    _restore_usage(store, run_id, _queue_agents(chat_queue) if chat_queue is not None else plan.by_name if plan else {})
 
     attached_here = not store.attached
     if attached_here:
@@ -134,6 +135,7 @@ async def a_resume_run(
         # The resumed run emits to the stream the store records (the default one, or the one it was attached to).
         with set_default(_PrefilledInput(answers, get_default())), events.use_stream(store.stream):
             if chat_queue is None:
+                assert plan is not None
                 return await _resume_chat(store, run_id, plan, summary_method, summary_args, cache, silent)
             return await _resume_chats(store, run_id, top, chat_queue, plan)
     finally:
@@ -150,7 +152,7 @@ def _check_chat_queue(chat_queue: list[dict], top: list[dict], run_id: str) -> N
     validate_chat_queue(chat_queue)
     if len(top) > len(chat_queue):
         raise ResumeError(f"run {run_id} has {len(top)} chats; chat_queue has only {len(chat_queue)}")
-    for i, (stored, entry) in enumerate(zip(top, chat_queue)):
+    for i, (stored, entry) in enumerate(zip(top, chat_queue, strict=False)):  # the queue may be longer
         names = (getattr(entry["sender"], "name", None), getattr(entry["recipient"], "name", None))
         if names != (stored["sender"], stored["recipient"]):
             raise ResumeError(f"chat_queue[{i}] is {names[0]!r} -> {names[1]!r}, but chat {i + 1} of run {run_id} "
@@ -169,7 +171,7 @@ async def _resume_chats(store: Any, run_id: str, top: list[dict], chat_queue: li
     status, reason = "finished", None
     try:
         results: list = []
-        for stored, entry in zip(top, chat_queue):
+        for stored, entry in zip(top, chat_queue, strict=False):  # the queue may be longer
             if stored["status"] == "finished":
                 results.append(_stored_result(store, run_id, stored))
                 continue
@@ -215,7 +217,7 @@ def _restore_usage(store: Any, run_id: str, by_name: dict) -> None:
     if not fresh:
         return
     chats = {chat["id"]: chat for chat in store.records(run_id, "chats")}
-    calls: dict[str, list[dict]] = collections.defaultdict(list)
+    calls: dict[str | None, list[dict]] = collections.defaultdict(list)
     for call in store.records(run_id, "model_calls"):
         calls[_client_owner(call, chats.get(call["chat_id"]), by_name)].append(call)
     for name, client in fresh.items():
@@ -289,7 +291,8 @@ def _plan_chat(store: Any, run_id: str, chat: dict, by_name: dict) -> _ChatPlan:
     if unknown:
         raise ResumeError(f"run {run_id} has messages of agent(s) {', '.join(map(repr, sorted(unknown)))} not given in agents")
     if not stored and chat["message"] is None:
-        raise ResumeError(f"run {run_id} stopped before its first message and that message was not stored (a callable?); start it again")
+        raise ResumeError(f"run {run_id} stopped before its first message and that message was not stored (a callable?); "
+                          "start it again")
     return _ChatPlan(chat, by_name, initiator, recipient, manager, stored)
 
 

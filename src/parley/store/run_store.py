@@ -20,7 +20,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -232,7 +232,7 @@ class RunStore:
         with self.engine.connect() as connection:
             if connection.execute(sa.select(schema.runs.c.id).where(schema.runs.c.id == run_id)).first() is not None:
                 return run_id
-            matches = []
+            matches: Sequence[str] = []
             if len(run_id) >= 4:
                 matches = connection.execute(
                     sa.select(schema.runs.c.id).where(schema.runs.c.id.startswith(run_id, autoescape=True)).limit(2)
@@ -324,7 +324,7 @@ class RunStore:
         if format not in ("json", "md"):
             raise ValueError(f"format must be 'json' or 'md', got {format!r}")
         info = self.get_run(run_id)
-        data = {"run": asdict(info), **{kind: self.records(info.id, kind) for kind in _TABLES}}
+        data: dict[str, Any] = {"run": asdict(info), **{kind: self.records(info.id, kind) for kind in _TABLES}}
         for kind, column in _JSON_COLUMNS.items():
             for row in data[kind]:
                 row[column] = json.loads(row[column])
