@@ -754,37 +754,6 @@ class ConversableAgent(LLMAgent, Participant):
         response = await client.a_create(prompt, agent=self._name, cache=cache)
         return True, _reply_from_model_message(response.message)
 
-    # Classic public names of the built-ins, async and sync.
-    async def a_check_termination_and_human_reply(self, messages=None, sender=None, config=None) -> tuple[bool, dict | None]:
-        return await _settled(self._check_termination_and_human(messages, sender, config))
-
-    def check_termination_and_human_reply(self, messages=None, sender=None, config=None) -> tuple[bool, dict | None]:
-        return run_sync(self.a_check_termination_and_human_reply(messages, sender, config))
-
-    async def a_generate_function_call_reply(self, messages=None, sender=None, config=None) -> tuple[bool, dict | None]:
-        return await _settled(self._reply_function_call(messages, sender, config))
-
-    def generate_function_call_reply(self, messages=None, sender=None, config=None) -> tuple[bool, dict | None]:
-        return run_sync(self.a_generate_function_call_reply(messages, sender, config))
-
-    async def a_generate_tool_calls_reply(self, messages=None, sender=None, config=None) -> tuple[bool, dict | None]:
-        return await _settled(self._reply_tool_calls(messages, sender, config))
-
-    def generate_tool_calls_reply(self, messages=None, sender=None, config=None) -> tuple[bool, dict | None]:
-        return run_sync(self.a_generate_tool_calls_reply(messages, sender, config))
-
-    async def a_generate_code_execution_reply(self, messages=None, sender=None, config=None) -> tuple[bool, str | None]:
-        return await _settled(self._reply_code_execution(messages, sender, config))
-
-    def generate_code_execution_reply(self, messages=None, sender=None, config=None) -> tuple[bool, str | None]:
-        return run_sync(self.a_generate_code_execution_reply(messages, sender, config))
-
-    async def a_generate_oai_reply(self, messages=None, sender=None, config=None) -> tuple[bool, str | dict | None]:
-        return await _settled(self._reply_with_model(messages, sender, config))
-
-    def generate_oai_reply(self, messages=None, sender=None, config=None) -> tuple[bool, str | dict | None]:
-        return run_sync(self.a_generate_oai_reply(messages, sender, config))
-
     def _prompt_for(self, messages: list[dict], sender: Agent | None) -> list[dict]:
         system = self._oai_system_message[0]
         cache = self._prompt_caches.get(sender)
@@ -1206,17 +1175,37 @@ async def _settled(result: Any) -> Any:
     return result if type(result) is tuple else await result
 
 
+# The built-in replies' classic public names, each an async and a sync face over the one
+# implementation the reply chain runs: made from this table rather than written out in pairs.
+_BUILTIN_REPLIES: dict[str, Callable] = {
+    "check_termination_and_human_reply": ConversableAgent._check_termination_and_human,
+    "generate_function_call_reply": ConversableAgent._reply_function_call,
+    "generate_tool_calls_reply": ConversableAgent._reply_tool_calls,
+    "generate_code_execution_reply": ConversableAgent._reply_code_execution,
+    "generate_oai_reply": ConversableAgent._reply_with_model,
+}
+
+
+def _faces(name: str, impl: Callable) -> tuple[Callable, Callable]:
+    async def a_face(self: ConversableAgent, messages: list[dict] | None = None, sender: Agent | None = None,
+                     config: Any = None) -> tuple[bool, Any]:
+        return await _settled(impl(self, messages, sender, config))
+
+    def face(self: ConversableAgent, messages: list[dict] | None = None, sender: Agent | None = None,
+             config: Any = None) -> tuple[bool, Any]:
+        return run_sync(a_face(self, messages, sender, config))
+
+    for function, public in ((a_face, "a_" + name), (face, name)):
+        function.__name__, function.__qualname__ = public, f"ConversableAgent.{public}"
+        function.__doc__ = f"Classic ``{public}``: the built-in reply ``{impl.__name__}`` as a reply function."
+    return a_face, face
+
+
 # Users name built-ins by their classic names (exclude=, replace_reply_func, register_reply);
 # the chain stores the implementations.
 _ASYNC_OF_SYNC: dict[Callable, Callable] = {}
-for _impl, _names in (
-    (ConversableAgent._check_termination_and_human, ("check_termination_and_human_reply",)),
-    (ConversableAgent._reply_function_call, ("generate_function_call_reply",)),
-    (ConversableAgent._reply_tool_calls, ("generate_tool_calls_reply",)),
-    (ConversableAgent._reply_code_execution, ("generate_code_execution_reply",)),
-    (ConversableAgent._reply_with_model, ("generate_oai_reply",)),
-):
-    for _name in _names:
-        _ASYNC_OF_SYNC[getattr(ConversableAgent, _name)] = _impl
-        _ASYNC_OF_SYNC[getattr(ConversableAgent, "a_" + _name)] = _impl
+for _name, _impl in _BUILTIN_REPLIES.items():
+    for _face in _faces(_name, _impl):
+        setattr(ConversableAgent, _face.__name__, _face)
+        _ASYNC_OF_SYNC[_face] = _impl
 
