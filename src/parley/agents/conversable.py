@@ -36,8 +36,9 @@ from ..events import current_stream as _current_stream
 from ..events import wanted_anywhere as _wanted_anywhere
 from ..events import wanted_silent_anywhere as _wanted_silent_anywhere
 from ..io import get_default as _iostream
-from ..messages import EXPANDED_KEYS, content_str, expand_for_model, message_to_dict, to_oai_message
+from ..messages import content_str, message_to_dict, to_oai_message
 from .agent import Agent, LLMAgent
+from .prompt_cache import PromptCache, prompt_for
 
 _current_chat = events.current_chat_id.get
 _message_record = events.record_builder(MessageSent)
@@ -66,23 +67,6 @@ next_chat_id = _chat_ids.__next__  # the engine's chat ids: unique in the proces
 def _default_is_termination_msg(message: dict) -> bool:
     content = message.get("content")
     return content == "TERMINATE" if type(content) is str else content_str(content) == "TERMINATE"
-
-
-class _PromptCache:
-    """The model-facing prompt for one history list, extended as the history grows.
-
-    Rebuilding ``[system] + history`` for every model call would cost O(history); keeping it and
-    appending only new messages keeps the per-message cost flat.
-    """
-
-    __slots__ = ("source", "count", "system", "prompt", "expandable_seen")
-
-    def __init__(self, source: list, system: dict) -> None:
-        self.source = source
-        self.system = system
-        self.count = 0
-        self.expandable_seen = -1  # messages.expandable_stored at the last update; -1: look at every message
-        self.prompt: list[dict] = [system]
 
 
 class ConversableAgent(LLMAgent, Participant):
@@ -160,7 +144,7 @@ class ConversableAgent(LLMAgent, Participant):
             dict(code_execution_config) if isinstance(code_execution_config, Mapping) else False
         )
         self._code_executor: Any = None
-        self._prompt_caches: dict[Agent | None, _PromptCache] = {}
+        self._prompt_caches: dict[Agent, PromptCache] = {}  # per peer (agents.prompt_cache)
         self._broadcast: Any = None  # a group chat in progress that owes this agent messages
         self._finished_chats: Any = None  # the results of its last chat queue (get_chat_results)
         self.hook_lists: dict[str, list[Callable]] = {name: [] for name in _HOOKABLE_METHODS}
@@ -743,7 +727,8 @@ class ConversableAgent(LLMAgent, Participant):
             return False, None
         if messages is None:
             messages = self._oai_messages[sender] if sender is not None else []
-        return self._model_reply(client, self._prompt_for(messages, sender))
+        return self._model_reply(client, prompt_for(self._prompt_caches, self._oai_messages, sender, messages,
+                                                    self._oai_system_message[0]))
 
     async def _model_reply(self, client: Any, prompt: list[dict]) -> tuple[bool, str | dict | None]:
         if _conversation.caches_open or self.client_cache is not None:
@@ -753,30 +738,6 @@ class ConversableAgent(LLMAgent, Participant):
             cache = None  # no chat has a cache, nor has this agent: no look-up needed to know
         response = await client.a_create(prompt, agent=self._name, cache=cache)
         return True, _reply_from_model_message(response.message)
-
-    def _prompt_for(self, messages: list[dict], sender: Agent | None) -> list[dict]:
-        system = self._oai_system_message[0]
-        cache = self._prompt_caches.get(sender)
-        if cache is None or cache.source is not messages or cache.system is not system or cache.count > len(messages):
-            if sender is None or messages is not self._oai_messages.get(sender):
-                # A list made by a hook or passed in by the caller: build it once, don't keep it.
-                prompt = [system]
-                for message in messages:
-                    expand_for_model(message, prompt)
-                return prompt
-            cache = self._prompt_caches[sender] = _PromptCache(messages, system)
-        count = len(messages)
-        prompt = cache.prompt
-        new = messages[cache.count:count]
-        cache.count = count
-        expandable = _messages.expandable_stored
-        if cache.expandable_seen == expandable or all(map(EXPANDED_KEYS.isdisjoint, new)):
-            prompt.extend(new)  # the common case: every new message goes to the model as stored
-        else:
-            for message in new:
-                expand_for_model(message, prompt)
-        cache.expandable_seen = expandable
-        return prompt
 
     # ----------------------------------------------------------------- human input
 
