@@ -76,3 +76,35 @@ def test_telemetry_enabled_on_a_runs_stream_sees_that_run_only():
     names = [s.name for s in exporter.get_finished_spans()]
     assert names.count("invoke_workflow alice -> bob") == 1
     assert "chat scripted" in names
+
+
+def test_a_run_recorded_from_its_own_stream_is_resumed_into_it(tmp_path):
+    def reply(fail_at):
+        def answer(request):
+            n = len(request.messages)
+            if n == fail_at:
+                raise RuntimeError("model down")
+            return "TERMINATE" if n >= 6 else f"reply {n}"
+        return answer
+
+    def agents(fail_at=None):
+        return [ConversableAgent(name, human_input_mode="NEVER", llm_config={"config_list": [
+            {"model": "scripted", "client": ScriptedModelClient(reply(fail_at if name == "bob" else None))}]})
+            for name in ("alice", "bob")]
+
+    stream = events.EventStream()
+    store = RunStore(f"sqlite:///{tmp_path}/runs.db").attach(stream=stream)
+    try:
+        alice, bob = agents(fail_at=4)
+        with events.use_stream(stream), pytest.raises(RuntimeError, match="model down"):
+            alice.initiate_chat(bob, message="go", silent=True)
+        store.flush()
+        [run] = store.list_runs()
+        assert run.status == "failed"
+        with events.capture(kinds=(events.MessageSent,)) as on_default:
+            store.resume(run.id, agents(), silent=True)  # called outside use_stream: the store's stream is used
+        assert on_default.events == []
+        assert store.get_run(run.id).status == "finished"
+        assert store.messages(run.id)[-1].message["content"] == "TERMINATE"
+    finally:
+        store.close()
