@@ -246,8 +246,10 @@ def record_layout(kind: type[Event]) -> dict[str, int]:
 
 
 def record_builder(kind: type[Event]) -> Callable[..., Record]:
-    """A function ``(time, <the fields of kind>) -> record`` (call it with the fields by name), made
-    from the class as dataclasses make ``__init__``: one tuple display, no loop at run time."""
+    """A function ``(time, <the fields of kind, in declaration order>) -> record``, made from the
+    class as dataclasses make ``__init__``: one tuple display, no loop at run time. Hot code calls
+    it positionally (a keyword call costs several times more); tests check the engine's records
+    against the classes (tests/core/test_event_records.py)."""
     fields = _fields(kind)
     source = (f"def {kind.__name__}_record(time, {', '.join(fields)}):\n"
               f"    return (_kind, time, {''.join(name + ', ' for name in fields)})\n")

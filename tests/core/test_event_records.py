@@ -86,3 +86,23 @@ def test_record_layout_builders_and_readers_come_from_the_event_classes():
     record = events.record_builder(events.MessageSent)(time=1.0, sender="a", recipient="b", message={}, silent=False,
                                                         chat_id=None, produced_by="f")
     assert read(record) == ("f", "a", 1.0)
+
+
+def test_the_engines_records_match_the_event_classes():
+    # The engine builds MessageSent and ModelCalled records positionally: each field must land
+    # where the class declares it.
+    user, assistant = make_pair(["hello", "TERMINATE"])
+    stream = events.EventStream()
+    records: list = []
+    keep = records.append
+    stream.add_sink(keep, [events.MessageSent, events.ModelCalled], records=True)
+    with events.use_stream(stream):
+        user.initiate_chat(assistant, message="hi", max_turns=1, silent=True)
+    messages = [events.event_of(r) for r in records if r[0] is events.MessageSent]
+    calls = [events.event_of(r) for r in records if r[0] is events.ModelCalled]
+    assert [(m.sender, m.recipient, m.message["content"], m.silent, m.produced_by) for m in messages] == [
+        ("user_proxy", "assistant", "hi", True, None), ("assistant", "user_proxy", "hello", True, "_reply_with_model")]
+    assert len({m.chat_id for m in messages}) == 1 and messages[0].chat_id is not None
+    [call] = calls
+    assert (call.agent, call.purpose, call.chat_id, call.cached) == ("assistant", "reply", messages[0].chat_id, False)
+    assert isinstance(call.model, str) and call.prompt_tokens >= 0 and call.latency_s >= 0

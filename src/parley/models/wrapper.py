@@ -365,11 +365,10 @@ class OpenAIWrapper:
         stream = _current_stream()  # the run's (events.use_stream)
         publish = stream.publishers[ModelCalled]
         if publish is not None:
-            # The event's record (see events.record_builder).
-            publish(_model_called_record(
-                time=_now(), agent=agent, model=response.model, prompt_tokens=response.prompt_tokens,
-                completion_tokens=response.completion_tokens, cost=response.cost, latency_s=latency, cached=response.cached,
-                purpose=purpose, chat_id=_current_chat()))
+            # The event's record (events.record_builder), positionally: time, then ModelCalled's fields in
+            # declaration order (agent, model, prompt and completion tokens, cost, latency, cached, purpose, chat).
+            publish(_model_called_record(_now(), agent, response.model, response.prompt_tokens, response.completion_tokens,
+                                         response.cost, latency, response.cached, purpose, _current_chat()))
         if ModelCallLogged in stream.wanted:
             stream.emit(ModelCallLogged(
                 agent=agent, model=response.model, messages=list(request.messages), params=redact_config(request.params),
