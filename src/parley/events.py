@@ -230,8 +230,10 @@ Record = tuple  # (event type, time, *fields in declaration order)
 # A sink takes events, or records when added with ``records=True``: which, the stream knows.
 Sink = Callable[[Any], None]
 
-# The records' layout is defined here only, from the event classes: code that builds a record uses
-# ``record_builder`` (fields by name), code that reads one uses ``record_reader`` (fields by name).
+# The records' layout is defined here only, from the event classes (``record_layout``): code that
+# reads a record takes its fields by name (``record_reader``); the two hot spots that build one (a
+# message's, a model call's) write a tuple display in declaration order, checked against the
+# classes by tests/core/test_event_records.py.
 
 
 def _fields(kind: type[Event]) -> tuple[str, ...]:
@@ -243,19 +245,6 @@ def _fields(kind: type[Event]) -> tuple[str, ...]:
 def record_layout(kind: type[Event]) -> dict[str, int]:
     """Where each part of a record of ``kind`` is: "type" 0, "time" 1, then the fields in declaration order."""
     return {"type": 0, "time": 1, **{name: i for i, name in enumerate(_fields(kind), 2)}}
-
-
-def record_builder(kind: type[Event]) -> Callable[..., Record]:
-    """A function ``(time, <the fields of kind, in declaration order>) -> record``, made from the
-    class as dataclasses make ``__init__``: one tuple display, no loop at run time. Hot code calls
-    it positionally (a keyword call costs several times more); tests check the engine's records
-    against the classes (tests/core/test_event_records.py)."""
-    fields = _fields(kind)
-    source = (f"def {kind.__name__}_record(time, {', '.join(fields)}):\n"
-              f"    return (_kind, time, {''.join(name + ', ' for name in fields)})\n")
-    namespace: dict[str, Any] = {"_kind": kind}
-    exec(source, namespace)  # the source is built from the class's own field names, nothing else
-    return namespace[f"{kind.__name__}_record"]
 
 
 def record_reader(kind: type[Event], *names: str) -> Callable[[Record], Any]:

@@ -41,7 +41,6 @@ from .builtin_replies import BuiltinReplies
 from .prompt_cache import PromptCache
 
 _current_chat = events.current_chat_id.get
-_message_record = events.record_builder(MessageSent)
 
 
 async def _maybe_await(value: Any) -> Any:
@@ -528,9 +527,10 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
         publish = (stream.publishers_silent if silent else stream.publishers)[MessageSent]
         if publish is not None:
             # The event's record (see events): with only the run store listening, one tuple and its log's extend.
-            # Positional (a keyword call costs several times more, on every message): time, then MessageSent's
-            # fields in declaration order (sender, recipient, message, silent, chat_id, produced_by).
-            publish(_message_record(_now(), sender_name, self._name, received, silent, _current_chat(), produced_by))
+            # The event's record (events.record_layout): type, time, then MessageSent's fields in declaration
+            # order; a tuple display, since any call here costs on every message (tests/core/test_event_records.py
+            # checks each field lands where the class declares it).
+            publish((MessageSent, _now(), sender_name, self._name, received, silent, _current_chat(), produced_by))
 
     async def a_send(
         self, message: dict | str, recipient: Agent, request_reply: bool | None = None, silent: bool | None = False

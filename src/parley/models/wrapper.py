@@ -14,7 +14,9 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from .. import events
-from ..events import ModelCalled, ModelCallLogged, ModelCallStarted, current_stream as _current_stream, wanted_anywhere as _wanted_anywhere
+from ..events import ModelCalled, ModelCallLogged, ModelCallStarted
+from ..events import current_stream as _current_stream
+from ..events import wanted_anywhere as _wanted_anywhere
 from . import pricing
 from .llm_config import ENDPOINT_KEYS, WRAPPER_KEYS, check_entry, check_generation_params, check_llm_config
 from .pricing import parse_price
@@ -27,7 +29,6 @@ if TYPE_CHECKING:
 
 _now = time.time
 _current_chat = events.current_chat_id.get
-_model_called_record = events.record_builder(ModelCalled)
 
 _SECRET_KEYS = frozenset({"api_key", "azure_ad_token", "azure_ad_token_provider", "http_client", "client", "default_headers"})
 
@@ -365,10 +366,11 @@ class OpenAIWrapper:
         stream = _current_stream()  # the run's (events.use_stream)
         publish = stream.publishers[ModelCalled]
         if publish is not None:
-            # The event's record (events.record_builder), positionally: time, then ModelCalled's fields in
-            # declaration order (agent, model, prompt and completion tokens, cost, latency, cached, purpose, chat).
-            publish(_model_called_record(_now(), agent, response.model, response.prompt_tokens, response.completion_tokens,
-                                         response.cost, latency, response.cached, purpose, _current_chat()))
+            # The event's record (events.record_layout): type, time, then ModelCalled's fields in declaration
+            # order; a tuple display, as a call would cost on every message (tests/core/test_event_records.py
+            # checks each field lands where the class declares it).
+            publish((ModelCalled, _now(), agent, response.model, response.prompt_tokens, response.completion_tokens,
+                     response.cost, latency, response.cached, purpose, _current_chat()))
         if ModelCallLogged in stream.wanted:
             stream.emit(ModelCallLogged(
                 agent=agent, model=response.model, messages=list(request.messages), params=redact_config(request.params),
