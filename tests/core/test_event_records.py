@@ -80,7 +80,8 @@ def test_record_layout_and_readers_come_from_the_event_classes():
         record = events.record_of(event)
         layout = events.record_layout(kind)
         assert list(layout) == ["type", "time", *kind.__match_args__] and len(layout) == len(record)
-        assert all(record[i] == (kind if name == "type" else 7.0 if name == "time" else f"<{name}>") for name, i in layout.items())
+        expected = {"type": kind, "time": 7.0, **{name: f"<{name}>" for name in kind.__match_args__}}
+        assert all(record[i] == expected[name] for name, i in layout.items())
         assert events.event_of(record) == event
     read = events.record_reader(events.MessageSent, "produced_by", "sender", "time")
     record = (events.MessageSent, 1.0, "a", "b", {}, False, None, "f")
