@@ -16,7 +16,7 @@ _EXPORTS = {
     "Agent": "parley.agents.agent",
     "LLMAgent": "parley.agents.agent",
     "ConversableAgent": "parley.agents.conversable",
-    "register_function": "parley.agents.conversable",
+    "register_function": "parley.tools.registration",
     "AssistantAgent": "parley.agents.assistant",
     "UserProxyAgent": "parley.agents.user_proxy",
     "ChatResult": "parley.chat.result",

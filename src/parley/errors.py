@@ -1,8 +1,18 @@
-"""parley's exceptions for conversations and teams, one tree under ``ParleyError``.
+"""parley's exceptions, one tree under ``ParleyError``.
 
-Each also derives from the built-in type parley raised before (``ValueError``, ``TypeError``), so
-``except ValueError`` keeps working, and carries classic AutoGen's name so that
-``from autogen.exception_utils import AgentNameConflict`` code catches what parley raises.
+    ParleyError
+    ├── ConfigError (ValueError)        a bad llm_config / config-list entry (models: ModelConfigError …)
+    ├── ModelError (RuntimeError)       a model call failed (models: TransientModelError, ContextOverflowError)
+    ├── ExecutionError (RuntimeError)   code cannot be run here (code: ExecutorSetupError …)
+    ├── StoreError                      the run store cannot be used
+    │   ├── RunNotFoundError (KeyError)
+    │   └── ResumeError                 a run cannot be resumed
+    └── the conversation errors below (UsageError, AgentNameConflict, …)
+
+Code classifies errors by these types (``except ModelError``), never by type-name strings. Each
+also derives from the built-in type parley raised before (``ValueError``, ``RuntimeError``), so
+``except ValueError`` keeps working, and the conversation errors carry classic AutoGen's names so
+that ``from autogen.exception_utils import AgentNameConflict`` code catches what parley raises.
 """
 
 from __future__ import annotations
@@ -10,6 +20,33 @@ from __future__ import annotations
 
 class ParleyError(Exception):
     """Base of the exceptions parley raises about conversations and teams."""
+
+
+class ConfigError(ParleyError, ValueError):
+    """A configuration is invalid; the message names the field and the fix."""
+
+
+class ModelError(ParleyError, RuntimeError):
+    """A model call failed in a way that retrying will not fix (bad request, refusal, bad config)."""
+
+
+class ExecutionError(ParleyError, RuntimeError):
+    """Code cannot be executed as configured; the message names the problem and the fix."""
+
+
+class StoreError(ParleyError):
+    """The store cannot be used: a bad URL, a database that cannot be reached or is not ours."""
+
+
+class RunNotFoundError(StoreError, KeyError):
+    """No run has this id."""
+
+    def __str__(self) -> str:  # KeyError would show the message quoted
+        return str(self.args[0]) if self.args else ""
+
+
+class ResumeError(StoreError):
+    """A run cannot be resumed: it is finished, still running, or the agents do not match it."""
 
 
 class UsageError(ParleyError, ValueError, AssertionError):
@@ -45,7 +82,9 @@ class SenderRequired(ParleyError, ValueError):
 class InvalidCarryOverType(ParleyError, TypeError):
     """A chat's ``carryover`` is neither a str nor a list of str / messages."""
 
-    def __init__(self, message: str = "Carryover should be a string or a list of strings. Not adding carryover to the message.") -> None:
+    def __init__(
+        self, message: str = "Carryover should be a string or a list of strings. Not adding carryover to the message.",
+    ) -> None:
         self.message = message
         super().__init__(message)
 
@@ -68,10 +107,17 @@ class ModelToolNotSupportedError(ParleyError):
 
 __all__ = [
     "AgentNameConflict",
+    "ConfigError",
+    "ExecutionError",
     "InvalidCarryOverType",
+    "ModelError",
     "ModelToolNotSupportedError",
     "NoEligibleSpeaker",
     "ParleyError",
+    "ResumeError",
+    "RunNotFoundError",
     "SenderRequired",
+    "StoreError",
     "UndefinedNextAgent",
+    "UsageError",
 ]

@@ -5,26 +5,34 @@ a token streamed, a tool called, code executed, human input requested or given, 
 selected, a chat started or finished. Sinks (the console printer, the run store, telemetry)
 subscribe to the stream; agent code only emits.
 
+Each run emits to one stream: the default one, or the one it chose (``use_stream``, a context
+variable, so concurrent runs each have their own; ``current_stream()`` is it). ``emit`` sends an
+event there.
+
 Events are small slotted dataclasses. A sink may declare the event types it handles
 (``sink.event_types``); the stream keeps the union in ``wanted``, and hot code builds an event
-only when its type is wanted (``if MessageSent in events.wanted: ...``), so an event nobody
+only when its type is wanted (``if MessageSent in stream.wanted: ...``), so an event nobody
 listens to costs one set look-up.
 
 Every event also has a *record*: a plain tuple ``(type, time, *fields)`` with the fields in
 declaration order (``record_of`` / ``event_of`` convert). A sink that only queues or stores
 events (the run store) subscribes to records; for the two kinds every message brings
-(MessageSent, ModelCalled) the engine then builds one tuple and calls ``publishers[kind]`` with
-it, which is the sink itself when it is the only one: no event object, no Python frame. Building
-and emitting an event object costs several times a tuple, and on a chat with an instant model
+(MessageSent, ModelCalled) the engine then builds one tuple and calls ``stream.publishers[kind]``
+with it, which is the sink itself when it is the only one: no event object, no Python frame.
+Building and emitting an event object costs several times a tuple, and on a chat with an instant model
 that difference is most of what storing its messages costs.
 """
 
 from __future__ import annotations
 
 import contextvars
+import operator
 import time
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any
 
 _now = time.time
 
@@ -216,16 +224,38 @@ class Notice(Event):
     level: str = "info"
 
 
-class Sink(Protocol):
-    def __call__(self, event: Event) -> None: ...
-
-
 Record = tuple  # (event type, time, *fields in declaration order)
+
+
+# A sink takes events, or records when added with ``records=True``: which, the stream knows.
+Sink = Callable[[Any], None]
+
+# The records' layout is defined here only, from the event classes (``record_layout``): code that
+# reads a record takes its fields by name (``record_reader``); the two hot spots that build one (a
+# message's, a model call's) write a tuple display in declaration order, checked against the
+# classes by tests/core/test_event_records.py.
+
+
+def _fields(kind: type[Event]) -> tuple[str, ...]:
+    """The fields of ``kind`` a record holds, in declaration order (its constructor's: all but ``time``)."""
+    names: tuple[str, ...] = kind.__match_args__
+    return names
+
+
+def record_layout(kind: type[Event]) -> dict[str, int]:
+    """Where each part of a record of ``kind`` is: "type" 0, "time" 1, then the fields in declaration order."""
+    return {"type": 0, "time": 1, **{name: i for i, name in enumerate(_fields(kind), 2)}}
+
+
+def record_reader(kind: type[Event], *names: str) -> Callable[[Record], Any]:
+    """A C-level getter of the parts ``names`` of a record of ``kind`` (a tuple of them for several)."""
+    layout = record_layout(kind)
+    return operator.itemgetter(*(layout[name] for name in names))
 
 
 def record_of(event: Event) -> Record:
     """The record of ``event``: ``(type, time, *fields)``."""
-    return (type(event), event.time, *[getattr(event, name) for name in type(event).__match_args__])
+    return (type(event), event.time, *[getattr(event, name) for name in _fields(type(event))])
 
 
 def event_of(record: Record) -> Event:
@@ -261,6 +291,28 @@ def _from_events(sink: Sink) -> Sink:
     return lambda event: sink(record_of(event))
 
 
+# Every stream made so far (weakly: a dropped stream's sinks stop counting).
+_streams: weakref.WeakSet[EventStream] = weakref.WeakSet()
+
+# The event types some sink of some stream handles (``wanted_anywhere``), and those some sink
+# handles even when silent: hot code checks these before it looks up the current run's stream (a
+# context-variable read), so an event nobody anywhere listens to costs one set look-up.
+wanted_anywhere: set[type] = set()
+wanted_silent_anywhere: set[type] = set()
+
+
+def _refresh_anywhere() -> None:
+    wanted, silent = set(), set()
+    for stream in _streams:
+        wanted |= stream.wanted
+        silent |= stream.wanted_silent
+    # In place: hot code keeps references to these sets.
+    wanted_anywhere.clear()
+    wanted_anywhere.update(wanted)
+    wanted_silent_anywhere.clear()
+    wanted_silent_anywhere.update(silent)
+
+
 class EventStream:
     """The stream: sinks, each called in order with the events of the types it handles.
 
@@ -272,7 +324,8 @@ class EventStream:
     console listening builds no message events at all.
     """
 
-    __slots__ = ("_sinks", "_dispatch", "_dispatch_silent", "wanted", "wanted_silent", "publishers", "publishers_silent")
+    __slots__ = ("__weakref__", "_dispatch", "_dispatch_silent", "_sinks", "publishers", "publishers_silent", "wanted",
+                 "wanted_silent")
 
     def __init__(self) -> None:
         self._sinks: list[tuple[Sink, frozenset[type] | None, bool]] = []
@@ -283,6 +336,7 @@ class EventStream:
         self.wanted_silent: set[type] = set()
         self.publishers: dict[type, Callable[[Record], None] | None] = {}
         self.publishers_silent: dict[type, Callable[[Record], None] | None] = {}
+        _streams.add(self)
         self._refresh_wanted()
 
     def add_sink(self, sink: Sink, event_types: Iterable[type] | None = None, *, records: bool = False) -> Sink:
@@ -313,6 +367,7 @@ class EventStream:
                         handlers_silent[kind].append((sink, records))
         self._dispatch = self._install(handlers, self.publishers, self.wanted)
         self._dispatch_silent = self._install(handlers_silent, self.publishers_silent, self.wanted_silent)
+        _refresh_anywhere()
 
     @staticmethod
     def _install(handlers: dict[type, list[tuple[Sink, bool]]], publishers: dict, wanted: set) -> dict[type, tuple[Sink, ...]]:
@@ -321,7 +376,8 @@ class EventStream:
         publishers.update((kind, _record_publisher(sinks)) for kind, sinks in handlers.items())
         wanted.clear()
         wanted.update(kind for kind, sinks in handlers.items() if sinks)
-        return {kind: tuple(_from_events(sink) if records else sink for sink, records in sinks) for kind, sinks in handlers.items()}
+        return {kind: tuple(_from_events(sink) if records else sink for sink, records in sinks)
+                for kind, sinks in handlers.items()}
 
     @property
     def sinks(self) -> tuple[Sink, ...]:
@@ -339,10 +395,10 @@ class EventStream:
 
 
 class capture:
-    """Context manager that records every event emitted while it is open (tests, tools)."""
+    """Context manager that records every event emitted to ``stream`` (the current run's) while it is open (tests, tools)."""
 
     def __init__(self, stream: EventStream | None = None, kinds: tuple[type, ...] = (Event,)) -> None:
-        self.stream = stream or default_stream
+        self.stream = stream or current_stream()
         self.kinds = kinds
         self.events: list[Event] = []
 
@@ -350,7 +406,7 @@ class capture:
         if isinstance(event, self.kinds):
             self.events.append(event)
 
-    def __enter__(self) -> "capture":
+    def __enter__(self) -> capture:
         self.stream.add_sink(self._sink)
         return self
 
@@ -363,14 +419,34 @@ class capture:
 
 default_stream = EventStream()
 
+# The stream the current run emits to: the default one unless the run chose another
+# (``use_stream``). A context variable, so two runs at once (asyncio tasks, threads) each emit to
+# their own, and a sink attached to a run's stream (``RunStore.attach(stream=...)``,
+# ``telemetry.enable(stream=...)``) sees exactly that run's events.
+_current_stream: contextvars.ContextVar[EventStream] = contextvars.ContextVar("parley_event_stream", default=default_stream)
+current_stream = _current_stream.get
+
+
+@contextmanager
+def use_stream(stream: EventStream) -> Iterator[EventStream]:
+    """Emit the events of what runs inside the block (chats it starts, their tasks) to ``stream``."""
+    if not isinstance(stream, EventStream):
+        raise TypeError(f"stream must be an EventStream, not {type(stream).__name__}")
+    token = _current_stream.set(stream)
+    try:
+        yield stream
+    finally:
+        _current_stream.reset(token)
+
+
+def emit(event: Event, silent: bool = False) -> None:
+    """Send ``event`` to the current run's stream (``EventStream.emit``)."""
+    _current_stream.get().emit(event, silent)
+
+
+# The agent whose code or tools run in the current task (set around its executions), so that
+# what an executor reports (CodeExecuted) names it.
+acting_agent: contextvars.ContextVar[str] = contextvars.ContextVar("parley_acting_agent", default="")
+
 # The chat the current task is in (set by initiate_chat), so sinks can group events by chat.
 current_chat_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("parley_chat_id", default=None)
-
-
-# Agents emit through these: the default stream's bound method, its wanted-types sets and its
-# record publishers.
-emit = default_stream.emit
-wanted = default_stream.wanted
-wanted_silent = default_stream.wanted_silent
-publishers = default_stream.publishers
-publishers_silent = default_stream.publishers_silent

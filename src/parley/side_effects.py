@@ -77,7 +77,7 @@ def tool_digest(index: int, name: Any, arguments: Any) -> str:
 def _point() -> tuple[Journal | None, bool]:
     """The journal of the current chat (when it is being resumed) and whether a store records results."""
     chat_id = events.current_chat_id.get()
-    return (_replaying.get(chat_id) if chat_id is not None else None), events.SideEffectRecorded in events.wanted
+    return (_replaying.get(chat_id) if chat_id is not None else None), events.SideEffectRecorded in events.current_stream().wanted
 
 
 async def run_code_blocks(agent: str, executor: Any, blocks: list, position: int | None) -> Any:
@@ -85,8 +85,18 @@ async def run_code_blocks(agent: str, executor: Any, blocks: list, position: int
     the chat is resumed at the same point with the same blocks; else run, and its result committed
     (in the worker thread: the event loop does not wait for the store) before it is returned.
     ``position`` None: not at a known point of a chat, nothing reused or recorded."""
-    journal, recording = _point() if position is not None else (None, False)
-    if position is None or (journal is None and not recording):
+    token = events.acting_agent.set(agent)  # the worker thread runs in a copy of this context
+    try:
+        return await _run_code_blocks(agent, executor, blocks, position)
+    finally:
+        events.acting_agent.reset(token)
+
+
+async def _run_code_blocks(agent: str, executor: Any, blocks: list, position: int | None) -> Any:
+    if position is None:  # not at a known point of a chat: nothing reused or recorded
+        return await asyncio.to_thread(executor.execute_code_blocks, blocks)
+    journal, recording = _point()
+    if journal is None and not recording:
         return await asyncio.to_thread(executor.execute_code_blocks, blocks)
     digest = code_digest(blocks)
     if journal is not None:
@@ -94,13 +104,13 @@ async def run_code_blocks(agent: str, executor: Any, blocks: list, position: int
         if stored is not None:
             from .code.base import CodeResult
 
-            notice = f"{agent}: the same code ran at this point before the resume; its stored result is used"
-            events.emit(events.Notice(text=notice))
+            events.emit(events.Notice(
+                text=f"{agent}: the same code ran at this point before the resume; its stored result is used"))
             return CodeResult(exit_code=stored["exit_code"], output=stored["output"], code_file=stored.get("code_file"))
 
     def execute() -> Any:
         result = executor.execute_code_blocks(blocks)
-        if events.SideEffectRecorded in events.wanted:
+        if events.SideEffectRecorded in events.current_stream().wanted:
             events.emit(events.SideEffectRecorded(agent, "code", position, digest, {
                 "exit_code": result.exit_code, "output": result.output, "code_file": getattr(result, "code_file", None)}))
         return result
@@ -112,8 +122,10 @@ async def call_tool(agent: str, position: int | None, index: int, name: Any, arg
                     call: Callable[[], Awaitable[Any]]) -> Any:
     """``await call()`` (a tool call, giving a ToolOutcome) once, as ``run_code_blocks`` runs code;
     ``position`` None: not at a known point of a chat (a direct call), nothing reused or recorded."""
-    journal, recording = _point() if position is not None else (None, False)
-    if position is None or (journal is None and not recording):
+    if position is None:
+        return await call()
+    journal, recording = _point()
+    if journal is None and not recording:
         return await call()
     digest = tool_digest(index, name, arguments)
     if journal is not None:
@@ -121,11 +133,11 @@ async def call_tool(agent: str, position: int | None, index: int, name: Any, arg
         if stored is not None:
             from .tools.tool import ToolOutcome
 
-            notice = f"{agent}: the same tool call ran at this point before the resume; its stored result is used"
-            events.emit(events.Notice(text=notice))
+            events.emit(events.Notice(
+                text=f"{agent}: the same tool call ran at this point before the resume; its stored result is used"))
             return ToolOutcome(stored["content"], stored["ok"])
     outcome = await call()
-    if events.SideEffectRecorded in events.wanted:
+    if events.SideEffectRecorded in events.current_stream().wanted:
         record = events.SideEffectRecorded(agent, "tool", position, digest, {"content": outcome.content, "ok": outcome.ok})
         await asyncio.to_thread(events.emit, record)  # the commit waits in a worker thread, not on the event loop
     return outcome

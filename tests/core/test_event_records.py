@@ -70,3 +70,39 @@ def test_a_chat_publishes_the_same_records_as_its_events():
     assert (message.sender, message.recipient, message.produced_by) == ("assistant", "user_proxy", "_reply_with_model")
     call = events.event_of(records[1])
     assert call.agent == "assistant" and call.purpose == "reply" and call.chat_id == message.chat_id is not None
+
+
+def test_record_layout_and_readers_come_from_the_event_classes():
+    for kind in (events.MessageSent, events.ModelCalled):
+        fields = {name: f"<{name}>" for name in kind.__match_args__}
+        event = kind(**fields)
+        event.time = 7.0
+        record = events.record_of(event)
+        layout = events.record_layout(kind)
+        assert list(layout) == ["type", "time", *kind.__match_args__] and len(layout) == len(record)
+        expected = {"type": kind, "time": 7.0, **{name: f"<{name}>" for name in kind.__match_args__}}
+        assert all(record[i] == expected[name] for name, i in layout.items())
+        assert events.event_of(record) == event
+    read = events.record_reader(events.MessageSent, "produced_by", "sender", "time")
+    record = (events.MessageSent, 1.0, "a", "b", {}, False, None, "f")
+    assert read(record) == ("f", "a", 1.0)
+
+
+def test_the_engines_records_match_the_event_classes():
+    # The engine builds MessageSent and ModelCalled records positionally: each field must land
+    # where the class declares it.
+    user, assistant = make_pair(["hello", "TERMINATE"])
+    stream = events.EventStream()
+    records: list = []
+    keep = records.append
+    stream.add_sink(keep, [events.MessageSent, events.ModelCalled], records=True)
+    with events.use_stream(stream):
+        user.initiate_chat(assistant, message="hi", max_turns=1, silent=True)
+    messages = [events.event_of(r) for r in records if r[0] is events.MessageSent]
+    calls: list = [events.event_of(r) for r in records if r[0] is events.ModelCalled]
+    assert [(m.sender, m.recipient, m.message["content"], m.silent, m.produced_by) for m in messages] == [
+        ("user_proxy", "assistant", "hi", True, None), ("assistant", "user_proxy", "hello", True, "_reply_with_model")]
+    assert len({m.chat_id for m in messages}) == 1 and messages[0].chat_id is not None
+    [call] = calls
+    assert (call.agent, call.purpose, call.chat_id, call.cached) == ("assistant", "reply", messages[0].chat_id, False)
+    assert isinstance(call.model, str) and call.prompt_tokens >= 0 and call.latency_s >= 0

@@ -1,5 +1,6 @@
 """Classic module path ``autogen.agentchat.conversable_agent``."""
 
-from ..agents.conversable import ConversableAgent, register_function
+from ..agents.conversable import ConversableAgent
+from ..tools.registration import register_function
 
 __all__ = ["ConversableAgent", "register_function"]

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 
 class Agent:
     """Base class of all agents (classic ``autogen.Agent``); used as a reply trigger type."""
 
-    name: str
-    description: str
+    if TYPE_CHECKING:  # declared for type checkers only: a classic subclass may set them as plain attributes
+        @property
+        def name(self) -> str: ...
+
+        @property
+        def description(self) -> str: ...
 
 
 class LLMAgent(Agent):
     """An agent with a system message (classic ``autogen.LLMAgent``)."""
 
-    system_message: str
+    if TYPE_CHECKING:
+        @property
+        def system_message(self) -> str | list | None: ...

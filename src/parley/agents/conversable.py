@@ -17,19 +17,28 @@ import itertools
 import sys
 import warnings
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from time import time as _now
-from typing import Any, Callable, Iterable, Literal
+from typing import Any, Literal
 
-from .. import events, messages as _messages
+from .. import events
+from .. import messages as _messages
 from .._sync import run_sync
-from ..events import MessageSent, ReplyChosen, emit as _emit, publishers as _publishers, publishers_silent as _publishers_silent, wanted as _wanted
-from ..chat.loop import converse
+from ..chat.conversation import Conversation
+from ..chat.conversation import current as _current_conversation
+from ..chat.loop import converse, run_turns
+from ..chat.participant import Participant, Reply
 from ..chat.result import ChatResult
-from ..chat.scope import ChatScope
 from ..errors import InvalidCarryOverType, SenderRequired, UsageError
+from ..events import MessageSent, ReplyChosen
+from ..events import current_stream as _current_stream
+from ..events import wanted_anywhere as _wanted_anywhere
+from ..events import wanted_silent_anywhere as _wanted_silent_anywhere
 from ..io import get_default as _iostream
-from ..messages import EXPANDED_KEYS, content_str, expand_for_model, message_to_dict, to_oai_message
-from .agent import LLMAgent, Agent
+from ..messages import content_str, message_to_dict, to_oai_message
+from .agent import Agent, LLMAgent
+from .builtin_replies import BuiltinReplies
+from .prompt_cache import PromptCache
 
 _current_chat = events.current_chat_id.get
 
@@ -51,6 +60,7 @@ _HUMAN_INPUT_MODES = ("ALWAYS", "TERMINATE", "NEVER")
 _HOOKABLE_METHODS = ("process_last_received_message", "process_all_messages_before_reply", "process_message_before_send",
                      "a_process_last_received_message", "a_process_all_messages_before_reply", "a_process_message_before_send")
 _chat_ids = itertools.count(1)
+next_chat_id = _chat_ids.__next__  # the engine's chat ids: unique in the process, whatever callers name chats
 
 
 def _default_is_termination_msg(message: dict) -> bool:
@@ -58,24 +68,7 @@ def _default_is_termination_msg(message: dict) -> bool:
     return content == "TERMINATE" if type(content) is str else content_str(content) == "TERMINATE"
 
 
-class _PromptCache:
-    """The model-facing prompt for one history list, extended as the history grows.
-
-    Rebuilding ``[system] + history`` for every model call would cost O(history); keeping it and
-    appending only new messages keeps the per-message cost flat.
-    """
-
-    __slots__ = ("source", "count", "system", "prompt", "expandable_seen")
-
-    def __init__(self, source: list, system: dict) -> None:
-        self.source = source
-        self.system = system
-        self.count = 0
-        self.expandable_seen = -1  # messages.expandable_stored at the last update; -1: look at every message
-        self.prompt: list[dict] = [system]
-
-
-class ConversableAgent(LLMAgent):
+class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
     """An agent that converses with others through messages (classic AutoGen semantics)."""
 
     DEFAULT_CONFIG: Any = False  # no model unless configured
@@ -92,7 +85,7 @@ class ConversableAgent(LLMAgent):
         max_consecutive_auto_reply: int | None = None,
         human_input_mode: HumanInputMode = "TERMINATE",
         function_map: dict[str, Callable] | None = None,
-        code_execution_config: dict | Literal[False] = False,
+        code_execution_config: Mapping[str, Any] | Literal[False] = False,
         llm_config: dict | Literal[False] | None = None,
         default_auto_reply: str | dict = "",
         description: str | None = None,
@@ -110,12 +103,14 @@ class ConversableAgent(LLMAgent):
         if human_input_mode not in _HUMAN_INPUT_MODES:
             raise ValueError(f"human_input_mode must be one of {', '.join(_HUMAN_INPUT_MODES)}; got {human_input_mode!r}")
         if is_termination_msg is not None and not callable(is_termination_msg):
-            raise TypeError(f"is_termination_msg must be callable (message dict -> bool), not {type(is_termination_msg).__name__}")
-        if max_consecutive_auto_reply is not None and (not isinstance(max_consecutive_auto_reply, int) or max_consecutive_auto_reply < 0):
-            raise ValueError(f"max_consecutive_auto_reply must be a non-negative int or None, got {max_consecutive_auto_reply!r}")
+            raise TypeError("is_termination_msg must be callable (message dict -> bool), "
+                            f"not {type(is_termination_msg).__name__}")
+        limit = max_consecutive_auto_reply
+        if limit is not None and (not isinstance(limit, int) or limit < 0):
+            raise ValueError(f"max_consecutive_auto_reply must be a non-negative int or None, got {limit!r}")
         if code_execution_config is None:
             code_execution_config = False
-        if code_execution_config is not False and not isinstance(code_execution_config, dict):
+        if code_execution_config is not False and not isinstance(code_execution_config, Mapping):
             raise TypeError(f"code_execution_config must be a dict or False, not {type(code_execution_config).__name__}")
         self._name = name
         self.silent = silent
@@ -123,11 +118,14 @@ class ConversableAgent(LLMAgent):
         if chat_messages is not None:
             self._oai_messages.update(chat_messages)
         self._oai_system_message = [{"content": system_message, "role": "system"}]
-        self._description = description if description is not None else (system_message if isinstance(system_message, str) else "")
+        default_description = system_message if isinstance(system_message, str) else ""
+        self._description = description if description is not None else default_description
         self._is_termination_msg = is_termination_msg if is_termination_msg is not None else _default_is_termination_msg
         self._validate_llm_config(llm_config)
+        # Classic: the cache of model calls made outside any chat (a direct generate_reply). A
+        # chat's calls use the chat's cache (``Conversation.cache``); nothing is lent or swapped.
         self.client_cache: Any = None
-        self.previous_cache: Any = None
+        self.previous_cache: Any = None  # classic attribute, kept for scripts that read it
         self.human_input_mode = human_input_mode
         self._max_consecutive_auto_reply = (
             max_consecutive_auto_reply if max_consecutive_auto_reply is not None else self.MAX_CONSECUTIVE_AUTO_REPLY
@@ -142,20 +140,18 @@ class ConversableAgent(LLMAgent):
         self._human_input: list[str] = []
         self.reply_at_receive: defaultdict[Agent, bool] = defaultdict(bool)
         self._code_execution_config: dict | Literal[False] = (
-            dict(code_execution_config) if isinstance(code_execution_config, dict) else False
+            dict(code_execution_config) if isinstance(code_execution_config, Mapping) else False
         )
         self._code_executor: Any = None
-        self._prompt_caches: dict[Agent | None, _PromptCache] = {}
+        self._prompt_caches: dict[Agent, PromptCache] = {}  # per peer (agents.prompt_cache)
         self._broadcast: Any = None  # a group chat in progress that owes this agent messages
-        # The name of the reply function that produced the last reply (MessageSent.produced_by), until it is sent.
-        self._reply_source: str | None = None
         self._finished_chats: Any = None  # the results of its last chat queue (get_chat_results)
         self.hook_lists: dict[str, list[Callable]] = {name: [] for name in _HOOKABLE_METHODS}
         # One engine serves sync and async chats: a hook registered under the classic async name
         # (a_process_...) joins the same list and is awaited when it is a coroutine function.
         for hook_name in ("process_last_received_message", "process_all_messages_before_reply"):
             self.hook_lists["a_" + hook_name] = self.hook_lists[hook_name]
-        self._a_send_hooks = self.hook_lists["a_process_message_before_send"]  # awaited by the loop before a delivery
+        self.a_send_hooks = self.hook_lists["a_process_message_before_send"]  # awaited by the loop before a delivery
 
         # Built-in reply chain, registered oldest first (the newest registered runs first).
         self.register_reply([Agent, None], ConversableAgent._reply_with_model)
@@ -163,7 +159,7 @@ class ConversableAgent(LLMAgent):
         self.register_reply([Agent, None], ConversableAgent._reply_tool_calls)
         self.register_reply([Agent, None], ConversableAgent._reply_function_call)
         self.register_reply([Agent, None], ConversableAgent._check_termination_and_human)
-        if logged_args is not None:
+        if logged_args is not None and runtime_logging is not None:
             runtime_logging.log_new_agent(self, logged_args)
 
     # ----------------------------------------------------------------- configuration
@@ -201,8 +197,9 @@ class ConversableAgent(LLMAgent):
         self._description = description
 
     @property
-    def system_message(self) -> str:
-        return self._oai_system_message[0]["content"]
+    def system_message(self) -> str | list | None:
+        content: str | list | None = self._oai_system_message[0]["content"]
+        return content
 
     def update_system_message(self, system_message: str) -> None:
         self._oai_system_message[0]["content"] = system_message
@@ -262,8 +259,8 @@ class ConversableAgent(LLMAgent):
                 return None
             if len(self._oai_messages) > 1:
                 raise ValueError("More than one conversation is found. Specify which conversation to use with agent=...")
-            for conversation in self._oai_messages.values():
-                return conversation[-1] if conversation else None
+            [conversation] = self._oai_messages.values()
+            return conversation[-1] if conversation else None
         if agent not in self._oai_messages:
             raise KeyError(f"The agent {agent.name!r} is not present in any conversation of {self.name!r}.")
         conversation = self._oai_messages[agent]
@@ -385,6 +382,19 @@ class ConversableAgent(LLMAgent):
             return bool(trigger(sender))
         raise ValueError(f"unsupported trigger type {type(trigger).__name__}")
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A subclass that answers by its own a_generate_reply is asked through it by the loop too
+        # (what produced its replies is then not known).
+        own_generate_reply = cls.a_generate_reply is not ConversableAgent.a_generate_reply
+        if own_generate_reply and cls.a_reply_with_origin is ConversableAgent.a_reply_with_origin:
+            cls.a_reply_with_origin = ConversableAgent._a_reply_of_own_generate_reply  # type: ignore[method-assign]
+
+    async def _a_reply_of_own_generate_reply(
+        self, messages: list[dict] | None = None, sender: Agent | None = None, exclude: Iterable[Callable] = (),
+    ) -> Reply:
+        return await self.a_generate_reply(messages=messages, sender=sender, exclude=exclude), None
+
     async def a_generate_reply(
         self,
         messages: list[dict] | None = None,
@@ -393,6 +403,12 @@ class ConversableAgent(LLMAgent):
         **kwargs: Any,
     ) -> str | dict | None:
         """Walk the reply chain; the first final reply wins, else ``default_auto_reply``."""
+        return (await ConversableAgent.a_reply_with_origin(self, messages, sender, exclude))[0]
+
+    async def a_reply_with_origin(
+        self, messages: list[dict] | None = None, sender: Agent | None = None, exclude: Iterable[Callable] = (),
+    ) -> Reply:
+        """``a_generate_reply``'s reply, with the name of the reply function that produced it."""
         if messages is None:
             if sender is None:
                 raise UsageError("Either messages or sender must be provided.")
@@ -417,18 +433,18 @@ class ConversableAgent(LLMAgent):
                 result = result if kind is list else await result
             final, reply = result
             if final:
-                self._reply_source = entry["name"]
-                if ReplyChosen in _wanted:
-                    _emit(ReplyChosen(
-                        agent=self._name, sender=sender.name if sender is not None else None, reply_func=entry["name"], final=True,
+                if ReplyChosen in _wanted_anywhere and ReplyChosen in (stream := _current_stream()).wanted:
+                    stream.emit(ReplyChosen(
+                        agent=self._name, sender=sender.name if sender is not None else None, reply_func=entry["name"],
+                        final=True,
                     ))
-                return reply
-        self._reply_source = "default_auto_reply"
-        if ReplyChosen in _wanted:
-            _emit(ReplyChosen(
-                agent=self._name, sender=sender.name if sender is not None else None, reply_func="default_auto_reply", final=False,
+                return reply, entry["name"]
+        if ReplyChosen in _wanted_anywhere and ReplyChosen in (stream := _current_stream()).wanted:
+            stream.emit(ReplyChosen(
+                agent=self._name, sender=sender.name if sender is not None else None, reply_func="default_auto_reply",
+                final=False,
             ))
-        return self._default_auto_reply
+        return self._default_auto_reply, "default_auto_reply"
 
     def generate_reply(
         self, messages: list[dict] | None = None, sender: Agent | None = None, exclude: Iterable[Callable] = (), **kwargs: Any
@@ -462,9 +478,9 @@ class ConversableAgent(LLMAgent):
         if processed == text:
             return messages
         # Copy: the stored history keeps what was actually received.
-        return messages[:-1] + [{**last, "content": processed}]
+        return [*messages[:-1], {**last, "content": processed}]
 
-    async def _a_process_message_before_send(self, message: dict | str, recipient: Agent, silent: bool) -> dict | str:
+    async def a_apply_send_hooks(self, message: dict | str, recipient: Agent, silent: bool) -> dict | str:
         """The async hooks (a_process_message_before_send); the loop awaits them before a delivery."""
         for hook in self.hook_lists["a_process_message_before_send"]:
             message = await _maybe_await(hook(sender=self, message=message, recipient=recipient, silent=silent))
@@ -477,8 +493,9 @@ class ConversableAgent(LLMAgent):
 
     # ----------------------------------------------------------------- sending and receiving
 
-    def _deliver(self, message: dict | str, recipient: "ConversableAgent", silent: bool) -> None:
-        """Store ``message`` on both sides and emit it: the whole of a send, without the reply."""
+    def deliver(self, message: dict | str, recipient: Agent, silent: bool, produced_by: str | None = None) -> None:
+        """Store ``message`` on both sides and emit it: the whole of a send, without the reply.
+        ``produced_by``: the reply function that made it (None: not a reply)."""
         if self.hook_lists["process_message_before_send"]:
             message = self._process_message_before_send(message, recipient, silent)
         message = message_to_dict(message)
@@ -494,9 +511,9 @@ class ConversableAgent(LLMAgent):
             if receive is not None:
                 receive(message, self, False, silent)
             else:
-                run_sync(recipient.a_receive(message, self, False, silent))
+                run_sync(getattr(recipient, "a_receive")(message, self, False, silent))  # noqa: B009 (not on Agent)
             return
-        recipient._accept(message, self, silent)
+        recipient.accept(message, self, silent, produced_by)
 
     def _append_oai_message(self, message: dict | str, role: str, conversation_id: Agent, is_sending: bool) -> bool:
         """Classic name: store ``message`` in the history with ``conversation_id`` as ``role``
@@ -507,8 +524,9 @@ class ConversableAgent(LLMAgent):
         self._oai_messages[conversation_id].append(stored)
         return True
 
-    def _accept(self, message: dict, sender: "ConversableAgent", silent: bool) -> None:
-        received = to_oai_message(message, "user", sender._name)
+    def accept(self, message: dict, sender: Agent, silent: bool, produced_by: str | None = None) -> None:
+        sender_name = sender._name if isinstance(sender, ConversableAgent) else sender.name
+        received = to_oai_message(message, "user", sender_name)
         if received is None:
             raise ValueError(
                 "Received message can't be converted into a valid ChatCompletion message. "
@@ -517,15 +535,16 @@ class ConversableAgent(LLMAgent):
         self._oai_messages[sender].append(received)
         if self.silent is not None:
             silent = self.silent
-        publish = (_publishers_silent if silent else _publishers)[MessageSent]
+        if MessageSent not in (_wanted_silent_anywhere if silent else _wanted_anywhere):
+            return
+        stream = _current_stream()
+        publish = (stream.publishers_silent if silent else stream.publishers)[MessageSent]
         if publish is not None:
-            try:
-                source = sender._reply_source
-                sender._reply_source = None  # the next message it sends is not this reply
-            except AttributeError:  # a classic Agent-protocol sender
-                source = None
             # The event's record (see events): with only the run store listening, one tuple and its log's extend.
-            publish((MessageSent, _now(), sender._name, self._name, received, silent, _current_chat(), source))
+            # The event's record (events.record_layout): type, time, then MessageSent's fields in declaration
+            # order; a tuple display, since any call here costs on every message (tests/core/test_event_records.py
+            # checks each field lands where the class declares it).
+            publish((MessageSent, _now(), sender_name, self._name, received, silent, _current_chat(), produced_by))
 
     async def a_send(
         self, message: dict | str, recipient: Agent, request_reply: bool | None = None, silent: bool | None = False
@@ -544,243 +563,6 @@ class ConversableAgent(LLMAgent):
 
     def receive(self, message: dict | str, sender: Agent, request_reply: bool | None = None, silent: bool | None = False) -> None:
         run_sync(self.a_receive(message, sender, request_reply, silent))
-
-    # ----------------------------------------------------------------- built-in replies
-    #
-    # Each built-in is a plain function that decides synchronously whether it applies and
-    # returns ``(final, reply)`` at once, or a coroutine when it has real work to await (a human,
-    # a tool, code, a model). The reply chain therefore pays no coroutine for a step that does
-    # not apply. The public ``a_*``/sync names are facades over these.
-
-    def _check_termination_and_human(
-        self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None
-    ) -> Any:
-        if messages is None:
-            messages = self._oai_messages[sender] if sender is not None else []
-        if self.human_input_mode != "NEVER":
-            return self._termination_and_human_reply(messages[-1] if messages else {}, sender)
-        message = messages[-1] if messages else {}
-        if self._consecutive_auto_reply_counter[sender] >= self._max_consecutive_auto_reply_dict[sender]:
-            reason = "max_consecutive_auto_reply"
-        elif self._is_termination_msg(message):
-            reason = "termination_message"
-        else:
-            self._consecutive_auto_reply_counter[sender] += 1
-            return False, None
-        events.emit(events.TerminationChecked(agent=self._name, reason=reason))
-        self._consecutive_auto_reply_counter[sender] = 0
-        return True, None
-
-    async def _termination_and_human_reply(self, message: dict, sender: Agent | None) -> tuple[bool, dict | None]:
-        """Modes ALWAYS and TERMINATE: ask the human when the mode says so. An empty answer
-        means auto-reply; ``exit`` ends the chat."""
-        reply = ""
-        asked = False
-        sender_name = "the sender" if sender is None else sender.name
-        if self.human_input_mode == "ALWAYS":
-            reply = await self._ask_human(
-                f"Replying as {self._name}. Provide feedback to {sender_name}. Press enter to skip and use auto-reply, "
-                "or type 'exit' to end the conversation: "
-            )
-            asked = True
-            reply = reply if reply or not self._is_termination_msg(message) else "exit"
-        elif self._consecutive_auto_reply_counter[sender] >= self._max_consecutive_auto_reply_dict[sender]:
-            terminate = self._is_termination_msg(message)
-            reply = await self._ask_human(
-                f"Please give feedback to {sender_name}. Press enter or type 'exit' to stop the conversation: "
-                if terminate
-                else f"Please give feedback to {sender_name}. Press enter to skip and use auto-reply, "
-                "or type 'exit' to stop the conversation: "
-            )
-            asked = True
-            reply = reply if reply or not terminate else "exit"
-        elif self._is_termination_msg(message):
-            reply = await self._ask_human(
-                f"Please give feedback to {sender_name}. Press enter or type 'exit' to stop the conversation: "
-            )
-            asked = True
-            reply = reply or "exit"
-        if asked and not reply:
-            events.emit(events.Notice(text="NO HUMAN INPUT RECEIVED."))
-        if reply == "exit":
-            events.emit(events.TerminationChecked(agent=self._name, reason="human_exit"))
-            self._consecutive_auto_reply_counter[sender] = 0
-            return True, None
-        if reply or self._max_consecutive_auto_reply_dict[sender] == 0:
-            self._consecutive_auto_reply_counter[sender] = 0
-            # A human answer interrupts any pending calls: answer them so the history stays valid.
-            tool_returns = []
-            if message.get("function_call"):
-                tool_returns.append({"role": "function", "name": message["function_call"].get("name", ""), "content": "USER INTERRUPTED"})
-            if message.get("tool_calls"):
-                tool_returns.extend(
-                    {"role": "tool", "tool_call_id": call.get("id", ""), "content": "USER INTERRUPTED"} for call in message["tool_calls"]
-                )
-            response: dict = {"role": "user", "content": reply}
-            if tool_returns:
-                response["tool_responses"] = tool_returns
-            return True, response
-        self._consecutive_auto_reply_counter[sender] += 1
-        events.emit(events.Notice(text="USING AUTO REPLY..."))
-        return False, None
-
-    def _reply_function_call(self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None) -> Any:
-        """Execute a legacy ``function_call`` in the last message."""
-        if messages is None:
-            messages = self._oai_messages[sender]
-        if not messages:
-            return False, None
-        function_call = messages[-1].get("function_call")
-        if not function_call:
-            return False, None
-        return self._run_function_call(function_call, len(messages))  # an unknown name gets the classic "not found" error reply
-
-    async def _run_function_call(self, function_call: dict, position: int | None = None) -> tuple[bool, dict]:
-        from ..tools import run_function_call
-
-        return True, await run_function_call(function_call, self._function_map, agent=self._name, position=position)
-
-    def _reply_tool_calls(self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None) -> Any:
-        """Execute the tool calls of the last message (concurrently) and answer with tool messages."""
-        if messages is None:
-            messages = self._oai_messages[sender]
-        if not messages:
-            return False, None
-        tool_calls = messages[-1].get("tool_calls")
-        if not tool_calls:
-            return False, None
-        return self._run_tool_calls(tool_calls, len(messages))
-
-    async def _run_tool_calls(self, tool_calls: list[dict], position: int | None = None) -> tuple[bool, dict]:
-        from ..tools import run_tool_calls
-
-        # position: where in the chat, so that a resume reuses a stored result (parley.side_effects)
-        tool_returns = await run_tool_calls(tool_calls, self._function_map, agent=self._name, position=position)
-        return True, {
-            "role": "tool",
-            "tool_responses": tool_returns,
-            "content": "\n\n".join(content_str(r.get("content")) for r in tool_returns),
-        }
-
-    def _reply_code_execution(self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None) -> Any:
-        """Run the code blocks of the newest message (within ``last_n_messages``) that has any."""
-        code_execution_config = config if config is not None else self._code_execution_config
-        if code_execution_config is False:
-            return False, None
-        if messages is None:
-            messages = self._oai_messages[sender]
-        last_n_messages = code_execution_config.get("last_n_messages", "auto")
-        if last_n_messages == "auto":
-            # Everything received since this agent last spoke.
-            to_scan = 0
-            for message in reversed(messages):
-                if message.get("role") != "user":
-                    break
-                to_scan += 1
-        elif isinstance(last_n_messages, int) and not isinstance(last_n_messages, bool) and last_n_messages >= 0:
-            to_scan = last_n_messages
-        else:
-            raise ValueError(
-                f"code_execution_config['last_n_messages'] must be a non-negative int or 'auto', got {last_n_messages!r}"
-            )
-        to_scan = min(len(messages), to_scan)
-        if to_scan == 0:
-            return False, None
-        from ..code import extract_code_blocks
-
-        for message in reversed(messages[-to_scan:]):
-            if not message.get("content"):
-                continue
-            code_blocks = extract_code_blocks(message["content"])
-            if code_blocks:
-                return self._run_code_blocks(code_blocks, config, len(messages))
-        return False, None
-
-    async def _run_code_blocks(self, code_blocks: list, config: Any, position: int | None = None) -> tuple[bool, str]:
-        from ..side_effects import run_code_blocks
-
-        events.emit(events.CodeExecutionStarted(
-            agent=self._name, blocks=len(code_blocks), languages=[b.language for b in code_blocks],
-        ))
-        executor = self.code_executor if config is None else _executor_for(config)
-        # Run once across a crash and a resume: the result is committed to a recording run store
-        # before it is used, and a resumed chat reuses it at the same point (parley.side_effects).
-        result = await run_code_blocks(self._name, executor, code_blocks, position)
-        status = "execution succeeded" if result.exit_code == 0 else "execution failed"
-        # Classic's two texts: with an "executor" in the config the output follows "Code output: "
-        # directly; the legacy path (no "executor": UserProxyAgent's default) puts it on a new line.
-        execution_config = config if config is not None else self._code_execution_config
-        legacy = not (isinstance(execution_config, dict) and "executor" in execution_config)
-        output = "\n" + result.output if legacy else result.output
-        return True, f"exitcode: {result.exit_code} ({status})\nCode output: {output}"
-
-    def _reply_with_model(self, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None) -> Any:
-        """Ask the model for a reply: its text, or the message dict when it calls tools."""
-        client = self.client if config is None else config
-        if client is None:
-            return False, None
-        if messages is None:
-            messages = self._oai_messages[sender]
-        return self._model_reply(client, self._prompt_for(messages, sender))
-
-    async def _model_reply(self, client: Any, prompt: list[dict]) -> tuple[bool, str | dict | None]:
-        response = await client.a_create(prompt, agent=self._name, cache=self.client_cache)
-        return True, _reply_from_model_message(response.message)
-
-    # Classic public names of the built-ins, async and sync.
-    async def a_check_termination_and_human_reply(self, messages=None, sender=None, config=None) -> tuple[bool, dict | None]:
-        return await _settled(self._check_termination_and_human(messages, sender, config))
-
-    def check_termination_and_human_reply(self, messages=None, sender=None, config=None) -> tuple[bool, dict | None]:
-        return run_sync(self.a_check_termination_and_human_reply(messages, sender, config))
-
-    async def a_generate_function_call_reply(self, messages=None, sender=None, config=None) -> tuple[bool, dict | None]:
-        return await _settled(self._reply_function_call(messages, sender, config))
-
-    def generate_function_call_reply(self, messages=None, sender=None, config=None) -> tuple[bool, dict | None]:
-        return run_sync(self.a_generate_function_call_reply(messages, sender, config))
-
-    async def a_generate_tool_calls_reply(self, messages=None, sender=None, config=None) -> tuple[bool, dict | None]:
-        return await _settled(self._reply_tool_calls(messages, sender, config))
-
-    def generate_tool_calls_reply(self, messages=None, sender=None, config=None) -> tuple[bool, dict | None]:
-        return run_sync(self.a_generate_tool_calls_reply(messages, sender, config))
-
-    async def a_generate_code_execution_reply(self, messages=None, sender=None, config=None) -> tuple[bool, str | None]:
-        return await _settled(self._reply_code_execution(messages, sender, config))
-
-    def generate_code_execution_reply(self, messages=None, sender=None, config=None) -> tuple[bool, str | None]:
-        return run_sync(self.a_generate_code_execution_reply(messages, sender, config))
-
-    async def a_generate_oai_reply(self, messages=None, sender=None, config=None) -> tuple[bool, str | dict | None]:
-        return await _settled(self._reply_with_model(messages, sender, config))
-
-    def generate_oai_reply(self, messages=None, sender=None, config=None) -> tuple[bool, str | dict | None]:
-        return run_sync(self.a_generate_oai_reply(messages, sender, config))
-
-    def _prompt_for(self, messages: list[dict], sender: Agent | None) -> list[dict]:
-        system = self._oai_system_message[0]
-        cache = self._prompt_caches.get(sender)
-        if cache is None or cache.source is not messages or cache.system is not system or cache.count > len(messages):
-            if messages is not self._oai_messages.get(sender):
-                # A list made by a hook or passed in by the caller: build it once, don't keep it.
-                prompt = [system]
-                for message in messages:
-                    expand_for_model(message, prompt)
-                return prompt
-            cache = self._prompt_caches[sender] = _PromptCache(messages, system)
-        count = len(messages)
-        prompt = cache.prompt
-        new = messages[cache.count:count]
-        cache.count = count
-        expandable = _messages.expandable_stored
-        if cache.expandable_seen == expandable or all(map(EXPANDED_KEYS.isdisjoint, new)):
-            prompt.extend(new)  # the common case: every new message goes to the model as stored
-        else:
-            for message in new:
-                expand_for_model(message, prompt)
-        cache.expandable_seen = expandable
-        return prompt
 
     # ----------------------------------------------------------------- human input
 
@@ -807,17 +589,19 @@ class ConversableAgent(LLMAgent):
             reply = "exit"
         reply = reply.strip() if isinstance(reply, str) else ""
         self._human_input.append(reply)
+        conversation = _current_conversation.get()
+        if conversation is not None and conversation.initiator is self:
+            conversation.human_input.append(reply)  # this chat's result; the agent's list spans its chats
         events.emit(events.HumanInputReceived(agent=self._name, reply=reply))
         return reply
 
     # ----------------------------------------------------------------- chats
 
     def _prepare_chat(
-        self, recipient: "ConversableAgent", clear_history: bool, prepare_recipient: bool = True, reply_at_receive: bool = True
+        self, recipient: ConversableAgent, clear_history: bool, prepare_recipient: bool = True, reply_at_receive: bool = True
     ) -> None:
         self.reset_consecutive_auto_reply_counter(recipient)
         self.reply_at_receive[recipient] = reply_at_receive
-        self._reply_source = None  # a chat's opening message is no reply
         if clear_history:
             self.clear_history(recipient)
             self._human_input = []
@@ -859,13 +643,13 @@ class ConversableAgent(LLMAgent):
 
     async def a_initiate_chat(
         self,
-        recipient: "ConversableAgent",
+        recipient: ConversableAgent,
         clear_history: bool = True,
         silent: bool | None = False,
         cache: Any = None,
         max_turns: int | None = None,
         summary_method: str | Callable | None = DEFAULT_SUMMARY_METHOD,
-        summary_args: dict | None = {},
+        summary_args: dict | None = None,
         message: dict | str | Callable | None = None,
         **kwargs: Any,
     ) -> ChatResult:
@@ -883,24 +667,25 @@ class ConversableAgent(LLMAgent):
         kwargs.pop("recipient", None)
         silent = bool(silent)
         named = kwargs.pop("chat_id", None)  # the caller's name for it (classic chat queues), put on the result
-        chat_id = next(_chat_ids)  # the engine's own: unique in the process, whatever callers name chats
+        chat_id = next_chat_id()
         chat_info = {"sender": self, "recipient": recipient, "message": message, "max_turns": max_turns, **kwargs}
         reason = "completed"
-        with ChatScope(chat_id, self, recipient, cache, message if not callable(message) else None, max_turns) as scope:
+        conversation = Conversation(chat_id, self, recipient, cache=cache, silent=silent,
+                                    message=message if not callable(message) else None, max_turns=max_turns)
+        with conversation:
             if max_turns is not None:
                 self._prepare_chat(recipient, clear_history, reply_at_receive=False)
-                for turn in range(max_turns):
-                    if turn == 0:
-                        # A callable gets the carryover in its context and its message is sent as it is (classic).
-                        msg = (message(self, recipient, chat_info) if callable(message)
-                               else await self.a_generate_init_message(message, **kwargs))
-                    else:
-                        msg = await self.a_generate_reply(messages=self._oai_messages[recipient], sender=recipient)
+                # Each turn starts with a message of this agent: the opening one, then its replies.
+                reason = "max_turns"
+                if max_turns > 0:
+                    # A callable gets the carryover in its context and its message is sent as it is (classic).
+                    msg = (message(self, recipient, chat_info) if callable(message)
+                           else await self.a_generate_init_message(message, **kwargs))
                     if msg is None:
-                        break
-                    await converse(self, recipient, msg, True, silent)
-                else:
-                    reason = "max_turns"
+                        reason = "completed"
+                    else:
+                        await converse(self, recipient, msg, True, silent)
+                        reason = await run_turns(self, recipient, 1, max_turns, silent)
             else:
                 self._prepare_chat(recipient, clear_history)
                 if callable(message):
@@ -909,20 +694,20 @@ class ConversableAgent(LLMAgent):
                     msg = await self.a_generate_init_message(message, **kwargs)
                 await converse(self, recipient, msg, None, silent)
             summary = await summarize_chat(self, recipient, summary_method, summary_args or {}, cache)
-        result = scope.finish(reason, summary)
+        result = conversation.finish(reason, summary)
         if named is not None:
             result.chat_id = named
         return result
 
     def initiate_chat(
         self,
-        recipient: "ConversableAgent",
+        recipient: ConversableAgent,
         clear_history: bool = True,
         silent: bool | None = False,
         cache: Any = None,
         max_turns: int | None = None,
         summary_method: str | Callable | None = DEFAULT_SUMMARY_METHOD,
-        summary_args: dict | None = {},
+        summary_args: dict | None = None,
         message: dict | str | Callable | None = None,
         **kwargs: Any,
     ) -> ChatResult:
@@ -975,17 +760,68 @@ class ConversableAgent(LLMAgent):
             raise ValueError("reply_func_from_nested_chats must be 'summary_from_nested_chats' or a callable")
         inner = reply_func_from_nested_chats
 
-        def nested_chats(recipient: ConversableAgent, messages: list[dict] | None = None, sender: Agent | None = None, config: Any = None):
+        def nested_chats(recipient: ConversableAgent, messages: list[dict] | None = None, sender: Agent | None = None,
+                         config: Any = None) -> Any:
             return inner(chat_queue, recipient, messages, sender, config)
 
         nested_chats.__name__ = "nested_chats"
         self.register_reply(trigger, nested_chats, position, kwargs.get("config"), kwargs.get("reset_config"))
 
+    # ----------------------------------------------------------------- resuming a stored run
+    #
+    # The run store keeps each delivered message (the receiver's copy) and the reply function
+    # that produced it; these put an agent's side of a stored chat back as the deliveries left
+    # it, emitting nothing (``parley.store.resume`` plans, the chat and group-chat code continue).
+
+    def prepare_resumed_chat(self, recipient: Agent, reply_at_receive: bool) -> None:
+        """Both sides' per-peer state as a new chat with ``recipient`` starts it (histories cleared)."""
+        assert isinstance(recipient, ConversableAgent)
+        self._prepare_chat(recipient, clear_history=True, reply_at_receive=reply_at_receive)
+
+    def restore_delivery(self, recipient: Agent, received: dict, produced_by: str | None) -> None:
+        """A stored message this agent sent to ``recipient`` (the recipient's copy): back into both
+        histories, and the auto-reply counter change it caused on this side replayed."""
+        assert isinstance(recipient, ConversableAgent)
+        _messages.note_stored(received)  # both copies go into histories without to_oai_message, which counts them
+        recipient._oai_messages[self].append(received)
+        sent = {**received, "role": "assistant"} if received.get("role") == "user" else dict(received)  # the sender's copy
+        self._oai_messages[recipient].append(sent)
+        human_reply, auto_replies = self._reply_kinds()
+        if produced_by in auto_replies:
+            self._consecutive_auto_reply_counter[recipient] += 1
+        elif produced_by == human_reply:
+            self._consecutive_auto_reply_counter[recipient] = 0
+
+    def restore_human_input(self, replies: list[str]) -> None:
+        """What the human typed for this agent in the stored chat (``ChatResult.human_input``)."""
+        self._human_input = list(replies)
+
+    @property
+    def human_input(self) -> list[str]:
+        """What the human typed for this agent in its chats (since the last one that cleared its history)."""
+        return self._human_input
+
+    def _reply_kinds(self) -> tuple[str, frozenset]:
+        """Which reply-function names mean "a human answered" and which "an auto-reply" here.
+
+        The termination check counts consecutive auto-replies: a reply produced by a function after
+        it in the chain (or ``default_auto_reply``) is one; a reply produced by the check itself is
+        a human answer, which restarts the count.
+        """
+        entries = self._reply_func_list
+        chain = [entry["reply_func"] for entry in entries]
+        check = ConversableAgent._check_termination_and_human
+        if check not in chain:
+            return "", frozenset()
+        at = chain.index(check)
+        return entries[at]["name"], frozenset(entry["name"] for entry in entries[at + 1:]) | {"default_auto_reply"}
+
     # ----------------------------------------------------------------- models and tools
 
     def register_model_client(self, model_client_cls: type, **kwargs: Any) -> None:
         if self.client is None:
-            raise ValueError(f"agent {self._name!r} has no llm_config: give one naming model_client_cls={model_client_cls.__name__!r}")
+            raise ValueError(f"agent {self._name!r} has no llm_config: "
+                             f"give one naming model_client_cls={model_client_cls.__name__!r}")
         self.client.register_model_client(model_client_cls, **kwargs)
 
     def register_function(self, function_map: dict[str, Callable | None]) -> None:
@@ -1020,6 +856,8 @@ class ConversableAgent(LLMAgent):
             name = signature if isinstance(signature, str) else name_of(signature)
             schemas = [s for s in schemas if name_of(s) != name]
         else:
+            if not isinstance(signature, dict):
+                raise TypeError(f"a tool signature to add must be a dict (a JSON schema), not {type(signature).__name__}")
             name = name_of(signature)
             if any(name_of(s) == name for s in schemas):  # classic: the new one replaces it, with a warning
                 warnings.warn(f"Function '{name}' is being overridden.", UserWarning, stacklevel=3)
@@ -1116,7 +954,7 @@ class ConversableAgent(LLMAgent):
 
     # ----------------------------------------------------------------- usage
 
-    def print_usage_summary(self, mode: str | list[str] = ("actual", "total")) -> None:
+    def print_usage_summary(self, mode: str | list[str] | tuple[str, ...] = ("actual", "total")) -> None:
         from ..usage import print_usage
 
         if self.client is None:
@@ -1135,46 +973,41 @@ class ConversableAgent(LLMAgent):
         return f"{type(self).__name__}(name={self._name!r})"
 
 
-def _executor_for(config: dict) -> Any:
-    from ..code import executor_from_config
-
-    return executor_from_config(config)
-
-
-def _reply_from_model_message(message: dict) -> str | dict | None:
-    """Classic shape: the text when the model only wrote text, else the message dict."""
-    if message.get("tool_calls") or message.get("function_call"):
-        return {k: v for k, v in message.items() if v is not None or k == "content"}
-    return message.get("content")
-
-
 async def _settled(result: Any) -> Any:
     return result if type(result) is tuple else await result
+
+
+# The built-in replies' classic public names, each an async and a sync face over the one
+# implementation the reply chain runs: made from this table rather than written out in pairs.
+_BUILTIN_REPLIES: dict[str, Callable] = {
+    "check_termination_and_human_reply": ConversableAgent._check_termination_and_human,
+    "generate_function_call_reply": ConversableAgent._reply_function_call,
+    "generate_tool_calls_reply": ConversableAgent._reply_tool_calls,
+    "generate_code_execution_reply": ConversableAgent._reply_code_execution,
+    "generate_oai_reply": ConversableAgent._reply_with_model,
+}
+
+
+def _faces(name: str, impl: Callable) -> tuple[Callable, Callable]:
+    async def a_face(self: ConversableAgent, messages: list[dict] | None = None, sender: Agent | None = None,
+                     config: Any = None) -> tuple[bool, Any]:
+        return await _settled(impl(self, messages, sender, config))
+
+    def face(self: ConversableAgent, messages: list[dict] | None = None, sender: Agent | None = None,
+             config: Any = None) -> tuple[bool, Any]:
+        return run_sync(a_face(self, messages, sender, config))
+
+    for function, public in ((a_face, "a_" + name), (face, name)):
+        function.__name__, function.__qualname__ = public, f"ConversableAgent.{public}"
+        function.__doc__ = f"Classic ``{public}``: the built-in reply ``{impl.__name__}`` as a reply function."
+    return a_face, face
 
 
 # Users name built-ins by their classic names (exclude=, replace_reply_func, register_reply);
 # the chain stores the implementations.
 _ASYNC_OF_SYNC: dict[Callable, Callable] = {}
-for _impl, _names in (
-    (ConversableAgent._check_termination_and_human, ("check_termination_and_human_reply",)),
-    (ConversableAgent._reply_function_call, ("generate_function_call_reply",)),
-    (ConversableAgent._reply_tool_calls, ("generate_tool_calls_reply",)),
-    (ConversableAgent._reply_code_execution, ("generate_code_execution_reply",)),
-    (ConversableAgent._reply_with_model, ("generate_oai_reply",)),
-):
-    for _name in _names:
-        _ASYNC_OF_SYNC[getattr(ConversableAgent, _name)] = _impl
-        _ASYNC_OF_SYNC[getattr(ConversableAgent, "a_" + _name)] = _impl
+for _name, _impl in _BUILTIN_REPLIES.items():
+    for _face in _faces(_name, _impl):
+        setattr(ConversableAgent, _face.__name__, _face)
+        _ASYNC_OF_SYNC[_face] = _impl
 
-
-def register_function(
-    f: Callable,
-    *,
-    caller: ConversableAgent,
-    executor: ConversableAgent,
-    name: str | None = None,
-    description: str,
-) -> None:
-    """Let ``caller``'s model propose calls to ``f`` and ``executor`` run them (classic)."""
-    marked = caller.register_for_llm(name=name, description=description)(f)
-    executor.register_for_execution(name=getattr(marked, "_name", None) or getattr(marked, "name", None))(f)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Literal
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal
 
 from .conversable import ConversableAgent
+
+# Classic default ``{}``: code execution on, with default settings (read-only: a default is shared).
+_DEFAULT_CODE_EXECUTION: Mapping[str, Any] = MappingProxyType({})
 
 
 class UserProxyAgent(ConversableAgent):
     """Classic UserProxyAgent: human input ALWAYS by default, code execution on, no model."""
 
-    DEFAULT_USER_PROXY_AGENT_DESCRIPTIONS = {
+    DEFAULT_USER_PROXY_AGENT_DESCRIPTIONS: ClassVar[dict[str, str]] = {
         "ALWAYS": "An attentive HUMAN user who can answer questions about the task, and can perform tasks such as "
         "running Python code or inputting command line commands at a Linux terminal and reporting back the "
         "execution results.",
@@ -27,7 +32,7 @@ class UserProxyAgent(ConversableAgent):
         max_consecutive_auto_reply: int | None = None,
         human_input_mode: Literal["ALWAYS", "TERMINATE", "NEVER"] = "ALWAYS",
         function_map: dict[str, Callable] | None = None,
-        code_execution_config: dict | Literal[False] = {},
+        code_execution_config: Mapping[str, Any] | Literal[False] = _DEFAULT_CODE_EXECUTION,
         default_auto_reply: str | dict = "",
         llm_config: dict | Literal[False] | None = False,
         system_message: str | list = "",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..messages import content_str, expand_for_model
 
@@ -46,13 +47,15 @@ async def reflection_summary(sender: Any, recipient: Any, summary_args: dict, ca
     return content_str(response.message.get("content"))
 
 
-async def summarize_chat(sender: Any, recipient: Any, summary_method: str | Callable | None, summary_args: dict, cache: Any) -> Any:
+async def summarize_chat(sender: Any, recipient: Any, summary_method: str | Callable | None, summary_args: dict,
+                         cache: Any) -> Any:
     if summary_method is None:
         return None
     if summary_method == "last_msg":
         return last_message_summary(sender, recipient, summary_args)
     if summary_method == "reflection_with_llm":
         return await reflection_summary(sender, recipient, summary_args, cache)
+    assert callable(summary_method)  # validate_summary_method checked it
     result = summary_method(sender, recipient, summary_args)
     if hasattr(result, "__await__"):
         result = await result

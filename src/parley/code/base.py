@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from parley import events
+from parley.errors import ExecutionError
 
 # Classic default output limit is "none"; model context is not. 32 kB keeps a traceback whole
 # while keeping a runaway print loop from flooding the conversation.
@@ -59,7 +60,7 @@ class CodeExecutor(Protocol):
         ...
 
 
-class ExecutorSetupError(RuntimeError):
+class ExecutorSetupError(ExecutionError):
     """An executor cannot be set up here; the message names the problem and the fix."""
 
 
@@ -94,6 +95,6 @@ def record_block(parts: list[str], block: CodeBlock, language: str, exit_code: i
         parts.append("\n")
     parts.append(output)
     events.emit(events.CodeExecuted(
-        agent="", language=language, code=block.code, exit_code=exit_code, output=output,
+        agent=events.acting_agent.get(), language=language, code=block.code, exit_code=exit_code, output=output,
         executor=executor, latency_s=time.perf_counter() - started,
     ))

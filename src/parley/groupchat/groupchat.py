@@ -14,14 +14,16 @@ from __future__ import annotations
 import inspect
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, ClassVar, Literal
 
 from .. import events
 from ..agents.agent import Agent
 from ..errors import AgentNameConflict, UndefinedNextAgent
 from ..io import get_default as _iostream
 from . import transitions
+from .auto import auto_select_speaker
 from .names import mentioned_names
 
 SELECTION_METHODS = ("auto", "manual", "random", "round_robin")
@@ -80,7 +82,7 @@ class GroupChat:
     2. If it refers to the "next" speaker name, choose that name
     3. Otherwise, choose the first provided speaker's name in the context
     The names are case-sensitive and should not be abbreviated or changed.
-    Respond with ONLY the name of the speaker and DO NOT provide a reason."""
+    Respond with ONLY the name of the speaker and DO NOT provide a reason."""  # noqa: E501 (classic's text, verbatim)
     """Re-ask prompt after an answer naming several candidates."""
     select_speaker_auto_none_template: str = """You didn't choose a speaker. As a reminder, to determine the speaker use these prioritised rules:
     1. If the context refers to themselves as a speaker e.g. "As the..." , choose that speaker's name
@@ -88,7 +90,7 @@ class GroupChat:
     3. Otherwise, choose the first provided speaker's name in the context
     The names are case-sensitive and should not be abbreviated or changed.
     The only names that are accepted are {agentlist}.
-    Respond with ONLY the name of the speaker and DO NOT provide a reason."""
+    Respond with ONLY the name of the speaker and DO NOT provide a reason."""  # noqa: E501 (classic's text, verbatim)
     """Re-ask prompt after an answer naming no candidate."""
     select_speaker_auto_verbose: bool = False
     """Print each "auto" selection attempt and its outcome."""
@@ -111,7 +113,7 @@ class GroupChat:
     DEFAULT_INTRO_MSG = (
         "Hello everyone. We have assembled a great team today to answer questions and solve tasks. In attendance are:"
     )
-    _VALID_SPEAKER_SELECTION_METHODS = list(SELECTION_METHODS)
+    _VALID_SPEAKER_SELECTION_METHODS: ClassVar[list[str]] = list(SELECTION_METHODS)
 
     def __post_init__(self) -> None:
         from ..agents.conversable import ConversableAgent
@@ -131,12 +133,14 @@ class GroupChat:
             raise TypeError(f"GroupChat messages must be a list of message dicts, not {type(self.messages).__name__}")
         if not isinstance(self.max_round, int) or isinstance(self.max_round, bool) or self.max_round < 1:
             # 0 rounds would run a chat that silently does nothing.
-            raise ValueError(f"GroupChat max_round must be a positive int (the most rounds the chat may take), got {self.max_round!r}")
+            raise ValueError("GroupChat max_round must be a positive int (the most rounds the chat may take), "
+                             f"got {self.max_round!r}")
         # speaker_selection_method is checked when a speaker is selected, as classic does.
         retries = self.max_retries_for_selecting_speaker
         if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
             raise ValueError(f"GroupChat max_retries_for_selecting_speaker must be a non-negative int, got {retries!r}")
-        for name in ("select_speaker_message_template", "select_speaker_auto_multiple_template", "select_speaker_auto_none_template",
+        for name in ("select_speaker_message_template", "select_speaker_auto_multiple_template",
+                     "select_speaker_auto_none_template",
                      "role_for_select_speaker_messages"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
@@ -152,31 +156,36 @@ class GroupChat:
         if self.select_speaker_prompt_template == "":
             self.select_speaker_prompt_template = None
         if self.select_speaker_structured_output not in (None, True, False):
-            raise ValueError(f"GroupChat select_speaker_structured_output must be True, False or None, got {self.select_speaker_structured_output!r}")
+            raise ValueError("GroupChat select_speaker_structured_output must be True, False or None, "
+                             f"got {self.select_speaker_structured_output!r}")
         self.allowed_speaker_transitions_dict = self._build_graph()
         self._topology: _Topology | None = None
         self._transcript_source: list | None = None
         self._transcript: list[dict] = []
 
     def _build_graph(self) -> dict:
-        graph_given = self.allowed_or_disallowed_speaker_transitions is not None
-        kind = self.speaker_transitions_type
-        if kind is not None:
-            if not isinstance(kind, str) or kind.lower() not in transitions.TRANSITION_TYPES:
-                raise ValueError(f"GroupChat speaker_transitions_type must be 'allowed', 'disallowed' or None, got {kind!r}")
-            kind = self.speaker_transitions_type = kind.lower()
+        graph = self.allowed_or_disallowed_speaker_transitions
+        graph_given = graph is not None
+        given_kind: object = self.speaker_transitions_type
+        kind: str | None = None
+        if given_kind is not None:
+            if not isinstance(given_kind, str) or given_kind.lower() not in transitions.TRANSITION_TYPES:
+                raise ValueError("GroupChat speaker_transitions_type must be 'allowed', 'disallowed' or None, "
+                                 f"got {given_kind!r}")
+            kind = given_kind.lower()
+            self.speaker_transitions_type = "allowed" if kind == "allowed" else "disallowed"
         if graph_given and self.allow_repeat_speaker is not None:
             raise ValueError(
                 "GroupChat: give either allowed_or_disallowed_speaker_transitions or allow_repeat_speaker, not both "
                 "(put self loops in the graph instead)"
             )
-        if graph_given:
+        if graph is not None:
             if kind is None:
                 raise ValueError(
                     "GroupChat allowed_or_disallowed_speaker_transitions is given but speaker_transitions_type is None: "
                     "set it to 'allowed' or 'disallowed'"
                 )
-            return transitions.allowed_graph(self.allowed_or_disallowed_speaker_transitions, kind, self.agents)
+            return transitions.allowed_graph(graph, kind, self.agents)
         if self.allow_repeat_speaker is None:
             self.allow_repeat_speaker = True
         repeat = self.allow_repeat_speaker
@@ -185,7 +194,8 @@ class GroupChat:
         if isinstance(repeat, list):
             for agent in repeat:
                 if agent not in self.agents:
-                    raise ValueError(f"GroupChat allow_repeat_speaker names {getattr(agent, 'name', agent)!r}, which is not an agent of this group chat")
+                    raise ValueError(f"GroupChat allow_repeat_speaker names {getattr(agent, 'name', agent)!r}, "
+                                     "which is not an agent of this group chat")
         return transitions.full_graph(self.agents, repeat)
 
     def selection_client(self) -> Any:
@@ -227,7 +237,8 @@ class GroupChat:
         agents = self.nested_agents() if recursive else self.agents
         found = [agent for agent in agents if agent.name == name]
         if raise_on_name_conflict and len(found) > 1:
-            raise AgentNameConflict(f"Found multiple agents with the same name: {name!r} (in this group chat and its nested teams)")
+            raise AgentNameConflict(f"Found multiple agents with the same name: {name!r} "
+                                    "(in this group chat and its nested teams)")
         return found[0] if found else None
 
     def nested_agents(self) -> list[Agent]:
@@ -297,7 +308,8 @@ class GroupChat:
             try:
                 answer = stream.input(prompt).strip()
             except EOFError:
-                events.emit(events.Notice(text="no human input available (end of input): taking the next speaker in turn", level="warning"))
+                events.emit(events.Notice(text="no human input available (end of input): taking the next speaker in turn",
+                                          level="warning"))
                 return None
             events.emit(events.HumanInputReceived(agent="speaker_selection", reply=answer))
             if answer in ("", "q"):
@@ -453,8 +465,6 @@ class GroupChat:
         return self._auto_choice(last_speaker, selector, candidates)
 
     async def _auto_choice(self, last_speaker: Agent, selector: Any, candidates: list[Agent]) -> tuple[Agent | None, str]:
-        from .auto import auto_select_speaker
-
         return await auto_select_speaker(self, last_speaker, selector, candidates), "auto"
 
     def _next_in_turn(self, last_speaker: Agent, candidates: list[Agent], topology: _Topology | None = None) -> Agent:

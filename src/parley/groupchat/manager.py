@@ -20,12 +20,16 @@ import importlib.util
 import json
 import logging
 import sys
-from typing import Any, Callable, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
 
 from .. import events
 from .._sync import run_sync
 from ..agents.agent import Agent
 from ..agents.conversable import ConversableAgent
+from ..chat.loop import run_turns
+from ..chat.resume import StoredDelivery
+from ..errors import ResumeError
 from ..io import get_default as _iostream
 from ..messages import content_str, to_oai_message
 from .broadcast import Broadcast
@@ -111,7 +115,7 @@ class GroupChatManager(ConversableAgent):
 
     # ----------------------------------------------------------------- the rounds
 
-    def _share(self, groupchat: GroupChat, received: dict, speaker: Agent, broadcast: Broadcast | None = None) -> dict:
+    def _share(self, groupchat: GroupChat, received: dict, speaker: ConversableAgent, broadcast: Broadcast | None = None) -> dict:
         """Add ``received`` (the manager's copy of the speaker's message) to the transcript and
         show it to every other participant: through ``broadcast`` (they catch up later), or at
         once without one; returns the transcript's dict."""
@@ -125,14 +129,16 @@ class GroupChatManager(ConversableAgent):
         if shared.get("role") == "user" and "tool_calls" not in shared and "function_call" not in shared:
             as_sent = {**shared, "role": "assistant"}  # what to_oai_message gives, without its key scan
         else:
-            as_sent = to_oai_message(shared, "assistant", name)
+            converted = to_oai_message(shared, "assistant", name)
+            assert converted is not None  # the transcript holds only convertible messages
+            as_sent = converted
         if broadcast is not None:
             broadcast.add(shared, as_sent, speaker)
             return shared
         histories = self._oai_messages
         for agent in groupchat.agents:
             if agent is not speaker:
-                agent._oai_messages[self].append(shared)
+                _participant(agent)._oai_messages[self].append(shared)
                 histories[agent].append(as_sent)
         return shared
 
@@ -142,30 +148,27 @@ class GroupChatManager(ConversableAgent):
         """Run the group chat from the last message of ``messages`` (a reply function)."""
         groupchat = config if config is not None else self._groupchat
         if messages is None:
-            messages = self._oai_messages[sender]
-        if not messages:
+            messages = self._oai_messages[sender] if sender is not None else []
+        if not messages or sender is None:
             return True, None
         message = messages[-1]  # before the introductions, which land in the same history
         if groupchat.send_introductions:
             intro = groupchat.introductions_msg()
             for agent in groupchat.agents:
-                self._deliver(intro, agent, True)
-        await self.a_run_rounds(groupchat, message, sender, 0)
+                self.deliver(intro, agent, True)
+        await self.a_run_rounds(groupchat, message, _participant(sender), 0)
         if isinstance(sender, GroupChatManager) and self in sender.groupchat.agents and groupchat.messages:
             # A team inside an outer group chat: its turn's reply is where it got to.
             return True, content_str(groupchat.messages[-1].get("content")).replace("TERMINATE", "").strip()
         return True, None
 
-    async def a_run_rounds(self, groupchat: GroupChat, message: dict, speaker: Agent, first_round: int) -> None:
+    async def a_run_rounds(self, groupchat: GroupChat, message: dict, speaker: ConversableAgent, first_round: int) -> None:
         """The rounds from ``first_round`` on: share ``message`` (``speaker``'s, not yet shared), pick
         the next speaker, and so on. ``a_run_chat`` starts at round 0; resuming a stored run
         (``parley.store.resume``) starts where the stored transcript ends."""
+        # The participants' model calls use the chat's cache (``Conversation``): nothing to lend them.
         silent = self._silent
-        cache = self.client_cache
-        if cache is not None:
-            for agent in groupchat.agents:
-                agent.previous_cache = agent.client_cache
-                agent.client_cache = cache
+        wanted_anywhere = events.wanted_silent_anywhere if silent else events.wanted_anywhere
         is_termination_msg = self._is_termination_msg
         last_round = groupchat.max_round - 1
         histories = self._oai_messages
@@ -183,26 +186,31 @@ class GroupChatManager(ConversableAgent):
                     break
                 try:
                     choice = choose(speaker, self)
-                    speaker, method = choice if type(choice) is tuple else await choice
-                    if speaker is None:
+                    chosen, method = choice if type(choice) is tuple else await choice
+                    if chosen is None:
                         break
-                    if events.SpeakerSelected in (events.wanted_silent if silent else events.wanted):
-                        events.emit(events.SpeakerSelected(manager=self._name, speaker=speaker.name, method=method, round=i + 1, silent=silent), silent)
+                    speaker = chosen if isinstance(chosen, ConversableAgent) else _participant(chosen)
+                    if events.SpeakerSelected in wanted_anywhere:  # some stream's sink wants it: is it the run's?
+                        stream = events.current_stream()
+                        if events.SpeakerSelected in (stream.wanted_silent if silent else stream.wanted):
+                            stream.emit(events.SpeakerSelected(manager=self._name, speaker=speaker.name, method=method,
+                                                               round=i + 1, silent=silent), silent)
                     catch_up(speaker)
-                    reply = await speaker.a_generate_reply(sender=self)
+                    reply, produced_by = await speaker.a_reply_with_origin(sender=self)
                 except KeyboardInterrupt:
-                    admin = groupchat.agent_by_name(groupchat.admin_name)
-                    if admin is None:
+                    found = groupchat.agent_by_name(groupchat.admin_name)
+                    if found is None:
                         raise
-                    speaker = admin
-                    events.emit(events.SpeakerSelected(manager=self._name, speaker=admin.name, method="interrupt", round=i + 1, silent=silent), silent)
+                    speaker = admin = _participant(found)
+                    events.emit(events.SpeakerSelected(manager=self._name, speaker=admin.name, method="interrupt", round=i + 1,
+                                                       silent=silent), silent)
                     catch_up(admin)
-                    reply = await admin.a_generate_reply(sender=self)
+                    reply, produced_by = await admin.a_reply_with_origin(sender=self)
                 if reply is None:
                     break
                 if groupchat.enable_clear_history:
                     reply = self._clear_history_on_request(reply, groupchat)
-                speaker._deliver(reply, self, silent)
+                speaker.deliver(reply, self, silent, produced_by)
                 message = histories[speaker][-1]
         finally:
             broadcast.catch_up_all(agents)
@@ -210,10 +218,6 @@ class GroupChatManager(ConversableAgent):
             for agent in agents:
                 if agent._broadcast is broadcast:
                     agent._broadcast = None
-            if cache is not None:
-                for agent in groupchat.agents:
-                    agent.client_cache = agent.previous_cache
-                    agent.previous_cache = None
 
     def run_chat(
         self, messages: list[dict] | None = None, sender: Agent | None = None, config: GroupChat | None = None
@@ -262,18 +266,18 @@ class GroupChatManager(ConversableAgent):
         groupchat.reset()
         for message in messages[:-1]:
             message.setdefault("name", self.name)
-            speaker = groupchat.agent_by_name(message["name"]) or self
-            received = to_oai_message({**message, "role": message.get("role") if message.get("role") in ("tool", "function") else "user"},
+            speaker = _participant(groupchat.agent_by_name(message["name"]) or self)
+            role = message.get("role") if message.get("role") in ("tool", "function") else "user"
+            received = to_oai_message({**message, "role": role},
                                       "user", speaker.name)
             if received is None:
                 raise ValueError(f"resume: message from {message['name']!r} has no content, function_call or tool_calls")
             if speaker is not self:
-                speaker._oai_messages[self].append(to_oai_message(received, "assistant", speaker.name))
-                self._oai_messages[speaker].append(received)
+                speaker.restore_delivery(self, received, None)  # both sides' histories
             self._share(groupchat, received, speaker)
         last_message = messages[-1]
         last_message.setdefault("name", self.name)
-        last_agent = groupchat.agent_by_name(last_message["name"]) or self
+        last_agent = _participant(groupchat.agent_by_name(last_message["name"]) or self)
         self._process_resume_termination(remove_termination_string, messages)
         if not silent:
             _iostream().print(f"Prepared group chat with {len(messages)} messages, the last speaker is {last_message['name']}",
@@ -320,6 +324,63 @@ class GroupChatManager(ConversableAgent):
     ) -> tuple[ConversableAgent, dict]:
         return self.resume(messages, remove_termination_string, silent)
 
+    # ----------------------------------------------------------------- resuming a stored run
+
+    def check_resumable(self, run_id: str) -> None:
+        """Refuse the group chats whose state a rebuild from stored messages would get wrong."""
+        groupchat = self._groupchat
+        if groupchat.enable_clear_history:
+            raise ResumeError(f"run {run_id} is a group chat with enable_clear_history; such group chats can't be resumed yet")
+        nested = [a.name for a in groupchat.agents if isinstance(a, GroupChatManager)]
+        if nested:
+            raise ResumeError(f"run {run_id} is a group chat with nested team(s) {', '.join(map(repr, nested))}; "
+                              "such group chats can't be resumed yet")
+
+    def restore_run(self, initiator: ConversableAgent, stored: Sequence[StoredDelivery], by_name: Mapping[str, ConversableAgent],
+                    run_id: str, max_turns: int | None) -> list[StoredDelivery]:
+        """Rebuild the transcript and every history from a stored run's messages; returns the
+        spoken (non-manager) ones. All but the last are shared as the rounds did; the last is
+        shared by ``a_run_rounds`` when the chat goes on."""
+        groupchat = self._groupchat
+        initiator.prepare_resumed_chat(self, reply_at_receive=max_turns is None)
+        spoken = [m for m in stored if m.sender != self._name]
+        for stored_message in stored:
+            if stored_message.sender == self._name:  # an introduction
+                self.restore_delivery(by_name[stored_message.recipient], stored_message.message, None)
+                continue
+            if stored_message.recipient != self._name:
+                raise ResumeError(f"run {run_id} has a message from {stored_message.sender!r} to {stored_message.recipient!r} "
+                                  f"in its group chat, which goes through {self._name!r}: not a group chat this can resume")
+            sender = by_name[stored_message.sender]
+            sender.restore_delivery(self, stored_message.message, stored_message.produced_by)
+            if stored_message is not spoken[-1]:
+                self._share(groupchat, stored_message.message, sender)
+        return spoken
+
+    async def a_continue_run(self, initiator: ConversableAgent, stored: Sequence[StoredDelivery], turn_starts: Sequence[int],
+                             by_name: Mapping[str, ConversableAgent], max_turns: int | None, silent: bool) -> str:
+        """Go on with a stored run rebuilt by ``restore_run`` (``stored``: its messages, at least
+        one spoken; ``turn_starts``: where each turn began among the spoken ones, ``stored_turn_starts``);
+        returns how it ended."""
+        spoken = [m for m in stored if m.sender != self._name]
+        turn = spoken[turn_starts[-1]:]  # the current turn's messages: its rounds go on from the last
+        if len(turn) == 1 and self._groupchat.send_introductions:
+            # Each turn's introductions follow its first message (the manager sends them per run).
+            self.restore_introductions(stored[next(i for i, m in enumerate(stored) if m is turn[0]):])
+        await self.a_run_rounds(self._groupchat, turn[-1].message, by_name[turn[-1].sender], len(turn) - 1)
+        if max_turns is None:
+            return "completed"
+        return await run_turns(initiator, self, len(turn_starts), max_turns, silent)
+
+    def restore_introductions(self, stored: Sequence[StoredDelivery]) -> None:
+        """Send the introductions a crash cut short (``stored``: from the turn's first message on;
+        they precede its first round)."""
+        introduced = {m.recipient for m in stored if m.sender == self._name}
+        intro = self._groupchat.introductions_msg()
+        for agent in self._groupchat.agents:
+            if agent.name not in introduced:
+                self.deliver(intro, agent, True)
+
     # ----------------------------------------------------------------- "clear history"
 
     def _clear_history_on_request(self, reply: str | dict, groupchat: GroupChat) -> str | dict:
@@ -334,7 +395,8 @@ class GroupChatManager(ConversableAgent):
         last n messages; returns the reply without the command."""
         stream = _iostream()
         words = reply["content"].split()
-        clear_at = next(i for i in reversed(range(len(words) - 1)) if words[i].upper() == "CLEAR" and words[i + 1].upper().startswith("HISTORY"))
+        clear_at = next(i for i in reversed(range(len(words) - 1))
+                        if words[i].upper() == "CLEAR" and words[i + 1].upper().startswith("HISTORY"))
         keep: int | None = None
         target = None
         for word in words[clear_at + 2: clear_at + 4]:
@@ -348,7 +410,7 @@ class GroupChatManager(ConversableAgent):
             keep = 1  # the tool call its responses answer must stay
         if target is not None:
             stream.print(f"Clearing history for {target.name}" + (f" except last {keep} messages." if keep else "."))
-            target.clear_history(nr_messages_to_preserve=keep)
+            _participant(target).clear_history(nr_messages_to_preserve=keep)
         else:
             stream.print("Clearing history for all agents" + (f" except last {keep} messages." if keep else "."))
             kept = groupchat.messages[-keep:] if keep else []
@@ -358,3 +420,27 @@ class GroupChatManager(ConversableAgent):
                 agent.clear_history(nr_messages_to_preserve=keep)
         return " ".join(words[:clear_at] + words[clear_at + skipped:])
 
+
+def stored_turn_starts(spoken: Sequence[StoredDelivery], selections: Sequence[Mapping[str, Any]], initiator: str,
+                       run_id: str) -> list[int]:
+    """Where each turn of a stored group chat started with ``max_turns`` begins in ``spoken``: each
+    turn is the initiator's message, then the rounds the manager ran for it, the message at position
+    n of a turn being the one its round-n speaker selection asked for (rounds start again each turn)."""
+    starts, matched = [0], 0
+    for k in range(1, len(spoken)):
+        selection = selections[matched] if matched < len(selections) else None
+        if selection is not None and selection["speaker"] == spoken[k].sender and selection["round"] == k - starts[-1]:
+            matched += 1
+        elif spoken[k].sender == initiator:
+            starts.append(k)
+        else:
+            raise ResumeError(f"run {run_id}: message {k + 1} of its group chat, from {spoken[k].sender!r}, follows "
+                              "no stored speaker selection; not a group chat this can resume")
+    return starts
+
+
+def _participant(agent: Agent | None) -> ConversableAgent:
+    """A group chat's member as the manager needs it (the classic group chat, too, runs ConversableAgents)."""
+    if not isinstance(agent, ConversableAgent):
+        raise TypeError(f"a group chat's agents must be ConversableAgents, not {type(agent).__name__}")
+    return agent

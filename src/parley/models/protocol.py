@@ -12,6 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from ..errors import ConfigError
+from ..errors import ModelError as ModelError  # defined in the one exception tree; imported from here by the providers
+
 
 @dataclass(slots=True)
 class ModelRequest:
@@ -68,11 +71,7 @@ class ModelClient(Protocol):
     async def create(self, request: ModelRequest) -> ModelResponse: ...
 
 
-class ModelError(RuntimeError):
-    """A model call failed in a way that retrying will not fix (bad request, refusal, bad config)."""
-
-
-class ModelConfigError(ValueError):
+class ModelConfigError(ConfigError):
     """An ``llm_config`` or config-list entry is invalid; the message names the field."""
 
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import events
 from ..events import ModelCalled, ModelCallLogged, ModelCallStarted
-from ..events import publishers as _publishers
-from ..events import wanted as _wanted
+from ..events import current_stream as _current_stream
+from ..events import wanted_anywhere as _wanted_anywhere
 from . import pricing
 from .llm_config import ENDPOINT_KEYS, WRAPPER_KEYS, check_entry, check_generation_params, check_llm_config
 from .pricing import parse_price
@@ -383,7 +383,7 @@ class OpenAIWrapper:
                             outcome["config_id"] = i
                         return response
                     continue
-            if ModelCallStarted in _wanted:
+            if ModelCallStarted in _wanted_anywhere and ModelCallStarted in _current_stream().wanted:
                 events.emit(ModelCallStarted(agent=agent, model=entry.get("model", ""), purpose=purpose))
             try:
                 client = clients[i]
@@ -428,14 +428,18 @@ class OpenAIWrapper:
         self.total_usage_summary = _add_usage(self.total_usage_summary, response)
         if not response.cached:
             self.actual_usage_summary = _add_usage(self.actual_usage_summary, response)
-        publish = _publishers[ModelCalled]
+        if ModelCalled not in _wanted_anywhere and ModelCallLogged not in _wanted_anywhere:
+            return  # no sink of any stream listens: no look-up of the run's stream
+        stream = _current_stream()  # the run's (events.use_stream)
+        publish = stream.publishers[ModelCalled]
         if publish is not None:
-            # The event's record (see events): type, time, agent, model, prompt and completion
-            # tokens, cost, latency, cached, purpose, chat.
+            # The event's record (events.record_layout): type, time, then ModelCalled's fields in declaration
+            # order; a tuple display, as a call would cost on every message (tests/core/test_event_records.py
+            # checks each field lands where the class declares it).
             publish((ModelCalled, _now(), agent, response.model, response.prompt_tokens, response.completion_tokens,
                      response.cost, latency, response.cached, purpose, _current_chat()))
-        if ModelCallLogged in _wanted:
-            events.emit(ModelCallLogged(
+        if ModelCallLogged in stream.wanted:
+            stream.emit(ModelCallLogged(
                 agent=agent, model=response.model, messages=list(request.messages), params=redact_config(request.params),
                 tools=request.tools, response=response.message, prompt_tokens=response.prompt_tokens,
                 completion_tokens=response.completion_tokens, cost=response.cost, latency_s=latency, cached=response.cached,

@@ -154,7 +154,7 @@ def build(spec: TeamSpec, *, allow_modules: tuple[str, ...] | list[str] = (), mo
         make(manager_of[gname], groupchat=_groupchat(gname, groups[gname], agents, allowed))
 
     for tname, tool in (spec.tools or {}).items():
-        from ..agents.conversable import register_function
+        from ..tools.registration import register_function
 
         function = resolve(tool.function, allowed, f"tools.{tname}.function")
         if record is not None:

@@ -6,8 +6,7 @@ SQLAlchemy and Alembic come with parley; a Postgres URL needs ``pip install 'par
 """
 
 from .errors import ResumeError, RunNotFoundError, StoreError
-from .resume import a_resume, resume
-from .run_store import RunContext, RunInfo, RunStore, StoredMessage
+from .run_store import RunContext, RunInfo, RunStore, StoredMessage, a_resume, resume
 
 __all__ = [
     "RunStore", "RunContext", "RunInfo", "StoredMessage", "resume", "a_resume",

@@ -42,7 +42,8 @@ import socket
 import threading
 import time
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -61,7 +62,10 @@ run_scope: contextvars.ContextVar[str | None] = contextvars.ContextVar("parley_r
 # The two kinds every message brings go straight into the log as records (the sink is the list's
 # C-level extend); the rarer kinds as events, through a Python sink that adds the context they need.
 _LOGGED_AS_RECORDS = frozenset({events.MessageSent, events.ModelCalled})
-_RECORD_LENGTH = {kind: 2 + len(kind.__match_args__) for kind in _LOGGED_AS_RECORDS}  # type, time, fields
+_RECORD_LENGTH = {kind: len(events.record_layout(kind)) for kind in _LOGGED_AS_RECORDS}  # type, time, fields
+_message_parts = events.record_reader(events.MessageSent, "time", "sender", "recipient", "message", "chat_id", "produced_by")
+_model_call_parts = events.record_reader(events.ModelCalled, "time", "agent", "model", "prompt_tokens", "completion_tokens",
+                                         "cost", "latency_s", "cached", "purpose", "chat_id")
 _RECORDED = _LOGGED_AS_RECORDS | {
     events.ChatStarted, events.ChatFinished, events.ToolCalled, events.CodeExecuted, events.HumanInputRequested,
     events.HumanInputReceived, events.SpeakerSelected, events.SideEffectRecorded,
@@ -101,7 +105,7 @@ def _escaped_rows(texts: Callable[[tuple], tuple], rows: list[tuple]) -> list[tu
 
 def _utc(timestamp: float) -> str:
     """A time as classic AutoGen's logs write it: UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``."""
-    return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _title(message: Any) -> str | None:
@@ -327,7 +331,7 @@ class Recorder:
         try:
             self._transaction(lambda connection: self._write_batch(connection, batch))
             return None
-        except Exception as error:  # noqa: BLE001 - written again row by row below
+        except Exception as error:
             first = getattr(error, "orig", None) or error
         try:
             self._transaction(lambda connection: self._write_each(connection, batch))
@@ -435,14 +439,14 @@ class Recorder:
         }
 
     def _apply_message(self, batch: _Batch, record: list) -> None:
-        _, now, sender, recipient, message, _silent, chat_id, produced_by = record
+        now, sender, recipient, message, chat_id, produced_by = _message_parts(record)
         chat = self._chats.get(chat_id)
         if chat is None:
             return  # outside any chat (a bare send): not part of a run
         batch.rows[schema.messages].append((chat.run_id, chat.key, sender, recipient, _json(message), produced_by, now))
 
     def _apply_model_call(self, batch: _Batch, record: list) -> None:
-        _, now, agent, model, prompt_tokens, completion_tokens, cost, latency_s, cached, purpose, chat_id = record
+        now, agent, model, prompt_tokens, completion_tokens, cost, latency_s, cached, purpose, chat_id = _model_call_parts(record)
         chat = self._chats.get(chat_id)
         if chat is None:
             return
@@ -496,7 +500,8 @@ class Recorder:
             batch.rows[schema.human_inputs].append((run_id, key, now, event.agent, "reply", event.reply))
             batch.update_run(run_id, status="running", updated_at=now)
         elif kind is events.SpeakerSelected:
-            batch.rows[schema.speaker_selections].append((run_id, key, now, event.manager, event.speaker, event.method, event.round))
+            batch.rows[schema.speaker_selections].append(
+                (run_id, key, now, event.manager, event.speaker, event.method, event.round))
             if chat.top_level:
                 batch.update_run(run_id, kind="group_chat")
 

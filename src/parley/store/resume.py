@@ -32,12 +32,12 @@ import collections
 import json
 import os
 import socket
-import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
-from .._sync import run_sync
-from ..messages import note_stored
-from .errors import ResumeError, StoreError
+from .. import events
+from .errors import ResumeError
+
 
 class _PrefilledInput:
     """An IOStream that answers the first questions from a list, then asks the usual stream."""
@@ -72,43 +72,11 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _reply_kinds(agent: Any) -> tuple[str, frozenset]:
-    """Which reply-function names mean "a human answered" and which "an auto-reply" for this agent.
-
-    The termination check counts consecutive auto-replies: a reply produced by a function after
-    it in the chain (or ``default_auto_reply``) is one; a reply produced by the check itself is a
-    human answer, which restarts the count.
-    """
-    from ..agents.conversable import _ASYNC_OF_SYNC, ConversableAgent
-
-    check = _ASYNC_OF_SYNC.get(ConversableAgent.check_termination_and_human_reply)
-    entries = agent._reply_func_list
-    chain = [entry["reply_func"] for entry in entries]
-    if check not in chain:
-        return "", frozenset()
-    at = chain.index(check)
-    return entries[at]["name"], frozenset(entry["name"] for entry in entries[at + 1:]) | {"default_auto_reply"}
-
-
-def _as_sent(received: dict) -> dict:
-    """The sender's copy of a delivered message: the same, seen from the other side."""
-    note_stored(received)  # both copies go into histories without to_oai_message, which counts them
-    if received.get("role") == "user":
-        return {**received, "role": "assistant"}
-    return dict(received)
-
-
-def _open_store(store: Any) -> Any:
-    from .run_store import RunStore
-
-    return store if isinstance(store, RunStore) else RunStore(store, create=False)
-
-
-async def a_resume(
+async def a_resume_run(
     run_id: str,
     agents: list | None = None,
     *,
-    store: Any = None,
+    store: Any,
     chat_queue: list[dict] | None = None,
     human_input: str | Iterable[str] | None = None,
     summary_method: Any = "last_msg",
@@ -119,7 +87,7 @@ async def a_resume(
     """Continue the stored run ``run_id`` until it ends and return its ``ChatResult``: a run of
     one chat with ``agents`` (the same agents, by name), a run of sequential chats with
     ``chat_queue`` (the list it was started with; returns the list of results, as
-    ``initiate_chats`` does). ``store`` is a RunStore or a URL/path (default store when None);
+    ``initiate_chats`` does). ``store``: the open RunStore (``RunStore.resume`` passes itself);
     ``human_input`` answers the first human-input questions (a run stopped while waiting);
     ``summary_method``, ``summary_args``, ``cache``, ``silent``: a single chat's options (a
     queue's come from its entries)."""
@@ -134,19 +102,19 @@ async def a_resume(
         if given:
             raise ResumeError(f"{', '.join(given)}: with chat_queue, each chat's options come from its entry, "
                               "as in initiate_chats; set them there")
-    store = _open_store(store)
     info = store.get_run(run_id)  # RunNotFoundError when unknown
     run_id = info.id
     if info.status == "finished":
         raise ResumeError(f"run {run_id} is finished ({info.reason or 'completed'}): nothing to resume")
-    if info.status in ("running", "waiting_input") and info.host == socket.gethostname() and info.pid and info.pid != os.getpid() and _alive(info.pid):
+    here = info.host == socket.gethostname() and info.pid and info.pid != os.getpid()
+    if info.status in ("running", "waiting_input") and here and _alive(info.pid):
         raise ResumeError(f"run {run_id} is still running in process {info.pid}; stop it before resuming")
     top = [c for c in store.records(run_id, "chats") if c["parent_id"] is None]
     if chat_queue is None:
         if len(top) != 1:
             raise ResumeError(f"run {run_id} has {len(top)} top-level chats (sequential chats): pass chat_queue=, "
                               "the list of chats it was started with")
-        plan = _plan_chat(store, run_id, top[0], _agents_by_name(agents))
+        plan = _plan_chat(store, run_id, top[0], _agents_by_name(agents or []))
     else:
         _check_chat_queue(chat_queue, top, run_id)
         unfinished = [i for i, chat in enumerate(top) if chat["status"] != "finished"]
@@ -157,15 +125,17 @@ async def a_resume(
         if unfinished:
             entry = chat_queue[unfinished[0]]
             plan = _plan_chat(store, run_id, top[unfinished[0]], _agents_by_name([entry["sender"], entry["recipient"]]))
-    _restore_usage(store, run_id, plan.by_name if chat_queue is None else _queue_agents(chat_queue))
+    _restore_usage(store, run_id, _queue_agents(chat_queue) if chat_queue is not None else plan.by_name if plan else {})
 
     attached_here = not store.attached
     if attached_here:
         store.attach()
     answers = [human_input] if isinstance(human_input, str) else list(human_input or ())
     try:
-        with set_default(_PrefilledInput(answers, get_default())):
+        # The resumed run emits to the stream the store records (the default one, or the one it was attached to).
+        with set_default(_PrefilledInput(answers, get_default())), events.use_stream(store.stream):
             if chat_queue is None:
+                assert plan is not None
                 return await _resume_chat(store, run_id, plan, summary_method, summary_args, cache, silent)
             return await _resume_chats(store, run_id, top, chat_queue, plan)
     finally:
@@ -182,7 +152,7 @@ def _check_chat_queue(chat_queue: list[dict], top: list[dict], run_id: str) -> N
     validate_chat_queue(chat_queue)
     if len(top) > len(chat_queue):
         raise ResumeError(f"run {run_id} has {len(top)} chats; chat_queue has only {len(chat_queue)}")
-    for i, (stored, entry) in enumerate(zip(top, chat_queue)):
+    for i, (stored, entry) in enumerate(zip(top, chat_queue, strict=False)):  # the queue may be longer
         names = (getattr(entry["sender"], "name", None), getattr(entry["recipient"], "name", None))
         if names != (stored["sender"], stored["recipient"]):
             raise ResumeError(f"chat_queue[{i}] is {names[0]!r} -> {names[1]!r}, but chat {i + 1} of run {run_id} "
@@ -196,13 +166,12 @@ async def _resume_chats(store: Any, run_id: str, top: list[dict], chat_queue: li
     from ..chat.sequential import continue_chats, with_carryover
     from .recorder import run_scope
 
-    recorder = store._require_recorder()
-    recorder.control("continue_run", run_id, len(top))  # later chats join the run; it ends with the queue
+    store.continue_run(run_id, len(top))  # later chats join the run; it ends with the queue
     token = run_scope.set(run_id)
     status, reason = "finished", None
     try:
         results: list = []
-        for stored, entry in zip(top, chat_queue):
+        for stored, entry in zip(top, chat_queue, strict=False):  # the queue may be longer
             if stored["status"] == "finished":
                 results.append(_stored_result(store, run_id, stored))
                 continue
@@ -222,7 +191,7 @@ async def _resume_chats(store: Any, run_id: str, top: list[dict], chat_queue: li
         raise
     finally:
         run_scope.reset(token)
-        recorder.control("finish_run", run_id, status, reason, time.time())
+        store.finish_run(run_id, status, reason)
 
 
 def _queue_agents(chat_queue: list[dict]) -> dict:
@@ -248,7 +217,7 @@ def _restore_usage(store: Any, run_id: str, by_name: dict) -> None:
     if not fresh:
         return
     chats = {chat["id"]: chat for chat in store.records(run_id, "chats")}
-    calls: dict[str, list[dict]] = collections.defaultdict(list)
+    calls: dict[str | None, list[dict]] = collections.defaultdict(list)
     for call in store.records(run_id, "model_calls"):
         calls[_client_owner(call, chats.get(call["chat_id"]), by_name)].append(call)
     for name, client in fresh.items():
@@ -306,7 +275,7 @@ def _plan_chat(store: Any, run_id: str, chat: dict, by_name: dict) -> _ChatPlan:
     by_name = dict(by_name)
     manager = by_name.get(chat["recipient"])
     if isinstance(manager, GroupChatManager):
-        _check_group_chat(manager, run_id, chat["max_turns"])
+        manager.check_resumable(run_id)
         for agent in manager.groupchat.agents:  # the participants come with the manager
             by_name.setdefault(agent.name, agent)
     else:
@@ -322,17 +291,21 @@ def _plan_chat(store: Any, run_id: str, chat: dict, by_name: dict) -> _ChatPlan:
     if unknown:
         raise ResumeError(f"run {run_id} has messages of agent(s) {', '.join(map(repr, sorted(unknown)))} not given in agents")
     if not stored and chat["message"] is None:
-        raise ResumeError(f"run {run_id} stopped before its first message and that message was not stored (a callable?); start it again")
+        raise ResumeError(f"run {run_id} stopped before its first message and that message was not stored (a callable?); "
+                          "start it again")
     return _ChatPlan(chat, by_name, initiator, recipient, manager, stored)
 
 
 async def _resume_chat(store: Any, run_id: str, plan: _ChatPlan, summary_method: Any, summary_args: dict | None,
                        cache: Any, silent: bool, first_message: Any = None) -> Any:
-    """Resume one planned chat (two-agent or group chat); the store is attached."""
-    from ..agents.conversable import _chat_ids
-    from ..chat.loop import converse, keep_conversing
-    from ..chat.scope import ChatScope
+    """Resume one planned chat (two-agent or group chat); the store is attached. The chat's own
+    code rebuilds and continues it (``chat.resume``, ``GroupChatManager.restore_run``); this reads
+    the store and binds the resumed chat to its stored run."""
+    from ..agents.conversable import next_chat_id
+    from ..chat.conversation import Conversation
+    from ..chat.resume import a_continue_exchange, restore_exchange
     from ..chat.summary import summarize_chat
+    from ..groupchat.manager import stored_turn_starts
     from ..side_effects import replaying
 
     chat, by_name, stored = plan.chat, plan.by_name, plan.stored
@@ -341,152 +314,34 @@ async def _resume_chat(store: Any, run_id: str, plan: _ChatPlan, summary_method:
 
     # Rebuild the state the interrupted process had (without emitting anything).
     if manager is not None:
-        spoken = _rebuild_group_chat(initiator, manager, stored, by_name, run_id, max_turns)
+        spoken = manager.restore_run(initiator, stored, by_name, run_id, max_turns)
         # Where each turn of the initiator began (a chat without max_turns has one turn).
         selections = [s for s in store.records(run_id, "speaker_selections") if s["chat_id"] == chat["id"]]
-        turn_starts = _group_turns(spoken, selections, initiator.name, run_id) if max_turns is not None else [0]
-        store._forget_speaker_selections(chat["id"], keep=len(spoken) - len(turn_starts))
+        turn_starts = stored_turn_starts(spoken, selections, initiator.name, run_id) if max_turns is not None else [0]
+        store.forget_speaker_selections(chat["id"], keep=len(spoken) - len(turn_starts))
     else:
-        initiator._prepare_chat(recipient, clear_history=True, reply_at_receive=max_turns is None)
-        reply_kinds = {agent: _reply_kinds(agent) for agent in (initiator, recipient)}
-        for stored_message in stored:
-            sender, receiver = by_name[stored_message.sender], by_name[stored_message.recipient]
-            receiver._oai_messages[sender].append(stored_message.message)
-            sender._oai_messages[receiver].append(_as_sent(stored_message.message))
-            _count_reply(sender, receiver, stored_message.produced_by, reply_kinds)
+        restore_exchange(initiator, recipient, stored, by_name, max_turns)
     participants = (initiator, recipient, *(manager.groupchat.agents if manager is not None else ()))
     human_inputs = store.records(run_id, "human_inputs")
     for agent in dict.fromkeys(participants):
-        agent._human_input = [h["text"] for h in human_inputs
-                              if h["kind"] == "reply" and h["agent"] == agent.name and h["chat_id"] == chat["id"]]
+        agent.restore_human_input([h["text"] for h in human_inputs
+                                   if h["kind"] == "reply" and h["agent"] == agent.name and h["chat_id"] == chat["id"]])
 
-    recorder = store._require_recorder()
-    chat_id = next(_chat_ids)
-    recorder.control("bind", chat_id, run_id, chat["id"], time.time())
-    reason = "completed"
+    chat_id = next_chat_id()
+    store.bind_chat(chat_id, run_id, chat["id"])
     # Code and tool calls that ran before the crash: their stored results, reused at the same points.
     effects = [{**row, "result": json.loads(row["result"])} for row in store.records(run_id, "side_effects")
                if row["chat_id"] == chat["id"]]
-    with ChatScope(chat_id, initiator, recipient, cache, max_turns=max_turns) as scope, replaying(chat_id, effects):
+    conversation = Conversation(chat_id, initiator, recipient, cache=cache, silent=silent, max_turns=max_turns)
+    conversation.human_input = list(initiator.human_input)
+    with conversation, replaying(chat_id, effects):
         if manager is not None and spoken:
-            turn = spoken[turn_starts[-1]:]  # the current turn's messages: its rounds go on from the last
-            if len(turn) == 1 and manager.groupchat.send_introductions:
-                # Each turn's introductions follow its first message (the manager sends them per run).
-                _introduce(manager, stored[next(i for i, m in enumerate(stored) if m is turn[0]):])
-            await manager.a_run_rounds(manager.groupchat, turn[-1].message, by_name[turn[-1].sender], len(turn) - 1)
-            if max_turns is not None:
-                reason = await _next_turns(initiator, manager, len(turn_starts), max_turns, silent, converse)
-        elif max_turns is None:
-            if stored:
-                last = stored[-1]
-                await keep_conversing(by_name[last.sender], by_name[last.recipient], None, silent)
-            else:
-                await converse(initiator, recipient, first_message or json.loads(chat["message"]), None, silent)
+            reason = await manager.a_continue_run(initiator, stored, turn_starts, by_name, max_turns, silent)
         else:
-            reason = await _finish_turns(initiator, recipient, stored, chat, max_turns, silent, converse, keep_conversing,
-                                         first_message)
+            opening = None if stored else first_message or json.loads(chat["message"])
+            reason = await a_continue_exchange(initiator, recipient, stored, by_name, opening, max_turns, silent)
         summary = await summarize_chat(initiator, recipient, summary_method, summary_args or {}, cache)
-    return scope.finish(reason, summary)
-
-
-async def _finish_turns(initiator: Any, recipient: Any, stored: list, chat: dict, max_turns: int, silent: bool,
-                        converse: Any, keep_conversing: Any, first_message: Any = None) -> str:
-    """The rest of a ``max_turns`` chat: each turn starts with one message of the initiator."""
-    started = sum(1 for m in stored if m.sender == initiator.name)
-    if not stored:
-        await converse(initiator, recipient, first_message or json.loads(chat["message"]), True, silent)
-        started = 1
-    elif stored[-1].sender == initiator.name:
-        # The turn's message arrived; its reply did not.
-        await keep_conversing(initiator, recipient, True, silent)
-    return await _next_turns(initiator, recipient, started, max_turns, silent, converse)
-
-
-async def _next_turns(initiator: Any, recipient: Any, started: int, max_turns: int, silent: bool, converse: Any) -> str:
-    """The turns after the first ``started`` of a ``max_turns`` chat, as initiate_chat runs them."""
-    for _ in range(started, max_turns):
-        message = await initiator.a_generate_reply(messages=initiator._oai_messages[recipient], sender=recipient)
-        if message is None:
-            return "completed"
-        await converse(initiator, recipient, message, True, silent)
-    return "max_turns"
-
-
-def _group_turns(spoken: list, selections: list[dict], initiator: str, run_id: str) -> list[int]:
-    """Where each turn of a group chat started with ``max_turns`` begins in ``spoken``: each turn
-    is the initiator's message, then the rounds the manager ran for it, the message at position n
-    of a turn being the one its round-n speaker selection asked for (rounds start again each turn)."""
-    starts, matched = [0], 0
-    for k in range(1, len(spoken)):
-        selection = selections[matched] if matched < len(selections) else None
-        if selection is not None and selection["speaker"] == spoken[k].sender and selection["round"] == k - starts[-1]:
-            matched += 1
-        elif spoken[k].sender == initiator:
-            starts.append(k)
-        else:
-            raise ResumeError(f"run {run_id}: message {k + 1} of its group chat, from {spoken[k].sender!r}, follows "
-                              "no stored speaker selection; not a group chat this can resume")
-    return starts
-
-
-def _count_reply(sender: Any, receiver: Any, produced_by: str | None, reply_kinds: dict) -> None:
-    """Replay the auto-reply counter change the message caused on its sender's side."""
-    human_reply, auto_replies = reply_kinds.get(sender, ("", frozenset()))
-    if produced_by in auto_replies:
-        sender._consecutive_auto_reply_counter[receiver] += 1
-    elif produced_by == human_reply:
-        sender._consecutive_auto_reply_counter[receiver] = 0
-
-
-def _check_group_chat(manager: Any, run_id: str, max_turns: int | None) -> None:
-    """Refuse the group chats whose state a rebuild from the stored messages would get wrong."""
-    from ..groupchat.manager import GroupChatManager
-
-    groupchat = manager.groupchat
-    if groupchat.enable_clear_history:
-        raise ResumeError(f"run {run_id} is a group chat with enable_clear_history; such group chats can't be resumed yet")
-    nested = [a.name for a in groupchat.agents if isinstance(a, GroupChatManager)]
-    if nested:
-        raise ResumeError(f"run {run_id} is a group chat with nested team(s) {', '.join(map(repr, nested))}; "
-                          "such group chats can't be resumed yet")
-
-
-def _rebuild_group_chat(
-    initiator: Any, manager: Any, stored: list, by_name: dict, run_id: str, max_turns: int | None,
-) -> list:
-    """Rebuild a group chat's transcript and every history; returns the spoken (non-manager)
-    messages. All but the last are shared as the manager's rounds did; the last is shared by
-    ``a_run_rounds`` when the chat goes on."""
-    groupchat = manager.groupchat
-    initiator._prepare_chat(manager, clear_history=True, reply_at_receive=max_turns is None)
-    reply_kinds = {agent: _reply_kinds(agent) for agent in {initiator, *groupchat.agents}}
-    spoken = [m for m in stored if m.sender != manager.name]
-    for stored_message in stored:
-        if stored_message.sender == manager.name:  # an introduction
-            receiver = by_name[stored_message.recipient]
-            receiver._oai_messages[manager].append(stored_message.message)
-            manager._oai_messages[receiver].append(_as_sent(stored_message.message))
-            continue
-        if stored_message.recipient != manager.name:
-            raise ResumeError(f"run {run_id} has a message from {stored_message.sender!r} to {stored_message.recipient!r} "
-                              f"in its group chat, which goes through {manager.name!r}: not a group chat this can resume")
-        sender = by_name[stored_message.sender]
-        manager._oai_messages[sender].append(stored_message.message)
-        sender._oai_messages[manager].append(_as_sent(stored_message.message))
-        _count_reply(sender, manager, stored_message.produced_by, reply_kinds)
-        if stored_message is not spoken[-1]:
-            manager._share(groupchat, stored_message.message, sender)
-    return spoken
-
-
-def _introduce(manager: Any, stored: list) -> None:
-    """Send the introductions a crash cut short (``stored``: from the turn's first message on;
-    they precede its first round)."""
-    introduced = {m.recipient for m in stored if m.sender == manager.name}
-    intro = manager.groupchat.introductions_msg()
-    for agent in manager.groupchat.agents:
-        if agent.name not in introduced:
-            manager._deliver(intro, agent, True)
+    return conversation.finish(reason, summary)
 
 
 def _agents_by_name(agents: list) -> dict:
@@ -503,9 +358,3 @@ def _agents_by_name(agents: list) -> dict:
     return by_name
 
 
-def resume(run_id: str, agents: list | None = None, **options: Any) -> Any:
-    """Sync face of ``a_resume``."""
-    return run_sync(a_resume(run_id, agents, **options))
-
-
-__all__ = ["a_resume", "resume", "StoreError", "ResumeError"]

@@ -14,21 +14,25 @@ Without ``new_run`` each top-level chat is its own run. Reading: ``list_runs``, 
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import json
 import os
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any
 
 import sqlalchemy as sa
 
 from .. import events
+from .._sync import run_sync
 from . import schema
 from .database import open_engine, redact, store_url
 from .errors import RunNotFoundError, StoreError
 from .recorder import Recorder, run_scope
+from .resume import a_resume_run
 from .text import escape
 
 _TABLES = {
@@ -84,12 +88,12 @@ class StoredMessage:
 class RunContext:
     """The run opened by ``RunStore.new_run``; ``id`` is its run id."""
 
-    def __init__(self, store: "RunStore", run_id: str) -> None:
+    def __init__(self, store: RunStore, run_id: str) -> None:
         self.store = store
         self.id = run_id
         self._token: Any = None
 
-    def __enter__(self) -> "RunContext":
+    def __enter__(self) -> RunContext:
         recorder = self.store._require_recorder()
         recorder.control("create_run", self.id, "chat", time.time())
         self._token = run_scope.set(self.id)
@@ -99,7 +103,7 @@ class RunContext:
         run_scope.reset(self._token)
         if exc_type is None:
             status, reason = "finished", None
-        elif issubclass(exc_type, (KeyboardInterrupt, SystemExit)) or exc_type.__name__ == "CancelledError":
+        elif issubclass(exc_type, (KeyboardInterrupt, SystemExit, asyncio.CancelledError)):
             status, reason = "interrupted", "interrupted"
         else:
             status, reason = "failed", "error"
@@ -127,8 +131,9 @@ class RunStore:
 
     # ------------------------------------------------------------------ recording
 
-    def attach(self, stream: events.EventStream | None = None) -> "RunStore":
-        """Start recording the events of ``stream`` (the default stream)."""
+    def attach(self, stream: events.EventStream | None = None) -> RunStore:
+        """Start recording the events of ``stream`` (the default stream): the runs that emit to it
+        (``events.use_stream``)."""
         if self._recorder is None:
             self._recorder = Recorder(self.engine, self.session_id)
             self._stream = stream or events.default_stream
@@ -159,6 +164,11 @@ class RunStore:
     def attached(self) -> bool:
         return self._recorder is not None
 
+    @property
+    def stream(self) -> events.EventStream:
+        """The stream it records (the default one when not attached)."""
+        return self._stream if self._stream is not None else events.default_stream
+
     def flush(self) -> None:
         """Wait until everything emitted so far is committed."""
         if self._recorder is not None:
@@ -168,7 +178,7 @@ class RunStore:
         self.detach()
         self.engine.dispose()
 
-    def __enter__(self) -> "RunStore":
+    def __enter__(self) -> RunStore:
         return self.attach()
 
     def __exit__(self, *exc: object) -> None:
@@ -222,7 +232,7 @@ class RunStore:
         with self.engine.connect() as connection:
             if connection.execute(sa.select(schema.runs.c.id).where(schema.runs.c.id == run_id)).first() is not None:
                 return run_id
-            matches = []
+            matches: Sequence[str] = []
             if len(run_id) >= 4:
                 matches = connection.execute(
                     sa.select(schema.runs.c.id).where(schema.runs.c.id.startswith(run_id, autoescape=True)).limit(2)
@@ -314,7 +324,7 @@ class RunStore:
         if format not in ("json", "md"):
             raise ValueError(f"format must be 'json' or 'md', got {format!r}")
         info = self.get_run(run_id)
-        data = {"run": asdict(info), **{kind: self.records(info.id, kind) for kind in _TABLES}}
+        data: dict[str, Any] = {"run": asdict(info), **{kind: self.records(info.id, kind) for kind in _TABLES}}
         for kind, column in _JSON_COLUMNS.items():
             for row in data[kind]:
                 row[column] = json.loads(row[column])
@@ -322,7 +332,20 @@ class RunStore:
 
     # ------------------------------------------------------------------ resuming
 
-    def _forget_speaker_selections(self, chat_key: str, keep: int) -> None:
+    # What resuming a run writes (``parley.store.resume``), in event order with what the run records.
+
+    def bind_chat(self, chat_id: int, run_id: str, chat_key: str) -> None:
+        """Record the chat ``chat_id`` of this process into the stored chat ``chat_key`` of ``run_id``."""
+        self._require_recorder().control("bind", chat_id, run_id, chat_key, time.time())
+
+    def continue_run(self, run_id: str, chats: int) -> None:
+        """Reopen ``run_id`` (which has ``chats`` top-level chats) for more chats; it ends with ``finish_run``."""
+        self._require_recorder().control("continue_run", run_id, chats)
+
+    def finish_run(self, run_id: str, status: str, reason: str | None) -> None:
+        self._require_recorder().control("finish_run", run_id, status, reason, time.time())
+
+    def forget_speaker_selections(self, chat_key: str, keep: int) -> None:
         """Delete a chat's speaker selections after its first ``keep``: a crash lost the messages
         they led to, and resume selects those speakers again (one row per round stays true)."""
         table = schema.speaker_selections
@@ -334,11 +357,25 @@ class RunStore:
 
     def resume(self, run_id: str, agents: list | None = None, **options: Any) -> Any:
         """Finish an unfinished run (see ``parley.store.resume``)."""
-        from .resume import resume
-
-        return resume(run_id, agents, store=self, **options)
+        return run_sync(self.a_resume(run_id, agents, **options))
 
     async def a_resume(self, run_id: str, agents: list | None = None, **options: Any) -> Any:
-        from .resume import a_resume
+        return await a_resume_run(run_id, agents, store=self, **options)
 
-        return await a_resume(run_id, agents, store=self, **options)
+
+def open_store(store: RunStore | str | os.PathLike | None) -> RunStore:
+    """``store`` itself, or the existing store at that URL or path (the default store for None)."""
+    return store if isinstance(store, RunStore) else RunStore(store, create=False)
+
+
+async def a_resume(run_id: str, agents: list | None = None, *, store: RunStore | str | os.PathLike | None = None,
+                   **options: Any) -> Any:
+    """Continue the stored run ``run_id`` until it ends and return its result (see ``RunStore.a_resume``
+    and ``parley.store.resume``); ``store``: a RunStore, or a URL or path (the default store for None)."""
+    return await open_store(store).a_resume(run_id, agents, **options)
+
+
+def resume(run_id: str, agents: list | None = None, *, store: RunStore | str | os.PathLike | None = None,
+           **options: Any) -> Any:
+    """Sync face of ``a_resume``."""
+    return run_sync(a_resume(run_id, agents, store=store, **options))
