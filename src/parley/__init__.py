@@ -84,7 +84,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .agents.agent import LLMAgent as LLMAgent
     from .agents.assistant import AssistantAgent as AssistantAgent
     from .agents.conversable import ConversableAgent as ConversableAgent
-    from .agents.conversable import register_function as register_function
     from .agents.user_proxy import UserProxyAgent as UserProxyAgent
     from .cache import Cache as Cache
     from .chat.result import ChatResult as ChatResult
@@ -106,4 +105,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from .models.protocol import ModelResponse as ModelResponse
     from .models.scripted import ScriptedModelClient as ScriptedModelClient
     from .models.wrapper import OpenAIWrapper as OpenAIWrapper
+    from .tools.registration import register_function as register_function
     from .usage import gather_usage_summary as gather_usage_summary

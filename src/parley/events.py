@@ -29,7 +29,7 @@ import contextvars
 import operator
 import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -247,8 +247,9 @@ def record_layout(kind: type[Event]) -> dict[str, int]:
     return {"type": 0, "time": 1, **{name: i for i, name in enumerate(_fields(kind), 2)}}
 
 
-def record_reader(kind: type[Event], *names: str) -> Callable[[Record], Any]:
-    """A C-level getter of the parts ``names`` of a record of ``kind`` (a tuple of them for several)."""
+def record_reader(kind: type[Event], *names: str) -> Callable[[Sequence[Any]], Any]:
+    """A C-level getter of the parts ``names`` of a record of ``kind`` (a tuple of them for several),
+    from the record or the same items in a list (the run store's log holds them flattened)."""
     layout = record_layout(kind)
     return operator.itemgetter(*(layout[name] for name in names))
 

@@ -40,7 +40,7 @@ def transcript_line(message: dict) -> dict:
     return {"role": "user", "content": f"{name}: {text.strip()}" if name else text.strip()}
 
 
-def _transcript(groupchat: "GroupChat") -> list[dict]:
+def _transcript(groupchat: GroupChat) -> list[dict]:
     """The rendered conversation, extended as it grows (rendering it anew each round costs O(history))."""
     messages = groupchat.messages
     rendered = groupchat._transcript
@@ -52,7 +52,7 @@ def _transcript(groupchat: "GroupChat") -> list[dict]:
     return rendered
 
 
-def _wants_structured_output(groupchat: "GroupChat", client: Any) -> bool:
+def _wants_structured_output(groupchat: GroupChat, client: Any) -> bool:
     if groupchat.select_speaker_structured_output is not None:
         return groupchat.select_speaker_structured_output
     entries = getattr(client, "config_list", None) or []
@@ -76,12 +76,12 @@ def speaker_response_format(names: list[str]) -> dict:
     }
 
 
-def _say(groupchat: "GroupChat", text: str) -> None:
+def _say(groupchat: GroupChat, text: str) -> None:
     if groupchat.select_speaker_auto_verbose:
         _iostream().print(f">>>>>>>> {text}", flush=True)
 
 
-async def auto_select_speaker(groupchat: "GroupChat", last_speaker: Any, selector: Any, candidates: list) -> Any:
+async def auto_select_speaker(groupchat: GroupChat, last_speaker: Any, selector: Any, candidates: list) -> Any:
     """Ask ``selector``'s model to pick one of ``candidates``."""
     client = groupchat.selection_client() or getattr(selector, "client", None)
     if client is None:

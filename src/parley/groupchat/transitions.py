@@ -9,7 +9,8 @@ graph fails at construction with the offending agent or edge named, not rounds l
 from __future__ import annotations
 
 import logging
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 logger = logging.getLogger(__name__)
 

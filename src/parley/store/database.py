@@ -132,7 +132,7 @@ def open_engine(url: str, create: bool = True) -> sa.Engine:
         except StoreError:
             engine.dispose()
             raise
-        except Exception as error:  # noqa: BLE001 - any failure of the migration is the store error
+        except Exception as error:  # any failure of the migration is the store error
             engine.dispose()
             raise StoreError(f"cannot create or upgrade the schema of store {shown!r}: {getattr(error, 'orig', error)}") from None
     return engine
@@ -195,6 +195,7 @@ def _migrate(engine: sa.Engine, shown: str) -> None:
         if revision == SCHEMA_REVISION:
             return
         if revision is not None and ScriptDirectory.from_config(config).get_revision(revision) is None:
-            raise StoreError(f"store {shown!r} has schema revision {revision!r}, unknown to this parley (made by a newer version?)")
+            raise StoreError(f"store {shown!r} has schema revision {revision!r}, "
+                             "unknown to this parley (made by a newer version?)")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..messages import content_str
@@ -13,7 +13,7 @@ from ..messages import content_str
 def when(timestamp: float | None) -> str:
     if timestamp is None:
         return ""
-    return datetime.fromtimestamp(timestamp, timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(timestamp, UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 def to_json(data: dict) -> str:
@@ -59,8 +59,8 @@ def to_markdown(data: dict) -> str:
         f"- **Kind:** {run['kind']}",
         f"- **Agents:** {run.get('initiator') or '?'} → {run.get('recipient') or '?'}",
         f"- **Started:** {when(run['created_at'])}; **updated:** {when(run['updated_at'])}",
-        f"- **Messages:** {run['messages']}; **model calls:** {len(data['model_calls'])}; "
-        f"**tokens:** {run['tokens']}; **cost:** ${run['cost']:.4f}",
+        (f"- **Messages:** {run['messages']}; **model calls:** {len(data['model_calls'])}; "
+         f"**tokens:** {run['tokens']}; **cost:** ${run['cost']:.4f}"),
         "",
         "## Transcript",
         "",
@@ -82,7 +82,8 @@ def to_markdown(data: dict) -> str:
     if data["tool_calls"]:
         lines += ["## Tool calls", "", "| agent | tool | arguments | ok | result |", "|---|---|---|---|---|"]
         for c in data["tool_calls"]:
-            lines.append(f"| {c['agent']} | {c['tool']} | `{c['arguments']}` | {'yes' if c['ok'] else 'no'} | {_cell(c['result'])} |")
+            ok = "yes" if c["ok"] else "no"
+            lines.append(f"| {c['agent']} | {c['tool']} | `{c['arguments']}` | {ok} | {_cell(c['result'])} |")
         lines.append("")
     if data["code_executions"]:
         lines += ["## Code executions", ""]

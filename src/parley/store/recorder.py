@@ -42,8 +42,8 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -226,7 +226,8 @@ class Recorder:
                 try:  # committed before its result is used: a resume then reuses it instead of running it again
                     self.flush()
                 except StoreError as error:  # the chat goes on; the effect may run again on a resume
-                    log.warning("run store: a %s result of %s could not be stored: %s", event.kind, event.agent, error)
+                    effect = cast(events.SideEffectRecorded, event)
+                    log.warning("run store: a %s result of %s could not be stored: %s", effect.kind, effect.agent, error)
             else:
                 _extend((event, _chat(), None))
 
@@ -438,14 +439,14 @@ class Recorder:
             "pid": self._pid, "host": self._host, "created_at": now, "updated_at": now,
         }
 
-    def _apply_message(self, batch: _Batch, record: list) -> None:
+    def _apply_message(self, batch: _Batch, record: Sequence[Any]) -> None:
         now, sender, recipient, message, chat_id, produced_by = _message_parts(record)
         chat = self._chats.get(chat_id)
         if chat is None:
             return  # outside any chat (a bare send): not part of a run
         batch.rows[schema.messages].append((chat.run_id, chat.key, sender, recipient, _json(message), produced_by, now))
 
-    def _apply_model_call(self, batch: _Batch, record: list) -> None:
+    def _apply_model_call(self, batch: _Batch, record: Sequence[Any]) -> None:
         now, agent, model, prompt_tokens, completion_tokens, cost, latency_s, cached, purpose, chat_id = _model_call_parts(record)
         chat = self._chats.get(chat_id)
         if chat is None:
@@ -455,12 +456,11 @@ class Recorder:
         ))
 
     def _apply_event(self, batch: _Batch, event: events.Event, current: int | None, scope: str | None) -> None:
-        kind = type(event)
         now = event.time
-        if kind is events.ChatStarted:
+        if type(event) is events.ChatStarted:
             self._chat_started(batch, event, current, scope)
             return
-        if kind is events.ChatFinished:
+        if type(event) is events.ChatFinished:
             chat = self._chats.pop(event.chat_id, None)
             if chat is None:
                 return
@@ -473,33 +473,33 @@ class Recorder:
                 batch.update_run(chat.run_id, **fields)
             return
         chat = self._chats.get(current) if current is not None else None
-        if kind is events.ModelCallLogged:  # logged inside a run or not, as classic logs every call
+        if type(event) is events.ModelCallLogged:  # logged inside a run or not, as classic logs every call
             batch.rows[schema.chat_completions].append(self._completion_row(event, chat))
             return
         if chat is None:
             return
         run_id, key = chat.run_id, chat.key
-        if kind is events.ToolCalled:
+        if type(event) is events.ToolCalled:
             batch.rows[schema.tool_calls].append((
                 run_id, key, now, event.agent, event.tool, event.tool_call_id,
                 event.arguments if isinstance(event.arguments, str) else _json(event.arguments),
                 event.result if isinstance(event.result, str) else _json(event.result), bool(event.ok), event.latency_s,
             ))
-        elif kind is events.CodeExecuted:
+        elif type(event) is events.CodeExecuted:
             batch.rows[schema.code_executions].append((
                 run_id, key, now, event.agent, event.language, event.code, event.exit_code, event.output,
                 event.executor, event.latency_s,
             ))
-        elif kind is events.SideEffectRecorded:
+        elif type(event) is events.SideEffectRecorded:
             batch.rows[schema.side_effects].append((run_id, key, now, event.agent, event.kind, event.position, event.digest,
                                                     _json(event.result)))
-        elif kind is events.HumanInputRequested:
+        elif type(event) is events.HumanInputRequested:
             batch.rows[schema.human_inputs].append((run_id, key, now, event.agent, "request", event.prompt))
             batch.update_run(run_id, status="waiting_input", updated_at=now)
-        elif kind is events.HumanInputReceived:
+        elif type(event) is events.HumanInputReceived:
             batch.rows[schema.human_inputs].append((run_id, key, now, event.agent, "reply", event.reply))
             batch.update_run(run_id, status="running", updated_at=now)
-        elif kind is events.SpeakerSelected:
+        elif type(event) is events.SpeakerSelected:
             batch.rows[schema.speaker_selections].append(
                 (run_id, key, now, event.manager, event.speaker, event.method, event.round))
             if chat.top_level:

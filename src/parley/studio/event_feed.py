@@ -43,7 +43,7 @@ def encode(item: dict) -> str:
 
 def event_dict(run_id: str, event: events.Event) -> dict:
     item: dict[str, Any] = {"type": type(event).__name__, "run_id": run_id, "time": event.time}
-    fields: tuple[str, ...] = type(event).__match_args__  # type: ignore[attr-defined]
+    fields: tuple[str, ...] = type(event).__match_args__
     for name in fields:
         if name not in _LOCAL_FIELDS:
             item[name] = getattr(event, name)

@@ -29,7 +29,7 @@ def server_models() -> list[dict]:
 
     try:
         entries = config_list_from_json(SERVER_MODELS)
-    except Exception:  # noqa: BLE001 - a list that can't be read is shown as none (its error may quote it)
+    except Exception:  # a list that can't be read is shown as none (its error may quote it)
         return []
     return [{"model": entry.get("model"), "api_type": entry.get("api_type"), "base_url": _host(entry.get("base_url")),
              "tags": entry.get("tags") or [], "has_key": bool(entry.get("api_key"))}

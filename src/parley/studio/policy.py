@@ -65,7 +65,8 @@ def studio_team(document: Any, *, allow_unsandboxed: bool, allow_modules: tuple[
         work_dir = config.get("work_dir")
         if isinstance(work_dir, str):
             folder = PurePosixPath(work_dir.replace("\\", "/"))
-            if folder.is_absolute() or ".." in folder.parts or work_dir.startswith("~") or (len(work_dir) > 1 and work_dir[1] == ":"):
+            drive_letter = len(work_dir) > 1 and work_dir[1] == ":"
+            if folder.is_absolute() or ".." in folder.parts or work_dir.startswith("~") or drive_letter:
                 issues.append(SpecIssue(f"{where}.work_dir", f"must be a relative folder inside the server's folder, without "
                                                              f"'..', got {work_dir!r}"))
         unsandboxed = config.get("use_docker") is False or config.get("executor") in ("local", "jupyter")

@@ -232,7 +232,7 @@ class Runner:
                 await body
         except asyncio.CancelledError:
             state = None  # stopped (the row says so) or the server is shutting down (stays active: resumed at start)
-        except Exception as failure:  # noqa: BLE001 - a run's failure is the run's, reported, not the server's
+        except Exception as failure:  # a run's failure is the run's, reported, not the server's
             error = redact(f"{type(failure).__name__}: {failure}")
             log.warning("parley studio: run %s failed: %s", run_id, error)
         finally:
@@ -246,7 +246,7 @@ class Runner:
             await asyncio.to_thread(self.store.flush)
             info = await asyncio.to_thread(self.store.get_run, run_id)
             status, reason = info.status, info.reason
-        except Exception as failure:  # noqa: BLE001 - the run may not have reached the store (failed before its first event)
+        except Exception as failure:  # the run may not have reached the store (failed before its first event)
             status, reason = "failed", None
             error = error or redact(str(failure))
         if not self._stopping:
@@ -317,7 +317,7 @@ class Runner:
                 return False
             try:
                 await self._resume_claimed(run_id)
-            except Exception as failure:  # noqa: BLE001 - one run that can't resume must not stop the server
+            except Exception as failure:  # one run that can't resume must not stop the server
                 log.warning("parley studio: run %s could not be resumed: %s", run_id, redact(str(failure)))
                 await asyncio.to_thread(self._update, run_id, state="done", holder=None, held_until=None)
                 return False
@@ -354,7 +354,7 @@ class Runner:
                             log.warning("parley studio: took over run %s (its server process is gone)", run_id)
             except asyncio.CancelledError:
                 raise
-            except Exception as failure:  # noqa: BLE001 - the store may be briefly unreachable; try again next tick
+            except Exception as failure:  # the store may be briefly unreachable; try again next tick
                 log.warning("parley studio: tending runs: %s", redact(str(failure)))
 
     def _renew(self, live: list[str]) -> list[dict]:

@@ -32,7 +32,8 @@ class StartRun(BaseModel):
 
     team: StrictStr | dict[str, Any] = Field(description="a saved team's id, a gallery team's name, or a spec object")
     message: StrictStr | None = Field(None, description="the task (fills {task} in the spec's message); default: the spec's task")
-    model: StrictStr | None = Field(None, description="null: the spec's models; 'scripted': a deterministic script (demos, tests)")
+    model: StrictStr | None = Field(
+        None, description="null: the spec's models; 'scripted': a deterministic script (demos, tests)")
 
 
 class Answer(BaseModel):
@@ -216,7 +217,7 @@ async def run_events(websocket: WebSocket, run_id: str) -> None:
                 await websocket.send_text(entry[1])
         if subscriber.overflowed:
             await websocket.close(code=1013, reason="too far behind: reconnect to replay")
-    except Exception as error:  # noqa: BLE001 - the browser went away mid-send
+    except Exception as error:  # the browser went away mid-send
         log.debug("parley studio: events of run %s: %s", run_id, error)
     finally:
         watcher.cancel()
