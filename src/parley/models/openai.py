@@ -24,9 +24,10 @@ import urllib.parse
 import weakref
 from typing import Any
 
+from .openai_http import LeanTransportError, lean_endpoint, new_session, post_chat_completion, warm_imports
 from .protocol import ModelError, ModelRequest, ModelResponse
-from .retry import model_error_from_sdk
-from .secrets import config_secrets, guard_sdk_logs, redact_url, remember
+from .retry import TransientModelError, model_error_from_sdk
+from .secrets import config_secrets, guard_sdk_logs, redact, redact_url, remember
 
 # event loop -> its SDK clients by endpoint identity; a loop's clients go when the loop does.
 _sdk_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClients] = weakref.WeakKeyDictionary()
@@ -216,6 +217,12 @@ def _assistant_message(reply: dict) -> dict[str, Any]:
     return message
 
 
+def _plain_timeout(options: dict) -> bool:
+    """Whether the call's timeout, if any, is a number of seconds (the SDK's richer forms go to the SDK)."""
+    timeout = options.get("timeout")
+    return timeout is None or (isinstance(timeout, (int, float)) and not isinstance(timeout, bool))
+
+
 class OpenAIClient:
     """A model at an OpenAI-compatible endpoint (``azure=True``: an Azure OpenAI deployment)."""
 
@@ -249,6 +256,11 @@ class OpenAIClient:
             secret_digest(repr(sorted(self.default_headers.items()))), secret_digest(repr(sorted((default_query or {}).items()))),
         )
         self.where = f"{'azure' if azure else 'openai'} model {model!r} at {redact_url(base_url) or 'https://api.openai.com/v1'}"
+        # Plain (not streamed) requests skip the SDK where they can: see openai_http.
+        self._lean = lean_endpoint(
+            model=model, api_key=api_key, base_url=self._base_url, azure=azure, api_version=api_version,
+            organization=organization, project=project, headers=self._headers, default_query=self._default_query)
+        warm_imports()
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAIClient({self.where})"
@@ -287,6 +299,16 @@ class OpenAIClient:
             body["tools"] = request.tools
         if request.response_format:
             body["response_format"] = request.response_format
+        if self._lean is not None and not request.stream and _plain_timeout(options):
+            try:
+                session = await shared_sdk_client(("aiohttp", *self._identity), new_session)
+                return self._response(await post_chat_completion(session, self._lean, body, options))
+            except ModelError:
+                raise
+            except LeanTransportError as error:
+                raise TransientModelError(f"{self.where}: {error.kind}: {redact(str(error), secrets)}") from None
+            except Exception as error:
+                raise model_error_from_sdk(error, where=self.where, secrets=secrets) from None
         client = await self.sdk_client()
         try:
             if request.stream:

@@ -1,0 +1,224 @@
+"""The lean chat-completions request: straight over a shared aiohttp session, not through the SDK.
+
+The ``openai`` SDK spends ~2 ms of CPU building each request (options models, URL parsing,
+header merging, its transport adapter); a chat-completions call needs none of it. This module
+sends the same request the SDK would (same URL, query, auth and organisation/project headers,
+``extra_headers``/``extra_query``/``extra_body``, timeouts) with one ``aiohttp`` call, and turns
+an HTTP error into the SDK's own exception type (``openai.RateLimitError`` ...), which
+:func:`~parley.models.retry.model_error_from_sdk` classifies, redacts and reads ``Retry-After`` from
+as for the SDK's errors. The SDK stays in charge of what this does not cover (see
+:func:`lean_endpoint`): streaming, proxies from the environment, the SDK's environment-driven
+modes (custom headers, data residency, workload identity), non-numeric timeouts, no aiohttp.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import threading
+from typing import Any
+
+# The SDK's defaults (openai._constants.DEFAULT_TIMEOUT): 600 s to read, 5 s to connect.
+DEFAULT_READ_TIMEOUT_S = 600.0
+DEFAULT_CONNECT_TIMEOUT_S = 5.0
+# Open connections per pool, the SDK's own limit (DEFAULT_CONNECTION_LIMITS): more requests wait
+# for a free connection (not counted in the connect timeout) rather than 10,000 connecting at once.
+CONNECTION_LIMIT = 1000
+
+# Environment variables the SDK reads that this path reproduces (or that do not change a request);
+# any other OPENAI_* variable (OPENAI_CUSTOM_HEADERS, data residency, workload identity, ...) may
+# change what the SDK sends, so the SDK sends it.
+_KNOWN_OPENAI_ENV = frozenset({
+    "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "OPENAI_API_VERSION",
+    "OPENAI_ADMIN_KEY", "OPENAI_WEBHOOK_SECRET", "OPENAI_LOG", "OPENAI_API_TYPE", "OPENAI_MODEL",
+})
+_PROXY_ENV = frozenset({"http_proxy", "https_proxy", "all_proxy", "ws_proxy", "wss_proxy"})
+
+
+_warming: threading.Thread | None = None
+
+
+def warm_imports() -> None:
+    """Import the transport (aiohttp) and then the SDK (for streaming and error types) in a
+    background thread, once per process: a client is built with its agent, so the first model
+    call finds them imported instead of waiting ~1 s. ``import parley`` imports neither."""
+    global _warming
+    if _warming is not None or ("aiohttp" in sys.modules and "openai" in sys.modules):
+        return
+
+    def run() -> None:
+        try:
+            import aiohttp  # noqa: F401
+            import openai  # noqa: F401
+        except Exception:  # a broken install shows on the call that needs it, with its own error
+            pass
+
+    _warming = threading.Thread(target=run, name="parley-warm-imports", daemon=True)
+    _warming.start()
+
+
+class LeanEndpoint:
+    """What every request to one endpoint carries: its URL, query and headers (auth included)."""
+
+    __slots__ = ("headers", "query", "url")
+
+    def __init__(self, url: str, query: dict[str, str], headers: dict[str, str]) -> None:
+        self.url = url
+        self.query = query
+        self.headers = headers
+
+    def __repr__(self) -> str:  # the headers hold the key
+        return "LeanEndpoint(...)"
+
+
+def _sdk_env_modes() -> bool:
+    """True when the environment sets something the SDK would act on and this path does not."""
+    for name in os.environ:
+        if name.startswith("OPENAI_") and name not in _KNOWN_OPENAI_ENV:
+            return True
+        if name.lower() in _PROXY_ENV:
+            return True
+    return False
+
+
+def lean_endpoint(
+    *,
+    model: str,
+    api_key: str,
+    base_url: str | None,
+    azure: bool,
+    api_version: str | None,
+    organization: str | None,
+    project: str | None,
+    headers: dict,
+    default_query: dict | None,
+) -> LeanEndpoint | None:
+    """The endpoint's request settings, as the SDK would build them, or None where the SDK must send.
+
+    ``base_url``, ``headers`` and ``default_query`` are as given to the SDK client (user-info and
+    query already split off the URL, see :func:`~parley.models.openai.endpoint_settings`).
+    """
+    if _sdk_env_modes():
+        return None
+    if importlib.util.find_spec("aiohttp") is None:  # the transport; without it the SDK's own
+        return None
+    sent: dict[str, str] = {"accept": "application/json", "content-type": "application/json"}
+    query: dict[str, str] = {}
+    if azure:
+        if base_url is None or api_version is None:  # the SDK resolves them from the environment
+            return None
+        url = f"{base_url.rstrip('/')}/openai/deployments/{model}/chat/completions"
+        query["api-version"] = api_version
+        if api_key:
+            sent["api-key"] = api_key
+    else:
+        root = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+        url = f"{root.rstrip('/')}/chat/completions"
+        if api_key:
+            sent["authorization"] = f"Bearer {api_key}"
+        organization = organization if organization is not None else os.environ.get("OPENAI_ORG_ID")
+        project = project if project is not None else os.environ.get("OPENAI_PROJECT_ID")
+        if organization:
+            sent["openai-organization"] = organization
+        if project:
+            sent["openai-project"] = project
+    # The caller's headers replace the SDK's, whatever their case (HTTP names are case-insensitive).
+    sent.update({str(name).lower(): str(value) for name, value in headers.items() if value is not None})
+    for name, value in (default_query or {}).items():
+        query[str(name)] = str(value)
+    return LeanEndpoint(url, query, sent)
+
+
+def new_session() -> Any:
+    """An aiohttp session for one endpoint on the running loop: up to :data:`CONNECTION_LIMIT`
+    connections, no cookie jar (a gateway's cookies never carry from one request to the next), the
+    environment's proxies not read (see :func:`lean_endpoint`)."""
+    import aiohttp
+
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=CONNECTION_LIMIT, ttl_dns_cache=300),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        trust_env=False,
+        auto_decompress=True,
+    )
+
+
+def _timeout(seconds: float | None) -> Any:
+    import aiohttp
+
+    if seconds is None:
+        return aiohttp.ClientTimeout(total=None, sock_connect=DEFAULT_CONNECT_TIMEOUT_S, sock_read=DEFAULT_READ_TIMEOUT_S)
+    # The SDK applies a plain number to every phase (httpx.Timeout(n)), not to the whole request.
+    return aiohttp.ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds)
+
+
+_default_timeout: Any = None
+
+
+def status_error(status: int, headers: Any, raw: bytes, url: str) -> Exception:
+    """The SDK's exception for an HTTP error answer, built as the SDK builds it (same type, text, body)."""
+    import openai
+
+    try:
+        import httpx2 as httpx_module  # the transport types of the openai 3.x SDK
+    except ImportError:  # pragma: no cover - the 1.x/2.x SDKs use httpx
+        import httpx as httpx_module  # type: ignore[no-redef]
+
+    text = raw.decode("utf-8", "replace").strip()
+    body: Any = text
+    try:
+        body = json.loads(text)
+        message = f"Error code: {status} - {body}"
+    except ValueError:
+        message = text or f"Error code: {status}"
+    response = httpx_module.Response(status, headers=list(headers.items()), content=raw,
+                                     request=httpx_module.Request("POST", url))
+    data = body.get("error", body) if isinstance(body, dict) else body
+    kind = {
+        400: openai.BadRequestError, 401: openai.AuthenticationError, 403: openai.PermissionDeniedError,
+        404: openai.NotFoundError, 409: openai.ConflictError, 422: openai.UnprocessableEntityError,
+        429: openai.RateLimitError,
+    }.get(status, openai.InternalServerError if status >= 500 else openai.APIStatusError)
+    return kind(message, response=response, body=data)
+
+
+class LeanTransportError(Exception):
+    """A request that failed before an answer, named as the SDK names it (``APITimeoutError``,
+    ``APIConnectionError``) so that errors read the same on both paths."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+async def post_chat_completion(session: Any, endpoint: LeanEndpoint, body: dict, options: dict) -> Any:
+    """POST the chat-completions ``body``; the answer's JSON. ``options``: the SDK request options
+    (``timeout`` seconds, ``headers``, ``params``) of :func:`~parley.models.openai.request_body`."""
+
+    import aiohttp
+
+    global _default_timeout
+    headers = endpoint.headers
+    if "headers" in options:
+        headers = {**headers, **{str(k).lower(): str(v) for k, v in options["headers"].items() if v is not None}}
+    query = endpoint.query
+    if "params" in options:
+        query = {**query, **{str(k): str(v) for k, v in options["params"].items()}}
+    if "timeout" in options:
+        timeout = _timeout(float(options["timeout"]))
+    else:
+        timeout = _default_timeout = _default_timeout or _timeout(None)
+    try:
+        async with session.post(endpoint.url, data=json.dumps(body), headers=headers, params=query or None,
+                                timeout=timeout) as response:
+            raw = await response.read()
+            status = response.status
+            if status >= 400:
+                raise status_error(status, response.headers, raw, endpoint.url)
+    except (TimeoutError, aiohttp.ServerTimeoutError):
+        raise LeanTransportError("APITimeoutError", "Request timed out.") from None
+    except aiohttp.ClientError as error:
+        raise LeanTransportError("APIConnectionError", f"Connection error. ({type(error).__name__})") from None
+    return json.loads(raw)

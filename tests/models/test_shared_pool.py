@@ -1,0 +1,91 @@
+"""The connection pool behind OpenAI-compatible model calls: one per endpoint, key and event loop,
+shared by every agent and chat on that loop, closed with its loop, never shared across keys."""
+
+import asyncio
+import os
+import subprocess
+import sys
+
+from parley import AssistantAgent
+from parley.models import openai as openai_provider
+from parley.models.wrapper import OpenAIWrapper
+
+from .conftest import SECRET_KEY
+
+HI = [{"role": "user", "content": "Say hello"}]
+
+
+def pools(loop):
+    """The HTTP pools (the lean path's aiohttp sessions) open on ``loop``."""
+    return [client for identity, client in (openai_provider._sdk_clients.get(loop) or {}).items() if identity[0] == "aiohttp"]
+
+
+async def test_two_agents_on_one_endpoint_share_one_pool(openai_server):
+    llm_config = {"config_list": [{"model": "gpt-4o-mini", "base_url": openai_server.base_url, "api_key": SECRET_KEY}]}
+    first, second = AssistantAgent("first", llm_config=llm_config), AssistantAgent("second", llm_config=llm_config)
+    loop = asyncio.get_running_loop()
+    before = len(pools(loop))
+    replies = await asyncio.gather(first.a_generate_reply(messages=HI), second.a_generate_reply(messages=HI))
+    assert replies == ["Hello from the fake server."] * 2
+    assert len(pools(loop)) == before + 1
+    # Both went the lean way (no SDK telemetry headers), each with the entry's key.
+    for headers in openai_server.headers[-2:]:
+        assert headers["authorization"] == f"Bearer {SECRET_KEY}"
+        assert not any(name.startswith("x-stainless") for name in headers)
+
+
+def test_a_closed_event_loop_leaves_no_open_pool(openai_server):
+    seen = []
+
+    async def chat():
+        wrapper = OpenAIWrapper(config_list=[{"model": "gpt-4o-mini", "base_url": openai_server.base_url, "api_key": SECRET_KEY}])
+        response = await wrapper.a_create(HI)
+        assert response.message["content"] == "Hello from the fake server."
+        loop = asyncio.get_running_loop()
+        seen.append((loop, pools(loop)))
+
+    asyncio.run(chat())
+    asyncio.run(chat())
+    (first_loop, [first_pool]), (second_loop, [second_pool]) = seen
+    assert first_pool is not second_pool  # a session belongs to one loop
+    for loop, pool in ((first_loop, first_pool), (second_loop, second_pool)):
+        assert loop.is_closed() and pool.closed
+        assert not openai_provider._sdk_clients.get(loop)
+
+
+async def test_entries_with_different_keys_never_share_a_pool_nor_auth(openai_server):
+    keys = ["sk-entry-one-0000000001", "sk-entry-two-0000000002"]
+    wrappers = [
+        OpenAIWrapper(config_list=[{"model": "gpt-4o-mini", "base_url": openai_server.base_url, "api_key": key}])
+        for key in keys
+    ]
+    loop = asyncio.get_running_loop()
+    before = len(pools(loop))
+    # Interleaved, concurrent calls: each tells who sent it in its message.
+    await asyncio.gather(*(
+        wrappers[i % 2].a_create([{"role": "user", "content": f"from {i % 2}"}]) for i in range(10)
+    ))
+    assert len(pools(loop)) == before + 2
+    sent = list(zip(openai_server.requests, openai_server.headers, strict=True))
+    assert len(sent) == 10
+    for body, headers in sent:
+        sender = int(body["messages"][0]["content"].split()[-1])
+        assert headers["authorization"] == f"Bearer {keys[sender]}"
+
+
+def test_building_a_client_imports_the_transport_and_sdk_in_the_background():
+    script = (
+        "import sys, parley\n"
+        "assert 'aiohttp' not in sys.modules and 'openai' not in sys.modules, 'import parley stays light'\n"
+        "from parley.models.providers import build_client\n"
+        "build_client({'model': 'm', 'base_url': 'http://127.0.0.1:9/v1', 'api_key': 'sk-x'})\n"
+        "from parley.models import openai_http\n"
+        "assert openai_http._warming is not None and openai_http._warming.daemon\n"
+        "openai_http._warming.join(120)\n"
+        "assert 'aiohttp' in sys.modules and 'openai' in sys.modules\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
