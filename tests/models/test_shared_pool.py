@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from parley import AssistantAgent
+from parley import AssistantAgent, events
 from parley.models import openai as openai_provider
 from parley.models.wrapper import OpenAIWrapper
 
@@ -89,3 +89,19 @@ def test_building_a_client_imports_the_transport_and_sdk_in_the_background():
                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+async def test_a_streamed_call_goes_the_lean_way_through_the_same_pool(openai_server):
+    entry = {"model": "gpt-4o-mini", "base_url": openai_server.base_url, "api_key": SECRET_KEY}
+    loop = asyncio.get_running_loop()
+    await OpenAIWrapper(config_list=[entry]).a_create(HI)  # the entry's pool, opened by a plain call
+    openai_server.add({"content": "one two three", "tool_calls": [{"name": "f", "arguments": '{"x": 1}'}]})
+    before = len(pools(loop))
+    with events.capture(kinds=(events.TokenStreamed,)) as captured:
+        response = await OpenAIWrapper(config_list=[entry], stream=True).a_create(HI, agent="assistant")
+    assert [e.token for e in captured.events] == ["one ", "two ", "three"]
+    assert response.message["content"] == "one two three"
+    assert response.message["tool_calls"][0]["function"] == {"name": "f", "arguments": '{"x": 1}'}
+    assert openai_server.requests[-1]["stream"] is True
+    assert not any(name.startswith("x-stainless") for name in openai_server.headers[-1])
+    assert len(pools(loop)) == before

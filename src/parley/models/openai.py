@@ -24,7 +24,14 @@ import urllib.parse
 import weakref
 from typing import Any
 
-from .openai_http import LeanTransportError, lean_endpoint, new_session, post_chat_completion, warm_imports
+from .openai_http import (
+    LeanTransportError,
+    lean_endpoint,
+    new_session,
+    post_chat_completion,
+    stream_chat_completion,
+    warm_imports,
+)
 from .protocol import ModelError, ModelRequest, ModelResponse
 from .retry import TransientModelError, model_error_from_sdk
 from .secrets import config_secrets, guard_sdk_logs, redact, redact_url, remember
@@ -299,9 +306,12 @@ class OpenAIClient:
             body["tools"] = request.tools
         if request.response_format:
             body["response_format"] = request.response_format
-        if self._lean is not None and not request.stream and _plain_timeout(options):
+        if self._lean is not None and _plain_timeout(options):
             try:
                 session = await shared_sdk_client(("aiohttp", *self._identity), new_session)
+                if request.stream:
+                    chunks = stream_chat_completion(session, self._lean, self._streamed_body(body), options)
+                    return await self._fold_stream(chunks, request)
                 return self._response(await post_chat_completion(session, self._lean, body, options))
             except ModelError:
                 raise
@@ -346,16 +356,24 @@ class OpenAIClient:
             choices=[message, *(_assistant_message(c.get("message") or {}) for c in choices[1:])] if len(choices) > 1 else None,
         )
 
+    @staticmethod
+    def _streamed_body(body: dict) -> dict:
+        body = {**body, "stream": True}
+        body.setdefault("stream_options", {"include_usage": True})
+        return body
+
     async def _create_streaming(self, client: Any, body: dict, options: dict, request: ModelRequest) -> ModelResponse:
         from openai import AsyncStream
         from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-        body = {**body, "stream": True}
-        body.setdefault("stream_options", {"include_usage": True})
         stream = await client.post(
-            "/chat/completions", body=body, options=options, cast_to=ChatCompletion, stream=True,
+            "/chat/completions", body=self._streamed_body(body), options=options, cast_to=ChatCompletion, stream=True,
             stream_cls=AsyncStream[ChatCompletionChunk],
         )
+        return await self._fold_stream(stream, request)
+
+    async def _fold_stream(self, stream: Any, request: ModelRequest) -> ModelResponse:
+        """The reply folded from a stream of chunks (the SDK's typed ones or :class:`~.openai_http.Fields`)."""
         choices: dict[int, _StreamedChoice] = {}  # by choice index: several with ``n`` > 1
         model = self.model
         prompt_tokens = completion_tokens = 0

@@ -3,11 +3,12 @@
 The ``openai`` SDK spends ~2 ms of CPU building each request (options models, URL parsing,
 header merging, its transport adapter); a chat-completions call needs none of it. This module
 sends the same request the SDK would (same URL, query, auth and organisation/project headers,
-``extra_headers``/``extra_query``/``extra_body``, timeouts) with one ``aiohttp`` call, and turns
+``extra_headers``/``extra_query``/``extra_body``, timeouts, streaming as server-sent events) with
+one ``aiohttp`` call, and turns
 an HTTP error into the SDK's own exception type (``openai.RateLimitError`` ...), which
 :func:`~parley.models.retry.model_error_from_sdk` classifies, redacts and reads ``Retry-After`` from
 as for the SDK's errors. The SDK stays in charge of what this does not cover (see
-:func:`lean_endpoint`): streaming, proxies from the environment, the SDK's environment-driven
+:func:`lean_endpoint`): proxies from the environment, the SDK's environment-driven
 modes (custom headers, data residency, workload identity), non-numeric timeouts, no aiohttp.
 """
 
@@ -62,25 +63,41 @@ def warm_imports() -> None:
 class LeanEndpoint:
     """What every request to one endpoint carries: its URL, query and headers (auth included)."""
 
-    __slots__ = ("headers", "query", "url")
+    __slots__ = ("_target", "headers", "query", "url")
 
     def __init__(self, url: str, query: dict[str, str], headers: dict[str, str]) -> None:
         self.url = url
         self.query = query
         self.headers = headers
+        self._target: Any = None  # the URL with the query, parsed once (yarl comes with aiohttp)
+
+    def target(self) -> Any:
+        if self._target is None:
+            from yarl import URL
+
+            self._target = URL(self.url).with_query(self.query) if self.query else URL(self.url)
+        return self._target
 
     def __repr__(self) -> str:  # the headers hold the key
         return "LeanEndpoint(...)"
 
 
+_env_modes_seen: tuple[int, bool] | None = None  # (how many variables, the answer) for the last look
+
+
 def _sdk_env_modes() -> bool:
-    """True when the environment sets something the SDK would act on and this path does not."""
-    for name in os.environ:
-        if name.startswith("OPENAI_") and name not in _KNOWN_OPENAI_ENV:
-            return True
-        if name.lower() in _PROXY_ENV:
-            return True
-    return False
+    """True when the environment sets something the SDK would act on and this path does not.
+    Looked up again only when the number of variables changes: each agent builds a client, and
+    reading the whole environment costs ~0.1 ms."""
+    global _env_modes_seen
+    count = len(os.environ)
+    if _env_modes_seen is not None and _env_modes_seen[0] == count:
+        return _env_modes_seen[1]
+    found = any(
+        (name.startswith("OPENAI_") and name not in _KNOWN_OPENAI_ENV) or name.lower() in _PROXY_ENV for name in os.environ
+    )
+    _env_modes_seen = (count, found)
+    return found
 
 
 def lean_endpoint(
@@ -193,26 +210,30 @@ class LeanTransportError(Exception):
         self.kind = kind
 
 
-async def post_chat_completion(session: Any, endpoint: LeanEndpoint, body: dict, options: dict) -> Any:
-    """POST the chat-completions ``body``; the answer's JSON. ``options``: the SDK request options
-    (``timeout`` seconds, ``headers``, ``params``) of :func:`~parley.models.openai.request_body`."""
-
-    import aiohttp
-
+def _request_parts(endpoint: LeanEndpoint, options: dict) -> tuple[Any, dict, Any]:
+    """``(URL, headers, timeout)`` of one request: the endpoint's, with the call's SDK request
+    options (``timeout`` seconds, ``headers``, ``params``: see :func:`~parley.models.openai.request_body`)."""
     global _default_timeout
     headers = endpoint.headers
     if "headers" in options:
         headers = {**headers, **{str(k).lower(): str(v) for k, v in options["headers"].items() if v is not None}}
-    query = endpoint.query
+    target = endpoint.target()
     if "params" in options:
-        query = {**query, **{str(k): str(v) for k, v in options["params"].items()}}
+        target = target.update_query({str(k): str(v) for k, v in options["params"].items()})
     if "timeout" in options:
         timeout = _timeout(float(options["timeout"]))
     else:
         timeout = _default_timeout = _default_timeout or _timeout(None)
+    return target, headers, timeout
+
+
+async def post_chat_completion(session: Any, endpoint: LeanEndpoint, body: dict, options: dict) -> Any:
+    """POST the chat-completions ``body``; the answer's JSON."""
+    import aiohttp
+
+    target, headers, timeout = _request_parts(endpoint, options)
     try:
-        async with session.post(endpoint.url, data=json.dumps(body), headers=headers, params=query or None,
-                                timeout=timeout) as response:
+        async with session.post(target, data=json.dumps(body), headers=headers, timeout=timeout) as response:
             raw = await response.read()
             status = response.status
             if status >= 400:
@@ -222,3 +243,67 @@ async def post_chat_completion(session: Any, endpoint: LeanEndpoint, body: dict,
     except aiohttp.ClientError as error:
         raise LeanTransportError("APIConnectionError", f"Connection error. ({type(error).__name__})") from None
     return json.loads(raw)
+
+
+class Fields(dict):
+    """A JSON object read like the SDK's models (``chunk.choices[0].delta.content``; a missing
+    field is None), so one fold serves the SDK's chunks and these."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        return self.get(name)
+
+
+def fields(value: Any) -> Any:
+    if isinstance(value, dict):
+        return Fields({key: fields(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return [fields(item) for item in value]
+    return value
+
+
+async def stream_chat_completion(session: Any, endpoint: LeanEndpoint, body: dict, options: dict) -> Any:
+    """POST the streamed chat-completions ``body``; yields each server-sent chunk (as :class:`Fields`)
+    up to ``[DONE]``. An ``error`` event raises the SDK's ``APIError``, as the SDK's stream does."""
+    import aiohttp
+
+    target, headers, timeout = _request_parts(endpoint, options)
+    headers = {**headers, "accept": "text/event-stream"}
+    try:
+        async with session.post(target, data=json.dumps(body), headers=headers, timeout=timeout) as response:
+            if response.status >= 400:
+                raise status_error(response.status, response.headers, await response.read(), endpoint.url)
+            data: list[str] = []
+            event: str | None = None
+            async for raw_line in response.content:
+                line = raw_line.decode("utf-8").rstrip("\r\n")
+                if line.startswith("data:"):
+                    data.append(line[5:].removeprefix(" "))
+                elif line.startswith("event:"):
+                    event = line[6:].strip()
+                elif not line and data:  # a blank line ends an event
+                    text = "\n".join(data)
+                    data, kind, event = [], event, None
+                    if text.startswith("[DONE]"):
+                        return
+                    chunk = json.loads(text)
+                    if isinstance(chunk, dict) and chunk.get("error") and kind in (None, "error"):
+                        raise stream_error(chunk["error"], endpoint.url)
+                    yield fields(chunk)
+    except (TimeoutError, aiohttp.ServerTimeoutError):
+        raise LeanTransportError("APITimeoutError", "Request timed out.") from None
+    except aiohttp.ClientError as error:
+        raise LeanTransportError("APIConnectionError", f"Connection error. ({type(error).__name__})") from None
+
+
+def stream_error(error: Any, url: str) -> Exception:
+    """The SDK's ``APIError`` for an error sent inside a stream."""
+    import openai
+
+    try:
+        import httpx2 as httpx_module
+    except ImportError:  # pragma: no cover - the 1.x/2.x SDKs use httpx
+        import httpx as httpx_module  # type: ignore[no-redef]
+    message = (error.get("message") if isinstance(error, dict) else None) or "An error occurred during streaming"
+    return openai.APIError(message=message, request=httpx_module.Request("POST", url), body=error)
