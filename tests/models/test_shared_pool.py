@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from parley import AssistantAgent, events
 from parley.models import openai as openai_provider
 from parley.models.wrapper import OpenAIWrapper
@@ -73,7 +75,11 @@ async def test_entries_with_different_keys_never_share_a_pool_nor_auth(openai_se
         assert headers["authorization"] == f"Bearer {keys[sender]}"
 
 
-def test_building_a_client_imports_the_transport_and_sdk_in_the_background():
+@pytest.mark.parametrize(("environment", "imported"), [
+    ({}, "aiohttp"),  # the lean path: the SDK is not needed for a call
+    ({"OPENAI_CUSTOM_HEADERS": "x-a: 1"}, "aiohttp openai"),  # an SDK-only setting: the SDK sends
+])
+def test_building_a_client_imports_what_its_calls_need_in_the_background(environment, imported):
     script = (
         "import sys, parley\n"
         "assert 'aiohttp' not in sys.modules and 'openai' not in sys.modules, 'import parley stays light'\n"
@@ -82,13 +88,13 @@ def test_building_a_client_imports_the_transport_and_sdk_in_the_background():
         "from parley.models import openai_http\n"
         "assert openai_http._warming is not None and openai_http._warming.daemon\n"
         "openai_http._warming.join(120)\n"
-        "assert 'aiohttp' in sys.modules and 'openai' in sys.modules\n"
-        "print('ok')\n"
+        "print(*(name for name in ('aiohttp', 'openai') if name in sys.modules))\n"
     )
+    env = {name: value for name, value in os.environ.items() if not name.startswith("OPENAI_")}
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180,
-                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+                         env={**env, **environment, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ok"
+    assert out.stdout.strip() == imported
 
 
 async def test_a_streamed_call_goes_the_lean_way_through_the_same_pool(openai_server):

@@ -1,16 +1,14 @@
 """OpenAI and OpenAI-compatible servers (Ollama, vLLM, llama.cpp server, LM Studio, DeepSeek,
-Groq, Together, ...) and Azure OpenAI, through the official ``openai`` SDK's async client.
+Groq, Together, ...) and Azure OpenAI.
 
-One SDK client (so one HTTP connection pool) per endpoint, key and event loop: every agent and
-every chat on a loop that talks to the same endpoint shares it. The SDK's own retries are off;
-:class:`~parley.models.retry.RetryingClient` does retries the same way for every provider.
-
-Speed (100 concurrent chats must take well under a second): the pool uses the SDK's aiohttp
-transport (``DefaultAioHttpClient``, which the SDK recommends for concurrency) when aiohttp is
-installed, and requests go through the SDK's documented ``client.post(path, body=...)`` rather
-than ``chat.completions.create``: same auth, errors and streaming, without the per-call recursive
-transform of the typed parameters (our messages are already plain JSON) nor pydantic models of
-the reply, which together cost more CPU than everything else in a chat turn (docs/bench/models.md).
+Requests go the lean way (:mod:`parley.models.openai_http`: built directly, sent over one aiohttp
+session per endpoint, key and event loop, shared by every agent and chat on that loop), which
+costs a fraction of the SDK's CPU per call; the official ``openai`` SDK's async client sends what
+that path does not cover (proxies or SDK-only settings in the environment, non-numeric timeouts,
+no aiohttp), through its documented ``client.post(path, body=...)`` with its aiohttp transport.
+Either way the SDK's retries are off: :class:`~parley.models.retry.RetryingClient` does retries
+the same way for every provider, and errors are the SDK's exception types classified by
+:func:`~parley.models.retry.model_error_from_sdk` (docs/bench/models.md has the numbers).
 """
 
 from __future__ import annotations
@@ -267,7 +265,7 @@ class OpenAIClient:
         self._lean = lean_endpoint(
             model=model, api_key=api_key, base_url=self._base_url, azure=azure, api_version=api_version,
             organization=organization, project=project, headers=self._headers, default_query=self._default_query)
-        warm_imports()
+        warm_imports(sdk=self._lean is None)
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAIClient({self.where})"
