@@ -111,3 +111,24 @@ async def test_a_streamed_call_goes_the_lean_way_through_the_same_pool(openai_se
     assert openai_server.requests[-1]["stream"] is True
     assert not any(name.startswith("x-stainless") for name in openai_server.headers[-1])
     assert len(pools(loop)) == before
+
+
+async def test_an_anthropic_call_goes_the_lean_way_with_the_sdks_headers_and_errors(anthropic_server, waits):
+    from anthropic import RateLimitError
+    from anthropic._constants import ANTHROPIC_API_VERSION
+
+    entry = {"model": "claude-3-5-sonnet-20241022", "api_type": "anthropic", "base_url": anthropic_server.base_url,
+             "api_key": SECRET_KEY}
+    anthropic_server.add({"status": 429, "retry_after": "2", "error": f"slow down, {SECRET_KEY}"}, {"content": "Hi."})
+    loop = asyncio.get_running_loop()
+    before = len(pools(loop))
+    with events.capture(kinds=(events.Notice,)) as captured:
+        response = await OpenAIWrapper(config_list=[entry]).a_create(HI)
+    assert response.message == {"role": "assistant", "content": "Hi."}
+    assert waits == [2.0]  # Retry-After honoured by the retry layer
+    [notice] = captured.events
+    assert f"({RateLimitError.__name__})" in notice.text and SECRET_KEY not in notice.text
+    headers = anthropic_server.headers[-1]
+    assert headers["x-api-key"] == SECRET_KEY and headers["anthropic-version"] == ANTHROPIC_API_VERSION
+    assert not any(name.startswith("x-stainless") for name in headers)
+    assert len(pools(loop)) == before + 1

@@ -26,6 +26,7 @@ from .openai_http import (
     LeanTransportError,
     lean_endpoint,
     new_session,
+    plain_timeout,
     post_chat_completion,
     stream_chat_completion,
     warm_imports,
@@ -222,12 +223,6 @@ def _assistant_message(reply: dict) -> dict[str, Any]:
     return message
 
 
-def _plain_timeout(options: dict) -> bool:
-    """Whether the call's timeout, if any, is a number of seconds (the SDK's richer forms go to the SDK)."""
-    timeout = options.get("timeout")
-    return timeout is None or (isinstance(timeout, (int, float)) and not isinstance(timeout, bool))
-
-
 class OpenAIClient:
     """A model at an OpenAI-compatible endpoint (``azure=True``: an Azure OpenAI deployment)."""
 
@@ -304,7 +299,7 @@ class OpenAIClient:
             body["tools"] = request.tools
         if request.response_format:
             body["response_format"] = request.response_format
-        if self._lean is not None and _plain_timeout(options):
+        if self._lean is not None and plain_timeout(options):
             try:
                 session = await shared_sdk_client(("aiohttp", *self._identity), new_session)
                 if request.stream:

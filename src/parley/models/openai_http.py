@@ -88,7 +88,7 @@ class LeanEndpoint:
 _env_modes_seen: tuple[int, bool] | None = None  # (how many variables, the answer) for the last look
 
 
-def _sdk_env_modes() -> bool:
+def sdk_env_modes() -> bool:
     """True when the environment sets something the SDK would act on and this path does not.
     Looked up again only when the number of variables changes: each agent builds a client, and
     reading the whole environment costs ~0.1 ms."""
@@ -120,7 +120,7 @@ def lean_endpoint(
     ``base_url``, ``headers`` and ``default_query`` are as given to the SDK client (user-info and
     query already split off the URL, see :func:`~parley.models.openai.endpoint_settings`).
     """
-    if _sdk_env_modes():
+    if sdk_env_modes():
         return None
     if importlib.util.find_spec("aiohttp") is None:  # the transport; without it the SDK's own
         return None
@@ -165,6 +165,12 @@ def new_session() -> Any:
     )
 
 
+def plain_timeout(options: dict) -> bool:
+    """Whether the call's timeout, if any, is a number of seconds (the SDK's richer forms go to the SDK)."""
+    timeout = options.get("timeout")
+    return timeout is None or (isinstance(timeout, (int, float)) and not isinstance(timeout, bool))
+
+
 def _timeout(seconds: float | None) -> Any:
     import aiohttp
 
@@ -177,15 +183,22 @@ def _timeout(seconds: float | None) -> Any:
 _default_timeout: Any = None
 
 
+def transport_module() -> Any:
+    """The HTTP library the installed SDKs build their errors on (httpx2 for the 3.x SDKs)."""
+    try:
+        import httpx2
+    except ImportError:  # pragma: no cover - the 1.x/2.x SDKs use httpx
+        import httpx
+
+        return httpx
+    return httpx2
+
+
 def status_error(status: int, headers: Any, raw: bytes, url: str) -> Exception:
     """The SDK's exception for an HTTP error answer, built as the SDK builds it (same type, text, body)."""
     import openai
 
-    try:
-        import httpx2 as httpx_module  # the transport types of the openai 3.x SDK
-    except ImportError:  # pragma: no cover - the 1.x/2.x SDKs use httpx
-        import httpx as httpx_module  # type: ignore[no-redef]
-
+    httpx_module = transport_module()
     text = raw.decode("utf-8", "replace").strip()
     body: Any = text
     try:
@@ -230,8 +243,12 @@ def _request_parts(endpoint: LeanEndpoint, options: dict) -> tuple[Any, dict, An
     return target, headers, timeout
 
 
-async def post_chat_completion(session: Any, endpoint: LeanEndpoint, body: dict, options: dict) -> Any:
-    """POST the chat-completions ``body``; the answer's JSON."""
+async def post_chat_completion(
+    session: Any, endpoint: LeanEndpoint, body: dict, options: dict, errors: Any = None,
+) -> Any:
+    """POST the chat-completions ``body`` (or any JSON body to ``endpoint``); the answer's JSON.
+    ``errors(status, headers, body bytes, url)`` gives the exception for an HTTP error answer
+    (default: the openai SDK's, :func:`status_error`)."""
     import aiohttp
 
     target, headers, timeout = _request_parts(endpoint, options)
@@ -240,7 +257,7 @@ async def post_chat_completion(session: Any, endpoint: LeanEndpoint, body: dict,
             raw = await response.read()
             status = response.status
             if status >= 400:
-                raise status_error(status, response.headers, raw, endpoint.url)
+                raise (errors or status_error)(status, response.headers, raw, endpoint.url)
     except (TimeoutError, aiohttp.ServerTimeoutError):
         raise LeanTransportError("APITimeoutError", "Request timed out.") from None
     except aiohttp.ClientError as error:
@@ -304,9 +321,6 @@ def stream_error(error: Any, url: str) -> Exception:
     """The SDK's ``APIError`` for an error sent inside a stream."""
     import openai
 
-    try:
-        import httpx2 as httpx_module
-    except ImportError:  # pragma: no cover - the 1.x/2.x SDKs use httpx
-        import httpx as httpx_module  # type: ignore[no-redef]
+    httpx_module = transport_module()
     message = (error.get("message") if isinstance(error, dict) else None) or "An error occurred during streaming"
     return openai.APIError(message=message, request=httpx_module.Request("POST", url), body=error)
