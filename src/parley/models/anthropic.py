@@ -1,4 +1,6 @@
-"""Anthropic models through the official ``anthropic`` SDK's async client.
+"""Anthropic models: plain calls over the shared aiohttp pool of :mod:`parley.models.openai_http`
+(the request the SDK would send, without its per-call CPU), streamed ones and what that path does
+not cover through the official ``anthropic`` SDK's async client.
 
 Agents speak OpenAI-shaped messages; the Messages API wants a separate system prompt, strictly
 alternating user/assistant turns that start with the user, and tool calls as ``tool_use`` /
