@@ -7,8 +7,13 @@ process, answering every request after 100 ms, so the ideal time is 0.2 s whatev
 The time covers the chats, not building the agents nor a one-chat warm-up that pays each
 library's one-off costs (importing the SDK, opening its client). No cache on either side.
 
-    python bench/bench_concurrent_chats.py [--chats 100 1000] [--pyautogen-python /tmp/venv-pyautogen/bin/python]
-                                           [--repeats 3] [--markdown]
+    python bench/bench_concurrent_chats.py [--chats 100 1000 10000] [--pyautogen-python PATH]
+                                           [--pyautogen-max 1000] [--repeats 3] [--markdown]
+
+Reported per run: wall time, the client process's CPU time per model request (``process_time``
+over the chats / 2N), its peak RSS (``ru_maxrss``), and the resident memory each idle agent pair
+and each finished chat adds (RSS deltas, so page-granular: an estimate). The peer runs only up to
+``--pyautogen-max`` chats (it takes minutes beyond).
 
 Create the peer environment with:
     python -m venv /tmp/venv-pyautogen && /tmp/venv-pyautogen/bin/pip install pyautogen==0.2.35
@@ -23,6 +28,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -33,9 +39,16 @@ SERVER = HERE.parent / "tests" / "servers" / "openai_fake.py"
 MODEL_DELAY_S = 0.1
 
 
-async def run_chats(lib: str, chats: int, base_url: str) -> tuple[float, float]:
-    """Run ``chats`` concurrent chats with ``lib`` (``parley`` or ``autogen``): (wall, CPU) seconds."""
+def rss_bytes() -> int:
+    """The process's resident set size now (Linux)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+async def run_chats(lib: str, chats: int, base_url: str) -> dict:
+    """Run ``chats`` concurrent chats with ``lib`` (``parley`` or ``autogen``); the measures as a dict."""
     module = __import__(lib)
+    rss_before_agents = rss_bytes()
     llm_config = {
         "config_list": [{"model": "gpt-4o-mini", "base_url": base_url, "api_key": "sk-bench"}],
         "cache_seed": None,  # pyautogen caches by default; parley only when asked
@@ -45,8 +58,10 @@ async def run_chats(lib: str, chats: int, base_url: str) -> tuple[float, float]:
         user = module.ConversableAgent(f"user{i}", llm_config=False, human_input_mode="NEVER", default_auto_reply="Continue.")
         assistant = module.AssistantAgent(f"assistant{i}", llm_config=llm_config)
         pairs.append((user, assistant))
+    rss_agents = rss_bytes()
     warm_user, warm_assistant = pairs.pop()
     await warm_user.a_initiate_chat(warm_assistant, message="Say hello.", max_turns=2, silent=True)
+    rss_before_chats = rss_bytes()
     started = time.perf_counter()
     cpu_started = time.process_time()
     results = await asyncio.gather(*(
@@ -57,12 +72,17 @@ async def run_chats(lib: str, chats: int, base_url: str) -> tuple[float, float]:
     replies = sum(1 for result in results for m in result.chat_history if m.get("content") == "Hello from the fake server.")
     if replies != 2 * chats:
         raise RuntimeError(f"{lib}: expected {2 * chats} model replies, got {replies}")
-    return elapsed, cpu
+    return {
+        "seconds": elapsed, "cpu_seconds": cpu, "cpu_ms_per_request": 1000 * cpu / (2 * chats),
+        "agent_pair_kib": (rss_agents - rss_before_agents) / 1024 / (chats + 1),
+        "finished_chat_kib": (rss_bytes() - rss_before_chats) / 1024 / chats,
+    }
 
 
 def harness(args: argparse.Namespace) -> None:
-    elapsed, cpu = asyncio.run(run_chats(args.lib, args.chats[0], args.base_url))
-    print(json.dumps({"lib": args.lib, "chats": args.chats[0], "seconds": elapsed, "cpu_seconds": cpu}))
+    result = asyncio.run(run_chats(args.lib, args.chats[0], args.base_url))
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(json.dumps({"lib": args.lib, "chats": args.chats[0], **result, "peak_rss_mib": peak_mib}))
 
 
 def start_server() -> tuple[subprocess.Popen, str]:
@@ -74,8 +94,8 @@ def start_server() -> tuple[subprocess.Popen, str]:
     return server, f"http://127.0.0.1:{line.split()[1]}/v1"
 
 
-def measure(python: str, lib: str, chats: int, base_url: str, repeats: int) -> tuple[float, float] | None:
-    """Best (wall, CPU) seconds of ``repeats`` runs, or None if the library failed."""
+def measure(python: str, lib: str, chats: int, base_url: str, repeats: int) -> dict | None:
+    """The fastest of ``repeats`` runs (see :func:`run_chats`), or None if the library failed."""
     best = None
     for _ in range(repeats):
         out = subprocess.run(
@@ -86,15 +106,26 @@ def measure(python: str, lib: str, chats: int, base_url: str, repeats: int) -> t
             print(f"{lib} with {chats} chats failed: {out.stderr[-2000:]}", file=sys.stderr)
             return None
         result = json.loads(out.stdout.strip().splitlines()[-1])
-        if best is None or result["seconds"] < best[0]:
-            best = (result["seconds"], result["cpu_seconds"])
+        if best is None or result["seconds"] < best["seconds"]:
+            best = result
     return best
+
+
+def cell(result: dict | str | None) -> str:
+    if result is None:
+        return "failed"
+    if isinstance(result, str):
+        return result
+    return (f"{result['seconds']:.2f} s, {result['cpu_ms_per_request']:.2f} ms CPU/request, "
+            f"peak {result['peak_rss_mib']:.0f} MiB "
+            f"(agent pair {result['agent_pair_kib']:.0f} KiB, finished chat {result['finished_chat_kib']:.1f} KiB)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--chats", type=int, nargs="+", default=[100, 1000])
-    parser.add_argument("--pyautogen-python", default="/tmp/venv-pyautogen/bin/python")
+    parser.add_argument("--pyautogen-python", default="/work/wt/pyautogen-venv/bin/python")
+    parser.add_argument("--pyautogen-max", type=int, default=1000, help="run the peer only up to this many chats")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--markdown", action="store_true", help="print a markdown section for docs/bench/models.md")
     parser.add_argument("--harness", action="store_true", help=argparse.SUPPRESS)
@@ -113,19 +144,24 @@ def main() -> None:
     try:
         rows = []
         for chats in args.chats:
-            rows.append((chats, [measure(python, lib, chats, base_url, args.repeats) for _, python, lib in peers]))
+            rows.append((chats, [
+                measure(python, lib, chats, base_url, args.repeats)
+                if lib == "parley" or chats <= args.pyautogen_max else "not run"
+                for _, python, lib in peers
+            ]))
     finally:
         server.terminate()
         server.wait(10)
     header = "| concurrent chats (2 model turns each, 100 ms endpoint) | " + " | ".join(name for name, _, _ in peers) + " |"
     lines = [header, "|" + "---|" * (len(peers) + 1)]
     for chats, times in rows:
-        lines.append(f"| {chats} | " + " | ".join("failed" if t is None else f"{t[0]:.2f} s (CPU {t[1]:.2f} s)" for t in times) + " |")
+        lines.append(f"| {chats} | " + " | ".join(cell(t) for t in times) + " |")
     if args.markdown:
         print("## Concurrent chats against a local OpenAI-compatible endpoint\n")
         print(f"Best of {args.repeats} runs; `python bench/bench_concurrent_chats.py --markdown`. "
               f"Ideal: {2 * MODEL_DELAY_S:.1f} s (two sequential 100 ms model turns). Wall time, with the "
-              f"client process's CPU time in brackets (the fake endpoint runs in its own process).\n")
+              f"client process's CPU time per model request, peak RSS, and the memory an idle agent pair and "
+              f"a finished chat add (the fake endpoint runs in its own process).\n")
     print("\n".join(lines))
 
 

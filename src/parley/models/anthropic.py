@@ -1,4 +1,6 @@
-"""Anthropic models through the official ``anthropic`` SDK's async client.
+"""Anthropic models: plain calls over the shared aiohttp pool of :mod:`parley.models.openai_http`
+(the request the SDK would send, without its per-call CPU), streamed ones and what that path does
+not cover through the official ``anthropic`` SDK's async client.
 
 Agents speak OpenAI-shaped messages; the Messages API wants a separate system prompt, strictly
 alternating user/assistant turns that start with the user, and tool calls as ``tool_use`` /
@@ -20,9 +22,18 @@ from .openai import (
     secret_digest,
     shared_sdk_client,
 )
+from .openai_http import (
+    LeanEndpoint,
+    LeanTransportError,
+    new_session,
+    plain_timeout,
+    post_chat_completion,
+    sdk_env_modes,
+    transport_module,
+)
 from .protocol import ModelError, ModelRequest, ModelResponse
-from .retry import model_error_from_sdk
-from .secrets import config_secrets, guard_sdk_logs, redact_url, remember
+from .retry import TransientModelError, model_error_from_sdk
+from .secrets import config_secrets, guard_sdk_logs, redact, redact_url, remember
 
 DEFAULT_MAX_TOKENS = 4096
 # Filler turns where the API needs a user turn the conversation does not have.
@@ -130,6 +141,83 @@ def _tool_choice(choice: Any) -> dict:
     return {"auto": {"type": "auto"}, "none": {"type": "none"}, "required": {"type": "any"}}[choice]
 
 
+# The environment variables of the anthropic SDK that this path reproduces; any other ANTHROPIC_*
+# one (an auth token, custom headers, profiles, federation) makes the SDK send.
+_KNOWN_ANTHROPIC_ENV = frozenset({"ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL"})
+
+
+class _AnthropicEndpoint(LeanEndpoint):
+    """The Messages endpoint; its ``anthropic-version`` header is the installed SDK's, read on the
+    first request (the SDK is imported in the background meanwhile: see :func:`warm_anthropic`)."""
+
+    __slots__ = ()
+
+    def with_version(self) -> LeanEndpoint:
+        if "anthropic-version" not in self.headers:
+            from anthropic._constants import ANTHROPIC_API_VERSION
+
+            self.headers = {"anthropic-version": ANTHROPIC_API_VERSION, **self.headers}
+        return self
+
+
+def _lean_endpoint(api_key: str, base_url: str | None, headers: dict, default_query: dict | None) -> _AnthropicEndpoint | None:
+    """The request settings the SDK would use, or None where the SDK must send (see openai_http)."""
+    import importlib.util
+    import os
+
+    if not api_key or sdk_env_modes() or importlib.util.find_spec("aiohttp") is None:
+        return None
+    if any(name.startswith("ANTHROPIC_") and name not in _KNOWN_ANTHROPIC_ENV for name in os.environ):
+        return None
+    root = base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
+    sent = {"accept": "application/json", "content-type": "application/json", "x-api-key": api_key}
+    sent.update({str(name).lower(): str(value) for name, value in headers.items() if value is not None})
+    query = {str(name): str(value) for name, value in (default_query or {}).items()}
+    return _AnthropicEndpoint(f"{root.rstrip('/')}/v1/messages", query, sent)
+
+
+def _status_error(status: int, headers: Any, raw: bytes, url: str) -> Exception:
+    """The anthropic SDK's exception for an HTTP error answer, built by the SDK's own function."""
+    from anthropic._error_classes import make_status_error
+
+    httpx_module = transport_module()
+    response = httpx_module.Response(status, headers=list(headers.items()), content=raw,
+                                     request=httpx_module.Request("POST", url))
+    text = raw.decode("utf-8", "replace").strip()
+    body: Any = text
+    try:
+        body = json.loads(text)
+        message = f"Error code: {status} - {body}"
+    except ValueError:
+        message = text or f"Error code: {status}"
+    return make_status_error(message, body=body, response=response)
+
+
+_warmed = False
+
+
+def warm_anthropic() -> None:
+    """Import aiohttp and the anthropic SDK (for its API version and error types) in the background, once."""
+    global _warmed
+    if _warmed:
+        return
+    _warmed = True
+    import sys
+    import threading
+
+    if "anthropic" in sys.modules and "aiohttp" in sys.modules:
+        return
+
+    def run() -> None:
+        try:
+            import aiohttp  # noqa: F401
+            import anthropic  # noqa: F401
+        except Exception:  # a broken install shows on the call that needs it
+            pass
+
+    threading.Thread(target=run, name="parley-warm-anthropic", daemon=True).start()
+
+
 class AnthropicClient:
     """A Claude model (or any endpoint speaking the Anthropic Messages API)."""
 
@@ -149,6 +237,8 @@ class AnthropicClient:
                           secret_digest(repr(sorted(self.default_headers.items()))),
                           secret_digest(repr(sorted((default_query or {}).items()))))
         self.where = f"anthropic model {model!r} at {redact_url(base_url) or 'https://api.anthropic.com'}"
+        self._lean = _lean_endpoint(api_key, self._base_url, self._headers, self._default_query)
+        warm_anthropic()
 
     def __repr__(self) -> str:  # never show the key
         return f"AnthropicClient({self.where})"
@@ -191,10 +281,46 @@ class AnthropicClient:
         return body, options
 
     async def create(self, request: ModelRequest) -> ModelResponse:
-        from anthropic.types import Message
-
         body, options = self.request_body(request)
         secrets = self._secrets + call_secrets(request.params) if options else self._secrets
+        if self._lean is not None and not request.stream and plain_timeout(options):
+            try:
+                session = await shared_sdk_client(("aiohttp", *self._identity), new_session)
+                reply = await post_chat_completion(session, self._lean.with_version(), body, options, errors=_status_error)
+                return self._lean_response(reply)
+            except ModelError:
+                raise
+            except LeanTransportError as error:
+                raise TransientModelError(f"{self.where}: {error.kind}: {redact(str(error), secrets)}") from None
+            except Exception as error:
+                raise model_error_from_sdk(error, where=self.where, secrets=secrets) from None
+        return await self._create_with_sdk(request, body, options, secrets)
+
+    def _lean_response(self, reply: Any) -> ModelResponse:
+        """The reply in a Messages API JSON object (kept as ``raw``)."""
+        if not isinstance(reply, dict) or not isinstance(reply.get("content"), list):
+            raise ValueError(f"not a message: {str(reply)[:200]}")
+        self._check_stop(reply.get("stop_reason"))
+        texts: list[str] = []
+        tool_calls: list[dict] = []
+        for block in reply["content"]:
+            if block.get("type") == "text":
+                texts.append(block["text"])
+            elif block.get("type") == "tool_use":
+                tool_calls.append({"id": block["id"], "type": "function",
+                                   "function": {"name": block["name"], "arguments": json.dumps(block.get("input") or {})}})
+        usage = reply.get("usage") or {}
+        return ModelResponse(
+            message=self._message(texts, tool_calls),
+            model=reply.get("model") or self.model,
+            prompt_tokens=usage.get("input_tokens") or 0,
+            completion_tokens=usage.get("output_tokens") or 0,
+            raw=reply,
+        )
+
+    async def _create_with_sdk(self, request: ModelRequest, body: dict, options: dict, secrets: tuple) -> ModelResponse:
+        from anthropic.types import Message
+
         client = await shared_sdk_client(self._identity, self._new_sdk_client)
         try:
             if request.stream:

@@ -1,16 +1,14 @@
 """OpenAI and OpenAI-compatible servers (Ollama, vLLM, llama.cpp server, LM Studio, DeepSeek,
-Groq, Together, ...) and Azure OpenAI, through the official ``openai`` SDK's async client.
+Groq, Together, ...) and Azure OpenAI.
 
-One SDK client (so one HTTP connection pool) per endpoint, key and event loop: every agent and
-every chat on a loop that talks to the same endpoint shares it. The SDK's own retries are off;
-:class:`~parley.models.retry.RetryingClient` does retries the same way for every provider.
-
-Speed (100 concurrent chats must take well under a second): the pool uses the SDK's aiohttp
-transport (``DefaultAioHttpClient``, which the SDK recommends for concurrency) when aiohttp is
-installed, and requests go through the SDK's documented ``client.post(path, body=...)`` rather
-than ``chat.completions.create``: same auth, errors and streaming, without the per-call recursive
-transform of the typed parameters (our messages are already plain JSON) nor pydantic models of
-the reply, which together cost more CPU than everything else in a chat turn (docs/bench/models.md).
+Requests go the lean way (:mod:`parley.models.openai_http`: built directly, sent over one aiohttp
+session per endpoint, key and event loop, shared by every agent and chat on that loop), which
+costs a fraction of the SDK's CPU per call; the official ``openai`` SDK's async client sends what
+that path does not cover (proxies or SDK-only settings in the environment, non-numeric timeouts,
+no aiohttp), through its documented ``client.post(path, body=...)`` with its aiohttp transport.
+Either way the SDK's retries are off: :class:`~parley.models.retry.RetryingClient` does retries
+the same way for every provider, and errors are the SDK's exception types classified by
+:func:`~parley.models.retry.model_error_from_sdk` (docs/bench/models.md has the numbers).
 """
 
 from __future__ import annotations
@@ -24,9 +22,18 @@ import urllib.parse
 import weakref
 from typing import Any
 
+from .openai_http import (
+    LeanTransportError,
+    lean_endpoint,
+    new_session,
+    plain_timeout,
+    post_chat_completion,
+    stream_chat_completion,
+    warm_imports,
+)
 from .protocol import ModelError, ModelRequest, ModelResponse
-from .retry import model_error_from_sdk
-from .secrets import config_secrets, guard_sdk_logs, redact_url, remember
+from .retry import TransientModelError, model_error_from_sdk
+from .secrets import config_secrets, guard_sdk_logs, redact, redact_url, remember
 
 # event loop -> its SDK clients by endpoint identity; a loop's clients go when the loop does.
 _sdk_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClients] = weakref.WeakKeyDictionary()
@@ -249,6 +256,11 @@ class OpenAIClient:
             secret_digest(repr(sorted(self.default_headers.items()))), secret_digest(repr(sorted((default_query or {}).items()))),
         )
         self.where = f"{'azure' if azure else 'openai'} model {model!r} at {redact_url(base_url) or 'https://api.openai.com/v1'}"
+        # Plain (not streamed) requests skip the SDK where they can: see openai_http.
+        self._lean = lean_endpoint(
+            model=model, api_key=api_key, base_url=self._base_url, azure=azure, api_version=api_version,
+            organization=organization, project=project, headers=self._headers, default_query=self._default_query)
+        warm_imports(sdk=self._lean is None)
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAIClient({self.where})"
@@ -287,6 +299,19 @@ class OpenAIClient:
             body["tools"] = request.tools
         if request.response_format:
             body["response_format"] = request.response_format
+        if self._lean is not None and plain_timeout(options):
+            try:
+                session = await shared_sdk_client(("aiohttp", *self._identity), new_session)
+                if request.stream:
+                    chunks = stream_chat_completion(session, self._lean, self._streamed_body(body), options)
+                    return await self._fold_stream(chunks, request)
+                return self._response(await post_chat_completion(session, self._lean, body, options))
+            except ModelError:
+                raise
+            except LeanTransportError as error:
+                raise TransientModelError(f"{self.where}: {error.kind}: {redact(str(error), secrets)}") from None
+            except Exception as error:
+                raise model_error_from_sdk(error, where=self.where, secrets=secrets) from None
         client = await self.sdk_client()
         try:
             if request.stream:
@@ -324,16 +349,24 @@ class OpenAIClient:
             choices=[message, *(_assistant_message(c.get("message") or {}) for c in choices[1:])] if len(choices) > 1 else None,
         )
 
+    @staticmethod
+    def _streamed_body(body: dict) -> dict:
+        body = {**body, "stream": True}
+        body.setdefault("stream_options", {"include_usage": True})
+        return body
+
     async def _create_streaming(self, client: Any, body: dict, options: dict, request: ModelRequest) -> ModelResponse:
         from openai import AsyncStream
         from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-        body = {**body, "stream": True}
-        body.setdefault("stream_options", {"include_usage": True})
         stream = await client.post(
-            "/chat/completions", body=body, options=options, cast_to=ChatCompletion, stream=True,
+            "/chat/completions", body=self._streamed_body(body), options=options, cast_to=ChatCompletion, stream=True,
             stream_cls=AsyncStream[ChatCompletionChunk],
         )
+        return await self._fold_stream(stream, request)
+
+    async def _fold_stream(self, stream: Any, request: ModelRequest) -> ModelResponse:
+        """The reply folded from a stream of chunks (the SDK's typed ones or :class:`~.openai_http.Fields`)."""
         choices: dict[int, _StreamedChoice] = {}  # by choice index: several with ``n`` > 1
         model = self.model
         prompt_tokens = completion_tokens = 0
