@@ -28,11 +28,13 @@ async def run_chat(source: TeamSource, store: Any, index: int, run_id: str, task
     try:
         if info is not None and info.status == "finished":
             return _stored_outcome(store, index, run_id, attempt)
-        built = source.build()
+        if info is not None and info.status == "failed":  # it failed on its own before its worker died
+            return ChatOutcome(index, run_id, "failed", attempts=attempt,
+                               error=f"the run failed ({info.reason or 'error'}); see parley runs show {run_id}")
         if info is not None:
-            result = await _resume(source, store, run_id, task, built)
+            result = await _resume(source, store, run_id, task, source.build())
         else:
-            result = await _start(source, store, index, run_id, task, built)
+            result = await _start(source, store, index, run_id, task)
     except Exception as error:  # the chat's own failure: reported, not retried
         return ChatOutcome(index, run_id, "failed", error=_error_text(error), attempts=attempt)
     last = result[-1] if isinstance(result, list) else result
@@ -40,16 +42,18 @@ async def run_chat(source: TeamSource, store: Any, index: int, run_id: str, task
     return ChatOutcome(index, run_id, "finished", summary=last.summary, usage=usage, cost=cost, attempts=attempt)
 
 
-async def _start(source: TeamSource, store: Any, index: int, run_id: str, task: Any, built: Any) -> Any:
+async def _start(source: TeamSource, store: Any, index: int, run_id: str, task: Any) -> Any:
     team = source.team
-    if built.chat_queue is not None:
-        assert team is not None
-        if not isinstance(task, str):
-            raise TypeError(f"tasks[{index}]: a team of sequential chats takes a message (str) as its task")
-        message = None
-    else:
-        message = first_message(built.template, task, index)
+    # Inside the run: a task that can't start (bad template variables, a team that doesn't
+    # build) is a failed run of the store, as a chat that fails later is.
     with store.new_run(run_id):
+        built = source.build()
+        if built.chat_queue is not None:
+            if not isinstance(task, str):
+                raise TypeError(f"tasks[{index}]: a team of sequential chats takes a message (str) as its task")
+            message = None
+        else:
+            message = first_message(built.template, task, index)
         if team is not None:
             from ..spec.runs import save_spec
 
