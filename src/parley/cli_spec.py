@@ -61,7 +61,8 @@ def add_spec_parsers(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--ray", nargs="?", const="auto", default=None, metavar="ADDRESS",
                      help="with --tasks: run the chats on Ray (default address: auto, a running cluster; "
                           "'local' starts one on this machine); pip install 'parley[ray]'")
-    run.add_argument("--out", default=None, metavar="FILE", help="with --tasks: write the results here as JSONL (default: stdout)")
+    run.add_argument("--out", default=None, metavar="FILE",
+                     help="with --tasks: write the results here as JSONL (default: stdout)")
     run.add_argument("--max-concurrency", type=int, default=64, metavar="N", help="with --tasks: chats at once, in all")
     run.set_defaults(handler=_run)
 
