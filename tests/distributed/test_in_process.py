@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -56,7 +59,12 @@ def test_bad_arguments_are_clear():
 
 
 def test_ray_is_not_imported_in_process(fake_openai, tmp_path):
-    if "ray" in sys.modules:
-        pytest.skip("another test of this session imported Ray already")
-    run_many(team_document(), ["a"], store=tmp_path / "runs.db", progress=False)
-    assert "ray" not in sys.modules
+    code = ("import sys\nfrom parley.distributed import run_many\nfrom tests.distributed.conftest import team_document\n"
+            f"run_many(team_document(), ['a'], store={str(tmp_path / 'runs.db')!r}, progress=False)\n"
+            "print('ray' in sys.modules)")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": f"{root / 'src'}:{root}"},
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False"
+    assert len(fake_openai.requests) == 2

@@ -21,10 +21,12 @@ async def run_chat(source: TeamSource, store: Any, index: int, run_id: str, task
     """Run (or resume) task ``index`` as run ``run_id`` of ``store`` (a RunStore, attached)."""
     from ..store import RunNotFoundError
 
-    try:
-        info = store.get_run(run_id)
-    except RunNotFoundError:
-        info = None
+    info = None
+    if attempt > 1:  # a first attempt's run id is new: no lookup (it would wait for the recorder's queue)
+        try:
+            info = store.get_run(run_id)
+        except RunNotFoundError:
+            pass
     try:
         if info is not None and info.status == "finished":
             return _stored_outcome(store, index, run_id, attempt)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from typing import Any
 
 from .outcome import ChatOutcome
@@ -33,6 +34,9 @@ class ChatWorker:
 
     def pid(self) -> int:
         return os.getpid()
+
+    def cpu_seconds(self) -> float:
+        return time.process_time()
 
     async def run(self, index: int, run_id: str, task: Any, attempt: int) -> ChatOutcome:
         from .chat_job import run_chat
@@ -80,10 +84,19 @@ class WorkerPool:
 
     def close(self) -> None:
         ray = _ray()
+        try:  # for benchmarks: what the live workers spent (a dead one's CPU is not known)
+            pids = ray.get([actor.pid.remote() for actor in self.actors], timeout=30)
+            seconds = ray.get([actor.cpu_seconds.remote() for actor in self.actors], timeout=30)
+            last_stats["workers_cpu_s"] = dict(zip(pids, seconds, strict=True))
+        except Exception:  # a worker that died at the end; the stats are only informative
+            last_stats.clear()
+        last_stats["replaced"] = self.replaced
         for actor in self.actors:
             ray.kill(actor, no_restart=True)
 
 
+# The last fan-out's workers: CPU seconds, pids, how many were replaced (for bench/).
+last_stats: dict[str, Any] = {}
 # The pool of the fan-out in progress (for tests and tools that want its workers' pids).
 current_pool: WorkerPool | None = None
 
