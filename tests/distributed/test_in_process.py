@@ -49,6 +49,12 @@ def test_a_factory_team(fake_openai, tmp_path):
     assert [o.summary for o in outcomes] == ["done: Ask: x (turn 2)", "done: Ask: y (turn 2)"]
 
 
+def test_the_progress_bar_counts_the_chats(fake_openai, tmp_path, capsys):
+    run_many(team_document(), ["a", "b", "please refuse"], store=tmp_path / "runs.db", progress=True)
+    err = capsys.readouterr().err
+    assert "3/3" in err and "failed 1" in err
+
+
 def test_bad_arguments_are_clear():
     with pytest.raises(ValueError, match="max_concurrency"):
         run_many(team_document(), ["a"], max_concurrency=0)
@@ -56,6 +62,8 @@ def test_bad_arguments_are_clear():
         run_many(42, ["a"])
     with pytest.raises(SpecError):
         run_many({"version": 1, "agents": {}}, ["a"])
+    with pytest.raises(ValueError, match="worker_resources"):
+        run_many(team_document(), ["a"], worker_resources={"gpu_box": 1})
 
 
 def test_ray_is_not_imported_in_process(fake_openai, tmp_path):

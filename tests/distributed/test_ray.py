@@ -33,9 +33,9 @@ def test_the_same_results_as_in_process(ray_head, fake_openai, tmp_path):
         assert all(len(store.messages(o.run_id)) == 4 for o in on_ray[:100])
 
 
-def test_a_factory_team_on_ray(ray_head, fake_openai, tmp_path):
+def test_a_factory_team_on_workers_placed_by_a_custom_resource(ray_head, fake_openai, tmp_path):
     outcomes = run_many("tests.distributed.factories:two_agents", ["x", "y"], address="auto",
-                        store=tmp_path / "runs.db", progress=False)
+                        store=tmp_path / "runs.db", progress=False, worker_resources={"node_b": 0.5})
     assert [o.summary for o in outcomes] == ["done: Ask: x (turn 2)", "done: Ask: y (turn 2)"]
 
 
@@ -47,7 +47,7 @@ def numbered_reply(counter: list) -> object:
         with lock:
             counter[0] += 1
             number = counter[0]
-        return {"content": f"reply {number}", "delay": 0.4}
+        return {"content": f"reply {number}", "delay": 1.5}
     return reply
 
 
@@ -60,10 +60,12 @@ def test_a_killed_worker_s_chats_resume_without_asking_a_finished_turn_again(ray
         team_document(), [f"item {i}" for i in range(chats)], address="auto", store=tmp_path / "runs.db",
         max_concurrency=chats, workers=2, progress=False)))
     runner.start()
-    # Kill one worker once every chat's first turn is answered and second turns are under way.
+    # Kill one worker while most chats' second turn is in flight (1.5 s each), their first turn
+    # answered and recorded (the store's writer commits every 0.2 s).
     deadline = time.monotonic() + 120
-    while len(fake_openai.requests) < chats + chats // 2 and time.monotonic() < deadline:
+    while len(fake_openai.requests) < chats + chats * 3 // 4 and time.monotonic() < deadline:
         time.sleep(0.05)
+    time.sleep(0.6)
     pool = ray_workers.current_pool
     assert pool is not None
     victim = ray_head.get(pool.actors[0].pid.remote())

@@ -17,7 +17,7 @@ Grants = tuple[str, ...] | list[str]
 def run_many(team: Any, tasks: Iterable[Any], *, address: str | None = None, store: Any = None,
              max_concurrency: int = 64, workers: int = 2, max_attempts: int = 3, progress: bool | None = None,
              allow_modules: Grants = (), allow_env: Grants = (), allow_work_dirs: Grants = (),
-             model: str | None = None) -> list[ChatOutcome]:
+             model: str | None = None, worker_resources: dict[str, float] | None = None) -> list[ChatOutcome]:
     """Run ``team`` once per task and return a ChatOutcome per task, in task order.
 
     ``team``: a ``parley.spec.Team``, a spec file path or dict, or ``"module:function"`` returning
@@ -28,23 +28,26 @@ def run_many(team: Any, tasks: Iterable[Any], *, address: str | None = None, sto
     RunStore for in-process runs); every chat is one run of it. ``max_concurrency``: chats at
     once, in all. ``max_attempts``: how many workers may run a chat whose worker died (each
     later one resumes its stored run). ``progress``: the bar on stderr (default: on a terminal).
-    Grants and ``model`` as for ``Team.build``."""
+    Grants and ``model`` as for ``Team.build``. ``worker_resources``: Ray custom resources each
+    worker actor needs (e.g. ``{"batch_nodes": 0.01}``: the workers go to the nodes offering it)."""
     return asyncio.run(a_run_many(team, tasks, address=address, store=store, max_concurrency=max_concurrency,
                                   workers=workers, max_attempts=max_attempts, progress=progress,
                                   allow_modules=allow_modules, allow_env=allow_env, allow_work_dirs=allow_work_dirs,
-                                  model=model))
+                                  model=model, worker_resources=worker_resources))
 
 
 async def a_run_many(team: Any, tasks: Iterable[Any], *, address: str | None = None, store: Any = None,
                      max_concurrency: int = 64, workers: int = 2, max_attempts: int = 3, progress: bool | None = None,
                      allow_modules: Grants = (), allow_env: Grants = (), allow_work_dirs: Grants = (),
-                     model: str | None = None) -> list[ChatOutcome]:
+                     model: str | None = None, worker_resources: dict[str, float] | None = None) -> list[ChatOutcome]:
     """Async face of ``run_many``."""
     for name, value in (("max_concurrency", max_concurrency), ("workers", workers), ("max_attempts", max_attempts)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
     source = TeamSource.of(team, allow_modules=tuple(allow_modules), allow_env=tuple(allow_env),
                            allow_work_dirs=tuple(allow_work_dirs), model=model)
+    if worker_resources is not None and address is None:
+        raise ValueError("worker_resources places Ray workers: give a Ray address too")
     task_list = list(tasks)
     # The run ids are chosen here, so that a retry on another worker finds the same run.
     run_ids = [str(uuid.uuid4()) for _ in task_list]
@@ -54,7 +57,8 @@ async def a_run_many(team: Any, tasks: Iterable[Any], *, address: str | None = N
         from .ray_workers import run_on_ray
 
         return await run_on_ray(source, task_list, run_ids, address=address, store=store, workers=workers,
-                                max_concurrency=max_concurrency, max_attempts=max_attempts, bar=bar)
+                                max_concurrency=max_concurrency, max_attempts=max_attempts, bar=bar,
+                                actor_options={"resources": dict(worker_resources)} if worker_resources else None)
 
 
 async def _in_process(source: TeamSource, tasks: list, run_ids: list[str], store: Any, max_concurrency: int,
