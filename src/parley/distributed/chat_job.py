@@ -6,6 +6,7 @@ is the caller's to retry."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -59,10 +60,12 @@ async def _start(source: TeamSource, store: Any, index: int, run_id: str, task: 
         if team is not None:
             from ..spec.runs import save_spec
 
-            # Stored with the run: `parley resume RUN_ID` (and a retry) builds the same team again.
-            save_spec(store, run_id, team, {"model": source.model, "task": task if isinstance(task, str) else message,
-                                            "allow_modules": list(source.allow_modules), "allow_env": list(source.allow_env),
-                                            "allow_work_dirs": list(source.allow_work_dirs)})
+            # Stored with the run: `parley resume RUN_ID` builds the same team again. In a thread:
+            # it waits for the store's writer, which would hold up every other chat of this loop.
+            options = {"model": source.model, "task": task if isinstance(task, str) else message,
+                       "allow_modules": list(source.allow_modules), "allow_env": list(source.allow_env),
+                       "allow_work_dirs": list(source.allow_work_dirs)}
+            await asyncio.to_thread(save_spec, store, run_id, team, options)
         if built.chat_queue is not None:
             from ..chat.sequential import a_run_chats_in_order
 
