@@ -67,13 +67,14 @@ def measure(chats: int, concurrency: int, address: str | None, workers: int, sto
     finished = sum(o.status == "finished" for o in outcomes)
     if finished != chats:
         raise RuntimeError(f"{finished} of {chats} chats finished: {next(o.error for o in outcomes if o.error)}")
+    driver_cpu = cpu
     if address:
         # Each process's CPU during the run: the workers' as they reported it before they were
         # stopped (a worker may be a process Ray had started earlier), the others' from /proc.
         now = {**_descendants_cpu(), **ray_workers.last_stats.get("workers_cpu_s", {})}
         cpu += sum(seconds - before.get(pid, 0.0) for pid, seconds in now.items() if pid != server_pid)
     return {"mode": "in-process" if address is None else f"ray, {workers} worker(s)", "chats": chats,
-            "wall_s": wall, "cpu_s": cpu,
+            "wall_s": wall, "cpu_s": cpu, "driver_cpu_ms_per_chat": 1000 * driver_cpu / chats,
             "wall_ms_per_chat": 1000 * wall / chats, "cpu_ms_per_chat": 1000 * cpu / chats}
 
 
@@ -124,6 +125,8 @@ def main() -> None:
         row["overhead_cpu_ms_per_chat"] = (row["cpu_s"] - row["fixed_cpu_s"] - local["cpu_s"]) * 1000 / args.chats
         row["background_cpu_ms_per_chat"] = background_cpu_per_s * row["wall_s"] * 1000 / args.chats
         row["overhead_wall_ms_per_chat"] = (row["wall_s"] - row["fixed_start_s"] - local["wall_s"]) * 1000 / args.chats
+    for row in rows:
+        print(f"{row['mode']}: this process's CPU {row['driver_cpu_ms_per_chat']:.2f} ms/chat", file=sys.stderr)
     if args.markdown:
         print(f"{args.chats} two-turn chats, 100 ms endpoint, {args.concurrency} at once, SQLite store; "
               f"Ray head start {head_s:.1f} s; Ray's background CPU when idle {background_cpu_per_s * 1000:.0f} ms/s\n")
