@@ -76,3 +76,19 @@ def test_ray_is_not_imported_in_process(fake_openai, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "False"
     assert len(fake_openai.requests) == 2
+
+
+def test_a_team_of_sequential_chats(fake_openai, tmp_path):
+    document = {
+        "version": 1,
+        "models": {"gpt": {"config_list": {"env_or_file": "OAI_CONFIG_LIST"}, "temperature": 0}},
+        "agents": {"user": {"class": "UserProxyAgent", "human_input_mode": "NEVER", "code_execution_config": False},
+                   "a": {"class": "AssistantAgent", "llm_config": "gpt"}, "b": {"class": "AssistantAgent", "llm_config": "gpt"}},
+        "run": {"initiator": "user", "chats": [
+            {"recipient": "a", "message": "{task}", "max_turns": 1},
+            {"recipient": "b", "message": "next", "max_turns": 1}]},
+    }
+    outcomes = run_many(document, ["one", "two", {"task": "three"}], store=tmp_path / "runs.db", progress=False)
+    assert [o.status for o in outcomes[:2]] == ["finished", "finished"]
+    assert outcomes[0].summary.startswith("done: ") and len(fake_openai.requests) == 4
+    assert outcomes[2].status == "failed" and "sequential chats takes a message" in outcomes[2].error

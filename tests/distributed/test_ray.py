@@ -40,14 +40,14 @@ def test_a_factory_team_on_workers_placed_by_a_custom_resource(ray_head, fake_op
 
 
 def numbered_reply(counter: list) -> object:
-    """Replies that carry the number of the request they answer (and take a while)."""
+    """Replies that carry the number of the request they answer; second turns take 3 s."""
     lock = threading.Lock()
 
     def reply(body: dict) -> dict:
         with lock:
             counter[0] += 1
             number = counter[0]
-        return {"content": f"reply {number}", "delay": 1.5}
+        return {"content": f"reply {number}", "delay": 3.0 if len(body["messages"]) > 2 else 0.3}  # second turns: long
     return reply
 
 
@@ -60,15 +60,15 @@ def test_a_killed_worker_s_chats_resume_without_asking_a_finished_turn_again(ray
         team_document(), [f"item {i}" for i in range(chats)], address="auto", store=tmp_path / "runs.db",
         max_concurrency=chats, workers=2, progress=False)))
     runner.start()
-    # Kill one worker while most chats' second turn is in flight (1.5 s each), their first turn
-    # answered and recorded (the store's writer commits every 0.2 s).
+    # Kill the busiest worker while second turns are in flight (3 s each), the first turns of
+    # those chats answered and recorded (the store's writer commits every 0.2 s).
     deadline = time.monotonic() + 120
-    while len(fake_openai.requests) < chats + chats * 3 // 4 and time.monotonic() < deadline:
+    while len(fake_openai.requests) < chats + chats // 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.6)
     pool = ray_workers.current_pool
     assert pool is not None
-    victim = ray_head.get(pool.actors[0].pid.remote())
+    victim = ray_head.get(pool.actors[pool.load.index(max(pool.load))].pid.remote())
     killed_at = counter[0]
     os.kill(victim, signal.SIGKILL)
     runner.join(180)
