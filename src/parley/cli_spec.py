@@ -55,6 +55,15 @@ def add_spec_parsers(commands: argparse._SubParsersAction) -> None:
                           "scripted: a fixed script")
     _add_grants(run)
     run.add_argument("--run-id", default=None, help="the id to record the run under (default: a new uuid)")
+    run.add_argument("--tasks", default=None, metavar="FILE",
+                     help="run once per line of this JSONL file (a message, or an object of template variables), "
+                          "many chats at once; each a run of the store (parley.distributed.run_many)")
+    run.add_argument("--ray", nargs="?", const="auto", default=None, metavar="ADDRESS",
+                     help="with --tasks: run the chats on Ray (default address: auto, a running cluster; "
+                          "'local' starts one on this machine); pip install 'parley[ray]'")
+    run.add_argument("--out", default=None, metavar="FILE",
+                     help="with --tasks: write the results here as JSONL (default: stdout)")
+    run.add_argument("--max-concurrency", type=int, default=64, metavar="N", help="with --tasks: chats at once, in all")
     run.set_defaults(handler=_run)
 
     resume = commands.add_parser("resume", help="continue a run of a spec that stopped (killed, crashed, waiting for input)")
@@ -169,6 +178,10 @@ def _run(args: argparse.Namespace) -> int:
     report = team.validate(args.allow_module, **_grants(args))
     for line in report.lines():
         print(f"note: {_show(line)}", file=sys.stderr)
+    if args.tasks is not None or args.ray is not None or args.out is not None:
+        from .distributed.cli import run_tasks
+
+        return run_tasks(team, store, args, _fail)
 
     def started(run_id: str) -> None:
         print(f"parley run: recording as run {run_id}", flush=True)
