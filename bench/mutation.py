@@ -54,7 +54,7 @@ MODULES: tuple[Target, ...] = (
         ("tests/groupchat/test_transitions.py", "tests/groupchat/test_selection.py", "tests/groupchat/test_bad_input.py"),
     ),
     Target("schema", "src/parley/tools/schema.py", ("tests/tools/test_tool_schema.py", "tests/tools/test_parameter_model.py")),
-    Target("tool", "src/parley/tools/tool.py", ("tests/tools/test_tool_execution.py", "tests/tools/test_tool_schema.py")),
+    Target("tool", "src/parley/tools/tool.py", ("tests/tools/test_tool_execution.py", "tests/tools/test_tool_details.py")),
     Target("loading", "src/parley/spec/loading.py", ("tests/spec/test_bad_specs.py", "tests/spec/test_spec_attacks.py")),
     Target("references", "src/parley/spec/references.py", ("tests/spec/test_bad_specs.py", "tests/spec/test_spec_attacks.py")),
     Target("access", "src/parley/spec/access.py", ("tests/spec/test_spec_attacks.py", "tests/spec/test_bad_specs.py")),
@@ -142,7 +142,7 @@ def recheck(name: str, target: Target, scratch: Path, env: dict[str, str]) -> st
     ("survived").
     """
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--timeout=60", *target.tests],
+        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--timeout=20", *target.tests],
         cwd=scratch / "mutants", env={**env, "MUTANT_UNDER_TEST": name, "PYTHONPATH": "src"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, timeout=300,
     )
