@@ -57,8 +57,10 @@ MODULES: tuple[Target, ...] = (
     Target("tool", "src/parley/tools/tool.py", ("tests/tools/test_tool_execution.py", "tests/tools/test_tool_details.py")),
     Target("loading", "src/parley/spec/loading.py", ("tests/spec/test_bad_specs.py", "tests/spec/test_spec_attacks.py")),
     Target("references", "src/parley/spec/references.py", ("tests/spec/test_bad_specs.py", "tests/spec/test_spec_attacks.py")),
-    Target("access", "src/parley/spec/access.py", ("tests/spec/test_spec_attacks.py", "tests/spec/test_bad_specs.py")),
-    Target("imports", "src/parley/spec/imports.py", ("tests/spec/test_spec_attacks.py", "tests/spec/test_bad_specs.py")),
+    # Not test_spec_attacks.py: its end-to-end tests run chats whose threads and event loops do not
+    # survive mutmut's fork (most of its mutant runs "timed out" there). The rule-by-rule tests do.
+    Target("access", "src/parley/spec/access.py", ("tests/spec/test_access_rules.py", "tests/spec/test_bad_specs.py")),
+    Target("imports", "src/parley/spec/imports.py", ("tests/spec/test_access_rules.py", "tests/spec/test_bad_specs.py")),
 )
 
 STATUS_LINE = re.compile(r"^\s+(\S+): (\w[\w ]*)$")
