@@ -5,6 +5,7 @@ fast (no server, no chat), so mutation runs can check every rule."""
 from __future__ import annotations
 
 import os
+import types
 
 import pytest
 
@@ -75,6 +76,20 @@ def test_where_each_entry_sends_its_key():
     ]
     # A model no agent uses reads nothing.
     assert env_reads(spec_with(document_entries, used=False)) == []
+
+
+def test_every_used_model_is_read_after_unused_ones_and_config_lists():
+    document = team_document()
+    models = document["models"]
+    gpt = models.pop("gpt")
+    models["spare"] = {"config_list": [{"model": "s", "api_key": {"env": "SPARE_API_KEY"}}]}
+    models["listed"] = gpt
+    models["direct"] = {"config_list": [{"model": "d", "api_key": {"env": "DIRECT_API_KEY"}}]}
+    document["agents"]["Reviewer"]["llm_config"] = "direct"
+    for name in ("Engineer", "Critic", "manager"):
+        document["agents"][name]["llm_config"] = "listed"
+    reads = env_reads(validate_document(document))
+    assert [read.name for read in reads] == ["OAI_CONFIG_LIST", "DIRECT_API_KEY"]
 
 
 def test_a_config_list_reference_is_one_read():
@@ -204,6 +219,10 @@ def resolve_error(path, allowed) -> str:
 
 
 def test_resolve_refusals_name_the_reason():
+    assert resolve_error("json:dumps:x", ["json"]) == "module 'json' has no 'dumps:x'"
+    assert resolve_error("os:getcwd", ["json", "csv"]).endswith("; allowed now: json, csv")
+    assert resolve_error("tests.spec.callables_module:greet", ["tests.spec.callables_module"]) == (
+        "tests.spec.callables_module:greet is not a function (a Greeter): a spec can only name functions")
     assert resolve_error("os:system", ["json"]) == (
         "module 'os' is not allowed to be imported: allow it with --allow-module os (or PARLEY_SPEC_ALLOW_MODULES=os); "
         "allowed now: json")
@@ -227,12 +246,27 @@ def test_resolve_refusals_name_the_reason():
 
 
 def test_resolve_gives_functions_methods_and_builtins_from_allowed_modules():
+    import fractions
     import json
+    import math
 
     assert imports.resolve("json:dumps", ["json"], "w") is json.dumps
+    assert imports.resolve("math:sqrt", ["math"], "w") is math.sqrt  # a builtin
+    assert imports.resolve("fractions:Fraction.from_float", ["fractions"], "w") == fractions.Fraction.from_float  # a bound method
     assert imports.resolve("json:JSONEncoder.encode", ["json"], "w") is json.JSONEncoder.encode
     assert imports.resolve("json.decoder:JSONDecoder.decode", ["json"], "w") is json.decoder.JSONDecoder.decode
     assert imports.resolve("parley.spec.tools:calculator", imports.allowed_modules(), "w").__name__ == "calculator"
+
+
+def test_a_function_of_the_main_script_has_no_path(monkeypatch):
+    import sys
+
+    def script_function():
+        pass
+
+    script_function.__module__, script_function.__qualname__ = "__main__", "script_function"
+    monkeypatch.setattr(sys.modules["__main__"], "script_function", script_function, raising=False)
+    assert imports.path_of(script_function) is None  # it would import back in this process, not in another
 
 
 def test_path_of_only_for_functions_that_import_back():
@@ -246,11 +280,14 @@ def test_path_of_only_for_functions_that_import_back():
     assert imports.path_of(local) is None  # "<locals>" in its qualname
     assert imports.path_of(42) is None
     assert imports.path_of(lambda: 0) is None
-    fake = type("F", (), {"__module__": "no_such_module_xyz", "__qualname__": "f"})()
-    assert imports.path_of(fake) is None
-    moved = type("F", (), {"__module__": "json", "__qualname__": "dumps"})()
-    assert imports.path_of(moved) is None  # json.dumps is another object
-    missing = type("F", (), {"__module__": "json", "__qualname__": "nothing"})()
-    assert imports.path_of(missing) is None
-    main = type("F", (), {"__module__": "__main__", "__qualname__": "f"})()
-    assert imports.path_of(main) is None
+    def named(module, qualname):
+        return types.SimpleNamespace(__module__=module, __qualname__=qualname)
+
+    assert imports.path_of(named("no_such_module_xyz", "f")) is None
+    assert imports.path_of(named("json", "dumps")) is None  # json.dumps is another object
+    assert imports.path_of(named("json", "nothing")) is None
+    assert imports.path_of(named("json", "JSONEncoder.nothing")) is None
+    assert imports.path_of(named("__main__", "f")) is None
+    assert imports.path_of(named("", "f")) is None and imports.path_of(named("json", "")) is None
+    # A function made in another function that was then put at the top of its module.
+    assert imports.path_of(named("json", "f.<locals>.g")) is None
