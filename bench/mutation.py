@@ -54,7 +54,8 @@ MODULES: tuple[Target, ...] = (
         ("tests/groupchat/test_transitions.py", "tests/groupchat/test_selection.py", "tests/groupchat/test_bad_input.py"),
     ),
     Target("schema", "src/parley/tools/schema.py", ("tests/tools/test_tool_schema.py", "tests/tools/test_parameter_model.py")),
-    Target("tool", "src/parley/tools/tool.py", ("tests/tools/test_tool_execution.py", "tests/tools/test_tool_details.py")),
+    Target("tool", "src/parley/tools/tool.py",
+           ("tests/tools/test_tool_execution.py", "tests/tools/test_tool_details.py", "tests/tools/test_tool_schema.py")),
     Target("loading", "src/parley/spec/loading.py", ("tests/spec/test_bad_specs.py", "tests/spec/test_spec_attacks.py")),
     Target("references", "src/parley/spec/references.py", ("tests/spec/test_bad_specs.py", "tests/spec/test_spec_attacks.py")),
     # Not test_spec_attacks.py: its end-to-end tests run chats whose threads and event loops do not

@@ -110,3 +110,76 @@ def test_several_errors_one_line_each_with_nested_locations():
         "- note: Input should be a valid string (got 3)\n"
         "- tip: Extra inputs are not permitted (got 1)"
     )
+
+
+def test_the_schema_a_tool_shows():
+    assert Tool(add, name="plus").schema == {"type": "function", "function": {
+        "name": "plus", "description": "Add two integers.",
+        "parameters": {"type": "object", "properties": {"a": {"type": "integer", "description": "a"},
+                                                       "b": {"type": "integer", "description": "b"}},
+                       "required": ["a", "b"]}}}
+    assert Tool.for_execution(untyped).schema == {"type": "function", "function": {
+        "name": "untyped", "parameters": {"type": "object", "properties": {}}}}
+    remote = Tool.from_schema("remote", "A remote tool.", {"type": "object"}, untyped)
+    assert remote.schema == {"type": "function", "function": {"name": "remote", "description": "A remote tool.",
+                                                              "parameters": {"type": "object"}}}
+
+
+def test_outcomes_say_whether_the_call_succeeded():
+    from parley.tools import ToolError
+
+    async def stuck() -> str:
+        """Never returns: the timeout is certain, whatever the machine's speed."""
+        await asyncio.Event().wait()
+        return "late"
+
+    def refuses() -> str:
+        """Refuses."""
+        raise ToolError("not today")
+
+    def breaks() -> str:
+        """Breaks."""
+        raise KeyError("k")
+
+    outcome = run(Tool(stuck, timeout=0.01).invoke(None, timeout=99))
+    assert (outcome.content, outcome.ok) == ("Error: function 'stuck' timed out after 0.01 s", False)
+    outcome = run(Tool(stuck).invoke(None, timeout=0.01))
+    assert (outcome.content, outcome.ok) == ("Error: function 'stuck' timed out after 0.01 s", False)
+    outcome = run(Tool(refuses).invoke(None))
+    assert (outcome.content, outcome.ok) == ("Error: not today", False)
+    outcome = run(Tool(breaks).invoke(None))
+    assert (outcome.content, outcome.ok) == ("Error: 'k'", False)
+    outcome = run(Tool(add).invoke({"a": 1, "b": 1}))
+    assert (outcome.content, outcome.ok) == ("2", True)
+
+
+def test_a_sync_tool_may_hand_back_a_coroutine():
+    async def later() -> int:
+        return 7
+
+    def deferred() -> int:
+        """Deferred."""
+        return later()
+
+    assert run(Tool(deferred).call(None)) == "7"
+
+
+def test_arguments_as_the_model_writes_them():
+    def echo(text: str) -> str:
+        """Echo."""
+        return text
+
+    assert run(Tool(echo).call('{"text": "line one\nline two\ttab"}')) == "line one\nline two\ttab"  # raw control characters
+    assert run(Tool(echo).call(42)) == "Error: the arguments must be a JSON object, got int"
+    assert run(Tool(echo).call("[1]")) == "Error: the arguments must be a JSON object ({...}), got list"
+
+
+def test_sync_tools_run_on_daemon_worker_threads():
+    import threading
+
+    def where() -> str:
+        """Where."""
+        thread = threading.current_thread()
+        return f"{thread.name} {thread.daemon}"
+
+    assert run(Tool(where).call(None)) == "parley-tool True"
