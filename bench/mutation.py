@@ -119,7 +119,7 @@ def collect(target: Target, scratch: Path, mutmut: list[str], env: dict[str, str
         if not match:
             continue
         name, status = match.groups()
-        if status == "timeout":
+        if status in ("timeout", "survived"):
             status = recheck(name, target, scratch, env)
         counts[status] = counts.get(status, 0) + 1
         if status not in ("killed", "timeout"):
@@ -142,10 +142,11 @@ def recheck(name: str, target: Target, scratch: Path, env: dict[str, str]) -> st
     children there hit mutmut's CPU limit although the same mutant, run on its own, passes every
     test in a second (seen for tools/schema.py). So a timeout is not taken as a kill: here the
     tests either fail ("killed"), hang past pytest's timeout (also a failure: "killed"), or pass
-    ("survived").
+    ("survived"). Survivors are run again too: a mutant of code that runs at import time (a
+    module-level object's ``__init__``) is never active in a child forked after the import.
     """
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--timeout=20", *target.tests],
+        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--timeout=10", *target.tests],
         cwd=scratch / "mutants", env={**env, "MUTANT_UNDER_TEST": name, "PYTHONPATH": "src"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, timeout=300,
     )

@@ -183,3 +183,38 @@ def test_sync_tools_run_on_daemon_worker_threads():
         return f"{thread.name} {thread.daemon}"
 
     assert run(Tool(where).call(None)) == "parley-tool True"
+
+
+def test_construction_errors_are_exact(caplog):
+    with pytest.raises(TypeError) as error:
+        Tool(Tool(add))
+    assert str(error.value) == "'add' is already a Tool"
+    with pytest.raises(TypeError) as error:
+        Tool(42)
+    assert str(error.value) == "a tool must be callable, not int"
+
+    class Greeter:
+        """A class docstring is no description of its __call__."""
+
+        def __call__(self, name: str) -> str:
+            return name
+
+    with pytest.raises(ValueError) as error:
+        Tool(Greeter())
+    assert str(error.value) == ("function 'Greeter' has no description: pass description=\"...\" (or give it a docstring) "
+                                "so the model knows when to call it")
+    with pytest.raises(ValueError) as error:
+        Tool(add, name="bad/name")
+    assert str(error.value) == ("tool name 'bad/name' (function 'add') must be 1-64 letters, digits, '_' or '-'; "
+                                "pass name=\"...\"")
+    with caplog.at_level("WARNING", logger="parley.tools.tool"):
+        Tool(add, name="add numbers")
+    assert caplog.messages == [("tool name 'add numbers' (function 'add') has spaces: OpenAI's API refuses such names; "
+                                "other providers and the embedded model accept them")]
+
+    def star(*values: int) -> None:
+        """Star."""
+
+    with pytest.raises(TypeError) as error:
+        Tool(star, name="renamed")
+    assert str(error.value).startswith("function 'renamed': parameter 'values' is")
