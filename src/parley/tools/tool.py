@@ -14,6 +14,7 @@ import contextvars
 import inspect
 import json
 import logging
+import os
 import queue
 import re
 import threading
@@ -263,6 +264,13 @@ class _DaemonWorkers:
     """
 
     def __init__(self) -> None:
+        self._reset()
+        # A forked child has none of the parent's threads: without a reset, its first sync tool
+        # would be queued for an "idle" worker that does not exist there, and never run.
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._idle = 0
         self._lock = threading.Lock()
