@@ -105,3 +105,21 @@ def test_an_oversized_body_is_refused_unread(studio):
                            headers={"Content-Type": "application/json"})
         assert huge.status_code == 413
         assert client.post("/api/teams/validate", json={"yaml": "version: 1\nagents: {a: {}}\n"}).status_code in (200, 422)
+
+
+def _chunks(total: int, size: int = 64 * 1024):
+    sent = 0
+    while sent < total:
+        yield b" " * size
+        sent += size
+
+
+def test_a_chunked_body_is_refused_past_the_limit_and_without_the_token_unread(studio):
+    server = studio()
+    with server.client() as client:  # no Content-Length: the bytes are counted as they come
+        huge = client.post("/api/teams/validate", content=_chunks(6 * 1024 * 1024), headers={"Content-Type": "application/json"})
+        assert huge.status_code == 413, huge.text
+        assert client.get("/api/health").status_code == 200
+    with server.client(None) as stranger:  # no token: 401 before a byte of the body is read
+        refused = stranger.post("/api/teams", content=_chunks(6 * 1024 * 1024), headers={"Content-Type": "application/json"})
+        assert refused.status_code == 401, refused.text

@@ -18,6 +18,7 @@ from .. import __version__
 from ..store import RunNotFoundError, RunStore
 from . import model_configs, runs, teams, ui, users
 from .auth import SESSION_COOKIE, TokenHolder
+from .body_limit import BodyLimit
 from .event_feed import EventHub
 from .runner import Runner
 from .settings import StudioSettings
@@ -67,14 +68,13 @@ def create_app(settings: StudioSettings) -> FastAPI:
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, status_code=413)
         response: Response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")  # the token is never sent on in a Referer
         response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
         return response
+
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)  # outermost: before anything reads the body
 
     @app.exception_handler(RunNotFoundError)
     async def run_not_found(request: Request, error: RunNotFoundError) -> JSONResponse:
