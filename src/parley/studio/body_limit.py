@@ -9,7 +9,6 @@ from typing import Any
 
 from fastapi import HTTPException
 from starlette.datastructures import Headers
-from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -34,9 +33,9 @@ class BodyLimit:
             # Who is calling, before a byte of the body is read (the route checks again, with the user).
             studio: Any = scope["app"].state.studio
             try:
-                await asyncio.to_thread(authenticate, studio, headers, Request(scope).cookies, need_user=False)
-            except HTTPException as refused:
-                await JSONResponse({"detail": refused.detail}, status_code=refused.status_code)(scope, receive, send)
+                await asyncio.to_thread(authenticate, studio, headers, need_user=False)
+            except HTTPException as denied:
+                await JSONResponse({"detail": denied.detail}, status_code=denied.status_code)(scope, receive, send)
                 return
         length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self.limit):
