@@ -32,7 +32,7 @@ def test_every_route_needs_the_token(studio):
         wait_status(client, run_id, "waiting_input")
     for token in (None, "wrong-token-0123456789", TOKEN + "x", TOKEN[:-1]):
         with server.client(token) as client:
-            for method, path in ROUTES + [("GET", f"/api/runs/{run_id}"), ("POST", f"/api/runs/{run_id}/stop")]:
+            for method, path in [*ROUTES, ("GET", f"/api/runs/{run_id}"), ("POST", f"/api/runs/{run_id}/stop")]:
                 response = client.request(method, path, json={"name": "a", "password": "b"} if method != "GET" else None)
                 assert response.status_code == 401, (token, method, path, response.text)
         headers = {"Authorization": f"Bearer {token}"} if token else {}

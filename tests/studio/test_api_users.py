@@ -47,7 +47,8 @@ def test_user_a_cannot_read_or_drive_user_b_s_runs(studio, tmp_path):
         assert alice.get("/api/me").json() == {"user": "alice", "accounts": True}
         run_id = alice.post("/api/runs", json={"team": "research", "message": "alice's task", "model": "scripted"}).json()["id"]
         wait_status(alice, run_id, "waiting_input")
-        team_id = alice.post("/api/teams", json={"yaml": "version: 1\nagents:\n  a: {}\n  b: {}\nrun: {initiator: a, recipient: b}\n"}).json()["id"]
+        two_agents = "version: 1\nagents:\n  a: {}\n  b: {}\nrun: {initiator: a, recipient: b}\n"
+        team_id = alice.post("/api/teams", json={"yaml": two_agents}).json()["id"]
         assert [r["id"] for r in alice.get("/api/runs").json()] == [run_id]
 
         assert bob.get("/api/runs").json() == [] and bob.get("/api/teams").json() == []
@@ -66,7 +67,8 @@ def test_user_a_cannot_read_or_drive_user_b_s_runs(studio, tmp_path):
 
         info = wait_status(alice, run_id, "waiting_input")  # untouched by bob
         assert info["state"] == "active"
-        with connect(server.ws_url(run_id), additional_headers={"Authorization": f"Bearer {alice_session}"}, open_timeout=30) as ws:
+        alice_auth = {"Authorization": f"Bearer {alice_session}"}
+        with connect(server.ws_url(run_id), additional_headers=alice_auth, open_timeout=30) as ws:
             assert '"ChatStarted"' in ws.recv(timeout=30)
         assert alice.post(f"/api/runs/{run_id}/input", json={"text": "exit"}).status_code == 200
         wait_status(alice, run_id, "finished")

@@ -38,7 +38,8 @@ def events(run_id: str) -> list[dict]:
     ], [
         event("MessageSent", sender="assistant", recipient="user_proxy", message={
             "content": None, "role": "assistant",
-            "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "calculator", "arguments": '{"a": 2, "b": 2}'}}]}),
+            "tool_calls": [{"id": "call_1", "type": "function",
+                            "function": {"name": "calculator", "arguments": '{"a": 2, "b": 2}'}}]}),
         event("ToolCalled", agent="user_proxy", tool="calculator", arguments='{"a": 2, "b": 2}', result="4", ok=True),
         event("MessageSent", sender="user_proxy", recipient="assistant", message={
             "content": "4", "role": "tool", "tool_responses": [{"tool_call_id": "call_1", "role": "tool", "content": "4"}]}),
