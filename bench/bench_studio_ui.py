@@ -1,8 +1,8 @@
 """The Studio UI's first page load (issue #18): headless Chromium (Debian's ``chromium``, driven
 by Playwright) opens a local ``parley studio`` and waits for the gallery's teams to be on screen.
 
-Target: <= 1 s. Each load is in a fresh browser context (empty cache; the token cookie that the
-``/?token=`` handshake of the printed URL sets), timed from the navigation to the
+Target: <= 1 s. Each load is in a fresh browser context (empty cache), opening the printed URL
+``/?token=T`` (the page keeps the token in sessionStorage), timed from the navigation to the
 first gallery card rendered: index.html, the JS and CSS, React's first render, ``/api/me`` and
 ``/api/gallery``. Also reported: the bytes the first page loads, and the builder's (a separate
 chunk loaded when the builder opens) builder-open time.
@@ -76,10 +76,9 @@ def main() -> None:
                     page = context.new_page()
                     sizes: list[int] = []
                     page.on("response", lambda r, sizes=sizes: sizes.append(int(r.headers.get("content-length") or 0)))
-                    # The cookie the printed URL's handshake sets; the cache stays empty (a cold load).
-                    context.add_cookies([{"name": "parley_studio_token", "value": TOKEN, "url": base}])
+                    # The printed URL, as a user opens it; the cache stays empty (a cold load).
                     start = time.perf_counter()
-                    page.goto(f"{base}/", wait_until="commit")
+                    page.goto(f"{base}/?token={TOKEN}", wait_until="commit")
                     page.wait_for_selector("[data-testid^=gallery-]")
                     loaded = time.perf_counter()
                     first_bytes = sum(sizes)

@@ -4,14 +4,15 @@ import react from "@vitejs/plugin-react";
 // The built files ship inside the Python package (src/parley/studio/static), so that
 // `pip install parley[studio]` needs no Node. Relative asset URLs: the server may mount the UI anywhere.
 // Defence in depth against script injection: the built page runs only its own files (no inline
-// script, no eval), talks only to its own server, shows images of its own, data: and http(s) ones
-// (model output). Style attributes stay allowed (React Flow positions nodes with them). Build only:
+// script, no eval), talks only to its own server, shows only its own and data: images (a remote
+// image in model output is a link to click, not a request made by itself: its URL could carry the
+// conversation out). Style attributes stay allowed (React Flow positions nodes with them). Build only:
 // the dev server's hot reload needs inline script.
 const CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: http: https:",
+  "img-src 'self' data:",
   "connect-src 'self'",
   "object-src 'none'",
   "base-uri 'none'",

@@ -1,8 +1,10 @@
-// The Studio's JSON API (issue #18's contract). Authentication: the server sets a cookie when the
-// page is opened with `?token=T`; the token is also kept for this tab and sent as a Bearer header,
-// so the API works even where the cookie is not set. The token is removed from the address bar.
+// The Studio's JSON API (issue #18's contract). Authentication: the page is opened with `?token=T`;
+// the token is kept for this tab (sessionStorage) and removed from the address bar. A login session
+// is kept the same way. Either goes as a Bearer header (on a WebSocket, as a subprotocol); nothing
+// is kept in a cookie, since browsers send cookies to every port on the host.
 
 const TOKEN_KEY = "parley-studio-token";
+const SESSION_KEY = "parley-studio-session";
 
 function takeTokenFromUrl(): void {
   const url = new URL(window.location.href);
@@ -15,9 +17,14 @@ function takeTokenFromUrl(): void {
 }
 takeTokenFromUrl();
 
+/** The login session when there is one, else the access token. */
+function credential(): string | null {
+  return sessionStorage.getItem(SESSION_KEY) ?? sessionStorage.getItem(TOKEN_KEY);
+}
+
 function authHeaders(): Record<string, string> {
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  return token ? { Authorization: `Bearer ${token}` } : {};
+  const value = credential();
+  return value ? { Authorization: `Bearer ${value}` } : {};
 }
 
 export class ApiError extends Error {
@@ -45,14 +52,17 @@ function detailText(body: unknown, status: number): string {
 }
 
 export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json", ...authHeaders() };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, {
-    method,
-    headers,
-    credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  const send = () => {
+    const headers: Record<string, string> = { Accept: "application/json", ...authHeaders() };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    return fetch(path, { method, headers, credentials: "omit", body: body === undefined ? undefined : JSON.stringify(body) });
+  };
+  let response = await send();
+  if (response.status === 401 && sessionStorage.getItem(SESSION_KEY) !== null) {
+    sessionStorage.removeItem(SESSION_KEY); // expired or ended: back to the token (the page asks to log in)
+    response = await send();
+  }
+  if (path === "/api/logout") sessionStorage.removeItem(SESSION_KEY);
   const text = await response.text();
   let parsed: unknown = text;
   try {
@@ -61,12 +71,14 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
     /* not JSON: keep the text */
   }
   if (!response.ok) throw new ApiError(response.status, detailText(parsed, response.status), parsed);
+  if (path === "/api/login" && parsed && typeof parsed === "object" && "session" in parsed)
+    sessionStorage.setItem(SESSION_KEY, String((parsed as { session: unknown }).session));
   return parsed as T;
 }
 
 /** Downloads a response as a file (exports need the auth header, so no plain link). */
 export async function download(path: string, filename: string): Promise<void> {
-  const response = await fetch(path, { headers: authHeaders(), credentials: "same-origin" });
+  const response = await fetch(path, { headers: authHeaders(), credentials: "omit" });
   if (!response.ok) throw new ApiError(response.status, `export failed: HTTP ${response.status}`, null);
   const blob = await response.blob();
   const url = URL.createObjectURL(blob);
@@ -79,11 +91,21 @@ export async function download(path: string, filename: string): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-/** The run's event stream: everything recorded first, then live. Browsers send the auth cookie
- * with the WebSocket handshake (same origin); the server checks the Origin header. */
+/** base64url without padding: a subprotocol may hold only token characters. */
+function base64url(text: string): string {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** The run's event stream: everything recorded first, then live. A browser can't set headers on a
+ * WebSocket, so the credential goes as the subprotocol `parley-auth.<base64url>`; the server
+ * selects `parley-studio` and checks the Origin header. */
 export function eventsSocket(runId: string): WebSocket {
   const proto = window.location.protocol === "https:" ? "wss:" : "ws:";
-  return new WebSocket(`${proto}//${window.location.host}/api/runs/${encodeURIComponent(runId)}/events`);
+  const value = credential();
+  const protocols = ["parley-studio", ...(value ? [`parley-auth.${base64url(value)}`] : [])];
+  return new WebSocket(`${proto}//${window.location.host}/api/runs/${encodeURIComponent(runId)}/events`, protocols);
 }
 
 export type Spec = Record<string, unknown> & {

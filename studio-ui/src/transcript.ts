@@ -25,7 +25,8 @@ export interface Transcript {
 
 const str = (v: unknown): string => (v === undefined || v === null ? "" : typeof v === "string" ? v : JSON.stringify(v));
 
-/** Only data: images and http(s) URLs become <img src>; anything else is shown as text. */
+/** Only data: images and http(s) URLs become image parts; anything else is shown as text (the
+ * page shows data: and same-origin images, and remote ones only as a link: see isInlineImage). */
 function safeImageUrl(url: string): boolean {
   return /^data:image\/(png|jpeg|gif|webp);/i.test(url) || /^https?:\/\//i.test(url);
 }
@@ -141,4 +142,15 @@ export function fold(events: RunEvent[]): Transcript {
     }
   }
   return { items, pending, usage, status };
+}
+
+/** Shown by itself: a data: image or one from the Studio's own origin. A remote image is loaded
+ * only when clicked, since its URL could carry the conversation to someone else's server. */
+export function isInlineImage(url: string, origin: string = window.location.origin): boolean {
+  if (/^data:image\//i.test(url)) return true;
+  try {
+    return new URL(url).origin === origin;
+  } catch {
+    return false;
+  }
 }

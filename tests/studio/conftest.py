@@ -60,8 +60,9 @@ def deterministic(body: dict) -> dict:
 class StudioProcess:
     """``parley studio`` in its own process; ``client`` talks to it with the token."""
 
-    def __init__(self, folder: Path, store: str, env: dict[str, str], args: tuple[str, ...] = ()) -> None:
+    def __init__(self, folder: Path, store: str, env: dict[str, str], args: tuple[str, ...] = (), token: str = TOKEN) -> None:
         self.folder = folder
+        self.token = token
         self.store = store
         self.env = env
         self.args = args
@@ -76,14 +77,14 @@ class StudioProcess:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "parley.cli", "studio", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--store", self.store, "--token", TOKEN, *self.args],
+                 "--store", self.store, "--token", self.token, *self.args],
                 cwd=self.folder, env=environment, stdout=log, stderr=subprocess.STDOUT)
 
         def up() -> bool:
             if self.process is not None and self.process.poll() is not None:
                 raise AssertionError(f"parley studio exited {self.process.returncode}:\n{self.output()}")
             try:
-                return httpx.get(f"{self.base_url}/api/health", headers=self.auth(), timeout=5).status_code == 200
+                return httpx.get(f"{self.base_url}/api/health", headers=self.auth(self.token), timeout=5).status_code == 200
             except httpx.HTTPError:
                 return False
 
@@ -142,14 +143,14 @@ def model_server():
 
 @pytest.fixture
 def studio(tmp_path, model_server):
-    """A factory: ``studio(store=None, args=(), delay=None)`` starts a Studio process (the same
+    """A factory: ``studio(store=None, args=(), token=TOKEN)`` starts a Studio process (the same
     store again after a kill: pass ``store=``); all are stopped at the end."""
     started: list[StudioProcess] = []
     env = {"OAI_CONFIG_LIST": json.dumps([{"model": "gpt-4o-mini", "api_key": "sk-fake-key-0123456789",
                                            "base_url": model_server.base_url}])}
 
-    def start(store: str | None = None, args: tuple[str, ...] = ()) -> StudioProcess:
-        process = StudioProcess(tmp_path, store or f"sqlite:///{tmp_path / 'runs.db'}", env, args)
+    def start(store: str | None = None, args: tuple[str, ...] = (), token: str = TOKEN) -> StudioProcess:
+        process = StudioProcess(tmp_path, store or f"sqlite:///{tmp_path / 'runs.db'}", env, args, token)
         started.append(process)
         return process.start()
 

@@ -124,6 +124,13 @@ def _tool_spec(function: str) -> dict:
      "models.gpt4o.config_list[0].api_key", "literal API key"),
     (lambda s: {**s, "agents": {**s["agents"], "Planner": {**s["agents"]["Planner"], "sytem_message": "x"}}},
      "agents.Planner", "did you mean 'system_message'"),
+    # A filter on a hidden field would confirm guesses of the server's key or address (201 vs 422).
+    (lambda s: {**s, "models": {"gpt4o": {"config_list": {"env_or_file": "OAI_CONFIG_LIST",
+                                                           "filter_dict": {"api_key": "sk-fake-key-0123456789"}}}}},
+     "models.gpt4o.config_list.filter_dict.api_key", "only by model, tags, api_type"),
+    (lambda s: {**s, "models": {"gpt4o": {"config_list": {"env_or_file": "OAI_CONFIG_LIST",
+                                                           "filter_dict": {"base_url": "http://127.0.0.1"}}}}},
+     "models.gpt4o.config_list.filter_dict.base_url", "only by model, tags, api_type"),
 ])
 def test_specs_from_the_browser_carry_no_code_and_no_server_secrets(studio, change, path, words):
     server = studio()
@@ -134,7 +141,7 @@ def test_specs_from_the_browser_carry_no_code_and_no_server_secrets(studio, chan
             assert response.status_code == 422, response.text
             errors = response.json()["errors"]
             assert any(e["path"].startswith(path) and words in e["message"] for e in errors), errors
-            assert "sk-literal" not in response.text
+            assert "sk-literal" not in response.text and "sk-fake" not in response.text
         response = client.post("/api/runs", json={"team": spec, "message": "hi"})
         assert response.status_code == 422 and any(e["path"].startswith(path) for e in response.json()["errors"])
         assert client.get("/api/runs").json() == []

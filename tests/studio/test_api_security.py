@@ -1,9 +1,10 @@
 """Secure by default: no token → 401 on every API route and WebSocket; the token works as a
-Bearer header or as the cookie the ``/?token=`` handshake sets; a page from another origin is
-refused; a non-loopback bind without a token does not start."""
+Bearer header (on a WebSocket also as the ``parley-auth.`` subprotocol), never as a cookie; a page
+from another origin is refused; a non-loopback bind without a token does not start."""
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -31,7 +32,7 @@ def test_every_route_needs_the_token(studio):
         wait_status(client, run_id, "waiting_input")
     for token in (None, "wrong-token-0123456789", TOKEN + "x", TOKEN[:-1]):
         with server.client(token) as client:
-            for method, path in ROUTES + [("GET", f"/api/runs/{run_id}"), ("POST", f"/api/runs/{run_id}/stop")]:
+            for method, path in [*ROUTES, ("GET", f"/api/runs/{run_id}"), ("POST", f"/api/runs/{run_id}/stop")]:
                 response = client.request(method, path, json={"name": "a", "password": "b"} if method != "GET" else None)
                 assert response.status_code == 401, (token, method, path, response.text)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -41,23 +42,49 @@ def test_every_route_needs_the_token(studio):
     with server.client() as client:  # the run was not touched
         assert client.get(f"/api/runs/{run_id}").json()["status"] == "waiting_input"
         assert client.get("/api/openapi.json").json()["info"]["title"] == "parley Studio"
+        # No Swagger/ReDoc page: it would load a CDN's scripts into the Studio's origin.
+        for page in ("/api/docs", "/api/redoc"):
+            assert client.get(page).status_code == 404
 
 
-def test_the_token_cookie_handshake(studio):
+def subprotocols(credential: str) -> list:
+    """What the UI offers on its WebSocket: the fixed protocol and the credential, base64url-encoded."""
+    return ["parley-studio", "parley-auth." + base64.urlsafe_b64encode(credential.encode()).decode().rstrip("=")]
+
+
+def test_the_token_handshake_sets_no_cookie_and_cookies_are_not_credentials(studio):
     server = studio()
     with httpx.Client(base_url=server.base_url, timeout=30) as browser:
         assert browser.get("/api/runs").status_code == 401
         wrong = browser.get("/", params={"token": "not-the-token-0123456789"}, follow_redirects=False)
-        assert wrong.status_code == 401 and "parley_studio_token" not in browser.cookies
+        assert wrong.status_code == 401
         opened = browser.get("/", params={"token": TOKEN}, follow_redirects=False)
-        assert opened.status_code == 303 and opened.headers["location"] == "/"  # the token leaves the address bar
-        cookie = opened.headers["set-cookie"].lower()
-        assert "httponly" in cookie and "samesite=strict" in cookie
-        assert browser.get("/api/runs").status_code == 200  # the cookie now carries the token
-        page = browser.get("/")
-        assert page.status_code == 200 and "<html" in page.text.lower()
-        assert page.headers["content-security-policy"] == "frame-ancestors 'none'"
+        # The page itself takes the token (sessionStorage): no redirect, no cookie for other ports to get.
+        assert opened.status_code == 200 and "<html" in opened.text.lower()
+        assert "set-cookie" not in opened.headers and not browser.cookies
+        assert opened.headers["content-security-policy"] == "frame-ancestors 'none'"
         assert browser.get("/runs/some-run").status_code == 200  # the UI's own routes load the app
+        for cookie in (f"parley_studio_token={TOKEN}", f"parley_studio_session={TOKEN}"):
+            assert browser.get("/api/runs", headers={"Cookie": cookie}).status_code == 401
+        assert browser.get("/api/runs", headers=server.auth()).status_code == 200
+
+
+def test_the_websocket_takes_the_credential_as_a_subprotocol(studio):
+    server = studio()
+    with server.client() as client:
+        run_id = client.post("/api/runs", json={"team": "research", "message": "hi", "model": "scripted"}).json()["id"]
+        wait_status(client, run_id, "waiting_input")
+    with connect(server.ws_url(run_id), origin=server.base_url, subprotocols=subprotocols(TOKEN), open_timeout=30) as socket:  # type: ignore[arg-type]
+        assert socket.subprotocol == "parley-studio"  # the fixed name: the credential is never echoed
+        assert '"type": "ChatStarted"' in socket.recv(timeout=30)
+    for offered in (subprotocols("wrong-token-0123456789"), ["parley-studio"], ["parley-studio", "parley-auth.%%%"]):
+        with pytest.raises(InvalidStatus) as refused:
+            connect(server.ws_url(run_id), origin=server.base_url, subprotocols=offered, open_timeout=30).close()  # type: ignore[arg-type]
+        assert refused.value.response.status_code == 403
+    with pytest.raises(InvalidStatus) as refused:  # a cookie is no credential
+        connect(server.ws_url(run_id), origin=server.base_url, additional_headers={"Cookie": f"parley_studio_token={TOKEN}"},
+                open_timeout=30).close()
+    assert refused.value.response.status_code == 403
 
 
 def test_another_origin_is_refused(studio):
@@ -65,18 +92,18 @@ def test_another_origin_is_refused(studio):
     with server.client() as client:
         run_id = client.post("/api/runs", json={"team": "research", "message": "hi", "model": "scripted"}).json()["id"]
         wait_status(client, run_id, "waiting_input")
-        # A page elsewhere, the browser adding the cookie (or even the token): refused.
+        # A page elsewhere that got hold of the token: refused.
         evil = {"Origin": "http://evil.example"}
         assert client.post(f"/api/runs/{run_id}/input", json={"text": "exit"}, headers=evil).status_code == 403
         assert client.get("/api/runs", headers={"Origin": f"http://127.0.0.1:{server.port + 1}"}).status_code == 403
         assert client.get("/api/runs", headers={"Origin": server.base_url}).status_code == 200
-    cookie = {"Cookie": f"parley_studio_token={TOKEN}"}
+    offered = subprotocols(TOKEN)
     for origin in ("http://evil.example", f"http://localhost.evil.example:{server.port}", "null"):
         with pytest.raises(InvalidStatus) as refused:
-            connect(server.ws_url(run_id), origin=origin, additional_headers=cookie, open_timeout=30).close()  # type: ignore[arg-type]
+            connect(server.ws_url(run_id), origin=origin, subprotocols=offered, open_timeout=30).close()  # type: ignore[arg-type]
         assert refused.value.response.status_code == 403
     for origin in (server.base_url, f"http://localhost:{server.port}"):
-        with connect(server.ws_url(run_id), origin=origin, additional_headers=cookie, open_timeout=30) as socket:  # type: ignore[arg-type]
+        with connect(server.ws_url(run_id), origin=origin, subprotocols=offered, open_timeout=30) as socket:  # type: ignore[arg-type]
             assert '"type": "ChatStarted"' in socket.recv(timeout=30)
 
 
@@ -105,3 +132,21 @@ def test_an_oversized_body_is_refused_unread(studio):
                            headers={"Content-Type": "application/json"})
         assert huge.status_code == 413
         assert client.post("/api/teams/validate", json={"yaml": "version: 1\nagents: {a: {}}\n"}).status_code in (200, 422)
+
+
+def _chunks(total: int, size: int = 64 * 1024):
+    sent = 0
+    while sent < total:
+        yield b" " * size
+        sent += size
+
+
+def test_a_chunked_body_is_refused_past_the_limit_and_without_the_token_unread(studio):
+    server = studio()
+    with server.client() as client:  # no Content-Length: the bytes are counted as they come
+        huge = client.post("/api/teams/validate", content=_chunks(6 * 1024 * 1024), headers={"Content-Type": "application/json"})
+        assert huge.status_code == 413, huge.text
+        assert client.get("/api/health").status_code == 200
+    with server.client(None) as stranger:  # no token: 401 before a byte of the body is read
+        refused = stranger.post("/api/teams", content=_chunks(6 * 1024 * 1024), headers={"Content-Type": "application/json"})
+        assert refused.status_code == 401, refused.text

@@ -62,17 +62,29 @@ def test_password_hashes():
 
 
 def test_login_failures_are_per_name_and_pass():
+    a, b = ("a", "127.0.0.1"), ("b", "127.0.0.1")
     failures = LoginFailures(limit=2, window_s=0.0)
-    failures.failed("a")
-    failures.failed("a")
-    assert not failures.blocked("a")  # a window of 0 s: nothing is recent
+    failures.failed(a)
+    failures.failed(a)
+    assert not failures.blocked(a)  # a window of 0 s: nothing is recent
     failures = LoginFailures(limit=2, window_s=60.0)
-    failures.failed("a")
-    assert not failures.blocked("a")
-    failures.failed("a")
-    assert failures.blocked("a") and not failures.blocked("b")
-    failures.clear("a")
-    assert not failures.blocked("a")
+    failures.failed(a)
+    assert not failures.blocked(a)
+    failures.failed(a)
+    assert failures.blocked(a) and not failures.blocked(b)
+    assert not failures.blocked(("a", "10.0.0.2"))  # the same name from another address: not locked out
+    failures.clear(a)
+    assert not failures.blocked(a)
+
+
+def test_the_failure_table_is_capped():
+    failures = LoginFailures(limit=2, window_s=60.0, max_keys=100)
+    failures.failed(("alice", "10.0.0.1"))
+    failures.failed(("alice", "10.0.0.1"))
+    for n in range(1000):
+        failures.failed((f"name{n}", "10.0.0.9"))
+    assert len(failures) == 100  # the oldest pairs went
+    assert failures.blocked(("name999", "10.0.0.9")) is False and len(failures) == 100
 
 
 def test_the_sandbox_replaces_unsandboxed_execution_unless_allowed():
@@ -102,3 +114,24 @@ def test_allowed_modules_come_from_the_server_only():
     studio_team(spec, allow_unsandboxed=False, allow_modules=("json",))
     with pytest.raises(SpecError, match="must be a JSON object"):
         studio_team(["not", "a", "spec"], allow_unsandboxed=False)
+
+
+def test_a_browser_spec_filters_the_server_s_models_only_by_public_fields():
+    research = gallery.load("research").to_dict()
+    for key in ("model", "tags", "api_type"):
+        spec = {**research, "models": {"gpt4o": {"config_list": {"env_or_file": "OAI_CONFIG_LIST", "filter_dict": {key: "x"}}}}}
+        studio_team(spec, allow_unsandboxed=False)
+    for key in ("api_key", "base_url", "api_version"):
+        spec = {**research, "models": {"gpt4o": {"config_list": {"env_or_file": "OAI_CONFIG_LIST",
+                                                             "filter_dict": {key: "sk-guess-0123"}}}}}
+        with pytest.raises(SpecError) as refused:
+            studio_team(spec, allow_unsandboxed=False)
+        assert f"models.gpt4o.config_list.filter_dict.{key}" in str(refused.value)
+        assert "sk-guess" not in str(refused.value)
+
+
+def test_a_filter_that_matches_nothing_is_logged_without_hidden_values():
+    from parley.models.config import _shown
+
+    shown = _shown({"model": "gpt-4o", "api_key": "sk-guess-0123", "base_url": "http://user:pw@host"})
+    assert "'gpt-4o'" in shown and "sk-guess" not in shown and "pw@" not in shown and "'api_key': ***" in shown

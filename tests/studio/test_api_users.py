@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from websockets.exceptions import InvalidStatus
@@ -46,7 +47,8 @@ def test_user_a_cannot_read_or_drive_user_b_s_runs(studio, tmp_path):
         assert alice.get("/api/me").json() == {"user": "alice", "accounts": True}
         run_id = alice.post("/api/runs", json={"team": "research", "message": "alice's task", "model": "scripted"}).json()["id"]
         wait_status(alice, run_id, "waiting_input")
-        team_id = alice.post("/api/teams", json={"yaml": "version: 1\nagents:\n  a: {}\n  b: {}\nrun: {initiator: a, recipient: b}\n"}).json()["id"]
+        two_agents = "version: 1\nagents:\n  a: {}\n  b: {}\nrun: {initiator: a, recipient: b}\n"
+        team_id = alice.post("/api/teams", json={"yaml": two_agents}).json()["id"]
         assert [r["id"] for r in alice.get("/api/runs").json()] == [run_id]
 
         assert bob.get("/api/runs").json() == [] and bob.get("/api/teams").json() == []
@@ -65,7 +67,8 @@ def test_user_a_cannot_read_or_drive_user_b_s_runs(studio, tmp_path):
 
         info = wait_status(alice, run_id, "waiting_input")  # untouched by bob
         assert info["state"] == "active"
-        with connect(server.ws_url(run_id), additional_headers={"Authorization": f"Bearer {alice_session}"}, open_timeout=30) as ws:
+        alice_auth = {"Authorization": f"Bearer {alice_session}"}
+        with connect(server.ws_url(run_id), additional_headers=alice_auth, open_timeout=30) as ws:
             assert '"ChatStarted"' in ws.recv(timeout=30)
         assert alice.post(f"/api/runs/{run_id}/input", json={"text": "exit"}).status_code == 200
         wait_status(alice, run_id, "finished")
@@ -83,3 +86,42 @@ def test_passwords_can_t_be_guessed_at_speed(studio, tmp_path):
         refused = client.post("/api/login", json={"name": "alice", "password": "alice-password-1"})
         assert refused.status_code == 429 and "too many failed logins" in refused.text  # even the right one, for now
         assert client.post("/api/login", json={"name": "bob", "password": "whatever-1"}).status_code == 401  # per name
+    # Someone else's failures don't lock alice out from her own address (a second loopback address here).
+    elsewhere = httpx.HTTPTransport(local_address="127.0.0.2")
+    with httpx.Client(base_url=server.base_url, headers=server.auth(), transport=elsewhere, timeout=60) as alice:
+        assert alice.post("/api/login", json={"name": "alice", "password": "alice-password-1"}).status_code == 200
+
+
+def test_login_names_are_checked_before_any_lookup(studio, tmp_path):
+    store = f"sqlite:///{tmp_path / 'runs.db'}"
+    assert adduser(store, "alice", "alice-password-1").returncode == 0
+    server = studio(store=store)
+    with server.client() as client:
+        for name in ("a" * 65, "x" * (3 * 1024 * 1024), "<alice>", "alice\n"):
+            refused = client.post("/api/login", json={"name": name, "password": "guess-1"})
+            assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "name"], refused.text[:200]
+            assert len(refused.content) < 1000 and "guess-1" not in refused.text  # nothing echoed
+        for attempt in range(6):  # refused names are not counted against the real one
+            client.post("/api/login", json={"name": "a" * 65, "password": f"guess-{attempt}"})
+        assert client.post("/api/login", json={"name": "alice", "password": "alice-password-1"}).status_code == 200
+
+
+def test_a_new_access_token_ends_every_login_session(studio, tmp_path):
+    store = f"sqlite:///{tmp_path / 'runs.db'}"
+    assert adduser(store, "alice", "alice-password-1").returncode == 0
+    server = studio(store=store)
+    with server.client() as client:
+        session = client.post("/api/login", json={"name": "alice", "password": "alice-password-1"}).json()["session"]
+    with server.client(session) as alice:
+        assert alice.get("/api/me").json()["user"] == "alice"
+    server.stop()
+    same = studio(store=store)  # the same token: the session lives on
+    with same.client(session) as alice:
+        assert alice.get("/api/me").json()["user"] == "alice"
+    same.stop()
+    other = "another-access-token-9876543210"
+    rotated = studio(store=store, token=other)
+    with rotated.client(session) as alice:
+        assert alice.get("/api/me").status_code == 401  # created under the old token: gone
+    with rotated.client(other) as client:
+        assert client.post("/api/login", json={"name": "alice", "password": "alice-password-1"}).status_code == 200

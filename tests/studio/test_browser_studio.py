@@ -74,11 +74,12 @@ def test_build_run_answer_and_replay_in_the_browser(studio, model_server, browse
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("console", lambda message: "Content Security Policy" in message.text and errors.append(message.text))
 
-    # The printed URL: the token goes into a cookie and leaves the address bar.
+    # The printed URL: the token stays in this tab (sessionStorage, no cookie) and leaves the address bar.
     page.goto(f"{server.base_url}/?token={TOKEN}")
     expect(page.get_by_role("heading", name="Start from a team")).to_be_visible()
     expect(page.get_by_test_id("gallery-research")).to_contain_text("research")
     assert TOKEN not in page.url
+    assert page.context.cookies() == []
     page.screenshot(path=str(shots / "1-gallery.png"), full_page=True)
 
     # Builder: a blank team, a third agent, a group chat, transitions drawn in the graph.
@@ -260,6 +261,7 @@ def test_without_the_token_the_page_says_so_and_accounts_log_in(studio, browser,
     page.get_by_label("Password").press("Enter")
     expect(page.get_by_test_id("gallery-research")).to_be_visible()
     expect(page.get_by_role("banner")).to_contain_text("alice")
+    assert page.context.cookies() == []  # the session too is kept by the page and sent as Bearer
     # The page runs only its own files: a script injected into it does not run (the build's CSP).
     assert page.evaluate("""() => { const s = document.createElement('script'); s.textContent = 'window.__inline = 1';
                                     document.body.appendChild(s); return window.__inline === undefined; }""")

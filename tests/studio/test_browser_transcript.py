@@ -22,6 +22,9 @@ PIXEL = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAA
          "rkJggg==")
 
 
+REMOTE = "https://images.example/leak.png?conversation=secret"  # injected text can make a model emit this
+
+
 def events(run_id: str) -> list[dict]:
     def event(kind: str, **fields) -> dict:
         return {"type": kind, "run_id": run_id, "time": 1.0, **fields}
@@ -35,7 +38,8 @@ def events(run_id: str) -> list[dict]:
     ], [
         event("MessageSent", sender="assistant", recipient="user_proxy", message={
             "content": None, "role": "assistant",
-            "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "calculator", "arguments": '{"a": 2, "b": 2}'}}]}),
+            "tool_calls": [{"id": "call_1", "type": "function",
+                            "function": {"name": "calculator", "arguments": '{"a": 2, "b": 2}'}}]}),
         event("ToolCalled", agent="user_proxy", tool="calculator", arguments='{"a": 2, "b": 2}', result="4", ok=True),
         event("MessageSent", sender="user_proxy", recipient="assistant", message={
             "content": "4", "role": "tool", "tool_responses": [{"tool_call_id": "call_1", "role": "tool", "content": "4"}]}),
@@ -46,7 +50,8 @@ def events(run_id: str) -> list[dict]:
         event("MessageSent", sender="assistant", recipient="user_proxy", message={"role": "assistant", "content": [
             {"type": "text", "text": "Here is a plot:"},
             {"type": "image_url", "image_url": {"url": PIXEL}},
-            {"type": "image_url", "image_url": {"url": "javascript:alert(1)"}}]}),
+            {"type": "image_url", "image_url": {"url": "javascript:alert(1)"}},
+            {"type": "image_url", "image_url": {"url": REMOTE}}]}),
         event("ChatFinished", sender="user_proxy", recipient="assistant", reason="terminated", summary="4"),
         event("RunStatus", status="finished", reason="terminated"),
     ]
@@ -63,6 +68,8 @@ def test_streamed_tokens_tool_calls_code_runs_and_images(studio, browser, shots)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("console", lambda message: "Content Security Policy" in message.text and errors.append(message.text))
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     sockets: list = []
     page.route_web_socket(re.compile(r".*/api/runs/[^/]+/events$"), lambda socket: sockets.append(socket))
 
@@ -98,11 +105,16 @@ def test_streamed_tokens_tool_calls_code_runs_and_images(studio, browser, shots)
     expect(folds.filter(has_text="calls calculator")).to_have_count(1)
     expect(folds.filter(has_text="tool result")).to_have_count(1)
     expect(folds.filter(has_text="exitcode: 0 (execution succeeded)")).to_have_count(1)
-    # Images: a data: image is shown; a javascript: URL is not an image, only text.
+    # Images: a data: image is shown; a javascript: URL is not an image, only text; a remote image
+    # is a link to click, never fetched by itself.
     images = transcript.locator("img")
     expect(images).to_have_count(1)
     assert images.get_attribute("src").startswith("data:image/png;base64,")
     expect(transcript).to_contain_text("[image: javascript:alert(1)]")
+    remote = transcript.locator("a.remote-image")
+    expect(remote).to_have_attribute("href", REMOTE)
+    assert remote.get_attribute("rel") == "noopener noreferrer"
+    assert not any("images.example" in url for url in requested), requested
     expect(transcript).to_contain_text("chat finished: terminated")
     expect(transcript).to_contain_text("run finished (terminated)")
     page.screenshot(path=str(shots / "transcript-folded.png"), full_page=True)

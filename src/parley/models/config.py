@@ -92,11 +92,19 @@ def config_list_from_json(env_or_file: str, file_location: str = "", filter_dict
         models = sorted({str(entry.get("model")) for entry in config_list})
         # Classic returns []: a script may try several filters; an agent given [] fails when built.
         events.emit(events.Notice(
-            text=f"filter_dict {filter_dict!r} matches none of the {len(config_list)} entries in {env_or_file}; "
+            text=f"filter_dict {_shown(filter_dict)} matches none of the {len(config_list)} entries in {env_or_file}; "
             f"models available: {', '.join(models)}",
             level="warning",
         ))
     return filtered
+
+
+def _shown(filter_dict: dict) -> str:
+    """The filter for a log line: the values of public fields, only the names of the others (a
+    filter on api_key or base_url holds a secret, or a guess at one)."""
+    public = ("model", "tags", "api_type")
+    shown = (f"{key!r}: {value!r}" if key in public else f"{key!r}: ***" for key, value in filter_dict.items())
+    return "{" + ", ".join(shown) + "}"
 
 
 def _matches(entry: dict, key: str, accepted: Any) -> bool:

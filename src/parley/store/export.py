@@ -40,13 +40,15 @@ def _message_text(message: dict) -> str:
     except (TypeError, ValueError):
         text = str(message.get("content"))
     if text:
-        parts.append(text)
+        parts.append(_markdown_text(text))
     for call in message.get("tool_calls") or []:
         function = call.get("function", {})
-        parts.append(f"*calls tool* `{function.get('name', '?')}({function.get('arguments', '')})`")
+        call_text = f"{function.get('name', '?')}({function.get('arguments', '')})"
+        parts.append(f"*calls tool* {_code(call_text)}")
     if message.get("function_call"):
         call = message["function_call"]
-        parts.append(f"*calls function* `{call.get('name', '?')}({call.get('arguments', '')})`")
+        call_text = f"{call.get('name', '?')}({call.get('arguments', '')})"
+        parts.append(f"*calls function* {_code(call_text)}")
     return "\n\n".join(parts) if parts else "*(empty)*"
 
 
@@ -83,13 +85,14 @@ def to_markdown(data: dict) -> str:
         lines += ["## Tool calls", "", "| agent | tool | arguments | ok | result |", "|---|---|---|---|---|"]
         for c in data["tool_calls"]:
             ok = "yes" if c["ok"] else "no"
-            lines.append(f"| {c['agent']} | {c['tool']} | `{c['arguments']}` | {ok} | {_cell(c['result'])} |")
+            arguments = _code(" ".join(str(c["arguments"]).split()).replace("|", "\\|"))
+            lines.append(f"| {c['agent']} | {c['tool']} | {arguments} | {ok} | {_cell(c['result'])} |")
         lines.append("")
     if data["code_executions"]:
         lines += ["## Code executions", ""]
         for c in data["code_executions"]:
             lines += [f"**{c['agent']}** ran {c['language']} ({c['executor']}): exit code {c['exit_code']}", "",
-                      f"```{c['language']}", c["code"], "```", "", "```", c["output"], "```", ""]
+                      *_fenced(c["code"], c["language"]), "", *_fenced(c["output"]), ""]
     if data["human_inputs"]:
         lines += ["## Human input", ""]
         for h in data["human_inputs"]:
@@ -101,10 +104,58 @@ def to_markdown(data: dict) -> str:
             lines.append(f"| {s['round']} | {s['speaker']} | {s['method']} |")
         lines.append("")
     if run.get("summary"):
-        lines += ["## Summary", "", run["summary"], ""]
+        lines += ["## Summary", "", _markdown_text(run["summary"]), ""]
     return "\n".join(lines)
 
 
 def _cell(text: str) -> str:
     text = " ".join(str(text).split())
-    return (text[:200] + "…" if len(text) > 200 else text).replace("|", "\\|")
+    return _text(text[:200] + "…" if len(text) > 200 else text).replace("|", "\\|")
+
+
+# What a run holds came from models and programs: in the Markdown it stays text. A fence longer
+# than any backtick run inside can't be closed by the content; `<` escaped, no raw HTML passes.
+_BACKTICKS = re.compile("`+")
+
+
+def _longest_backticks(text: str) -> int:
+    return max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+
+
+def _fenced(text: str, info: str = "") -> list[str]:
+    text = str(text)
+    fence = "`" * max(3, _longest_backticks(text) + 1)
+    return [fence + " ".join(str(info).split()).replace("`", ""), text, fence]
+
+
+def _code(text: str) -> str:
+    """An inline code span that the text's own backticks can't end."""
+    ticks = "`" * (_longest_backticks(text) + 1)
+    return f"{ticks} {text} {ticks}"
+
+
+def _text(text: str) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;")
+
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def _markdown_text(text: str) -> str:
+    """A message (Markdown itself, as models write it): `<` escaped outside its code blocks, and a
+    code block it leaves open closed at its end, so that it can't swallow the rest of the export."""
+    out: list[str] = []
+    fence: str | None = None
+    for line in str(text).split("\n"):
+        match = _FENCE.match(line)
+        if fence is None and match:
+            fence = match.group(1)
+        elif fence is not None and match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence) \
+                and not line.strip().strip(fence[0]):
+            fence = None
+        elif fence is None:
+            line = _text(line)
+        out.append(line)
+    if fence is not None:
+        out.append(fence)
+    return "\n".join(out)

@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from .. import __version__
 from ..store import RunNotFoundError, RunStore
 from . import model_configs, runs, teams, ui, users
-from .auth import SESSION_COOKIE, TokenHolder
+from .auth import TokenHolder
+from .body_limit import BodyLimit
 from .event_feed import EventHub
 from .runner import Runner
 from .settings import StudioSettings
@@ -36,8 +38,9 @@ class Studio:
 class Login(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: StrictStr
-    password: StrictStr
+    # Checked before any lookup: a name that can't exist is refused (422 naming the field), not kept.
+    name: StrictStr = Field(max_length=64, pattern=users.NAME_PATTERN)
+    password: StrictStr = Field(max_length=1024)
 
 
 def create_app(settings: StudioSettings) -> FastAPI:
@@ -67,14 +70,19 @@ def create_app(settings: StudioSettings) -> FastAPI:
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, status_code=413)
         response: Response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")  # the token is never sent on in a Referer
         response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
         return response
+
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)  # outermost: before anything reads the body
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        # Where and what, never the input itself (a password, a 3 MiB name) echoed back.
+        return JSONResponse({"detail": [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                                        for e in error.errors()]}, status_code=422)
 
     @app.exception_handler(RunNotFoundError)
     async def run_not_found(request: Request, error: RunNotFoundError) -> JSONResponse:
@@ -92,36 +100,27 @@ def create_app(settings: StudioSettings) -> FastAPI:
 
     @app.post("/api/login")
     def login(body: Login, request: Request, who: TokenHolder) -> Response:
-        if failures.blocked(body.name):
-            raise HTTPException(429, f"too many failed logins for {body.name!r}: try again in a few minutes")
-        token = users.login(request.app.state.studio.store.engine, body.name, body.password)
+        key = (body.name, request.client.host if request.client else "")
+        if failures.blocked(key):
+            raise HTTPException(429, f"too many failed logins for {body.name!r} from this address: try again in a few minutes")
+        token = users.login(request.app.state.studio.store.engine, body.name, body.password, settings.token)
         if token is None:
-            failures.failed(body.name)
+            failures.failed(key)
             raise HTTPException(401, "wrong user name or password")
-        failures.clear(body.name)
-        response = JSONResponse({"user": body.name, "session": token})
-        response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", path="/",
-                            max_age=users.SESSION_TTL_S, secure=request.url.scheme == "https")
-        return response
+        failures.clear(key)
+        return JSONResponse({"user": body.name, "session": token})  # the UI sends it as Bearer: no cookie
 
     @app.post("/api/logout")
     def logout(request: Request, who: TokenHolder) -> Response:
-        session = request.cookies.get(SESSION_COOKIE) or request.headers.get("authorization", "").partition(" ")[2].strip()
+        session = request.headers.get("authorization", "").partition(" ")[2].strip()
         if session:
-            users.logout(request.app.state.studio.store.engine, session)
-        response = JSONResponse({"ok": True})
-        response.delete_cookie(SESSION_COOKIE, path="/")
-        return response
+            users.logout(request.app.state.studio.store.engine, session, settings.token)
+        return JSONResponse({"ok": True})
 
+    # The schema only: no Swagger/ReDoc page, which would run a CDN's scripts inside the Studio's origin.
     @app.get("/api/openapi.json", include_in_schema=False)
     def openapi(who: TokenHolder) -> dict:
         return app.openapi()
-
-    @app.get("/api/docs", include_in_schema=False)
-    def docs(who: TokenHolder) -> Response:
-        from fastapi.openapi.docs import get_swagger_ui_html
-
-        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="parley Studio API")
 
     app.include_router(teams.router)
     app.include_router(model_configs.router)

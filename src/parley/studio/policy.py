@@ -27,6 +27,9 @@ from ..spec.errors import SpecIssue
 SERVER_MODELS = "OAI_CONFIG_LIST"
 
 
+FILTER_KEYS = ("model", "tags", "api_type")
+
+
 def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
     if isinstance(value, dict):
         for key, item in value.items():
@@ -56,6 +59,14 @@ def studio_team(document: Any, *, allow_unsandboxed: bool, allow_modules: tuple[
         elif config_list.get("env_or_file", SERVER_MODELS) != SERVER_MODELS or config_list.get("file_location"):
             issues.append(SpecIssue(where, f"Studio runs use the server's models: env_or_file must be {SERVER_MODELS}, "
                                            "without file_location"))
+        elif isinstance(config_list.get("filter_dict"), dict):
+            # Only public fields: a filter on api_key or base_url would confirm guesses of hidden values.
+            for key in config_list["filter_dict"]:
+                if key not in FILTER_KEYS:
+                    issues.append(SpecIssue(f"{where}.filter_dict.{key}", f"a Studio run may filter the server's models only "
+                                                                          f"by {', '.join(FILTER_KEYS)}"))
+        elif config_list.get("filter_dict") is not None:
+            issues.append(SpecIssue(f"{where}.filter_dict", f"must be a mapping of {', '.join(FILTER_KEYS)} to values"))
     notes: list[str] = []
     for name, agent in (data.get("agents") or {}).items():
         config = agent.get("code_execution_config")

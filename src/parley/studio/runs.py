@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from ..spec import SpecError, gallery
 from ..store import RunNotFoundError, StoreError
-from .auth import Caller, Principal, StudioState, websocket_principal
+from .auth import Caller, Principal, StudioState, websocket_principal, websocket_subprotocol
 from .event_feed import encode, recorded_events
 from .policy import issues_json
 from .runner import RunConflict
@@ -180,7 +180,7 @@ async def run_events(websocket: WebSocket, run_id: str) -> None:
     if await asyncio.to_thread(studio.runner.owned, run_id, who) is None:
         await websocket.close(code=1008)
         return
-    await websocket.accept()
+    await websocket.accept(subprotocol=websocket_subprotocol(websocket))
     subscriber = studio.hub.subscribe(run_id)
 
     async def watch_close() -> None:

@@ -1,7 +1,7 @@
 """The built UI (``static/``: index.html and its assets, built from studio-ui/ by Vite and shipped
-in the wheel) and the token handshake: opening ``/?token=T`` sets the token as an HttpOnly,
-SameSite=Strict cookie and redirects to ``/``, so that the token leaves the address bar and
-history, and the page's own API calls and WebSockets carry it. Without a built UI, ``/`` says so."""
+in the wheel) and the token handshake: opening ``/?token=T`` serves index.html (401 for a wrong token); the page
+keeps the token in sessionStorage, takes it out of the address bar and sends it as a Bearer header
+(no cookie: cookies go to every port on the host). Without a built UI, ``/`` says so."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ import hmac
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-
-from .auth import TOKEN_COOKIE
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 STATIC = Path(__file__).parent / "static"
 router = APIRouter()
@@ -21,7 +19,7 @@ _NOT_BUILT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><titl
 <h1>parley Studio</h1>
 <p>The server is running, but its browser UI is not built in this installation
 (<code>parley/studio/static/index.html</code> is missing). Build it with <code>npm ci && npm run build</code>
-in <code>studio-ui/</code>, or use the API: <a href="/api/docs">/api/docs</a>.</p>
+in <code>studio-ui/</code>, or use the API (its schema: <code>/api/openapi.json</code>, with the token).</p>
 </body></html>"""
 
 _BAD_TOKEN = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>parley Studio</title></head>
@@ -44,10 +42,7 @@ def home(request: Request) -> Response:
         return _index()
     if not hmac.compare_digest(token.encode(), request.app.state.studio.settings.token.encode()):
         return HTMLResponse(_BAD_TOKEN, status_code=401)
-    response = RedirectResponse("/", status_code=303)
-    response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict", path="/",
-                        secure=request.url.scheme == "https")
-    return response
+    return _index()
 
 
 @router.get("/{path:path}", include_in_schema=False)

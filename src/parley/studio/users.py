@@ -1,5 +1,6 @@
 """Accounts: ``parley studio adduser NAME``; passwords hashed with scrypt (hashlib's, a memory-hard
-KDF: no dependency needed), login sessions as random tokens stored only as their sha256.
+KDF: no dependency needed), login sessions as random tokens stored only as their HMAC-SHA256 keyed
+by the access token (a new token ends every session).
 
 With no account in the store the Studio has one user, whoever holds the token; once an account
 exists, every API call also needs a logged-in user, and teams and runs belong to their user.
@@ -21,7 +22,8 @@ from ..store import schema
 # scrypt cost: 2**14 x 8 x 1 (16 MiB, ~50 ms), the parameters OWASP lists for scrypt.
 _N, _R, _P = 2**14, 8, 1
 SESSION_TTL_S = 30 * 24 * 3600
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"
+_NAME = re.compile(NAME_PATTERN)
 
 
 class UserError(ValueError):
@@ -47,7 +49,7 @@ def verify_password(password: str, stored: str) -> bool:
 
 
 def check_name(name: str) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise UserError(f"user name must be 1-64 letters, digits or _.@- (starting with a letter or digit), got {name!r}")
     return name
 
@@ -68,43 +70,62 @@ def accounts_exist(engine: sa.Engine) -> bool:
         return connection.execute(sa.select(schema.studio_users.c.name).limit(1)).first() is not None
 
 
-class LoginFailures:
-    """Failed logins per name in this process: after ``limit`` within ``window_s`` the name is
-    refused (429) until the window passes, so that passwords can't be guessed at scrypt's pace."""
+FailureKey = tuple[str, str]
+"""(user name, client address): one caller's failures don't lock the name for every other caller."""
 
-    def __init__(self, limit: int = 5, window_s: float = 300.0) -> None:
+
+class LoginFailures:
+    """Failed logins per (name, client address) in this process: after ``limit`` within
+    ``window_s`` that pair is refused (429) until the window passes, so that passwords can't be
+    guessed at scrypt's pace, while the same name from another address still logs in. At most
+    ``max_keys`` pairs are kept (the oldest go first), so many names can't fill the memory."""
+
+    def __init__(self, limit: int = 5, window_s: float = 300.0, max_keys: int = 10_000) -> None:
         self.limit = limit
         self.window_s = window_s
-        self._times: dict[str, list[float]] = {}
+        self.max_keys = max_keys
+        self._times: dict[FailureKey, list[float]] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, name: str, now: float) -> list[float]:
-        recent = [t for t in self._times.get(name, []) if now - t < self.window_s]
+    def _recent(self, key: FailureKey, now: float) -> list[float]:
+        recent = [t for t in self._times.get(key, []) if now - t < self.window_s]
         if recent:
-            self._times[name] = recent
+            self._times[key] = recent
         else:
-            self._times.pop(name, None)
+            self._times.pop(key, None)
         return recent
 
-    def blocked(self, name: str) -> bool:
+    def blocked(self, key: FailureKey) -> bool:
         with self._lock:
-            return len(self._recent(name, time.monotonic())) >= self.limit
+            return len(self._recent(key, time.monotonic())) >= self.limit
 
-    def failed(self, name: str) -> None:
+    def failed(self, key: FailureKey) -> None:
         with self._lock:
             now = time.monotonic()
-            self._times[name] = [*self._recent(name, now), now]
+            recent = self._recent(key, now)
+            self._times.pop(key, None)  # re-inserted last: the dict's order is the order of last failure
+            if len(self._times) >= self.max_keys:
+                for stale in [k for k, times in self._times.items() if now - times[-1] >= self.window_s]:
+                    del self._times[stale]
+                while len(self._times) >= self.max_keys:
+                    del self._times[next(iter(self._times))]
+            self._times[key] = [*recent, now][-self.limit:]
 
-    def clear(self, name: str) -> None:
+    def clear(self, key: FailureKey) -> None:
         with self._lock:
-            self._times.pop(name, None)
+            self._times.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._times)
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def _token_hash(token: str, access_token: str) -> str:
+    """What the store keeps of a session: an HMAC of it keyed by the Studio's access token, so that
+    a session lives only as long as the token it was created under (a new token ends them all)."""
+    return hmac.new(access_token.encode(), token.encode(), hashlib.sha256).hexdigest()
 
 
-def login(engine: sa.Engine, name: str, password: str) -> str | None:
+def login(engine: sa.Engine, name: str, password: str, access_token: str) -> str | None:
     """A new session token for ``name`` when the password is right, else None."""
     table = schema.studio_users
     with engine.connect() as connection:
@@ -118,21 +139,22 @@ def login(engine: sa.Engine, name: str, password: str) -> str | None:
     now = time.time()
     with engine.begin() as connection:
         connection.execute(schema.studio_sessions.insert().values(
-            token_hash=_token_hash(token), user=name, created_at=now, expires_at=now + SESSION_TTL_S))
+            token_hash=_token_hash(token, access_token), user=name, created_at=now, expires_at=now + SESSION_TTL_S))
     return token
 
 
-def session_user(engine: sa.Engine, token: str) -> str | None:
+def session_user(engine: sa.Engine, token: str, access_token: str) -> str | None:
     """The user a session token belongs to, None when it is unknown or expired."""
     table = schema.studio_sessions
     with engine.connect() as connection:
         row = connection.execute(sa.select(table.c.user, table.c.expires_at)
-                                 .where(table.c.token_hash == _token_hash(token))).first()
+                                 .where(table.c.token_hash == _token_hash(token, access_token))).first()
     if row is None or row[1] < time.time():
         return None
     return str(row[0])
 
 
-def logout(engine: sa.Engine, token: str) -> None:
+def logout(engine: sa.Engine, token: str, access_token: str) -> None:
     with engine.begin() as connection:
-        connection.execute(schema.studio_sessions.delete().where(schema.studio_sessions.c.token_hash == _token_hash(token)))
+        table = schema.studio_sessions
+        connection.execute(table.delete().where(table.c.token_hash == _token_hash(token, access_token)))

@@ -1,8 +1,8 @@
 import { useEffect, useState, type ReactNode } from "react";
 import { api, ApiError } from "../api";
 
-// Who the browser is to the server: the token (the cookie set by opening the URL `parley studio`
-// printed) and, when the Studio has accounts, a logged-in user.
+// Who the browser is to the server: the token (kept for this tab from the URL `parley studio`
+// printed) and, when the Studio has accounts, a logged-in user (its session kept the same way).
 interface Me { user: string | null; accounts: boolean }
 
 export function AuthGate({ children, onUser }: { children: ReactNode; onUser: (me: Me | undefined, logout: () => void) => void }) {

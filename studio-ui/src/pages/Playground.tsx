@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { api, asList, download, eventsSocket, type GalleryItem, type RunDetail, type SavedTeam } from "../api";
 import { useApi } from "../hooks";
 import { navigate, type Route } from "../route";
-import { fold, type Item, type RunEvent } from "../transcript";
+import { fold, isInlineImage, type Item, type RunEvent } from "../transcript";
 import { agentColour } from "../colours";
 
 const ENDED = new Set(["finished", "failed", "stopped", "interrupted"]);
@@ -220,7 +220,9 @@ function TranscriptItem({ item }: { item: Item }) {
       const text = item.parts.map((p) => (p.kind === "text" ? p.text : "")).join("");
       const body = (
         <>
-          {item.parts.map((p, i) => p.kind === "text" ? <Text key={i} text={p.text} /> : <img key={i} src={p.url} alt={`image from ${item.sender}`} className="msg-image" />)}
+          {item.parts.map((p, i) => p.kind === "text" ? <Text key={i} text={p.text} /> : isInlineImage(p.url)
+            ? <img key={i} src={p.url} alt={`image from ${item.sender}`} className="msg-image" />
+            : <a key={i} href={p.url} target="_blank" rel="noopener noreferrer" className="remote-image">remote image (opens {p.url.slice(0, 120)})</a>)}
           {item.toolCalls.map((c, i) => (
             <details key={`c${i}`} className="fold">
               <summary>calls <code>{c.name}</code></summary>
