@@ -25,11 +25,11 @@ from .openai import (
 from .openai_http import (
     LeanEndpoint,
     LeanTransportError,
+    error_answer,
     new_session,
     plain_timeout,
     post_chat_completion,
     sdk_env_modes,
-    transport_module,
 )
 from .protocol import ModelError, ModelRequest, ModelResponse
 from .retry import TransientModelError, model_error_from_sdk
@@ -180,16 +180,7 @@ def _status_error(status: int, headers: Any, raw: bytes, url: str) -> Exception:
     """The anthropic SDK's exception for an HTTP error answer, built by the SDK's own function."""
     from anthropic._error_classes import make_status_error
 
-    httpx_module = transport_module()
-    response = httpx_module.Response(status, headers=list(headers.items()), content=raw,
-                                     request=httpx_module.Request("POST", url))
-    text = raw.decode("utf-8", "replace").strip()
-    body: Any = text
-    try:
-        body = json.loads(text)
-        message = f"Error code: {status} - {body}"
-    except ValueError:
-        message = text or f"Error code: {status}"
+    message, body, response = error_answer(status, headers, raw, url)
     return make_status_error(message, body=body, response=response)
 
 

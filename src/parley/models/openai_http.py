@@ -194,10 +194,9 @@ def transport_module() -> Any:
     return httpx2
 
 
-def status_error(status: int, headers: Any, raw: bytes, url: str) -> Exception:
-    """The SDK's exception for an HTTP error answer, built as the SDK builds it (same type, text, body)."""
-    import openai
-
+def error_answer(status: int, headers: Any, raw: bytes, url: str) -> tuple[str, Any, Any]:
+    """What the SDKs make of an HTTP error answer: their message text, the body (parsed JSON, else
+    the text) and the httpx response they attach to the exception."""
     httpx_module = transport_module()
     text = raw.decode("utf-8", "replace").strip()
     body: Any = text
@@ -208,6 +207,14 @@ def status_error(status: int, headers: Any, raw: bytes, url: str) -> Exception:
         message = text or f"Error code: {status}"
     response = httpx_module.Response(status, headers=list(headers.items()), content=raw,
                                      request=httpx_module.Request("POST", url))
+    return message, body, response
+
+
+def status_error(status: int, headers: Any, raw: bytes, url: str) -> Exception:
+    """The SDK's exception for an HTTP error answer, built as the SDK builds it (same type, text, body)."""
+    import openai
+
+    message, body, response = error_answer(status, headers, raw, url)
     data = body.get("error", body) if isinstance(body, dict) else body
     kind = {
         400: openai.BadRequestError, 401: openai.AuthenticationError, 403: openai.PermissionDeniedError,

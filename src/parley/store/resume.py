@@ -62,7 +62,8 @@ class _PrefilledInput:
         return self.fallback.input(prompt, password=password)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this host still runs (one that is not ours to signal does)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -107,7 +108,7 @@ async def a_resume_run(
     if info.status == "finished":
         raise ResumeError(f"run {run_id} is finished ({info.reason or 'completed'}): nothing to resume")
     here = info.host == socket.gethostname() and info.pid and info.pid != os.getpid()
-    if info.status in ("running", "waiting_input") and here and _alive(info.pid):
+    if info.status in ("running", "waiting_input") and here and process_alive(info.pid):
         raise ResumeError(f"run {run_id} is still running in process {info.pid}; stop it before resuming")
     top = [c for c in store.records(run_id, "chats") if c["parent_id"] is None]
     if chat_queue is None:

@@ -33,6 +33,7 @@ from ..models.secrets import redact
 from ..spec import Team
 from ..spec.runs import save_spec, stored_spec
 from ..store import RunNotFoundError, schema
+from ..store.resume import process_alive
 from .auth import Principal
 from .event_feed import EventHub, current_run
 from .policy import studio_team, with_run_folder
@@ -43,16 +44,6 @@ _rows = schema.studio_runs
 LEASE_S = float(os.environ.get("PARLEY_STUDIO_LEASE_S", "15"))
 """How long a run stays held by a process that stopped renewing (crashed on another host)."""
 _TICK_S = min(1.0, LEASE_S / 3)  # how often answers and stops given to other processes are looked for
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class RunConflict(Exception):
@@ -123,7 +114,7 @@ class Runner:
         if host != self.host or not pid.isdigit():
             return False  # another host's: its lease tells
         # This process's pid with another nonce: an earlier server that had the same pid (a container's 1).
-        return int(pid) == os.getpid() or not _process_alive(int(pid))
+        return int(pid) == os.getpid() or not process_alive(int(pid))
 
     def claim(self, run_id: str) -> bool:
         """Take the run's lease when it is free (compare-and-set on the holder read)."""
