@@ -33,7 +33,9 @@ def echo_reply(body: dict) -> dict:
     return {"content": f"done: {first} (turn {len(body['messages']) // 2})"}
 
 
-@pytest.fixture(scope="session")
+# Package scope: the variable is set for these tests (and the Ray workers they start, which take
+# the driver's environment) and put back before any other package's tests run.
+@pytest.fixture(scope="package")
 def oai_config_env(_openai_server, tmp_path_factory):
     path = tmp_path_factory.mktemp("oai") / "OAI_CONFIG_LIST.json"
     path.write_text(json.dumps([{"model": "gpt-4o-mini", "api_key": "sk-fake-key", "base_url": _openai_server.base_url}]))
@@ -54,7 +56,7 @@ def fake_openai(oai_config_env):
     oai_config_env.reset()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def ray_head(oai_config_env):
     ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'parley[ray]'")
     ray.init(address="local", include_dashboard=False, num_cpus=2, resources={"node_a": 1, "node_b": 1},

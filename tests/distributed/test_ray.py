@@ -68,7 +68,10 @@ def test_a_killed_worker_s_chats_resume_without_asking_a_finished_turn_again(ray
     time.sleep(0.6)
     pool = ray_workers.current_pool
     assert pool is not None
-    victim = ray_head.get(pool.actors[pool.load.index(max(pool.load))].pid.remote())
+    # Its pid as the pool learnt it at the start: a pid call now would wait behind the chats
+    # filling the actor's slots, until after the turns this test means to interrupt.
+    victim = pool.started_pids[pool.load.index(max(pool.load))]
+    assert victim is not None
     killed_at = counter[0]
     os.kill(victim, signal.SIGKILL)
     runner.join(180)

@@ -66,6 +66,9 @@ class WorkerPool:
         self.actors: list[Any] = [self._new() for _ in range(workers)]
         self.load = [0] * workers
         self.replaced = 0
+        # Each actor's process, asked before chats fill its slots (a call made later waits behind
+        # them): for tools and tests that watch or stop a worker.
+        self.started_pids: list[int | None] = [None] * workers
 
     def _new(self) -> Any:
         return worker_class().options(max_concurrency=self.per_worker, **self.options).remote(self.source, self.store_url)
@@ -77,6 +80,7 @@ class WorkerPool:
         if self.actors[slot] is actor:  # the first of its failed calls to come back replaces it
             _ray().kill(actor, no_restart=True)
             self.actors[slot] = self._new()
+            self.started_pids[slot] = None
             self.replaced += 1
 
     async def pids(self) -> list[int]:
@@ -118,6 +122,7 @@ async def run_on_ray(source: TeamSource, tasks: list, run_ids: list[str], *, add
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
     per_worker = max(1, -(-max_concurrency // workers))
     pool = WorkerPool(source, url, workers, per_worker, actor_options or {})
+    pool.started_pids = list(await pool.pids())
     current_pool = pool
     outcomes: list[ChatOutcome | None] = [None] * len(tasks)
     attempts = [0] * len(tasks)
