@@ -19,7 +19,9 @@ import httpx
 import pytest
 
 from tests.servers.openai_fake import FakeOpenAIServer
-from tests.store.conftest import postgres_url  # noqa: F401 - the session's PostgreSQL server, for store_url
+
+# The Studio's store: a SQLite file, or a fresh database on the session's real PostgreSQL server.
+from tests.store.conftest import postgres_url, store_url  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
@@ -116,22 +118,6 @@ class StudioProcess:
                 self.process.wait(30)
             except subprocess.TimeoutExpired:
                 self.kill()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request, tmp_path):
-    """The Studio's store: a SQLite file, or a fresh database on a real PostgreSQL server."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'runs.db'}"
-    import sqlalchemy as sa
-
-    url = request.getfixturevalue("postgres_url")
-    name = f"studio{time.time_ns()}"
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.exec_driver_sql(f"CREATE DATABASE {name}")
-    engine.dispose()
-    return url.rsplit("/", 1)[0] + "/" + name
 
 
 @pytest.fixture

@@ -4,23 +4,11 @@ a restart, and the run goes on to the uninterrupted run's transcript, nothing lo
 from __future__ import annotations
 
 from parley.store import RunStore
+from tests.spec.test_cli import GROUP_SPEC
 
 from .conftest import run_info, wait_for, wait_status
 
-RELAY = {
-    "version": 1,
-    "name": "relay",
-    "models": {"gpt": {"config_list": {"env_or_file": "OAI_CONFIG_LIST", "filter_dict": {"model": "gpt-4o-mini"}}, "temperature": 0}},
-    "agents": {
-        "user": {"class": "UserProxyAgent", "human_input_mode": "NEVER", "code_execution_config": False},
-        "Planner": {"class": "AssistantAgent", "system_message": "Planner.", "llm_config": "gpt"},
-        "Coder": {"class": "AssistantAgent", "system_message": "Coder.", "llm_config": "gpt"},
-        "Critic": {"class": "AssistantAgent", "system_message": "Critic.", "llm_config": "gpt"},
-        "manager": {"class": "GroupChatManager", "llm_config": "gpt", "groupchat": "relay"},
-    },
-    "group_chats": {"relay": {"agents": ["user", "Planner", "Coder", "Critic"], "max_round": 16, "send_introductions": True}},
-    "run": {"initiator": "user", "recipient": "manager", "message": "{task}", "task": "plan a picnic"},
-}
+RELAY = GROUP_SPEC  # the four-agent relay group chat the CLI tests run
 
 
 def transcript(info: dict) -> list[tuple]:
