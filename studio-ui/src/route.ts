@@ -16,16 +16,37 @@ function parse(): Route {
 // A page with unsaved work (the builder) may hold a navigation: it returns false to stay.
 let leaveGuard: (() => boolean) | null = null;
 let currentHash = window.location.hash;
+let approvedHash: string | null = null;
 
 export function setLeaveGuard(guard: (() => boolean) | null): void {
   leaveGuard = guard;
 }
 
+// A click on an in-page link asks before the address changes, so declining leaves the address as
+// it was; back/forward and typed addresses only reach hashchange, where the address is put back.
+function onLinkClick(event: MouseEvent): void {
+  if (!leaveGuard || event.defaultPrevented || event.button !== 0) return;
+  if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return; // a new tab or window
+  const link = event.target instanceof Element ? event.target.closest("a[href^='#']") : null;
+  if (!link || link.getAttribute("href") === window.location.hash) return;
+  if (!leaveGuard()) {
+    event.preventDefault();
+    return;
+  }
+  approvedHash = link.getAttribute("href"); // asked once: the hashchange that follows goes through
+}
+
 export function useRoute(): Route {
   const [route, setRoute] = useState(parse);
   useEffect(() => {
+    document.addEventListener("click", onLinkClick, true);
+    return () => document.removeEventListener("click", onLinkClick, true);
+  }, []);
+  useEffect(() => {
     const onChange = () => {
-      if (leaveGuard && !leaveGuard()) {
+      const approved = approvedHash !== null && approvedHash === window.location.hash;
+      approvedHash = null;
+      if (leaveGuard && !approved && !leaveGuard()) {
         window.history.replaceState(null, "", currentHash || "#/"); // stay where the work is
         return;
       }

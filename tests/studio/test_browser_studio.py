@@ -299,9 +299,10 @@ def test_a_gallery_team_opens_in_the_builder_as_written(studio, browser, shots):
     page.screenshot(path=str(shots / "builder-research.png"), full_page=True)
     # Unsaved changes: leaving asks first; declining stays, accepting leaves.
     page.once("dialog", lambda dialog: dialog.dismiss())
-    page.get_by_role("link", name="Runs", exact=True).click()
+    with page.expect_event("dialog"):
+        page.get_by_role("link", name="Runs", exact=True).click()
+    expect(page).to_have_url(re.compile(r"#/builder\?gallery=research$"))
     expect(yaml_box).to_have_value(re.compile(r"temperature: 0\.5"))
-    assert page.url.endswith("#/builder?gallery=research")
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("link", name="Runs", exact=True).click()
     expect(page.get_by_role("heading", name="Runs")).to_be_visible()
