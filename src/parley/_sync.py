@@ -14,6 +14,7 @@ import asyncio
 import atexit
 import contextvars
 import logging
+import os
 import threading
 import weakref
 from collections.abc import Coroutine
@@ -50,6 +51,20 @@ def _close_loops() -> None:
 
 
 atexit.register(_close_loops)
+
+
+def _forget_parent_state() -> None:
+    # A forked child shares its parent's loops' epoll descriptors (registering a socket there would
+    # wake the parent) and inherits a worker pool whose threads were not copied (a task sent to it
+    # would wait forever): the child starts with none of either.
+    global _local, _loops, _workers, _workers_lock
+    _local = threading.local()
+    _loops = weakref.WeakSet()
+    _workers = None
+    _workers_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_parent_state)
 
 
 def _run_here(coro: Coroutine[Any, Any, T]) -> T:
