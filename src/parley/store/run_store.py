@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from .. import events
 from .._sync import run_sync
-from . import schema
+from . import schema, stored_images
 from .database import open_engine, redact, store_url
 from .errors import RunNotFoundError, StoreError
 from .recorder import Recorder, run_scope
@@ -288,7 +288,8 @@ class RunStore:
         return self._run_infos(schema.runs.c.id == run_id, None)[0]
 
     def messages(self, run_id: str, chat_id: str | None = None) -> list[StoredMessage]:
-        """The run's messages in delivery order (of one chat when ``chat_id`` is given)."""
+        """The run's messages in delivery order (of one chat when ``chat_id`` is given); images
+        as the data URLs they were sent as (the store keeps each once, see ``stored_images``)."""
         run_id = self.resolve(run_id)
         table = schema.messages
         query = sa.select(table).where(table.c.run_id == run_id).order_by(table.c.id)
@@ -296,12 +297,19 @@ class RunStore:
             query = query.where(table.c.chat_id == chat_id)
         with self.engine.connect() as connection:
             rows = connection.execute(query).mappings().all()
+            decoded = [json.loads(r["message"]) for r in rows]
+            digests: set[str] = set()
+            for message in decoded:
+                if message.__class__ is dict and message.get("content").__class__ is list:
+                    stored_images.references(message["content"], digests)
+            urls = stored_images.load(connection, digests) if digests else {}
         return [
             StoredMessage(
-                sender=r["sender"], recipient=r["recipient"], message=json.loads(r["message"]), chat_id=r["chat_id"],
+                sender=r["sender"], recipient=r["recipient"], chat_id=r["chat_id"],
+                message=stored_images.resolve(message, urls) if urls and message.__class__ is dict else message,
                 produced_by=r["produced_by"], created_at=r["created_at"],
             )
-            for r in rows
+            for r, message in zip(rows, decoded, strict=True)
         ]
 
     def records(self, run_id: str, kind: str) -> list[dict]:
@@ -328,6 +336,10 @@ class RunStore:
         for kind, column in _JSON_COLUMNS.items():
             for row in data[kind]:
                 row[column] = json.loads(row[column])
+        # The images its messages show, each once (messages name them as parley-image:<digest>).
+        with self.engine.connect() as connection:
+            data["images"] = stored_images.metadata_rows(
+                connection, stored_images.references([row["message"] for row in data["messages"]]))
         return to_json(data) if format == "json" else to_markdown(data)
 
     # ------------------------------------------------------------------ resuming
