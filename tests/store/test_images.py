@@ -87,3 +87,38 @@ def test_runs_show_labels_images(tmp_path, openai_server):
     assert shown.returncode == 0, shown.stderr
     assert "What is [image: red.png 7x5]?" in shown.stdout
     assert "base64" not in shown.stdout and SECRET not in shown.stdout
+
+
+def test_a_failed_image_chat_resumes_sending_the_same_image(store_url, tmp_path):
+    from parley import ScriptedModelClient
+    from parley.agentchat.contrib.multimodal_conversable_agent import MultimodalConversableAgent
+
+    png_bytes = _png(tmp_path / "red.png")
+
+    def team(fail_at=None):
+        requests = []
+
+        def reply(request):
+            requests.append(request)
+            if len(requests) == fail_at:
+                raise RuntimeError("model down")
+            return f"reply {len(requests)}"
+
+        seer = MultimodalConversableAgent("seer", llm_config={"config_list": [
+            {"model": "scripted", "client": ScriptedModelClient(reply)}]})
+        user = UserProxyAgent("user", human_input_mode="NEVER", code_execution_config=False,
+                              max_consecutive_auto_reply=5, default_auto_reply="more")
+        return user, seer, requests
+
+    with RunStore(store_url) as store:
+        user, seer, _ = team(fail_at=2)
+        with pytest.raises(RuntimeError, match="model down"):
+            user.initiate_chat(seer, message=f"see <img {tmp_path / 'red.png'}>", max_turns=3, silent=True)
+        store.flush()
+        [run] = store.list_runs()
+        user, seer, requests = team()
+        store.resume(run.id, [user, seer], silent=True)
+        assert requests, "the resumed chat asked the model"
+        image = requests[0].messages[1]["content"][1]
+        encoded = base64.b64encode(png_bytes).decode()
+        assert image == {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{encoded}"}}
