@@ -24,6 +24,7 @@ import hashlib
 import io
 import os
 import re
+import threading
 import urllib.parse
 from typing import Any
 
@@ -68,13 +69,15 @@ class ImageInfo:
 # lookup costs no hashing of megabytes after the first. Bounded: oldest entries go first.
 _known: dict[str, ImageInfo] = {}
 _KNOWN_LIMIT = 1024
+_known_lock = threading.Lock()  # chats and the run store's writer thread both add to it
 
 
 def remember(url: str, info: ImageInfo) -> None:
     """Say what the image at ``url`` (a data URL) is called, for transcripts."""
-    if url not in _known and len(_known) >= _KNOWN_LIMIT:
-        del _known[next(iter(_known))]
-    _known[url] = info
+    with _known_lock:
+        if url not in _known and len(_known) >= _KNOWN_LIMIT:
+            del _known[next(iter(_known))]
+        _known[url] = info
 
 
 def parse_data_url(url: str) -> tuple[str, bytes] | None:

@@ -24,6 +24,9 @@ database gone) fails the flushes waiting for it, not later ones, and never ``clo
 A runtime-logging session (``session_id``) also logs every model call in full, request and
 response, into the classic ``chat_completions`` table.
 
+Images in messages and prompts are written once each, into ``parley_images`` by sha256, and the
+records refer to them (``stored_images``): a chat about a picture sends it in every prompt.
+
 Chats are numbered per process (``events.current_chat_id``); the recorder maps them to run ids
 (uuid) and chat keys that are unique across processes.
 """
