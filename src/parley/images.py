@@ -224,8 +224,11 @@ def describe(url: Any) -> ImageInfo:
             assert parsed is not None
             media_type, data = parsed
             _, width, height = sniff(data)
-        except (ValueError, ImportError):
+        except ValueError:
             return ImageInfo(name="image (unreadable data URL)")
+        except ImportError:  # no Pillow: the size is not known
+            media_type = data_url_type(url) or "image/png"
+            return ImageInfo(name=f"image.{media_type.rpartition('/')[2]}", media_type=media_type)
         info = ImageInfo(name=f"image.{media_type.rpartition('/')[2]}", media_type=media_type, width=width, height=height)
         remember(url, info)
         return info

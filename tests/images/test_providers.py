@@ -108,3 +108,16 @@ async def test_the_local_model_refuses_an_image_clearly_instead_of_dropping_it(r
     with pytest.raises(ModelError, match=r"messages\[1\] has an image, and the local model cannot see images.*"
                                          r"VisionCapability"):
         await w.a_create(messages)
+
+
+async def test_anthropic_refuses_an_image_in_the_system_prompt_instead_of_dropping_it(anthropic_server, red_png):
+    from parley.images import image_url_part
+
+    png, _ = red_png
+    w = OpenAIWrapper(config_list=[{"model": "claude-3-5-sonnet-20241022", "api_type": "anthropic",
+                                    "base_url": anthropic_server.base_url, "api_key": SECRET_KEY}])
+    messages = [{"role": "system", "content": [{"type": "text", "text": "Compare with "}, image_url_part(str(png))]},
+                {"role": "user", "content": "hi"}]
+    with pytest.raises(ModelError, match="the system message has an image, and Anthropic's system prompt takes only text"):
+        await w.a_create(messages)
+    assert anthropic_server.requests == []

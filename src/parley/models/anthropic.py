@@ -84,7 +84,12 @@ def to_anthropic_messages(messages: list[dict]) -> tuple[str, list[dict]]:
     for message in messages:
         role = message.get("role", "user")
         if role == "system" and leading:
-            system_parts.extend(b["text"] for b in _text_blocks(message.get("content")) if b["type"] == "text")
+            blocks = _text_blocks(message.get("content"))
+            if any(b["type"] == "image" for b in blocks):
+                # The system prompt takes only text: an image there would be lost without a word.
+                raise ModelError("anthropic: the system message has an image, and Anthropic's system prompt takes "
+                                 "only text: put the image in a user message")
+            system_parts.extend(b["text"] for b in blocks)
             continue
         leading = False
         if role == "assistant":
