@@ -122,3 +122,17 @@ def test_a_failed_image_chat_resumes_sending_the_same_image(store_url, tmp_path)
         image = requests[0].messages[1]["content"][1]
         encoded = base64.b64encode(png_bytes).decode()
         assert image == {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{encoded}"}}
+
+
+def test_the_studios_replay_shows_stored_images(sqlite_url, openai_server, tmp_path):
+    from parley.studio.event_feed import recorded_events
+
+    openai_server.default = {"content": "Red."}
+    png_bytes = _png(tmp_path / "red.png")
+    with RunStore(sqlite_url) as store:
+        _chat(openai_server, f"What is <img {tmp_path / 'red.png'}>?", turns=1)
+        store.flush()
+        [run] = store.list_runs()
+        [opening, _] = [e for e in recorded_events(store, run.id) if e["type"] == "MessageSent"]
+    assert opening["message"]["content"][1]["image_url"]["url"] == (
+        "data:image/png;base64," + base64.b64encode(png_bytes).decode())

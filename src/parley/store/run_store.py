@@ -297,20 +297,28 @@ class RunStore:
             query = query.where(table.c.chat_id == chat_id)
         with self.engine.connect() as connection:
             rows = connection.execute(query).mappings().all()
-            decoded = [json.loads(r["message"]) for r in rows]
-            digests: set[str] = set()
-            for message in decoded:
-                if message.__class__ is dict and message.get("content").__class__ is list:
-                    stored_images.references(message["content"], digests)
-            urls = stored_images.load(connection, digests) if digests else {}
+        decoded = self.with_images([json.loads(r["message"]) for r in rows])
         return [
             StoredMessage(
-                sender=r["sender"], recipient=r["recipient"], chat_id=r["chat_id"],
-                message=stored_images.resolve(message, urls) if urls and message.__class__ is dict else message,
+                sender=r["sender"], recipient=r["recipient"], message=message, chat_id=r["chat_id"],
                 produced_by=r["produced_by"], created_at=r["created_at"],
             )
             for r, message in zip(rows, decoded, strict=True)
         ]
+
+    def with_images(self, messages: list) -> list:
+        """Decoded stored messages with each stored image they refer to as its data URL."""
+        digests: set[str] = set()
+        for message in messages:  # only content parts hold images: the rest is not walked
+            if message.__class__ is dict and message.get("content").__class__ is list:
+                stored_images.references(message["content"], digests)
+        if not digests:
+            return messages
+        with self.engine.connect() as connection:
+            urls = stored_images.load(connection, digests)
+        return [{**message, "content": stored_images.resolve(message["content"], urls)}
+                if message.__class__ is dict and message.get("content").__class__ is list else message
+                for message in messages]
 
     def records(self, run_id: str, kind: str) -> list[dict]:
         """The run's rows of one kind: chats, messages, model_calls, tool_calls, code_executions,
