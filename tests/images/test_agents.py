@@ -147,3 +147,16 @@ def test_a_seer_in_a_group_chat_sees_the_images_others_name(red_png):
     [text, image] = request.messages[-1]["content"]
     assert text == {"type": "text", "text": "Describe "}
     assert base64.b64decode(image["image_url"]["url"].split(",", 1)[1]) == png_bytes
+
+
+def test_classic_process_last_received_message_with_a_file_path_part(openai_server, red_png):
+    openai_server.default = {"content": "Red."}
+    png, png_bytes = red_png
+    vision = VisionCapability(lmm_config={"config_list": [
+        {"model": "gpt-4o", "base_url": openai_server.base_url, "api_key": SECRET_KEY}], "cache_seed": None})
+    text = vision.process_last_received_message([{"type": "image_url", "image_url": {"url": str(png)}}])
+    # Classic's text: the image as it was named, then its caption; the vision model got the file's bytes.
+    assert text == f"<img {png}> in case you can not see, the caption of this image is: Red.\n"
+    [request] = openai_server.requests
+    assert base64.b64decode(request["messages"][0]["content"][1]["image_url"]["url"].split(",", 1)[1]) == png_bytes
+    assert vision.process_last_received_message("no image here") == "no image here"

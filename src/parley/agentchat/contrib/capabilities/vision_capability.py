@@ -95,7 +95,8 @@ class VisionCapability(AgentCapability):
                 pieces.append(part.get("text", ""))
             elif part.get("type") == "image_url":
                 url = part_url(part)
-                shown = url if isinstance(url, str) and is_remote(url) else describe(url).name
+                # A data URL is named, not written out: its base64 would fill the text model's context.
+                shown = url if isinstance(url, str) and not url.startswith("data:") else describe(url).name
                 caption = await self._caption(url)
                 pieces.append(f"<img {shown}> in case you can not see, the caption of this image is: {caption}\n")
             else:
@@ -120,6 +121,22 @@ class VisionCapability(AgentCapability):
             out[i] = {**message, "content": await self.a_process_last_received_message(content)}
         return messages if out is None else out
 
+    async def _a_describe(self, url: str) -> str:
+        """The vision model's caption of the image at ``url`` (an http(s) or data URL)."""
+        response = await self._lmm_client.a_create(
+            [{"role": "user", "content": [{"type": "text", "text": self._description_prompt},
+                                          {"type": "image_url", "image_url": {"url": url}}]}],
+            agent=getattr(self._parent_agent, "name", None), purpose="image_caption")
+        return content_str(response.message.get("content"))
+
+    def _get_image_caption(self, img_data: str) -> str:
+        """Classic: the vision model's caption of an image given as base64 data."""
+        if self._lmm_client is None:
+            raise ValueError("VisionCapability: no lmm_config to caption images with")
+        from ..img_utils import convert_base64_to_data_uri
+
+        return run_sync(self._a_describe(convert_base64_to_data_uri(img_data)))
+
     async def _caption(self, url: Any) -> str:
         key = url if isinstance(url, str) else None
         if key is not None and key in self._captions:
@@ -130,14 +147,15 @@ class VisionCapability(AgentCapability):
             caption = self._custom_caption_func(url, get_pil_image(url), self._lmm_client)
             if hasattr(caption, "__await__"):
                 caption = await caption
+        elif type(self)._get_image_caption is not _own_get_image_caption:
+            # Classic's customisation point, replaced by a subclass (or a test): it takes base64 PNG data.
+            from .. import img_utils
+
+            caption = self._get_image_caption(img_utils.get_image_data(url))
         elif self._lmm_client is not None:
-            if not isinstance(url, str):
-                url = image_url_part(url)["image_url"]["url"]
-            response = await self._lmm_client.a_create(
-                [{"role": "user", "content": [{"type": "text", "text": self._description_prompt},
-                                              {"type": "image_url", "image_url": {"url": url}}]}],
-                agent=getattr(self._parent_agent, "name", None), purpose="image_caption")
-            caption = content_str(response.message.get("content"))
+            if not (isinstance(url, str) and (is_remote(url) or url.startswith("data:"))):
+                url = image_url_part(url)["image_url"]["url"]  # a file path or a PIL image: its bytes
+            caption = await self._a_describe(url)
         else:
             caption = ""
         caption = str(caption)
@@ -147,6 +165,8 @@ class VisionCapability(AgentCapability):
             self._captions[key] = caption
         return caption
 
+
+_own_get_image_caption = VisionCapability._get_image_caption  # to tell when it has been replaced
 
 __all__ = ["DEFAULT_DESCRIPTION_PROMPT", "VisionCapability"]
 
