@@ -66,17 +66,24 @@ class ImageInfo:
 
 # Labels of the images this process put into messages or read back from the store, by URL. Keyed
 # by the URL string itself: a string caches its hash, and the history holds the same object, so a
-# lookup costs no hashing of megabytes after the first. Bounded: oldest entries go first.
+# lookup costs no hashing of megabytes after the first. The keys keep their images alive: bounded
+# by count and by size, oldest entries first (a forgotten image is labelled from its header).
 _known: dict[str, ImageInfo] = {}
 _KNOWN_LIMIT = 1024
+_KNOWN_CHARS = 64 * 1024 * 1024
+_known_chars = 0
 _known_lock = threading.Lock()  # chats and the run store's writer thread both add to it
 
 
 def remember(url: str, info: ImageInfo) -> None:
     """Say what the image at ``url`` (a data URL) is called, for transcripts."""
+    global _known_chars
     with _known_lock:
-        if url not in _known and len(_known) >= _KNOWN_LIMIT:
-            del _known[next(iter(_known))]
+        if url not in _known:
+            _known_chars += len(url)
+            while _known and (len(_known) >= _KNOWN_LIMIT or _known_chars > _KNOWN_CHARS):
+                _known_chars -= len(oldest := next(iter(_known)))
+                del _known[oldest]
         _known[url] = info
 
 

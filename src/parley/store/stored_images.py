@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from .. import images
 from . import schema
 
-_CACHE_LIMIT = 256
+_CACHE_LIMIT = 32  # data URLs kept as keys (they keep their images alive)
 
 
 class ImageExtractor:

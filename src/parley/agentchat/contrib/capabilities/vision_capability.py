@@ -30,7 +30,7 @@ DEFAULT_DESCRIPTION_PROMPT = (
     "Pay special attention to any details that might be useful or relevant "
     "to the ongoing conversation."
 )
-_CAPTIONS_KEPT = 256
+_CAPTIONS_KEPT = 64  # by URL: the keys keep their images alive
 
 
 class VisionCapability(AgentCapability):
