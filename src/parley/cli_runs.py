@@ -101,7 +101,7 @@ def _show(console, store, run_id: str) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from .messages import content_str
+    from .images import display_text
     from .store.export import when
 
     run = store.get_run(run_id)
@@ -122,7 +122,7 @@ def _show(console, store, run_id: str) -> None:
     transcript.add_column("content")
     for i, message in enumerate(store.messages(run.id), 1):
         try:
-            text = content_str(message.message.get("content"))
+            text = display_text(message.message.get("content"))  # an image as its label
         except (TypeError, ValueError):
             text = str(message.message.get("content"))
         for call in message.message.get("tool_calls") or []:

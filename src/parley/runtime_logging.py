@@ -19,6 +19,7 @@ import uuid
 from typing import Any
 
 from . import events, telemetry  # telemetry imports OpenTelemetry only when enabled
+from .images import shorten_data_urls
 from .models.secrets import redact
 
 _lock = threading.Lock()
@@ -44,15 +45,16 @@ class FileLogger:
         record = {"session_id": self.session_id, "event": type(event).__name__, "chat_id": events.current_chat_id.get()}
         for field in dataclasses.fields(event):
             record[field.name] = getattr(event, field.name)
-        # Error texts in notices may quote a key; a model call's params may hold headers.
-        line = redact(json.dumps(record, default=str, ensure_ascii=False))
+        # Error texts in notices may quote a key; a model call's params may hold headers. An
+        # image's base64 is left out (its size and digest stand for it): one picture is megabytes.
+        line = shorten_data_urls(redact(json.dumps(record, default=str, ensure_ascii=False)))
         with self._lock:
             self._file.write(line + "\n")
 
     def log_record(self, kind: str, fields: dict) -> None:
         """One ``runtime_logging.log_*`` call as a line (``fields`` already free of secrets)."""
         record = {"session_id": self.session_id, "event": kind, **fields}
-        line = redact(json.dumps(record, default=str, ensure_ascii=False))
+        line = shorten_data_urls(redact(json.dumps(record, default=str, ensure_ascii=False)))
         with self._lock:
             self._file.write(line + "\n")
 

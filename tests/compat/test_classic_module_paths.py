@@ -62,6 +62,8 @@ CLASSIC_PATHS = {
     "oai.anthropic": ["AnthropicClient"],
     "oai.gemini": ["GeminiClient"],
     "agentchat.contrib.gpt_assistant_agent": ["GPTAssistantAgent"],
+    "agentchat.contrib.multimodal_conversable_agent": ["MultimodalConversableAgent", "DEFAULT_LMM_SYS_MSG", "DEFAULT_MODEL"],
+    "agentchat.contrib.capabilities.vision_capability": ["VisionCapability", "DEFAULT_DESCRIPTION_PROMPT"],
     "oai.client_utils": ["validate_parameter", "should_hide_tools"],
     "oai.openai_utils": ["DEFAULT_AZURE_API_VERSION", "get_config_list", "config_list_openai_aoai", "config_list_from_models",
                          "config_list_from_dotenv", "config_list_from_json", "filter_config"],

@@ -112,7 +112,7 @@ def test_the_console_writes_to_stdout_exactly_what_it_gives_any_other_stream(cap
     assert printed == queue.output
     assert "alice (to bob):\n\nok\n\n" + "-" * 80 + "\n" in printed
     assert "alice (to bob):\n\n\n" + "-" * 80 + "\n" in printed  # content None: an empty line
-    assert "alice (to bob):\n\nlook <image>\n\n" in printed
+    assert "alice (to bob):\n\nlook [image: x]\n\n" in printed  # an image part: its label
     assert not _controls(printed)
 
 

@@ -1,7 +1,8 @@
 """A fake Anthropic Messages API server (``POST /v1/messages``, plain and streamed), strict
 like the real one about what it accepts: turns must alternate starting with the user, there is
 no "system" role in ``messages``, ``max_tokens`` is required, every ``tool_result`` must answer
-a ``tool_use`` of the turn before and come first in its turn. A violation is a 400 whose
+a ``tool_use`` of the turn before and come first in its turn, an image block has a base64 source of
+a type it takes or a url source. A violation is a 400 whose
 message says what is wrong, so conversion bugs fail tests loudly.
 
 Reply actions: ``content`` (str), ``tool_calls`` (``[{"name", "input"}]``), ``stop_reason``
@@ -11,6 +12,8 @@ Reply actions: ``content`` (str), ``tool_calls`` (``[{"name", "input"}]``), ``st
 
 from __future__ import annotations
 
+import base64
+import binascii
 import itertools
 import json
 
@@ -19,6 +22,23 @@ from aiohttp import web
 from tests.servers.base import FakeServer
 
 _ids = itertools.count(1)
+
+
+def image_problem(source: object, where: str) -> str | None:
+    """What the real API would reject in an image block's source, or None."""
+    if not isinstance(source, dict):
+        return f"{where}: Field required"
+    if source.get("type") == "url":
+        return None if isinstance(source.get("url"), str) else f"{where}.url: Field required"
+    if source.get("type") != "base64":
+        return f"{where}.type: Input should be 'base64' or 'url'"
+    if source.get("media_type") not in ("image/jpeg", "image/png", "image/gif", "image/webp"):
+        return f"{where}.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'"
+    try:
+        base64.b64decode(source.get("data") or "", validate=True)
+    except (binascii.Error, TypeError):
+        return f"{where}.data: invalid base64"
+    return None
 
 
 def validation_error(body: dict) -> str | None:
@@ -43,10 +63,16 @@ def validation_error(body: dict) -> str | None:
             return f"messages.{i}: content must be non-empty"
         seen_other = False
         tool_uses = set()
-        for block in blocks:
+        for j, block in enumerate(blocks):
             kind = block.get("type")
             if kind == "text" and not block.get("text"):
                 return f"messages.{i}: text content blocks must be non-empty"
+            if kind not in ("text", "image", "tool_use", "tool_result"):
+                return f"messages.{i}.content.{j}.type: Input tag {kind!r} does not match any of the expected tags"
+            if kind == "image":
+                problem = image_problem(block.get("source"), f"messages.{i}.content.{j}.source")
+                if problem is not None:
+                    return problem
             if kind == "tool_result":
                 if role != "user":
                     return f"messages.{i}: tool_result blocks are only allowed in user turns"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import re
 import sys
 import time
 
@@ -25,10 +26,36 @@ if __package__ in (None, ""):
 from tests.servers.base import FakeServer
 
 _ids = itertools.count(1)
+_IMAGE_DATA_URL = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/]+=*$")
 
 
 def _words(messages: list[dict]) -> int:
     return sum(len(str(m.get("content") or "").split()) for m in messages)
+
+
+def content_problem(body: dict) -> str | None:
+    """What the real API would reject in the messages' content parts (text and image_url parts,
+    an image's url an http(s) URL or a base64 image data URL), or None."""
+    for i, message in enumerate(body.get("messages") or ()):
+        content = message.get("content")
+        if not isinstance(content, list):
+            continue
+        for j, part in enumerate(content):
+            where = f"messages[{i}].content[{j}]"
+            kind = part.get("type") if isinstance(part, dict) else None
+            if kind == "text":
+                if not isinstance(part.get("text"), str):
+                    return f"Invalid type for '{where}.text': expected a string"
+            elif kind == "image_url":
+                if message.get("role") not in (None, "user"):
+                    return f"Invalid '{where}': image_url parts are only allowed in user messages"
+                url = (part.get("image_url") or {}).get("url") if isinstance(part.get("image_url"), dict) else None
+                if not isinstance(url, str) or not (url.startswith(("http://", "https://")) or _IMAGE_DATA_URL.match(url)):
+                    return (f"Invalid '{where}.image_url.url': expected a URL or a base64 data URL "
+                            "of a png, jpeg, gif or webp image")
+            else:
+                return f"Invalid value for '{where}.type': {kind!r}"
+    return None
 
 
 class FakeOpenAIServer(FakeServer):
@@ -48,6 +75,9 @@ class FakeOpenAIServer(FakeServer):
 
     async def chat_completions(self, request: web.Request) -> web.StreamResponse:
         body, action = await self.next_action(request)
+        problem = content_problem(body)
+        if problem is not None:
+            return web.json_response({"error": {"message": problem, "type": "invalid_request_error"}}, status=400)
         stream = bool(body.get("stream"))
         if not (stream and action.get("drop")):
             fault = self.fault(request, action)

@@ -76,6 +76,9 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
     DEFAULT_SUMMARY_PROMPT = "Summarize the takeaway from the conversation. Do not add any introductory phrases."
     DEFAULT_SUMMARY_METHOD = "last_msg"
     llm_config: dict | Literal[False]
+    # Classic name: a message (str or dict) as this agent stores it; a subclass may reshape it
+    # (MultimodalConversableAgent turns ``<img ...>`` tags into image parts).
+    _message_to_dict = staticmethod(message_to_dict)
 
     def __init__(
         self,
@@ -499,7 +502,9 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
         if self.hook_lists["process_message_before_send"]:
             message = self._process_message_before_send(message, recipient, silent)
         message = message_to_dict(message)
-        sent = to_oai_message(message, "assistant", self._name)
+        # The sender's copy in its own form (a multimodal agent's images as parts); the
+        # recipient makes its own from the message as sent (classic).
+        sent = to_oai_message(self._message_to_dict(message), "assistant", self._name)
         if sent is None:
             raise ValueError(
                 "Message can't be converted into a valid ChatCompletion message. "
@@ -518,7 +523,7 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
     def _append_oai_message(self, message: dict | str, role: str, conversation_id: Agent, is_sending: bool) -> bool:
         """Classic name: store ``message`` in the history with ``conversation_id`` as ``role``
         (its ``override_role`` wins), named for its sender; False when it has nothing to store."""
-        stored = to_oai_message(message_to_dict(message), role, self._name if is_sending else conversation_id.name)
+        stored = to_oai_message(self._message_to_dict(message), role, self._name if is_sending else conversation_id.name)
         if stored is None:
             return False
         self._oai_messages[conversation_id].append(stored)

@@ -2,7 +2,8 @@
 
 It prints what classic AutoGen prints (``sender (to recipient):``, the content, suggested tool
 calls, tool responses, a rule) through the current IOStream, with colours when the output is a
-terminal. Events marked ``silent`` are skipped.
+terminal. Events marked ``silent`` are skipped. An image shows as its label (``[image: cat.png
+640x480]``), never as its base64.
 
 A classic script prints every message, often to a file or a pipe, so printing is on the hot path:
 each message's text is built once and written in one call, headers are cached per agent pair, and
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import events
+from ..images import display_text
 from ..messages import content_str
 from . import IOConsole, IOStream, get_default
 
@@ -188,7 +190,7 @@ class ConsoleSink:
             if content is None:
                 self._write(stream, f"{header}\n\n{_RULE}")
             else:
-                text = content if type(content) is str else content_str(content)
+                text = content if type(content) is str else display_text(content)
                 self._write(stream, f"{header}\n{visible(text)}\n\n{_RULE}")
             return
         lines = [header]
@@ -207,7 +209,7 @@ class ConsoleSink:
         else:
             content = message.get("content")
             if content is not None:
-                lines.append(visible(content_str(content)))
+                lines.append(visible(display_text(content)))
             # Classic's order (function call, then tool calls) and text: the arguments as the model wrote them.
             if message.get("function_call"):
                 function = message["function_call"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .content_parts import anthropic_image_block
 from .openai import (
     aiohttp_pool,
     call_secrets,
@@ -55,13 +56,7 @@ def _text_blocks(content: Any) -> list[dict]:
             if part.get("text"):
                 blocks.append({"type": "text", "text": part["text"]})
         elif kind == "image_url":
-            url = part["image_url"]["url"] if isinstance(part["image_url"], dict) else part["image_url"]
-            if url.startswith("data:"):
-                header, data = url.split(",", 1)
-                media_type = header[5:].split(";")[0]
-                blocks.append({"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}})
-            else:
-                blocks.append({"type": "image", "source": {"type": "url", "url": url}})
+            blocks.append(anthropic_image_block(part))
         else:
             raise ModelError(f"anthropic: unsupported content part type {kind!r}")
     return blocks
@@ -89,7 +84,12 @@ def to_anthropic_messages(messages: list[dict]) -> tuple[str, list[dict]]:
     for message in messages:
         role = message.get("role", "user")
         if role == "system" and leading:
-            system_parts.extend(b["text"] for b in _text_blocks(message.get("content")) if b["type"] == "text")
+            blocks = _text_blocks(message.get("content"))
+            if any(b["type"] == "image" for b in blocks):
+                # The system prompt takes only text: an image there would be lost without a word.
+                raise ModelError("anthropic: the system message has an image, and Anthropic's system prompt takes "
+                                 "only text: put the image in a user message")
+            system_parts.extend(b["text"] for b in blocks)
             continue
         leading = False
         if role == "assistant":

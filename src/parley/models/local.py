@@ -60,6 +60,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from .. import events
+from ..images import has_image
 from ..messages import content_str
 from .protocol import MissingPackageError, ModelConfigError, ModelError, ModelRequest, ModelResponse
 
@@ -385,8 +386,16 @@ def _chat_messages(messages: list[dict], system_extra: str) -> list[dict]:
         if not isinstance(message, dict):
             raise ModelError(f"messages[{i}] must be a dict, not {type(message).__name__}")
         role = message.get("role", "user")
+        content = message.get("content")
+        if content.__class__ is list and has_image(content):
+            # Never dropped silently: the model would answer as if it had seen the image.
+            raise ModelError(
+                f"messages[{i}] has an image, and the local model cannot see images: give this agent a vision "
+                "model (an OpenAI, Azure or Anthropic entry in its config_list), or add VisionCapability "
+                "(parley.agentchat.contrib.capabilities.vision_capability) so that a vision model captions "
+                "images for it")
         try:
-            text = content_str(message.get("content"))
+            text = content_str(content)
         except (TypeError, ValueError) as error:
             raise ModelError(f"messages[{i}].content: {error}") from None
         if message.get("tool_calls"):

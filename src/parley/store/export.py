@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from ..messages import content_str
+from ..images import display_text
 
 
 def when(timestamp: float | None) -> str:
@@ -36,7 +36,7 @@ def json_surrogates_escaped(text: str) -> str:
 def _message_text(message: dict) -> str:
     parts = []
     try:
-        text = content_str(message.get("content"))
+        text = display_text(message.get("content"))  # an image as its label, never its base64
     except (TypeError, ValueError):
         text = str(message.get("content"))
     if text:

@@ -24,6 +24,9 @@ database gone) fails the flushes waiting for it, not later ones, and never ``clo
 A runtime-logging session (``session_id``) also logs every model call in full, request and
 response, into the classic ``chat_completions`` table.
 
+Images in messages and prompts are written once each, into ``parley_images`` by sha256, and the
+records refer to them (``stored_images``): a chat about a picture sends it in every prompt.
+
 Chats are numbered per process (``events.current_chat_id``); the recorder maps them to run ids
 (uuid) and chat keys that are unique across processes.
 """
@@ -49,9 +52,10 @@ import sqlalchemy as sa
 
 from .. import events
 from ..models.secrets import redact
-from . import schema
+from . import schema, stored_images
 from .database import _is_lock_error
 from .errors import StoreError
+from .stored_images import ImageExtractor
 from .text import all_plain, escape
 
 log = logging.getLogger("parley.store")
@@ -174,6 +178,7 @@ class _Batch:
         self.rows: dict[sa.Table, list[tuple]] = collections.defaultdict(list)
         self.run_updates: dict[str, dict] = {}
         self.chat_updates: dict[str, dict] = {}
+        self.images: dict[str, dict] = {}  # parley_images rows the batch's records refer to, by digest
 
     def update_run(self, run_id: str, **fields: Any) -> None:
         self.run_updates.setdefault(run_id, {}).update(fields)
@@ -199,6 +204,7 @@ class Recorder:
         self._chats: dict[int, _ChatRef] = {}
         self._scoped_runs: dict[str, int] = {}  # runs made by new_run -> top-level chats seen
         self._inserts: dict[sa.Table, str] = {}
+        self._images = ImageExtractor()
         self._pid = os.getpid()
         self._host = socket.gethostname()
         self.sinks = self._make_sinks()
@@ -319,8 +325,10 @@ class Recorder:
             except Exception as error:  # a malformed event must not stop the recording
                 log.warning("run store: skipped %s: %s", getattr(head, "__name__", type(head).__name__), error)
         failure = None
-        if batch.runs or batch.chats or batch.rows or batch.run_updates or batch.chat_updates:
+        if batch.runs or batch.chats or batch.rows or batch.run_updates or batch.chat_updates or batch.images:
             failure = self._commit(batch)
+            if failure is None:
+                self._images.written.update(batch.images)
         for _, done, failed in waiters:
             if failure is not None:
                 failed.append(failure)
@@ -358,6 +366,8 @@ class Recorder:
                 raise
 
     def _write_batch(self, connection: sa.Connection, batch: _Batch) -> None:
+        if batch.images:
+            stored_images.write(connection, batch.images.values())
         if batch.runs:
             connection.execute(schema.runs.insert(), batch.runs)
         if batch.chats:
@@ -382,6 +392,8 @@ class Recorder:
                 self.error = getattr(error, "orig", None) or error
                 log.warning("run store: skipped a record of %s the database refused: %s", what, self.error)
 
+        for image in batch.images.values():
+            attempt(schema.images.name, stored_images.write, connection, [image])
         for row in batch.runs:
             attempt(schema.runs.name, connection.execute, schema.runs.insert(), [row])
         for row in batch.chats:
@@ -444,6 +456,8 @@ class Recorder:
         chat = self._chats.get(chat_id)
         if chat is None:
             return  # outside any chat (a bare send): not part of a run
+        if message.get("content").__class__ is list:  # images: stored once, by reference
+            message = self._images.stored_message(message, batch.images)
         batch.rows[schema.messages].append((chat.run_id, chat.key, sender, recipient, _json(message), produced_by, now))
 
     def _apply_model_call(self, batch: _Batch, record: Sequence[Any]) -> None:
@@ -474,7 +488,7 @@ class Recorder:
             return
         chat = self._chats.get(current) if current is not None else None
         if type(event) is events.ModelCallLogged:  # logged inside a run or not, as classic logs every call
-            batch.rows[schema.chat_completions].append(self._completion_row(event, chat))
+            batch.rows[schema.chat_completions].append(self._completion_row(event, chat, batch))
             return
         if chat is None:
             return
@@ -505,10 +519,11 @@ class Recorder:
             if chat.top_level:
                 batch.update_run(run_id, kind="group_chat")
 
-    def _completion_row(self, event: events.ModelCallLogged, chat: _ChatRef | None) -> tuple:
-        """A classic ``chat_completions`` row: the request and a ChatCompletion-shaped response as JSON."""
+    def _completion_row(self, event: events.ModelCallLogged, chat: _ChatRef | None, batch: _Batch) -> tuple:
+        """A classic ``chat_completions`` row: the request and a ChatCompletion-shaped response as JSON
+        (images in the prompt by reference: a chat about a picture sends it in every prompt)."""
         invocation_id = str(uuid.uuid4())
-        request = {"model": event.model, "messages": event.messages, **event.params}
+        request = {"model": event.model, "messages": self._images.stored_messages(event.messages, batch.images), **event.params}
         if event.tools:
             request["tools"] = event.tools
         response = {

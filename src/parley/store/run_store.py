@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from .. import events
 from .._sync import run_sync
-from . import schema
+from . import schema, stored_images
 from .database import open_engine, redact, store_url
 from .errors import RunNotFoundError, StoreError
 from .recorder import Recorder, run_scope
@@ -288,7 +288,8 @@ class RunStore:
         return self._run_infos(schema.runs.c.id == run_id, None)[0]
 
     def messages(self, run_id: str, chat_id: str | None = None) -> list[StoredMessage]:
-        """The run's messages in delivery order (of one chat when ``chat_id`` is given)."""
+        """The run's messages in delivery order (of one chat when ``chat_id`` is given); images
+        as the data URLs they were sent as (the store keeps each once, see ``stored_images``)."""
         run_id = self.resolve(run_id)
         table = schema.messages
         query = sa.select(table).where(table.c.run_id == run_id).order_by(table.c.id)
@@ -296,13 +297,28 @@ class RunStore:
             query = query.where(table.c.chat_id == chat_id)
         with self.engine.connect() as connection:
             rows = connection.execute(query).mappings().all()
+        decoded = self.with_images([json.loads(r["message"]) for r in rows])
         return [
             StoredMessage(
-                sender=r["sender"], recipient=r["recipient"], message=json.loads(r["message"]), chat_id=r["chat_id"],
+                sender=r["sender"], recipient=r["recipient"], message=message, chat_id=r["chat_id"],
                 produced_by=r["produced_by"], created_at=r["created_at"],
             )
-            for r in rows
+            for r, message in zip(rows, decoded, strict=True)
         ]
+
+    def with_images(self, messages: list) -> list:
+        """Decoded stored messages with each stored image they refer to as its data URL."""
+        digests: set[str] = set()
+        for message in messages:  # only content parts hold images: the rest is not walked
+            if message.__class__ is dict and message.get("content").__class__ is list:
+                stored_images.references(message["content"], digests)
+        if not digests:
+            return messages
+        with self.engine.connect() as connection:
+            urls = stored_images.load(connection, digests)
+        return [{**message, "content": stored_images.resolve(message["content"], urls)}
+                if message.__class__ is dict and message.get("content").__class__ is list else message
+                for message in messages]
 
     def records(self, run_id: str, kind: str) -> list[dict]:
         """The run's rows of one kind: chats, messages, model_calls, tool_calls, code_executions,
@@ -328,6 +344,10 @@ class RunStore:
         for kind, column in _JSON_COLUMNS.items():
             for row in data[kind]:
                 row[column] = json.loads(row[column])
+        # The images its messages show, each once (messages name them as parley-image:<digest>).
+        with self.engine.connect() as connection:
+            data["images"] = stored_images.metadata_rows(
+                connection, stored_images.references([row["message"] for row in data["messages"]]))
         return to_json(data) if format == "json" else to_markdown(data)
 
     # ------------------------------------------------------------------ resuming

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from .text import escape, unescape
 
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 """The Alembic head revision this code writes (checked against the scripts by a test)."""
 VERSION_TABLE = "parley_alembic_version"
 
@@ -298,5 +298,21 @@ studio_runs = sa.Table(
     sa.Column("answer_for", sa.Float),  # ... and the time of that request (a resume gives it again if unrecorded)
     sa.Column("holder", sa.String(120)),  # the server process running it ("host:pid:nonce"), while it does
     sa.Column("held_until", sa.Float),  # its lease: renewed while it runs; past it, another process may take the run
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+
+# The images in stored messages and prompts (revision 0007), each stored once by its sha256: a
+# message's or prompt's JSON names one as the URL ``parley-image:<digest>`` (``parley.images``)
+# instead of holding its base64, which a chat would otherwise repeat in every prompt record.
+images = sa.Table(
+    "parley_images", metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),  # sha256 of the bytes, hex
+    sa.Column("media_type", sa.String(100), nullable=False),
+    sa.Column("name", StoredText),  # the file it came from, when known (what transcripts show)
+    sa.Column("width", sa.Integer),
+    sa.Column("height", sa.Integer),
+    sa.Column("size", sa.Integer, nullable=False),  # bytes
+    sa.Column("data", sa.LargeBinary, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
 )

@@ -187,8 +187,11 @@ def recorded_events(store: Any, run_id: str) -> list[dict]:
     for row in store.records(run_id, "code_executions"):
         add(row["created_at"], 6, row["id"], "CodeExecuted", agent=row["agent"], language=row["language"], code=row["code"],
             exit_code=row["exit_code"], output=row["output"], executor=row["executor"], latency_s=row["latency_s"])
-    for stored in store.records(run_id, "messages"):
+    rows = store.records(run_id, "messages")
+    # Images come back as the data URLs that were sent (the store keeps each once, by reference).
+    messages = store.with_images([_loads(stored["message"]) for stored in rows])
+    for stored, message in zip(rows, messages, strict=True):
         add(stored["created_at"], 7, stored["id"], "MessageSent", sender=stored["sender"], recipient=stored["recipient"],
-            message=_loads(stored["message"]), produced_by=stored["produced_by"])
+            message=message, produced_by=stored["produced_by"])
     found.sort(key=lambda entry: entry[:3])
     return [entry[3] for entry in found]

@@ -1,6 +1,6 @@
 """Classic ``autogen.agentchat.contrib.img_utils``: images in messages (needs Pillow).
 
-An image is given as a file path, an ``http(s)`` URL, a ``data:`` URI or a PIL image; prompts
+An image is given as a file path, an ``http(s)`` URL, a ``data:`` URI, bare base64 or a PIL image; prompts
 name images with ``<img path-or-url>`` tags, which ``gpt4v_formatter`` turns into OpenAI's
 multimodal content parts and ``llava_formatter`` into ``<image>`` tokens.
 """
@@ -11,11 +11,13 @@ import base64
 import copy
 import io
 import math
+import os
 import re
 from typing import Any, Literal, overload
 
 from ..utils import parse_tags_from_content
 
+_BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
 _DATA_URI = re.compile(r"^data:image/[a-zA-Z0-9.+-]+;base64,(.*)$", re.DOTALL)
 
 
@@ -46,6 +48,8 @@ def get_pil_image(image_file: Any) -> Any:
         source = io.BytesIO(response.content)
     else:
         source = image_file.strip("'\"")
+        if not os.path.exists(source) and _BASE64.match(source):
+            source = io.BytesIO(base64.b64decode(source))  # classic: a bare base64 string is the image itself
     return Image.open(source).convert("RGB")
 
 
@@ -96,9 +100,13 @@ def gpt4v_formatter(prompt: str, img_format: str = "uri") -> list[dict]:
         if prompt[end: match.start()]:
             parts.append({"type": "text", "text": prompt[end: match.start()]})
         source = tag["attr"].get("src") or next(iter(tag["attr"].values()), "")
-        image: Any = source if img_format == "url" else get_pil_image(source)
-        if img_format == "uri":
-            image = pil_to_data_uri(image)
+        image: Any
+        if img_format == "url":
+            image = source
+        elif img_format == "uri":  # classic's steps: PNG base64, then its data URI
+            image = convert_base64_to_data_uri(get_image_data(source))
+        else:
+            image = get_pil_image(source)
         parts.append({"type": "image_url", "image_url": {"url": image}})
         end = match.end()
     if prompt[end:]:
