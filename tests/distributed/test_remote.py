@@ -1,0 +1,137 @@
+"""Remote agents (parley.distributed.remote) on the Ray head of conftest (127.0.0.1, resources
+node_a and node_b standing for two nodes): a group chat member in an actor pinned to node_b
+gives the transcript of the all-local chat, also when its actor is killed mid-reply; a two-agent
+chat with a remote user proxy that runs code in the sandbox where it lives."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+pytest.importorskip("ray", reason="Ray is not installed: pip install 'parley[ray]'")
+
+from parley import AssistantAgent, GroupChat, GroupChatManager, ScriptedModelClient, UserProxyAgent, events
+from parley.distributed import RemoteAgent, RemoteAgentError, remote
+
+from .factories import scripted_member
+
+BOB = ("Bob", "Bob counts the stock in the warehouse.")
+
+
+def selector(prompts: list[str]):
+    """The manager's "auto" selection model: alice and bob in turn (from the count of messages
+    in the transcript it is shown); it keeps the prompts it was sent."""
+    def choose(request) -> str:
+        prompts.append("\n".join(str(m.get("content")) for m in request.messages))
+        spoken = sum(1 for m in request.messages if m["role"] != "system")
+        return "alice" if spoken % 2 else "bob"
+    return choose
+
+
+def group_chat(bob, prompts: list[str]):
+    user = UserProxyAgent("user", human_input_mode="NEVER", code_execution_config=False, default_auto_reply="")
+    alice = scripted_member("alice", "Alice plans the count.")
+    groupchat = GroupChat([user, alice, bob], messages=[], max_round=6, speaker_selection_method="auto")
+    manager = GroupChatManager(groupchat, llm_config={"config_list": [
+        {"model": "selector", "client": ScriptedModelClient(selector(prompts))}]})
+    with events.capture() as captured:
+        result = user.initiate_chat(manager, message="Count the stock, please.", silent=True)
+    return result, groupchat, captured
+
+
+def test_a_group_chat_member_on_the_second_node_gives_the_local_transcript(ray_head):
+    local_prompts: list[str] = []
+    local, local_group, _ = group_chat(scripted_member("bob", BOB[1]), local_prompts)
+
+    bob = remote(scripted_member, args=("bob", BOB[1]), resources={"node_b": 1})
+    assert isinstance(bob, RemoteAgent) and bob.description == BOB[1] and bob.system_message == "You are bob."
+    prompts: list[str] = []
+    try:
+        result, group, captured = group_chat(bob, prompts)
+    finally:
+        bob.close()  # it holds node_b, which the next tests' actors need
+
+    assert group.messages == local_group.messages
+    assert [m["name"] for m in group.messages] == ["user", "alice", "bob", "alice", "bob", "alice"]
+    assert result.chat_history == local.chat_history and result.summary == local.summary
+    assert result.cost == local.cost and result.cost["usage_including_cached_inference"]["total_cost"] == 0
+    assert "scripted" in result.cost["usage_including_cached_inference"]  # bob's model calls, counted in the actor
+    assert prompts == local_prompts and f"bob: {BOB[1]}" in prompts[0]  # the manager saw bob's description
+    # bob's model calls were made in the actor and reported here, with this chat's id.
+    calls = [e for e in captured.of(events.ModelCalled) if e.agent == "bob"]
+    assert len(calls) == 2 and {e.chat_id for e in calls} == {result.chat_id}
+    assert bob.retries == 0
+
+
+def test_a_member_whose_actor_is_killed_mid_reply_is_asked_again(ray_head, tmp_path):
+    local, local_group, _ = group_chat(scripted_member("bob", BOB[1]), [])
+
+    marker = tmp_path / "bob.pids"
+    bob = remote(scripted_member, args=("bob", BOB[1]), kwargs={"marker": str(marker), "delay": 1.0},
+                 resources={"node_b": 1}, max_restarts=2)
+    killed: list[int] = []
+
+    def kill_bob_mid_reply() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if marker.exists() and marker.read_text().strip():
+                pid = int(marker.read_text().split()[0])  # bob's first reply has begun, in this process
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_bob_mid_reply)
+    killer.start()
+    try:
+        result, group, captured = group_chat(bob, [])
+        killer.join(10)
+        restarted = bob.pid()
+    finally:
+        bob.close()
+
+    assert killed, "bob's actor was never seen replying"
+    assert group.messages == local_group.messages and result.summary == local.summary
+    assert bob.retries == 1
+    pids = [int(line) for line in marker.read_text().split()]
+    assert pids[0] == killed[0] and set(pids[1:]) == {restarted} and restarted != killed[0]  # restarted, asked again
+    assert any("died while answering" in e.text for e in captured.of(events.Notice))
+
+
+def test_a_remote_user_proxy_runs_the_code_where_it_lives(ray_head, tmp_path):
+    script = ScriptedModelClient(lambda request: "```python\nprint(6 * 7)\n```" if len(request.messages) == 2
+                                 else "TERMINATE")
+    assistant = AssistantAgent("coder", llm_config={"config_list": [{"model": "scripted", "client": script}]})
+    runner = remote("tests.distributed.factories:code_runner", args=(str(tmp_path / "work"),), resources={"node_b": 1})
+    assert runner.code_executor is None  # nothing runs code on this side
+    try:
+        with events.capture() as captured:
+            result = runner.initiate_chat(assistant, message="What is 6 times 7? Print it.", silent=True)
+        assert runner.pid() != os.getpid()
+    finally:
+        runner.close()
+
+    contents = [m["content"] for m in result.chat_history]
+    assert contents[0] == "What is 6 times 7? Print it." and "print(6 * 7)" in contents[1]
+    assert contents[2].startswith("exitcode: 0 (execution succeeded)") and "42" in contents[2]
+    assert contents[3:] == ["TERMINATE"]  # the runner's agent, in the actor, saw the end
+    executed = captured.of(events.CodeExecuted)
+    assert [(e.agent, e.exit_code, e.output.strip()) for e in executed] == [("runner", 0, "42")]
+    assert (tmp_path / "work").is_dir()  # the sandbox's work dir, made by the actor
+
+
+def test_agents_that_cannot_be_remote_are_refused_with_the_reason(ray_head):
+    with pytest.raises(RemoteAgentError, match="human_input_mode must be 'NEVER'"):
+        remote("tests.distributed.factories:asks_a_human")
+    with pytest.raises(RemoteAgentError, match="no such warehouse"):
+        remote("tests.distributed.factories:fails_to_build")
+    with pytest.raises(ValueError, match="resources"):
+        remote(scripted_member, resources={"node_b": -1})
+    with pytest.raises(TypeError, match="agent_factory"):
+        remote("not a factory")
+    with pytest.raises(RemoteAgentError, match="no_such_node"):
+        remote(scripted_member, args=("bob", "b"), resources={"no_such_node": 1}, start_timeout=2)
