@@ -28,6 +28,7 @@ from .. import events
 from ..agents.conversable import ConversableAgent
 from ..chat.participant import Reply
 from ..errors import ParleyError, UsageError
+from ..usage import usage_summary
 
 
 class RemoteAgentError(ParleyError, RuntimeError):
@@ -156,6 +157,7 @@ class RemoteModelClient:
 
     def clear_usage_summary(self) -> None:
         self.total_usage_summary = self.actual_usage_summary = None
+        self._agent._usage_before_restart = None
         self._agent.actor.clear_usage.remote()
 
     def print_usage_summary(self, mode: str | list[str] | tuple[str, ...] = ("actual", "total")) -> None:
@@ -181,6 +183,8 @@ class RemoteAgent(ConversableAgent):
         self.client = RemoteModelClient(self) if card["has_model"] else None
         self._remote_functions = tuple(card["functions"])
         self._auto_replies: dict[str, int] = {}  # per peer name: the remote agent's consecutive auto replies
+        self._usage_seen: tuple[dict | None, dict | None] = (None, None)  # as the live actor last reported it
+        self._usage_before_restart: tuple[dict | None, dict | None] | None = None
         self.retries = 0
         """Replies asked again after the actor died (for tools and tests)."""
 
@@ -224,8 +228,19 @@ class RemoteAgent(ConversableAgent):
         return answer["reply"], answer["produced_by"]
 
     def _refresh_usage(self, usage: tuple[dict | None, dict | None]) -> None:
+        """The model's usage: what the live actor reports, plus what actors before a restart did."""
+        self._usage_seen = usage
         if isinstance(self.client, RemoteModelClient):
-            self.client.total_usage_summary, self.client.actual_usage_summary = usage
+            if self._usage_before_restart is None:
+                self.client.total_usage_summary, self.client.actual_usage_summary = usage
+            else:
+                merged = usage_summary(*zip(self._usage_before_restart, usage, strict=True))
+                self.client.total_usage_summary = merged["usage_including_cached_inference"]
+                self.client.actual_usage_summary = merged["usage_excluding_cached_inference"]
+
+    def _restarted(self) -> None:
+        if isinstance(self.client, RemoteModelClient) and self._usage_seen != (None, None):
+            self._usage_before_restart = (self.client.total_usage_summary, self.client.actual_usage_summary)
 
     async def _call(self, method: str, *args: Any) -> Any:
         """``method`` of the actor; asked again when the actor died during the call (Ray restarts it)."""
@@ -239,6 +254,7 @@ class RemoteAgent(ConversableAgent):
                     raise RemoteAgentError(f"remote agent {self.name!r} died {attempt + 1} times while answering "
                                            f"({type(error).__name__}); giving up") from None
                 self.retries += 1
+                self._restarted()
                 events.emit(events.Notice(text=f"remote agent {self.name!r} died while answering; asking its restarted "
                                           f"actor again ({attempt + 1} of {self.max_retries})", level="warning"))
                 await asyncio.sleep(0)
