@@ -53,6 +53,14 @@ def _ray() -> Any:
     return ray
 
 
+def join_ray(address: str | None) -> Any:
+    """Ray, initialised (at ``address``; None: Ray's default) unless it already is."""
+    ray = _ray()
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    return ray
+
+
 def _factory_of(factory: Callable[..., Any] | str) -> Callable[..., Any]:
     if callable(factory):
         return factory
@@ -314,9 +322,7 @@ a node offering ``resources`` and for the agent to be made (None: for ever). ``a
     for option, value in (("max_restarts", max_restarts), ("max_retries", max_retries)):
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             raise ValueError(f"{option} must be a non-negative int, got {value!r}")
-    ray = _ray()
-    if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    ray = join_ray(address)
     options: dict[str, Any] = {"max_restarts": max_restarts, "max_task_retries": 0, **(actor_options or {})}
     if resources:
         options["resources"] = dict(resources)
