@@ -168,6 +168,15 @@ class RemoteModelClient:
         self._agent._usage_before_restart = None
         self._agent.actor.clear_usage.remote()
 
+    def add_stored_usage(self, calls: Iterable[Any]) -> None:
+        """Count the model calls a run store holds for this agent (resuming a run: the actor is
+        new), as ``OpenAIWrapper.add_stored_usage`` does."""
+        from ..models.wrapper import usage_of_calls
+
+        stored = usage_of_calls(calls, self.total_usage_summary, self.actual_usage_summary)
+        self.total_usage_summary, self.actual_usage_summary = stored
+        self._agent._usage_before_restart = stored  # what the actor reports from now on is added to it
+
     def print_usage_summary(self, mode: str | list[str] | tuple[str, ...] = ("actual", "total")) -> None:
         from ..usage import print_usage
 
