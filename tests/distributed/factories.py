@@ -15,15 +15,22 @@ def two_agents():
     return user, assistant, {"message": "Ask: {task}", "max_turns": 2}
 
 
-def scripted_member(name: str, description: str, marker: str | None = None, delay: float = 0.0):
+def scripted_member(name: str, description: str, marker: str | None = None, delay: float = 0.0,
+                    fail_at: int | None = None):
     """An assistant whose scripted model answers from the request alone (the same answer in any
     process, before and after a restart). ``marker``: a file each reply appends its process id to
-    before it waits ``delay`` seconds (a test kills that process mid-reply)."""
+    before it waits ``delay`` seconds (a test kills that process mid-reply). ``fail_at``: its
+    model fails on that call (1: the first), and only that one."""
     import time
 
     from parley import AssistantAgent, ScriptedModelClient
 
+    calls = [0]
+
     def reply(request) -> str:
+        calls[0] += 1
+        if calls[0] == fail_at:
+            raise RuntimeError("model down")
         if marker is not None:
             with open(marker, "a", encoding="utf-8") as file:
                 file.write(f"{os.getpid()}\n")

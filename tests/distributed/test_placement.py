@@ -135,3 +135,16 @@ def test_parley_run_places_the_agent_on_the_running_ray(ray_head, tmp_path):
     assert senders[:3] == ["user", "writer", "critic"]
     started = placed_actors(ray_head)[before:]
     assert len(started) == 1  # the writer, in an actor of the run's job
+
+
+def test_a_fan_out_of_a_team_with_a_placed_agent(ray_head, tmp_path):
+    from parley.distributed import run_many
+
+    document = team_document({"resources": {"node_b": 0.1}})
+    before = len(placed_actors(ray_head))
+    local = run_many(team_document(), ["a", "b", "c"], store=tmp_path / "local.db", model="scripted", progress=False)
+    on_ray = run_many(document, ["a", "b", "c"], address="auto", store=tmp_path / "ray.db", model="scripted",
+                      progress=False, max_concurrency=3)
+    assert [o.same_result() for o in on_ray] == [o.same_result() for o in local]
+    assert [o.status for o in on_ray] == ["finished"] * 3
+    assert len(placed_actors(ray_head)) - before == 3  # one writer per chat, started by the worker running it

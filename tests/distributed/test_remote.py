@@ -16,6 +16,7 @@ pytest.importorskip("ray", reason="Ray is not installed: pip install 'parley[ray
 
 from parley import AssistantAgent, GroupChat, GroupChatManager, ScriptedModelClient, UserProxyAgent, events
 from parley.distributed import RemoteAgent, RemoteAgentError, remote
+from parley.store import RunStore
 
 from .factories import scripted_member
 
@@ -32,12 +33,17 @@ def selector(prompts: list[str]):
     return choose
 
 
-def group_chat(bob, prompts: list[str]):
+def team(bob, prompts: list[str], alice_fails_at: int | None = None):
     user = UserProxyAgent("user", human_input_mode="NEVER", code_execution_config=False, default_auto_reply="")
-    alice = scripted_member("alice", "Alice plans the count.")
+    alice = scripted_member("alice", "Alice plans the count.", fail_at=alice_fails_at)
     groupchat = GroupChat([user, alice, bob], messages=[], max_round=6, speaker_selection_method="auto")
     manager = GroupChatManager(groupchat, llm_config={"config_list": [
         {"model": "selector", "client": ScriptedModelClient(selector(prompts))}]})
+    return user, manager, groupchat
+
+
+def group_chat(bob, prompts: list[str]):
+    user, manager, groupchat = team(bob, prompts)
     with events.capture() as captured:
         result = user.initiate_chat(manager, message="Count the stock, please.", silent=True)
     return result, groupchat, captured
@@ -143,3 +149,26 @@ def test_agents_that_cannot_be_remote_are_refused_with_the_reason(ray_head):
         remote("not a factory")
     with pytest.raises(RemoteAgentError, match="no_such_node"):
         remote(scripted_member, args=("bob", "b"), resources={"no_such_node": 1}, start_timeout=2)
+
+
+def test_a_run_with_a_remote_member_is_recorded_and_resumes(ray_head, tmp_path):
+    local_bob = scripted_member("bob", BOB[1])
+    expected, _, _ = group_chat(local_bob, [])
+    with RunStore(tmp_path / "runs.db") as store:
+        bob = remote(scripted_member, args=("bob", BOB[1]), resources={"node_b": 1})
+        try:
+            user, manager, _ = team(bob, [], alice_fails_at=2)  # after bob's first reply
+            with pytest.raises(RuntimeError, match="model down"), store.new_run() as run:
+                user.initiate_chat(manager, message="Count the stock, please.", silent=True)
+        finally:
+            bob.close()
+        # bob's model call, made in the actor, is in the run's records as a local agent's would be.
+        assert [c["agent"] for c in store.records(run.id, "model_calls")].count("bob") == 1
+        bob = remote(scripted_member, args=("bob", BOB[1]), resources={"node_b": 1})  # as in a new process
+        try:
+            user, manager, _ = team(bob, [])
+            result = store.resume(run.id, [user, manager], silent=True)
+        finally:
+            bob.close()
+    assert result.chat_history == expected.chat_history
+    assert bob.client.total_usage_summary == local_bob.client.total_usage_summary  # the stored call counted once
