@@ -172,3 +172,14 @@ def test_a_run_with_a_remote_member_is_recorded_and_resumes(ray_head, tmp_path):
             bob.close()
     assert result.chat_history == expected.chat_history
     assert bob.client.total_usage_summary == local_bob.client.total_usage_summary  # the stored call counted once
+
+
+def test_an_error_inside_the_remote_agent_is_the_chat_s_own_and_not_retried(ray_head):
+    bob = remote(scripted_member, args=("bob", BOB[1]), kwargs={"fail_at": 1}, resources={"node_b": 1})
+    try:
+        user, manager, _ = team(bob, [])
+        with pytest.raises(RuntimeError, match="model down"):
+            user.initiate_chat(manager, message="Count the stock, please.", silent=True)
+        assert bob.retries == 0
+    finally:
+        bob.close()
