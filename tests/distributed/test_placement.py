@@ -74,12 +74,13 @@ def test_what_cannot_be_placed_is_named():
     assert "not supported" in issues["agents.writer.nested_chats"]
 
 
-def test_a_placement_round_trips_and_loading_starts_nothing():
+def test_a_placement_round_trips_and_loading_or_checking_starts_nothing():
     document = team_document({"resources": {"node_b": 0.5}, "max_restarts": 1, "num_gpus": 0})
     team = Team.from_dict(copy.deepcopy(document))
     assert team.to_dict()["agents"]["writer"]["placement"] == {"resources": {"node_b": 0.5}, "max_restarts": 1, "num_gpus": 0}
     code = ("import sys\nfrom parley.spec import Team\nfrom tests.distributed.test_placement import team_document\n"
             "team = Team.from_dict(team_document({'resources': {'node_b': 1}}))\nteam.validate()\n"
+            "report = team.check()\nassert report.ok, report.lines()\n"
             "print('ray' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"},
                           capture_output=True, text=True, timeout=120, check=False)

@@ -136,7 +136,7 @@ def build(spec: TeamSpec, *, allow_modules: tuple[str, ...] | list[str] = (), mo
     allowed = allowed_modules(allow_modules)
     llm_configs = {} if model == "scripted" else {
         name: llm_config_for(name, ms) for name, ms in (spec.models or {}).items()
-        if any(a.llm_config == name and a.placement is None for a in spec.agents.values())}
+        if any(a.llm_config == name and (a.placement is None or record is not None) for a in spec.agents.values())}
     agents: dict[str, Any] = {}
     placed: set[str] = set()
 
