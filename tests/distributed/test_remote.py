@@ -183,3 +183,17 @@ def test_an_error_inside_the_remote_agent_is_the_chat_s_own_and_not_retried(ray_
         assert bob.retries == 0
     finally:
         bob.close()
+
+
+def test_generate_reply_asks_the_actor_and_excludes_reply_functions_by_their_classic_names(ray_head):
+    from parley import ConversableAgent
+
+    bob = remote(scripted_member, args=("bob", BOB[1]), resources={"node_b": 1})
+    try:
+        asking = [{"role": "user", "content": "How many crates?", "name": "alice"}]
+        assert bob.generate_reply(asking, sender=None) == "bob on alice's word (2 messages)"
+        # Without its model, bob falls back to its default auto reply ("" for an AssistantAgent).
+        assert bob.generate_reply(asking, exclude=[ConversableAgent.generate_oai_reply]) == ""
+        assert bob.generate_reply(asking, exclude=[ConversableAgent.a_generate_oai_reply]) == ""
+    finally:
+        bob.close()

@@ -104,7 +104,7 @@ class AgentHost:
         return self.peers[name]
 
     async def reply(self, messages: list[dict], peer: str | None, auto_replies: int, chat_id: int | None,
-                    exclude: list[str]) -> dict:
+                    exclude: list[Callable[..., Any] | str]) -> dict:
         """The agent's reply to ``messages`` from ``peer``; ``auto_replies``: its consecutive
         auto replies to that peer so far (the caller keeps the count, so a restarted actor
         continues it)."""
@@ -113,7 +113,9 @@ class AgentHost:
         counters = agent._consecutive_auto_reply_counter  # carried by the caller: see the module's doc
         if sender is not None:
             counters[sender] = auto_replies
-        excluded = [entry["reply_func"] for entry in agent._reply_func_list if entry["name"] in exclude]
+        names = {item for item in exclude if isinstance(item, str)}
+        excluded = [item for item in exclude if callable(item)]
+        excluded += [entry["reply_func"] for entry in agent._reply_func_list if entry["name"] in names]
         stream = events.EventStream()
         reported: list[events.Event] = []
         stream.add_sink(reported.append, FORWARDED_EVENTS)
@@ -233,7 +235,10 @@ class RemoteAgent(ConversableAgent):
         if self.hook_lists["process_all_messages_before_reply"]:
             messages = await self.a_process_all_messages_before_reply(messages)
         peer = sender.name if sender is not None else None
-        excluded = sorted({getattr(function, "__name__", "") for function in exclude})
+        # parley's own reply functions (the classic faces too) travel as themselves (pickled by
+        # reference); others by name, matched against the names of the actor agent's reply functions.
+        excluded = [f if getattr(f, "__module__", "").startswith("parley.") else getattr(f, "__name__", "")
+                    for f in exclude]
         answer = await self._call("reply", list(messages), peer, self._auto_replies.get(peer or "", 0),
                                   events.current_chat_id.get(), excluded)
         if peer is not None:
