@@ -59,3 +59,8 @@ def asks_a_human():
 
 def fails_to_build():
     raise RuntimeError("no such warehouse")
+
+
+def openai_assistant():
+    """The assistant of ``two_agents`` alone (its model: the fake OpenAI server of the tests)."""
+    return two_agents()[1]

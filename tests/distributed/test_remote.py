@@ -197,3 +197,23 @@ def test_generate_reply_asks_the_actor_and_excludes_reply_functions_by_their_cla
         assert bob.generate_reply(asking, exclude=[ConversableAgent.a_generate_oai_reply]) == ""
     finally:
         bob.close()
+
+
+def test_a_remote_assistant_asks_its_openai_endpoint_from_the_actor(ray_head, fake_openai):
+    from .factories import two_agents
+
+    user, assistant, _ = two_agents()
+    local = user.initiate_chat(assistant, message="Ask: crates", silent=True, max_turns=2)
+    local_requests = list(fake_openai.requests)
+    fake_openai.requests.clear()
+
+    user, _, _ = two_agents()
+    remote_assistant = remote("tests.distributed.factories:openai_assistant", resources={"node_b": 1})
+    try:
+        result = user.initiate_chat(remote_assistant, message="Ask: crates", silent=True, max_turns=2)
+    finally:
+        remote_assistant.close()
+    assert result.chat_history == local.chat_history and result.chat_history[-1]["content"] == "done: Ask: crates (turn 2)"
+    assert fake_openai.requests == local_requests and len(local_requests) == 2  # the same requests, made by the actor
+    assert result.cost == local.cost  # the remote assistant's usage, reported by its actor
+    assert result.cost["usage_including_cached_inference"]["gpt-4o-mini"]["completion_tokens"] > 0
