@@ -37,6 +37,8 @@ def scripted_member(name: str, description: str, marker: str | None = None, dela
         if delay:
             time.sleep(delay)
         last = request.messages[-1]
+        if "say who you are" in str(last.get("content")):
+            return request.messages[0]["content"]  # the system message it was given
         return f"{name} on {last.get('name', last['role'])}'s word ({len(request.messages)} messages)"
 
     return AssistantAgent(name, system_message=f"You are {name}.", description=description,

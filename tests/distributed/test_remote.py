@@ -185,7 +185,7 @@ def test_an_error_inside_the_remote_agent_is_the_chat_s_own_and_not_retried(ray_
         bob.close()
 
 
-def test_generate_reply_asks_the_actor_and_excludes_reply_functions_by_their_classic_names(ray_head):
+def test_generate_reply_asks_the_actor_with_this_side_s_system_message_and_exclusions(ray_head):
     from parley import ConversableAgent
 
     bob = remote(scripted_member, args=("bob", BOB[1]), resources={"node_b": 1})
@@ -195,6 +195,11 @@ def test_generate_reply_asks_the_actor_and_excludes_reply_functions_by_their_cla
         # Without its model, bob falls back to its default auto reply ("" for an AssistantAgent).
         assert bob.generate_reply(asking, exclude=[ConversableAgent.generate_oai_reply]) == ""
         assert bob.generate_reply(asking, exclude=[ConversableAgent.a_generate_oai_reply]) == ""
+        # A system message updated here is the one the actor's model is given.
+        who = [{"role": "user", "content": "Please say who you are.", "name": "alice"}]
+        assert bob.generate_reply(who) == "You are bob."
+        bob.update_system_message("You are Robert, who counts.")
+        assert bob.generate_reply(who) == "You are Robert, who counts."
     finally:
         bob.close()
 

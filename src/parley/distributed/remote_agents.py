@@ -9,8 +9,9 @@ client, tools and code executor run in the actor. What the actor's agent reports
 (model calls, tool calls, code executions) is sent back with the reply and emitted here, so the
 console, the run store and telemetry see it as they would for a local agent.
 
-The actor keeps nothing a reply depends on: each call carries the history and the agent's
-consecutive-auto-reply count for that peer. So when the actor dies mid-reply, Ray restarts it
+The actor keeps nothing a reply depends on: each call carries the history, the agent's
+consecutive-auto-reply count for that peer and its system message (``update_system_message`` on
+the caller's side applies there). So when the actor dies mid-reply, Ray restarts it
 (``max_restarts``: the factory runs again) and the same reply is asked again; the chat goes on.
 
 Imported, and Ray with it, only when ``remote`` is called."""
@@ -104,11 +105,13 @@ class AgentHost:
         return self.peers[name]
 
     async def reply(self, messages: list[dict], peer: str | None, auto_replies: int, chat_id: int | None,
-                    exclude: list[Callable[..., Any] | str]) -> dict:
+                    exclude: list[Callable[..., Any] | str], system_message: str | list | None) -> dict:
         """The agent's reply to ``messages`` from ``peer``; ``auto_replies``: its consecutive
-        auto replies to that peer so far (the caller keeps the count, so a restarted actor
-        continues it)."""
+        auto replies to that peer so far, ``system_message`` its system message (the caller keeps
+        both, so a restarted actor continues with them)."""
         agent = self.agent
+        if system_message != agent.system_message and isinstance(system_message, str):
+            agent.update_system_message(system_message)  # the caller's update_system_message
         sender = self._peer(peer) if peer is not None else None
         counters = agent._consecutive_auto_reply_counter  # carried by the caller: see the module's doc
         if sender is not None:
@@ -240,7 +243,7 @@ class RemoteAgent(ConversableAgent):
         excluded = [f if getattr(f, "__module__", "").startswith("parley.") else getattr(f, "__name__", "")
                     for f in exclude]
         answer = await self._call("reply", list(messages), peer, self._auto_replies.get(peer or "", 0),
-                                  events.current_chat_id.get(), excluded)
+                                  events.current_chat_id.get(), excluded, self.system_message)
         if peer is not None:
             self._auto_replies[peer] = answer["auto_replies"]
         stream = events.current_stream()
