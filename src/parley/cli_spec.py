@@ -60,7 +60,8 @@ def add_spec_parsers(commands: argparse._SubParsersAction) -> None:
                           "many chats at once; each a run of the store (parley.distributed.run_many)")
     run.add_argument("--ray", nargs="?", const="auto", default=None, metavar="ADDRESS",
                      help="with --tasks: run the chats on Ray (default address: auto, a running cluster; "
-                          "'local' starts one on this machine); pip install 'parley[ray]'")
+                          "'local' starts one on this machine); without: the Ray the spec's placed agents "
+                          "(placement:) join; pip install 'parley[ray]'")
     run.add_argument("--out", default=None, metavar="FILE",
                      help="with --tasks: write the results here as JSONL (default: stdout)")
     run.add_argument("--max-concurrency", type=int, default=64, metavar="N", help="with --tasks: chats at once, in all")
@@ -178,10 +179,16 @@ def _run(args: argparse.Namespace) -> int:
     report = team.validate(args.allow_module, **_grants(args))
     for line in report.lines():
         print(f"note: {_show(line)}", file=sys.stderr)
-    if args.tasks is not None or args.ray is not None or args.out is not None:
+    if args.tasks is not None or args.out is not None:
         from .distributed.cli import run_tasks
 
         return run_tasks(team, store, args, _fail)
+    if args.ray is not None:  # one run whose placed agents join this Ray
+        from .distributed.cli import join_ray_for_placement
+
+        failed = join_ray_for_placement(team, args.ray, _fail)
+        if failed:
+            return failed
 
     def started(run_id: str) -> None:
         print(f"parley run: recording as run {run_id}", flush=True)

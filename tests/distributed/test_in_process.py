@@ -67,7 +67,8 @@ def test_bad_arguments_are_clear():
 
 
 def test_ray_is_not_imported_in_process(fake_openai, tmp_path):
-    code = ("import sys\nfrom parley.distributed import run_many\nfrom tests.distributed.conftest import team_document\n"
+    code = ("import sys\nfrom parley.distributed import run_many, remote, RemoteAgent\n"
+            "from tests.distributed.conftest import team_document\n"
             f"run_many(team_document(), ['a'], store={str(tmp_path / 'runs.db')!r}, progress=False)\n"
             "print('ray' in sys.modules)")
     root = Path(__file__).resolve().parents[2]

@@ -17,20 +17,51 @@ pytest.importorskip("ray", reason="Ray is not installed: pip install 'parley[ray
 from parley.distributed import ray_workers, run_many
 from parley.store import RunStore
 
-from .conftest import team_document
+from .conftest import echo_reply, team_document
 
 
-def test_the_same_results_as_in_process(ray_head, fake_openai, tmp_path):
-    tasks = [f"item {i}" for i in range(100)] + ["please refuse", {"topic": "no task"}]
-    local = run_many(team_document(), tasks, store=tmp_path / "local.db", max_concurrency=32, progress=False)
+def faulty(reply):
+    """``reply`` behind injected faults, each on a request's first arrival only (the model
+    client's retry then gets the answer): an HTTP 503 for every 10th task, an answer later than
+    the client's timeout for every 25th. The same faults hit the same requests in every run."""
+    seen: set[str] = set()
+    lock = threading.Lock()
+
+    def answer(body: dict) -> dict:
+        key = json.dumps(body["messages"], sort_keys=True)
+        first = next(m["content"] for m in body["messages"] if m["role"] == "user")
+        number = int(first.rsplit(" ", 1)[-1]) if first.rsplit(" ", 1)[-1].isdigit() else -1
+        with lock:
+            fresh = key not in seen
+            seen.add(key)
+        if fresh and number % 10 == 3:
+            return {"status": 503, "retry_after": "0", "error": "overloaded"}
+        if fresh and number % 25 == 7:
+            return {**reply(body), "delay": 3.0}  # past the 1 s timeout: the client gives up and asks again
+        return reply(body)
+    answer.seen = seen  # type: ignore[attr-defined]
+    return answer
+
+
+def test_500_chats_with_injected_faults_give_the_in_process_results(ray_head, fake_openai, tmp_path):
+    document = team_document()
+    document["models"]["gpt"]["timeout"] = 1
+    tasks = [f"item {i}" for i in range(498)] + ["please refuse", {"topic": "no task"}]
+    fake_openai.default = answer = faulty(echo_reply)
+    local = run_many(document, tasks, store=tmp_path / "local.db", max_concurrency=64, progress=False)
+    requests_in_process = len(fake_openai.requests)
     fake_openai.requests.clear()
-    on_ray = run_many(team_document(), tasks, address="auto", store=tmp_path / "ray.db", max_concurrency=32, progress=False)
+    answer.seen.clear()
+    on_ray = run_many(document, tasks, address="auto", store=tmp_path / "ray.db", max_concurrency=64, progress=False)
     assert [o.same_result() for o in on_ray] == [o.same_result() for o in local]
-    assert sum(o.status == "finished" for o in on_ray) == 100
-    assert len(fake_openai.requests) == 201
+    assert [o.index for o in on_ray] == list(range(500)) and sum(o.status == "finished" for o in on_ray) == 498
+    assert on_ray[498].error and "refused by policy" in on_ray[498].error and "tasks[499].task" in on_ray[499].error
+    # 2 turns of 498 chats, 1 refused request; and one more request per injected fault (50 + 20 of them).
+    faults = sum(1 for i in range(498) for turn in (1, 2) if i % 10 == 3) + sum(2 for i in range(498) if i % 25 == 7)
+    assert len(fake_openai.requests) == requests_in_process == 2 * 498 + 1 + faults
     with RunStore(tmp_path / "ray.db", create=False) as store:
         assert {info.id for info in store.list_runs(limit=None)} == {o.run_id for o in on_ray}
-        assert all(len(store.messages(o.run_id)) == 4 for o in on_ray[:100])
+        assert all(len(store.messages(o.run_id)) == 4 for o in on_ray[:498])
 
 
 def test_a_factory_team_on_workers_placed_by_a_custom_resource(ray_head, fake_openai, tmp_path):

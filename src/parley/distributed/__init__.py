@@ -1,7 +1,8 @@
 """Many chats at once: ``run_many`` fans a team out over a list of tasks, in this process on
 asyncio (``address=None``) or on a Ray cluster (``address="local"``, ``"auto"``, ``"ray://…"``;
 ``pip install 'parley[ray]'``). Every chat is a run of the run store, so a chat whose worker
-died is retried by resuming its stored run. See docs/distributed.md.
+died is retried by resuming its stored run. ``remote`` puts one agent of a chat in a Ray actor
+placed by resources, the chat's loop staying here. See docs/distributed.md.
 
 Nothing here imports Ray until a Ray address is given."""
 
@@ -12,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .fan_out import a_run_many, run_many
     from .outcome import ChatOutcome
+    from .remote_agents import RemoteAgent, RemoteAgentError, remote
 
-_EXPORTS = {"run_many": "fan_out", "a_run_many": "fan_out", "ChatOutcome": "outcome"}
+_EXPORTS = {"run_many": "fan_out", "a_run_many": "fan_out", "ChatOutcome": "outcome", "remote": "remote_agents",
+            "RemoteAgent": "remote_agents", "RemoteAgentError": "remote_agents"}
 
 
 def __getattr__(name: str) -> Any:
@@ -24,4 +27,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["run_many", "a_run_many", "ChatOutcome"]
+__all__ = ["run_many", "a_run_many", "ChatOutcome", "remote", "RemoteAgent", "RemoteAgentError"]

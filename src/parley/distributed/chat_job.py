@@ -35,7 +35,7 @@ async def run_chat(source: TeamSource, store: Any, index: int, run_id: str, task
             return ChatOutcome(index, run_id, "failed", attempts=attempt,
                                error=f"the run failed ({info.reason or 'error'}); see parley runs show {run_id}")
         if info is not None:
-            result = await _resume(source, store, run_id, task, source.build())
+            result = await _resume(source, store, run_id, task, await _build(source))
         else:
             result = await _start(source, store, index, run_id, task)
     except Exception as error:  # the chat's own failure: reported, not retried
@@ -45,12 +45,20 @@ async def run_chat(source: TeamSource, store: Any, index: int, run_id: str, task
     return ChatOutcome(index, run_id, "finished", summary=last.summary, usage=usage, cost=cost, attempts=attempt)
 
 
+async def _build(source: TeamSource) -> Any:
+    """Fresh agents for one chat. A team with placed agents is built in a thread: starting their
+    actors waits (``distributed.remote``), which would hold up every other chat of this loop."""
+    if source.places_agents:
+        return await asyncio.to_thread(source.build)
+    return source.build()
+
+
 async def _start(source: TeamSource, store: Any, index: int, run_id: str, task: Any) -> Any:
     team = source.team
     # Inside the run: a task that can't start (bad template variables, a team that doesn't
     # build) is a failed run of the store, as a chat that fails later is.
     with store.new_run(run_id):
-        built = source.build()
+        built = await _build(source)
         if built.chat_queue is not None:
             if not isinstance(task, str):
                 raise TypeError(f"tasks[{index}]: a team of sequential chats takes a message (str) as its task")

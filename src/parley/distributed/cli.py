@@ -33,7 +33,7 @@ def run_tasks(team: Any, store: Any, args: argparse.Namespace, fail: Callable[[s
     from .fan_out import run_many
 
     if args.tasks is None:
-        return fail("run", ValueError("--ray and --out go with --tasks FILE"))
+        return fail("run", ValueError("--out goes with --tasks FILE"))
     if args.message is not None or args.run_id is not None:
         return fail("run", ValueError("--message and --run-id are for one run; with --tasks each line is a task"))
     try:
@@ -53,3 +53,20 @@ def run_tasks(team: Any, store: Any, args: argparse.Namespace, fail: Callable[[s
     print(f"parley run: {finished} of {len(outcomes)} chats finished"
           + (f"; results in {args.out}" if args.out else ""), file=sys.stderr)
     return 0 if finished == len(outcomes) else 1
+
+
+def join_ray_for_placement(team: Any, address: str, fail: Callable[[str, Exception], int]) -> int:
+    """``parley run SPEC --ray [ADDRESS]`` without --tasks: the Ray the placed agents join
+    (without --ray they join Ray's default: a cluster running on this machine, or a new one).
+    Returns an exit status to stop with, or 0 to go on."""
+    placed = [name for name, agent in team.spec.agents.items() if agent.placement is not None]
+    if not placed:
+        return fail("run", ValueError("--ray without --tasks is for a spec with placed agents (placement:); "
+                                      "this one has none: give --tasks FILE to run many chats on Ray"))
+    try:
+        from .remote_agents import join_ray
+
+        join_ray(address)
+    except (ImportError, ConnectionError, RuntimeError, ValueError) as error:
+        return fail("run", error)
+    return 0

@@ -63,6 +63,12 @@ class TeamSource:
             self._team = Team.from_dict(self.document)
         return self._team
 
+    @property
+    def places_agents(self) -> bool:
+        """Whether building the team starts actors for placed agents (a spec's ``placement:``)."""
+        team = self.team
+        return team is not None and any(agent.placement is not None for agent in team.spec.agents.values())
+
     def build(self) -> BuiltChat:
         """Fresh agents for one chat."""
         team = self.team

@@ -113,6 +113,16 @@ def _groupchat(gname: str, group: GroupChatSpec, agents: dict, allowed: tuple) -
         raise SpecError(str(error), f"group_chats.{gname}") from None
 
 
+def _checked(spec: TeamSpec, model: str | None, allow_env: tuple[str, ...] | list[str],
+             allow_work_dirs: tuple[str, ...] | list[str], record: list | None) -> None:
+    if model not in (None, "local", "scripted"):
+        raise ValueError(f"model must be 'local' or 'scripted', got {model!r}")
+    if model != "scripted":
+        check_env(spec, allow_env)
+    if record is None:
+        check_work_dirs(spec, allow_work_dirs)
+
+
 def build(spec: TeamSpec, *, allow_modules: tuple[str, ...] | list[str] = (), model: str | None = None,
           scripted: dict | None = None, allow_env: tuple[str, ...] | list[str] = (),
           allow_work_dirs: tuple[str, ...] | list[str] = (), record: list | None = None) -> BuiltTeam:
@@ -120,21 +130,26 @@ def build(spec: TeamSpec, *, allow_modules: tuple[str, ...] | list[str] = (), mo
     every model (no network; ``scripted``: options of ``models.scripted_reply``); otherwise the
     spec's references are read now (environment variables only as ``access`` allows, with
     ``allow_env``). A work_dir outside the run's folder needs ``allow_work_dirs``. With ``record``
-    (a list), no code and no tool runs: executors and tools append what they were asked to the list."""
-    if model not in (None, "local", "scripted"):
-        raise ValueError(f"model must be 'local' or 'scripted', got {model!r}")
-    if model != "scripted":
-        check_env(spec, allow_env)
-    if record is None:
-        check_work_dirs(spec, allow_work_dirs)
+    (a list), no code and no tool runs: executors and tools append what they were asked to the list.
+    An agent with ``placement`` is made in a Ray actor (``placement.place``); not with ``record``."""
+    _checked(spec, model, allow_env, allow_work_dirs, record)
     allowed = allowed_modules(allow_modules)
     llm_configs = {} if model == "scripted" else {
         name: llm_config_for(name, ms) for name, ms in (spec.models or {}).items()
-        if any(a.llm_config == name for a in spec.agents.values())}
+        if any(a.llm_config == name and (a.placement is None or record is not None) for a in spec.agents.values())}
     agents: dict[str, Any] = {}
+    placed: set[str] = set()
 
     def make(name: str, **extra: Any) -> None:
         agent_spec = spec.agents[name]
+        if agent_spec.placement is not None and record is None:
+            from .placement import place
+
+            agents[name] = place(spec, name, {"allow_modules": tuple(allow_modules), "model": model, "scripted": scripted,
+                                              "allow_env": tuple(allow_env), "allow_work_dirs": tuple(allow_work_dirs)})
+            placed.add(name)
+            ORIGIN[agents[name]] = (spec, name)
+            return
         kwargs = _agent_kwargs(name, agent_spec, llm_configs, allowed, model, scripted or {}, record)
         try:
             agents[name] = _class(agent_spec.class_)(name=name, **kwargs, **extra)
@@ -154,19 +169,15 @@ def build(spec: TeamSpec, *, allow_modules: tuple[str, ...] | list[str] = (), mo
         make(manager_of[gname], groupchat=_groupchat(gname, groups[gname], agents, allowed))
 
     for tname, tool in (spec.tools or {}).items():
-        from ..tools.registration import register_function
-
+        if tool.caller in placed and tool.executor in placed:
+            continue  # both sides live in actors, which registered it (build_placed)
         function = resolve(tool.function, allowed, f"tools.{tname}.function")
         if record is not None:
             from .check import recording_tool
 
             function = recording_tool(tname, function, record)
-        description = tool.description or (function.__doc__ or tname).strip().splitlines()[0]
-        try:
-            register_function(function, caller=agents[tool.caller], executor=agents[tool.executor],
-                              name=tool.name or tname, description=description)
-        except Exception as error:  # reported for the tool that failed
-            raise SpecError(str(error), f"tools.{tname}") from None
+        _register_tool(tname, tool, function, agents[tool.caller] if tool.caller not in placed else None,
+                       agents[tool.executor] if tool.executor not in placed else None)
 
     for name, agent_spec in spec.agents.items():
         for nested in agent_spec.nested_chats or []:
@@ -182,6 +193,47 @@ def build(spec: TeamSpec, *, allow_modules: tuple[str, ...] | list[str] = (), mo
             agents[name].register_nested_chats(queue, trigger=trigger, **options)
 
     return _with_run(spec.run, agents)
+
+
+def _register_tool(tname: str, tool: Any, function: Any, caller: Any, executor: Any) -> None:
+    """Register a tool with its caller and executor; None for a side that lives in an actor
+    (a placed agent: the actor registers it there)."""
+    from ..tools.registration import register_function
+
+    description = tool.description or (function.__doc__ or tname).strip().splitlines()[0]
+    name = tool.name or tname
+    try:
+        if caller is not None and executor is not None:
+            register_function(function, caller=caller, executor=executor, name=name, description=description)
+        elif caller is not None:
+            caller.register_for_llm(name=name, description=description)(function)
+        elif executor is not None:
+            executor.register_for_execution(name=name)(function)
+    except Exception as error:  # reported for the tool that failed
+        raise SpecError(str(error), f"tools.{tname}") from None
+
+
+def build_placed(spec: TeamSpec, name: str, *, allow_modules: tuple[str, ...] | list[str] = (), model: str | None = None,
+                 scripted: dict | None = None, allow_env: tuple[str, ...] | list[str] = (),
+                 allow_work_dirs: tuple[str, ...] | list[str] = ()) -> Any:
+    """Agent ``name`` of the team by itself, with its model and its sides of the tools: what a
+    placed agent's actor makes (``placement``). Its nested chats are refused by validation."""
+    _checked(spec, model, allow_env, allow_work_dirs, None)
+    allowed = allowed_modules(allow_modules)
+    agent_spec = spec.agents[name]
+    llm_configs = {} if model == "scripted" or not isinstance(agent_spec.llm_config, str) else {
+        agent_spec.llm_config: llm_config_for(agent_spec.llm_config, (spec.models or {})[agent_spec.llm_config])}
+    kwargs = _agent_kwargs(name, agent_spec, llm_configs, allowed, model, scripted or {})
+    try:
+        agent = _class(agent_spec.class_)(name=name, **kwargs)
+    except (TypeError, ValueError) as error:
+        raise SpecError(str(error), f"agents.{name}") from None
+    for tname, tool in (spec.tools or {}).items():
+        if name in (tool.caller, tool.executor):
+            function = resolve(tool.function, allowed, f"tools.{tname}.function")
+            _register_tool(tname, tool, function, agent if tool.caller == name else None,
+                           agent if tool.executor == name else None)
+    return agent
 
 
 def _with_run(run: RunSpec, agents: dict) -> BuiltTeam:
@@ -203,4 +255,4 @@ def _with_run(run: RunSpec, agents: dict) -> BuiltTeam:
     return BuiltTeam(agents, initiator, None, chat_queue=queue)
 
 
-__all__ = ["ORIGIN", "BuiltTeam", "build", "fill"]
+__all__ = ["ORIGIN", "BuiltTeam", "build", "build_placed", "fill"]

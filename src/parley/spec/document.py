@@ -241,6 +241,36 @@ class NestedChatSpec(_Strict):
     position: NonNegativeInt | None = None
 
 
+class PlacementSpec(_Strict):
+    """Where a placed agent lives: a Ray actor on a node offering ``resources``
+    (``parley.distributed.remote``); its model, tools and code executor run there, the chat's
+    loop stays with the run. Data only: the actor is started when the team is built."""
+
+    resources: dict[str, float] = Field(min_length=1)
+    """Ray custom resources the node must offer, e.g. ``{gpu_box: 1}``."""
+    num_gpus: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    max_restarts: Annotated[StrictInt, Field(ge=0, le=100)] | None = None
+    """How often Ray restarts the actor when it dies (default 3); a reply cut off is asked again."""
+
+    @field_validator("resources", mode="before")
+    @classmethod
+    def _resources(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise ValueError(f"must be a mapping of Ray resource names to amounts, e.g. {{gpu_box: 1}}, got {_kind(value)}")
+        for name, amount in value.items():
+            if not isinstance(name, str) or not RESOURCE_NAME.fullmatch(name):
+                raise ValueError(f"resource name {ascii(name)[:60]} must be letters, digits, '_', '-', '.' or ':'")
+            if name in ("CPU", "GPU", "memory", "object_store_memory"):
+                raise ValueError(f"{name} is not a custom resource: a placed agent reserves no CPU "
+                                 "(num_cpus=0), and GPUs are asked with num_gpus")
+            if isinstance(amount, bool) or not isinstance(amount, (int, float)) or not 0 < amount < float("inf"):
+                raise ValueError(f"resources.{name} must be a positive number, got {ascii(amount)[:60]}")
+        return value
+
+
+RESOURCE_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
+
+
 class AgentSpec(_Strict):
     """One agent: its class and constructor parameters under their classic names."""
 
@@ -257,6 +287,8 @@ class AgentSpec(_Strict):
     silent: StrictBool | None = None
     groupchat: StrictStr | None = None
     nested_chats: list[NestedChatSpec] | None = None
+    placement: PlacementSpec | None = None
+    """In a Ray actor placed by resources, not in the run's process (docs/distributed.md)."""
 
     @field_validator("llm_config", mode="before")
     @classmethod

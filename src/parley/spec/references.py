@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from graphlib import CycleError, TopologicalSorter
 
-from .document import TeamSpec
+from .document import AgentSpec, TeamSpec
 from .errors import SpecIssue, closest
 
 
@@ -39,6 +39,8 @@ def check_references(spec: TeamSpec) -> list[SpecIssue]:
                 issues.append(SpecIssue(f"{base}.code_execution_config", "a GroupChatManager does not run code"))
         elif agent.groupchat is not None:
             issues.append(SpecIssue(f"{base}.groupchat", f"only a GroupChatManager has a groupchat ({name} is a {agent.class_})"))
+        if agent.placement is not None:
+            issues.extend(_placement_issues(base, agent))
         for i, nested in enumerate(agent.nested_chats or []):
             where = f"{base}.nested_chats[{i}]"
             for trigger in [nested.trigger] if isinstance(nested.trigger, str) else nested.trigger:
@@ -131,6 +133,23 @@ def check_references(spec: TeamSpec) -> list[SpecIssue]:
         tuple(TopologicalSorter(order).static_order())
     except CycleError as error:
         issues.append(SpecIssue("run.chats", f"prerequisites form a cycle: {' -> '.join(map(str, error.args[1]))}"))
+    return issues
+
+
+def _placement_issues(base: str, agent: AgentSpec) -> list[SpecIssue]:
+    """What a placed agent (a Ray actor, parley.distributed.remote) can't be."""
+    if agent.class_ == "GroupChatManager":
+        return [SpecIssue(f"{base}.placement", "a GroupChatManager runs its group chat's loop, which stays with the run: "
+                          "place its members instead")]
+    issues = []
+    mode = agent.human_input_mode or ("NEVER" if agent.class_ == "AssistantAgent" else
+                                      "ALWAYS" if agent.class_ == "UserProxyAgent" else "TERMINATE")
+    if mode != "NEVER":
+        issues.append(SpecIssue(f"{base}.human_input_mode", f"a placed agent can't ask a human (it lives in a Ray actor): "
+                                f"set human_input_mode: NEVER (it is {mode})"))
+    if agent.nested_chats:
+        issues.append(SpecIssue(f"{base}.nested_chats", "a placed agent's nested chats would run in its actor with copies "
+                                "of the other agents: not supported; drop placement or the nested chats"))
     return issues
 
 
