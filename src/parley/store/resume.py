@@ -161,32 +161,30 @@ def _check_chat_queue(chat_queue: list[dict], top: list[dict], run_id: str) -> N
 
 
 async def _resume_chats(store: Any, run_id: str, top: list[dict], chat_queue: list[dict], plan: _ChatPlan | None) -> list:
-    """Resume a run of sequential chats: the stored results of the finished chats, the unfinished
-    one (``plan``) resumed, then the rest of the queue, all in the same run."""
+    """Resume a run of sequential chats through the one sequence loop (``chat.sequential``), in
+    the same run: the store supplies the results of the finished chats and resumes the
+    unfinished one (``plan``); the rest of the queue runs with the summaries carried over."""
     from ..agents.conversable import ConversableAgent
-    from ..chat.sequential import continue_chats, with_carryover
+    from ..chat.sequential import a_run_chats_in_order
     from .recorder import run_scope
+
+    async def resume_interrupted(entry: dict) -> Any:
+        assert plan is not None and plan.chat is top[-1]  # the last stored chat (checked in a_resume_run)
+        first = None
+        if not plan.stored:
+            # Stopped before its first message: that message again, with the carryover (which is not stored).
+            first = await plan.initiator.a_generate_init_message(json.loads(plan.chat["message"]), carryover=entry["carryover"])
+        return await _resume_chat(
+            store, run_id, plan, entry.get("summary_method", ConversableAgent.DEFAULT_SUMMARY_METHOD),
+            entry.get("summary_args"), entry.get("cache"), bool(entry.get("silent", False)), first,
+        )
 
     store.continue_run(run_id, len(top))  # later chats join the run; it ends with the queue
     token = run_scope.set(run_id)
     status, reason = "finished", None
     try:
-        results: list = []
-        for stored, entry in zip(top, chat_queue, strict=False):  # the queue may be longer
-            if stored["status"] == "finished":
-                results.append(_stored_result(store, run_id, stored))
-                continue
-            assert plan is not None and plan.chat is stored  # the last stored chat (checked in a_resume)
-            entry = with_carryover(entry, results)
-            first = None
-            if not plan.stored:
-                # Stopped before its first message: that message again, with the carryover (which is not stored).
-                first = await plan.initiator.a_generate_init_message(json.loads(stored["message"]), carryover=entry["carryover"])
-            results.append(await _resume_chat(
-                store, run_id, plan, entry.get("summary_method", ConversableAgent.DEFAULT_SUMMARY_METHOD),
-                entry.get("summary_args"), entry.get("cache"), bool(entry.get("silent", False)), first,
-            ))
-        return await continue_chats(chat_queue, results)
+        finished = [_stored_result(store, run_id, stored) for stored in top if stored["status"] == "finished"]
+        return await a_run_chats_in_order(chat_queue, finished, resume_interrupted if plan is not None else None)
     except BaseException as error:
         status, reason = ("interrupted", "interrupted") if not isinstance(error, Exception) else ("failed", "error")
         raise
@@ -240,7 +238,7 @@ def _stored_result(store: Any, run_id: str, chat: dict) -> Any:
     as the initiator saw it, summary, human input, and cost (the two agents' model calls in the
     run until the chat finished, as the classic cost counts them)."""
     from ..chat.result import ChatResult
-    from ..models.wrapper import usage_of_calls
+    from ..models.accounting import usage_of_calls
     from ..usage import usage_summary
 
     initiator = chat["sender"]
