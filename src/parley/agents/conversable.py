@@ -27,7 +27,7 @@ from .._sync import run_sync
 from ..chat.conversation import Conversation
 from ..chat.conversation import current as _current_conversation
 from ..chat.loop import converse, run_turns
-from ..chat.participant import Participant, Reply
+from ..chat.participant import OwedHistory, Participant, Reply
 from ..chat.result import ChatResult
 from ..errors import InvalidCarryOverType, SenderRequired, UsageError
 from ..events import MessageSent, ReplyChosen
@@ -144,7 +144,7 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
         )
         self._code_executor: Any = None
         self._prompt_caches: dict[Agent, PromptCache] = {}  # per peer (agents.prompt_cache)
-        self._broadcast: Any = None  # a group chat in progress that owes this agent messages
+        self._broadcast: OwedHistory | None = None  # a group chat in progress that owes this agent messages
         self._finished_chats: Any = None  # the results of its last chat queue (get_chat_results)
         self.hook_lists: dict[str, list[Callable]] = {name: [] for name in _HOOKABLE_METHODS}
         # One engine serves sync and async chats: a hook registered under the classic async name
@@ -251,6 +251,16 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
         """Bring histories a group chat in progress keeps lazily up to date (``groupchat.broadcast``)."""
         if self._broadcast is not None:
             self._broadcast.catch_up(self)
+
+    def join_broadcast(self, owed: OwedHistory) -> None:
+        self._broadcast = owed
+
+    def leave_broadcast(self, owed: OwedHistory) -> None:
+        if self._broadcast is owed:
+            self._broadcast = None
+
+    def extend_history(self, peer: Agent, messages: list[dict]) -> None:
+        self._oai_messages[peer].extend(messages)
 
     def last_message(self, agent: Agent | None = None) -> dict | None:
         self._sync_histories()
@@ -607,6 +617,10 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
             self._human_input = []
         if prepare_recipient:
             recipient._prepare_chat(self, clear_history, False, reply_at_receive)
+
+    def prepare_chat_side(self, peer: Agent, clear_history: bool, reply_at_receive: bool) -> None:
+        assert isinstance(peer, ConversableAgent)
+        self._prepare_chat(peer, clear_history, False, reply_at_receive)  # classic subclasses may override _prepare_chat
 
     async def a_generate_init_message(self, message: dict | str | None, **kwargs: Any) -> str | dict:
         if message is None:

@@ -103,7 +103,10 @@ class UsageRecorder:
             # Below this, a cache keeps replies as the client gave them: a hit is priced here too.
             priced = pricing.cost(response.model, response.prompt_tokens, response.completion_tokens, price)
             response.cost = priced or response.cost
-        self.summary.count(response)
+        summary = self.summary  # UsageSummary.count, inline: this runs on every model call
+        summary.total = add_usage(summary.total, response)
+        if not response.cached:
+            summary.actual = add_usage(summary.actual, response)
         if ModelCalled in _wanted_anywhere or ModelCallLogged in _wanted_anywhere:
             publish_call(request, response, latency)
         return response

@@ -301,7 +301,9 @@ class OpenAIWrapper:
                 endpoint = {k: params.pop(k) for k in ENDPOINT_KEYS & params.keys()}
                 client = self._compose(self._clients_for_call(endpoint), cache, endpoint)
         if client is None:
-            client = self._composed(cache)
+            client = self._composed_plain if cache is None else None  # the common call: no look-up
+            if client is None:
+                client = self._composed(cache)
         # Positional (keywords cost twice as much, on every call): messages, tools, response
         # format, params, stream, on_token, functions, agent, purpose.
         request = ModelRequest(
