@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from .. import events
+from .._sync import sync_twin
 from ..agents.agent import Agent
 from ..errors import AgentNameConflict, UndefinedNextAgent
 from ..io import get_default as _iostream
@@ -500,10 +501,7 @@ class GroupChat:
         speaker, _ = await self.a_choose_speaker(last_speaker, selector)
         return speaker
 
-    def select_speaker(self, last_speaker: Agent, selector: Participant) -> Agent | None:
-        from .._sync import run_sync
-
-        return run_sync(self.a_select_speaker(last_speaker, selector))
+    select_speaker = sync_twin(a_select_speaker)
 
     # ----------------------------------------------------------------- classic step names
 

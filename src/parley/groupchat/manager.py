@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from .. import events
-from .._sync import run_sync
+from .._sync import sync_twin
 from ..agents.agent import Agent
 from ..agents.conversable import ConversableAgent
 from ..chat.loop import run_turns
@@ -219,10 +219,7 @@ class GroupChatManager(ConversableAgent):
             for agent in agents:
                 agent.leave_broadcast(broadcast)
 
-    def run_chat(
-        self, messages: list[dict] | None = None, sender: Agent | None = None, config: GroupChat | None = None
-    ) -> tuple[bool, str | None]:
-        return run_sync(self.a_run_chat(messages, sender, config))
+    run_chat = sync_twin(a_run_chat)
 
     # ----------------------------------------------------------------- resume
 
