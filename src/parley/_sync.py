@@ -13,15 +13,18 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextvars
+import functools
 import logging
 import os
 import threading
 import weakref
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 T = TypeVar("T")
+S = TypeVar("S")
+P = ParamSpec("P")
 
 _local = threading.local()
 _workers: ThreadPoolExecutor | None = None
@@ -84,3 +87,24 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
             _workers = ThreadPoolExecutor(max_workers=64, thread_name_prefix="parley-sync")
     context = contextvars.copy_context()
     return _workers.submit(context.run, _run_here, coro).result()
+
+
+def sync_twin(async_method: Callable[Concatenate[S, P], Coroutine[Any, Any, T]]) -> Callable[Concatenate[S, P], T]:
+    """The classic sync method of ``async_method`` (named ``a_<name>``): ``<name>(...)`` runs
+    ``self.a_<name>(...)`` to its end (``run_sync``), with the same parameters and docstring.
+
+    The async method is looked up on the instance at each call, so a subclass that overrides
+    ``a_<name>`` changes ``<name>`` too. The classic API's sync methods are made so, one line
+    each (``send = sync_twin(a_send)``), instead of hand-written pairs; none is on the engine's
+    per-message path, which is async."""
+    async_name = async_method.__name__
+    if not async_name.startswith("a_"):
+        raise ValueError(f"sync_twin needs an async method named a_<name>, not {async_name!r}")
+
+    @functools.wraps(async_method)  # name, docstring and (through __wrapped__) the signature
+    def twin(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return run_sync(getattr(self, async_name)(*args, **kwargs))
+
+    twin.__name__ = async_name[2:]
+    twin.__qualname__ = async_method.__qualname__.removesuffix(async_name) + twin.__name__
+    return twin

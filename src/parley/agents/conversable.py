@@ -23,11 +23,11 @@ from typing import Any, Literal
 
 from .. import events
 from .. import messages as _messages
-from .._sync import run_sync
+from .._sync import run_sync, sync_twin
 from ..chat.conversation import Conversation
 from ..chat.conversation import current as _current_conversation
 from ..chat.loop import converse, run_turns
-from ..chat.participant import Participant, Reply
+from ..chat.participant import OwedHistory, Participant, Reply
 from ..chat.result import ChatResult
 from ..errors import InvalidCarryOverType, SenderRequired, UsageError
 from ..events import MessageSent, ReplyChosen
@@ -147,7 +147,7 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
         )
         self._code_executor: Any = None
         self._prompt_caches: dict[Agent, PromptCache] = {}  # per peer (agents.prompt_cache)
-        self._broadcast: Any = None  # a group chat in progress that owes this agent messages
+        self._broadcast: OwedHistory | None = None  # a group chat in progress that owes this agent messages
         self._finished_chats: Any = None  # the results of its last chat queue (get_chat_results)
         self.hook_lists: dict[str, list[Callable]] = {name: [] for name in _HOOKABLE_METHODS}
         # One engine serves sync and async chats: a hook registered under the classic async name
@@ -254,6 +254,16 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
         """Bring histories a group chat in progress keeps lazily up to date (``groupchat.broadcast``)."""
         if self._broadcast is not None:
             self._broadcast.catch_up(self)
+
+    def join_broadcast(self, owed: OwedHistory) -> None:
+        self._broadcast = owed
+
+    def leave_broadcast(self, owed: OwedHistory) -> None:
+        if self._broadcast is owed:
+            self._broadcast = None
+
+    def extend_history(self, peer: Agent, messages: list[dict]) -> None:
+        self._oai_messages[peer].extend(messages)
 
     def last_message(self, agent: Agent | None = None) -> dict | None:
         self._sync_histories()
@@ -449,10 +459,7 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
             ))
         return self._default_auto_reply, "default_auto_reply"
 
-    def generate_reply(
-        self, messages: list[dict] | None = None, sender: Agent | None = None, exclude: Iterable[Callable] = (), **kwargs: Any
-    ) -> str | dict | None:
-        return run_sync(self.a_generate_reply(messages=messages, sender=sender, exclude=exclude, **kwargs))
+    generate_reply = sync_twin(a_generate_reply)
 
     # ----------------------------------------------------------------- hooks
 
@@ -461,11 +468,7 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
             messages = await _maybe_await(hook(messages))
         return messages
 
-    def process_all_messages_before_reply(self, messages: list[dict]) -> list[dict]:
-        return run_sync(self.a_process_all_messages_before_reply(messages))
-
-    def process_last_received_message(self, messages: list[dict]) -> list[dict]:
-        return run_sync(self.a_process_last_received_message(messages))
+    process_all_messages_before_reply = sync_twin(a_process_all_messages_before_reply)
 
     async def a_process_last_received_message(self, messages: list[dict]) -> list[dict]:
         if not messages:
@@ -482,6 +485,8 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
             return messages
         # Copy: the stored history keeps what was actually received.
         return [*messages[:-1], {**last, "content": processed}]
+
+    process_last_received_message = sync_twin(a_process_last_received_message)
 
     async def a_apply_send_hooks(self, message: dict | str, recipient: Agent, silent: bool) -> dict | str:
         """The async hooks (a_process_message_before_send); the loop awaits them before a delivery."""
@@ -557,8 +562,7 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
         """Send a message; if the recipient replies, the conversation goes on until one side stops."""
         await converse(self, recipient, message, request_reply, bool(silent))
 
-    def send(self, message: dict | str, recipient: Agent, request_reply: bool | None = None, silent: bool | None = False) -> None:
-        run_sync(self.a_send(message, recipient, request_reply, silent))
+    send = sync_twin(a_send)
 
     async def a_receive(
         self, message: dict | str, sender: Agent, request_reply: bool | None = None, silent: bool | None = False
@@ -566,8 +570,7 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
         """Take a message from ``sender`` (without storing it on the sender's side) and maybe reply."""
         await converse(sender, self, message, request_reply, bool(silent), sender_stores=False)
 
-    def receive(self, message: dict | str, sender: Agent, request_reply: bool | None = None, silent: bool | None = False) -> None:
-        run_sync(self.a_receive(message, sender, request_reply, silent))
+    receive = sync_twin(a_receive)
 
     # ----------------------------------------------------------------- human input
 
@@ -613,13 +616,16 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
         if prepare_recipient:
             recipient._prepare_chat(self, clear_history, False, reply_at_receive)
 
+    def prepare_chat_side(self, peer: Agent, clear_history: bool, reply_at_receive: bool) -> None:
+        assert isinstance(peer, ConversableAgent)
+        self._prepare_chat(peer, clear_history, False, reply_at_receive)  # classic subclasses may override _prepare_chat
+
     async def a_generate_init_message(self, message: dict | str | None, **kwargs: Any) -> str | dict:
         if message is None:
             message = await self._ask_human(">", opening=True)
         return self._with_carryover(message, kwargs)
 
-    def generate_init_message(self, message: dict | str | None, **kwargs: Any) -> str | dict:
-        return run_sync(self.a_generate_init_message(message, **kwargs))
+    generate_init_message = sync_twin(a_generate_init_message)
 
     @staticmethod
     def _with_carryover(message: dict | str, kwargs: dict) -> dict | str:
@@ -704,22 +710,7 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
             result.chat_id = named
         return result
 
-    def initiate_chat(
-        self,
-        recipient: ConversableAgent,
-        clear_history: bool = True,
-        silent: bool | None = False,
-        cache: Any = None,
-        max_turns: int | None = None,
-        summary_method: str | Callable | None = DEFAULT_SUMMARY_METHOD,
-        summary_args: dict | None = None,
-        message: dict | str | Callable | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return run_sync(self.a_initiate_chat(
-            recipient, clear_history=clear_history, silent=silent, cache=cache, max_turns=max_turns,
-            summary_method=summary_method, summary_args=summary_args, message=message, **kwargs,
-        ))
+    initiate_chat = sync_twin(a_initiate_chat)
 
     async def a_initiate_chats(self, chat_queue: list[dict]) -> dict[Any, ChatResult]:
         """Classic async: the chats at once, each after its ``prerequisites``; {chat_id: result}."""
@@ -887,8 +878,7 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
 
         return await execute_function_call(func_call, self._function_map, agent=self._name)
 
-    def execute_function(self, func_call: dict, verbose: bool = False) -> tuple[bool, dict]:
-        return run_sync(self.a_execute_function(func_call, verbose))
+    execute_function = sync_twin(a_execute_function)
 
     def register_for_llm(self, *, name: str | None = None, description: str | None = None, api_style: str = "tool") -> Callable:
         """Decorator: describe the function to this agent's model as a tool it may call."""

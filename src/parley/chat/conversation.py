@@ -28,8 +28,8 @@ from .. import events, io
 from .result import ChatResult
 
 if TYPE_CHECKING:
-    from ..agents.conversable import ConversableAgent
     from ..cache import CacheBackend
+    from .participant import Participant
 
 
 class Conversation:
@@ -55,8 +55,8 @@ class Conversation:
     def __init__(
         self,
         chat_id: int,
-        initiator: ConversableAgent,
-        recipient: ConversableAgent,
+        initiator: Participant,
+        recipient: Participant,
         *,
         cache: CacheBackend | None = None,
         silent: bool = False,

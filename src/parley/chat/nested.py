@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..agents.agent import Agent
+from .participant import Participant
 from .sequential import a_run_chats_in_order
 
 
-def chats_to_run(chat_queue: list[dict], recipient: Any, messages: list[dict] | None, sender: Any, config: Any) -> list[dict]:
+def chats_to_run(chat_queue: list[dict], recipient: Participant, messages: list[dict] | None, sender: Agent | None,
+                 config: Any) -> list[dict]:
     """The queue with senders and messages filled in (classic rules: the first chat defaults to
     the last received message; a callable message is called; chats with no message are skipped)."""
     last_content = messages[-1].get("content") if messages else None
@@ -27,7 +30,8 @@ def chats_to_run(chat_queue: list[dict], recipient: Any, messages: list[dict] | 
     return result
 
 
-async def nested_chats_reply(chat_queue: list[dict], recipient: Any, messages: list[dict] | None, sender: Any, config: Any):
+async def nested_chats_reply(chat_queue: list[dict], recipient: Participant, messages: list[dict] | None, sender: Agent | None,
+                             config: Any) -> tuple[bool, Any]:
     """Reply with the summary of the last nested chat."""
     queue = chats_to_run(chat_queue, recipient, messages, sender, config)
     if not queue:

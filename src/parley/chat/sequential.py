@@ -1,10 +1,13 @@
 """Chat queues: ``initiate_chats`` runs them in order, each chat's message carrying the earlier
 chats' summaries; ``a_initiate_chats`` (classic async) runs them at once, each as soon as its
-``prerequisites`` finished, carrying their summaries."""
+``prerequisites`` finished, carrying their summaries. A stored sequence that is resumed
+(``parley.store.resume``) runs through the same ordered loop, the store supplying the results of
+the chats that finished and the resumption of the one that was interrupted."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
@@ -23,10 +26,26 @@ def validate_chat_queue(chat_queue: list[dict]) -> None:
                 raise ValueError(f"chat_queue[{i}] has no {key!r}")
 
 
-async def a_run_chats_in_order(chat_queue: list[dict]) -> list[ChatResult]:
-    """Run the chats in order; returns their results (``initiate_chats``, nested chats)."""
+async def a_run_chats_in_order(
+    chat_queue: list[dict],
+    finished: Sequence[ChatResult] = (),
+    resume_interrupted: Callable[[dict], Awaitable[ChatResult]] | None = None,
+) -> list[ChatResult]:
+    """Run the chats in order, each with the summaries of the earlier ones carried over; returns
+    their results (``initiate_chats``, nested chats, a team's task).
+
+    A resumed sequence gives what is already done: ``finished``, the results of its first chats
+    (they are not run again), and ``resume_interrupted``, which resumes the next chat, the one
+    that was interrupted, from its queue entry (carryover added) instead of starting it."""
     validate_chat_queue(chat_queue)
-    return await continue_chats(chat_queue, [])
+    results = list(finished)
+    for chat in chat_queue[len(results):]:
+        chat = with_carryover(chat, results)
+        if resume_interrupted is not None and len(results) == len(finished):
+            results.append(await resume_interrupted(chat))
+        else:
+            results.append(await _start(chat))
+    return results
 
 
 async def a_initiate_chats(chat_queue: list[dict]) -> dict[Any, ChatResult]:
@@ -84,14 +103,6 @@ def with_carryover(chat: dict, finished: list[ChatResult]) -> dict:
     excluded = set(chat.pop("finished_chat_indexes_to_exclude_from_carryover", []))
     chat["carryover"] = list(carryover) + [r.summary for i, r in enumerate(finished) if i not in excluded and r.summary]
     return chat
-
-
-async def continue_chats(chat_queue: list[dict], finished: list[ChatResult]) -> list[ChatResult]:
-    """Run the chats of ``chat_queue`` after the ``finished`` ones (their results, in order);
-    returns all the results (a stored sequence that is resumed goes on with this)."""
-    for chat in chat_queue[len(finished):]:
-        finished.append(await _start(with_carryover(chat, finished)))
-    return finished
 
 
 async def _start(chat: dict) -> ChatResult:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..messages import content_str, expand_for_model
+from .participant import Participant
 
 SUMMARY_METHODS = ("last_msg", "reflection_with_llm")
 
@@ -16,7 +17,7 @@ def validate_summary_method(summary_method: str | Callable | None) -> None:
     raise ValueError(f"summary_method must be one of {SUMMARY_METHODS}, a callable or None; got {summary_method!r}")
 
 
-def last_message_summary(sender: Any, recipient: Any, summary_args: dict | None = None) -> str:
+def last_message_summary(sender: Participant, recipient: Participant, summary_args: dict | None = None) -> str:
     """The last message of the chat, without the word TERMINATE."""
     try:
         message = recipient.last_message(sender)
@@ -27,13 +28,13 @@ def last_message_summary(sender: Any, recipient: Any, summary_args: dict | None 
     return content_str(message.get("content")).replace("TERMINATE", "").strip()
 
 
-async def reflection_summary(sender: Any, recipient: Any, summary_args: dict, cache: Any) -> str:
+async def reflection_summary(sender: Participant, recipient: Participant, summary_args: dict, cache: Any) -> str:
     """Ask a model to summarise the chat: the recipient's model, else the sender's."""
     prompt = summary_args.get("summary_prompt") or sender.DEFAULT_SUMMARY_PROMPT
     role = summary_args.get("summary_role") or "system"
     if not isinstance(prompt, str):
         raise ValueError("summary_args['summary_prompt'] must be a str")
-    client = recipient.client if getattr(recipient, "client", None) is not None else sender.client
+    client = recipient.client if recipient.client is not None else sender.client
     if client is None:
         raise ValueError(
             "summary_method='reflection_with_llm' needs a model: neither "
@@ -47,7 +48,7 @@ async def reflection_summary(sender: Any, recipient: Any, summary_args: dict, ca
     return content_str(response.message.get("content"))
 
 
-async def summarize_chat(sender: Any, recipient: Any, summary_method: str | Callable | None, summary_args: dict,
+async def summarize_chat(sender: Participant, recipient: Participant, summary_method: str | Callable | None, summary_args: dict,
                          cache: Any) -> Any:
     if summary_method is None:
         return None

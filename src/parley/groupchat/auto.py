@@ -15,7 +15,7 @@ results as text), because several providers (and the embedded model's chat templ
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import events
 from ..io import get_default as _iostream
@@ -23,6 +23,9 @@ from ..messages import content_str
 from .names import parse_speaker_answer
 
 if TYPE_CHECKING:
+    from ..agents.agent import Agent
+    from ..chat.participant import Participant
+    from ..models.wrapper import OpenAIWrapper
     from .groupchat import GroupChat
 
 
@@ -40,19 +43,7 @@ def transcript_line(message: dict) -> dict:
     return {"role": "user", "content": f"{name}: {text.strip()}" if name else text.strip()}
 
 
-def _transcript(groupchat: GroupChat) -> list[dict]:
-    """The rendered conversation, extended as it grows (rendering it anew each round costs O(history))."""
-    messages = groupchat.messages
-    rendered = groupchat._transcript
-    if groupchat._transcript_source is not messages or len(rendered) > len(messages):
-        rendered = groupchat._transcript = []
-        groupchat._transcript_source = messages
-    for i in range(len(rendered), len(messages)):
-        rendered.append(transcript_line(messages[i]))
-    return rendered
-
-
-def _wants_structured_output(groupchat: GroupChat, client: Any) -> bool:
+def _wants_structured_output(groupchat: GroupChat, client: OpenAIWrapper) -> bool:
     if groupchat.select_speaker_structured_output is not None:
         return groupchat.select_speaker_structured_output
     entries = getattr(client, "config_list", None) or []
@@ -81,13 +72,13 @@ def _say(groupchat: GroupChat, text: str) -> None:
         _iostream().print(f">>>>>>>> {text}", flush=True)
 
 
-async def auto_select_speaker(groupchat: GroupChat, last_speaker: Any, selector: Any, candidates: list) -> Any:
+async def auto_select_speaker(groupchat: GroupChat, last_speaker: Agent, selector: Participant, candidates: list[Agent]) -> Agent:
     """Ask ``selector``'s model to pick one of ``candidates``."""
-    client = groupchat.selection_client() or getattr(selector, "client", None)
+    client = groupchat.selection_client() or selector.client
     if client is None:
-        fallback = groupchat._next_in_turn(last_speaker, candidates)
+        fallback = groupchat.next_in_turn(last_speaker, candidates)
         events.emit(events.Notice(
-            text=f"speaker selection 'auto' needs a model but {getattr(selector, 'name', 'the manager')!r} has none "
+            text=f"speaker selection 'auto' needs a model but {selector.name!r} has none "
             f"(llm_config=False): {fallback.name!r} speaks next in turn",
             level="warning",
         ))
@@ -96,10 +87,10 @@ async def auto_select_speaker(groupchat: GroupChat, last_speaker: Any, selector:
     by_name = {agent.name: agent for agent in candidates}
     role = groupchat.role_for_select_speaker_messages
     agentlist = f"{names}"
-    transcript = _transcript(groupchat)
-    transforms = groupchat._speaker_selection_transforms
+    transcript = groupchat.selection_transcript()
+    transforms = groupchat.select_speaker_transform_messages
     if transforms is not None:  # e.g. keep the selection prompt short on a long chat
-        transcript = transforms._transform_messages(transcript)
+        transcript = transforms.apply_transforms(transcript)
     prompt = [{"role": "system", "content": groupchat.select_speaker_msg(candidates)}, *transcript]
     closing = groupchat.select_speaker_prompt(candidates)
     if closing is not None:
@@ -109,7 +100,7 @@ async def auto_select_speaker(groupchat: GroupChat, last_speaker: Any, selector:
     totals: dict[str, int] = {}
     for attempt in range(1, attempts + 1):
         response = await client.a_create(
-            prompt, response_format=response_format, agent=getattr(selector, "name", None), purpose="speaker_selection",
+            prompt, response_format=response_format, agent=selector.name, purpose="speaker_selection",
         )
         answer = content_str(response.message.get("content"))
         name, counts = parse_speaker_answer(answer, names)
@@ -134,7 +125,7 @@ async def auto_select_speaker(groupchat: GroupChat, last_speaker: Any, selector:
                 level="warning",
             ))
             return chosen
-    fallback = groupchat._next_in_turn(last_speaker, candidates)
+    fallback = groupchat.next_in_turn(last_speaker, candidates)
     events.emit(events.Notice(
         text=f"speaker selection: the model named no single candidate in {attempts} attempt(s); "
         f"{fallback.name!r} speaks next in turn",

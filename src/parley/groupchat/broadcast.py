@@ -16,39 +16,38 @@ in the same order, as appending every message to everyone at once.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ..agents.conversable import ConversableAgent
+from ..agents.agent import Agent
+from ..chat.participant import Participant
 
 
 class Broadcast:
     """The messages of one group-chat run, and how far each participant's histories have got."""
 
-    __slots__ = ("manager", "shared", "as_sent", "marks")
+    __slots__ = ("manager", "manager_histories", "shared", "as_sent", "marks")
 
-    def __init__(self, manager: ConversableAgent) -> None:
+    def __init__(self, manager: Participant, manager_histories: dict[Agent, list[dict]]) -> None:
         self.manager = manager
+        self.manager_histories = manager_histories  # the manager's own (it runs the broadcast): no call per message
         self.shared: list[dict] = []  # as the participants hold them ("user", the speaker's name)
         self.as_sent: list[dict] = []  # as the manager holds them with each participant ("assistant")
-        self.marks: dict[ConversableAgent, int] = {}  # participant -> log entries already in its histories
+        self.marks: dict[Participant, int] = {}  # participant -> log entries already in its histories
 
-    def add(self, shared: dict, as_sent: dict, speaker: ConversableAgent) -> None:
+    def add(self, shared: dict, as_sent: dict, speaker: Participant) -> None:
         """Log a message ``speaker`` said: it is in its own histories already (its delivery put
         it there), and the speaker was caught up before it spoke."""
         self.shared.append(shared)
         self.as_sent.append(as_sent)
         self.marks[speaker] = len(self.shared)
 
-    def catch_up(self, agent: ConversableAgent) -> None:
+    def catch_up(self, agent: Participant) -> None:
         """Bring ``agent``'s history with the manager, and the manager's with it, up to date."""
         mark = self.marks.get(agent, 0)
         end = len(self.shared)
         if mark < end:
-            agent._oai_messages[self.manager].extend(self.shared[mark:end])
-            self.manager._oai_messages[agent].extend(self.as_sent[mark:end])
+            agent.extend_history(self.manager, self.shared[mark:end])
+            self.manager_histories[agent].extend(self.as_sent[mark:end])
             self.marks[agent] = end
 
-    def catch_up_all(self, agents: list) -> None:
+    def catch_up_all(self, agents: list[Participant]) -> None:
         for agent in agents:
             self.catch_up(agent)

@@ -10,8 +10,10 @@ last message, ``[AGENT SELECTED]<name>`` or ``[AGENT SELECTION FAILED]<why>``, i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..agents.agent import Agent
+from ..chat.result import ChatResult
 from .names import parse_speaker_answer
 
 if TYPE_CHECKING:
@@ -22,7 +24,7 @@ FAILED = "[AGENT SELECTION FAILED]"
 
 
 def validate_speaker_name(
-    groupchat: GroupChat, messages: list[dict], attempts_left: int, attempt: int, agents: list[Any],
+    groupchat: GroupChat, messages: list[dict], attempts_left: int, attempt: int, agents: list[Agent],
 ) -> tuple[bool, dict | None]:
     """Judge the last answer in ``messages``. One name: ``[AGENT SELECTED]<name>`` is appended.
     Several or none with attempts left: the re-ask message (classic's templates) is returned for
@@ -52,7 +54,8 @@ def validate_speaker_name(
     return True, None
 
 
-def process_speaker_selection_result(groupchat: GroupChat, result: Any, last_speaker: Any, agents: list[Any] | None) -> Any:
+def process_speaker_selection_result(groupchat: GroupChat, result: ChatResult, last_speaker: Agent,
+                                     agents: list[Agent] | None) -> Agent | None:
     """The agent a selection chat's ``result`` chose; after a failure, the one after ``last_speaker``."""
     if not result.chat_history:
         return None

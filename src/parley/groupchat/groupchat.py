@@ -16,15 +16,21 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from .. import events
+from .._sync import sync_twin
 from ..agents.agent import Agent
 from ..errors import AgentNameConflict, UndefinedNextAgent
 from ..io import get_default as _iostream
 from . import transitions
-from .auto import auto_select_speaker
+from .auto import auto_select_speaker, transcript_line
 from .names import mentioned_names
+
+if TYPE_CHECKING:
+    from ..chat.participant import Participant
+    from ..chat.result import ChatResult
+    from ..models.wrapper import OpenAIWrapper
 
 SELECTION_METHODS = ("auto", "manual", "random", "round_robin")
 logger = logging.getLogger(__name__)
@@ -151,8 +157,8 @@ class GroupChat:
         self._speaker_selection_transforms = transforms
         if self.select_speaker_auto_llm_config is not None and not isinstance(self.select_speaker_auto_llm_config, dict):
             raise ValueError("GroupChat select_speaker_auto_llm_config must be an llm_config dict or None")
-        self._selection_client: Any = None
-        self._checked_method: Any = None
+        self._selection_client: OpenAIWrapper | None = None
+        self._checked_method: object = None
         if self.select_speaker_prompt_template == "":
             self.select_speaker_prompt_template = None
         if self.select_speaker_structured_output not in (None, True, False):
@@ -198,7 +204,7 @@ class GroupChat:
                                      "which is not an agent of this group chat")
         return transitions.full_graph(self.agents, repeat)
 
-    def selection_client(self) -> Any:
+    def selection_client(self) -> OpenAIWrapper | None:
         """The model client of "auto" selection when ``select_speaker_auto_llm_config`` is given
         (built on first use, custom client classes registered), else None: the manager's."""
         if self.select_speaker_auto_llm_config is None:
@@ -394,12 +400,12 @@ class GroupChat:
         if chosen not in self._current_topology().members:
             raise ValueError(f"{source} returned the agent {chosen.name!r}, which is not a participant of this group chat")
 
-    async def a_choose_speaker(self, last_speaker: Agent, selector: Any) -> tuple[Agent | None, str]:
+    async def a_choose_speaker(self, last_speaker: Agent, selector: Participant) -> tuple[Agent | None, str]:
         """The next speaker and the method that chose it; (None, method) ends the chat."""
         choice = self.choose_speaker_now(last_speaker, selector)
         return choice if type(choice) is tuple else await choice
 
-    def choose_speaker_now(self, last_speaker: Agent, selector: Any) -> Any:
+    def choose_speaker_now(self, last_speaker: Agent, selector: Participant) -> Any:
         """``a_choose_speaker`` without a coroutine where nothing needs awaiting (round robin,
         random, a single candidate): the ``(speaker, method)`` tuple itself, else an awaitable of it.
         The manager's rounds call this, so a round-robin turn pays for no coroutine."""
@@ -419,7 +425,7 @@ class GroupChat:
             self._checked_method = method
         return self._choose_by_method(method.lower(), last_speaker, selector)
 
-    async def _choose_by_callable(self, method: Callable, last_speaker: Agent, selector: Any) -> tuple[Agent | None, str]:
+    async def _choose_by_callable(self, method: Callable, last_speaker: Agent, selector: Participant) -> tuple[Agent | None, str]:
         source = f"speaker_selection_method {getattr(method, '__name__', method)!r}"
         chosen = method(last_speaker, self)
         if inspect.isawaitable(chosen):
@@ -437,7 +443,7 @@ class GroupChat:
         choice = self._choose_by_method(chosen.lower(), last_speaker, selector)
         return choice if type(choice) is tuple else await choice
 
-    def _choose_by_method(self, method: str, last_speaker: Agent, selector: Any) -> Any:
+    def _choose_by_method(self, method: str, last_speaker: Agent, selector: Participant) -> Any:
         """(speaker, method) by a named method, or an awaitable of it ("auto" asks a model)."""
         topology = self._current_topology()
         if method == "round_robin":
@@ -456,18 +462,31 @@ class GroupChat:
         if len(candidates) == 1:
             return candidates[0], method
         if method == "round_robin":
-            return self._next_in_turn(last_speaker, candidates, topology), method
+            return self.next_in_turn(last_speaker, candidates, topology), method
         if method == "random":
             return self.random_select_speaker(candidates), method
         if method == "manual":
             chosen = self.manual_select_speaker(candidates)
-            return (chosen if chosen is not None else self._next_in_turn(last_speaker, candidates, topology)), method
+            return (chosen if chosen is not None else self.next_in_turn(last_speaker, candidates, topology)), method
         return self._auto_choice(last_speaker, selector, candidates)
 
-    async def _auto_choice(self, last_speaker: Agent, selector: Any, candidates: list[Agent]) -> tuple[Agent | None, str]:
+    async def _auto_choice(self, last_speaker: Agent, selector: Participant, candidates: list[Agent]) -> tuple[Agent | None, str]:
         return await auto_select_speaker(self, last_speaker, selector, candidates), "auto"
 
-    def _next_in_turn(self, last_speaker: Agent, candidates: list[Agent], topology: _Topology | None = None) -> Agent:
+    def selection_transcript(self) -> list[dict]:
+        """The conversation as "auto" selection shows it to the model (``auto.transcript_line``),
+        extended as it grows (rendering it anew each round costs O(history))."""
+        messages = self.messages
+        rendered = self._transcript
+        if self._transcript_source is not messages or len(rendered) > len(messages):
+            rendered = self._transcript = []
+            self._transcript_source = messages
+        for i in range(len(rendered), len(messages)):
+            rendered.append(transcript_line(messages[i]))
+        return rendered
+
+    def next_in_turn(self, last_speaker: Agent, candidates: list[Agent], topology: _Topology | None = None) -> Agent:
+        """The candidate after ``last_speaker`` in turn (the speaker-transition graph's order)."""
         if topology is None:
             topology = self._current_topology()
         if last_speaker in topology.members:
@@ -477,15 +496,12 @@ class GroupChat:
             return topology.next_in_turn[None]
         return self.next_agent(last_speaker, candidates)
 
-    async def a_select_speaker(self, last_speaker: Agent, selector: Any) -> Agent | None:
+    async def a_select_speaker(self, last_speaker: Agent, selector: Participant) -> Agent | None:
         """Classic: the next speaker (None when the rules end the chat)."""
         speaker, _ = await self.a_choose_speaker(last_speaker, selector)
         return speaker
 
-    def select_speaker(self, last_speaker: Agent, selector: Any) -> Agent | None:
-        from .._sync import run_sync
-
-        return run_sync(self.a_select_speaker(last_speaker, selector))
+    select_speaker = sync_twin(a_select_speaker)
 
     # ----------------------------------------------------------------- classic step names
 
@@ -496,14 +512,16 @@ class GroupChat:
         return (candidates[0] if len(candidates) == 1 else None), candidates, None
 
     def _validate_speaker_name(
-        self, recipient: Any, messages: list[dict], sender: Any, config: Any, attempts_left: int, attempt: int,
+        self, recipient: Agent, messages: list[dict], sender: Agent | None, config: Any, attempts_left: int, attempt: int,
         agents: list[Agent],
     ) -> tuple[bool, dict | None]:
         from .classic_selection import validate_speaker_name
 
         return validate_speaker_name(self, messages, attempts_left, attempt, agents)
 
-    def _process_speaker_selection_result(self, result: Any, last_speaker: Agent, agents: list[Agent] | None) -> Agent | None:
+    def _process_speaker_selection_result(
+        self, result: ChatResult, last_speaker: Agent, agents: list[Agent] | None,
+    ) -> Agent | None:
         from .classic_selection import process_speaker_selection_result
 
         return process_speaker_selection_result(self, result, last_speaker, agents)

@@ -24,10 +24,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from .. import events
-from .._sync import run_sync
+from .._sync import sync_twin
 from ..agents.agent import Agent
 from ..agents.conversable import ConversableAgent
 from ..chat.loop import run_turns
+from ..chat.participant import Participant
 from ..chat.resume import StoredDelivery
 from ..errors import ResumeError
 from ..io import get_default as _iostream
@@ -111,15 +112,15 @@ class GroupChatManager(ConversableAgent):
             self._groupchat.reset()
         for agent in self._groupchat.agents:
             if agent is not recipient or prepare_recipient:
-                agent._prepare_chat(self, clear_history, False, reply_at_receive)
+                _participant(agent).prepare_chat_side(self, clear_history, reply_at_receive)
 
     # ----------------------------------------------------------------- the rounds
 
-    def _share(self, groupchat: GroupChat, received: dict, speaker: ConversableAgent, broadcast: Broadcast | None = None) -> dict:
+    def _share(self, groupchat: GroupChat, received: dict, speaker: Participant, broadcast: Broadcast | None = None) -> dict:
         """Add ``received`` (the manager's copy of the speaker's message) to the transcript and
         show it to every other participant: through ``broadcast`` (they catch up later), or at
         once without one; returns the transcript's dict."""
-        name = speaker._name
+        name = speaker.name
         shared = received
         if type(received.get("content")) is not str or (received.get("role") != "function" and received.get("name") != name):
             shared = {**received, "content": content_str(received.get("content"))}
@@ -138,7 +139,7 @@ class GroupChatManager(ConversableAgent):
         histories = self._oai_messages
         for agent in groupchat.agents:
             if agent is not speaker:
-                _participant(agent)._oai_messages[self].append(shared)
+                _participant(agent).extend_history(self, [shared])
                 histories[agent].append(as_sent)
         return shared
 
@@ -162,7 +163,7 @@ class GroupChatManager(ConversableAgent):
             return True, content_str(groupchat.messages[-1].get("content")).replace("TERMINATE", "").strip()
         return True, None
 
-    async def a_run_rounds(self, groupchat: GroupChat, message: dict, speaker: ConversableAgent, first_round: int) -> None:
+    async def a_run_rounds(self, groupchat: GroupChat, message: dict, speaker: Participant, first_round: int) -> None:
         """The rounds from ``first_round`` on: share ``message`` (``speaker``'s, not yet shared), pick
         the next speaker, and so on. ``a_run_chat`` starts at round 0; resuming a stored run
         (``parley.store.resume``) starts where the stored transcript ends."""
@@ -172,10 +173,10 @@ class GroupChatManager(ConversableAgent):
         is_termination_msg = self._is_termination_msg
         last_round = groupchat.max_round - 1
         histories = self._oai_messages
-        agents = list(groupchat.agents)
-        broadcast = self._run_broadcast = Broadcast(self)
+        agents = [_participant(agent) for agent in groupchat.agents]
+        broadcast = self._run_broadcast = Broadcast(self, histories)
         for agent in agents:
-            agent._broadcast = broadcast  # their public history accessors catch up first
+            agent.join_broadcast(broadcast)  # their public history accessors catch up first
         catch_up = broadcast.catch_up
         choose = groupchat.choose_speaker_now
         try:
@@ -189,7 +190,7 @@ class GroupChatManager(ConversableAgent):
                     chosen, method = choice if type(choice) is tuple else await choice
                     if chosen is None:
                         break
-                    speaker = chosen if isinstance(chosen, ConversableAgent) else _participant(chosen)
+                    speaker = chosen if isinstance(chosen, Participant) else _participant(chosen)
                     if events.SpeakerSelected in wanted_anywhere:  # some stream's sink wants it: is it the run's?
                         stream = events.current_stream()
                         if events.SpeakerSelected in (stream.wanted_silent if silent else stream.wanted):
@@ -216,13 +217,9 @@ class GroupChatManager(ConversableAgent):
             broadcast.catch_up_all(agents)
             self._run_broadcast = None
             for agent in agents:
-                if agent._broadcast is broadcast:
-                    agent._broadcast = None
+                agent.leave_broadcast(broadcast)
 
-    def run_chat(
-        self, messages: list[dict] | None = None, sender: Agent | None = None, config: GroupChat | None = None
-    ) -> tuple[bool, str | None]:
-        return run_sync(self.a_run_chat(messages, sender, config))
+    run_chat = sync_twin(a_run_chat)
 
     # ----------------------------------------------------------------- resume
 
@@ -277,7 +274,9 @@ class GroupChatManager(ConversableAgent):
             self._share(groupchat, received, speaker)
         last_message = messages[-1]
         last_message.setdefault("name", self.name)
-        last_agent = _participant(groupchat.agent_by_name(last_message["name"]) or self)
+        last_agent = groupchat.agent_by_name(last_message["name"]) or self
+        if not isinstance(last_agent, ConversableAgent):
+            raise TypeError(f"a group chat's agents must be ConversableAgents, not {type(last_agent).__name__}")
         self._process_resume_termination(remove_termination_string, messages)
         if not silent:
             _iostream().print(f"Prepared group chat with {len(messages)} messages, the last speaker is {last_message['name']}",
@@ -336,7 +335,7 @@ class GroupChatManager(ConversableAgent):
             raise ResumeError(f"run {run_id} is a group chat with nested team(s) {', '.join(map(repr, nested))}; "
                               "such group chats can't be resumed yet")
 
-    def restore_run(self, initiator: ConversableAgent, stored: Sequence[StoredDelivery], by_name: Mapping[str, ConversableAgent],
+    def restore_run(self, initiator: Participant, stored: Sequence[StoredDelivery], by_name: Mapping[str, Participant],
                     run_id: str, max_turns: int | None) -> list[StoredDelivery]:
         """Rebuild the transcript and every history from a stored run's messages; returns the
         spoken (non-manager) ones. All but the last are shared as the rounds did; the last is
@@ -357,8 +356,8 @@ class GroupChatManager(ConversableAgent):
                 self._share(groupchat, stored_message.message, sender)
         return spoken
 
-    async def a_continue_run(self, initiator: ConversableAgent, stored: Sequence[StoredDelivery], turn_starts: Sequence[int],
-                             by_name: Mapping[str, ConversableAgent], max_turns: int | None, silent: bool) -> str:
+    async def a_continue_run(self, initiator: Participant, stored: Sequence[StoredDelivery], turn_starts: Sequence[int],
+                             by_name: Mapping[str, Participant], max_turns: int | None, silent: bool) -> str:
         """Go on with a stored run rebuilt by ``restore_run`` (``stored``: its messages, at least
         one spoken; ``turn_starts``: where each turn began among the spoken ones, ``stored_turn_starts``);
         returns how it ended."""
@@ -439,8 +438,8 @@ def stored_turn_starts(spoken: Sequence[StoredDelivery], selections: Sequence[Ma
     return starts
 
 
-def _participant(agent: Agent | None) -> ConversableAgent:
+def _participant(agent: Agent | None) -> Participant:
     """A group chat's member as the manager needs it (the classic group chat, too, runs ConversableAgents)."""
-    if not isinstance(agent, ConversableAgent):
+    if not isinstance(agent, Participant):
         raise TypeError(f"a group chat's agents must be ConversableAgents, not {type(agent).__name__}")
     return agent

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+
+from ..agents.agent import Agent
 
 logger = logging.getLogger(__name__)
 
 TRANSITION_TYPES = ("allowed", "disallowed")
 
 
-def _label(agent: Any) -> str:
+def _label(agent: object) -> str:
     return repr(getattr(agent, "name", agent))
 
 
-def full_graph(agents: Sequence[Any], allow_repeat_speaker: bool | list) -> dict:
+def full_graph(agents: Sequence[Agent], allow_repeat_speaker: bool | list) -> dict:
     """Everyone may follow everyone; self loops as ``allow_repeat_speaker`` says."""
     repeaters = set(allow_repeat_speaker) if isinstance(allow_repeat_speaker, list) else None
     graph = {}
@@ -31,7 +32,7 @@ def full_graph(agents: Sequence[Any], allow_repeat_speaker: bool | list) -> dict
     return graph
 
 
-def _check_edges(transitions: Any, agents: Sequence[Any], kind: str) -> None:
+def _check_edges(transitions: object, agents: Sequence[Agent], kind: str) -> None:
     where = "allowed_or_disallowed_speaker_transitions"
     if not isinstance(transitions, dict):
         raise TypeError(f"{where} must be a dict {{agent: [agents]}}, not {type(transitions).__name__}")
@@ -49,7 +50,7 @@ def _check_edges(transitions: Any, agents: Sequence[Any], kind: str) -> None:
                 )
 
 
-def allowed_graph(transitions: dict, transitions_type: str, agents: Sequence[Any]) -> dict:
+def allowed_graph(transitions: dict, transitions_type: str, agents: Sequence[Agent]) -> dict:
     """The allowed dict for a user's graph, validated.
 
     Raises when an edge names an agent outside the chat, or when the graph has no edge at all;

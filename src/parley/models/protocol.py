@@ -2,8 +2,9 @@
 
 A client turns a :class:`ModelRequest` (OpenAI-shaped messages plus options) into a
 :class:`ModelResponse` (one assistant message plus usage). Providers live one per module
-(``openai.py``, ``anthropic.py``, ``local.py``, ``scripted.py``); wrappers (retry, failover,
-cache, usage) compose around any client because they speak the same protocol.
+(``openai.py``, ``anthropic.py``, ``local.py``, ``scripted.py``); wrappers (``retry.py``,
+``failover.py``, ``cached.py``, ``accounting.py``) compose around any client because they speak
+the same protocol, and ``OpenAIWrapper`` composes them for each config list.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ class ModelRequest:
     """Classic's legacy function schemas (``llm_config["functions"]``). Each is in ``tools`` too,
     for providers without the legacy API; clients that have it (OpenAI) send these as
     ``functions`` instead, and the model answers with a ``function_call``."""
+    agent: str | None = None
+    """The name of the agent asking (for accounting and events; not sent)."""
+    purpose: str = "reply"
+    """Why it asks: ``"reply"``, ``"summary"``, ``"speaker_selection"``, ... (for accounting and events; not sent)."""
 
     def tools_besides_functions(self) -> list[dict]:
         """``tools`` without the ones standing for the legacy ``functions``, for clients that send those as such."""

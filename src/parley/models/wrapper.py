@@ -1,92 +1,41 @@
 """``OpenAIWrapper``: the classic name for an agent's model access.
 
-It turns an ``llm_config`` into a chain of clients (one per config-list entry, tried in order:
-failover), and around every call does what is common to all providers: cache look-up, usage and
-cost accounting, and the ``ModelCalled`` / ``TokenStreamed`` events.
+It turns an ``llm_config`` into one model client per config-list entry and composes the wrappers
+that are common to all providers around them (``accounting.py``, ``cached.py``, ``failover.py``):
+
+    FailoverClient            tries each entry in order (only with more than one entry)
+      EntryClient             the entry's generation parameters under the call's
+        UsageRecorder         the reply's model and cost, the usage summaries, ModelCalled
+          CachedClient        the call's cache, when there is one
+            CallAnnouncer     ModelCallStarted
+              the provider's client (itself maybe a RetryingClient)
+
+and streams tokens (``TokenStreamed``) when ``stream`` is set.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import sys
-import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import events
-from ..events import ModelCalled, ModelCallLogged, ModelCallStarted
-from ..events import current_stream as _current_stream
-from ..events import wanted_anywhere as _wanted_anywhere
-from . import pricing
+from .accounting import CallAnnouncer, UsageRecorder, UsageSummary
+from .accounting import usage_of_calls as usage_of_calls  # the store's resume imports it from here
+from .cached import CachedClient
+from .cached import cache_key as cache_key  # classic-era import path
+from .cached import public_entry as public_entry
+from .failover import EntryClient, FailoverClient
 from .llm_config import ENDPOINT_KEYS, WRAPPER_KEYS, check_entry, check_generation_params, check_llm_config
 from .pricing import parse_price
 from .protocol import ModelClient, ModelConfigError, ModelRequest, ModelResponse
-from .secrets import redact_config
 from .stream import StreamedReply
 
 if TYPE_CHECKING:
     from .completion import ChatCompletion  # pydantic: imported only by the classic sync create
 
 logger = logging.getLogger(__name__)
-_now = time.time
-_current_chat = events.current_chat_id.get
-
-_SECRET_KEYS = frozenset({"api_key", "azure_ad_token", "azure_ad_token_provider", "http_client", "client", "default_headers"})
-
-
-def public_entry(entry: dict) -> dict:
-    """A config entry without secrets or live objects: what may be cached (as a hash key)."""
-    return {k: v for k, v in entry.items() if k not in _SECRET_KEYS and not callable(v)}
-
-
-def _add_usage(summary: dict | None, response: ModelResponse) -> dict:
-    """``summary`` (a new one when None) with ``response`` counted in it."""
-    if summary is None:
-        summary = {"total_cost": 0.0}
-    summary["total_cost"] += response.cost
-    per_model = summary.get(response.model)
-    if per_model is None:
-        per_model = summary[response.model] = {"cost": 0.0, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
-    per_model["cost"] += response.cost
-    per_model["prompt_tokens"] += response.prompt_tokens
-    per_model["completion_tokens"] += response.completion_tokens
-    per_model["total_tokens"] += response.prompt_tokens + response.completion_tokens
-    return summary
-
-
-def usage_of_calls(
-    calls: Iterable[Mapping[str, Any]], total: dict | None = None, actual: dict | None = None,
-) -> tuple[dict | None, dict | None]:
-    """The total and actual (not cached) usage summaries with stored model calls (rows with
-    model, prompt_tokens, completion_tokens, cost, cached) counted in."""
-    for call in calls:
-        response = ModelResponse(message={}, model=call["model"], prompt_tokens=call["prompt_tokens"],
-                                 completion_tokens=call["completion_tokens"], cost=call["cost"])
-        total = _add_usage(total, response)
-        if not call["cached"]:
-            actual = _add_usage(actual, response)
-    return total, actual
-
-
-# Entry fields and params that do not change what the model answers.
-_NOT_IN_CACHE_KEY = frozenset({"tags", "price", "max_retries", "timeout"})
-
-
-def cache_key(entry: dict, request: ModelRequest) -> str:
-    """A stable key for what is sent (model, messages, tools, parameters), as classic computes it:
-    not where it is sent, so the same request through another ``base_url`` (a restarted local
-    server on a new port, a failover entry) is a hit. It never contains the API key."""
-    body = {
-        "entry": {k: v for k, v in public_entry(entry).items() if k not in _NOT_IN_CACHE_KEY and k not in ENDPOINT_KEYS},
-        "messages": request.messages,
-        "tools": request.tools,
-        **({"functions": request.functions} if request.functions else {}),  # old keys stay valid
-        "response_format": request.response_format,
-        "params": {k: v for k, v in request.params.items() if k not in _NOT_IN_CACHE_KEY},
-    }
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
 _ENTRY_CACHE_KEYS = frozenset({"cache_seed", "cache"})
@@ -148,9 +97,11 @@ class OpenAIWrapper:
                            if k not in ENDPOINT_KEYS and k not in _ENTRY_CACHE_KEYS and k != "model"})
             self._params.append(params)
             self._clients.append(self._build_client(entry, entry_path(llm_config, i)))
-        self.total_usage_summary: dict | None = None
-        self.actual_usage_summary: dict | None = None
+        self._usage = UsageSummary()  # shared by every entry's UsageRecorder
         self._seed_cache: Any = None  # the disk cache for cache_seed, opened on first use
+        # The composed clients (built on first use, again after register_model_client).
+        self._composed_plain: ModelClient | None = None
+        self._composed_seeded: ModelClient | None = None
         self._unregistered = sum(1 for client in self._clients if client is None)
         runtime_logging = sys.modules.get("parley.runtime_logging")
         if runtime_logging is not None and runtime_logging.logging_enabled():
@@ -205,6 +156,7 @@ class OpenAIWrapper:
             if self._clients[i] is None:
                 self._clients[i] = ClassicClientAdapter(model_client_cls(entry, **kwargs), entry)
                 self._unregistered -= 1
+                self._composed_plain = self._composed_seeded = None
                 return
             already = True
         if already:
@@ -335,126 +287,101 @@ class OpenAIWrapper:
             def show(token: str, _agent: str | None = agent) -> None:
                 events.emit(events.TokenStreamed(agent=_agent, token=token))
             on_token = StreamedReply(show)  # one reply over retries and failover
-        last_error: Exception | None = None
         if cache is None and self.cache_seed is not None:
             if self._seed_cache is None:
                 self._seed_cache = _disk_cache(self.cache_seed)
             cache = self._seed_cache
-        clients = self._clients
-        endpoint: dict | None = None
+        client = None
         if params:
             check_generation_params(params, "create(...)")
-        if params and not params.keys().isdisjoint(ENDPOINT_KEYS):
-            # A key, URL or other endpoint setting given for this call configures the client
-            # for it (as an entry field would); it is never sent as a request parameter.
             params = dict(params)
-            endpoint = {k: params.pop(k) for k in ENDPOINT_KEYS & params.keys()}
-            clients = self._clients_for_call(endpoint)
-        count = len(clients)
-        for i in range(count):
-            entry = self._config_list[i] if endpoint is None else {**self._config_list[i], **endpoint}
-            request_params = self._params[i]
-            if params:
-                request_params = {**request_params, **params}
-            # Positional (keywords cost twice as much, on every call): messages, tools, response
-            # format, params, stream, on_token.
-            request = ModelRequest(
-                messages,
-                tools if tools is not None else self.tools,
-                response_format if response_format is not None else self.response_format,
-                request_params,
-                self.stream,
-                on_token,
-                functions if functions is not None else self.functions if tools is None else None,
-            )
-            key = None
-            started = time.perf_counter()
-            if cache is not None:
-                key = cache_key(entry, request)
-                hit = cache.get(key, None)
-                if isinstance(hit, dict):  # anything else (another program's entry) is a miss
-                    response = ModelResponse(**hit, cached=True)
-                    content = response.message.get("content")
-                    if on_token is not None and isinstance(content, str) and content:
-                        on_token(content)  # a streamed chat shows cached replies too
-                    self._account(request, response, agent, purpose, time.perf_counter() - started)
-                    if accept is None or accept(response) or i + 1 == count:
-                        if outcome is not None:
-                            outcome["config_id"] = i
-                        return response
-                    continue
-            if ModelCallStarted in _wanted_anywhere and ModelCallStarted in _current_stream().wanted:
-                events.emit(ModelCallStarted(agent=agent, model=entry.get("model", ""), purpose=purpose))
-            try:
-                client = clients[i]
-                assert client is not None  # _check_registered() above refused unregistered entries
-                response = await client.create(request)
-            except Exception as error:  # failover: try the next entry
-                last_error = error
-                if i + 1 < count:
-                    events.emit(events.Notice(
-                        text=f"model {entry.get('model', '?')!r} failed ({type(error).__name__}); trying the next config entry",
-                        level="warning",
-                    ))
-                    if on_token is not None:
-                        on_token.restart()
-                continue
-            if not response.model:
-                response.model = entry.get("model", "")
-            price = entry.get("price")
-            if price is not None or (not response.cost and pricing.price_for(response.model)):
-                # The entry's price wins; else the table, for clients that do not price themselves.
-                priced = pricing.cost(response.model, response.prompt_tokens, response.completion_tokens, price)
-                response.cost = priced or response.cost
-            if key is not None:
-                entry_value = {
-                    "message": response.message, "model": response.model, "prompt_tokens": response.prompt_tokens,
-                    "completion_tokens": response.completion_tokens, "cost": response.cost,
-                }
-                if response.choices is not None:
-                    entry_value["choices"] = response.choices
-                cache.set(key, entry_value)
-            self._account(request, response, agent, purpose, time.perf_counter() - started)
-            if accept is None or accept(response) or i + 1 == count:
-                if outcome is not None:
-                    outcome["config_id"] = i
-                return response
-        assert last_error is not None
-        raise last_error
+            if not params.keys().isdisjoint(ENDPOINT_KEYS):
+                # A key, URL or other endpoint setting given for this call configures the client
+                # for it (as an entry field would); it is never sent as a request parameter.
+                endpoint = {k: params.pop(k) for k in ENDPOINT_KEYS & params.keys()}
+                client = self._compose(self._clients_for_call(endpoint), cache, endpoint)
+        if client is None:
+            client = self._composed_plain if cache is None else None  # the common call: no look-up
+            if client is None:
+                client = self._composed(cache)
+        # Positional (keywords cost twice as much, on every call): messages, tools, response
+        # format, params, stream, on_token, functions, agent, purpose.
+        request = ModelRequest(
+            messages,
+            tools if tools is not None else self.tools,
+            response_format if response_format is not None else self.response_format,
+            params or {},
+            self.stream,
+            on_token,
+            functions if functions is not None else self.functions if tools is None else None,
+            agent,
+            purpose,
+        )
+        if accept is None and outcome is None:
+            return await client.create(request)
+        if not isinstance(client, FailoverClient):
+            client = FailoverClient([client], [self._config_list[0].get("model", "?")])
+        index, response = await client.first_accepted(request, accept)
+        if outcome is not None:
+            outcome["config_id"] = index
+        return response
 
-    def _account(
-        self, request: ModelRequest, response: ModelResponse, agent: str | None, purpose: str, latency: float,
-    ) -> None:
-        self.total_usage_summary = _add_usage(self.total_usage_summary, response)
-        if not response.cached:
-            self.actual_usage_summary = _add_usage(self.actual_usage_summary, response)
-        if ModelCalled not in _wanted_anywhere and ModelCallLogged not in _wanted_anywhere:
-            return  # no sink of any stream listens: no look-up of the run's stream
-        stream = _current_stream()  # the run's (events.use_stream)
-        publish = stream.publishers[ModelCalled]
-        if publish is not None:
-            # The event's record (events.record_layout): type, time, then ModelCalled's fields in declaration
-            # order; a tuple display, as a call would cost on every message (tests/core/test_event_records.py
-            # checks each field lands where the class declares it).
-            publish((ModelCalled, _now(), agent, response.model, response.prompt_tokens, response.completion_tokens,
-                     response.cost, latency, response.cached, purpose, _current_chat()))
-        if ModelCallLogged in stream.wanted:
-            stream.emit(ModelCallLogged(
-                agent=agent, model=response.model, messages=list(request.messages), params=redact_config(request.params),
-                tools=request.tools, response=response.message, prompt_tokens=response.prompt_tokens,
-                completion_tokens=response.completion_tokens, cost=response.cost, latency_s=latency, cached=response.cached,
-            ))
+    def _composed(self, cache: Any) -> ModelClient:
+        """The entries' clients composed with ``cache`` (kept for no cache and the ``cache_seed`` one)."""
+        if cache is None:
+            if self._composed_plain is None:
+                self._composed_plain = self._compose(self._clients, None)
+            return self._composed_plain
+        if cache is self._seed_cache:
+            if self._composed_seeded is None:
+                self._composed_seeded = self._compose(self._clients, cache)
+            return self._composed_seeded
+        return self._compose(self._clients, cache)  # a chat's cache: composed for the call
+
+    def _compose(self, clients: list[ModelClient | None], cache: Any, endpoint: dict | None = None) -> ModelClient:
+        """The one client a call asks: each entry's client under the common wrappers, with
+        failover across the entries when there are several (module docstring)."""
+        composed: list[ModelClient] = []
+        models: list[str] = []
+        for i, client in enumerate(clients):
+            entry = self._config_list[i] if endpoint is None else {**self._config_list[i], **endpoint}
+            model = entry.get("model", "")
+            chain: ModelClient = CallAnnouncer(cast(ModelClient, client), model)  # registered: _check_registered()
+            if cache is not None:
+                chain = CachedClient(chain, cache, entry)
+            chain = UsageRecorder(chain, self._usage, model, entry.get("price"))
+            if self._params[i]:
+                chain = EntryClient(chain, self._params[i])
+            composed.append(chain)
+            models.append(model or "?")
+        return composed[0] if len(composed) == 1 else FailoverClient(composed, models)
+
+    @property
+    def total_usage_summary(self) -> dict | None:
+        """Classic: every reply's usage and cost, by model (cached replies included); None before any."""
+        return self._usage.total
+
+    @total_usage_summary.setter
+    def total_usage_summary(self, summary: dict | None) -> None:
+        self._usage.total = summary
+
+    @property
+    def actual_usage_summary(self) -> dict | None:
+        """Classic: the usage and cost of the replies a model made (not served from a cache)."""
+        return self._usage.actual
+
+    @actual_usage_summary.setter
+    def actual_usage_summary(self, summary: dict | None) -> None:
+        self._usage.actual = summary
 
     def add_stored_usage(self, calls: Iterable[Mapping[str, Any]]) -> None:
         """Count model calls made elsewhere (the run store's rows: model, prompt_tokens,
         completion_tokens, cost, cached) in this client's usage summaries, as if it had made them:
         an agent rebuilt to resume a run then reports the whole run's usage."""
-        self.total_usage_summary, self.actual_usage_summary = usage_of_calls(
-            calls, self.total_usage_summary, self.actual_usage_summary)
+        self._usage.count_stored(calls)
 
     def clear_usage_summary(self) -> None:
-        self.total_usage_summary = None
-        self.actual_usage_summary = None
+        self._usage.clear()
 
     def print_usage_summary(self, mode: str | Iterable[str] = ("actual", "total")) -> None:
         from ..usage import print_usage

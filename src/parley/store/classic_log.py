@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..agents.agent import Agent
 from ..logger.logger_utils import get_current_ts
 from ..models.secrets import SECRET_FIELDS, config_secrets, redact
 from . import schema
@@ -80,7 +81,7 @@ def _upsert(engine: sa.Engine, table: sa.Table, key: dict, values: dict, replace
     _run(engine, table, write)
 
 
-def log_new_agent(engine: sa.Engine, session_id: str, agent: Any, init_args: dict) -> None:
+def log_new_agent(engine: sa.Engine, session_id: str, agent: Agent, init_args: dict) -> None:
     client = getattr(agent, "client", None)
     _upsert(engine, schema.classic_agents, {"agent_id": id(agent), "session_id": session_id}, {
         "wrapper_id": id(client) if client is not None else None, "name": _name(agent),

@@ -32,11 +32,19 @@ import collections
 import json
 import os
 import socket
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .. import events
+from ..agents.agent import Agent
+from ..chat.participant import Participant
 from .errors import ResumeError
+
+if TYPE_CHECKING:
+    from ..cache import CacheBackend
+    from ..chat.result import ChatResult
+    from ..groupchat.manager import GroupChatManager
+    from .run_store import RunStore, StoredMessage
 
 
 class _PrefilledInput:
@@ -77,14 +85,14 @@ async def a_resume_run(
     run_id: str,
     agents: list | None = None,
     *,
-    store: Any,
+    store: RunStore,
     chat_queue: list[dict] | None = None,
     human_input: str | Iterable[str] | None = None,
-    summary_method: Any = "last_msg",
+    summary_method: str | Callable | None = "last_msg",
     summary_args: dict | None = None,
-    cache: Any = None,
+    cache: CacheBackend | None = None,
     silent: bool = False,
-) -> Any:
+) -> ChatResult | list[ChatResult]:
     """Continue the stored run ``run_id`` until it ends and return its ``ChatResult``: a run of
     one chat with ``agents`` (the same agents, by name), a run of sequential chats with
     ``chat_queue`` (the list it was started with; returns the list of results, as
@@ -107,8 +115,9 @@ async def a_resume_run(
     run_id = info.id
     if info.status == "finished":
         raise ResumeError(f"run {run_id} is finished ({info.reason or 'completed'}): nothing to resume")
-    here = info.host == socket.gethostname() and info.pid and info.pid != os.getpid()
-    if info.status in ("running", "waiting_input") and here and process_alive(info.pid):
+    pid = info.pid
+    here = info.host == socket.gethostname() and pid is not None and pid != os.getpid()
+    if info.status in ("running", "waiting_input") and here and pid and process_alive(pid):
         raise ResumeError(f"run {run_id} is still running in process {info.pid}; stop it before resuming")
     top = [c for c in store.records(run_id, "chats") if c["parent_id"] is None]
     if chat_queue is None:
@@ -160,33 +169,32 @@ def _check_chat_queue(chat_queue: list[dict], top: list[dict], run_id: str) -> N
                               f"was {stored['sender']!r} -> {stored['recipient']!r}")
 
 
-async def _resume_chats(store: Any, run_id: str, top: list[dict], chat_queue: list[dict], plan: _ChatPlan | None) -> list:
-    """Resume a run of sequential chats: the stored results of the finished chats, the unfinished
-    one (``plan``) resumed, then the rest of the queue, all in the same run."""
+async def _resume_chats(store: RunStore, run_id: str, top: list[dict], chat_queue: list[dict],
+                        plan: _ChatPlan | None) -> list[ChatResult]:
+    """Resume a run of sequential chats through the one sequence loop (``chat.sequential``), in
+    the same run: the store supplies the results of the finished chats and resumes the
+    unfinished one (``plan``); the rest of the queue runs with the summaries carried over."""
     from ..agents.conversable import ConversableAgent
-    from ..chat.sequential import continue_chats, with_carryover
+    from ..chat.sequential import a_run_chats_in_order
     from .recorder import run_scope
+
+    async def resume_interrupted(entry: dict) -> ChatResult:
+        assert plan is not None and plan.chat is top[-1]  # the last stored chat (checked in a_resume_run)
+        first = None
+        if not plan.stored:
+            # Stopped before its first message: that message again, with the carryover (which is not stored).
+            first = await plan.initiator.a_generate_init_message(json.loads(plan.chat["message"]), carryover=entry["carryover"])
+        return await _resume_chat(
+            store, run_id, plan, entry.get("summary_method", ConversableAgent.DEFAULT_SUMMARY_METHOD),
+            entry.get("summary_args"), entry.get("cache"), bool(entry.get("silent", False)), first,
+        )
 
     store.continue_run(run_id, len(top))  # later chats join the run; it ends with the queue
     token = run_scope.set(run_id)
     status, reason = "finished", None
     try:
-        results: list = []
-        for stored, entry in zip(top, chat_queue, strict=False):  # the queue may be longer
-            if stored["status"] == "finished":
-                results.append(_stored_result(store, run_id, stored))
-                continue
-            assert plan is not None and plan.chat is stored  # the last stored chat (checked in a_resume)
-            entry = with_carryover(entry, results)
-            first = None
-            if not plan.stored:
-                # Stopped before its first message: that message again, with the carryover (which is not stored).
-                first = await plan.initiator.a_generate_init_message(json.loads(stored["message"]), carryover=entry["carryover"])
-            results.append(await _resume_chat(
-                store, run_id, plan, entry.get("summary_method", ConversableAgent.DEFAULT_SUMMARY_METHOD),
-                entry.get("summary_args"), entry.get("cache"), bool(entry.get("silent", False)), first,
-            ))
-        return await continue_chats(chat_queue, results)
+        finished = [_stored_result(store, run_id, stored) for stored in top if stored["status"] == "finished"]
+        return await a_run_chats_in_order(chat_queue, finished, resume_interrupted if plan is not None else None)
     except BaseException as error:
         status, reason = ("interrupted", "interrupted") if not isinstance(error, Exception) else ("failed", "error")
         raise
@@ -209,12 +217,12 @@ def _queue_agents(chat_queue: list[dict]) -> dict:
     return by_name
 
 
-def _restore_usage(store: Any, run_id: str, by_name: dict) -> None:
+def _restore_usage(store: RunStore, run_id: str, by_name: Mapping[str, Agent]) -> None:
     """Give agents rebuilt for the resume (their clients have no usage yet) the run's stored model
     calls, so usage summaries and ``ChatResult.cost`` count the whole run, as in an uninterrupted
     one. Agents that already have usage (resumed in the process that ran them) keep theirs."""
     fresh = {name: agent.client for name, agent in by_name.items()
-             if getattr(agent, "client", None) is not None and agent.client.total_usage_summary is None}
+             if isinstance(agent, Participant) and agent.client is not None and agent.client.total_usage_summary is None}
     if not fresh:
         return
     chats = {chat["id"]: chat for chat in store.records(run_id, "chats")}
@@ -225,22 +233,22 @@ def _restore_usage(store: Any, run_id: str, by_name: dict) -> None:
         client.add_stored_usage(calls.get(name, ()))
 
 
-def _client_owner(call: dict, chat: dict | None, by_name: dict) -> str | None:
+def _client_owner(call: dict, chat: dict | None, by_name: Mapping[str, Agent]) -> str | None:
     """Whose client made a stored model call: the agent it is recorded for, except a chat summary,
     which is recorded for the chat's sender but asks the recipient's model when it has one (as
     chat/summary.py does)."""
     if call["purpose"] != "summary" or chat is None:
         return call["agent"]
     recipient = by_name.get(chat["recipient"])
-    return chat["recipient"] if getattr(recipient, "client", None) is not None else chat["sender"]
+    return chat["recipient"] if isinstance(recipient, Participant) and recipient.client is not None else chat["sender"]
 
 
-def _stored_result(store: Any, run_id: str, chat: dict) -> Any:
+def _stored_result(store: RunStore, run_id: str, chat: dict) -> ChatResult:
     """The ``ChatResult`` of a chat that finished before the crash, from the store: its history
     as the initiator saw it, summary, human input, and cost (the two agents' model calls in the
     run until the chat finished, as the classic cost counts them)."""
     from ..chat.result import ChatResult
-    from ..models.wrapper import usage_of_calls
+    from ..models.accounting import usage_of_calls
     from ..usage import usage_summary
 
     initiator = chat["sender"]
@@ -262,43 +270,44 @@ def _stored_result(store: Any, run_id: str, chat: dict) -> Any:
 class _ChatPlan:
     """A stored chat checked for resuming: its agents and stored messages (nothing changed yet)."""
 
-    def __init__(self, chat: dict, by_name: dict, initiator: Any, recipient: Any, manager: Any, stored: list) -> None:
+    def __init__(self, chat: dict, by_name: dict[str, Participant], initiator: Participant, recipient: Participant,
+                 manager: GroupChatManager | None, stored: list[StoredMessage]) -> None:
         self.chat, self.by_name, self.initiator, self.recipient, self.manager, self.stored = (
             chat, by_name, initiator, recipient, manager, stored)
 
 
-def _plan_chat(store: Any, run_id: str, chat: dict, by_name: dict) -> _ChatPlan:
-    """Check that the stored ``chat`` can be resumed with the agents ``by_name``: a clear error
-    before anything is changed, in the agents or in the store."""
-    from ..agents.conversable import ConversableAgent
+def _plan_chat(store: RunStore, run_id: str, chat: dict, given: dict[str, Agent]) -> _ChatPlan:
+    """Check that the stored ``chat`` can be resumed with the agents ``given`` (by name): a clear
+    error before anything is changed, in the agents or in the store."""
     from ..groupchat.manager import GroupChatManager
 
-    by_name = dict(by_name)
-    manager = by_name.get(chat["recipient"])
-    if isinstance(manager, GroupChatManager):
+    by_name = dict(given)
+    found = by_name.get(chat["recipient"])
+    manager = found if isinstance(found, GroupChatManager) else None
+    if manager is not None:
         manager.check_resumable(run_id)
         for agent in manager.groupchat.agents:  # the participants come with the manager
             by_name.setdefault(agent.name, agent)
-    else:
-        manager = None
     missing = [n for n in (chat["sender"], chat["recipient"]) if n not in by_name]
     if missing:
         raise ResumeError(f"run {run_id} needs agent(s) {', '.join(map(repr, missing))}; got {', '.join(map(repr, by_name))}")
-    initiator, recipient = by_name[chat["sender"]], by_name[chat["recipient"]]
-    if not isinstance(initiator, ConversableAgent) or not isinstance(recipient, ConversableAgent):
-        raise ResumeError("resume needs ConversableAgent instances")
     stored = store.messages(run_id, chat_id=chat["id"])
     unknown = {n for m in stored for n in (m.sender, m.recipient) if n not in by_name}
     if unknown:
         raise ResumeError(f"run {run_id} has messages of agent(s) {', '.join(map(repr, sorted(unknown)))} not given in agents")
+    involved = {chat["sender"], chat["recipient"], *(n for m in stored for n in (m.sender, m.recipient))}
+    participants = {name: agent for name, agent in by_name.items() if isinstance(agent, Participant)}
+    if not involved <= participants.keys():
+        raise ResumeError("resume needs ConversableAgent instances")
     if not stored and chat["message"] is None:
         raise ResumeError(f"run {run_id} stopped before its first message and that message was not stored (a callable?); "
                           "start it again")
-    return _ChatPlan(chat, by_name, initiator, recipient, manager, stored)
+    return _ChatPlan(chat, participants, participants[chat["sender"]], participants[chat["recipient"]], manager, stored)
 
 
-async def _resume_chat(store: Any, run_id: str, plan: _ChatPlan, summary_method: Any, summary_args: dict | None,
-                       cache: Any, silent: bool, first_message: Any = None) -> Any:
+async def _resume_chat(store: RunStore, run_id: str, plan: _ChatPlan, summary_method: str | Callable | None,
+                       summary_args: dict | None, cache: CacheBackend | None, silent: bool,
+                       first_message: str | dict | None = None) -> ChatResult:
     """Resume one planned chat (two-agent or group chat); the store is attached. The chat's own
     code rebuilds and continues it (``chat.resume``, ``GroupChatManager.restore_run``); this reads
     the store and binds the resumed chat to its stored run."""
@@ -345,10 +354,10 @@ async def _resume_chat(store: Any, run_id: str, plan: _ChatPlan, summary_method:
     return conversation.finish(reason, summary)
 
 
-def _agents_by_name(agents: list) -> dict:
+def _agents_by_name(agents: list) -> dict[str, Agent]:
     if not isinstance(agents, (list, tuple)) or not agents:
         raise ResumeError("agents must be a non-empty list of the run's agents")
-    by_name: dict = {}
+    by_name: dict[str, Agent] = {}
     for agent in agents:
         name = getattr(agent, "name", None)
         if not isinstance(name, str):

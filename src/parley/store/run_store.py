@@ -94,7 +94,7 @@ class RunContext:
         self._token: Any = None
 
     def __enter__(self) -> RunContext:
-        recorder = self.store._require_recorder()
+        recorder = self.store.require_recorder()
         recorder.control("create_run", self.id, "chat", time.time())
         self._token = run_scope.set(self.id)
         return self
@@ -107,7 +107,7 @@ class RunContext:
             status, reason = "interrupted", "interrupted"
         else:
             status, reason = "failed", "error"
-        recorder = self.store._require_recorder()
+        recorder = self.store.require_recorder()
         recorder.control("finish_run", self.id, status, reason, time.time())
         recorder.flush()
 
@@ -187,7 +187,8 @@ class RunStore:
     def _flush_at_exit(self) -> None:
         self.detach()
 
-    def _require_recorder(self) -> Recorder:
+    def require_recorder(self) -> Recorder:
+        """The recorder of an attached store (a clear error when it is not recording)."""
         if self._recorder is None:
             raise StoreError("the run store is not recording: use it as a context manager or call attach() first")
         return self._recorder
@@ -356,14 +357,14 @@ class RunStore:
 
     def bind_chat(self, chat_id: int, run_id: str, chat_key: str) -> None:
         """Record the chat ``chat_id`` of this process into the stored chat ``chat_key`` of ``run_id``."""
-        self._require_recorder().control("bind", chat_id, run_id, chat_key, time.time())
+        self.require_recorder().control("bind", chat_id, run_id, chat_key, time.time())
 
     def continue_run(self, run_id: str, chats: int) -> None:
         """Reopen ``run_id`` (which has ``chats`` top-level chats) for more chats; it ends with ``finish_run``."""
-        self._require_recorder().control("continue_run", run_id, chats)
+        self.require_recorder().control("continue_run", run_id, chats)
 
     def finish_run(self, run_id: str, status: str, reason: str | None) -> None:
-        self._require_recorder().control("finish_run", run_id, status, reason, time.time())
+        self.require_recorder().control("finish_run", run_id, status, reason, time.time())
 
     def forget_speaker_selections(self, chat_key: str, keep: int) -> None:
         """Delete a chat's speaker selections after its first ``keep``: a crash lost the messages

@@ -45,7 +45,9 @@ class TransformMessages(AgentCapability):
             messages.insert(0, system)
         return messages
 
-    apply_transforms = _transform_messages
+    def apply_transforms(self, messages: list[dict]) -> list[dict]:
+        """The messages as the transforms leave them (a copy); a group chat's "auto" selection applies them so."""
+        return self._transform_messages(messages)  # a subclass's override of the classic name is honoured
 
 
 __all__ = ["TransformMessages"]
