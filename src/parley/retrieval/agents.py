@@ -137,9 +137,6 @@ class RetrieveUserProxyAgent(UserProxyAgent):
         self._task = config.get("task", "default")
         if not isinstance(self._task, str) or self._task.lower() not in _TASKS:
             raise ValueError(f"retrieve_config['task'] must be one of {', '.join(_TASKS)}, got {self._task!r}")
-        if config.get("client") is not None:
-            raise ValueError("retrieve_config['client'] (a chromadb client) is classic's deprecated option: pass "
-                             "vector_db=ChromaVectorDB(client=...) instead")
         if config.get("embedding_model", DEFAULT_EMBEDDING_MODEL) != DEFAULT_EMBEDDING_MODEL:
             raise ValueError(f"retrieve_config['embedding_model']: only {DEFAULT_EMBEDDING_MODEL!r} ships offline; for another "
                              "model pass embedding_function (e.g. parley.retrieval.OpenAIEmbedding(config))")
@@ -178,7 +175,13 @@ class RetrieveUserProxyAgent(UserProxyAgent):
         self._default_n_results = config.get("n_results", 20)
         if not isinstance(self._default_n_results, int) or self._default_n_results < 1:
             raise ValueError(f"retrieve_config['n_results'] must be a positive int, got {self._default_n_results!r}")
-        self._vector_db = self._make_vector_db(config.get("vector_db", "chroma"), config.get("db_config") or {})
+        db_config = config.get("db_config") or {}
+        if not isinstance(db_config, dict):
+            raise TypeError(f"retrieve_config['db_config'] must be a dict, not {type(db_config).__name__}")
+        db_config = dict(db_config)
+        if config.get("client") is not None:  # classic's deprecated chromadb client: the Chroma store uses it
+            db_config.setdefault("client", config["client"])
+        self._vector_db = self._make_vector_db(config.get("vector_db", "chroma"), db_config)
         self._collection_ready = False
         self._is_termination_msg = self._is_termination_msg_retrievechat if is_termination_msg is None else is_termination_msg
         self.problem = ""
@@ -190,9 +193,6 @@ class RetrieveUserProxyAgent(UserProxyAgent):
 
     def _make_vector_db(self, vector_db: Any, db_config: dict) -> VectorDB:
         if isinstance(vector_db, str):
-            if not isinstance(db_config, dict):
-                raise TypeError(f"retrieve_config['db_config'] must be a dict, not {type(db_config).__name__}")
-            db_config = dict(db_config)
             if self._embedding_function is not None:
                 db_config["embedding_function"] = self._embedding_function
             return VectorDBFactory.create_vector_db(vector_db, **db_config)
