@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 
-from parley import AssistantAgent
+from parley import AssistantAgent, IOQueue, IOStream
 from parley.agentchat.contrib.retrieve_assistant_agent import RetrieveAssistantAgent
 from parley.agentchat.contrib.retrieve_user_proxy_agent import PROMPT_QA, RetrieveUserProxyAgent
 from parley.events import DocumentsRetrieved, capture
@@ -68,6 +68,18 @@ def test_update_context_sends_the_next_chunks_in_a_fresh_conversation(openai_ser
     assert "Captain Pixel" in prompts[0]
     contexts = [p.split("Context is: ", 1)[1] for p in prompts]
     assert len(set(contexts)) == 3
+
+
+def test_a_human_who_types_update_context_sends_the_next_chunk(openai_server, tmp_path, docs_folder):
+    rag = _rag(tmp_path, docs_folder)
+    rag.human_input_mode = "ALWAYS"
+    openai_server.add({"content": "I am not sure."}, {"content": "Himalaya Kitchen"})
+    with IOStream.set_default(IOQueue(["UPDATE CONTEXT", "exit"])) as stream:
+        rag.initiate_chat(_assistant(openai_server), message=rag.message_generator,
+                          problem="Which restaurant caters the Friday lunches?", n_results=1)
+    first, second = (_prompt(r).split("Context is: ", 1)[1] for r in openai_server.requests)
+    assert first != second and "UPDATE CONTEXT" not in second.split("\n")[0]
+    assert len(stream.prompts) == 2 and "Adding content of doc" in stream.output
 
 
 def test_the_default_task_names_sources_and_customized_prompts(openai_server, tmp_path, docs_folder):
