@@ -20,11 +20,12 @@ from .documents import TEXT_FORMATS, get_file_from_url, get_files_from_dir, is_u
 from .embeddings import MiniLMEmbedding, OpenAIEmbedding, default_embedding_function
 from .memos import Memo, MemoStore
 from .pgvector import PGVectorDB
+from .teachability import Teachability
 from .vector_db import Document, ItemID, QueryResults, VectorDB, VectorDBFactory
 
 __all__ = [
     "ChromaVectorDB", "Document", "ItemID", "Memo", "MemoStore", "MiniLMEmbedding", "OpenAIEmbedding", "PGVectorDB",
-    "QueryResults", "RetrieveAssistantAgent", "RetrieveUserProxyAgent", "TEXT_FORMATS", "VectorDB", "VectorDBFactory",
-    "default_embedding_function", "get_file_from_url", "get_files_from_dir", "is_url", "parse_html_to_markdown",
-    "read_document", "split_files_to_chunks", "split_text_to_chunks",
+    "QueryResults", "RetrieveAssistantAgent", "RetrieveUserProxyAgent", "TEXT_FORMATS", "Teachability", "VectorDB",
+    "VectorDBFactory", "default_embedding_function", "get_file_from_url", "get_files_from_dir", "is_url",
+    "parse_html_to_markdown", "read_document", "split_files_to_chunks", "split_text_to_chunks",
 ]
