@@ -70,6 +70,16 @@ def test_update_context_sends_the_next_chunks_in_a_fresh_conversation(openai_ser
     assert len(set(contexts)) == 3
 
 
+def test_when_every_chunk_was_sent_the_proxy_terminates(openai_server, tmp_path, docs_folder):
+    rag = _rag(tmp_path, docs_folder, chunk_token_size=2000, collection_name="whole-files")  # one chunk a file: 5
+    openai_server.default = {"content": "UPDATE CONTEXT"}
+    with capture(kinds=(DocumentsRetrieved,)) as seen:
+        result = rag.initiate_chat(_assistant(openai_server), message=rag.message_generator, problem=QUESTION, n_results=1)
+    assert len(openai_server.requests) == 5
+    assert len({e.used[0] for e in seen.events[:5]}) == 5 and seen.events[5].used == []
+    assert result.chat_history[-1] == {"content": "TERMINATE", "role": "assistant", "name": "ragproxy"}
+
+
 def test_a_human_who_types_update_context_sends_the_next_chunk(openai_server, tmp_path, docs_folder):
     rag = _rag(tmp_path, docs_folder)
     rag.human_input_mode = "ALWAYS"

@@ -315,16 +315,23 @@ class RetrieveUserProxyAgent(UserProxyAgent):
                                      input_sources=self._current_docs_in_context)
 
     def _next_context(self) -> str:
-        """The rest of the current results; when none is left, wider searches for the same problem."""
+        """The rest of the current results; when none is left, wider searches for the same problem.
+
+        A search no wider than the current results is skipped (classic restarted at 3 × n_results
+        on every update, and so stopped after the third chunk when n_results was 1)."""
         contents = self._get_context(self._results)
+        seen = len(self._results[0]) if self._results else 0
         for widening in range(1, _WIDER_SEARCHES + 1):
             if contents:
                 break
             n = self.n_results * (2 * widening + 1)
+            if n <= seen:
+                continue
             self._reset(intermediate=True)
             self.retrieve_docs(self.problem, n, self._search_string)
             contents = self._get_context(self._results)
-            if not self._results or n >= len(self._results[0]):
+            seen = len(self._results[0]) if self._results else 0
+            if seen < n:
                 break  # the store has no more to give
         return contents
 
