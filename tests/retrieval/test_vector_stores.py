@@ -123,3 +123,23 @@ def test_chromas_own_downloading_embedding_function_is_never_used(tmp_path, monk
     assert db.retrieve_docs(["no network needed"], "offline", n_results=1)[0][0][0]["id"] == "1"
     reopened = ChromaVectorDB(path=str(tmp_path / "c"))
     assert reopened.retrieve_docs(["offline"], "offline", n_results=1)[0][0][0]["id"] == "1"
+
+
+def test_classic_retrieve_utils_index_a_folder_and_query_it(docs_folder, tmp_path):
+    from parley.agentchat.contrib.vectordb.utils import chroma_results_to_query_results, filter_results_by_distance
+    from parley.retrieve_utils import create_vector_db_from_dir, query_vector_db
+
+    db_path = str(tmp_path / "classic")
+    client = create_vector_db_from_dir(str(docs_folder), max_tokens=30, db_path=db_path, collection_name="classic-docs")
+    assert client.get_collection("classic-docs").count() >= 5
+    with pytest.raises(ValueError, match="already exists"):
+        create_vector_db_from_dir(str(docs_folder), db_path=db_path, collection_name="classic-docs")
+    answer = query_vector_db(["Which port does the build server use?"], n_results=2, db_path=db_path,
+                             collection_name="classic-docs")
+    assert set(answer) == {"ids", "documents", "metadatas", "distances"}
+    assert "7311" in answer["documents"][0][0] and answer["metadatas"][0][0]["source"].endswith("notes.txt")
+    assert query_vector_db(["build server"], client=client, collection_name="classic-docs", search_string="parrot",
+                           n_results=3)["documents"][0][0].count("parrot") == 1
+    results = chroma_results_to_query_results({**answer, "contents": answer.pop("documents")})
+    assert results[0][0][0]["content"].count("7311") == 1 and results[0][0][1] == answer["distances"][0][0]
+    assert filter_results_by_distance(results, results[0][0][1] + 1e-6) == [[results[0][0]]]
