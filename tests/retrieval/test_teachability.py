@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from parley import ConversableAgent, UserProxyAgent
+from parley import ConversableAgent, IOQueue, IOStream, UserProxyAgent
 from parley.agentchat.contrib.capabilities.teachability import MemoStore, Teachability
 from parley.cli import main as parley_main
 from parley.events import MemosRecalled, MemoStored, capture
@@ -80,13 +80,16 @@ def test_recalls_and_stores_are_events_and_unrelated_memos_stay_out(openai_serve
     openai_server.default = analyzer_and_agent
     llm_config = {"config_list": [{"model": "gpt-4", "api_key": "sk-fake", "base_url": openai_server.base_url}]}
     agent = ConversableAgent("teachable", llm_config=llm_config, human_input_mode="NEVER")
-    teachability = Teachability(path_to_db_dir=str(tmp_path / "db"), llm_config=llm_config)
+    teachability = Teachability(verbosity=3, path_to_db_dir=str(tmp_path / "db"), llm_config=llm_config)
     teachability.add_to_agent(agent)
     teachability.memo_store.add_memo("How do I water the office ferns?", "Water the ferns every Tuesday.")
     user = UserProxyAgent("user", human_input_mode="NEVER", code_execution_config=False)
-    with capture(kinds=(MemosRecalled, MemoStored)) as seen:
+    with capture(kinds=(MemosRecalled, MemoStored)) as seen, IOStream.set_default(IOQueue()) as stream:
         user.initiate_chat(agent, message="Remember this: the codename of project Lighthouse is BLUEBIRD.", max_turns=1)
         user.initiate_chat(agent, message="Tell me the Lighthouse project's code name.", max_turns=1)
+    for line in ("THE CLOSEST MEMO IS BEYOND THE THRESHOLD", "REMEMBER THIS QUESTION-ANSWER PAIR", "LIST OF MEMOS",
+                 "MEMOS APPENDED TO LAST MESSAGE", "ANALYZER: Does the TEXT contain information"):
+        assert line in stream.output
     [stored] = seen.of(MemoStored)
     assert (stored.agent, stored.memo_id, stored.output) == ("teachable", "2", FACT)
     first, second = seen.of(MemosRecalled)

@@ -13,6 +13,7 @@ Each lookup is a ``MemosRecalled`` event and each new memo a ``MemoStored`` even
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from .. import events
@@ -83,7 +84,9 @@ class Teachability(AgentCapability):
         """The text with related memos appended; stores what it teaches."""
         text = content_str(text.get("content")) if isinstance(text, dict) else text
         expanded = text
-        if self.memo_store.last_memo_id > 0:
+        # The store's calls (embedding, disk or PostgreSQL) run in a worker thread: other chats on
+        # this event loop go on meanwhile.
+        if await asyncio.to_thread(lambda: self.memo_store.last_memo_id) > 0:
             expanded = await self._consider_memo_retrieval(text)
         await self._consider_memo_storage(text)
         return expanded
@@ -99,8 +102,8 @@ class Teachability(AgentCapability):
             _iostream().print(f"\nANALYZER: {instructions}\n  -> {answer}", flush=True)
         return answer
 
-    def _store(self, input_text: str, output_text: str) -> None:
-        memo = self.memo_store.add_memo(input_text, output_text)
+    async def _store(self, input_text: str, output_text: str) -> None:
+        memo = await asyncio.to_thread(self.memo_store.add_memo, input_text, output_text)
         events.emit(events.MemoStored(agent=self._agent_name, memo_id=memo.id, input=memo.input, output=memo.output))
 
     @property
@@ -115,22 +118,22 @@ class Teachability(AgentCapability):
                 general_task = await self._analyze(task, _GENERALIZE)
                 if self.verbosity >= 1:
                     _iostream().print("\nREMEMBER THIS TASK-ADVICE PAIR", flush=True)
-                self._store(general_task, advice)
+                await self._store(general_task, advice)
         if "yes" in (await self._analyze(comment, _HAS_INFO)).lower():
             question = await self._analyze(comment, _QUESTION)
             answer = await self._analyze(comment, _ANSWER)
             if self.verbosity >= 1:
                 _iostream().print("\nREMEMBER THIS QUESTION-ANSWER PAIR", flush=True)
-            self._store(question, answer)
+            await self._store(question, answer)
         if self.verbosity >= 3:
-            self.memo_store.list_memos()
+            await asyncio.to_thread(self.memo_store.list_memos)
 
     async def _consider_memo_retrieval(self, comment: str) -> str:
-        found = self._recall(comment)
+        found = await self._recall(comment)
         if "yes" in (await self._analyze(comment, _IS_TASK)).lower():
             task = await self._analyze(comment, _TASK_FOR_RECALL)
             general_task = await self._analyze(task, _GENERALIZE)
-            found.extend(self._recall(general_task))
+            found.extend(await self._recall(general_task))
         outputs: list[str] = []
         for memo in found:  # the same memo found twice is added once, in the order found
             if memo.output not in outputs:
@@ -142,13 +145,13 @@ class Teachability(AgentCapability):
             _iostream().print("\nMEMOS APPENDED TO LAST MESSAGE...\n" + info, flush=True)
         return comment + "\n" + info
 
-    def _recall(self, query: str) -> list[Memo]:
-        related = self.memo_store.related(query, self.max_num_retrievals, self.recall_threshold)
+    async def _recall(self, query: str) -> list[Memo]:
+        related = await asyncio.to_thread(self.memo_store.related, query, self.max_num_retrievals, self.recall_threshold)
         events.emit(events.MemosRecalled(agent=self._agent_name, query=query, memos=[
             {"id": memo.id, "input": memo.input, "output": memo.output, "distance": distance} for memo, distance in related]))
         if not related and self.verbosity >= 1:
             _iostream().print("\nTHE CLOSEST MEMO IS BEYOND THE THRESHOLD:", flush=True)
-            self.memo_store.get_nearest_memo(query)
+            await asyncio.to_thread(self.memo_store.get_nearest_memo, query)
         return [memo for memo, _ in related]
 
 
