@@ -15,6 +15,7 @@ query, what the store returned with distances, and which chunks went in.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -360,10 +361,11 @@ class RetrieveUserProxyAgent(UserProxyAgent):
         new_text = self._generate_message(self._next_context(), task=self._task)
         return {**message, "content": new_text} if isinstance(message, dict) else new_text
 
-    def _generate_retrieve_user_reply(self, messages: list[dict] | None = None, sender: Agent | None = None,
-                                      config: Any = None) -> tuple[bool, str | None]:
+    async def _generate_retrieve_user_reply(self, messages: list[dict] | None = None, sender: Agent | None = None,
+                                            config: Any = None) -> tuple[bool, str | None]:
         """After ``UPDATE CONTEXT`` (or an answer without ``customized_answer_prefix``): reset both
-        histories and reply with the next context."""
+        histories and reply with the next context. The search runs in a worker thread, so other
+        chats on the event loop go on meanwhile."""
         if messages is None:
             messages = self._oai_messages[sender] if sender is not None else []
         if not messages:
@@ -377,22 +379,26 @@ class RetrieveUserProxyAgent(UserProxyAgent):
         first_sentence = re.split(r"(?<=[.!?])\s+", first_line)[0]
         self._intermediate_answers.add(first_sentence)
         if asks_update:
-            contents = self._next_context()
+            contents = await asyncio.to_thread(self._next_context)
         else:
-            # Search with the partial answer, and add its nearest chunks to those sent so far.
-            contents = ""
-            for widening in range(_WIDER_SEARCHES + 1):
-                n = self.n_results * (2 * widening + 1)
-                self._reset(intermediate=True)
-                self.retrieve_docs(first_sentence, n, self._search_string)
-                self._get_context(self._results)
-                contents = "\n".join(self._doc_contents)
-                if contents or not self._results or n >= len(self._results[0]):
-                    break
+            contents = await asyncio.to_thread(self._context_for_answer, first_sentence)
         self.clear_history()
         if isinstance(sender, ConversableAgent):
             sender.clear_history()
         return True, self._generate_message(contents, task=self._task)
+
+    def _context_for_answer(self, answer: str) -> str:
+        """Search with a partial answer, and add its nearest chunks to those sent so far."""
+        contents = ""
+        for widening in range(_WIDER_SEARCHES + 1):
+            n = self.n_results * (2 * widening + 1)
+            self._reset(intermediate=True)
+            self.retrieve_docs(answer, n, self._search_string)
+            self._get_context(self._results)
+            contents = "\n".join(self._doc_contents)
+            if contents or not self._results or n > len(self._results[0]):
+                break
+        return contents
 
     @staticmethod
     def message_generator(sender: RetrieveUserProxyAgent, recipient: Agent, context: dict) -> str:
