@@ -42,11 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_demo)
     from .cli_runs import add_runs_parser
     from .cli_spec import add_spec_parsers
+    from .retrieval.cli import add_memos_parser
     from .studio.cli import add_studio_parser
 
     add_runs_parser(commands)
     add_spec_parsers(commands)
     add_studio_parser(commands)
+    add_memos_parser(commands)
     return parser
 
 

@@ -217,6 +217,39 @@ class TerminationChecked(Event):
 
 
 @dataclass(slots=True)
+class DocumentsRetrieved(Event):
+    """A retrieval that built a message (``parley.retrieval``): the query, what the store returned
+    (``results``: ``{"id", "source", "distance"}``, nearest first) and which chunks went into the
+    message (``used``: their ids, in prompt order)."""
+
+    agent: str
+    query: str
+    collection: str
+    results: list
+    used: list
+
+
+@dataclass(slots=True)
+class MemosRecalled(Event):
+    """A teachable agent looked up its memos for a message: the query and the memos it added
+    (``{"id", "input", "output", "distance"}``; empty: none close enough)."""
+
+    agent: str
+    query: str
+    memos: list
+
+
+@dataclass(slots=True)
+class MemoStored(Event):
+    """A teachable agent stored a memo: what would recall it (``input``) and what it recalls (``output``)."""
+
+    agent: str
+    memo_id: str
+    input: str
+    output: str
+
+
+@dataclass(slots=True)
 class Notice(Event):
     """A human-readable notice from the framework (a fallback taken, a limit reached)."""
 

@@ -1,5 +1,6 @@
 """A fake OpenAI-compatible server: chat completions, plain and streamed (SSE), tool calls,
-usage, and injected faults (see :class:`~tests.servers.base.FakeServer`).
+usage, and injected faults (see :class:`~tests.servers.base.FakeServer`); and ``/v1/embeddings``
+(a word-hashing vector per input, requests in ``embedding_requests``).
 
 Reply actions: ``content`` (str), ``tool_calls`` (``[{"name", "arguments"}]``, arguments a
 string, sent as is even when not valid JSON), ``function_call`` (``{"name", "arguments"}``, the
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import itertools
 import re
 import sys
@@ -58,7 +60,23 @@ def content_problem(body: dict) -> str | None:
     return None
 
 
+def word_hash_vector(text: str, dimensions: int = 64) -> list[float]:
+    """The fake's embedding: each lower-cased word adds 1 at a position hashed from it."""
+    vector = [0.0] * dimensions
+    for word in re.findall(r"[a-z0-9]+", text.lower()):
+        vector[int(hashlib.sha256(word.encode()).hexdigest(), 16) % dimensions] += 1.0
+    return vector
+
+
 class FakeOpenAIServer(FakeServer):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.embedding_requests: list[dict] = []
+
+    def reset(self) -> None:
+        super().reset()
+        self.embedding_requests.clear()
+
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
@@ -71,7 +89,16 @@ class FakeOpenAIServer(FakeServer):
         return [
             web.post("/v1/chat/completions", self.chat_completions),
             web.post("/openai/deployments/{deployment}/chat/completions", self.chat_completions),
+            web.post("/v1/embeddings", self.embeddings),
         ]
+
+    async def embeddings(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.embedding_requests.append(body)
+        inputs = [body["input"]] if isinstance(body["input"], str) else body["input"]
+        data = [{"object": "embedding", "index": i, "embedding": word_hash_vector(text)} for i, text in enumerate(inputs)]
+        return web.json_response({"object": "list", "data": data, "model": body.get("model", "fake"),
+                                  "usage": {"prompt_tokens": 0, "total_tokens": 0}})
 
     async def chat_completions(self, request: web.Request) -> web.StreamResponse:
         body, action = await self.next_action(request)

@@ -1,0 +1,1 @@
+"""Classic module path ``autogen.agentchat.contrib.vectordb``: the vector stores (parley.retrieval)."""
