@@ -2,7 +2,6 @@
 the fake servers: the same replies, events and errors as the SDKs' streams, connections kept open
 after a stream, and no SDK imported for it."""
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import pytest
 from parley import events
 from parley.models import anthropic as anthropic_provider
 from parley.models import openai as openai_provider
-from parley.models.openai_http import LeanPool, server_sent_events
+from parley.models.openai_http import server_sent_events
 from parley.models.protocol import ModelError
 from parley.models.retry import TransientModelError
 from parley.models.wrapper import OpenAIWrapper
@@ -121,7 +120,7 @@ def traced_session(counts):
 
     trace.on_connection_create_end.append(created)
     trace.on_connection_reuseconn.append(reused)
-    return LeanPool(aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=10), trace_configs=[trace]), 10)
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=10), trace_configs=[trace])
 
 
 async def test_a_stream_leaves_its_connection_open_for_the_next_call(openai_server, anthropic_server, monkeypatch):
@@ -170,27 +169,3 @@ def test_the_api_version_read_from_the_sdks_source_is_the_sdks():
 
     assert anthropic_provider._api_version_in_source() == ANTHROPIC_API_VERSION
 
-
-
-async def test_requests_beyond_the_pools_limit_wait_before_aiohttp_builds_them(openai_server, monkeypatch):
-    started, most = [0], [0]
-    trace = aiohttp.TraceConfig()
-
-    async def request_start(session, context, params):
-        started[0] += 1
-        most[0] = max(most[0], started[0])
-
-    async def request_end(session, context, params):
-        started[0] -= 1
-
-    trace.on_request_start.append(request_start)
-    trace.on_request_end.append(request_end)
-    trace.on_request_exception.append(request_end)
-    session = lambda: LeanPool(aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=2), trace_configs=[trace]), 2)  # noqa: E731
-    monkeypatch.setattr(openai_provider, "new_session", session)
-    openai_server.add(*({"content": f"reply {i}", "delay": 0.05} for i in range(6)))
-    entry = {"model": "gpt-4o-mini", "base_url": openai_server.base_url, "api_key": SECRET_KEY}
-    wrapper = OpenAIWrapper(config_list=[entry], cache_seed=None)
-    replies = await asyncio.gather(*(wrapper.a_create([{"role": "user", "content": f"ask {i}"}]) for i in range(6)))
-    assert sorted(reply.message["content"] for reply in replies) == [f"reply {i}" for i in range(6)]
-    assert most[0] == 2 and started[0] == 0  # never more than the limit built and under way at once

@@ -326,11 +326,11 @@ class AnthropicClient:
         return await self._create_with_sdk(request, body, options, secrets)
 
     @staticmethod
-    async def _lean_events(pool: Any, endpoint: LeanEndpoint, body: dict, options: dict) -> Any:
+    async def _lean_events(session: Any, endpoint: LeanEndpoint, body: dict, options: dict) -> Any:
         """The stream's events as the SDK's stream gives them (``ping`` and unnamed events skipped,
         an ``error`` event raised as the SDK's exception), each a :class:`~.openai_http.Fields`
         read like the SDK's typed event."""
-        stream = post_event_stream(pool, endpoint, {**body, "stream": True}, options, errors=_status_error)
+        stream = post_event_stream(session, endpoint, {**body, "stream": True}, options, errors=_status_error)
         async with aclosing(stream) as events:
             async for kind, data in events:
                 if kind is None or kind == "ping":

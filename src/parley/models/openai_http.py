@@ -14,7 +14,6 @@ modes (custom headers, data residency, workload identity), non-numeric timeouts,
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import json
 import os
@@ -216,40 +215,18 @@ def lean_endpoint(
     return LeanEndpoint(url, query, sent)
 
 
-class LeanPool:
-    """The connections to one endpoint on one event loop: an aiohttp session of up to
-    :data:`CONNECTION_LIMIT` connections, and as many slots. A request takes a slot before aiohttp
-    builds it, so that requests beyond the limit wait as a body and a future rather than as
-    aiohttp's request, headers, payload and timer objects (~35 more each): at 10,000 concurrent
-    chats, 9,000 waiting requests' worth of objects that every garbage collection would scan."""
-
-    __slots__ = ("session", "slots")
-
-    def __init__(self, session: Any, limit: int) -> None:
-        self.session = session
-        self.slots = asyncio.Semaphore(limit)
-
-    @property
-    def closed(self) -> bool:
-        return bool(self.session.closed)
-
-    async def close(self) -> None:
-        await self.session.close()
-
-
-def new_session() -> LeanPool:
-    """The pool of one endpoint on the running loop: an aiohttp session of up to
-    :data:`CONNECTION_LIMIT` connections, no cookie jar (a gateway's cookies never carry from one
-    request to the next), the environment's proxies not read (see :func:`lean_endpoint`)."""
+def new_session() -> Any:
+    """An aiohttp session for one endpoint on the running loop: up to :data:`CONNECTION_LIMIT`
+    connections, no cookie jar (a gateway's cookies never carry from one request to the next), the
+    environment's proxies not read (see :func:`lean_endpoint`)."""
     import aiohttp
 
-    session = aiohttp.ClientSession(
+    return aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=CONNECTION_LIMIT, ttl_dns_cache=300),
         cookie_jar=aiohttp.DummyCookieJar(),
         trust_env=False,
         auto_decompress=True,
     )
-    return LeanPool(session, CONNECTION_LIMIT)
 
 
 def plain_timeout(options: dict) -> bool:
@@ -338,16 +315,16 @@ def _request_parts(endpoint: LeanEndpoint, options: dict) -> tuple[Any, dict, An
 
 
 async def post_chat_completion(
-    pool: LeanPool, endpoint: LeanEndpoint, body: dict, options: dict, errors: Any = None,
+    session: Any, endpoint: LeanEndpoint, body: dict, options: dict, errors: Any = None,
 ) -> Any:
-    """POST the chat-completions ``body`` (or any JSON body to ``endpoint``) through ``pool``; the
-    answer's JSON. ``errors(status, headers, body bytes, url)`` gives the exception for an HTTP
-    error answer (default: the openai SDK's, :func:`status_error`)."""
+    """POST the chat-completions ``body`` (or any JSON body to ``endpoint``); the answer's JSON.
+    ``errors(status, headers, body bytes, url)`` gives the exception for an HTTP error answer
+    (default: the openai SDK's, :func:`status_error`)."""
     import aiohttp
 
     target, headers, timeout = _request_parts(endpoint, options)
     try:
-        async with pool.slots, pool.session.post(target, data=dumps(body), headers=headers, timeout=timeout) as response:
+        async with session.post(target, data=dumps(body), headers=headers, timeout=timeout) as response:
             raw = await response.read()
             status = response.status
             if status >= 400:
@@ -400,9 +377,9 @@ async def server_sent_events(lines: AsyncIterable[bytes]) -> AsyncGenerator[tupl
 
 
 async def post_event_stream(
-    pool: LeanPool, endpoint: LeanEndpoint, body: dict, options: dict, errors: Any = None, *, last: str | None = None,
+    session: Any, endpoint: LeanEndpoint, body: dict, options: dict, errors: Any = None, *, last: str | None = None,
 ) -> AsyncGenerator[tuple[str | None, str], None]:
-    """POST ``body`` through ``pool`` for a streamed answer; yields its server-sent events (see
+    """POST ``body`` for a streamed answer; yields its server-sent events (see
     :func:`server_sent_events`). ``errors`` as for :func:`post_chat_completion`; ``last``: the data
     that ends the stream (OpenAI's ``[DONE]``), after which the rest of the body is read so that
     the connection goes back to the pool open, as the SDK drains it (aiohttp closes a connection
@@ -412,7 +389,7 @@ async def post_event_stream(
     target, headers, timeout = _request_parts(endpoint, options)
     headers = {**headers, "accept": "text/event-stream"}
     try:
-        async with pool.slots, pool.session.post(target, data=dumps(body), headers=headers, timeout=timeout) as response:
+        async with session.post(target, data=dumps(body), headers=headers, timeout=timeout) as response:
             if response.status >= 400:
                 raise (errors or status_error)(response.status, response.headers, await response.read(), endpoint.url)
             async for event in server_sent_events(response.content):
@@ -426,10 +403,10 @@ async def post_event_stream(
         raise LeanTransportError("APIConnectionError", f"Connection error. ({type(error).__name__})") from None
 
 
-async def stream_chat_completion(pool: LeanPool, endpoint: LeanEndpoint, body: dict, options: dict) -> Any:
+async def stream_chat_completion(session: Any, endpoint: LeanEndpoint, body: dict, options: dict) -> Any:
     """POST the streamed chat-completions ``body``; yields each server-sent chunk (as :class:`Fields`)
     up to ``[DONE]``. An ``error`` event raises the SDK's ``APIError``, as the SDK's stream does."""
-    async with aclosing(post_event_stream(pool, endpoint, body, options, last="[DONE]")) as events:
+    async with aclosing(post_event_stream(session, endpoint, body, options, last="[DONE]")) as events:
         async for kind, data in events:
             if not data:
                 continue
