@@ -164,8 +164,9 @@ _api_version: str | None = None
 def sdk_api_version() -> str:
     """The ``anthropic-version`` the installed SDK sends (``anthropic._constants.ANTHROPIC_API_VERSION``),
     read from the SDK's source while the SDK is not imported: importing it for one constant adds
-    ~160,000 objects that every full garbage collection then scans, which at 1,000 concurrent
-    requests was half of a lean request's CPU (docs/bench/models.md)."""
+    ~160,000 objects that every full garbage collection then scans, a third to a half of a lean
+    request's CPU at 1,000 concurrent requests (docs/bench/models.md). The SDK is still imported
+    to build the exception for an error answer."""
     global _api_version
     if _api_version is None:
         if "anthropic._constants" not in sys.modules:
