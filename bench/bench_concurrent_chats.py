@@ -9,11 +9,16 @@ library's one-off costs (importing the SDK, opening its client). No cache on eit
 
     python bench/bench_concurrent_chats.py [--chats 100 1000 10000] [--pyautogen-python PATH]
                                            [--pyautogen-max 1000] [--repeats 3] [--markdown]
+                                           [--gc-freeze] [--loop asyncio|uvloop]
 
 Reported per run: wall time, the client process's CPU time per model request (``process_time``
-over the chats / 2N), its peak RSS (``ru_maxrss``), and the resident memory each idle agent pair
-and each finished chat adds (RSS deltas, so page-granular: an estimate). The peer runs only up to
-``--pyautogen-max`` chats (it takes minutes beyond).
+over the chats / 2N) with the part the cyclic garbage collector took (``gc.callbacks``), its peak
+RSS (``ru_maxrss``), and the resident memory each idle agent pair and each finished chat adds (RSS
+deltas, so page-granular: an estimate); for ``--repeats`` > 1 the fastest run, and the median and
+range of the CPU per request over all runs (CPU time moves with the machine's load). The peer runs
+only up to ``--pyautogen-max`` chats (it takes minutes beyond). Two what-ifs for parley, both the
+application's choice and not the library's: ``--gc-freeze`` calls ``gc.freeze()`` once the agents
+are built (the collector then skips them), ``--loop uvloop`` runs the chats on uvloop.
 
 Create the peer environment with:
     python -m venv /tmp/venv-pyautogen && /tmp/venv-pyautogen/bin/pip install pyautogen==0.2.35
@@ -26,9 +31,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -45,7 +52,21 @@ def rss_bytes() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-async def run_chats(lib: str, chats: int, base_url: str) -> dict:
+class GcClock:
+    """CPU time spent in the cyclic garbage collector, from ``gc.callbacks``."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.process_time()
+        else:
+            self.seconds += time.process_time() - self._started
+
+
+async def run_chats(lib: str, chats: int, base_url: str, gc_freeze: bool = False) -> dict:
     """Run ``chats`` concurrent chats with ``lib`` (``parley`` or ``autogen``); the measures as a dict."""
     module = __import__(lib)
     rss_before_agents = rss_bytes()
@@ -62,6 +83,10 @@ async def run_chats(lib: str, chats: int, base_url: str) -> dict:
     warm_user, warm_assistant = pairs.pop()
     await warm_user.a_initiate_chat(warm_assistant, message="Say hello.", max_turns=2, silent=True)
     rss_before_chats = rss_bytes()
+    if gc_freeze:
+        gc.freeze()
+    clock = GcClock()
+    gc.callbacks.append(clock)
     started = time.perf_counter()
     cpu_started = time.process_time()
     results = await asyncio.gather(*(
@@ -69,18 +94,26 @@ async def run_chats(lib: str, chats: int, base_url: str) -> dict:
     ))
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
+    gc.callbacks.remove(clock)
     replies = sum(1 for result in results for m in result.chat_history if m.get("content") == "Hello from the fake server.")
     if replies != 2 * chats:
         raise RuntimeError(f"{lib}: expected {2 * chats} model replies, got {replies}")
     return {
         "seconds": elapsed, "cpu_seconds": cpu, "cpu_ms_per_request": 1000 * cpu / (2 * chats),
+        "gc_ms_per_request": 1000 * clock.seconds / (2 * chats),
         "agent_pair_kib": (rss_agents - rss_before_agents) / 1024 / (chats + 1),
         "finished_chat_kib": (rss_bytes() - rss_before_chats) / 1024 / chats,
     }
 
 
 def harness(args: argparse.Namespace) -> None:
-    result = asyncio.run(run_chats(args.lib, args.chats[0], args.base_url))
+    chats = run_chats(args.lib, args.chats[0], args.base_url, gc_freeze=args.gc_freeze)
+    if args.loop == "uvloop":
+        import uvloop
+
+        result = uvloop.run(chats)
+    else:
+        result = asyncio.run(chats)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print(json.dumps({"lib": args.lib, "chats": args.chats[0], **result, "peak_rss_mib": peak_mib}))
 
@@ -94,20 +127,25 @@ def start_server() -> tuple[subprocess.Popen, str]:
     return server, f"http://127.0.0.1:{line.split()[1]}/v1"
 
 
-def measure(python: str, lib: str, chats: int, base_url: str, repeats: int) -> dict | None:
-    """The fastest of ``repeats`` runs (see :func:`run_chats`), or None if the library failed."""
+def measure(python: str, lib: str, chats: int, base_url: str, repeats: int, variant: list[str]) -> dict | None:
+    """The fastest of ``repeats`` runs (see :func:`run_chats`) with every run's CPU per request, or
+    None if the library failed."""
     best = None
+    cpu_per_request = []
     for _ in range(repeats):
         out = subprocess.run(
-            [python, __file__, "--harness", "--lib", lib, "--chats", str(chats), "--base-url", base_url],
+            [python, __file__, "--harness", "--lib", lib, "--chats", str(chats), "--base-url", base_url, *variant],
             capture_output=True, text=True, timeout=600, env={**os.environ, "OPENAI_API_KEY": "sk-bench"},
         )
         if out.returncode != 0:
             print(f"{lib} with {chats} chats failed: {out.stderr[-2000:]}", file=sys.stderr)
             return None
         result = json.loads(out.stdout.strip().splitlines()[-1])
+        cpu_per_request.append(result["cpu_ms_per_request"])
         if best is None or result["seconds"] < best["seconds"]:
             best = result
+    if best is not None:
+        best["all_cpu_ms_per_request"] = cpu_per_request
     return best
 
 
@@ -116,8 +154,10 @@ def cell(result: dict | str | None) -> str:
         return "failed"
     if isinstance(result, str):
         return result
-    return (f"{result['seconds']:.2f} s, {result['cpu_ms_per_request']:.2f} ms CPU/request, "
-            f"peak {result['peak_rss_mib']:.0f} MiB "
+    runs = result.get("all_cpu_ms_per_request") or [result["cpu_ms_per_request"]]
+    spread = f" (median of {len(runs)} {statistics.median(runs):.2f}, {min(runs):.2f}–{max(runs):.2f})" if len(runs) > 1 else ""
+    return (f"{result['seconds']:.2f} s, {result['cpu_ms_per_request']:.2f} ms CPU/request{spread}, "
+            f"GC {result.get('gc_ms_per_request', 0):.2f} ms of it, peak {result['peak_rss_mib']:.0f} MiB "
             f"(agent pair {result['agent_pair_kib']:.0f} KiB, finished chat {result['finished_chat_kib']:.1f} KiB)")
 
 
@@ -128,6 +168,8 @@ def main() -> None:
     parser.add_argument("--pyautogen-max", type=int, default=1000, help="run the peer only up to this many chats")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--markdown", action="store_true", help="print a markdown section for docs/bench/models.md")
+    parser.add_argument("--gc-freeze", action="store_true", help="parley only: gc.freeze() once the agents are built")
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio", help="parley only: the event loop")
     parser.add_argument("--harness", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--lib", default="parley", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
@@ -144,8 +186,9 @@ def main() -> None:
     try:
         rows = []
         for chats in args.chats:
+            variant = [*(["--gc-freeze"] if args.gc_freeze else []), "--loop", args.loop]
             rows.append((chats, [
-                measure(python, lib, chats, base_url, args.repeats)
+                measure(python, lib, chats, base_url, args.repeats, variant if lib == "parley" else [])
                 if lib == "parley" or chats <= args.pyautogen_max else "not run"
                 for _, python, lib in peers
             ]))

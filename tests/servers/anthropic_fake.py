@@ -6,19 +6,29 @@ a type it takes or a url source. A violation is a 400 whose
 message says what is wrong, so conversion bugs fail tests loudly.
 
 Reply actions: ``content`` (str), ``tool_calls`` (``[{"name", "input"}]``), ``stop_reason``
-(e.g. ``"refusal"``), ``usage`` (``[input, output]``), plus the faults of
-:class:`~tests.servers.base.FakeServer`.
+(e.g. ``"refusal"``), ``usage`` (``[input, output]``), ``stream_error`` (a streamed reply stops
+after its first text delta with an ``error`` event carrying this message, as an ``overloaded_error``),
+plus the faults of :class:`~tests.servers.base.FakeServer`. A streamed reply has a ``ping`` event
+after its ``message_start``, as the real API's do.
+
+Run alone (for benchmarks): ``python tests/servers/anthropic_fake.py --delay 0.1`` prints
+``PORT <n>`` and serves until killed.
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import base64
 import binascii
 import itertools
 import json
+import sys
 
 from aiohttp import web
 
+if __package__ in (None, ""):
+    sys.path.insert(0, __file__.rsplit("/tests/", 1)[0])
 from tests.servers.base import FakeServer
 
 _ids = itertools.count(1)
@@ -128,6 +138,7 @@ class FakeAnthropicServer(FakeServer):
         await self.write_sse(response, {"type": "message_start", "message": {
             "id": message_id, "type": "message", "role": "assistant", "model": model, "content": [],
             "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": input_tokens, "output_tokens": 1}}}, "message_start")
+        await self.write_sse(response, {"type": "ping"}, "ping")
         for index, block in enumerate(blocks):
             if block["type"] == "text":
                 await self.write_sse(response, {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}}, "content_block_start")
@@ -137,6 +148,11 @@ class FakeAnthropicServer(FakeServer):
                     await self.write_sse(response, {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": text}}, "content_block_delta")
                     if action.get("drop"):
                         request.transport.abort()  # type: ignore[union-attr]
+                        return response
+                    if action.get("stream_error"):
+                        await self.write_sse(response, {"type": "error", "error": {
+                            "type": "overloaded_error", "message": action["stream_error"]}}, "error")
+                        await response.write_eof()
                         return response
             else:
                 await self.write_sse(response, {"type": "content_block_start", "index": index, "content_block": {
@@ -151,3 +167,23 @@ class FakeAnthropicServer(FakeServer):
         await self.write_sse(response, {"type": "message_stop"}, "message_stop")
         await response.write_eof()
         return response
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument("--content", default="Hello from the fake server.")
+    args = parser.parse_args()
+    server = FakeAnthropicServer(delay=args.delay, default={"content": args.content})
+
+    async def run() -> None:
+        await server.serve(args.port)
+        print(f"PORT {server.port}", flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()

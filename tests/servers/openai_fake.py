@@ -5,7 +5,9 @@ usage, and injected faults (see :class:`~tests.servers.base.FakeServer`); and ``
 Reply actions: ``content`` (str), ``tool_calls`` (``[{"name", "arguments"}]``, arguments a
 string, sent as is even when not valid JSON), ``function_call`` (``{"name", "arguments"}``, the
 legacy API's), ``choices`` (more contents, answered as further choices: ``n``), ``finish_reason`` (e.g. ``"content_filter"``),
-``usage`` (``[prompt, completion]``, default: word counts), ``model``.
+``usage`` (``[prompt, completion]``, default: word counts), ``model``, ``linger`` (seconds a
+streamed reply waits after its ``[DONE]`` before ending its body: a client that stops reading at
+``[DONE]`` then releases its connection before the body's end).
 
 Run alone (for benchmarks): ``python tests/servers/openai_fake.py --delay 0.1`` prints
 ``PORT <n>`` and serves until killed.
@@ -171,6 +173,8 @@ class FakeOpenAIServer(FakeServer):
             await self.write_sse(response, {"id": completion_id, "object": "chat.completion.chunk", "created": 0, "model": model,
                                             "choices": [], "usage": usage})
         await self.write_sse(response, "[DONE]")
+        if action.get("linger"):
+            await asyncio.sleep(action["linger"])
         await response.write_eof()
         return response
 

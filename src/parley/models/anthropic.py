@@ -1,6 +1,7 @@
-"""Anthropic models: plain calls over the shared aiohttp pool of :mod:`parley.models.openai_http`
-(the request the SDK would send, without its per-call CPU), streamed ones and what that path does
-not cover through the official ``anthropic`` SDK's async client.
+"""Anthropic models: plain and streamed calls over the shared aiohttp pool of
+:mod:`parley.models.openai_http` (the request the SDK would send, its events read as the SDK reads
+them, without its per-call CPU and without importing it), what that path does not cover through
+the official ``anthropic`` SDK's async client.
 
 Agents speak OpenAI-shaped messages; the Messages API wants a separate system prompt, strictly
 alternating user/assistant turns that start with the user, and tool calls as ``tool_use`` /
@@ -11,7 +12,13 @@ each from another agent) and tool use work unchanged.
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import json
+import os
+import sys
+from contextlib import aclosing
+from pathlib import Path
 from typing import Any
 
 from .content_parts import anthropic_image_block
@@ -27,10 +34,15 @@ from .openai_http import (
     LeanEndpoint,
     LeanTransportError,
     error_answer,
+    fields,
+    loads,
     new_session,
     plain_timeout,
     post_chat_completion,
+    post_event_stream,
     sdk_env_modes,
+    transport_module,
+    warm_imports,
 )
 from .protocol import ModelError, ModelRequest, ModelResponse
 from .retry import TransientModelError, model_error_from_sdk
@@ -146,25 +158,56 @@ def _tool_choice(choice: Any) -> dict:
 _KNOWN_ANTHROPIC_ENV = frozenset({"ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL"})
 
 
+_api_version: str | None = None
+
+
+def sdk_api_version() -> str:
+    """The ``anthropic-version`` the installed SDK sends (``anthropic._constants.ANTHROPIC_API_VERSION``),
+    read from the SDK's source while the SDK is not imported: importing it for one constant adds
+    ~160,000 objects that every full garbage collection then scans, a third to a half of a lean
+    request's CPU at 1,000 concurrent requests (docs/bench/models.md). The SDK is still imported
+    to build the exception for an error answer."""
+    global _api_version
+    if _api_version is None:
+        if "anthropic._constants" not in sys.modules:
+            _api_version = _api_version_in_source()
+        if _api_version is None:  # imported already, or no readable source (a zipped install)
+            from anthropic._constants import ANTHROPIC_API_VERSION
+
+            _api_version = ANTHROPIC_API_VERSION
+    return _api_version
+
+
+def _api_version_in_source() -> str | None:
+    spec = importlib.util.find_spec("anthropic")  # finds the package without running it
+    for folder in (spec.submodule_search_locations or ()) if spec is not None else ():
+        try:
+            tree = ast.parse(Path(folder, "_constants.py").read_text("utf-8"))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else getattr(node, "target", None)
+            value = getattr(node, "value", None)
+            if (isinstance(target, ast.Name) and target.id == "ANTHROPIC_API_VERSION"
+                    and isinstance(value, ast.Constant) and isinstance(value.value, str)):
+                return value.value
+    return None
+
+
 class _AnthropicEndpoint(LeanEndpoint):
-    """The Messages endpoint; its ``anthropic-version`` header is the installed SDK's, read on the
-    first request (the SDK is imported in the background meanwhile: see :func:`warm_anthropic`)."""
+    """The Messages endpoint; its ``anthropic-version`` header is the installed SDK's, added on the
+    first request (see :func:`sdk_api_version`)."""
 
     __slots__ = ()
 
     def with_version(self) -> LeanEndpoint:
         if "anthropic-version" not in self.headers:
-            from anthropic._constants import ANTHROPIC_API_VERSION
-
-            self.headers = {"anthropic-version": ANTHROPIC_API_VERSION, **self.headers}
+            self.headers = {"anthropic-version": sdk_api_version(), **self.headers}
         return self
 
 
 def _lean_endpoint(api_key: str, base_url: str | None, headers: dict, default_query: dict | None) -> _AnthropicEndpoint | None:
     """The request settings the SDK would use, or None where the SDK must send (see openai_http)."""
-    import importlib.util
-    import os
-
     if not api_key or sdk_env_modes() or importlib.util.find_spec("aiohttp") is None:
         return None
     if any(name.startswith("ANTHROPIC_") and name not in _KNOWN_ANTHROPIC_ENV for name in os.environ):
@@ -184,29 +227,21 @@ def _status_error(status: int, headers: Any, raw: bytes, url: str) -> Exception:
     return make_status_error(message, body=body, response=response)
 
 
-_warmed = False
+def _stream_error(data: str, url: str) -> Exception:
+    """The SDK's exception for an ``error`` event inside a stream, made as the SDK's stream makes
+    it: the event's JSON (else its text) as the body, the class picked by the stream's status (200)
+    and the error's type, which gives ``APIStatusError`` for the errors the API sends mid-stream."""
+    from anthropic._error_classes import make_status_error
 
-
-def warm_anthropic() -> None:
-    """Import aiohttp and the anthropic SDK (for its API version and error types) in the background, once."""
-    global _warmed
-    if _warmed:
-        return
-    _warmed = True
-    import sys
-    import threading
-
-    if "anthropic" in sys.modules and "aiohttp" in sys.modules:
-        return
-
-    def run() -> None:
-        try:
-            import aiohttp  # noqa: F401
-            import anthropic  # noqa: F401
-        except Exception:  # a broken install shows on the call that needs it
-            pass
-
-    threading.Thread(target=run, name="parley-warm-anthropic", daemon=True).start()
+    httpx_module = transport_module()
+    body: Any = data
+    try:
+        body = json.loads(data)
+        message = f"{body}"
+    except ValueError:
+        message = data or "Error code: 200"
+    response = httpx_module.Response(200, request=httpx_module.Request("POST", url))
+    return make_status_error(message, body=body, response=response)
 
 
 class AnthropicClient:
@@ -229,7 +264,7 @@ class AnthropicClient:
                           secret_digest(repr(sorted((default_query or {}).items()))))
         self.where = f"anthropic model {model!r} at {redact_url(base_url) or 'https://api.anthropic.com'}"
         self._lean = _lean_endpoint(api_key, self._base_url, self._headers, self._default_query)
-        warm_anthropic()
+        warm_imports(sdk=self._lean is None, sdk_module="anthropic")
 
     def __repr__(self) -> str:  # never show the key
         return f"AnthropicClient({self.where})"
@@ -274,10 +309,14 @@ class AnthropicClient:
     async def create(self, request: ModelRequest) -> ModelResponse:
         body, options = self.request_body(request)
         secrets = self._secrets + call_secrets(request.params) if options else self._secrets
-        if self._lean is not None and not request.stream and plain_timeout(options):
+        if self._lean is not None and plain_timeout(options):
             try:
                 session = await shared_sdk_client(("aiohttp", *self._identity), new_session)
-                reply = await post_chat_completion(session, self._lean.with_version(), body, options, errors=_status_error)
+                endpoint = self._lean.with_version()
+                if request.stream:
+                    async with aclosing(self._lean_events(session, endpoint, body, options)) as events:
+                        return await self._fold_events(events, request)
+                reply = await post_chat_completion(session, endpoint, body, options, errors=_status_error)
                 return self._lean_response(reply)
             except ModelError:
                 raise
@@ -286,6 +325,21 @@ class AnthropicClient:
             except Exception as error:
                 raise model_error_from_sdk(error, where=self.where, secrets=secrets) from None
         return await self._create_with_sdk(request, body, options, secrets)
+
+    @staticmethod
+    async def _lean_events(session: Any, endpoint: LeanEndpoint, body: dict, options: dict) -> Any:
+        """The stream's events as the SDK's stream gives them (``ping`` and unnamed events skipped,
+        an ``error`` event raised as the SDK's exception), each a :class:`~.openai_http.Fields`
+        read like the SDK's typed event."""
+        stream = post_event_stream(session, endpoint, {**body, "stream": True}, options, errors=_status_error)
+        async with aclosing(stream) as events:
+            async for kind, data in events:
+                if kind is None or kind == "ping":
+                    continue
+                if kind == "error":
+                    raise _stream_error(data, endpoint.url)
+                if data:
+                    yield fields(loads(data))
 
     def _lean_response(self, reply: Any) -> ModelResponse:
         """The reply in a Messages API JSON object (kept as ``raw``)."""
@@ -357,6 +411,10 @@ class AnthropicClient:
             "/v1/messages", body={**body, "stream": True}, options=options, cast_to=Message, stream=True,
             stream_cls=AsyncStream[RawMessageStreamEvent],
         )
+        return await self._fold_events(stream, request)
+
+    async def _fold_events(self, stream: Any, request: ModelRequest) -> ModelResponse:
+        """The reply folded from a stream's events (the SDK's typed ones or :class:`~.openai_http.Fields`)."""
         texts: list[str] = []
         tools: dict[int, dict] = {}
         partial_json: dict[int, list[str]] = {}

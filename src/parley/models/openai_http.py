@@ -19,6 +19,8 @@ import json
 import os
 import sys
 import threading
+from collections.abc import AsyncGenerator, AsyncIterable, Callable
+from contextlib import aclosing
 from typing import Any
 
 # The SDK's defaults (openai._constants.DEFAULT_TIMEOUT): 600 s to read, 5 s to connect.
@@ -38,29 +40,91 @@ _KNOWN_OPENAI_ENV = frozenset({
 _PROXY_ENV = frozenset({"http_proxy", "https_proxy", "all_proxy", "ws_proxy", "wss_proxy"})
 
 
-_warming: threading.Thread | None = None
+_warming: threading.Thread | None = None  # the last thread started, for tests
+_warm_asked: set[str] = set()
 
 
-def warm_imports(*, sdk: bool) -> None:
-    """Import the transport (aiohttp), and with ``sdk`` the ``openai`` SDK, in a background thread,
-    once per process: a client is built with its agent, so its first model call finds them
-    imported instead of waiting (the SDK takes ~1 s). The lean path needs the SDK only to build an
-    error, so it is not imported for it: a second of CPU taken from the chats for nothing.
-    ``import parley`` imports neither."""
+def warm_imports(*, sdk: bool, sdk_module: str = "openai") -> None:
+    """Import the transport (aiohttp, and orjson where installed), and with ``sdk`` the SDK
+    ``sdk_module``, in a background thread, once per process: a client is built with its agent, so
+    its first model call finds them imported instead of waiting (the openai SDK takes ~1 s,
+    aiohttp ~0.15 s, orjson ~0.04 s). The lean path needs an SDK only to build an error, so it is
+    not imported for it: a second of CPU taken from the chats for nothing, and ~80,000 (openai) to
+    ~160,000 (anthropic) more objects for every full garbage collection to scan while they run.
+    ``import parley`` imports none of them."""
     global _warming
-    wanted = ["aiohttp", "openai"] if sdk else ["aiohttp"]
-    if all(name in sys.modules for name in wanted) or (_warming is not None and _warming.is_alive()):
+    wanted = [name for name in ("aiohttp", "orjson", *((sdk_module,) if sdk else ()))
+              if name not in sys.modules and name not in _warm_asked]
+    if not wanted:
         return
+    _warm_asked.update(wanted)
 
     def run() -> None:
         for name in wanted:
             try:
                 importlib.import_module(name)
+            except ImportError:  # orjson is optional (json instead); a missing aiohttp means the SDK sends
+                continue
             except Exception:  # a broken install shows on the call that needs it, with its own error
                 return
 
     _warming = threading.Thread(target=run, name="parley-warm-imports", daemon=True)
     _warming.start()
+
+
+def _dumps_with_json(value: Any) -> bytes:
+    return json.dumps(value).encode()
+
+
+def _loads_with_json(raw: bytes | str) -> Any:
+    return json.loads(raw)
+
+
+def _dumps_with_orjson(value: Any) -> bytes:
+    try:
+        return _orjson.dumps(value)
+    except TypeError:  # what orjson does not take (non-str keys, ints past 64 bits, ...) json may
+        return _dumps_with_json(value)
+
+
+def _loads_with_orjson(raw: bytes | str) -> Any:
+    try:
+        return _orjson.loads(raw)
+    except ValueError:  # NaN and Infinity, which json reads; json raises its own error for the rest
+        return json.loads(raw)
+
+
+_orjson: Any = None
+
+
+def json_codec() -> tuple[Callable[[Any], bytes], Callable[[bytes | str], Any]]:
+    """``(dumps to bytes, loads)`` for request and reply bodies: orjson's where it is installed
+    (it comes with parley's ``openai`` and ``anthropic`` extras), the standard library's otherwise.
+    A chat's request body is a few KiB and grows with the conversation: json spends ~20 µs
+    encoding and ~10 µs decoding a typical one, orjson ~2 and ~3 (docs/bench/models.md)."""
+    global _orjson, dumps, loads
+    try:
+        import orjson
+    except ImportError:
+        dumps, loads = _dumps_with_json, _loads_with_json
+    else:
+        _orjson = orjson
+        dumps, loads = _dumps_with_orjson, _loads_with_orjson
+    return dumps, loads
+
+
+def _first_dumps(value: Any) -> bytes:
+    return json_codec()[0](value)
+
+
+def _first_loads(raw: bytes | str) -> Any:
+    return json_codec()[1](raw)
+
+
+# A request body as JSON bytes, and a reply body parsed; the first call picks the codec (the
+# import of orjson, ~40 ms, is not paid by ``import parley``: see warm_imports).
+dumps: Callable[[Any], bytes] = _first_dumps
+loads: Callable[[bytes | str], Any] = _first_loads
 
 
 class LeanEndpoint:
@@ -260,7 +324,7 @@ async def post_chat_completion(
 
     target, headers, timeout = _request_parts(endpoint, options)
     try:
-        async with session.post(target, data=json.dumps(body), headers=headers, timeout=timeout) as response:
+        async with session.post(target, data=dumps(body), headers=headers, timeout=timeout) as response:
             raw = await response.read()
             status = response.status
             if status >= 400:
@@ -269,7 +333,7 @@ async def post_chat_completion(
         raise LeanTransportError("APITimeoutError", "Request timed out.") from None
     except aiohttp.ClientError as error:
         raise LeanTransportError("APIConnectionError", f"Connection error. ({type(error).__name__})") from None
-    return json.loads(raw)
+    return loads(raw)
 
 
 class Fields(dict):
@@ -290,38 +354,66 @@ def fields(value: Any) -> Any:
     return value
 
 
-async def stream_chat_completion(session: Any, endpoint: LeanEndpoint, body: dict, options: dict) -> Any:
-    """POST the streamed chat-completions ``body``; yields each server-sent chunk (as :class:`Fields`)
-    up to ``[DONE]``. An ``error`` event raises the SDK's ``APIError``, as the SDK's stream does."""
+async def server_sent_events(lines: AsyncIterable[bytes]) -> AsyncGenerator[tuple[str | None, str], None]:
+    """``(event name or None, data)`` of each event of a ``text/event-stream`` body, read as the
+    SSE specification and the SDKs' decoders read it: ``data`` lines joined by newlines, the one
+    space after a colon dropped, comments and ``id``/``retry`` skipped, an event ended by a blank
+    line (one left unended when the body stops is dropped, as the SDKs drop it)."""
+    event: str | None = None
+    data: list[str] = []
+    async for raw_line in lines:
+        line = raw_line.decode("utf-8").rstrip("\r\n")
+        if not line:
+            if event or data:
+                yield event, "\n".join(data)
+            event, data = None, []
+        elif not line.startswith(":"):
+            name, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if name == "data":
+                data.append(value)
+            elif name == "event":
+                event = value
+
+
+async def post_event_stream(
+    session: Any, endpoint: LeanEndpoint, body: dict, options: dict, errors: Any = None, *, last: str | None = None,
+) -> AsyncGenerator[tuple[str | None, str], None]:
+    """POST ``body`` for a streamed answer; yields its server-sent events (see
+    :func:`server_sent_events`). ``errors`` as for :func:`post_chat_completion`; ``last``: the data
+    that ends the stream (OpenAI's ``[DONE]``), after which the rest of the body is read so that
+    the connection goes back to the pool open, as the SDK drains it (aiohttp closes a connection
+    released before its body's end). Close it with ``contextlib.aclosing`` when leaving early."""
     import aiohttp
 
     target, headers, timeout = _request_parts(endpoint, options)
     headers = {**headers, "accept": "text/event-stream"}
     try:
-        async with session.post(target, data=json.dumps(body), headers=headers, timeout=timeout) as response:
+        async with session.post(target, data=dumps(body), headers=headers, timeout=timeout) as response:
             if response.status >= 400:
-                raise status_error(response.status, response.headers, await response.read(), endpoint.url)
-            data: list[str] = []
-            event: str | None = None
-            async for raw_line in response.content:
-                line = raw_line.decode("utf-8").rstrip("\r\n")
-                if line.startswith("data:"):
-                    data.append(line[5:].removeprefix(" "))
-                elif line.startswith("event:"):
-                    event = line[6:].strip()
-                elif not line and data:  # a blank line ends an event
-                    text = "\n".join(data)
-                    data, kind, event = [], event, None
-                    if text.startswith("[DONE]"):
-                        return
-                    chunk = json.loads(text)
-                    if isinstance(chunk, dict) and chunk.get("error") and kind in (None, "error"):
-                        raise stream_error(chunk["error"], endpoint.url)
-                    yield fields(chunk)
+                raise (errors or status_error)(response.status, response.headers, await response.read(), endpoint.url)
+            async for event in server_sent_events(response.content):
+                if last is not None and event[1].startswith(last):
+                    await response.content.read()
+                    return
+                yield event
     except (TimeoutError, aiohttp.ServerTimeoutError):
         raise LeanTransportError("APITimeoutError", "Request timed out.") from None
     except aiohttp.ClientError as error:
         raise LeanTransportError("APIConnectionError", f"Connection error. ({type(error).__name__})") from None
+
+
+async def stream_chat_completion(session: Any, endpoint: LeanEndpoint, body: dict, options: dict) -> Any:
+    """POST the streamed chat-completions ``body``; yields each server-sent chunk (as :class:`Fields`)
+    up to ``[DONE]``. An ``error`` event raises the SDK's ``APIError``, as the SDK's stream does."""
+    async with aclosing(post_event_stream(session, endpoint, body, options, last="[DONE]")) as events:
+        async for kind, data in events:
+            if not data:
+                continue
+            chunk = loads(data)
+            if isinstance(chunk, dict) and chunk.get("error") and kind in (None, "error"):
+                raise stream_error(chunk["error"], endpoint.url)
+            yield fields(chunk)
 
 
 def stream_error(error: Any, url: str) -> Exception:
