@@ -90,7 +90,7 @@ TASKS = [
     Task("write_read", "Write the text 'hello from parley' to a file named note.txt, then read the file back and "
          "print its contents.", _note_written),
     Task("fix_script", "This Python script has a bug. Fix it and run it:\n```python\n" + BUGGY_SCRIPT + "```",
-         _has("total: 24")),
+         lambda out, _dir: "total: 24" in out.lower()),
     Task("two_step", ["Print the number of lines in the file data.txt.",
                       "The previous step found the number of lines in data.txt. Print that number multiplied by 6."],
          _number("42"), files={"data.txt": "".join(f"line {i}\n" for i in range(1, 8))}),

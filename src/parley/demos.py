@@ -65,6 +65,7 @@ def coding_demo(model: str = "local", message: str | None = None, work_dir: str 
         max_consecutive_auto_reply=10,
         is_termination_msg=lambda x: (x.get("content") or "").rstrip().endswith("TERMINATE"),
         code_execution_config={"work_dir": work_dir, "use_docker": False},
+        repetition_guard=True,  # the same code again after a successful run: a note, then the end
     )
     return user_proxy.initiate_chat(assistant, message=message)
 
@@ -112,7 +113,9 @@ def build_research_team(gpt4o_config=None, work_dir="paper", manager_config=None
     unattended_options: dict[str, Any] = {}
     manager_options: dict[str, Any] = {}
     groupchat_options: dict[str, Any] = {}
+    guard_options: dict[str, Any] = {}
     if unattended:
+        guard_options = {"repetition_guard": True}  # the Executor does not run the same code over and over
         # No one speaks twice in a row: left alone, a small model keeps choosing the same speaker.
         groupchat_options = {"allow_repeat_speaker": False}
         unattended_options = {"human_input_mode": "NEVER", "default_auto_reply": "Approved. Go ahead."}
@@ -159,6 +162,7 @@ def build_research_team(gpt4o_config=None, work_dir="paper", manager_config=None
             "work_dir": work_dir,
             "use_docker": False,
         },
+        **guard_options,
     )
     critic = AssistantAgent(
         name="Critic",

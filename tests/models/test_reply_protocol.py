@@ -106,8 +106,26 @@ def test_the_answer_shape_is_chosen_after_a_successful_run(tmp_path) -> None:
     assert contents[2].startswith("exitcode: 0 (execution succeeded)") and "42" in contents[2]
     assert contents[3] == "The product is 42.\n\nTERMINATE"
     # The steering hint is in the answer call's prompt only, never in the history.
-    assert prompts[1].endswith(rp.ANSWER_HINT) and rp.ANSWER_HINT not in prompts[0]
+    assert prompts[1].endswith(rp.ANSWER_HINT + "42") and rp.ANSWER_HINT not in prompts[0]
     assert all(rp.ANSWER_HINT not in c for c in contents)
+
+
+def test_the_hint_after_a_failed_run_asks_for_a_fix_and_leaves_other_prompts_alone() -> None:
+    failed = [{"role": "user", "content": "exitcode: 1 (execution failed)\nCode output: \nNameError: x"}]
+    assert rp.steered_prompt(failed, rp.CODE)[-1]["content"].endswith(rp.FIX_HINT)
+    assert failed[0]["content"].endswith("NameError: x")  # the caller's messages are not changed
+    task = [{"role": "user", "content": "Compute 6 * 7."}]
+    assert rp.steered_prompt(task, rp.CODE) == task
+
+
+def test_local_code_sampling_yields_to_the_config() -> None:
+    local = {"config_list": [{"api_type": "local"}]}
+    assert rp.sampling_params(local, rp.CODE, local=True) == {"repeat_penalty": 1.0, "max_tokens": rp.CODE_MAX_TOKENS}
+    assert rp.sampling_params({**local, "max_tokens": 900}, rp.CODE, local=True) == {"repeat_penalty": 1.0}
+    assert rp.sampling_params({"config_list": [{"api_type": "local", "repeat_penalty": 1.2, "max_tokens": 9}]},
+                              rp.CODE, local=True) is None
+    assert rp.sampling_params(local, rp.ANSWER, local=True) is None
+    assert rp.sampling_params(local, rp.CODE, local=False) is None
 
 
 @pytest.mark.parametrize(("result", "shape"), [

@@ -245,15 +245,16 @@ class BuiltinReplies:
                 return reply_protocol.constrained_reply(self, client, prompt, messages, shapes)
         return self._model_reply(client, prompt)
 
-    async def _model_reply(self, client: Any, prompt: list[dict],
-                           response_format: dict | None = None) -> tuple[bool, str | dict | None]:
+    async def _model_reply(self, client: Any, prompt: list[dict], response_format: dict | None = None,
+                           params: dict | None = None) -> tuple[bool, str | dict | None]:
         if _conversation.caches_open or self.client_cache is not None:
             conversation = _current_conversation.get()
             cache = conversation.cache if conversation is not None else self.client_cache
         else:
             cache = None  # no chat has a cache, nor has this agent: no look-up needed to know
-        if response_format is None:
+        if response_format is None and params is None:
             response = await client.a_create(prompt, agent=self._name, cache=cache)
-        else:
-            response = await client.a_create(prompt, agent=self._name, cache=cache, response_format=response_format)
+        else:  # the reply protocol's call (agents.reply_protocol)
+            response = await client.a_create(prompt, agent=self._name, cache=cache, response_format=response_format,
+                                             params=params)
         return True, _reply_from_model_message(response.message)

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import pairwise
 from typing import Any
 
 CODE, ANSWER = "code", "answer"
@@ -45,7 +46,7 @@ LANGUAGES = ("python", "sh")
 # A fenced block: the language, lines that do not start with a backtick, the closing fence, the end.
 _CODE_GRAMMAR = r'''root ::= "```" lang "\n" line+ "```"
 lang ::= "python" | "sh"
-line ::= [^`\n] [^\n]* "\n" | "\n"
+line ::= [^`\n] [^\n]{0,160} "\n" | "\n"
 '''
 # One paragraph without code, then TERMINATE: a newline ends the answer (a tiny model that goes
 # on writes another block or another guess).
@@ -68,8 +69,16 @@ _SCHEMAS = {
     },
 }
 
-# What the steering tells the model with the answer shape: the prompt of this one call only.
-ANSWER_HINT = "The code ran successfully. Its output above answers the task: state the answer it shows."
+# What the steering tells the model, in the prompt of that one call only (never in the history).
+# The output is repeated at the end: a tiny model copies what it read last, so the answer it
+# writes states the result rather than a guess (measured: bench/agent_tasks.py).
+ANSWER_HINT = "Give the final answer to the task in one sentence. The code printed: "
+FIX_HINT = "The code failed. Fix the error shown above and write the whole corrected script."
+PRINT_HINT = "The code printed nothing. Write the whole script again so that it prints the result."
+_HINT_OUTPUT_CHARS = 300
+RETRY_TEMPERATURE = 0.5
+CODE_REPEAT_PENALTY = 1.0
+CODE_MAX_TOKENS = 256
 
 _SUCCESS = re.compile(r"^exitcode: 0 \(execution succeeded\)\nCode output: ?(.*)", re.DOTALL)
 _CODE_BLOCK = re.compile(r"^```(python|sh)\n(.*\n)?```$", re.DOTALL)
@@ -136,12 +145,22 @@ def request_format(shape: str, local: bool) -> dict:
 
 
 def steered_prompt(prompt: list[dict], shape: str) -> list[dict]:
-    """The prompt for this call: with the answer shape, the hint follows the execution result."""
-    if shape != ANSWER or not prompt:
+    """The prompt for this call: after an execution result, a hint for what to write next."""
+    if not prompt:
         return prompt
-    last = dict(prompt[-1])
-    last["content"] = f"{last.get('content') or ''}\n\n{ANSWER_HINT}"
-    return [*prompt[:-1], last]
+    content = prompt[-1].get("content")
+    if not isinstance(content, str):
+        return prompt
+    output = successful_output(prompt[-1])
+    if shape == ANSWER and output:
+        hint = ANSWER_HINT + " ".join(output[-_HINT_OUTPUT_CHARS:].split("\n"))
+    elif shape == CODE and content.startswith("exitcode: 0 "):
+        hint = PRINT_HINT  # it ran but printed nothing
+    elif shape == CODE and content.startswith("exitcode: "):
+        hint = FIX_HINT
+    else:
+        return prompt
+    return [*prompt[:-1], {**prompt[-1], "content": f"{content.rstrip()}\n\n{hint}"}]
 
 
 def reply_text(content: Any, shape: str, local: bool) -> str:
@@ -183,10 +202,44 @@ def parses_as(text: str, shape: str) -> bool:
     return bool(_ANSWER.match(text))
 
 
+def sampling_params(llm_config: dict, shape: str, local: bool) -> dict | None:
+    """Sampling for a local model's code, where the config does not set it. Code is repetitive (a
+    name is used on every line): the local model's default repetition penalty made SmolLM2 rename
+    things mid-script (``today = today.today()``), so code is sampled without it; without it a
+    tiny model sometimes loops, so a script is cut at CODE_MAX_TOKENS (then run, and failing)."""
+    if not local or shape != CODE:
+        return None
+    entries = [e for e in llm_config.get("config_list") or () if isinstance(e, dict)]
+    params = {}
+    for key, value in (("repeat_penalty", CODE_REPEAT_PENALTY), ("max_tokens", CODE_MAX_TOKENS)):
+        if key not in llm_config and not any(key in e for e in entries):
+            params[key] = value
+    return params or None
+
+
+def failed_before(text: str, messages: list[dict]) -> bool:
+    """Whether ``text`` is a code reply that was sent before and failed when it ran."""
+    for sent, result in pairwise(messages):
+        content = result.get("content")
+        if (sent.get("content") or "").strip() == text.strip() and isinstance(content, str) \
+                and content.startswith("exitcode: ") and not content.startswith("exitcode: 0 "):
+            return True
+    return False
+
+
 async def constrained_reply(agent: Any, client: Any, prompt: list[dict], messages: list[dict],
                             shapes: tuple[str, ...]) -> tuple[bool, str]:
     """The agent's model reply under the protocol (the hook in ``_reply_with_model``)."""
     shape = choose_shape(messages, shapes)
     local = is_local(agent.llm_config)
-    _, reply = await agent._model_reply(client, steered_prompt(prompt, shape), request_format(shape, local))
-    return True, reply_text(reply, shape, local)
+    steered, response_format = steered_prompt(prompt, shape), request_format(shape, local)
+    params = sampling_params(agent.llm_config, shape, local)
+    _, reply = await agent._model_reply(client, steered, response_format, params)
+    text = reply_text(reply, shape, local)
+    if shape == CODE and failed_before(text, messages):
+        # Greedy decoding wrote the block that already failed: it would again, every turn. One
+        # sampled retry (seeded by the turn, so a run is reproducible) gives another attempt.
+        params = {**(params or {}), "temperature": RETRY_TEMPERATURE, "seed": len(messages)}
+        _, reply = await agent._model_reply(client, steered, response_format, params)
+        text = reply_text(reply, shape, local)
+    return True, text
