@@ -194,7 +194,7 @@ def check_llm_config(llm_config: Any, *, at_request: bool = True) -> list[dict]:
     stream = llm_config.get("stream")
     if stream is not None and not isinstance(stream, bool):
         raise ModelConfigError(f"llm_config['stream'] must be True or False, got {_type(stream)} {stream!r}")
-    if llm_config.get("reply_protocol") not in (None, True, False):
+    if llm_config.get("reply_protocol") is not None and not isinstance(llm_config["reply_protocol"], bool):
         raise ModelConfigError(
             f"llm_config['reply_protocol'] must be True, False or None, got {_type(llm_config['reply_protocol'])}"
         )
