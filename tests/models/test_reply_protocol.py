@@ -192,3 +192,19 @@ def test_remote_requests_carry_the_shape_as_a_json_schema_when_on(openai_server,
     assert [f["json_schema"]["name"] for f in formats] == ["code_reply", "answer_reply"]
     assert formats[0]["type"] == "json_schema" and formats[0]["json_schema"]["schema"]["required"] == ["language", "code"]
     assert result.chat_history[-1]["content"] == "It is 42.\n\nTERMINATE"
+
+
+@pytest.mark.local_model
+def test_the_coding_demo_ends_offline_with_todays_date_and_terminate(tmp_path, monkeypatch) -> None:
+    import datetime
+
+    from parley import demos
+
+    monkeypatch.delenv("OAI_CONFIG_LIST", raising=False)
+    monkeypatch.chdir(tmp_path)  # no OAI_CONFIG_LIST file here: the embedded model
+    result = demos.coding_demo(model="local", work_dir=str(tmp_path / "coding"))
+    turns = [m for m in result.chat_history if m.get("name") == "assistant"]
+    assert len(turns) <= 4
+    assert turns[-1]["content"].rstrip().endswith("TERMINATE")
+    runs = [m["content"] for m in result.chat_history if (m.get("content") or "").startswith("exitcode: 0")]
+    assert runs and datetime.date.today().isoformat() in runs[-1]
