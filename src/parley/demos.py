@@ -65,6 +65,7 @@ def coding_demo(model: str = "local", message: str | None = None, work_dir: str 
         max_consecutive_auto_reply=10,
         is_termination_msg=lambda x: (x.get("content") or "").rstrip().endswith("TERMINATE"),
         code_execution_config={"work_dir": work_dir, "use_docker": False},
+        repetition_guard=True,  # the same code again after a successful run: a note, then the end
     )
     return user_proxy.initiate_chat(assistant, message=message)
 
@@ -99,20 +100,25 @@ def scripted_team_model() -> Any:
     return reply
 
 
-def build_research_team(gpt4o_config=None, work_dir="paper", manager_config=None, unattended=False):
+def build_research_team(gpt4o_config=None, work_dir="paper", manager_config=None, unattended=False, in_order=False):
     """The seed's agents, group chat and manager (its code, ``autogen`` changed to ``parley``, long
     lines wrapped: each system message is the seed's, character for character); returns
     ``(user_proxy, manager)``.
 
     ``unattended=True`` runs it with no human: the Admin approves whatever it is asked, and the chat
-    ends on a message ending with TERMINATE (the seed's team otherwise runs to max_round)."""
+    ends on a message ending with TERMINATE (the seed's team otherwise runs to max_round).
+    ``in_order=True`` (with ``unattended``) lets each agent pass the word to one other only, in the
+    plan's order: Admin → Planner → Engineer → Executor → Scientist → ResearchWriter → Critic →
+    Admin (left to choose, a tiny model bounced between the Engineer and the Executor)."""
     from . import AssistantAgent, GroupChat, GroupChatManager, UserProxyAgent
 
     # Keyword arguments of several types each, spread into the seed's calls.
     unattended_options: dict[str, Any] = {}
     manager_options: dict[str, Any] = {}
     groupchat_options: dict[str, Any] = {}
+    guard_options: dict[str, Any] = {}
     if unattended:
+        guard_options = {"repetition_guard": True}  # the Executor does not run the same code over and over
         # No one speaks twice in a row: left alone, a small model keeps choosing the same speaker.
         groupchat_options = {"allow_repeat_speaker": False}
         unattended_options = {"human_input_mode": "NEVER", "default_auto_reply": "Approved. Go ahead."}
@@ -159,6 +165,7 @@ def build_research_team(gpt4o_config=None, work_dir="paper", manager_config=None
             "work_dir": work_dir,
             "use_docker": False,
         },
+        **guard_options,
     )
     critic = AssistantAgent(
         name="Critic",
@@ -176,6 +183,10 @@ def build_research_team(gpt4o_config=None, work_dir="paper", manager_config=None
         "  The report should be written in a clear and concise manner. Make sure to include proper citation and references.",
         llm_config=gpt4o_config,
     )
+    if in_order:
+        order = [user_proxy, planner, engineer, executor, scientist, research_report_writer, critic, user_proxy]
+        groupchat_options = {"allowed_or_disallowed_speaker_transitions": {a: [b] for a, b in zip(order, order[1:])},
+                             "speaker_transitions_type": "allowed"}
     groupchat = GroupChat(
         agents=[user_proxy, planner, engineer, scientist, executor, critic, research_report_writer],
         messages=[],
@@ -188,6 +199,13 @@ def build_research_team(gpt4o_config=None, work_dir="paper", manager_config=None
     return user_proxy, manager
 
 
+def _configured() -> bool:
+    """Whether an OAI_CONFIG_LIST names the models (else the demos run the embedded one)."""
+    import os
+
+    return bool(os.environ.get("OAI_CONFIG_LIST")) or os.path.exists("OAI_CONFIG_LIST")
+
+
 def research_demo(model: str = "local", message: str = SEED_RESEARCH_MESSAGE, human: bool = False,
                   work_dir: str = "paper") -> Any:
     """The seed's research team (7 agents in a group chat); ``human`` makes you the Admin."""
@@ -195,7 +213,11 @@ def research_demo(model: str = "local", message: str = SEED_RESEARCH_MESSAGE, hu
         config = llm_config_for("scripted", scripted_team_model())
     else:
         config = llm_config_for("local", None)
-    user_proxy, manager = build_research_team(config, work_dir=work_dir, unattended=not human)
-    if model == "local" and not human:
-        manager.groupchat.max_round = 12  # the tiny embedded model rambles: keep the unattended demo short
+    unattended_local = model == "local" and not human
+    tiny = unattended_local and not _configured()  # the embedded model
+    user_proxy, manager = build_research_team(config, work_dir=work_dir, unattended=not human, in_order=tiny)
+    if unattended_local:
+        # Keep the unattended demo short; the embedded model goes once through the plan, to the
+        # report and the Critic's review of it.
+        manager.groupchat.max_round = 7 if tiny else 12
     return user_proxy.initiate_chat(manager, message=message)

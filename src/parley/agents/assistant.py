@@ -32,6 +32,8 @@ Reply "TERMINATE" in the end when everything is done.
         "and Linux command line skills."
     )
     DEFAULT_CONFIG = LOCAL_DEFAULT_LLM_CONFIG
+    # On a local model, replies are constrained to a code block or a final answer (agents.reply_protocol).
+    REPLY_PROTOCOL_BY_DEFAULT = True
 
     def __init__(
         self,

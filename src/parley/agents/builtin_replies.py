@@ -18,6 +18,7 @@ from .. import events
 from ..chat import conversation as _conversation
 from ..chat.conversation import current as _current_conversation
 from ..messages import content_str
+from . import reply_protocol
 from .agent import Agent
 from .prompt_cache import PromptCache, prompt_for
 
@@ -41,6 +42,9 @@ def _reply_from_model_message(message: dict) -> str | dict | None:
 class BuiltinReplies:
     """The built-in reply functions; the state they read is ``ConversableAgent``'s."""
 
+    # Whether the reply protocol is on when llm_config does not say (AssistantAgent: yes).
+    REPLY_PROTOCOL_BY_DEFAULT = False
+
     if TYPE_CHECKING:
         _name: str
         _oai_messages: defaultdict[Agent, list[dict]]
@@ -54,6 +58,7 @@ class BuiltinReplies:
         human_input_mode: str
         client: Any
         client_cache: Any
+        llm_config: dict | Literal[False]
 
         @property
         def code_executor(self) -> Any: ...
@@ -231,14 +236,25 @@ class BuiltinReplies:
             return False, None
         if messages is None:
             messages = self._oai_messages[sender] if sender is not None else []
-        return self._model_reply(client, prompt_for(self._prompt_caches, self._oai_messages, sender, messages,
-                                                    self._oai_system_message[0]))
+        prompt = prompt_for(self._prompt_caches, self._oai_messages, sender, messages, self._oai_system_message[0])
+        if self.llm_config and config is None:
+            # The reply protocol (agents.reply_protocol): the reply constrained to one shape.
+            shapes = reply_protocol.applies(self.llm_config, self._oai_system_message[0]["content"], sender,
+                                            by_default=self.REPLY_PROTOCOL_BY_DEFAULT)
+            if shapes:
+                return reply_protocol.constrained_reply(self, client, prompt, messages, shapes)
+        return self._model_reply(client, prompt)
 
-    async def _model_reply(self, client: Any, prompt: list[dict]) -> tuple[bool, str | dict | None]:
+    async def _model_reply(self, client: Any, prompt: list[dict], response_format: dict | None = None,
+                           params: dict | None = None) -> tuple[bool, str | dict | None]:
         if _conversation.caches_open or self.client_cache is not None:
             conversation = _current_conversation.get()
             cache = conversation.cache if conversation is not None else self.client_cache
         else:
             cache = None  # no chat has a cache, nor has this agent: no look-up needed to know
-        response = await client.a_create(prompt, agent=self._name, cache=cache)
+        if response_format is None and params is None:
+            response = await client.a_create(prompt, agent=self._name, cache=cache)
+        else:  # the reply protocol's call (agents.reply_protocol)
+            response = await client.a_create(prompt, agent=self._name, cache=cache, response_format=response_format,
+                                             params=params)
         return True, _reply_from_model_message(response.message)

@@ -37,8 +37,13 @@ class UserProxyAgent(ConversableAgent):
         llm_config: dict | Literal[False] | None = False,
         system_message: str | list = "",
         description: str | None = None,
+        repetition_guard: bool = False,
         **kwargs: Any,
     ) -> None:
+        """``repetition_guard=True``: code sent again after it ran successfully is not run again
+        but answered with a note, and a second repeat ends the chat (:mod:`.repetition_guard`)."""
+        if not isinstance(repetition_guard, bool):
+            raise TypeError(f"repetition_guard must be True or False, not {repetition_guard!r}")
         super().__init__(
             name=name,
             system_message=system_message,
@@ -54,3 +59,7 @@ class UserProxyAgent(ConversableAgent):
             ),
             **kwargs,
         )
+        if repetition_guard:
+            from . import repetition_guard as guard
+
+            guard.install(self)

@@ -32,7 +32,9 @@ def provider_of(api_type: Any) -> str | None:
     return name if name in SUPPORTED_API_TYPES else None
 
 # llm_config keys that configure the wrapper itself rather than the generation.
-WRAPPER_KEYS = frozenset({"config_list", "cache_seed", "tools", "functions", "response_format", "stream", "price", "cache"})
+# ("reply_protocol" is the agent's: parley.agents.reply_protocol; never sent to a model.)
+WRAPPER_KEYS = frozenset({"config_list", "cache_seed", "tools", "functions", "response_format", "stream", "price", "cache",
+                          "reply_protocol"})
 # Config-entry keys that say which endpoint to use and how; never sent as generation params.
 ENDPOINT_KEYS = frozenset(
     {"model_client_cls", "client", "api_key", "base_url", "api_type", "api_version", "tags", "price", "azure_endpoint",
@@ -192,6 +194,10 @@ def check_llm_config(llm_config: Any, *, at_request: bool = True) -> list[dict]:
     stream = llm_config.get("stream")
     if stream is not None and not isinstance(stream, bool):
         raise ModelConfigError(f"llm_config['stream'] must be True or False, got {_type(stream)} {stream!r}")
+    if llm_config.get("reply_protocol") is not None and not isinstance(llm_config["reply_protocol"], bool):
+        raise ModelConfigError(
+            f"llm_config['reply_protocol'] must be True, False or None, got {_type(llm_config['reply_protocol'])}"
+        )
     tools = llm_config.get("tools")
     if tools is not None and not (isinstance(tools, list) and all(isinstance(t, dict) for t in tools)):
         raise ModelConfigError(f"llm_config['tools'] must be a list of tool schemas (dicts), got {_type(tools)}")

