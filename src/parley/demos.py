@@ -9,6 +9,7 @@ when no OAI_CONFIG_LIST is set; ``model="scripted"`` replays a fixed script inst
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 SEED_CODING_MESSAGE = "今天是什么日期？比较 META 和 TESLA 的年初至今的收益。"
@@ -185,7 +186,7 @@ def build_research_team(gpt4o_config=None, work_dir="paper", manager_config=None
     )
     if in_order:
         order = [user_proxy, planner, engineer, executor, scientist, research_report_writer, critic, user_proxy]
-        groupchat_options = {"allowed_or_disallowed_speaker_transitions": {a: [b] for a, b in zip(order, order[1:])},
+        groupchat_options = {"allowed_or_disallowed_speaker_transitions": {a: [b] for a, b in itertools.pairwise(order)},
                              "speaker_transitions_type": "allowed"}
     groupchat = GroupChat(
         agents=[user_proxy, planner, engineer, scientist, executor, critic, research_report_writer],
