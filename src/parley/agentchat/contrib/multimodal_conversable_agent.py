@@ -77,7 +77,8 @@ class MultimodalConversableAgent(ConversableAgent):
         # What it receives is stored (and shown) with its images as parts.
         super().accept(self._message_to_dict(message), sender, silent, produced_by)
 
-    async def _model_reply(self, client: Any, prompt: list[dict]) -> tuple[bool, str | dict | None]:
+    async def _model_reply(self, client: Any, prompt: list[dict], response_format: dict | None = None,
+                           params: dict | None = None) -> tuple[bool, str | dict | None]:
         # A group chat hands its participants the transcript's text without a receive (classic
         # sends each a copy, which its _message_to_dict converts): tags still in the prompt's
         # user messages are converted here, so the model sees those images too.
@@ -94,7 +95,7 @@ class MultimodalConversableAgent(ConversableAgent):
                 if converted is None:
                     converted = list(prompt)  # the prompt may be a cached list: never edited in place
                 converted[i] = {**message, "content": parts}
-        return await super()._model_reply(client, prompt if converted is None else converted)
+        return await super()._model_reply(client, prompt if converted is None else converted, response_format, params)
 
 
 __all__ = ["DEFAULT_LMM_SYS_MSG", "DEFAULT_MODEL", "MultimodalConversableAgent"]
