@@ -40,9 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--store", default=None, help="where the run is recorded: SQLAlchemy URL or SQLite file "
                       "(default: $PARLEY_STORE_URL or .parley/runs.db)")
     demo.set_defaults(handler=_demo)
+    from .cli_memos import add_memos_parser
     from .cli_runs import add_runs_parser
     from .cli_spec import add_spec_parsers
-    from .retrieval.cli import add_memos_parser
     from .studio.cli import add_studio_parser
 
     add_runs_parser(commands)

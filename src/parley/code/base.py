@@ -15,6 +15,12 @@ from parley.errors import ExecutionError
 # while keeping a runaway print loop from flooding the conversation.
 DEFAULT_MAX_OUTPUT_BYTES = 32_000
 
+# Classic put its default work_dir inside the installed package ("autogen/extensions"), which
+# breaks read-only installs and mixes user files with library code. parley uses a folder under the
+# current directory whose name Python cannot import: code that writes __init__.py there cannot
+# shadow an app's own module (``from extensions import db`` with classic's name).
+WORKING_DIR = "parley-work"
+
 # Language tags accepted in a fenced block, mapped to how they run.
 PYTHON_LANGUAGES = frozenset({"python", "py", "python3"})
 SHELL_LANGUAGES = frozenset({"sh", "bash", "shell"})

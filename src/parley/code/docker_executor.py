@@ -12,9 +12,8 @@ import uuid
 import weakref
 from pathlib import Path
 
-from parley.code.base import DEFAULT_MAX_OUTPUT_BYTES, ExecutorSetupError
+from parley.code.base import DEFAULT_MAX_OUTPUT_BYTES, WORKING_DIR, ExecutorSetupError
 from parley.code.commandline import SHELL_PROGRAMS, TIMEOUT_EXIT_CODE, TIMEOUT_MSG, CommandLineCodeExecutor
-from parley.code.factory import WORKING_DIR
 from parley.code.output import BoundedOutput
 
 DEFAULT_IMAGE = "python:3-slim"

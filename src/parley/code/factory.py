@@ -18,16 +18,12 @@ import threading
 from parley import events
 from parley.code.base import (
     DEFAULT_MAX_OUTPUT_BYTES,
+    WORKING_DIR,
     CodeExecutor,
     ExecutorSetupError,
     prepare_work_dir,
 )
 
-# Classic put its default work_dir inside the installed package ("autogen/extensions"), which
-# breaks read-only installs and mixes user files with library code. parley uses a folder under the
-# current directory whose name Python cannot import: code that writes __init__.py there cannot
-# shadow an app's own module (``from extensions import db`` with classic's name).
-WORKING_DIR = "parley-work"
 # Classic `execute_code` waited 600 s by default (the executor classes default to 60 s).
 DEFAULT_TIMEOUT = 600
 

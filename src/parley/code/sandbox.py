@@ -32,14 +32,13 @@ import weakref
 from pathlib import Path
 
 from parley import events
-from parley.code.base import DEFAULT_MAX_OUTPUT_BYTES, ExecutorSetupError
+from parley.code.base import DEFAULT_MAX_OUTPUT_BYTES, WORKING_DIR, ExecutorSetupError
 from parley.code.cgroup import SandboxCgroup, make_sandbox_cgroup
 from parley.code.commandline import (
     SHELL_PROGRAMS,
     CommandLineCodeExecutor,
     collect_process,
 )
-from parley.code.factory import WORKING_DIR
 from parley.code.local import check_interpreter
 from parley.code.seccomp_filter import seccomp_program
 

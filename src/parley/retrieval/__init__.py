@@ -13,15 +13,29 @@ The classic module paths (``parley.retrieve_utils``, ``parley.agentchat.contrib.
 libraries (chromadb, onnxruntime, psycopg, pypdf) load on first use.
 """
 
-from .agents import RetrieveAssistantAgent, RetrieveUserProxyAgent
-from .chroma import ChromaVectorDB
-from .chunking import split_files_to_chunks, split_text_to_chunks
-from .documents import TEXT_FORMATS, get_file_from_url, get_files_from_dir, is_url, parse_html_to_markdown, read_document
-from .embeddings import MiniLMEmbedding, OpenAIEmbedding, default_embedding_function
-from .memos import Memo, MemoStore
-from .pgvector import PGVectorDB
-from .teachability import Teachability
-from .vector_db import Document, ItemID, QueryResults, VectorDB, VectorDBFactory
+import importlib
+from typing import Any
+
+# Each name and the module that defines it, imported on first use: ``parley memos --help`` and the
+# classic re-export modules load only what they name.
+_WHERE = {
+    "RetrieveAssistantAgent": "agents", "RetrieveUserProxyAgent": "agents", "ChromaVectorDB": "chroma",
+    "split_files_to_chunks": "chunking", "split_text_to_chunks": "chunking", "TEXT_FORMATS": "documents",
+    "get_file_from_url": "documents", "get_files_from_dir": "documents", "is_url": "documents",
+    "parse_html_to_markdown": "documents", "read_document": "documents", "MiniLMEmbedding": "embeddings",
+    "OpenAIEmbedding": "embeddings", "default_embedding_function": "embeddings", "Memo": "memos",
+    "MemoStore": "memos", "PGVectorDB": "pgvector", "Teachability": "teachability", "Document": "vector_db",
+    "ItemID": "vector_db", "QueryResults": "vector_db", "VectorDB": "vector_db", "VectorDBFactory": "vector_db_factory",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ChromaVectorDB", "Document", "ItemID", "Memo", "MemoStore", "MiniLMEmbedding", "OpenAIEmbedding", "PGVectorDB",

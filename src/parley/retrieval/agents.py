@@ -35,7 +35,8 @@ from ..token_count_utils import count_token
 from .chunking import VALID_CHUNK_MODES, split_files_to_chunks
 from .documents import TEXT_FORMATS, get_files_from_dir
 from .embeddings import DEFAULT_EMBEDDING_MODEL
-from .vector_db import Document, QueryResults, VectorDB, VectorDBFactory
+from .vector_db import Document, QueryResults, VectorDB
+from .vector_db_factory import VectorDBFactory
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ their ``embedding_function`` (the offline MiniLM unless given another).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Protocol, TypedDict, runtime_checkable
+from typing import Any, Protocol, TypedDict, runtime_checkable
 
 Metadata = Mapping[str, Any] | None
 Vector = Sequence[float] | Sequence[int]
@@ -59,25 +59,6 @@ class VectorDB(Protocol):
                         **kwargs: Any) -> list[Document]: ...
 
 
-class VectorDBFactory:
-    """``create_vector_db("chroma" | "pgvector", **db_config)`` (classic)."""
-
-    PREDEFINED_VECTOR_DB: ClassVar[list[str]] = ["chroma", "pgvector"]
-
-    @staticmethod
-    def create_vector_db(db_type: str, **kwargs: Any) -> VectorDB:
-        if db_type.lower() in ("chroma", "chromadb"):
-            from .chroma import ChromaVectorDB
-
-            return ChromaVectorDB(**kwargs)
-        if db_type.lower() in ("pgvector", "pgvectordb"):
-            from .pgvector import PGVectorDB
-
-            return PGVectorDB(**kwargs)
-        raise ValueError(f"vector_db {db_type!r} is not supported: use one of {', '.join(VectorDBFactory.PREDEFINED_VECTOR_DB)}, "
-                         "or pass an object that follows the VectorDB protocol")
-
-
 def check_docs(docs: Sequence[Document]) -> None:
     """Raise a clear error for a malformed document (names the index and field)."""
     seen: set = set()
@@ -100,5 +81,5 @@ def filter_by_distance(results: QueryResults, distance_threshold: float = -1) ->
     return [[pair for pair in result if pair[1] < distance_threshold] for result in results]
 
 
-__all__ = ["Document", "ItemID", "Metadata", "QueryResults", "Vector", "VectorDB", "VectorDBFactory",
+__all__ = ["Document", "ItemID", "Metadata", "QueryResults", "Vector", "VectorDB",
            "check_docs", "filter_by_distance"]

@@ -15,9 +15,10 @@ from graphlib import TopologicalSorter
 from typing import Any
 
 from .access import check_env, check_work_dirs
-from .document import AgentSpec, GroupChatSpec, RunSpec, TeamSpec
+from .document import AgentSpec, GroupChatSpec, RunSpec, TeamSpec, dump
 from .errors import SpecError
 from .imports import allowed_modules, resolve
+from .loading import validate_document
 from .models import llm_config_for, scripted_llm_config
 from .termination import build_predicate
 
@@ -131,7 +132,7 @@ def build(spec: TeamSpec, *, allow_modules: tuple[str, ...] | list[str] = (), mo
     spec's references are read now (environment variables only as ``access`` allows, with
     ``allow_env``). A work_dir outside the run's folder needs ``allow_work_dirs``. With ``record``
     (a list), no code and no tool runs: executors and tools append what they were asked to the list.
-    An agent with ``placement`` is made in a Ray actor (``placement.place``); not with ``record``."""
+    An agent with ``placement`` is made in a Ray actor (``place``); not with ``record``."""
     _checked(spec, model, allow_env, allow_work_dirs, record)
     allowed = allowed_modules(allow_modules)
     llm_configs = {} if model == "scripted" else {
@@ -143,8 +144,6 @@ def build(spec: TeamSpec, *, allow_modules: tuple[str, ...] | list[str] = (), mo
     def make(name: str, **extra: Any) -> None:
         agent_spec = spec.agents[name]
         if agent_spec.placement is not None and record is None:
-            from .placement import place
-
             agents[name] = place(spec, name, {"allow_modules": tuple(allow_modules), "model": model, "scripted": scripted,
                                               "allow_env": tuple(allow_env), "allow_work_dirs": tuple(allow_work_dirs)})
             placed.add(name)
@@ -234,6 +233,33 @@ def build_placed(spec: TeamSpec, name: str, *, allow_modules: tuple[str, ...] | 
             _register_tool(tname, tool, function, agent if tool.caller == name else None,
                            agent if tool.executor == name else None)
     return agent
+
+
+# Placed agents: an agent whose spec has ``placement`` is made in a Ray actor on a node offering
+# its resources (``parley.distributed.remote``), and the built team holds its ``RemoteAgent``. The
+# actor gets the spec's document and the build's grants and builds that agent alone
+# (``build_placed``): its model, its sides of the tools, its code executor live there. Building a
+# team with placed agents is what starts their actors; loading or checking a spec starts nothing.
+
+def place(spec: TeamSpec, name: str, options: dict) -> Any:
+    """Agent ``name`` of ``spec`` in a Ray actor placed as its spec says; ``options``: the build's
+    grants and model choice, which the actor's build applies too."""
+    from ..distributed import RemoteAgentError, remote  # Ray only when a team places an agent
+
+    placement = spec.agents[name].placement
+    assert placement is not None
+    actor_options = {"num_gpus": placement.num_gpus} if placement.num_gpus else None
+    try:
+        return remote(build_in_actor, args=(dump(spec), name, options), resources=dict(placement.resources),
+                      max_restarts=3 if placement.max_restarts is None else placement.max_restarts,
+                      actor_options=actor_options)
+    except (ImportError, RemoteAgentError) as error:
+        raise SpecError(str(error), f"agents.{name}.placement") from None
+
+
+def build_in_actor(document: dict, name: str, options: dict) -> Any:
+    """Runs in the actor: the document validated again and agent ``name`` built from it."""
+    return build_placed(validate_document(document), name, **options)
 
 
 def _with_run(run: RunSpec, agents: dict) -> BuiltTeam:

@@ -11,7 +11,7 @@ import json
 import sys
 import time
 
-from .memos import DEFAULT_PATH
+from .retrieval.memos import DEFAULT_PATH
 
 
 def add_memos_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -36,10 +36,10 @@ def add_memos_parser(subparsers: argparse._SubParsersAction) -> None:
 def _open(args: argparse.Namespace):  # -> MemoStore
     import os
 
-    from .memos import MemoStore
+    from .retrieval.memos import MemoStore
 
     if args.pgvector:
-        from .pgvector import PGVectorDB
+        from .retrieval.pgvector import PGVectorDB
 
         return MemoStore(vector_db=PGVectorDB(connection_string=args.pgvector))
     if not os.path.isdir(args.path):
