@@ -237,9 +237,11 @@ class BuiltinReplies:
         if messages is None:
             messages = self._oai_messages[sender] if sender is not None else []
         prompt = prompt_for(self._prompt_caches, self._oai_messages, sender, messages, self._oai_system_message[0])
-        if self.llm_config and config is None:
-            # The reply protocol (agents.reply_protocol): the reply constrained to one shape.
-            shapes = reply_protocol.applies(self.llm_config, self._oai_system_message[0]["content"], sender,
+        llm_config = self.llm_config
+        if config is None and llm_config and (self.REPLY_PROTOCOL_BY_DEFAULT or "reply_protocol" in llm_config):
+            # The reply protocol (agents.reply_protocol): the reply constrained to one shape. (Asked
+            # only where it can apply: this test is on every model reply's path.)
+            shapes = reply_protocol.applies(llm_config, self._oai_system_message[0]["content"], sender,
                                             by_default=self.REPLY_PROTOCOL_BY_DEFAULT)
             if shapes:
                 return reply_protocol.constrained_reply(self, client, prompt, messages, shapes)

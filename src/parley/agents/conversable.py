@@ -79,6 +79,7 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
     # Classic name: a message (str or dict) as this agent stores it; a subclass may reshape it
     # (MultimodalConversableAgent turns ``<img ...>`` tags into image parts).
     _message_to_dict = staticmethod(message_to_dict)
+    _reshapes_messages = False  # whether a subclass gives _message_to_dict its own form (__init_subclass__)
 
     def __init__(
         self,
@@ -397,6 +398,7 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        cls._reshapes_messages = cls._message_to_dict is not message_to_dict
         # A subclass that answers by its own a_generate_reply is asked through it by the loop too
         # (what produced its replies is then not known).
         own_generate_reply = cls.a_generate_reply is not ConversableAgent.a_generate_reply
@@ -509,7 +511,7 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
         message = message_to_dict(message)
         # The sender's copy in its own form (a multimodal agent's images as parts); the
         # recipient makes its own from the message as sent (classic).
-        sent = to_oai_message(self._message_to_dict(message), "assistant", self._name)
+        sent = to_oai_message(self._message_to_dict(message) if self._reshapes_messages else message, "assistant", self._name)
         if sent is None:
             raise ValueError(
                 "Message can't be converted into a valid ChatCompletion message. "
