@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...._sync import run_sync
-from ....images import describe, image_url_part, is_remote, part_url, tagged_content_parts
+from ....images import check_local_images, describe, image_url_part, is_remote, local_images, part_url, tagged_content_parts
 from ....messages import content_str
 from ...utils import parse_tags_from_content
 from .agent_capability import AgentCapability
@@ -37,7 +37,7 @@ class VisionCapability(AgentCapability):
     """Captions images for an agent whose model cannot see them."""
 
     def __init__(self, lmm_config: dict | bool | None, description_prompt: str | None = DEFAULT_DESCRIPTION_PROMPT,
-                 custom_caption_func: Callable | None = None) -> None:
+                 custom_caption_func: Callable | None = None, *, local_images: str = "user") -> None:
         """
         Args:
             lmm_config: the llm_config of a model that sees images (an OpenAI, Azure or Anthropic
@@ -45,7 +45,10 @@ class VisionCapability(AgentCapability):
             description_prompt: what the vision model is asked with each image.
             custom_caption_func: ``f(image_url, pil_image, lmm_client) -> str``, used instead of
                 the vision model's captions when given.
+            local_images: which messages' ``<img path>`` tags may read files on this host:
+                ``"user"`` only those the local user wrote; ``"all"`` any (classic AutoGen).
         """
+        self._local_images = check_local_images(local_images, "VisionCapability")
         if not lmm_config and custom_caption_func is None:
             raise ValueError("VisionCapability needs lmm_config (the llm_config of a vision model) or custom_caption_func")
         if lmm_config is not None and lmm_config is not False and not isinstance(lmm_config, dict):
@@ -118,7 +121,11 @@ class VisionCapability(AgentCapability):
                 continue
             if out is None:
                 out = list(messages)
-            out[i] = {**message, "content": await self.a_process_last_received_message(content)}
+            token = local_images.set(self._local_images)  # a model's or a peer's tags read no local file
+            try:
+                out[i] = {**message, "content": await self.a_process_last_received_message(content)}
+            finally:
+                local_images.reset(token)
         return messages if out is None else out
 
     async def _a_describe(self, url: str) -> str:

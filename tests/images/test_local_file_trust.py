@@ -1,0 +1,131 @@
+"""Which ``<img path>`` tags may read files on this host: those the local user wrote, not those in
+a model's reply, a peer's message or a group chat's other speakers (unless ``local_images="all"``,
+classic AutoGen); and what any read refuses (symlinks, FIFOs, devices, huge files)."""
+
+from __future__ import annotations
+
+import base64
+import os
+
+import pytest
+
+import parley
+from parley import ConversableAgent, UserProxyAgent
+from parley import images as images_module
+from parley.agentchat.contrib.capabilities.vision_capability import VisionCapability
+from parley.agentchat.contrib.multimodal_conversable_agent import MultimodalConversableAgent
+
+from .conftest import write_image
+
+
+@pytest.fixture
+def private_png(tmp_path):
+    """An image the chat was never shown: (path, its base64)."""
+    folder = tmp_path / "private"
+    folder.mkdir()
+    path = folder / "passport.png"
+    return path, base64.b64encode(write_image(path, (3, 3), (1, 2, 3))).decode()
+
+
+def _scripted(replies):
+    client = parley.ScriptedModelClient(list(replies))
+    client.keep_requests = True
+    return client, {"config_list": [{"model": "scripted", "client": client}]}
+
+
+def _user(**kwargs):
+    return UserProxyAgent("user", human_input_mode="NEVER", code_execution_config=False, **kwargs)
+
+
+def _sent(client):
+    return str([request.messages for request in client.requests])
+
+
+def test_a_models_reply_naming_a_host_file_sends_nothing_of_it(private_png):
+    path, b64 = private_png
+    client, config = _scripted([f"Let me look: <img {path}>", "done"])
+    seer = MultimodalConversableAgent("seer", llm_config=config)
+    user = _user(max_consecutive_auto_reply=1, default_auto_reply="go on")
+    user.initiate_chat(seer, message="hello", max_turns=2, silent=True)
+    assert len(client.requests) == 2
+    assert b64 not in _sent(client)
+    # The tag stays the text the model wrote.
+    assert seer.chat_messages[user][1]["content"] == [{"type": "text", "text": f"Let me look: <img {path}>"}]
+
+
+def test_a_peers_message_naming_a_host_file_sends_nothing_of_it(private_png):
+    path, b64 = private_png
+    client, config = _scripted(["hi peer", "seen"])
+    seer = MultimodalConversableAgent("seer", llm_config=config)
+    peer = ConversableAgent("peer", llm_config=False, default_auto_reply=f"look <img {path}>")
+    seer.initiate_chat(peer, message="hello peer", max_turns=2, silent=True)
+    [request] = client.requests
+    assert f"look <img {path}>" in str(request.messages[-1]) and b64 not in _sent(client)
+
+
+def test_a_group_chat_speakers_tag_reads_no_host_file_but_the_users_does(private_png, red_png):
+    path, b64 = private_png
+    png, png_bytes = red_png
+    client, config = _scripted(["It is red."])
+    seer = MultimodalConversableAgent("seer", llm_config=config)
+    other = ConversableAgent("other", llm_config=False, default_auto_reply=f"and <img {path}>")
+    chat = parley.GroupChat([other, seer], messages=[], max_round=3, speaker_selection_method="round_robin")
+    manager = parley.GroupChatManager(chat, llm_config=False)
+    _user(max_consecutive_auto_reply=0).initiate_chat(manager, message=f"Describe <img {png}>", silent=True)
+    [request] = client.requests
+    assert base64.b64encode(png_bytes).decode() in str(request.messages)  # the user's image
+    assert b64 not in str(request.messages)
+
+
+def test_local_images_all_restores_classic(private_png):
+    path, b64 = private_png
+    client, config = _scripted([f"Let me look: <img {path}>", "done"])
+    seer = MultimodalConversableAgent("seer", llm_config=config, local_images="all")
+    _user(max_consecutive_auto_reply=1, default_auto_reply="go on").initiate_chat(
+        seer, message="hello", max_turns=2, silent=True)
+    assert b64 in _sent(client)
+    with pytest.raises(ValueError, match="MultimodalConversableAgent: local_images must be 'user' or 'all'"):
+        MultimodalConversableAgent("seer", llm_config=config, local_images="none")
+
+
+def test_vision_capability_captions_no_host_file_a_peer_names(private_png):
+    path, _ = private_png
+    seen = []
+
+    def caption(url, image, lmm_client):
+        seen.append(url)
+        return "something"
+
+    client, config = _scripted(["hi", "ok"])
+    assistant = ConversableAgent("assistant", llm_config=config)
+    VisionCapability(lmm_config=None, custom_caption_func=caption).add_to_agent(assistant)
+    peer = ConversableAgent("peer", llm_config=False, default_auto_reply=f"what is <img {path}>?")
+    assistant.initiate_chat(peer, message="hello", max_turns=2, silent=True)
+    assert seen == []  # nothing read, nothing captioned
+    assert f"what is <img {path}>?" in str(client.requests[-1].messages[-1])
+    with pytest.raises(ValueError, match="VisionCapability: local_images must be 'user' or 'all'"):
+        VisionCapability(lmm_config=None, custom_caption_func=caption, local_images="x")
+
+
+def test_symlinks_fifos_devices_and_huge_files_are_refused(tmp_path, private_png, monkeypatch):
+    path, _ = private_png
+    link = tmp_path / "plot.png"
+    link.symlink_to(path)  # what sandboxed code could leave in a work_dir
+    with pytest.raises(ValueError, match=r"plot\.png'.*symbolic link"):
+        images_module.image_url_part(str(link))
+    fifo = tmp_path / "trap.png"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match=r"trap\.png'.*not a regular file"):  # refused at once, no hang
+        images_module.image_url_part(str(fifo))
+    with pytest.raises(ValueError, match="not a regular file"):
+        images_module.image_url_part("/dev/zero")
+    big = tmp_path / "big.png"
+    with open(big, "wb") as file:
+        file.truncate(images_module.MAX_IMAGE_FILE_BYTES + 1)
+    with pytest.raises(ValueError, match=r"more than \d+ \(MAX_IMAGE_FILE_BYTES\)"):
+        images_module.image_url_part(str(big))
+    # The user's own initial message naming a FIFO fails with that error instead of hanging the chat.
+    _, config = _scripted(["x"])
+    seer = MultimodalConversableAgent("seer", llm_config=config)
+    with pytest.raises(ValueError, match="not a regular file"):
+        _user().initiate_chat(seer, message=f"<img {fifo}>", max_turns=1, silent=True)
