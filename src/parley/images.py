@@ -248,6 +248,11 @@ def note_user_text(text: str) -> None:
             del _user_texts[next(iter(_user_texts))]
 
 
+def written_by_user(text: str) -> bool:
+    """Whether the local user wrote ``text`` (see :func:`note_user_text`)."""
+    return text in _user_texts
+
+
 def may_read_local_files(text: str) -> bool:
     """Whether ``<img path>`` tags in ``text`` may read local files now (see :data:`local_images`)."""
     mode = local_images.get()
@@ -374,4 +379,4 @@ def shorten_data_urls(text: str) -> str:
 __all__ = ["LOCAL_IMAGES", "MAX_IMAGE_FILE_BYTES", "STORE_SCHEME", "ImageInfo", "check_local_images", "data_url",
            "data_url_type", "describe", "digest", "display_text", "encode", "has_image", "image_url_part", "label",
            "local_images", "may_read_local_files", "note_user_text", "parse_data_url", "part_url", "read_image_file",
-           "remember", "shorten_data_urls", "sniff", "tagged_content_parts"]
+           "remember", "shorten_data_urls", "sniff", "tagged_content_parts", "written_by_user"]

@@ -129,3 +129,56 @@ def test_symlinks_fifos_devices_and_huge_files_are_refused(tmp_path, private_png
     seer = MultimodalConversableAgent("seer", llm_config=config)
     with pytest.raises(ValueError, match="not a regular file"):
         _user().initiate_chat(seer, message=f"<img {fifo}>", max_turns=1, silent=True)
+
+
+@pytest.fixture
+def image_host(red_png):
+    """A loopback server handing out the red PNG; asks lists the paths asked for."""
+    import http.server
+    import threading
+
+    _, png_bytes = red_png
+    asks: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            asks.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(png_bytes)))
+            self.end_headers()
+            self.wfile.write(png_bytes)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", asks
+    server.shutdown()
+
+
+def test_a_peers_url_or_file_part_makes_the_vision_capability_fetch_or_read_nothing(image_host, private_png):
+    base, asks = image_host
+    path, _ = private_png
+    seen = []
+
+    def caption(url, image, lmm_client):
+        seen.append(url)
+        return "a picture"
+
+    client, config = _scripted(["hi", "ok", "ok"])
+    assistant = ConversableAgent("assistant", llm_config=config)
+    VisionCapability(lmm_config=None, custom_caption_func=caption).add_to_agent(assistant)
+    peer = ConversableAgent("peer", llm_config=False, default_auto_reply=f"see <img {base}/internal-admin.png>")
+    assistant.initiate_chat(peer, message="hello", max_turns=2, silent=True)
+    assert asks == [] and seen == []
+    # A file path inside an image part another agent sent is not read either.
+    part_peer = ConversableAgent("part_peer", llm_config=False, default_auto_reply={
+        "content": [{"type": "image_url", "image_url": {"url": str(path)}}]})
+    assistant.initiate_chat(part_peer, message="hello", max_turns=2, silent=True)
+    assert seen == []
+    # The user's own message still is.
+    _user(max_consecutive_auto_reply=0).initiate_chat(
+        assistant, message=f"and <img {base}/mine.png>?", max_turns=1, silent=True)
+    assert asks == ["/mine.png"] and seen == [f"{base}/mine.png"]

@@ -16,11 +16,21 @@ Classic registers on ``process_last_received_message``; parley's hook of that na
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from ...._sync import run_sync
-from ....images import check_local_images, describe, image_url_part, is_remote, local_images, part_url, tagged_content_parts
+from ....images import (
+    check_local_images,
+    describe,
+    image_url_part,
+    is_remote,
+    local_images,
+    part_url,
+    tagged_content_parts,
+    written_by_user,
+)
 from ....messages import content_str
 from ...utils import parse_tags_from_content
 from .agent_capability import AgentCapability
@@ -30,6 +40,7 @@ DEFAULT_DESCRIPTION_PROMPT = (
     "Pay special attention to any details that might be useful or relevant "
     "to the ongoing conversation."
 )
+logger = logging.getLogger(__name__)
 _CAPTIONS_KEPT = 64  # by URL: the keys keep their images alive
 
 
@@ -121,7 +132,9 @@ class VisionCapability(AgentCapability):
                 continue
             if out is None:
                 out = list(messages)
-            token = local_images.set(self._local_images)  # a model's or a peer's tags read no local file
+            # A model's or a peer's message reads no local file and makes this host fetch nothing.
+            trusted = self._local_images == "all" or (content.__class__ is str and written_by_user(content))
+            token = local_images.set("all" if trusted else "user")
             try:
                 out[i] = {**message, "content": await self.a_process_last_received_message(content)}
             finally:
@@ -148,6 +161,14 @@ class VisionCapability(AgentCapability):
         key = url if isinstance(url, str) else None
         if key is not None and key in self._captions:
             return self._captions[key]
+        if (local_images.get() == "user" and isinstance(url, str) and not url.startswith("data:")
+                and (not is_remote(url) or self._custom_caption_func is not None
+                     or type(self)._get_image_caption is not _own_get_image_caption)):
+            # A file path in a part someone else sent, or a URL this host would have to fetch for
+            # the caption function: neither is read (local_images="all" reads both).
+            logger.warning("VisionCapability: image %s from a message the local user did not write is not read",
+                           ascii(url)[:200])
+            return ""
         if self._custom_caption_func is not None:
             from ..img_utils import get_pil_image
 
