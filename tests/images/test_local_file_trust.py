@@ -167,7 +167,7 @@ def test_a_peers_url_or_file_part_makes_the_vision_capability_fetch_or_read_noth
         seen.append(url)
         return "a picture"
 
-    client, config = _scripted(["hi", "ok", "ok"])
+    _, config = _scripted(["hi", "ok", "ok"])
     assistant = ConversableAgent("assistant", llm_config=config)
     VisionCapability(lmm_config=None, custom_caption_func=caption).add_to_agent(assistant)
     peer = ConversableAgent("peer", llm_config=False, default_auto_reply=f"see <img {base}/internal-admin.png>")
