@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("psycopg")
 pytest.importorskip("pgvector")
 
-from parley.retrieval.pgvector import PGVectorDB  # noqa: E402
+from parley.retrieval.pgvector import PGVectorDB
 
 
 @pytest.mark.parametrize("connection_string", [
