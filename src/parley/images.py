@@ -56,7 +56,7 @@ calls (``tagged_content_parts`` on its own text), which may read any file it nam
 # Texts the local user wrote (initial messages, human replies) that hold <img> tags, noted when
 # they are sent (ConversableAgent.deliver): their tags may read local files. Bounded, oldest first.
 _user_texts: dict[str, None] = {}
-_USER_TEXTS_LIMIT = 256
+_USER_TEXTS_LIMIT = 4096  # references to texts the histories hold anyway
 _user_texts_lock = threading.Lock()
 STORE_SCHEME = "parley-image:"
 """The URL scheme of an image part in the run store's JSON: ``parley-image:<sha256>`` names the

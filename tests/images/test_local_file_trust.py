@@ -182,3 +182,15 @@ def test_a_peers_url_or_file_part_makes_the_vision_capability_fetch_or_read_noth
     _user(max_consecutive_auto_reply=0).initiate_chat(
         assistant, message=f"and <img {base}/mine.png>?", max_turns=1, silent=True)
     assert asks == ["/mine.png"] and seen == [f"{base}/mine.png"]
+
+
+def test_a_resumed_chats_user_messages_keep_their_images_and_model_replies_do_not_gain_any(red_png, private_png):
+    png, _ = red_png
+    path, _ = private_png
+    _, config = _scripted(["x"])
+    seer = MultimodalConversableAgent("seer", llm_config=config)
+    user = _user()
+    mine, theirs = f"resumed: look at <img {png}>", f"resumed reply <img {path}>"
+    user.restore_delivery(seer, {"content": mine, "role": "user", "name": "user"}, None)
+    seer.restore_delivery(user, {"content": theirs, "role": "user", "name": "seer"}, "generate_oai_reply")
+    assert images_module.written_by_user(mine) and not images_module.written_by_user(theirs)

@@ -790,6 +790,9 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
         sent = {**received, "role": "assistant"} if received.get("role") == "user" else dict(received)  # the sender's copy
         self._oai_messages[recipient].append(sent)
         human_reply, auto_replies = self._reply_kinds()
+        content = received.get("content")
+        if content.__class__ is str and "<img" in content and (produced_by is None or produced_by == (human_reply or None)):
+            _images.note_user_text(content)  # as deliver does: a resumed chat's user messages keep their images
         if produced_by in auto_replies:
             self._consecutive_auto_reply_counter[recipient] += 1
         elif produced_by == human_reply:
