@@ -58,6 +58,9 @@ calls (``tagged_content_parts`` on its own text), which may read any file it nam
 _user_texts: dict[str, None] = {}
 _USER_TEXTS_LIMIT = 4096  # references to texts the histories hold anyway
 _user_texts_lock = threading.Lock()
+# Texts inside a user's message that are not the user's (carried-over summaries holding <img> tags).
+_foreign_texts: dict[str, None] = {}
+_FOREIGN_TEXTS_LIMIT = 256
 STORE_SCHEME = "parley-image:"
 """The URL scheme of an image part in the run store's JSON: ``parley-image:<sha256>`` names the
 image's row in ``parley_images`` (the bytes stored once, not in every record that shows it)."""
@@ -248,6 +251,26 @@ def note_user_text(text: str) -> None:
             del _user_texts[next(iter(_user_texts))]
 
 
+def note_foreign_text(text: str) -> None:
+    """Say that ``text`` is not the local user's although it may be sent inside a message that is
+    (a chat's summary carried over into the next chat's first message): its tags read no file."""
+    with _user_texts_lock:
+        _foreign_texts.pop(text, None)
+        _foreign_texts[text] = None
+        while len(_foreign_texts) > _FOREIGN_TEXTS_LIMIT:
+            del _foreign_texts[next(iter(_foreign_texts))]
+
+
+def _foreign_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for foreign in list(_foreign_texts):
+        at = text.find(foreign)
+        while at != -1:
+            spans.append((at, at + len(foreign)))
+            at = text.find(foreign, at + 1)
+    return spans
+
+
 def written_by_user(text: str) -> bool:
     """Whether the local user wrote ``text`` (see :func:`note_user_text`)."""
     return text in _user_texts
@@ -268,8 +291,11 @@ def tagged_content_parts(text: str, *, local_files: bool | None = None) -> list[
     ``/root/.ssh/...`` sends nothing from this host."""
     from .agentchat.utils import parse_tags_from_content
 
+    foreign: list[tuple[int, int]] = []
     if local_files is None:
         local_files = may_read_local_files(text)
+        if local_files and local_images.get() == "user":
+            foreign = _foreign_spans(text)  # a model's summary carried into the user's message
     parts: list[dict] = []
     end = 0
 
@@ -285,7 +311,8 @@ def tagged_content_parts(text: str, *, local_files: bool | None = None) -> list[
             add_text(text[end:match.start()])
         source = tag["attr"].get("src") or next(iter(tag["attr"].values()), "")
         bare = source.strip().strip("'\"") if isinstance(source, str) else source
-        if local_files or not isinstance(bare, str) or is_remote(bare) or bare.startswith("data:"):
+        readable = local_files and not any(start <= match.start() and match.end() <= end_ for start, end_ in foreign)
+        if readable or not isinstance(bare, str) or is_remote(bare) or bare.startswith("data:"):
             parts.append(image_url_part(source))
         else:
             logger.warning("an <img> tag naming local file %s in a message the local user did not write stays "
@@ -378,5 +405,5 @@ def shorten_data_urls(text: str) -> str:
 
 __all__ = ["LOCAL_IMAGES", "MAX_IMAGE_FILE_BYTES", "STORE_SCHEME", "ImageInfo", "check_local_images", "data_url",
            "data_url_type", "describe", "digest", "display_text", "encode", "has_image", "image_url_part", "label",
-           "local_images", "may_read_local_files", "note_user_text", "parse_data_url", "part_url", "read_image_file",
-           "remember", "shorten_data_urls", "sniff", "tagged_content_parts", "written_by_user"]
+           "local_images", "may_read_local_files", "note_foreign_text", "note_user_text", "parse_data_url", "part_url",
+           "read_image_file", "remember", "shorten_data_urls", "sniff", "tagged_content_parts", "written_by_user"]

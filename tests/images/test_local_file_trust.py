@@ -194,3 +194,21 @@ def test_a_resumed_chats_user_messages_keep_their_images_and_model_replies_do_no
     user.restore_delivery(seer, {"content": mine, "role": "user", "name": "user"}, None)
     seer.restore_delivery(user, {"content": theirs, "role": "user", "name": "seer"}, "generate_oai_reply")
     assert images_module.written_by_user(mine) and not images_module.written_by_user(theirs)
+
+
+def test_a_summary_carried_into_the_next_chat_reads_no_host_file_but_the_users_own_tag_does(red_png, private_png):
+    png, png_bytes = red_png
+    path, b64 = private_png
+    _, writer_config = _scripted([f"Summary: see <img {path}>"])
+    writer = ConversableAgent("writer", llm_config=writer_config)
+    seer_client, seer_config = _scripted(["Seen."])
+    seer = MultimodalConversableAgent("seer", llm_config=seer_config)
+    user = _user(max_consecutive_auto_reply=0)
+    user.initiate_chats([
+        {"recipient": writer, "message": "write", "max_turns": 1, "summary_method": "last_msg", "silent": True},
+        {"recipient": seer, "message": f"And this: <img {png}>", "max_turns": 1, "silent": True},
+    ])
+    [request] = seer_client.requests
+    sent = str(request.messages)
+    assert base64.b64encode(png_bytes).decode() in sent  # the user's own image
+    assert b64 not in sent and f"<img {path}>" in sent  # the model's tag stayed text
