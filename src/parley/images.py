@@ -43,6 +43,9 @@ _DATA_URL_IN_TEXT = re.compile(r"data:(image/[\w.+-]+);base64,([A-Za-z0-9+/=]{64
 MAX_IMAGE_FILE_BYTES = 20 * 1024 * 1024
 """The largest image file read for a message (OpenAI's own limit per image): a bigger file, or a
 device that never ends, is refused before it fills memory."""
+MAX_CONVERTED_PIXELS = 40_000_000
+"""The largest image (in pixels) converted to PNG; a few kB of compressed TIFF can declare a
+picture whose conversion takes hundreds of MB. Formats sent as they are are never decoded."""
 # Not a symlink's target (a work_dir's sandboxed code may leave one pointing anywhere), never
 # blocking on a FIFO (checked as not a regular file right after the open).
 _IMAGE_FILE_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -170,6 +173,8 @@ def encode(data: bytes, name: str) -> tuple[str, ImageInfo]:
     converted to PNG), and its info."""
     media_type, width, height = sniff(data)
     if media_type is None:
+        if width * height > MAX_CONVERTED_PIXELS:
+            raise ValueError(f"a {width}x{height} image is more than {MAX_CONVERTED_PIXELS} pixels to convert to PNG")
         Image = _pil()
         with Image.open(io.BytesIO(data)) as image:
             data = _png(image.convert("RGBA") if image.mode not in ("RGB", "RGBA", "L", "LA") else image)
@@ -312,8 +317,14 @@ def tagged_content_parts(text: str, *, local_files: bool | None = None) -> list[
         source = tag["attr"].get("src") or next(iter(tag["attr"].values()), "")
         bare = source.strip().strip("'\"") if isinstance(source, str) else source
         readable = local_files and not any(start <= match.start() and match.end() <= end_ for start, end_ in foreign)
-        if readable or not isinstance(bare, str) or is_remote(bare) or bare.startswith("data:"):
-            parts.append(image_url_part(source))
+        if readable:
+            parts.append(image_url_part(source))  # the user's own tag: a broken image is their error to see
+        elif not isinstance(bare, str) or is_remote(bare) or bare.startswith("data:"):
+            try:
+                parts.append(image_url_part(source))
+            except ValueError as error:  # someone else's broken image must not end the chat
+                logger.warning("an <img> tag in a message the local user did not write stays text: %s", error)
+                add_text(match.group(0))
         else:
             logger.warning("an <img> tag naming local file %s in a message the local user did not write stays "
                            "text (local_images='all' reads it)", ascii(bare)[:200])
@@ -403,7 +414,8 @@ def shorten_data_urls(text: str) -> str:
     return _DATA_URL_IN_TEXT.sub(_shortened, text)
 
 
-__all__ = ["LOCAL_IMAGES", "MAX_IMAGE_FILE_BYTES", "STORE_SCHEME", "ImageInfo", "check_local_images", "data_url",
-           "data_url_type", "describe", "digest", "display_text", "encode", "has_image", "image_url_part", "label",
-           "local_images", "may_read_local_files", "note_foreign_text", "note_user_text", "parse_data_url", "part_url",
-           "read_image_file", "remember", "shorten_data_urls", "sniff", "tagged_content_parts", "written_by_user"]
+__all__ = ["LOCAL_IMAGES", "MAX_CONVERTED_PIXELS", "MAX_IMAGE_FILE_BYTES", "STORE_SCHEME", "ImageInfo",
+           "check_local_images", "data_url", "data_url_type", "describe", "digest", "display_text", "encode",
+           "has_image", "image_url_part", "label", "local_images", "may_read_local_files", "note_foreign_text",
+           "note_user_text", "parse_data_url", "part_url", "read_image_file", "remember", "shorten_data_urls", "sniff",
+           "tagged_content_parts", "written_by_user"]

@@ -212,3 +212,23 @@ def test_a_summary_carried_into_the_next_chat_reads_no_host_file_but_the_users_o
     sent = str(request.messages)
     assert base64.b64encode(png_bytes).decode() in sent  # the user's own image
     assert b64 not in sent and f"<img {path}>" in sent  # the model's tag stayed text
+
+
+def test_a_broken_or_huge_image_from_a_model_stays_text_and_the_chat_goes_on():
+    import io
+
+    from PIL import Image
+
+    tiff = io.BytesIO()
+    Image.new("L", (8000, 6000), 0).save(tiff, format="TIFF", compression="tiff_lzw")  # a few hundred kB
+    bomb = "data:image/tiff;base64," + base64.b64encode(tiff.getvalue()).decode()
+    with pytest.raises(ValueError, match=r"8000x6000 image is more than \d+ pixels to convert"):
+        images_module.image_url_part(bomb)
+    broken = "data:image/png;base64,bm90IGFuIGltYWdl"
+    client, config = _scripted([f"here <img {broken}> and <img {bomb}>", "done"])
+    seer = MultimodalConversableAgent("seer", llm_config=config)
+    user = _user(max_consecutive_auto_reply=1, default_auto_reply="go on")
+    user.initiate_chat(seer, message="hello", max_turns=2, silent=True)
+    assert len(client.requests) == 2
+    assert seer.chat_messages[user][1]["content"] == [
+        {"type": "text", "text": f"here <img {broken}> and <img {bomb}>"}]
