@@ -232,3 +232,14 @@ def test_a_broken_or_huge_image_from_a_model_stays_text_and_the_chat_goes_on():
     assert len(client.requests) == 2
     assert seer.chat_messages[user][1]["content"] == [
         {"type": "text", "text": f"here <img {broken}> and <img {bomb}>"}]
+
+
+def test_a_human_reply_naming_a_file_is_read(red_png):
+    png, png_bytes = red_png
+    client, config = _scripted(["What should I look at?", "Red."])
+    seer = MultimodalConversableAgent("seer", llm_config=config)
+    user = UserProxyAgent("user", human_input_mode="ALWAYS", code_execution_config=False)
+    with parley.IOStream.set_default(parley.IOQueue([f"this one, typed: <img {png}>", "exit"])):
+        user.initiate_chat(seer, message="hello", silent=True)
+    assert len(client.requests) == 2
+    assert base64.b64encode(png_bytes).decode() in str(client.requests[1].messages[-1])
