@@ -243,3 +243,13 @@ def test_a_human_reply_naming_a_file_is_read(red_png):
         user.initiate_chat(seer, message="hello", silent=True)
     assert len(client.requests) == 2
     assert base64.b64encode(png_bytes).decode() in str(client.requests[1].messages[-1])
+
+
+def test_the_programs_own_receive_is_the_local_users(red_png):
+    png, png_bytes = red_png
+    _, config = _scripted(["x"])
+    seer = MultimodalConversableAgent("seer", llm_config=config)
+    user = _user()
+    seer.receive(f"received: <img {png}>", user, request_reply=False, silent=True)
+    [_, image] = seer.chat_messages[user][-1]["content"]
+    assert base64.b64decode(image["image_url"]["url"].split(",", 1)[1]) == png_bytes
