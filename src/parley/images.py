@@ -19,14 +19,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextvars
 import dataclasses
+import errno
 import hashlib
 import io
+import logging
 import os
 import re
+import stat
 import threading
 import urllib.parse
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 # The media types OpenAI, Azure OpenAI and Anthropic all accept; anything else is converted to PNG.
 SENDABLE_MEDIA_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
@@ -34,6 +40,30 @@ _PIL_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "W
 _DATA_URL = re.compile(r"^data:(?P<type>[\w.+-]+/[\w.+-]+)?(?P<params>(?:;[^;,]*)*?);base64,(?P<data>.*)$", re.DOTALL)
 # A data URL inside any text (a JSON log line): its type, and its base64 of 64 characters or more.
 _DATA_URL_IN_TEXT = re.compile(r"data:(image/[\w.+-]+);base64,([A-Za-z0-9+/=]{64,})")
+MAX_IMAGE_FILE_BYTES = 20 * 1024 * 1024
+"""The largest image file read for a message (OpenAI's own limit per image): a bigger file, or a
+device that never ends, is refused before it fills memory."""
+MAX_CONVERTED_PIXELS = 40_000_000
+"""The largest image (in pixels) converted to PNG; a few kB of compressed TIFF can declare a
+picture whose conversion takes hundreds of MB. Formats sent as they are are never decoded."""
+# Not a symlink's target (a work_dir's sandboxed code may leave one pointing anywhere), never
+# blocking on a FIFO (checked as not a regular file right after the open).
+_IMAGE_FILE_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
+LOCAL_IMAGES = ("user", "all")
+"""Which messages' ``<img path>`` tags may read local files: ``"user"`` (the default) only text
+the local user wrote (an initial message, a human reply, a system message); ``"all"`` any message,
+a model's reply or a peer's included (classic AutoGen)."""
+local_images: contextvars.ContextVar[str | None] = contextvars.ContextVar("parley_local_images", default=None)
+"""The ``local_images`` setting of the agent converting a message now; None: the program itself
+calls (``tagged_content_parts`` on its own text), which may read any file it names."""
+# Texts the local user wrote (initial messages, human replies) that hold <img> tags, noted when
+# they are sent (ConversableAgent.deliver): their tags may read local files. Bounded, oldest first.
+_user_texts: dict[str, None] = {}
+_USER_TEXTS_LIMIT = 4096  # references to texts the histories hold anyway
+_user_texts_lock = threading.Lock()
+# Texts inside a user's message that are not the user's (carried-over summaries holding <img> tags).
+_foreign_texts: dict[str, None] = {}
+_FOREIGN_TEXTS_LIMIT = 256
 STORE_SCHEME = "parley-image:"
 """The URL scheme of an image part in the run store's JSON: ``parley-image:<sha256>`` names the
 image's row in ``parley_images`` (the bytes stored once, not in every record that shows it)."""
@@ -143,6 +173,8 @@ def encode(data: bytes, name: str) -> tuple[str, ImageInfo]:
     converted to PNG), and its info."""
     media_type, width, height = sniff(data)
     if media_type is None:
+        if width * height > MAX_CONVERTED_PIXELS:
+            raise ValueError(f"a {width}x{height} image is more than {MAX_CONVERTED_PIXELS} pixels to convert to PNG")
         Image = _pil()
         with Image.open(io.BytesIO(data)) as image:
             data = _png(image.convert("RGBA") if image.mode not in ("RGB", "RGBA", "L", "LA") else image)
@@ -172,10 +204,9 @@ def image_url_part(source: Any) -> dict:
             return {"type": "image_url", "image_url": {"url": source}}
         path = os.path.expanduser(source)
         try:
-            with open(path, "rb") as file:
-                data = file.read()
-        except OSError as error:
-            raise ValueError(f"image {source!r}: cannot read the file: {error.strerror or error}") from None
+            data = read_image_file(path)
+        except ValueError as error:
+            raise ValueError(f"image {source!r}: {error}") from None
         try:
             url, _ = encode(data, os.path.basename(path))
         except ValueError as error:
@@ -189,22 +220,118 @@ def image_url_part(source: Any) -> dict:
     raise TypeError(f"an image must be a file path, an http(s) URL, a data URL or a PIL image, not {type(source).__name__}")
 
 
-def tagged_content_parts(text: str) -> list[dict]:
+def read_image_file(path: str) -> bytes:
+    """The bytes of the image file at ``path``: a regular file (not a symlink, FIFO or device) of at
+    most :data:`MAX_IMAGE_FILE_BYTES`. Raises ValueError saying why not."""
+    try:
+        fd = os.open(path, _IMAGE_FILE_FLAGS)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise ValueError("cannot read the file: it is a symbolic link (name the file it points to)") from None
+        raise ValueError(f"cannot read the file: {error.strerror or error}") from None
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("cannot read the file: not a regular file")
+        if info.st_size > MAX_IMAGE_FILE_BYTES:
+            raise ValueError(f"the file has {info.st_size} bytes, more than {MAX_IMAGE_FILE_BYTES} (MAX_IMAGE_FILE_BYTES)")
+        data = file.read(MAX_IMAGE_FILE_BYTES + 1)
+    if len(data) > MAX_IMAGE_FILE_BYTES:  # it grew while read
+        raise ValueError(f"the file has more than {MAX_IMAGE_FILE_BYTES} bytes (MAX_IMAGE_FILE_BYTES)")
+    return data
+
+
+def check_local_images(value: Any, owner: str) -> str:
+    if value not in LOCAL_IMAGES:
+        raise ValueError(f"{owner}: local_images must be 'user' or 'all', got {value!r}")
+    return value
+
+
+def note_user_text(text: str) -> None:
+    """Say that the local user wrote ``text`` (its ``<img path>`` tags may read local files)."""
+    with _user_texts_lock:
+        _user_texts.pop(text, None)
+        _user_texts[text] = None
+        while len(_user_texts) > _USER_TEXTS_LIMIT:
+            del _user_texts[next(iter(_user_texts))]
+
+
+def note_foreign_text(text: str) -> None:
+    """Say that ``text`` is not the local user's although it may be sent inside a message that is
+    (a chat's summary carried over into the next chat's first message): its tags read no file."""
+    with _user_texts_lock:
+        _foreign_texts.pop(text, None)
+        _foreign_texts[text] = None
+        while len(_foreign_texts) > _FOREIGN_TEXTS_LIMIT:
+            del _foreign_texts[next(iter(_foreign_texts))]
+
+
+def _foreign_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for foreign in list(_foreign_texts):
+        at = text.find(foreign)
+        while at != -1:
+            spans.append((at, at + len(foreign)))
+            at = text.find(foreign, at + 1)
+    return spans
+
+
+def written_by_user(text: str) -> bool:
+    """Whether the local user wrote ``text`` (see :func:`note_user_text`)."""
+    return text in _user_texts
+
+
+def may_read_local_files(text: str) -> bool:
+    """Whether ``<img path>`` tags in ``text`` may read local files now (see :data:`local_images`)."""
+    mode = local_images.get()
+    return mode is None or mode == "all" or text in _user_texts
+
+
+def tagged_content_parts(text: str, *, local_files: bool | None = None) -> list[dict]:
     """``text`` as content parts: each ``<img path-or-url>`` tag an image part (:func:`image_url_part`),
-    the text around the tags text parts."""
+    the text around the tags text parts.
+
+    ``local_files``: whether tags naming local files are read (None: :func:`may_read_local_files`).
+    A tag that may not read its file stays text: a model's reply or a peer's message naming
+    ``/root/.ssh/...`` sends nothing from this host."""
     from .agentchat.utils import parse_tags_from_content
 
+    foreign: list[tuple[int, int]] = []
+    if local_files is None:
+        local_files = may_read_local_files(text)
+        if local_files and local_images.get() == "user":
+            foreign = _foreign_spans(text)  # a model's summary carried into the user's message
     parts: list[dict] = []
     end = 0
+
+    def add_text(piece: str) -> None:
+        if parts and parts[-1].get("type") == "text":
+            parts[-1] = {"type": "text", "text": parts[-1]["text"] + piece}
+        else:
+            parts.append({"type": "text", "text": piece})
+
     for tag in parse_tags_from_content("img", text):
         match = tag["match"]
         if match.start() > end:
-            parts.append({"type": "text", "text": text[end:match.start()]})
+            add_text(text[end:match.start()])
         source = tag["attr"].get("src") or next(iter(tag["attr"].values()), "")
-        parts.append(image_url_part(source))
+        bare = source.strip().strip("'\"") if isinstance(source, str) else source
+        readable = local_files and not any(start <= match.start() and match.end() <= end_ for start, end_ in foreign)
+        if readable:
+            parts.append(image_url_part(source))  # the user's own tag: a broken image is their error to see
+        elif not isinstance(bare, str) or is_remote(bare) or bare.startswith("data:"):
+            try:
+                parts.append(image_url_part(source))
+            except ValueError as error:  # someone else's broken image must not end the chat
+                logger.warning("an <img> tag in a message the local user did not write stays text: %s", error)
+                add_text(match.group(0))
+        else:
+            logger.warning("an <img> tag naming local file %s in a message the local user did not write stays "
+                           "text (local_images='all' reads it)", ascii(bare)[:200])
+            add_text(match.group(0))
         end = match.end()
     if end < len(text):
-        parts.append({"type": "text", "text": text[end:]})
+        add_text(text[end:])
     return parts
 
 
@@ -287,6 +414,8 @@ def shorten_data_urls(text: str) -> str:
     return _DATA_URL_IN_TEXT.sub(_shortened, text)
 
 
-__all__ = ["STORE_SCHEME", "ImageInfo", "data_url", "data_url_type", "describe", "digest", "display_text", "encode",
-           "has_image", "image_url_part", "label", "parse_data_url", "part_url", "remember", "shorten_data_urls", "sniff",
-           "tagged_content_parts"]
+__all__ = ["LOCAL_IMAGES", "MAX_CONVERTED_PIXELS", "MAX_IMAGE_FILE_BYTES", "STORE_SCHEME", "ImageInfo",
+           "check_local_images", "data_url", "data_url_type", "describe", "digest", "display_text", "encode",
+           "has_image", "image_url_part", "label", "local_images", "may_read_local_files", "note_foreign_text",
+           "note_user_text", "parse_data_url", "part_url", "read_image_file", "remember", "shorten_data_urls", "sniff",
+           "tagged_content_parts", "written_by_user"]

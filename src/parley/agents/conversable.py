@@ -22,6 +22,7 @@ from time import time as _now
 from typing import Any, Literal
 
 from .. import events
+from .. import images as _images
 from .. import messages as _messages
 from .._sync import run_sync, sync_twin
 from ..chat.conversation import Conversation
@@ -509,6 +510,12 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
         if self.hook_lists["process_message_before_send"]:
             message = self._process_message_before_send(message, recipient, silent)
         message = message_to_dict(message)
+        content = message.get("content")
+        if content.__class__ is str and "<img" in content and (
+                produced_by is None or produced_by == (self._reply_kinds()[0] or None)):
+            # The local user wrote it (an initial message, a human reply): its <img path> tags may
+            # read local files; a model's or a peer's may not (images.local_images).
+            _images.note_user_text(content)
         # The sender's copy in its own form (a multimodal agent's images as parts); the
         # recipient makes its own from the message as sent (classic).
         sent = to_oai_message(self._message_to_dict(message) if self._reshapes_messages else message, "assistant", self._name)
@@ -785,6 +792,9 @@ class ConversableAgent(BuiltinReplies, LLMAgent, Participant):
         sent = {**received, "role": "assistant"} if received.get("role") == "user" else dict(received)  # the sender's copy
         self._oai_messages[recipient].append(sent)
         human_reply, auto_replies = self._reply_kinds()
+        content = received.get("content")
+        if content.__class__ is str and "<img" in content and (produced_by is None or produced_by == (human_reply or None)):
+            _images.note_user_text(content)  # as deliver does: a resumed chat's user messages keep their images
         if produced_by in auto_replies:
             self._consecutive_auto_reply_counter[recipient] += 1
         elif produced_by == human_reply:

@@ -9,6 +9,7 @@ sequential, nested, group) ends up here. It talks to agents only through ``Parti
 
 from __future__ import annotations
 
+from .. import images
 from ..agents.agent import Agent
 from ..messages import message_to_dict
 from .participant import Message, Participant
@@ -33,7 +34,11 @@ async def converse(
     if not sender_stores:
         if not isinstance(recipient, Participant):
             raise TypeError(f"{type(recipient).__name__} cannot receive through the conversation loop")
-        recipient.accept(message_to_dict(message), sender, silent, produced_by)
+        message = message_to_dict(message)
+        content = message.get("content")
+        if produced_by is None and content.__class__ is str and "<img" in content:
+            images.note_user_text(content)  # the program's own receive(): its <img path> tags may read files, as a send's
+        recipient.accept(message, sender, silent, produced_by)
     else:
         if not isinstance(sender, Participant):
             raise TypeError(f"{type(sender).__name__} cannot send through the conversation loop")

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
+from .. import images
 from .._sync import run_sync
 from .result import ChatResult
 
@@ -101,7 +102,11 @@ def with_carryover(chat: dict, finished: list[ChatResult]) -> dict:
     if isinstance(carryover, str):
         carryover = [carryover]
     excluded = set(chat.pop("finished_chat_indexes_to_exclude_from_carryover", []))
-    chat["carryover"] = list(carryover) + [r.summary for i, r in enumerate(finished) if i not in excluded and r.summary]
+    summaries = [r.summary for i, r in enumerate(finished) if i not in excluded and r.summary]
+    for summary in summaries:
+        if isinstance(summary, str) and "<img" in summary:
+            images.note_foreign_text(summary)  # a model's words: its <img path> tags read no file, even in the user's message
+    chat["carryover"] = list(carryover) + summaries
     return chat
 
 

@@ -13,9 +13,11 @@ import hashlib
 import logging
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
-from urllib.parse import urlparse
+from typing import Any
+from urllib.parse import urlparse, urlsplit, urlunsplit
 
 logger = logging.getLogger(__name__)
 
@@ -48,33 +50,95 @@ def _file_name_for_url(url: str) -> str:
     return f"{digest}-{tail}"
 
 
-def get_file_from_url(url: str, save_path: str | None = None, *, timeout: float = 30.0) -> tuple[str, str] | None:
-    """Download ``url`` to ``save_path`` (default: a file in the system's temp folder named after the URL).
+MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
+"""The most a docs_path URL may send: a bigger answer is dropped (logged) before it fills memory or disk."""
 
-    Returns ``(path, url)``, or None when the download failed (logged). An HTML page is saved with
-    an ``.html`` suffix so that it is read as HTML.
+
+def _origin(url: Any) -> tuple[str, str, int | None]:
+    parts = urlsplit(str(url))
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
+def shown_url(url: str) -> str:
+    """``url`` for logs: without user info, query or fragment, where passwords and tokens live."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+class _Refused(Exception):
+    pass
+
+
+def _download_folder() -> Path:
+    """This user's own download folder under the system's temp folder: made private, and refused
+    when another user (or a symlink) holds its name."""
+    folder = Path(tempfile.gettempdir()) / f"parley-retrieval-downloads-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+    except FileExistsError:
+        pass
+    info = os.lstat(folder)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise ValueError(f"download folder {folder} is not a private folder of this user: remove it, or give save_path")
+    return folder
+
+
+def get_file_from_url(url: str, save_path: str | None = None, *, timeout: float = 30.0,
+                      max_bytes: int = MAX_DOWNLOAD_BYTES, other_hosts: bool = False) -> tuple[str, str] | None:
+    """Download ``url`` to ``save_path`` (default: a file in this user's private download folder
+    under the system's temp folder, named after the URL).
+
+    Returns ``(path, url)``, or None when the download failed (logged without the URL's user
+    info or query). An HTML page is saved with an ``.html`` suffix so that it is read as HTML.
+    At most ``max_bytes`` are read. A redirect to another host (or from https to http) is refused
+    unless ``other_hosts``: only the host the URL names is asked.
     """
     try:
         import httpx
     except ImportError:
         raise ImportError("fetching documents from URLs needs httpx: pip install 'parley[retrieval]'") from None
+    origin = _origin(url)
+
+    def same_host(request: Any) -> None:
+        if not other_hosts and _origin(request.url) != origin:
+            raise _Refused(f"it redirects to another host ({shown_url(str(request.url))}); "
+                           "get_file_from_url(..., other_hosts=True) follows it")
+
+    body = bytearray()
     try:
-        response = httpx.get(url, timeout=timeout, follow_redirects=True)
-        response.raise_for_status()
-    except httpx.HTTPError as exc:
-        logger.warning("could not fetch %s: %s", url, exc)
+        with httpx.Client(timeout=timeout, follow_redirects=True, event_hooks={"request": [same_host]}) as client, \
+                client.stream("GET", url) as response:
+            response.raise_for_status()
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise _Refused(f"it is {declared} bytes, more than max_bytes={max_bytes}")
+            for piece in response.iter_bytes():
+                body += piece
+                if len(body) > max_bytes:
+                    raise _Refused(f"it is more than max_bytes={max_bytes}")
+            kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    except _Refused as exc:
+        logger.warning("could not fetch %s: %s", shown_url(url), exc)
+        return None
+    except httpx.HTTPStatusError as exc:
+        logger.warning("could not fetch %s: HTTP %s", shown_url(url), exc.response.status_code)
+        return None
+    except httpx.HTTPError as exc:  # its text names the URL, credentials included: only its kind is logged
+        logger.warning("could not fetch %s: %s", shown_url(url), type(exc).__name__)
         return None
     if save_path is None:
-        folder = Path(tempfile.gettempdir()) / "parley-retrieval-downloads"
-        folder.mkdir(parents=True, exist_ok=True)
         name = _file_name_for_url(url)
-        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if kind == "text/html" and not name.lower().endswith((".html", ".htm")):
             name += ".html"
         elif kind == "application/pdf" and not name.lower().endswith(".pdf"):
             name += ".pdf"
-        save_path = str(folder / name)
-    Path(save_path).write_bytes(response.content)
+        save_path = str(_download_folder() / name)
+    # Not through a symlink someone left at the name.
+    fd = os.open(save_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(body)
     return save_path, url
 
 

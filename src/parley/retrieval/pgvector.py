@@ -8,9 +8,11 @@ stores' answers compare: cosine ``1 - cos`` (the default), ``l2`` squared Euclid
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import quote
 
+from ..models.secrets import MASK, redact, secrets_in_url
 from .embeddings import resolve_embedding_function
 from .vector_db import Document, ItemID, QueryResults, check_docs, filter_by_distance
 
@@ -31,6 +33,24 @@ class _Collection:
 
     def __repr__(self) -> str:
         return f"PGVectorCollection({self.name!r}, dimension={self.dimension})"
+
+
+# A password in a key=value connection string: ``password=...`` or ``password='...'``.
+_DSN_PASSWORD = re.compile(r"password\s*=\s*'?([^'\s]+)")
+
+
+def _connect(psycopg: Any, url: str, connect_timeout: int, password: str | None) -> Any:
+    """A connection to ``url``; its error without the password, which psycopg's message may
+    repeat (a malformed URI is quoted whole)."""
+    try:
+        return psycopg.connect(url, autocommit=True, connect_timeout=connect_timeout)
+    except psycopg.Error as error:
+        secrets = [*secrets_in_url(url), password, *_DSN_PASSWORD.findall(url)]
+        message = redact(str(error), secrets)
+        for secret in secrets:  # shorter ones too (redact masks only secret-sized values)
+            if secret and len(secret) >= 4:
+                message = message.replace(secret, MASK)
+        raise type(error)(message) from None
 
 
 class PGVectorDB:
@@ -54,11 +74,11 @@ class PGVectorDB:
         if conn is None:
             if connection_string:
                 url = connection_string.replace("postgresql+psycopg://", "postgresql://", 1)
-                conn = psycopg.connect(url, autocommit=True, connect_timeout=connect_timeout)
+                conn = _connect(psycopg, url, connect_timeout, password)
             elif host or dbname:
                 auth = f"{quote(username or 'postgres')}{':' + quote(password) if password else ''}@"
                 url = f"postgresql://{auth}{host or 'localhost'}:{port or 5432}/{dbname or 'postgres'}"
-                conn = psycopg.connect(url, autocommit=True, connect_timeout=connect_timeout)
+                conn = _connect(psycopg, url, connect_timeout, password)
             else:
                 raise ValueError("PGVectorDB needs conn, connection_string, or host/port/dbname/username/password")
         elif not conn.autocommit:

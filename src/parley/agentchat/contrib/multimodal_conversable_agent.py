@@ -17,7 +17,7 @@ import copy
 from typing import Any
 
 from ...agents.conversable import ConversableAgent
-from ...images import image_url_part, tagged_content_parts
+from ...images import check_local_images, image_url_part, local_images, tagged_content_parts
 
 DEFAULT_LMM_SYS_MSG = """You are a helpful AI assistant."""
 DEFAULT_MODEL = "gpt-4-vision-preview"
@@ -43,14 +43,23 @@ class MultimodalConversableAgent(ConversableAgent):
     DEFAULT_CONFIG = {"model": DEFAULT_MODEL}  # noqa: RUF012 (classic: a class attribute, read by ConversableAgent)
 
     def __init__(self, name: str, system_message: str | list | None = DEFAULT_LMM_SYS_MSG,
-                 is_termination_msg: Any = None, *args: Any, **kwargs: Any) -> None:
+                 is_termination_msg: Any = None, *args: Any, local_images: str = "user", **kwargs: Any) -> None:
+        """``local_images``: which messages' ``<img path>`` tags may read files on this host:
+        ``"user"`` only those the local user wrote (initial messages, human replies, the system
+        message); ``"all"`` any, a model's reply and a peer's included (classic AutoGen)."""
+        self._local_images = check_local_images(local_images, "MultimodalConversableAgent")
         super().__init__(name, system_message, is_termination_msg, *args, **kwargs)
         self._tag_parts: dict[str, list[dict]] = {}  # tagged text -> its parts, for group-chat prompts
         self.update_system_message(system_message)
 
     def update_system_message(self, system_message: Any) -> None:
         """Set the system message; ``<img ...>`` tags in it become image parts too (classic)."""
-        self._oai_system_message[0]["content"] = self._message_to_dict(system_message)["content"]
+        # The program wrote it: its tags may read local files.
+        token = local_images.set(None)
+        try:
+            self._oai_system_message[0]["content"] = self._message_to_dict(system_message)["content"]
+        finally:
+            local_images.reset(token)
         self._oai_system_message[0]["role"] = "system"
 
     @staticmethod
@@ -73,9 +82,21 @@ class MultimodalConversableAgent(ConversableAgent):
             return message
         raise ValueError(f"MultimodalConversableAgent: unsupported message type {type(message).__name__}")
 
+    def deliver(self, message: dict | str, recipient: Any, silent: bool, produced_by: str | None = None) -> None:
+        token = local_images.set(self._local_images)  # its own copy's tags read files only as local_images says
+        try:
+            super().deliver(message, recipient, silent, produced_by)
+        finally:
+            local_images.reset(token)
+
     def accept(self, message: dict, sender: Any, silent: bool, produced_by: str | None = None) -> None:
         # What it receives is stored (and shown) with its images as parts.
-        super().accept(self._message_to_dict(message), sender, silent, produced_by)
+        token = local_images.set(self._local_images)
+        try:
+            converted = self._message_to_dict(message)
+        finally:
+            local_images.reset(token)
+        super().accept(converted, sender, silent, produced_by)
 
     async def _model_reply(self, client: Any, prompt: list[dict], response_format: dict | None = None,
                            params: dict | None = None) -> tuple[bool, str | dict | None]:
@@ -88,7 +109,11 @@ class MultimodalConversableAgent(ConversableAgent):
             if content.__class__ is str and "<img" in content and message.get("role") == "user":
                 parts = self._tag_parts.get(content)
                 if parts is None:
-                    parts = tagged_content_parts(content)
+                    token = local_images.set(self._local_images)
+                    try:
+                        parts = tagged_content_parts(content)
+                    finally:
+                        local_images.reset(token)
                     if len(self._tag_parts) >= 64:
                         del self._tag_parts[next(iter(self._tag_parts))]
                     self._tag_parts[content] = parts

@@ -16,11 +16,21 @@ Classic registers on ``process_last_received_message``; parley's hook of that na
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from ...._sync import run_sync
-from ....images import describe, image_url_part, is_remote, part_url, tagged_content_parts
+from ....images import (
+    check_local_images,
+    describe,
+    image_url_part,
+    is_remote,
+    local_images,
+    part_url,
+    tagged_content_parts,
+    written_by_user,
+)
 from ....messages import content_str
 from ...utils import parse_tags_from_content
 from .agent_capability import AgentCapability
@@ -30,6 +40,7 @@ DEFAULT_DESCRIPTION_PROMPT = (
     "Pay special attention to any details that might be useful or relevant "
     "to the ongoing conversation."
 )
+logger = logging.getLogger(__name__)
 _CAPTIONS_KEPT = 64  # by URL: the keys keep their images alive
 
 
@@ -37,7 +48,7 @@ class VisionCapability(AgentCapability):
     """Captions images for an agent whose model cannot see them."""
 
     def __init__(self, lmm_config: dict | bool | None, description_prompt: str | None = DEFAULT_DESCRIPTION_PROMPT,
-                 custom_caption_func: Callable | None = None) -> None:
+                 custom_caption_func: Callable | None = None, *, local_images: str = "user") -> None:
         """
         Args:
             lmm_config: the llm_config of a model that sees images (an OpenAI, Azure or Anthropic
@@ -45,7 +56,10 @@ class VisionCapability(AgentCapability):
             description_prompt: what the vision model is asked with each image.
             custom_caption_func: ``f(image_url, pil_image, lmm_client) -> str``, used instead of
                 the vision model's captions when given.
+            local_images: which messages' ``<img path>`` tags may read files on this host:
+                ``"user"`` only those the local user wrote; ``"all"`` any (classic AutoGen).
         """
+        self._local_images = check_local_images(local_images, "VisionCapability")
         if not lmm_config and custom_caption_func is None:
             raise ValueError("VisionCapability needs lmm_config (the llm_config of a vision model) or custom_caption_func")
         if lmm_config is not None and lmm_config is not False and not isinstance(lmm_config, dict):
@@ -118,7 +132,13 @@ class VisionCapability(AgentCapability):
                 continue
             if out is None:
                 out = list(messages)
-            out[i] = {**message, "content": await self.a_process_last_received_message(content)}
+            # A model's or a peer's message reads no local file and makes this host fetch nothing.
+            trusted = self._local_images == "all" or (content.__class__ is str and written_by_user(content))
+            token = local_images.set("all" if trusted else "user")
+            try:
+                out[i] = {**message, "content": await self.a_process_last_received_message(content)}
+            finally:
+                local_images.reset(token)
         return messages if out is None else out
 
     async def _a_describe(self, url: str) -> str:
@@ -141,6 +161,14 @@ class VisionCapability(AgentCapability):
         key = url if isinstance(url, str) else None
         if key is not None and key in self._captions:
             return self._captions[key]
+        if (local_images.get() == "user" and isinstance(url, str) and not url.startswith("data:")
+                and (not is_remote(url) or self._custom_caption_func is not None
+                     or type(self)._get_image_caption is not _own_get_image_caption)):
+            # A file path in a part someone else sent, or a URL this host would have to fetch for
+            # the caption function: neither is read (local_images="all" reads both).
+            logger.warning("VisionCapability: image %s from a message the local user did not write is not read",
+                           ascii(url)[:200])
+            return ""
         if self._custom_caption_func is not None:
             from ..img_utils import get_pil_image
 
