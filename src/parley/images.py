@@ -32,6 +32,8 @@ import threading
 import urllib.parse
 from typing import Any
 
+from .messages import parse_tags_from_content
+
 logger = logging.getLogger(__name__)
 
 # The media types OpenAI, Azure OpenAI and Anthropic all accept; anything else is converted to PNG.
@@ -294,8 +296,6 @@ def tagged_content_parts(text: str, *, local_files: bool | None = None) -> list[
     ``local_files``: whether tags naming local files are read (None: :func:`may_read_local_files`).
     A tag that may not read its file stays text: a model's reply or a peer's message naming
     ``/root/.ssh/...`` sends nothing from this host."""
-    from .agentchat.utils import parse_tags_from_content
-
     foreign: list[tuple[int, int]] = []
     if local_files is None:
         local_files = may_read_local_files(text)

@@ -6,6 +6,9 @@ A message is a dict with some of: ``content`` (str, None, or a list of parts), `
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 # Keys kept when a message is stored in an agent's history (classic `_append_oai_message`).
 OAI_MESSAGE_KEYS = ("content", "function_call", "tool_calls", "tool_responses", "tool_call_id", "name", "context")
 # Keys that make the model see a message other than as stored: tool responses are unrolled, a
@@ -111,3 +114,35 @@ def expand_for_model(message: dict, out: list) -> None:
     if any(key in message for key in dropped):
         message = {k: v for k, v in message.items() if k not in dropped}
     out.append(message)
+
+
+# Classic's attribute syntax inside a tag: ``<img http://x.png width='100'>``.
+_KEY = re.compile(r"(?:^|(?<=\s))(\w+)=")
+
+
+def _parse_attributes(text: str) -> dict[str, str]:
+    """``http://x.png width='100'`` -> ``{"src": "http://x.png", "width": "100"}``: a leading bare value
+    is the ``src``; each ``key=`` starts an attribute whose value runs to the next ``key=``."""
+    attrs: dict[str, str] = {}
+    keys = list(_KEY.finditer(text))
+    head = text[: keys[0].start()] if keys else text
+    if head.strip():
+        attrs["src"] = head.strip()
+    for i, key in enumerate(keys):
+        end = keys[i + 1].start() if i + 1 < len(keys) else len(text)
+        value = text[key.end(): end].strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        attrs[key.group(1)] = value
+    return attrs
+
+
+def parse_tags_from_content(tag: str, content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``<tag ...>`` elements in a message's content: ``[{"tag", "attr": {...}, "match"}]``, in order.
+
+    ``<img http://x.png>`` gives ``attr={"src": "http://x.png"}``; ``<audio text='Hi' prompt='whisper'>``
+    gives both attributes. Multimodal content is searched in its text parts.
+    """
+    text = content if isinstance(content, str) else content_str(content)
+    pattern = re.compile(rf"<{re.escape(tag)}\s+([^>]*)>")
+    return [{"tag": tag, "attr": _parse_attributes(match.group(1)), "match": match} for match in pattern.finditer(text)]
