@@ -130,6 +130,14 @@ def _show(console, store, run_id: str) -> None:
             text += f"\n[calls {function.get('name', '?')}({function.get('arguments', '')})]"
         transcript.add_row(str(i), escape(f"{message.sender} → {message.recipient}"), escape(_shortened(text)))
     console.print(transcript)
+    retrievals = store.retrievals(run.id)
+    if retrievals:
+        from .io.console import visible
+        from .retrieval.reporting import summary
+
+        console.print("[bold]retrievals:[/]")
+        for event in retrievals:
+            console.print(escape(visible(f"  {event.agent}: {summary(event, ids=True)}")), soft_wrap=True)
     if run.summary:
         console.print(f"[bold]summary:[/] {escape(_shortened(run.summary))}")
 

@@ -162,6 +162,14 @@ class ConsoleSink:
         text = f"\n>>>>>>>> EXECUTING FUNCTION {visible(event.tool)}..."
         self._write(stream, _colour(text, "35") if self._colours(stream) else text)
 
+    def _retrieval(self, event: events.Event) -> None:
+        """One line for documents retrieved, memos recalled, a memo stored: where an answer came from."""
+        from ..retrieval.reporting import summary  # loaded when a retrieval happens: keeps import parley light
+
+        stream = get_default()
+        text = f">>>>>>>> {visible(summary(event))}"
+        self._write(stream, _colour(text, "36") if self._colours(stream) else text)
+
     def _speaker(self, event: events.SpeakerSelected) -> None:
         if event.silent:
             return
@@ -237,6 +245,9 @@ class ConsoleSink:
         events.ToolCalled: _tool_called,
         events.SpeakerSelected: _speaker,
         events.TokenStreamed: _token,
+        events.DocumentsRetrieved: _retrieval,
+        events.MemosRecalled: _retrieval,
+        events.MemoStored: _retrieval,
     }
 
 

@@ -35,6 +35,7 @@ from ..token_count_utils import count_token
 from .chunking import VALID_CHUNK_MODES, split_files_to_chunks
 from .documents import TEXT_FORMATS, get_files_from_dir
 from .embeddings import DEFAULT_EMBEDDING_MODEL
+from .reporting import emit as _report
 from .vector_db import Document, QueryResults, VectorDB
 from .vector_db_factory import VectorDBFactory
 
@@ -298,8 +299,8 @@ class RetrieveUserProxyAgent(UserProxyAgent):
             return
         results = [{"id": doc["id"], "source": (doc.get("metadata") or {}).get("source", ""), "distance": distance}
                    for doc, distance in (self._results[0] if self._results else [])]
-        events.emit(events.DocumentsRetrieved(agent=self.name, query=self._query or self.problem,
-                                              collection=self._collection_name, results=results, used=list(self._current_ids)))
+        _report(events.DocumentsRetrieved(agent=self.name, query=self._query or self.problem,
+                                          collection=self._collection_name, results=results, used=list(self._current_ids)))
 
     def _generate_message(self, doc_contents: str, task: str = "default") -> str:
         self._emit_retrieval()

@@ -23,6 +23,7 @@ from ..agentchat.contrib.text_analyzer_agent import TextAnalyzerAgent
 from ..io import get_default as _iostream
 from ..messages import content_str
 from .memos import DEFAULT_PATH, Memo, MemoStore
+from .reporting import emit as _report
 from .vector_db import VectorDB
 
 # The analyzer's questions (classic's wording: what the model is asked decides what is learned).
@@ -104,7 +105,7 @@ class Teachability(AgentCapability):
 
     async def _store(self, input_text: str, output_text: str) -> None:
         memo = await asyncio.to_thread(self.memo_store.add_memo, input_text, output_text)
-        events.emit(events.MemoStored(agent=self._agent_name, memo_id=memo.id, input=memo.input, output=memo.output))
+        _report(events.MemoStored(agent=self._agent_name, memo_id=memo.id, input=memo.input, output=memo.output))
 
     @property
     def _agent_name(self) -> str:
@@ -147,7 +148,7 @@ class Teachability(AgentCapability):
 
     async def _recall(self, query: str) -> list[Memo]:
         related = await asyncio.to_thread(self.memo_store.related, query, self.max_num_retrievals, self.recall_threshold)
-        events.emit(events.MemosRecalled(agent=self._agent_name, query=query, memos=[
+        _report(events.MemosRecalled(agent=self._agent_name, query=query, memos=[
             {"id": memo.id, "input": memo.input, "output": memo.output, "distance": distance} for memo, distance in related]))
         if not related and self.verbosity >= 1:
             _iostream().print("\nTHE CLOSEST MEMO IS BEYOND THE THRESHOLD:", flush=True)

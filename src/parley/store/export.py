@@ -98,6 +98,13 @@ def to_markdown(data: dict) -> str:
         for h in data["human_inputs"]:
             lines.append(f"- {h['agent']} {'asked' if h['kind'] == 'request' else 'got'}: {_cell(h['text'])}")
         lines.append("")
+    if data.get("retrievals"):
+        from ..retrieval.reporting import summary
+
+        lines += ["## Retrievals", ""]
+        for event in retrieval_events(data["retrievals"]):
+            lines.append(f"- {_cell_text(event.agent)}: {_cell_text(summary(event, ids=True))}")
+        lines.append("")
     if data["speaker_selections"]:
         lines += ["## Speaker selections", "", "| round | speaker | method |", "|---:|---|---|"]
         for s in data["speaker_selections"]:
@@ -106,6 +113,32 @@ def to_markdown(data: dict) -> str:
     if run.get("summary"):
         lines += ["## Summary", "", _markdown_text(run["summary"]), ""]
     return "\n".join(lines)
+
+
+def retrieval_events(rows: list[dict]) -> list:
+    """The retrieval events stored rows stand for (``parley_retrievals``; JSON columns as text or decoded)."""
+    from .. import events
+
+    found: list[events.Event] = []
+    for row in rows:
+        results, used = (json.loads(value) if isinstance(value, str) else value for value in (row["results"], row["used"]))
+        event: events.Event
+        if row["kind"] == "documents":
+            event = events.DocumentsRetrieved(agent=row["agent"], query=row["query"], collection=row["collection"],
+                                              results=results, used=used)
+        elif row["kind"] == "memos":
+            event = events.MemosRecalled(agent=row["agent"], query=row["query"], memos=results)
+        else:
+            [memo] = results
+            event = events.MemoStored(agent=row["agent"], memo_id=memo["id"], input=memo["input"], output=memo["output"])
+        event.time = row["created_at"]
+        found.append(event)
+    return found
+
+
+def _cell_text(text: str) -> str:
+    """Text on one Markdown line: whitespace joined, `<` and `&` escaped."""
+    return _text(" ".join(str(text).split()))
 
 
 def _cell(text: str) -> str:

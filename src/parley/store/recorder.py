@@ -73,6 +73,7 @@ _model_call_parts = events.record_reader(events.ModelCalled, "time", "agent", "m
 _RECORDED = _LOGGED_AS_RECORDS | {
     events.ChatStarted, events.ChatFinished, events.ToolCalled, events.CodeExecuted, events.HumanInputRequested,
     events.HumanInputReceived, events.SpeakerSelected, events.SideEffectRecorded,
+    events.DocumentsRetrieved, events.MemosRecalled, events.MemoStored,
 }
 _FLUSH_INTERVAL_S = 0.2  # how often the writer looks at the queue
 _MAX_DELAY_S = 0.5  # the longest an event waits while a hot chat keeps the writer away
@@ -142,6 +143,7 @@ _COLUMNS = {
     schema.side_effects: ("run_id", "chat_id", "created_at", "agent", "kind", "position", "digest", "result"),
     schema.human_inputs: ("run_id", "chat_id", "created_at", "agent", "kind", "text"),
     schema.speaker_selections: ("run_id", "chat_id", "created_at", "manager", "speaker", "method", "round"),
+    schema.retrievals: ("run_id", "chat_id", "created_at", "agent", "kind", "query", "collection", "results", "used"),
     schema.chat_completions: ("invocation_id", "client_id", "wrapper_id", "session_id", "source_name", "request", "response",
                               "is_cached", "cost", "start_time", "end_time", "run_id", "chat_id"),
 }
@@ -518,6 +520,16 @@ class Recorder:
                 (run_id, key, now, event.manager, event.speaker, event.method, event.round))
             if chat.top_level:
                 batch.update_run(run_id, kind="group_chat")
+        elif type(event) is events.DocumentsRetrieved:
+            batch.rows[schema.retrievals].append((run_id, key, now, event.agent, "documents", event.query,
+                                                  event.collection, _json(event.results), _json(event.used)))
+        elif type(event) is events.MemosRecalled:
+            batch.rows[schema.retrievals].append((run_id, key, now, event.agent, "memos", event.query, None,
+                                                  _json(event.memos), None))
+        elif type(event) is events.MemoStored:
+            memo = {"id": event.memo_id, "input": event.input, "output": event.output}
+            batch.rows[schema.retrievals].append((run_id, key, now, event.agent, "memo_stored", None, None,
+                                                  _json([memo]), None))
 
     def _completion_row(self, event: events.ModelCallLogged, chat: _ChatRef | None, batch: _Batch) -> tuple:
         """A classic ``chat_completions`` row: the request and a ChatCompletion-shaped response as JSON

@@ -38,9 +38,11 @@ from .text import escape
 _TABLES = {
     "messages": schema.messages, "model_calls": schema.model_calls, "tool_calls": schema.tool_calls,
     "code_executions": schema.code_executions, "human_inputs": schema.human_inputs,
-    "speaker_selections": schema.speaker_selections, "side_effects": schema.side_effects, "chats": schema.chats,
+    "speaker_selections": schema.speaker_selections, "side_effects": schema.side_effects,
+    "retrievals": schema.retrievals, "chats": schema.chats,
 }
-_JSON_COLUMNS = {"messages": "message", "side_effects": "result"}  # decoded in exports
+# Decoded in exports (a None stays None).
+_JSON_COLUMNS = {"messages": ("message",), "side_effects": ("result",), "retrievals": ("results", "used")}
 
 
 @dataclass
@@ -323,8 +325,9 @@ class RunStore:
 
     def records(self, run_id: str, kind: str) -> list[dict]:
         """The run's rows of one kind: chats, messages, model_calls, tool_calls, code_executions,
-        human_inputs, speaker_selections or side_effects (code executions and tool calls with their
-        whole results, JSON in ``result``, as a resume reuses them)."""
+        human_inputs, speaker_selections, side_effects (code executions and tool calls with their
+        whole results, JSON in ``result``, as a resume reuses them) or retrievals (JSON in
+        ``results`` and ``used``; ``retrievals()`` gives them as events)."""
         table = _TABLES.get(kind)
         if table is None:
             raise ValueError(f"kind must be one of {', '.join(_TABLES)}; got {kind!r}")
@@ -334,6 +337,13 @@ class RunStore:
             rows = connection.execute(sa.select(table).where(table.c.run_id == run_id).order_by(order)).mappings().all()
         return [dict(r) for r in rows]
 
+    def retrievals(self, run_id: str) -> list[events.Event]:
+        """The run's retrievals as the events that were emitted (``DocumentsRetrieved``,
+        ``MemosRecalled``, ``MemoStored``, with their times), in order."""
+        from .export import retrieval_events
+
+        return retrieval_events(self.records(run_id, "retrievals"))
+
     def export(self, run_id: str, format: str = "json") -> str:
         """The whole run as JSON (everything stored) or Markdown (a readable transcript)."""
         from .export import to_json, to_markdown
@@ -342,9 +352,11 @@ class RunStore:
             raise ValueError(f"format must be 'json' or 'md', got {format!r}")
         info = self.get_run(run_id)
         data: dict[str, Any] = {"run": asdict(info), **{kind: self.records(info.id, kind) for kind in _TABLES}}
-        for kind, column in _JSON_COLUMNS.items():
+        for kind, columns in _JSON_COLUMNS.items():
             for row in data[kind]:
-                row[column] = json.loads(row[column])
+                for column in columns:
+                    if row[column] is not None:
+                        row[column] = json.loads(row[column])
         # The images its messages show, each once (messages name them as parley-image:<digest>).
         with self.engine.connect() as connection:
             data["images"] = stored_images.metadata_rows(

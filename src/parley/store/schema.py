@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from .text import escape, unescape
 
-SCHEMA_REVISION = "0007"
+SCHEMA_REVISION = "0008"
 """The Alembic head revision this code writes (checked against the scripts by a test)."""
 VERSION_TABLE = "parley_alembic_version"
 
@@ -158,6 +158,20 @@ speaker_selections = _event_table(
     sa.Column("speaker", Name, nullable=False),
     sa.Column("method", Name, nullable=False),
     sa.Column("round", sa.Integer, nullable=False),
+)
+
+# Where an answer came from (revision 0008, ``parley.retrieval``): the documents a retrieval found
+# and the chunks it put in the prompt, the memos a teachable agent recalled, the memos it stored.
+retrievals = _event_table(
+    "parley_retrievals",
+    sa.Column("agent", Name, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),  # "documents", "memos" (recalled) or "memo_stored"
+    sa.Column("query", StoredText),  # what was looked up (None for a stored memo)
+    sa.Column("collection", Name),  # the vector store collection searched ("documents")
+    # JSON list: documents {"id", "source", "distance"} nearest first; recalled memos {"id", "input",
+    # "output", "distance"}; the stored memo {"id", "input", "output"}
+    sa.Column("results", StoredText, nullable=False),
+    sa.Column("used", StoredText),  # JSON list of the chunk ids that went into the prompt, in order ("documents")
 )
 
 

@@ -6,7 +6,7 @@ Live events come from a sink on parley's event stream; which run an event belong
 ``current_run`` context variable, set in the asyncio task that runs it (tasks and the threads
 they start copy it). Each event is encoded once, whatever the number of browsers watching.
 Replay rebuilds the recorded kinds (chats, messages, model calls, tool calls, code executions,
-human input, speaker selections) from the store's tables, each with the time it was emitted: a
+human input, speaker selections, retrievals) from the store's tables, each with the time it was emitted: a
 live event already replayed (emitted while the replay was read) has the same ``(type, time)``
 and is skipped. Kinds the store does not keep (TokenStreamed, ModelCallStarted, ...) are live only.
 """
@@ -29,7 +29,7 @@ STREAMED = (
     events.ChatStarted, events.ChatFinished, events.MessageSent, events.ReplyChosen, events.ModelCallStarted,
     events.ModelCalled, events.TokenStreamed, events.ToolCalled, events.CodeExecutionStarted, events.CodeExecuted,
     events.HumanInputRequested, events.HumanInputReceived, events.SpeakerSelected, events.TerminationChecked,
-    events.Notice,
+    events.Notice, events.DocumentsRetrieved, events.MemosRecalled, events.MemoStored,
 )
 QUEUE_LIMIT = 20_000  # events a slow browser may fall behind before it is disconnected (it reconnects and replays)
 # Left out: chat ids are numbers of the process that ran the chat, silent is the console's business.
@@ -187,6 +187,9 @@ def recorded_events(store: Any, run_id: str) -> list[dict]:
     for row in store.records(run_id, "code_executions"):
         add(row["created_at"], 6, row["id"], "CodeExecuted", agent=row["agent"], language=row["language"], code=row["code"],
             exit_code=row["exit_code"], output=row["output"], executor=row["executor"], latency_s=row["latency_s"])
+    for i, event in enumerate(store.retrievals(run_id)):  # in stored order: i keeps it between equal times
+        fields = {name: getattr(event, name) for name in type(event).__match_args__ if name not in _LOCAL_FIELDS}
+        add(event.time, 8, i, type(event).__name__, **fields)
     rows = store.records(run_id, "messages")
     # Images come back as the data URLs that were sent (the store keeps each once, by reference).
     messages = store.with_images([_loads(stored["message"]) for stored in rows])
