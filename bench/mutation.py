@@ -46,6 +46,8 @@ MODULES: tuple[Target, ...] = (
         ("tests/models/test_retry_and_pricing.py", "tests/models/test_openai_provider.py"),
     ),
     Target("output", "src/parley/code/output.py", ("tests/code/test_output.py",)),
+    # Rule by rule in a child that loads the filter with prctl (no bubblewrap: a second each).
+    Target("seccomp", "src/parley/code/seccomp_filter.py", ("tests/code/test_seccomp_filter.py",)),
     Target("workspace", "src/parley/code/workspace.py", ("tests/code/test_workspace.py",)),
     Target("extraction", "src/parley/code/extraction.py", ("tests/code/test_extraction.py",)),
     Target(
