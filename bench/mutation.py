@@ -35,6 +35,11 @@ class Target:
     tests: tuple[str, ...]  # pytest selection that covers it
 
 
+WRAPPER_TESTS = ("tests/models/test_client_wrappers.py", "tests/models/test_wrapper_details.py")
+
+SELECTION_TESTS = ("tests/groupchat/test_speaker_names.py", "tests/groupchat/test_selection.py",
+                   "tests/groupchat/test_bad_input.py")
+
 MODULES: tuple[Target, ...] = (
     # Pure unit tests only: test_secrets.py's end-to-end tests start fake provider servers in
     # threads, and a thread alive when mutmut forks each mutant's run can leave a logging lock held
@@ -55,6 +60,11 @@ MODULES: tuple[Target, ...] = (
         "src/parley/groupchat/transitions.py",
         ("tests/groupchat/test_transitions.py", "tests/groupchat/test_selection.py", "tests/groupchat/test_bad_input.py"),
     ),
+    # Speaker selection: reading a name out of an answer, and classic's selection steps.
+    Target("names", "src/parley/groupchat/names.py", SELECTION_TESTS),
+    Target("classic_selection", "src/parley/groupchat/classic_selection.py", ("tests/compat/test_classic_groupchat.py",)),
+    # The wrappers around a model client, each on its own around a ScriptedModelClient (no server).
+    *(Target(name, f"src/parley/models/{name}.py", WRAPPER_TESTS) for name in ("failover", "cached", "accounting")),
     Target("schema", "src/parley/tools/schema.py", ("tests/tools/test_tool_schema.py", "tests/tools/test_parameter_model.py")),
     Target("tool", "src/parley/tools/tool.py",
            ("tests/tools/test_tool_execution.py", "tests/tools/test_tool_details.py", "tests/tools/test_tool_schema.py")),
