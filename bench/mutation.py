@@ -63,6 +63,9 @@ MODULES: tuple[Target, ...] = (
     # Speaker selection: reading a name out of an answer, and classic's selection steps.
     Target("names", "src/parley/groupchat/names.py", SELECTION_TESTS),
     Target("classic_selection", "src/parley/groupchat/classic_selection.py", ("tests/compat/test_classic_groupchat.py",)),
+    # Termination and human-input modes are decided in the built-in replies (with the other built-ins).
+    Target("builtin_replies", "src/parley/agents/builtin_replies.py",
+           ("tests/core/test_human_input.py", "tests/core/test_reply_chain.py", "tests/core/test_two_agent_chat.py")),
     # The wrappers around a model client, each on its own around a ScriptedModelClient (no server).
     *(Target(name, f"src/parley/models/{name}.py", WRAPPER_TESTS) for name in ("failover", "cached", "accounting")),
     Target("schema", "src/parley/tools/schema.py", ("tests/tools/test_tool_schema.py", "tests/tools/test_parameter_model.py")),
