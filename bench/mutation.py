@@ -35,6 +35,11 @@ class Target:
     tests: tuple[str, ...]  # pytest selection that covers it
 
 
+WRAPPER_TESTS = ("tests/models/test_client_wrappers.py", "tests/models/test_wrapper_details.py")
+
+SELECTION_TESTS = ("tests/groupchat/test_speaker_names.py", "tests/groupchat/test_selection.py",
+                   "tests/groupchat/test_bad_input.py")
+
 MODULES: tuple[Target, ...] = (
     # Pure unit tests only: test_secrets.py's end-to-end tests start fake provider servers in
     # threads, and a thread alive when mutmut forks each mutant's run can leave a logging lock held
@@ -46,6 +51,8 @@ MODULES: tuple[Target, ...] = (
         ("tests/models/test_retry_and_pricing.py", "tests/models/test_openai_provider.py"),
     ),
     Target("output", "src/parley/code/output.py", ("tests/code/test_output.py",)),
+    # Rule by rule in a child that loads the filter with prctl (no bubblewrap: a second each).
+    Target("seccomp", "src/parley/code/seccomp_filter.py", ("tests/code/test_seccomp_filter.py",)),
     Target("workspace", "src/parley/code/workspace.py", ("tests/code/test_workspace.py",)),
     Target("extraction", "src/parley/code/extraction.py", ("tests/code/test_extraction.py",)),
     Target(
@@ -53,6 +60,14 @@ MODULES: tuple[Target, ...] = (
         "src/parley/groupchat/transitions.py",
         ("tests/groupchat/test_transitions.py", "tests/groupchat/test_selection.py", "tests/groupchat/test_bad_input.py"),
     ),
+    # Speaker selection: reading a name out of an answer, and classic's selection steps.
+    Target("names", "src/parley/groupchat/names.py", SELECTION_TESTS),
+    Target("classic_selection", "src/parley/groupchat/classic_selection.py", ("tests/compat/test_classic_groupchat.py",)),
+    # Termination and human-input modes are decided in the built-in replies (with the other built-ins).
+    Target("builtin_replies", "src/parley/agents/builtin_replies.py",
+           ("tests/core/test_human_input.py", "tests/core/test_reply_chain.py", "tests/core/test_two_agent_chat.py")),
+    # The wrappers around a model client, each on its own around a ScriptedModelClient (no server).
+    *(Target(name, f"src/parley/models/{name}.py", WRAPPER_TESTS) for name in ("failover", "cached", "accounting")),
     Target("schema", "src/parley/tools/schema.py", ("tests/tools/test_tool_schema.py", "tests/tools/test_parameter_model.py")),
     Target("tool", "src/parley/tools/tool.py",
            ("tests/tools/test_tool_execution.py", "tests/tools/test_tool_details.py", "tests/tools/test_tool_schema.py")),

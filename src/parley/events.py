@@ -378,13 +378,14 @@ class EventStream:
         ``records``: it takes records (``(type, time, *fields)``) rather than event objects."""
         if event_types is None:
             event_types = getattr(sink, "event_types", None)
-        if all(existing is not sink for existing, _, _ in self._sinks):
+        # ``==``, not ``is``: a bound method (``capture._sink``) is a new object at each access.
+        if all(existing != sink for existing, _, _ in self._sinks):
             self._sinks.append((sink, frozenset(event_types) if event_types is not None else None, records))
             self._refresh_wanted()
         return sink
 
     def remove_sink(self, sink: Sink) -> None:
-        self._sinks = [entry for entry in self._sinks if entry[0] is not sink]
+        self._sinks = [entry for entry in self._sinks if entry[0] != sink]
         self._refresh_wanted()
 
     def _refresh_wanted(self) -> None:

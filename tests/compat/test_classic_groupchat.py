@@ -113,3 +113,37 @@ def test_clear_history_for_one_agent_and_keeping_a_tool_call_with_its_responses(
     bob.clear_history(nr_messages_to_preserve=1)
     assert [m.get("role") for m in bob.chat_messages[manager]] == ["assistant", "tool"]  # the call stays with its response
     assert len(alice.chat_messages[manager]) == 2
+
+
+def test_validate_speaker_name_says_each_attempt_and_re_asks_with_the_right_template(capsys):
+    agents = [agent("Planner"), agent("Coder")]
+    groupchat = GroupChat(agents=agents, messages=[], max_round=3, select_speaker_auto_verbose=True,
+                          select_speaker_auto_multiple_template="one of {agentlist}, not several",
+                          select_speaker_auto_none_template="one of {agentlist}, please")
+    assert groupchat._validate_speaker_name(None, [{"content": "Coder"}], None, None, 2, 1, agents) == (True, None)
+    messages = [{"role": "user", "content": "nobody"}]
+    assert groupchat._validate_speaker_name(None, messages, None, None, 1, 2, agents) == (True, {
+        "content": "one of ['Planner', 'Coder'], please", "name": "checking_agent", "override_role": "system"})
+    messages = [{"role": "user", "content": "Planner or Coder"}]
+    assert groupchat._validate_speaker_name(None, messages, None, None, 1, 2, agents)[1]["content"] == (
+        "one of ['Planner', 'Coder'], not several")
+    assert groupchat._validate_speaker_name(None, messages, None, None, 0, 3, agents) == (True, None)
+    assert messages[-1] == {"role": "user", "content": (
+        "[AGENT SELECTION FAILED]Select speaker attempt #3 of 3 failed as it returned multiple names.")}
+    assert [line for line in capsys.readouterr().out.splitlines() if line.startswith(">>>>>>>>")] == [
+        ">>>>>>>> Select speaker attempt 1 of 3 successfully selected: Coder",
+        ">>>>>>>> Select speaker attempt 2 of 3 failed as it did not include any agent names.",
+        ">>>>>>>> Select speaker attempt 2 of 3 failed as it included multiple agent names.",
+        ">>>>>>>> Select speaker attempt 3 of 3 failed as it included multiple agent names.",
+    ]
+
+
+def test_a_selection_result_names_its_agent_and_a_failure_moves_on_among_the_given_agents():
+    planner, coder, critic = agent("Planner"), agent("Coder"), agent("Critic")
+    groupchat = GroupChat(agents=[planner, coder, critic], messages=[], max_round=3)
+    chosen = ChatResult(chat_history=[{"role": "user", "content": "[AGENT SELECTED]Planner"}])
+    assert groupchat._process_speaker_selection_result(chosen, planner, None) is planner  # not simply the next
+    failed = ChatResult(chat_history=[{"role": "user", "content": None}])
+    assert groupchat._process_speaker_selection_result(failed, planner, None) is coder
+    assert groupchat._process_speaker_selection_result(failed, planner, [planner, critic]) is critic
+    assert groupchat._process_speaker_selection_result(ChatResult(chat_history=[]), planner, None) is None

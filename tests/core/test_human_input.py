@@ -118,3 +118,70 @@ def test_end_of_input_at_the_opening_prompt_sends_nothing():
         with pytest.raises(EOFError, match="opening message"):
             user.initiate_chat(assistant)
     assert captured.events == []
+
+
+def _is_done(message):
+    return "TERMINATE" in (message.get("content") or "")
+
+
+def test_always_mode_enter_on_a_termination_message_ends_the_chat():
+    user, assistant = pair("ALWAYS", ["done TERMINATE", "never sent"], is_termination_msg=_is_done)
+    stream = IOQueue([""])
+    with IOStream.set_default(stream), events.capture(kinds=(events.TerminationChecked, events.Notice)) as seen:
+        result = user.initiate_chat(assistant, message="hi")
+    assert [m["content"] for m in result.chat_history] == ["hi", "done TERMINATE"]
+    assert stream.prompts == [
+        ("Replying as user. Provide feedback to assistant. Press enter to skip and use auto-reply, "
+        "or type 'exit' to end the conversation: ")]
+    # Enter here means exit (not "no input"): no notice, the chat ends as the human's choice.
+    assert [(type(e).__name__, getattr(e, "reason", None) or e.text) for e in seen.events] == [
+        ("TerminationChecked", "human_exit")]
+
+
+def test_terminate_mode_prompts_in_full():
+    user, assistant = pair("TERMINATE", ["done TERMINATE"], is_termination_msg=_is_done)
+    stream = IOQueue([""])
+    with IOStream.set_default(stream):
+        user.initiate_chat(assistant, message="task")
+    assert stream.prompts == ["Please give feedback to assistant. Press enter or type 'exit' to stop the conversation: "]
+    user, assistant = pair("TERMINATE", ["more"], max_consecutive_auto_reply=1, default_auto_reply="auto")
+    stream = IOQueue(["exit"])
+    with IOStream.set_default(stream):
+        user.initiate_chat(assistant, message="task")
+    assert stream.prompts == [("Please give feedback to assistant. Press enter to skip and use auto-reply, "
+                              "or type 'exit' to stop the conversation: ")]
+
+
+def test_at_the_auto_reply_limit_enter_on_a_termination_message_ends_the_chat():
+    user, assistant = pair("TERMINATE", ["more", "done TERMINATE", "never sent"], max_consecutive_auto_reply=1,
+                           default_auto_reply="auto", is_termination_msg=_is_done)
+    stream = IOQueue([""])
+    with IOStream.set_default(stream):
+        result = user.initiate_chat(assistant, message="task")
+    assert [m["content"] for m in result.chat_history] == ["task", "more", "auto", "done TERMINATE"]
+    assert stream.prompts == ["Please give feedback to assistant. Press enter or type 'exit' to stop the conversation: "]
+
+
+def test_never_mode_stops_at_the_limit_or_a_termination_message_and_says_why():
+    user, assistant = pair("NEVER", ["one", "two", "three"], max_consecutive_auto_reply=2, default_auto_reply="auto")
+    with events.capture(kinds=(events.TerminationChecked,)) as seen:
+        result = user.initiate_chat(assistant, message="task")
+    assert [m["content"] for m in result.chat_history] == ["task", "one", "auto", "two", "auto", "three"]
+    assert [(e.agent, e.reason) for e in seen.events] == [("user", "max_consecutive_auto_reply")]
+    # The count starts again after the stop: the next chat gets its two auto-replies too.
+    assert user._consecutive_auto_reply_counter[assistant] == 0
+
+    user, assistant = pair("NEVER", ["done TERMINATE"], is_termination_msg=_is_done)
+    with events.capture(kinds=(events.TerminationChecked,)) as seen:
+        result = user.initiate_chat(assistant, message="task")
+    assert [m["content"] for m in result.chat_history] == ["task", "done TERMINATE"]
+    assert [(e.agent, e.reason) for e in seen.events] == [("user", "termination_message")]
+
+
+def test_the_check_reads_the_sender_s_messages_when_none_are_given():
+    user, assistant = pair("NEVER", ["x"], is_termination_msg=_is_done)
+    user._oai_messages[assistant] = [{"role": "user", "content": "done TERMINATE"}]
+    assert user.check_termination_and_human_reply(None, assistant) == (True, None)
+    user._oai_messages[assistant] = [{"role": "user", "content": "go on"}]
+    assert user.check_termination_and_human_reply(None, assistant) == (False, None)
+    assert user.check_termination_and_human_reply(None, None) == (False, None)  # no sender, no messages

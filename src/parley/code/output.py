@@ -10,6 +10,9 @@ def cut_marker(cut_bytes: int) -> str:
     return f"\n[... {cut_bytes} bytes of output cut ...]\n"
 
 
+# Encoding and decoding use Python's fixed default, UTF-8 (never the locale's).
+
+
 class BoundedOutput:
     """Collects a process's output in constant memory.
 
@@ -42,20 +45,20 @@ class BoundedOutput:
 
     def text(self) -> str:
         keep = self.limit - self.limit // 2
-        tail = bytes(self._tail[-keep:]) if len(self._tail) > keep else bytes(self._tail)
+        tail = bytes(self._tail[-keep:])  # the whole tail when it is shorter
         kept = len(self._head) + len(tail)
         if kept >= self.total:
-            return (bytes(self._head) + tail).decode("utf-8", errors="replace")
+            return (bytes(self._head) + tail).decode(errors="replace")
         return (
-            self._head.decode("utf-8", errors="replace")
+            self._head.decode(errors="replace")
             + cut_marker(self.total - kept)
-            + tail.decode("utf-8", errors="replace")
+            + tail.decode(errors="replace")
         )
 
 
 def truncate_text(text: str, limit: int) -> str:
     """``text`` cut to about ``limit`` bytes the same way (used on the concatenated output)."""
-    data = text.encode("utf-8", errors="replace")
+    data = text.encode(errors="replace")
     if len(data) <= limit:
         return text
     bounded = BoundedOutput(limit)

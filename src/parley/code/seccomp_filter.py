@@ -81,6 +81,11 @@ def _bindings():
 @functools.cache
 def seccomp_program() -> bytes:
     """The filter as a BPF program for ``bwrap --seccomp`` (built once per process)."""
+    return build_program()
+
+
+def build_program() -> bytes:
+    """The filter built afresh (kept apart from the cache, so tests and mutation runs see each build)."""
     sc = _bindings()
     try:
         rules = sc.SyscallFilter(defaction=sc.ALLOW)

@@ -22,10 +22,13 @@ def _variants(name: str) -> list[str]:
     return list(dict.fromkeys(v for v in variants if v))
 
 
-@lru_cache(maxsize=1024)
-def _pattern(name: str, ignore_case: bool) -> re.Pattern:
+def _compile_pattern(name: str, ignore_case: bool) -> re.Pattern:
     alternatives = "|".join(re.escape(v) for v in sorted(_variants(name), key=len, reverse=True))
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE if ignore_case else 0)
+
+
+# Cached apart from the function itself (mutation testing does not mutate decorated functions).
+_pattern = lru_cache(maxsize=1024)(_compile_pattern)
 
 
 def mentioned_names(text: str, names: Sequence[str], *, any_case: bool = True) -> dict[str, int]:
