@@ -15,7 +15,7 @@ from graphlib import TopologicalSorter
 from typing import Any
 
 from .access import check_env, check_work_dirs
-from .document import AgentSpec, GroupChatSpec, RunSpec, TeamSpec, dump
+from .document import RETRIEVE_FUNCTIONS, AgentSpec, GroupChatSpec, RunSpec, TeamSpec, dump
 from .errors import SpecError
 from .imports import allowed_modules, resolve
 from .loading import validate_document
@@ -62,8 +62,28 @@ def fill(template: str | None, task: str | None) -> str:
 def _class(name: str) -> type:
     from .. import AssistantAgent, ConversableAgent, GroupChatManager, UserProxyAgent
 
-    return {"ConversableAgent": ConversableAgent, "AssistantAgent": AssistantAgent, "UserProxyAgent": UserProxyAgent,
-            "GroupChatManager": GroupChatManager}[name]
+    classes = {"ConversableAgent": ConversableAgent, "AssistantAgent": AssistantAgent, "UserProxyAgent": UserProxyAgent,
+               "GroupChatManager": GroupChatManager}
+    if name in classes:
+        return classes[name]
+    if name == "MultimodalConversableAgent":
+        from ..agentchat.contrib.multimodal_conversable_agent import MultimodalConversableAgent
+
+        return MultimodalConversableAgent
+    from ..retrieval.agents import RetrieveAssistantAgent, RetrieveUserProxyAgent  # the retrieval extra only when named
+
+    return {"RetrieveUserProxyAgent": RetrieveUserProxyAgent, "RetrieveAssistantAgent": RetrieveAssistantAgent}[name]
+
+
+def _retrieve_config(name: str, agent: AgentSpec, allowed: tuple) -> dict:
+    """The classic ``retrieve_config``: the spec's values, functions resolved from allowed modules.
+    Making the agent reads no document: indexing happens at its first retrieval."""
+    assert agent.retrieve_config is not None
+    config = agent.retrieve_config.model_dump(exclude_unset=True)
+    for key in RETRIEVE_FUNCTIONS:
+        if config.get(key) is not None:
+            config[key] = resolve(config[key], allowed, f"agents.{name}.retrieve_config.{key}")
+    return config
 
 
 def _agent_kwargs(name: str, agent: AgentSpec, llm_configs: dict, allowed: tuple, model: str | None, scripted: dict,
@@ -74,13 +94,13 @@ def _agent_kwargs(name: str, agent: AgentSpec, llm_configs: dict, allowed: tuple
     elif isinstance(agent.llm_config, str):
         kwargs["llm_config"] = (scripted_llm_config(name, **scripted) if model == "scripted"
                                 else copy.deepcopy(llm_configs[agent.llm_config]))
-    elif model == "scripted" and agent.class_ in ("AssistantAgent", "GroupChatManager"):
+    elif model == "scripted" and agent.class_ in ("AssistantAgent", "GroupChatManager", "RetrieveAssistantAgent"):
         # Their default model (the embedded one / the group's) becomes the scripted one too.
         kwargs["llm_config"] = scripted_llm_config(name, **scripted)
     if agent.code_execution_config is False:
         kwargs["code_execution_config"] = False
     elif record is not None:
-        if agent.code_execution_config is not None or agent.class_ == "UserProxyAgent":
+        if agent.code_execution_config is not None or agent.class_ in ("UserProxyAgent", "RetrieveUserProxyAgent"):
             # The check runs nothing: code blocks are recorded in place of being executed.
             from .check import RecordingExecutor
 
@@ -91,6 +111,8 @@ def _agent_kwargs(name: str, agent: AgentSpec, llm_configs: dict, allowed: tuple
         kwargs["code_execution_config"] = agent.code_execution_config.model_dump(exclude_unset=True)
     if agent.is_termination_msg is not None:
         kwargs["is_termination_msg"] = build_predicate(agent.is_termination_msg, allowed, f"agents.{name}.is_termination_msg")
+    if agent.retrieve_config is not None:
+        kwargs["retrieve_config"] = _retrieve_config(name, agent, allowed)
     return kwargs
 
 
@@ -120,8 +142,7 @@ def _checked(spec: TeamSpec, model: str | None, allow_env: tuple[str, ...] | lis
         raise ValueError(f"model must be 'local' or 'scripted', got {model!r}")
     if model != "scripted":
         check_env(spec, allow_env)
-    if record is None:
-        check_work_dirs(spec, allow_work_dirs)
+    check_work_dirs(spec, allow_work_dirs, retrieval_only=record is not None)
 
 
 def build(spec: TeamSpec, *, allow_modules: tuple[str, ...] | list[str] = (), model: str | None = None,
