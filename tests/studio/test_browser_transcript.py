@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.studio.conftest import TOKEN
+from tests.studio.conftest import TOKEN, wait_status
 from tests.studio.test_browser_studio import CHROMIUM, browser, playwright_api, shots  # noqa: F401 (fixtures)
 
 pytestmark = [
@@ -128,6 +128,29 @@ def test_streamed_tokens_tool_calls_code_runs_and_images(studio, browser, shots)
     expect(transcript.locator('[data-sender="assistant"]')).to_have_count(2)
     expect(folds.filter(has_text="ran tool calculator")).to_have_count(1)
     assert errors == [], errors
+
+
+def test_a_retrieval_run_replayed_shows_where_its_answer_came_from(studio, browser, tmp_path):  # noqa: F811
+    """A real run of a RetrieveUserProxyAgent, opened after it finished: the server's replay of its
+    recorded events shows the retrieval line."""
+    from tests.studio.test_api_retrieval import QUESTION, rag_team
+
+    expect = playwright_api.expect
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "notes.txt").write_text("The staging server listens on port 7311.\n")
+    server = studio(args=("--allow-docs", "docs"))
+    with server.client() as client:
+        team_id = client.post("/api/teams", json=rag_team()).json()["id"]
+        run_id = client.post("/api/runs", json={"team": team_id, "message": QUESTION}).json()["id"]
+        assert wait_status(client, run_id, "finished", "failed")["status"] == "finished"
+    page = browser.new_page(viewport={"width": 1366, "height": 800})
+    page.goto(f"{server.base_url}/?token={TOKEN}")
+    expect(page.get_by_role("heading", name="Start from a team")).to_be_visible()
+    page.goto(f"{server.base_url}/#/runs/{run_id}")
+    retrieval = page.get_by_test_id("transcript").locator("details").filter(has_text="retrieved 1 chunk from notes, used 1")
+    expect(retrieval).to_have_count(1)
+    retrieval.locator("summary").click()
+    expect(retrieval.locator('li[data-used="yes"]')).to_contain_text("docs/notes.txt")
 
 
 def assert_connected(page, sockets: list, count: int) -> None:
