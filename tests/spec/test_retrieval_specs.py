@@ -150,3 +150,16 @@ def test_an_allowed_function_is_passed_resolved(run_folder):
     with pytest.warns(DeprecationWarning):
         built = team.build(model="scripted", allow_modules=["parley.token_count_utils"])
     assert built.agents["ragproxy"].custom_token_count_function is count_token
+
+
+def test_from_agents_says_these_classes_are_written_by_hand(run_folder):
+    from parley import AssistantAgent
+    from parley.retrieval.agents import RetrieveUserProxyAgent
+
+    fresh = RetrieveUserProxyAgent("fresh", human_input_mode="NEVER", code_execution_config=False,
+                                   retrieve_config={"docs_path": "docs", "db_config": {"path": "index2"}})
+    with pytest.raises(SpecError) as error:
+        Team.from_agents(fresh, AssistantAgent("helper", llm_config=False))
+    [issue] = error.value.issues
+    assert issue.path == "agents.fresh.class"
+    assert "RetrieveUserProxyAgent" in issue.message and "written by hand" in issue.message
