@@ -163,3 +163,32 @@ def test_from_agents_says_these_classes_are_written_by_hand(run_folder):
     [issue] = error.value.issues
     assert issue.path == "agents.fresh.class"
     assert "RetrieveUserProxyAgent" in issue.message and "written by hand" in issue.message
+
+
+def teachable_document(**teachability) -> dict:
+    """A teachable AssistantAgent (its default model; ``model=False``: llm_config: false)."""
+    model = teachability.pop("model", None)
+    return {"version": 1, "agents": {
+        "user": {"class": "UserProxyAgent", "human_input_mode": "NEVER", "code_execution_config": False},
+        "teachable": {"class": "AssistantAgent", "teachability": teachability,
+                      **({"llm_config": False} if model is False else {})}},
+        "run": {"initiator": "user", "recipient": "teachable", "message": "hi", "max_turns": 1}}
+
+
+def test_teachability_is_added_with_its_memos_under_the_run_folder(run_folder):
+    team = Team.from_dict(teachable_document(path_to_db_dir="memos", recall_threshold=1.0))
+    built = team.build(model="scripted")
+    teachable = built.agents["teachable"]
+    assert "remember user teachings" in teachable.system_message
+    assert (run_folder / "memos").is_dir()
+    assert Team.from_yaml(team.to_yaml()).to_dict() == team.to_dict()
+
+
+def test_teachability_needs_a_model_and_a_memo_folder_under_the_run(run_folder):
+    assert "teachability needs the agent's model" in issues(teachable_document(model=False))["agents.teachable"]
+    assert "integer ≥ 1" in issues(teachable_document(max_num_retrievals=0))["agents.teachable.teachability.max_num_retrievals"]
+    team = Team.from_dict(teachable_document(path_to_db_dir="/tmp/parley-memos-elsewhere"))
+    with pytest.raises(SpecError) as error:
+        team.build(model="scripted")
+    [issue] = error.value.issues
+    assert issue.path == "agents.teachable.teachability.path_to_db_dir" and "--allow-work-dir" in issue.message

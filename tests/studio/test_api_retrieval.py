@@ -42,6 +42,11 @@ def test_documents_only_from_folders_the_server_allows(studio, tmp_path):
         response = client.post("/api/teams", json=escaping)
         assert response.status_code == 422
         assert "agents.ragproxy.retrieve_config.db_config.path" in [e["path"] for e in response.json()["errors"]]
+        teachable = rag_team()
+        teachable["agents"]["assistant"]["teachability"] = {"path_to_db_dir": "../memos"}
+        response = client.post("/api/teams", json=teachable)
+        assert response.status_code == 422
+        assert "agents.assistant.teachability.path_to_db_dir" in [e["path"] for e in response.json()["errors"]]
 
 
 def test_a_retrieval_run_records_where_its_answer_came_from(studio, tmp_path):

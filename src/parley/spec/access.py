@@ -181,13 +181,17 @@ def outside_work_dirs(spec: TeamSpec, cwd: str | None = None) -> list[OutsideWor
             why = _outside(base, config.work_dir)
             if why is not None:
                 found.append(OutsideWorkDir(f"agents.{name}.code_execution_config", config.work_dir, why))
-        if agent.retrieve_config is not None:
-            for field, value in agent.retrieve_config.paths():
+        paths = agent.retrieve_config.paths() if agent.retrieve_config is not None else []
+        if agent.teachability is not None and agent.teachability.path_to_db_dir is not None:
+            paths.append(("teachability.path_to_db_dir", agent.teachability.path_to_db_dir))
+        if paths:
+            for field, value in paths:
                 # A URL is downloaded; anything shaped like one (ftp:, file:) is refused the same way.
                 why = ("is a URL (fetched from the network)" if is_url(value) or "://" in value
                        else _outside(base, value))
                 if why is not None:
-                    found.append(OutsideWorkDir(f"agents.{name}.retrieve_config.{field}", value, why, field))
+                    where = field if field.startswith("teachability.") else f"retrieve_config.{field}"
+                    found.append(OutsideWorkDir(f"agents.{name}.{where}", value, why, field.removeprefix("teachability.")))
     return found
 
 

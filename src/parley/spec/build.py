@@ -116,6 +116,18 @@ def _agent_kwargs(name: str, agent: AgentSpec, llm_configs: dict, allowed: tuple
     return kwargs
 
 
+def _add_teachability(name: str, agent_spec: AgentSpec, agent: Any) -> None:
+    """``Teachability(...).add_to_agent(agent)``: opens its memo store (no model call until a message)."""
+    if agent_spec.teachability is None:
+        return
+    from ..retrieval.teachability import Teachability
+
+    try:
+        Teachability(**agent_spec.teachability.model_dump(exclude_unset=True)).add_to_agent(agent)
+    except (TypeError, ValueError) as error:
+        raise SpecError(str(error), f"agents.{name}.teachability") from None
+
+
 def _groupchat(gname: str, group: GroupChatSpec, agents: dict, allowed: tuple) -> Any:
     from .. import GroupChat
 
@@ -175,6 +187,7 @@ def build(spec: TeamSpec, *, allow_modules: tuple[str, ...] | list[str] = (), mo
             agents[name] = _class(agent_spec.class_)(name=name, **kwargs, **extra)
         except (TypeError, ValueError) as error:
             raise SpecError(str(error), f"agents.{name}") from None
+        _add_teachability(name, agent_spec, agents[name])
         ORIGIN[agents[name]] = (spec, name)
 
     for name, agent_spec in spec.agents.items():
@@ -248,6 +261,7 @@ def build_placed(spec: TeamSpec, name: str, *, allow_modules: tuple[str, ...] | 
         agent = _class(agent_spec.class_)(name=name, **kwargs)
     except (TypeError, ValueError) as error:
         raise SpecError(str(error), f"agents.{name}") from None
+    _add_teachability(name, agent_spec, agent)
     for tname, tool in (spec.tools or {}).items():
         if name in (tool.caller, tool.executor):
             function = resolve(tool.function, allowed, f"tools.{tname}.function")

@@ -337,6 +337,17 @@ class RetrieveConfigSpec(_Strict):
         return found
 
 
+class TeachabilitySpec(_Strict):
+    """``Teachability(...).add_to_agent(agent)``: memos kept in ``path_to_db_dir`` (a folder under
+    the run's folder unless granted, like a work_dir); its analyzer uses the agent's model."""
+
+    path_to_db_dir: StrictStr | None = None
+    reset_db: StrictBool | None = None
+    recall_threshold: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    max_num_retrievals: Annotated[StrictInt, Field(ge=1, le=10_000)] | None = None
+    verbosity: Annotated[StrictInt, Field(ge=0, le=3)] | None = None
+
+
 class AgentSpec(_Strict):
     """One agent: its class and constructor parameters under their classic names."""
 
@@ -357,10 +368,15 @@ class AgentSpec(_Strict):
     retrieve_config: RetrieveConfigSpec | None = None
     """A RetrieveUserProxyAgent's documents and store (docs/retrieval.md)."""
 
+    teachability: TeachabilitySpec | None = None
+    """Make the agent teachable (docs/retrieval.md); it needs a model."""
+
     @model_validator(mode="after")
     def _retrieve_config_of_retrieve_agents(self) -> AgentSpec:
         if self.retrieve_config is not None and self.class_ != "RetrieveUserProxyAgent":
             raise ValueError(f"retrieve_config is for class RetrieveUserProxyAgent only (this agent is a {self.class_})")
+        if self.teachability is not None and self.llm_config is False:
+            raise ValueError("teachability needs the agent's model (its analyzer uses it): this agent has llm_config: false")
         return self
 
     @field_validator("llm_config", mode="before")

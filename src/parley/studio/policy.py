@@ -100,6 +100,11 @@ def studio_team(document: Any, *, allow_unsandboxed: bool, allow_modules: tuple[
             issues.append(SpecIssue(f"{where}.filter_dict", f"must be a mapping of {', '.join(FILTER_KEYS)} to values"))
     notes: list[str] = []
     for name, agent in team.spec.agents.items():
+        teach_path = agent.teachability.path_to_db_dir if agent.teachability is not None else None
+        if teach_path is not None and work_dir_problem(teach_path) is not None:
+            issues.append(SpecIssue(f"agents.{name}.teachability.path_to_db_dir",
+                                    f"must be a relative folder without '..' (it is placed in the run's folder), "
+                                    f"got {teach_path!a}"))
         if agent.retrieve_config is None:
             continue
         for field, value in agent.retrieve_config.paths():
@@ -163,6 +168,10 @@ def with_run_folder(team: Team, run_id: str) -> Team:
         if isinstance(retrieve, dict):  # the index too: a run's own, in its folder
             db_config = retrieve.setdefault("db_config", {})
             db_config["path"] = f"{RUNS_FOLDER}/{run_id}/{db_config.get('path') or 'index'}"
+            changed = True
+        teach = agent.get("teachability")
+        if isinstance(teach, dict):  # a run's memos are its own, in its folder
+            teach["path_to_db_dir"] = f"{RUNS_FOLDER}/{run_id}/{teach.get('path_to_db_dir') or 'memos'}"
             changed = True
         config = agent.get("code_execution_config")
         if config is None and agent.get("class") == "UserProxyAgent":
