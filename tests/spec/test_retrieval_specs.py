@@ -192,3 +192,17 @@ def test_teachability_needs_a_model_and_a_memo_folder_under_the_run(run_folder):
         team.build(model="scripted")
     [issue] = error.value.issues
     assert issue.path == "agents.teachable.teachability.path_to_db_dir" and "--allow-work-dir" in issue.message
+
+
+def test_spec_check_walks_a_retrieval_team_without_writing_its_index(run_folder, capsys):
+    import yaml
+
+    from parley.cli import main
+
+    document = rag_document()
+    del document["agents"]["viewer"]  # not in the chat: the check would report it unreachable
+    (run_folder / "rag.yaml").write_text(yaml.safe_dump(document))
+    assert main(["spec", "check", "rag.yaml"]) == 0
+    out = capsys.readouterr().out
+    assert "check: ok" in out and "speakers: ragproxy, assistant" in out
+    assert not (run_folder / "index").exists()  # the check's index lives in memory

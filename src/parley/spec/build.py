@@ -9,6 +9,7 @@ the same document back (model references included, which a built llm_config no l
 from __future__ import annotations
 
 import copy
+import os
 import weakref
 from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
@@ -75,14 +76,26 @@ def _class(name: str) -> type:
     return {"RetrieveUserProxyAgent": RetrieveUserProxyAgent, "RetrieveAssistantAgent": RetrieveAssistantAgent}[name]
 
 
-def _retrieve_config(name: str, agent: AgentSpec, allowed: tuple) -> dict:
+def _retrieve_config(name: str, agent: AgentSpec, allowed: tuple, record: list | None) -> dict:
     """The classic ``retrieve_config``: the spec's values, functions resolved from allowed modules.
-    Making the agent reads no document: indexing happens at its first retrieval."""
+    Making the agent reads no document: indexing happens at its first retrieval. For ``spec
+    check`` (``record``), which walks the team in a throwaway folder, the documents are named by
+    their full paths and the index is kept in memory."""
     assert agent.retrieve_config is not None
     config = agent.retrieve_config.model_dump(exclude_unset=True)
     for key in RETRIEVE_FUNCTIONS:
         if config.get(key) is not None:
             config[key] = resolve(config[key], allowed, f"agents.{name}.retrieve_config.{key}")
+    if record is not None:
+        import chromadb
+
+        from ..retrieval.documents import is_url
+
+        docs = config.get("docs_path")
+        if docs is not None:
+            full = [d if is_url(d) else os.path.abspath(d) for d in ([docs] if isinstance(docs, str) else docs)]
+            config["docs_path"] = full[0] if isinstance(docs, str) else full
+        config["db_config"] = {"client": chromadb.EphemeralClient()}
     return config
 
 
@@ -112,7 +125,7 @@ def _agent_kwargs(name: str, agent: AgentSpec, llm_configs: dict, allowed: tuple
     if agent.is_termination_msg is not None:
         kwargs["is_termination_msg"] = build_predicate(agent.is_termination_msg, allowed, f"agents.{name}.is_termination_msg")
     if agent.retrieve_config is not None:
-        kwargs["retrieve_config"] = _retrieve_config(name, agent, allowed)
+        kwargs["retrieve_config"] = _retrieve_config(name, agent, allowed, record)
     return kwargs
 
 
