@@ -202,7 +202,8 @@ def test_spec_check_walks_a_retrieval_team_without_writing_its_index(run_folder,
     document = rag_document()
     del document["agents"]["viewer"]  # not in the chat: the check would report it unreachable
     (run_folder / "rag.yaml").write_text(yaml.safe_dump(document))
-    assert main(["spec", "check", "rag.yaml"]) == 0
+    with pytest.warns(DeprecationWarning):  # RetrieveAssistantAgent, as in classic
+        assert main(["spec", "check", "rag.yaml"]) == 0
     out = capsys.readouterr().out
     assert "check: ok" in out and "speakers: ragproxy, assistant" in out
     assert not (run_folder / "index").exists()  # the check's index lives in memory
