@@ -14,7 +14,10 @@ export type Item =
   | { kind: "speaker"; speaker: string; round: number }
   | { kind: "human"; agent: string; prompt: string; reply?: string; unanswered?: boolean }
   | { kind: "finished"; reason: string; summary: string; nested: boolean }
-  | { kind: "notice"; text: string; level: string };
+  | { kind: "notice"; text: string; level: string }
+  | { kind: "retrieval"; agent: string; query: string; collection: string; sources: { id: string; source: string; distance: number | null }[]; used: string[] }
+  | { kind: "recalled"; agent: string; query: string; memos: { id: string; input: string; output: string; distance: number | null }[] }
+  | { kind: "memo"; agent: string; memoId: string; input: string; output: string };
 
 export interface Transcript {
   items: Item[];
@@ -22,6 +25,10 @@ export interface Transcript {
   usage: { prompt: number; completion: number; cost: number; calls: number };
   status: string | null;
 }
+
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+const records = (v: unknown): Record<string, unknown>[] =>
+  Array.isArray(v) ? v.filter((r): r is Record<string, unknown> => !!r && typeof r === "object") : [];
 
 const str = (v: unknown): string => (v === undefined || v === null ? "" : typeof v === "string" ? v : JSON.stringify(v));
 
@@ -125,6 +132,23 @@ export function fold(events: RunEvent[]): Transcript {
         depth = Math.max(0, depth - 1);
         if (depth === 0) unanswered();
         items.push({ kind: "finished", reason: str(e.reason), summary: str(e.summary), nested: depth > 0 });
+        break;
+      // Where an answer came from (parley.retrieval, Teachability): shown folded, as text.
+      case "DocumentsRetrieved":
+        items.push({
+          kind: "retrieval", agent: str(e.agent), query: str(e.query), collection: str(e.collection),
+          sources: records(e.results).map((r) => ({ id: str(r.id), source: str(r.source), distance: num(r.distance) })),
+          used: Array.isArray(e.used) ? e.used.map(str) : [],
+        });
+        break;
+      case "MemosRecalled":
+        items.push({
+          kind: "recalled", agent: str(e.agent), query: str(e.query),
+          memos: records(e.memos).map((m) => ({ id: str(m.id), input: str(m.input), output: str(m.output), distance: num(m.distance) })),
+        });
+        break;
+      case "MemoStored":
+        items.push({ kind: "memo", agent: str(e.agent), memoId: str(e.memo_id), input: str(e.input), output: str(e.output) });
         break;
       case "Notice":
         items.push({ kind: "notice", text: str(e.text), level: str(e.level) || "info" });

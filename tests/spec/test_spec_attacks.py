@@ -101,6 +101,59 @@ def test_validate_reports_the_work_dir_on_the_command_line(tmp_path, monkeypatch
     assert "--allow-work-dir '~'" in capsys.readouterr().err
 
 
+def rag_spec(retrieve_config: dict) -> dict:
+    """A retrieval user proxy that asks a helper about its documents."""
+    return {"version": 1, "agents": {
+        "rag": {"class": "RetrieveUserProxyAgent", "human_input_mode": "NEVER", "code_execution_config": False,
+                "retrieve_config": {"db_config": {"path": "index"}, **retrieve_config}},
+        "helper": {"llm_config": False, "default_auto_reply": "ok TERMINATE"}},
+        "run": {"initiator": "rag", "recipient": "helper", "max_turns": 1, "message": "what is in there?"}}
+
+
+@pytest.mark.parametrize("retrieve_config, field", [
+    ({"docs_path": "/etc"}, "docs_path"), ({"docs_path": ["docs", "../../home"]}, "docs_path"),
+    ({"docs_path": "docs", "db_config": {"path": "/tmp/parley-spec-index"}}, "db_config.path")])
+def test_retrieval_paths_outside_the_run_folder_are_refused_even_by_spec_check(tmp_path, monkeypatch, capsys,
+                                                                               retrieve_config, field):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "docs").mkdir()
+    team = Team.from_dict(rag_spec(retrieve_config))
+    refusal = rf"^agents\.rag\.retrieve_config\.{field}: {field} .* --allow-work-dir"
+    with pytest.raises(SpecError, match=refusal):
+        team.build(model="scripted")
+    # spec check records code and tools in place of running them, but a retrieval would still read
+    # the documents: the same refusal.
+    with pytest.raises(SpecError, match=refusal):
+        team.build(model="scripted", record=[])
+    spec = write(tmp_path / "rag.yaml", rag_spec(retrieve_config))
+    assert main(["spec", "check", str(spec)]) != 0
+    assert "--allow-work-dir" in capsys.readouterr().err
+    assert not (tmp_path / "index").exists() and not Path("/tmp/parley-spec-index").exists()
+
+
+def test_a_url_in_docs_path_is_never_fetched_unless_allowed(recording_server, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    url, seen = recording_server
+    team = Team.from_dict(rag_spec({"docs_path": f"{url}/notes.md"}))
+    with pytest.raises(SpecError, match=r"docs_path .* is a URL \(fetched from the network\)"):
+        team.run(model="scripted", silent=True)
+    assert seen == []
+    assert any("is a URL" in line and "NOT allowed" in line for line in team.validate().lines())
+
+
+@pytest.mark.parametrize("key", ["embedding_function", "custom_text_split_function", "custom_token_count_function"])
+def test_retrieval_functions_are_import_paths_from_allowed_modules_only(tmp_path, monkeypatch, key):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "docs").mkdir()
+    with pytest.raises(SpecError, match=rf"^agents\.rag\.retrieve_config\.{key}: must be an import path"):
+        Team.from_dict(rag_spec({"docs_path": "docs", key: "lambda texts: __import__('os').system('id')"}))
+    team = Team.from_dict(rag_spec({"docs_path": "docs", key: "os:system"}))
+    with pytest.raises(SpecError, match=rf"^agents\.rag\.retrieve_config\.{key}: module 'os' is not allowed"):
+        team.build(model="scripted")
+    with pytest.raises(SpecError, match=rf"^agents\.rag\.retrieve_config\.{key}: os:system is defined in module"):
+        team.build(model="scripted", allow_modules=["os"])  # os allowed: system still lives in posix
+
+
 # ---------------------------------------------------------------- 3. environment variables
 
 class _Recorder(http.server.BaseHTTPRequestHandler):

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.studio.conftest import TOKEN
+from tests.studio.conftest import TOKEN, wait_status
 from tests.studio.test_browser_studio import CHROMIUM, browser, playwright_api, shots  # noqa: F401 (fixtures)
 
 pytestmark = [
@@ -130,6 +130,29 @@ def test_streamed_tokens_tool_calls_code_runs_and_images(studio, browser, shots)
     assert errors == [], errors
 
 
+def test_a_retrieval_run_replayed_shows_where_its_answer_came_from(studio, browser, tmp_path):  # noqa: F811
+    """A real run of a RetrieveUserProxyAgent, opened after it finished: the server's replay of its
+    recorded events shows the retrieval line."""
+    from tests.studio.test_api_retrieval import QUESTION, rag_team
+
+    expect = playwright_api.expect
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "notes.txt").write_text("The staging server listens on port 7311.\n")
+    server = studio(args=("--allow-docs", "docs"))
+    with server.client() as client:
+        team_id = client.post("/api/teams", json=rag_team()).json()["id"]
+        run_id = client.post("/api/runs", json={"team": team_id, "message": QUESTION}).json()["id"]
+        assert wait_status(client, run_id, "finished", "failed")["status"] == "finished"
+    page = browser.new_page(viewport={"width": 1366, "height": 800})
+    page.goto(f"{server.base_url}/?token={TOKEN}")
+    expect(page.get_by_role("heading", name="Start from a team")).to_be_visible()
+    page.goto(f"{server.base_url}/#/runs/{run_id}")
+    retrieval = page.get_by_test_id("transcript").locator("details").filter(has_text="retrieved 1 chunk from notes, used 1")
+    expect(retrieval).to_have_count(1)
+    retrieval.locator("summary").click()
+    expect(retrieval.locator('li[data-used="yes"]')).to_contain_text("docs/notes.txt")
+
+
 def assert_connected(page, sockets: list, count: int) -> None:
     """Wait (for the page's reconnect, as long as it takes) until ``count`` sockets were opened."""
     for _ in range(600):
@@ -137,3 +160,57 @@ def assert_connected(page, sockets: list, count: int) -> None:
             return
         page.wait_for_timeout(50)
     raise AssertionError(f"the page opened {len(sockets)} event WebSockets, expected {count}")
+
+
+def test_retrievals_and_memos_are_folded_lines_of_text(studio, browser):  # noqa: F811
+    """Where an answer came from: a retrieval (query, sources with distances, which were used),
+    recalled and stored memos, each a folded line; their text is shown as text, never as HTML."""
+    expect = playwright_api.expect
+    server = studio()
+    with server.client() as client:
+        response = client.post("/api/runs", json={"team": "tools", "message": "hi", "model": "scripted"})
+        assert response.status_code == 201, response.text
+        run_id = response.json()["id"]
+    page = browser.new_page(viewport={"width": 1366, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sockets: list = []
+    page.route_web_socket(re.compile(r".*/api/runs/[^/]+/events$"), lambda socket: sockets.append(socket))
+    page.goto(f"{server.base_url}/?token={TOKEN}")
+    expect(page.get_by_role("heading", name="Start from a team")).to_be_visible()
+    page.goto(f"{server.base_url}/#/runs/{run_id}")
+    transcript = page.get_by_test_id("transcript")
+    assert_connected(page, sockets, 1)
+
+    def event(kind: str, **fields) -> dict:
+        return {"type": kind, "run_id": run_id, "time": 1.0, **fields}
+
+    for item in [
+        event("DocumentsRetrieved", agent="ragproxyagent", query="What is <b>parley</b>?", collection="docs",
+              results=[{"id": "a-0", "source": "docs/a.md", "distance": 0.1234},
+                       {"id": "b-0", "source": "docs/b.md", "distance": 0.9}],
+              used=["a-0"]),
+        event("MemosRecalled", agent="teachable", query="colour?",
+              memos=[{"id": "m1", "input": "favourite colour", "output": "blue", "distance": 0.2}]),
+        event("MemoStored", agent="teachable", memo_id="m2", input="<img src=x onerror=alert(1)>", output="green"),
+        event("RunStatus", status="finished", reason="terminated"),
+    ]:
+        sockets[-1].send(json.dumps(item))
+    expect(transcript).to_contain_text("run finished (terminated)")
+    folds = transcript.locator("details")
+    retrieval = folds.filter(has_text="retrieved 2 chunks from docs, used 1")
+    expect(retrieval).to_have_count(1)
+    retrieval.locator("summary").click()
+    expect(retrieval.locator("pre").first).to_have_text("What is <b>parley</b>?")
+    expect(retrieval.locator('li[data-used="yes"]')).to_have_text("docs/a.md distance 0.123 · used")
+    expect(retrieval.locator('li[data-used="no"]')).to_contain_text("docs/b.md")
+    recalled = folds.filter(has_text="recalled 1 memo")
+    expect(recalled).to_have_count(1)
+    recalled.locator("summary").click()
+    expect(recalled).to_contain_text("blue")
+    stored = folds.filter(has_text="stored a memo")
+    stored.locator("summary").click()
+    expect(stored.locator("pre").first).to_have_text("<img src=x onerror=alert(1)>")
+    expect(transcript.locator("img")).to_have_count(0)
+    expect(transcript.locator("b")).to_have_count(0)
+    assert errors == [], errors

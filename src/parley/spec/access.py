@@ -12,6 +12,9 @@ A spec is a file someone else may have written. Two things it names reach this m
   or ``..``, naming a folder under the run's current directory (after links are followed).
   Anything else is refused unless the user grants that exact value (``allow_work_dirs=`` /
   ``--allow-work-dir VALUE``), and then reported.
+- the paths a RetrieveUserProxyAgent reads and writes (``retrieve_config.docs_path``, a URL
+  included, and ``retrieve_config.db_config.path``, where Chroma keeps its index): the same rule
+  and the same grant as a work_dir; a URL is always outside (it is fetched from the network).
 """
 
 from __future__ import annotations
@@ -61,14 +64,15 @@ class EnvRead:
 
 @dataclass(frozen=True)
 class OutsideWorkDir:
-    """A work_dir that is not a folder under the run's directory."""
+    """A work_dir (or a retrieval's docs_path, db_config.path) that is not under the run's directory."""
 
     path: str
     value: str
     why: str
+    field: str = "work_dir"
 
     def line(self, allowed: bool) -> str:
-        text = f"{self.path}: work_dir {self.value!a} {self.why}"
+        text = f"{self.path}: {self.field} {self.value!a} {self.why}"
         return text + (" (allowed by --allow-work-dir)" if allowed else f" (NOT allowed: pass --allow-work-dir {self.value!a})")
 
 
@@ -154,33 +158,53 @@ def work_dir_problem(value: str) -> str | None:
     return None
 
 
+def _outside(base: str, value: str) -> str | None:
+    why = work_dir_problem(value)
+    if why is None:
+        real = os.path.realpath(os.path.join(base, value))
+        if os.path.commonpath([real, base]) != base or real == base:
+            why = f"leads out of the run's folder (to {real})"
+    return why
+
+
 def outside_work_dirs(spec: TeamSpec, cwd: str | None = None) -> list[OutsideWorkDir]:
     """The work_dirs of ``spec`` that are not folders under ``cwd`` (default: the current
-    directory), links followed where they exist."""
+    directory), links followed where they exist; and the retrieval paths (docs_path, URLs
+    included, and db_config.path) that are not under it."""
+    from ..retrieval.documents import is_url
+
     found = []
     base = os.path.realpath(cwd or os.getcwd())
     for name, agent in spec.agents.items():
         config = agent.code_execution_config
-        if not config or config.work_dir is None:
-            continue
-        path = f"agents.{name}.code_execution_config"
-        why = work_dir_problem(config.work_dir)
-        if why is None:
-            real = os.path.realpath(os.path.join(base, config.work_dir))
-            if os.path.commonpath([real, base]) != base or real == base:
-                why = f"leads out of the run's folder (to {real})"
-        if why is not None:
-            found.append(OutsideWorkDir(path, config.work_dir, why))
+        if config and config.work_dir is not None:
+            why = _outside(base, config.work_dir)
+            if why is not None:
+                found.append(OutsideWorkDir(f"agents.{name}.code_execution_config", config.work_dir, why))
+        paths = agent.retrieve_config.paths() if agent.retrieve_config is not None else []
+        if agent.teachability is not None and agent.teachability.path_to_db_dir is not None:
+            paths.append(("teachability.path_to_db_dir", agent.teachability.path_to_db_dir))
+        if paths:
+            for field, value in paths:
+                # A URL is downloaded; anything shaped like one (ftp:, file:) is refused the same way.
+                why = ("is a URL (fetched from the network)" if is_url(value) or "://" in value
+                       else _outside(base, value))
+                if why is not None:
+                    where = field if field.startswith("teachability.") else f"retrieve_config.{field}"
+                    found.append(OutsideWorkDir(f"agents.{name}.{where}", value, why, field.removeprefix("teachability.")))
     return found
 
 
-def check_work_dirs(spec: TeamSpec, allow_work_dirs: Iterable[str]) -> None:
+def check_work_dirs(spec: TeamSpec, allow_work_dirs: Iterable[str], *, retrieval_only: bool = False) -> None:
+    """``retrieval_only``: the check's build (its code is recorded, not run) still reads documents."""
     allowed = set(allow_work_dirs)
-    refused = [o for o in outside_work_dirs(spec) if o.value not in allowed]
+    refused = [o for o in outside_work_dirs(spec)
+               if o.value not in allowed and not (retrieval_only and o.field == "work_dir")]
     if refused:
-        raise SpecError([SpecIssue(o.path, f"work_dir {o.value!a} {o.why}: a spec's work_dir is a relative folder "
-                                           f"under the run's folder; to use this one anyway pass --allow-work-dir "
-                                           f"{o.value!a} (allow_work_dirs=[...])") for o in refused])
+        raise SpecError([SpecIssue(o.path, f"{o.field} {o.value!a} {o.why}: a spec's {o.field} is a relative "
+                                           f"{'folder' if o.field == 'work_dir' else 'path'} under the run's folder; to "
+                                           f"use this one anyway pass --allow-work-dir {o.value!a} (allow_work_dirs=[...])")
+                         for o in refused])
 
 
 __all__ = ["KEY_NAME", "EnvRead", "OutsideWorkDir", "check_env", "check_work_dirs", "env_allowed", "env_reads",

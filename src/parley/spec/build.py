@@ -9,13 +9,14 @@ the same document back (model references included, which a built llm_config no l
 from __future__ import annotations
 
 import copy
+import os
 import weakref
 from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 from typing import Any
 
 from .access import check_env, check_work_dirs
-from .document import AgentSpec, GroupChatSpec, RunSpec, TeamSpec, dump
+from .document import RETRIEVE_FUNCTIONS, AgentSpec, GroupChatSpec, RunSpec, TeamSpec, dump
 from .errors import SpecError
 from .imports import allowed_modules, resolve
 from .loading import validate_document
@@ -62,8 +63,40 @@ def fill(template: str | None, task: str | None) -> str:
 def _class(name: str) -> type:
     from .. import AssistantAgent, ConversableAgent, GroupChatManager, UserProxyAgent
 
-    return {"ConversableAgent": ConversableAgent, "AssistantAgent": AssistantAgent, "UserProxyAgent": UserProxyAgent,
-            "GroupChatManager": GroupChatManager}[name]
+    classes = {"ConversableAgent": ConversableAgent, "AssistantAgent": AssistantAgent, "UserProxyAgent": UserProxyAgent,
+               "GroupChatManager": GroupChatManager}
+    if name in classes:
+        return classes[name]
+    if name == "MultimodalConversableAgent":
+        from ..agentchat.contrib.multimodal_conversable_agent import MultimodalConversableAgent
+
+        return MultimodalConversableAgent
+    from ..retrieval.agents import RetrieveAssistantAgent, RetrieveUserProxyAgent  # the retrieval extra only when named
+
+    return {"RetrieveUserProxyAgent": RetrieveUserProxyAgent, "RetrieveAssistantAgent": RetrieveAssistantAgent}[name]
+
+
+def _retrieve_config(name: str, agent: AgentSpec, allowed: tuple, record: list | None) -> dict:
+    """The classic ``retrieve_config``: the spec's values, functions resolved from allowed modules.
+    Making the agent reads no document: indexing happens at its first retrieval. For ``spec
+    check`` (``record``), which walks the team in a throwaway folder, the documents are named by
+    their full paths and the index is kept in memory."""
+    assert agent.retrieve_config is not None
+    config = agent.retrieve_config.model_dump(exclude_unset=True)
+    for key in RETRIEVE_FUNCTIONS:
+        if config.get(key) is not None:
+            config[key] = resolve(config[key], allowed, f"agents.{name}.retrieve_config.{key}")
+    if record is not None:
+        import chromadb
+
+        from ..retrieval.documents import is_url
+
+        docs = config.get("docs_path")
+        if docs is not None:
+            full = [d if is_url(d) else os.path.abspath(d) for d in ([docs] if isinstance(docs, str) else docs)]
+            config["docs_path"] = full[0] if isinstance(docs, str) else full
+        config["db_config"] = {"client": chromadb.EphemeralClient()}
+    return config
 
 
 def _agent_kwargs(name: str, agent: AgentSpec, llm_configs: dict, allowed: tuple, model: str | None, scripted: dict,
@@ -74,13 +107,13 @@ def _agent_kwargs(name: str, agent: AgentSpec, llm_configs: dict, allowed: tuple
     elif isinstance(agent.llm_config, str):
         kwargs["llm_config"] = (scripted_llm_config(name, **scripted) if model == "scripted"
                                 else copy.deepcopy(llm_configs[agent.llm_config]))
-    elif model == "scripted" and agent.class_ in ("AssistantAgent", "GroupChatManager"):
+    elif model == "scripted" and agent.class_ in ("AssistantAgent", "GroupChatManager", "RetrieveAssistantAgent"):
         # Their default model (the embedded one / the group's) becomes the scripted one too.
         kwargs["llm_config"] = scripted_llm_config(name, **scripted)
     if agent.code_execution_config is False:
         kwargs["code_execution_config"] = False
     elif record is not None:
-        if agent.code_execution_config is not None or agent.class_ == "UserProxyAgent":
+        if agent.code_execution_config is not None or agent.class_ in ("UserProxyAgent", "RetrieveUserProxyAgent"):
             # The check runs nothing: code blocks are recorded in place of being executed.
             from .check import RecordingExecutor
 
@@ -91,7 +124,21 @@ def _agent_kwargs(name: str, agent: AgentSpec, llm_configs: dict, allowed: tuple
         kwargs["code_execution_config"] = agent.code_execution_config.model_dump(exclude_unset=True)
     if agent.is_termination_msg is not None:
         kwargs["is_termination_msg"] = build_predicate(agent.is_termination_msg, allowed, f"agents.{name}.is_termination_msg")
+    if agent.retrieve_config is not None:
+        kwargs["retrieve_config"] = _retrieve_config(name, agent, allowed, record)
     return kwargs
+
+
+def _add_teachability(name: str, agent_spec: AgentSpec, agent: Any) -> None:
+    """``Teachability(...).add_to_agent(agent)``: opens its memo store (no model call until a message)."""
+    if agent_spec.teachability is None:
+        return
+    from ..retrieval.teachability import Teachability
+
+    try:
+        Teachability(**agent_spec.teachability.model_dump(exclude_unset=True)).add_to_agent(agent)
+    except (TypeError, ValueError) as error:
+        raise SpecError(str(error), f"agents.{name}.teachability") from None
 
 
 def _groupchat(gname: str, group: GroupChatSpec, agents: dict, allowed: tuple) -> Any:
@@ -120,8 +167,7 @@ def _checked(spec: TeamSpec, model: str | None, allow_env: tuple[str, ...] | lis
         raise ValueError(f"model must be 'local' or 'scripted', got {model!r}")
     if model != "scripted":
         check_env(spec, allow_env)
-    if record is None:
-        check_work_dirs(spec, allow_work_dirs)
+    check_work_dirs(spec, allow_work_dirs, retrieval_only=record is not None)
 
 
 def build(spec: TeamSpec, *, allow_modules: tuple[str, ...] | list[str] = (), model: str | None = None,
@@ -154,6 +200,7 @@ def build(spec: TeamSpec, *, allow_modules: tuple[str, ...] | list[str] = (), mo
             agents[name] = _class(agent_spec.class_)(name=name, **kwargs, **extra)
         except (TypeError, ValueError) as error:
             raise SpecError(str(error), f"agents.{name}") from None
+        _add_teachability(name, agent_spec, agents[name])
         ORIGIN[agents[name]] = (spec, name)
 
     for name, agent_spec in spec.agents.items():
@@ -227,6 +274,7 @@ def build_placed(spec: TeamSpec, name: str, *, allow_modules: tuple[str, ...] | 
         agent = _class(agent_spec.class_)(name=name, **kwargs)
     except (TypeError, ValueError) as error:
         raise SpecError(str(error), f"agents.{name}") from None
+    _add_teachability(name, agent_spec, agent)
     for tname, tool in (spec.tools or {}).items():
         if name in (tool.caller, tool.executor):
             function = resolve(tool.function, allowed, f"tools.{tname}.function")

@@ -313,8 +313,11 @@ def capture(initiator: Any, recipient: Any, chat_kwargs: dict) -> dict:
     documents: dict[str, dict] = {}
     for agent in agents:
         class_name = type(agent).__name__
-        if class_name not in AGENT_CLASSES or _classes()[class_name] is not type(agent):
-            raise SpecError(f"class {type(agent).__name__} can't be written in a spec (only {', '.join(AGENT_CLASSES)})",
+        if class_name not in _classes() or _classes()[class_name] is not type(agent):
+            # Retrieval and multimodal agents are written in a spec by hand (their config is not captured).
+            raise SpecError(f"class {type(agent).__name__} can't be written in a spec from agents (only "
+                            f"{', '.join(_classes())}; {', '.join(c for c in AGENT_CLASSES if c not in _classes())} "
+                            "are written by hand)",
                             f"agents.{agent.name}.class")
         documents[agent.name] = state.agent(agent, class_name)
     for agent in agents:

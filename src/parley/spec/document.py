@@ -25,7 +25,10 @@ from pydantic import (
 )
 
 SPEC_VERSION = 1
-AGENT_CLASSES = ("ConversableAgent", "AssistantAgent", "UserProxyAgent", "GroupChatManager")
+AGENT_CLASSES = ("ConversableAgent", "AssistantAgent", "UserProxyAgent", "GroupChatManager", "RetrieveUserProxyAgent",
+                 "RetrieveAssistantAgent", "MultimodalConversableAgent")
+AgentClass = Literal["ConversableAgent", "AssistantAgent", "UserProxyAgent", "GroupChatManager", "RetrieveUserProxyAgent",
+                     "RetrieveAssistantAgent", "MultimodalConversableAgent"]
 IMPORT_PATH = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 SPEAKER_METHODS = ("auto", "manual", "random", "round_robin")
 EXECUTORS = ("local", "sandbox", "docker", "jupyter")
@@ -268,14 +271,87 @@ class PlacementSpec(_Strict):
         return value
 
 
+RETRIEVE_FUNCTIONS = ("embedding_function", "custom_token_count_function", "custom_text_split_function")
 RESOURCE_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
+
+
+class ChromaConfigSpec(_Strict):
+    """``retrieve_config.db_config`` of the Chroma store: the folder it keeps its index in,
+    checked like a work_dir (relative, under the run's folder, unless granted)."""
+
+    path: StrictStr | None = None
+
+
+class RetrieveConfigSpec(_Strict):
+    """A ``RetrieveUserProxyAgent``'s classic ``retrieve_config``, as data: the documents are
+    paths under the run's folder (others, and URLs, only when granted: ``access``); functions only
+    by import path from allowed modules; the store is Chroma (pgvector's connection holds a
+    password, and an object can't be written in a spec). Nothing is read or indexed until the
+    agent's first retrieval in a run."""
+
+    task: Literal["code", "qa", "default"] | None = None
+    docs_path: StrictStr | list[StrictStr] | None = None
+    extra_docs: StrictBool | None = None
+    new_docs: StrictBool | None = None
+    model: StrictStr | None = None
+    chunk_token_size: PositiveInt | None = None
+    context_max_tokens: PositiveInt | None = None
+    chunk_mode: Literal["multi_lines", "one_line"] | None = None
+    must_break_at_empty_line: StrictBool | None = None
+    embedding_model: StrictStr | None = None
+    embedding_function: StrictStr | None = None
+    """Import path of a function ``list[str] -> list[list[float]]`` in an allowed module."""
+    custom_token_count_function: StrictStr | None = None
+    custom_text_split_function: StrictStr | None = None
+    customized_prompt: StrictStr | None = None
+    customized_answer_prefix: StrictStr | None = None
+    update_context: StrictBool | None = None
+    collection_name: StrictStr | None = Field(None, min_length=1, max_length=63)
+    get_or_create: StrictBool | None = None
+    overwrite: StrictBool | None = None
+    custom_text_types: list[StrictStr] | None = None
+    recursive: StrictBool | None = None
+    distance_threshold: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    n_results: Annotated[StrictInt, Field(ge=1, le=10_000)] | None = None
+    vector_db: Literal["chroma"] | None = None
+    db_config: ChromaConfigSpec | None = None
+
+    @field_validator("embedding_function", "custom_token_count_function", "custom_text_split_function", mode="before")
+    @classmethod
+    def _function(cls, value: Any) -> Any:
+        return None if value is None else check_import_path(value)
+
+    @field_validator("docs_path")
+    @classmethod
+    def _docs_path(cls, value: Any) -> Any:
+        if isinstance(value, list) and not value:
+            raise ValueError("must name at least one file, folder or URL (or leave docs_path out)")
+        return value
+
+    def paths(self) -> list[tuple[str, str]]:
+        """(field, value) of each path this config reads or writes: docs_path entries, db_config.path."""
+        docs = [self.docs_path] if isinstance(self.docs_path, str) else self.docs_path or []
+        found = [("docs_path", p) for p in docs]
+        if self.db_config is not None and self.db_config.path is not None:
+            found.append(("db_config.path", self.db_config.path))
+        return found
+
+
+class TeachabilitySpec(_Strict):
+    """``Teachability(...).add_to_agent(agent)``: memos kept in ``path_to_db_dir`` (a folder under
+    the run's folder unless granted, like a work_dir); its analyzer uses the agent's model."""
+
+    path_to_db_dir: StrictStr | None = None
+    reset_db: StrictBool | None = None
+    recall_threshold: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    max_num_retrievals: Annotated[StrictInt, Field(ge=1, le=10_000)] | None = None
+    verbosity: Annotated[StrictInt, Field(ge=0, le=3)] | None = None
 
 
 class AgentSpec(_Strict):
     """One agent: its class and constructor parameters under their classic names."""
 
-    class_: Literal["ConversableAgent", "AssistantAgent", "UserProxyAgent", "GroupChatManager"] = Field(
-        "ConversableAgent", alias="class")
+    class_: AgentClass = Field("ConversableAgent", alias="class")
     system_message: StrictStr | None = None
     description: StrictStr | None = None
     human_input_mode: Literal["ALWAYS", "TERMINATE", "NEVER"] | None = None
@@ -289,6 +365,19 @@ class AgentSpec(_Strict):
     nested_chats: list[NestedChatSpec] | None = None
     placement: PlacementSpec | None = None
     """In a Ray actor placed by resources, not in the run's process (docs/distributed.md)."""
+    retrieve_config: RetrieveConfigSpec | None = None
+    """A RetrieveUserProxyAgent's documents and store (docs/retrieval.md)."""
+
+    teachability: TeachabilitySpec | None = None
+    """Make the agent teachable (docs/retrieval.md); it needs a model."""
+
+    @model_validator(mode="after")
+    def _retrieve_config_of_retrieve_agents(self) -> AgentSpec:
+        if self.retrieve_config is not None and self.class_ != "RetrieveUserProxyAgent":
+            raise ValueError(f"retrieve_config is for class RetrieveUserProxyAgent only (this agent is a {self.class_})")
+        if self.teachability is not None and self.llm_config is False:
+            raise ValueError("teachability needs the agent's model (its analyzer uses it): this agent has llm_config: false")
+        return self
 
     @field_validator("llm_config", mode="before")
     @classmethod

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from graphlib import CycleError, TopologicalSorter
 
-from .document import AgentSpec, TeamSpec
+from .document import RETRIEVE_FUNCTIONS, AgentSpec, TeamSpec
 from .errors import SpecIssue, closest
 
 
@@ -143,7 +143,7 @@ def _placement_issues(base: str, agent: AgentSpec) -> list[SpecIssue]:
                           "place its members instead")]
     issues = []
     mode = agent.human_input_mode or ("NEVER" if agent.class_ == "AssistantAgent" else
-                                      "ALWAYS" if agent.class_ == "UserProxyAgent" else "TERMINATE")
+                                      "ALWAYS" if agent.class_ in ("UserProxyAgent", "RetrieveUserProxyAgent") else "TERMINATE")
     if mode != "NEVER":
         issues.append(SpecIssue(f"{base}.human_input_mode", f"a placed agent can't ask a human (it lives in a Ray actor): "
                                 f"set human_input_mode: NEVER (it is {mode})"))
@@ -166,6 +166,8 @@ def imported_modules(spec: TeamSpec) -> list[str]:
               if a.is_termination_msg is not None and a.is_termination_msg.function]
     paths += [g.speaker_selection_method for g in (spec.group_chats or {}).values()
               if g.speaker_selection_method and ":" in g.speaker_selection_method]
+    paths += [getattr(a.retrieve_config, key) for a in spec.agents.values() if a.retrieve_config is not None
+              for key in RETRIEVE_FUNCTIONS if getattr(a.retrieve_config, key) is not None]
     return sorted({p.split(":")[0] for p in paths})
 
 

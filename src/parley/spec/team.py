@@ -165,6 +165,10 @@ class Team:
         if built.chat_queue is not None:
             return await a_run_chats_in_order(self.chat_queue(built, task, silent))
         first = built.first_message(self.spec.run.message, task)
+        if self.spec.agents[self.spec.run.initiator].class_ == "RetrieveUserProxyAgent":
+            # Classic's idiom: the first message is the retrieved context for the problem.
+            return await built.initiator.a_initiate_chat(built.recipient, message=built.initiator.message_generator,
+                                                         problem=first, silent=silent, **built.chat_kwargs)
         return await built.initiator.a_initiate_chat(built.recipient, message=first, silent=silent, **built.chat_kwargs)
 
     def chat_queue(self, built: Any, task: str | None, silent: bool = False) -> list[dict]:

@@ -19,6 +19,8 @@ def add_studio_parser(commands: argparse._SubParsersAction) -> None:
                         help="let specs that ask for it (use_docker: false, executor: local) run code unsandboxed")
     studio.add_argument("--allow-module", action="append", default=[], metavar="M",
                         help="a module specs' tools and functions may be imported from (repeatable)")
+    studio.add_argument("--allow-docs", action="append", default=[], metavar="FOLDER",
+                        help="a folder (or URL) RetrieveUserProxyAgents of specs may read documents from (repeatable)")
     studio.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
                         help="a browser origin allowed besides the server's own (e.g. a reverse proxy's https://host)")
     actions = studio.add_subparsers(dest="studio_command")
@@ -45,6 +47,7 @@ def _studio(args: argparse.Namespace) -> int:
     try:
         settings = StudioSettings(host=args.host, port=args.port, store=args.store, token=args.token or "",
                                   allow_unsandboxed=args.allow_unsandboxed, allow_modules=tuple(args.allow_module),
+                                  allow_docs=tuple(args.allow_docs),
                                   allow_origins=tuple(args.allow_origin))
     except SettingsError as error:
         print(f"parley studio: {error}", file=sys.stderr)

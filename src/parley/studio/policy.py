@@ -12,16 +12,22 @@ only by reference), and the Studio adds its own, since the browser is not the se
   ``--allow-unsandboxed``; otherwise its executor is the sandbox, and a note says so;
 - a ``work_dir`` is a relative path (no ``..``, not absolute); each run's code works in a folder
   of its own (``.parley/studio/runs/<run id>/``, the spec's ``work_dir`` inside it), so that the
-  runs of one user, or of two, don't see each other's files.
+  runs of one user, or of two, don't see each other's files;
+- a RetrieveUserProxyAgent reads documents only from the folders (or exact URLs) the server's
+  owner allows (``--allow-docs``): the server's own files (its config list, its run store) would
+  otherwise go into prompts and transcripts. Its index (``db_config.path``) is kept in the run's
+  folder too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
 from ..spec import SpecError, Team
+from ..spec.access import work_dir_problem
 from ..spec.errors import SpecIssue
 
 SERVER_MODELS = "OAI_CONFIG_LIST"
@@ -41,7 +47,32 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
         yield path, value
 
 
-def studio_team(document: Any, *, allow_unsandboxed: bool, allow_modules: tuple[str, ...] = ()) -> tuple[Team, list[str]]:
+def docs_allowed(value: str, allow_docs: Iterable[str]) -> bool:
+    """Whether ``value`` (a docs_path entry) is an allowed URL, or a path in an allowed folder
+    (links followed, relative to the server's folder)."""
+    from ..retrieval.documents import is_url
+
+    allow_docs = tuple(allow_docs)
+    if is_url(value) or "://" in value:
+        return value in allow_docs
+    real = os.path.realpath(value)
+    for folder in allow_docs:
+        if is_url(folder) or "://" in folder:
+            continue
+        base = os.path.realpath(folder)
+        if os.path.commonpath([real, base]) == base:
+            return True
+    return False
+
+
+def docs_paths(team: Team) -> list[str]:
+    """Every docs_path entry of ``team``'s retrieval agents (the build's grants, once checked)."""
+    return [value for agent in team.spec.agents.values() if agent.retrieve_config is not None
+            for field, value in agent.retrieve_config.paths() if field == "docs_path"]
+
+
+def studio_team(document: Any, *, allow_unsandboxed: bool, allow_modules: tuple[str, ...] = (),
+                allow_docs: tuple[str, ...] = ()) -> tuple[Team, list[str]]:
     """The team a browser's spec stands for, under the Studio's rules, and notes on what was
     changed (the sandbox put in place of unsandboxed execution). SpecError lists every problem,
     each naming its path."""
@@ -68,6 +99,26 @@ def studio_team(document: Any, *, allow_unsandboxed: bool, allow_modules: tuple[
         elif config_list.get("filter_dict") is not None:
             issues.append(SpecIssue(f"{where}.filter_dict", f"must be a mapping of {', '.join(FILTER_KEYS)} to values"))
     notes: list[str] = []
+    for name, agent in team.spec.agents.items():
+        teach_path = agent.teachability.path_to_db_dir if agent.teachability is not None else None
+        if teach_path is not None and work_dir_problem(teach_path) is not None:
+            issues.append(SpecIssue(f"agents.{name}.teachability.path_to_db_dir",
+                                    f"must be a relative folder without '..' (it is placed in the run's folder), "
+                                    f"got {teach_path!a}"))
+        if agent.retrieve_config is None:
+            continue
+        for field, value in agent.retrieve_config.paths():
+            if field != "docs_path":  # the index: a folder in the run's folder (with_run_folder)
+                if work_dir_problem(value) is not None:
+                    issues.append(SpecIssue(f"agents.{name}.retrieve_config.{field}",
+                                            f"must be a relative folder without '..' (it is placed in the run's folder), "
+                                            f"got {value!a}"))
+                continue
+            if not docs_allowed(value, allow_docs):
+                issues.append(SpecIssue(f"agents.{name}.retrieve_config.docs_path",
+                                        f"{value!a} is not in a folder this server allows documents from (its owner can "
+                                        f"allow one with parley studio --allow-docs FOLDER); allowed now: "
+                                        f"{', '.join(map(ascii, allow_docs)) or 'none'}"))
     for name, agent in (data.get("agents") or {}).items():
         config = agent.get("code_execution_config")
         if not isinstance(config, dict):
@@ -113,6 +164,15 @@ def with_run_folder(team: Team, run_id: str) -> Team:
     data = team.to_dict()
     changed = False
     for agent in (data.get("agents") or {}).values():
+        retrieve = agent.get("retrieve_config")
+        if isinstance(retrieve, dict):  # the index too: a run's own, in its folder
+            db_config = retrieve.setdefault("db_config", {})
+            db_config["path"] = f"{RUNS_FOLDER}/{run_id}/{db_config.get('path') or 'index'}"
+            changed = True
+        teach = agent.get("teachability")
+        if isinstance(teach, dict):  # a run's memos are its own, in its folder
+            teach["path_to_db_dir"] = f"{RUNS_FOLDER}/{run_id}/{teach.get('path_to_db_dir') or 'memos'}"
+            changed = True
         config = agent.get("code_execution_config")
         if config is None and agent.get("class") == "UserProxyAgent":
             config = agent["code_execution_config"] = {}  # the class's default: code execution on

@@ -36,7 +36,7 @@ from ..store import RunNotFoundError, schema
 from ..store.resume import process_alive
 from .auth import Principal
 from .event_feed import EventHub, current_run
-from .policy import studio_team, with_run_folder
+from .policy import docs_paths, studio_team, with_run_folder
 from .settings import StudioSettings
 
 log = logging.getLogger("parley.studio")
@@ -144,7 +144,9 @@ class Runner:
         SpecError when the team can't be built (an import not allowed, a model reference)."""
         run_id = str(uuid.uuid4())
         team = with_run_folder(team, run_id)
-        built = await asyncio.to_thread(team.build, allow_modules=self.settings.allow_modules, model=model)
+        # Document folders were checked against --allow-docs (studio_team): granted to the build.
+        built = await asyncio.to_thread(team.build, allow_modules=self.settings.allow_modules, model=model,
+                                        allow_work_dirs=docs_paths(team))
         now = time.time()
         with self.store.engine.begin() as connection:
             connection.execute(_rows.insert().values(run_id=run_id, owner=principal.user, team_id=team_id, team_name=team.name,
@@ -195,8 +197,9 @@ class Runner:
         team, options = await asyncio.to_thread(stored_spec, self.store, run_id)
         # The Studio's rules hold again (this server may allow less than the one that started it).
         team, _ = studio_team(team.to_dict(), allow_unsandboxed=self.settings.allow_unsandboxed,
-                              allow_modules=self.settings.allow_modules)
-        built = await asyncio.to_thread(team.build, allow_modules=self.settings.allow_modules, model=options.get("model"))
+                              allow_modules=self.settings.allow_modules, allow_docs=self.settings.allow_docs)
+        built = await asyncio.to_thread(team.build, allow_modules=self.settings.allow_modules, model=options.get("model"),
+                                        allow_work_dirs=docs_paths(team))
         await asyncio.to_thread(self._update, run_id, state="active")
 
         async def run() -> None:

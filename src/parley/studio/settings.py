@@ -37,6 +37,8 @@ class StudioSettings:
     """Let specs that ask for it (``use_docker: false``, ``executor: local``) run code unsandboxed."""
     allow_modules: tuple[str, ...] = ()
     """Modules tools and functions of specs may be imported from (plus parley.spec.tools and $PARLEY_SPEC_ALLOW_MODULES)."""
+    allow_docs: tuple[str, ...] = ()
+    """Folders (or exact URLs) a spec's RetrieveUserProxyAgent may read documents from; none by default."""
     allow_origins: tuple[str, ...] = ()
     """Browser origins allowed besides the server's own (a reverse proxy's, say)."""
     token_given: bool = field(default=False, init=False)

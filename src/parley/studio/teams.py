@@ -34,7 +34,7 @@ def load_team(studio: Any, body: Any) -> tuple[Team, list[str]]:
             raise SpecError("must be the spec's YAML text", "yaml")
         body = Team.from_yaml(body["yaml"]).to_dict()
     return studio_team(body, allow_unsandboxed=studio.settings.allow_unsandboxed,
-                       allow_modules=studio.settings.allow_modules)
+                       allow_modules=studio.settings.allow_modules, allow_docs=studio.settings.allow_docs)
 
 
 def _owner_clause(who: Principal) -> Any:

@@ -214,6 +214,10 @@ function Text({ text }: { text: string }) {
   return <div className="text">{text}</div>;
 }
 
+function distance(d: number | null): string {
+  return d === null ? "?" : d.toFixed(3);
+}
+
 function TranscriptItem({ item }: { item: Item }) {
   switch (item.kind) {
     case "message": {
@@ -286,5 +290,46 @@ function TranscriptItem({ item }: { item: Item }) {
       return <li className={`event finished${item.nested ? " nested" : ""}`}>{item.nested ? "nested chat" : "chat"} finished: {item.reason}{item.summary ? <details className="fold"><summary>summary</summary><Text text={item.summary} /></details> : null}</li>;
     case "notice":
       return <li className={`event notice-${item.level}`}>{item.text}</li>;
+    case "retrieval":
+      return (
+        <li className="event retrieval">
+          <details className="fold">
+            <summary><Who name={item.agent} /> retrieved {item.sources.length} chunk{item.sources.length === 1 ? "" : "s"}{item.collection ? ` from ${item.collection}` : ""}, used {item.used.length}</summary>
+            <div className="muted">query</div><pre className="mono">{item.query}</pre>
+            <div className="muted">sources (nearest first)</div>
+            <ol className="sources">
+              {item.sources.map((s, i) => (
+                <li key={i} data-used={item.used.includes(s.id) ? "yes" : "no"}>
+                  <code>{s.source || s.id}</code> <span className="muted">distance {distance(s.distance)}{item.used.includes(s.id) ? " · used" : ""}</span>
+                </li>
+              ))}
+            </ol>
+          </details>
+        </li>
+      );
+    case "recalled":
+      return (
+        <li className="event recalled">
+          <details className="fold">
+            <summary><Who name={item.agent} /> recalled {item.memos.length} memo{item.memos.length === 1 ? "" : "s"}</summary>
+            <div className="muted">query</div><pre className="mono">{item.query}</pre>
+            <ol className="memos">
+              {item.memos.map((m, i) => (
+                <li key={i}><q>{m.input}</q> → {m.output} <span className="muted">distance {distance(m.distance)}</span></li>
+              ))}
+            </ol>
+          </details>
+        </li>
+      );
+    case "memo":
+      return (
+        <li className="event memo">
+          <details className="fold">
+            <summary><Who name={item.agent} /> stored a memo</summary>
+            <div className="muted">recalled by</div><pre className="mono">{item.input}</pre>
+            <div className="muted">recalls</div><pre className="mono">{item.output}</pre>
+          </details>
+        </li>
+      );
   }
 }
