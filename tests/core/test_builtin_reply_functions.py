@@ -1,0 +1,112 @@
+"""The classic built-in reply functions called on their own: when each applies, what it reads when no
+messages are given, and what it answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from parley import AssistantAgent, ConversableAgent, UserProxyAgent, events
+from tests.conftest import scripted_config
+
+
+def _runner(tmp_path, **code):
+    def lookup(city: str) -> str:
+        return f"sunny in {city}"
+
+    runner = UserProxyAgent("runner", human_input_mode="NEVER", function_map={"lookup": lookup},
+                            code_execution_config={"use_docker": False, "work_dir": str(tmp_path), **code})
+    writer = ConversableAgent("writer", llm_config=False, human_input_mode="NEVER")
+    return runner, writer
+
+
+FUNCTION_CALL = {"role": "assistant", "content": None, "function_call": {"name": "lookup", "arguments": '{"city": "Oslo"}'}}
+TOOL_CALLS = {"role": "assistant", "content": None, "tool_calls": [
+    {"id": "c1", "type": "function", "function": {"name": "lookup", "arguments": '{"city": "Rome"}'}}]}
+
+
+def test_the_function_call_reply_runs_the_last_message_s_call(tmp_path):
+    runner, writer = _runner(tmp_path)
+    assert runner.generate_function_call_reply([], writer) == (False, None)
+    assert runner.generate_function_call_reply([FUNCTION_CALL, {"role": "user", "content": "hi"}], writer) == (False, None)
+    final, reply = runner.generate_function_call_reply([FUNCTION_CALL], writer)
+    assert final is True and reply["name"] == "lookup" and reply["content"] == "sunny in Oslo"
+    # No messages given: the sender's conversation; no sender either: nothing to run.
+    runner._oai_messages[writer] = [FUNCTION_CALL]
+    final, reply = runner.generate_function_call_reply(None, writer)
+    assert final is True and reply["content"] == "sunny in Oslo"
+    assert runner.generate_function_call_reply(None, None) == (False, None)
+    assert None not in runner.chat_messages
+
+
+def test_the_tool_calls_reply_answers_each_call(tmp_path):
+    runner, writer = _runner(tmp_path)
+    assert runner.generate_tool_calls_reply([], writer) == (False, None)
+    assert runner.generate_tool_calls_reply([{"role": "user", "content": "hi"}], writer) == (False, None)
+    final, reply = runner.generate_tool_calls_reply([TOOL_CALLS], writer)
+    assert final is True and reply["role"] == "tool" and reply["content"] == "sunny in Rome"
+    assert [(r["tool_call_id"], r["content"]) for r in reply["tool_responses"]] == [("c1", "sunny in Rome")]
+    runner._oai_messages[writer] = [TOOL_CALLS]
+    assert runner.generate_tool_calls_reply(None, writer)[1]["content"] == "sunny in Rome"
+    assert runner.generate_tool_calls_reply(None, None) == (False, None)
+    assert None not in runner.chat_messages
+
+
+CODE = {"role": "user", "content": "```python\nprint(6 * 7)\n```"}
+TEXT = {"role": "user", "content": "no code here"}
+MINE = {"role": "assistant", "content": "```python\nprint('mine')\n```"}
+
+
+def test_last_n_messages_chooses_how_far_back_code_is_looked_for(tmp_path):
+    runner, writer = _runner(tmp_path, last_n_messages=2)
+    final, reply = runner.generate_code_execution_reply([CODE, TEXT], writer)
+    assert final is True and reply == "exitcode: 0 (execution succeeded)\nCode output: \n42\n"  # legacy: on a new line
+    assert runner.generate_code_execution_reply([CODE, TEXT, TEXT], writer) == (False, None)
+    runner, writer = _runner(tmp_path, last_n_messages=0)
+    assert runner.generate_code_execution_reply([CODE], writer) == (False, None)
+    # "auto" (the default): everything received since this agent last spoke, and no further.
+    runner, writer = _runner(tmp_path)
+    assert runner.generate_code_execution_reply([CODE, TEXT, TEXT], writer)[0] is True
+    assert runner.generate_code_execution_reply([CODE, MINE, TEXT], writer) == (False, None)
+    assert runner.generate_code_execution_reply([MINE], writer) == (False, None)
+    # The newest message with code wins; a message without content is skipped.
+    final, reply = runner.generate_code_execution_reply(
+        [CODE, {"role": "user", "content": "```python\nprint('newer')\n```"}, {"role": "user", "content": None}], writer)
+    assert "newer" in reply and "42" not in reply
+
+
+@pytest.mark.parametrize("bad", [-1, True, "all", 1.5])
+def test_a_bad_last_n_messages_is_refused_by_name(tmp_path, bad):
+    runner, writer = _runner(tmp_path, last_n_messages=bad)
+    with pytest.raises(ValueError, match=r"code_execution_config\['last_n_messages'\] must be .* got " + repr(bad)[:2]):
+        runner.generate_code_execution_reply([CODE], writer)
+
+
+def test_the_code_reply_reads_the_sender_s_messages_and_a_given_config(tmp_path):
+    runner, writer = _runner(tmp_path)
+    runner._oai_messages[writer] = [CODE]
+    with events.capture(kinds=(events.CodeExecutionStarted,)) as seen:
+        final, reply = runner.generate_code_execution_reply(None, writer)
+    assert final is True and "42" in reply
+    assert [(e.agent, e.blocks, e.languages) for e in seen.events] == [("runner", 1, ["python"])]
+    assert runner.generate_code_execution_reply(None, None) == (False, None)
+    assert None not in runner.chat_messages
+    # A config given to the call is used instead of the agent's: here, off.
+    assert runner.generate_code_execution_reply([CODE], writer, config=False) == (False, None)
+    off = UserProxyAgent("off", human_input_mode="NEVER", code_execution_config=False)
+    other = tmp_path / "other"
+    final, reply = off.generate_code_execution_reply(
+        [{"role": "user", "content": "```python\nopen('made.txt', 'w').write('x')\n```"}], writer,
+        config={"use_docker": False, "work_dir": str(other), "last_n_messages": 1})
+    assert final is True and (other / "made.txt").read_text() == "x"
+
+
+def test_the_model_reply_uses_a_client_given_as_config():
+    assistant = AssistantAgent("assistant", llm_config=scripted_config(["from the agent's model"]))
+    writer = ConversableAgent("writer", llm_config=False, human_input_mode="NEVER")
+    other = AssistantAgent("other", llm_config=scripted_config(["from the given client"]))
+    assert assistant.generate_oai_reply([{"role": "user", "content": "hi"}], writer, config=other.client) == (
+        True, "from the given client")
+    assistant._oai_messages[writer] = [{"role": "user", "content": "hi"}]
+    assert assistant.generate_oai_reply(None, writer) == (True, "from the agent's model")
+    assert ConversableAgent("plain", llm_config=False).generate_oai_reply([{"role": "user", "content": "hi"}]) == (
+        False, None)
