@@ -110,3 +110,37 @@ def test_the_model_reply_uses_a_client_given_as_config():
     assert assistant.generate_oai_reply(None, writer) == (True, "from the agent's model")
     assert ConversableAgent("plain", llm_config=False).generate_oai_reply([{"role": "user", "content": "hi"}]) == (
         False, None)
+
+
+def test_a_model_reply_with_a_legacy_function_call_is_the_message_dict():
+    call = {"content": None, "function_call": {"name": "lookup", "arguments": "{}"}}
+    assistant = AssistantAgent("assistant", llm_config=scripted_config([call]))
+    final, reply = assistant.generate_oai_reply([{"role": "user", "content": "hi"}])
+    # Classic shape: the whole message, its empty content kept (a None field other than content is dropped).
+    assert final is True and reply == {"role": "assistant", "content": None, "function_call": call["function_call"]}
+
+
+class _CountingCache:
+    """The cache protocol (get/set), counting look-ups."""
+
+    def __init__(self) -> None:
+        self.gets, self.data = 0, {}
+
+    def get(self, key, default=None):
+        self.gets += 1
+        return self.data.get(key, default)
+
+    def set(self, key, value) -> None:
+        self.data[key] = value
+
+
+def test_the_model_reply_uses_the_chat_s_cache_else_the_agent_s():
+    assistant = AssistantAgent("assistant", llm_config=scripted_config(["answer"]))
+    mine = _CountingCache()
+    assistant.client_cache = mine  # classic: used outside a chat
+    assert assistant.generate_oai_reply([{"role": "user", "content": "hi"}]) == (True, "answer")
+    assert mine.gets == 1 and len(mine.data) == 1
+    user = UserProxyAgent("user", human_input_mode="NEVER", code_execution_config=False)
+    chats = _CountingCache()
+    user.initiate_chat(assistant, message="hi", max_turns=1, cache=chats, silent=True)
+    assert chats.gets == 1 and mine.gets == 1  # the chat's cache, not the agent's
