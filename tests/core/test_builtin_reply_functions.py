@@ -144,3 +144,19 @@ def test_the_model_reply_uses_the_chat_s_cache_else_the_agent_s():
     chats = _CountingCache()
     user.initiate_chat(assistant, message="hi", max_turns=1, cache=chats, silent=True)
     assert chats.gets == 1 and mine.gets == 1  # the chat's cache, not the agent's
+
+
+def test_tool_and_function_calls_are_reported_as_the_executing_agent_s(tmp_path):
+    runner, writer = _runner(tmp_path)
+    with events.capture(kinds=(events.ToolCalled,)) as seen:
+        runner.generate_function_call_reply([FUNCTION_CALL], writer)
+        runner.generate_tool_calls_reply([TOOL_CALLS], writer)
+    assert [(e.agent, e.tool, e.result) for e in seen.events] == [
+        ("runner", "lookup", "sunny in Oslo"), ("runner", "lookup", "sunny in Rome")]
+
+
+def test_with_an_executor_in_the_given_config_the_output_follows_code_output_directly(tmp_path):
+    off = UserProxyAgent("off", human_input_mode="NEVER", code_execution_config=False)
+    final, reply = off.generate_code_execution_reply(
+        [CODE], None, config={"executor": "local", "local": {"work_dir": str(tmp_path)}, "last_n_messages": 1})
+    assert (final, reply) == (True, "exitcode: 0 (execution succeeded)\nCode output: 42\n")
