@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from parley import AssistantAgent, ConversableAgent, UserProxyAgent, events
+from parley import AssistantAgent, ConversableAgent, ScriptedModelClient, UserProxyAgent, events
 from tests.conftest import scripted_config
 
 
@@ -101,13 +101,21 @@ def test_the_code_reply_reads_the_sender_s_messages_and_a_given_config(tmp_path)
 
 
 def test_the_model_reply_uses_a_client_given_as_config():
-    assistant = AssistantAgent("assistant", llm_config=scripted_config(["from the agent's model"]))
+    model = ScriptedModelClient(["from the agent's model"])
+    model.keep_requests = True
+    assistant = AssistantAgent("assistant", llm_config={"config_list": [{"model": "scripted", "client": model}]})
     writer = ConversableAgent("writer", llm_config=False, human_input_mode="NEVER")
     other = AssistantAgent("other", llm_config=scripted_config(["from the given client"]))
     assert assistant.generate_oai_reply([{"role": "user", "content": "hi"}], writer, config=other.client) == (
         True, "from the given client")
-    assistant._oai_messages[writer] = [{"role": "user", "content": "hi"}]
+    assert model.requests == []
+    # No messages given: the sender's conversation is the prompt; no sender, only the system message.
+    assistant._oai_messages[writer] = [{"role": "user", "content": "from the conversation"}]
     assert assistant.generate_oai_reply(None, writer) == (True, "from the agent's model")
+    assert model.requests[-1].messages[-1]["content"] == "from the conversation"
+    assert assistant.generate_oai_reply(None, None) == (True, "from the agent's model")
+    assert [m["role"] for m in model.requests[-1].messages] == ["system"]
+    assert None not in assistant.chat_messages
     assert ConversableAgent("plain", llm_config=False).generate_oai_reply([{"role": "user", "content": "hi"}]) == (
         False, None)
 
@@ -160,3 +168,27 @@ def test_with_an_executor_in_the_given_config_the_output_follows_code_output_dir
     final, reply = off.generate_code_execution_reply(
         [CODE], None, config={"executor": "local", "local": {"work_dir": str(tmp_path)}, "last_n_messages": 1})
     assert (final, reply) == (True, "exitcode: 0 (execution succeeded)\nCode output: 42\n")
+
+
+def test_the_reply_protocol_constrains_the_model_request_only_when_on(tmp_path):
+    import json
+
+    def chat(**option):
+        client = ScriptedModelClient([json.dumps({"language": "python", "code": "print(6 * 7)"}),
+                                      json.dumps({"answer": "It is 42."})])
+        client.keep_requests = True
+        assistant = AssistantAgent("assistant", llm_config={
+            "config_list": [{"model": "scripted", "client": client}], "cache_seed": None, **option})
+        user = UserProxyAgent("user", human_input_mode="NEVER", max_consecutive_auto_reply=1,
+                              code_execution_config={"work_dir": str(tmp_path), "use_docker": False})
+        result = user.initiate_chat(assistant, message="Multiply 6 by 7.", max_turns=2, silent=True)
+        return client.requests, result
+
+    requests, result = chat(reply_protocol=True)
+    assert [(r.agent, r.response_format["json_schema"]["name"]) for r in requests] == [
+        ("assistant", "code_reply"), ("assistant", "answer_reply")]
+    assert "exitcode: 0" in requests[1].messages[-1]["content"]
+    assert result.chat_history[1]["content"] == "```python\nprint(6 * 7)\n```"
+    assert result.chat_history[-1]["content"] == "It is 42.\n\nTERMINATE"
+    requests, _ = chat()  # off unless asked for (a remote model)
+    assert [r.response_format for r in requests] == [None, None]
