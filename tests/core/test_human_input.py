@@ -185,3 +185,103 @@ def test_the_check_reads_the_sender_s_messages_when_none_are_given():
     user._oai_messages[assistant] = [{"role": "user", "content": "go on"}]
     assert user.check_termination_and_human_reply(None, assistant) == (False, None)
     assert user.check_termination_and_human_reply(None, None) == (False, None)  # no sender, no messages
+    assert None not in user.chat_messages  # asking without a sender makes no conversation with "None"
+
+
+def test_a_mode_that_asks_asks_even_with_no_messages():
+    user, _ = pair("ALWAYS", ["unused"])
+    stream = IOQueue(["hello"])
+    with IOStream.set_default(stream):
+        assert user.check_termination_and_human_reply(None, None) == (True, {"role": "user", "content": "hello"})
+    assert len(stream.prompts) == 1
+
+
+# The mode logic on its own, through the classic public reply function: what each answer returns,
+# announces and does to the auto-reply count.
+
+def _notices(captured):
+    return [e.text for e in captured.of(events.Notice)]
+
+
+def test_an_empty_answer_is_announced_and_counted_as_an_auto_reply():
+    user, assistant = pair("ALWAYS", ["unused"])
+    stream = IOQueue(["", ""])
+    with IOStream.set_default(stream), events.capture(kinds=(events.Notice,)) as seen:
+        assert user.check_termination_and_human_reply([{"role": "user", "content": "hi"}], assistant) == (False, None)
+        assert user._consecutive_auto_reply_counter[assistant] == 1
+        assert user.check_termination_and_human_reply([{"role": "user", "content": "hi"}], assistant) == (False, None)
+    assert user._consecutive_auto_reply_counter[assistant] == 2
+    assert _notices(seen) == ["NO HUMAN INPUT RECEIVED.", "USING AUTO REPLY..."] * 2
+
+
+def test_terminate_mode_below_the_limit_auto_replies_without_asking():
+    user, assistant = pair("TERMINATE", ["unused"], is_termination_msg=_is_done)
+    stream = IOQueue([])
+    with IOStream.set_default(stream), events.capture(kinds=(events.Notice,)) as seen:
+        assert user.check_termination_and_human_reply([{"role": "user", "content": "go"}], assistant) == (False, None)
+    assert stream.prompts == [] and _notices(seen) == ["USING AUTO REPLY..."]
+    assert user._consecutive_auto_reply_counter[assistant] == 1
+
+
+def test_at_the_limit_enter_on_an_ordinary_message_is_an_auto_reply():
+    user, assistant = pair("TERMINATE", ["unused"], max_consecutive_auto_reply=1, is_termination_msg=_is_done)
+    user._consecutive_auto_reply_counter[assistant] = 1
+    with IOStream.set_default(IOQueue([""])), events.capture(kinds=(events.Notice, events.TerminationChecked)) as seen:
+        assert user.check_termination_and_human_reply([{"role": "user", "content": "go"}], assistant) == (False, None)
+    assert [type(e).__name__ for e in seen.events] == ["Notice", "Notice"]
+    assert _notices(seen) == ["NO HUMAN INPUT RECEIVED.", "USING AUTO REPLY..."]
+
+
+def test_at_the_limit_an_answer_to_a_termination_message_is_sent_and_resets_the_count():
+    user, assistant = pair("TERMINATE", ["unused"], max_consecutive_auto_reply=1, is_termination_msg=_is_done)
+    user._consecutive_auto_reply_counter[assistant] = 1
+    with IOStream.set_default(IOQueue(["go on"])), events.capture(kinds=(events.Notice,)) as seen:
+        reply = user.check_termination_and_human_reply([{"role": "user", "content": "done TERMINATE"}], assistant)
+    assert reply == (True, {"role": "user", "content": "go on"})
+    assert user._consecutive_auto_reply_counter[assistant] == 0 and _notices(seen) == []
+
+
+def test_exit_ends_the_chat_names_the_agent_and_resets_the_count():
+    user, assistant = pair("ALWAYS", ["unused"])
+    user._consecutive_auto_reply_counter[assistant] = 2
+    with IOStream.set_default(IOQueue(["exit"])), events.capture(kinds=(events.TerminationChecked, events.Notice)) as seen:
+        assert user.check_termination_and_human_reply([{"role": "user", "content": "hi"}], assistant) == (True, None)
+    assert [(type(e).__name__, e.agent, e.reason) for e in seen.events] == [("TerminationChecked", "user", "human_exit")]
+    assert user._consecutive_auto_reply_counter[assistant] == 0
+
+
+def test_a_human_answer_resets_the_count():
+    user, assistant = pair("ALWAYS", ["unused"])
+    user._consecutive_auto_reply_counter[assistant] = 2
+    with IOStream.set_default(IOQueue(["hello"])):
+        reply = user.check_termination_and_human_reply([{"role": "user", "content": "hi"}], assistant)
+    assert reply == (True, {"role": "user", "content": "hello"})
+    assert user._consecutive_auto_reply_counter[assistant] == 0
+
+
+def test_without_a_sender_the_prompt_says_the_sender():
+    user, _ = pair("ALWAYS", ["unused"])
+    stream = IOQueue(["hello"])
+    with IOStream.set_default(stream):
+        reply = user.check_termination_and_human_reply([{"role": "user", "content": "hi"}], None)
+    assert reply == (True, {"role": "user", "content": "hello"})
+    assert stream.prompts == [("Replying as user. Provide feedback to the sender. Press enter to skip and use "
+                               "auto-reply, or type 'exit' to end the conversation: ")]
+
+
+def test_a_human_answer_answers_an_interrupted_function_call_and_tool_calls():
+    user, assistant = pair("ALWAYS", ["unused"])
+    message = {"role": "user", "content": None, "function_call": {"name": "lookup", "arguments": "{}"}}
+    with IOStream.set_default(IOQueue(["stop"])):
+        reply = user.check_termination_and_human_reply([message], assistant)
+    assert reply == (True, {"role": "user", "content": "stop", "tool_responses": [
+        {"role": "function", "name": "lookup", "content": "USER INTERRUPTED"}]})
+    # Calls missing their name or id (a malformed model message) are still answered, with empty ones.
+    message = {"role": "user", "content": None, "function_call": {"arguments": "{}"},
+               "tool_calls": [{"id": "t1", "function": {"name": "f"}}, {"function": {"name": "g"}}]}
+    with IOStream.set_default(IOQueue(["stop"])):
+        reply = user.check_termination_and_human_reply([message], assistant)
+    assert reply == (True, {"role": "user", "content": "stop", "tool_responses": [
+        {"role": "function", "name": "", "content": "USER INTERRUPTED"},
+        {"role": "tool", "tool_call_id": "t1", "content": "USER INTERRUPTED"},
+        {"role": "tool", "tool_call_id": "", "content": "USER INTERRUPTED"}]})
