@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .embeddings import resolve_embedding_function
-from .vector_db import Document, ItemID, QueryResults, check_docs, filter_by_distance
+from .vector_db import ActiveCollection, Document, ItemID, QueryResults, check_docs, filter_by_distance
 
 
 def _clean_metadata(metadata: Mapping[str, Any] | None) -> dict | None:
@@ -22,7 +22,7 @@ def _clean_metadata(metadata: Mapping[str, Any] | None) -> dict | None:
     return {k: v if isinstance(v, (str, int, float, bool)) else str(v) for k, v in metadata.items()}
 
 
-class ChromaVectorDB:
+class ChromaVectorDB(ActiveCollection):
     """Classic ``ChromaVectorDB(client=None, path="tmp/db", embedding_function=None, metadata=None)``.
 
     ``client``: a chromadb client to use; else a persistent one at ``path``. ``metadata``: the
@@ -80,19 +80,6 @@ class ChromaVectorDB:
             return self.client.get_collection(collection_name, embedding_function=None)
         except (self._errors.NotFoundError, ValueError):
             return None
-
-    def get_collection(self, collection_name: str | None = None) -> Any:
-        if collection_name is None:
-            if self.active_collection is None:
-                raise ValueError("no collection_name given and no active collection")
-            return self.active_collection
-        if self.active_collection is not None and self.active_collection.name == collection_name:
-            return self.active_collection
-        collection = self._find(collection_name)
-        if collection is None:
-            raise ValueError(f"collection {collection_name!r} does not exist")
-        self.active_collection = collection
-        return collection
 
     def delete_collection(self, collection_name: str) -> None:
         if self._find(collection_name) is not None:

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from ..models.secrets import MASK, redact, secrets_in_url
 from .embeddings import resolve_embedding_function
-from .vector_db import Document, ItemID, QueryResults, check_docs, filter_by_distance
+from .vector_db import ActiveCollection, Document, ItemID, QueryResults, check_docs, filter_by_distance
 
 # space: (operator class, order-by operator, SQL turning the operator's value into Chroma's distance)
 _SPACES = {
@@ -53,7 +53,7 @@ def _connect(psycopg: Any, url: str, connect_timeout: int, password: str | None)
         raise type(error)(message) from None
 
 
-class PGVectorDB:
+class PGVectorDB(ActiveCollection):
     """Classic ``PGVectorDB(connection_string=None, host=None, port=None, dbname=None, username=None,
     password=None, connect_timeout=10, embedding_function=None, metadata=None, ...)``; or ``conn``, an
     open psycopg connection. ``connection_string`` may be a SQLAlchemy URL (``postgresql+psycopg://``).
@@ -129,19 +129,6 @@ class PGVectorDB:
                 sql.Identifier(f"{collection_name[:50]}_hnsw"), self._table(collection_name), sql.SQL(opclass)))
         self.active_collection = _Collection(collection_name, dimension)
         return self.active_collection
-
-    def get_collection(self, collection_name: str | None = None) -> _Collection:
-        if collection_name is None:
-            if self.active_collection is None:
-                raise ValueError("no collection_name given and no active collection")
-            return self.active_collection
-        if self.active_collection is not None and self.active_collection.name == collection_name:
-            return self.active_collection
-        collection = self._find(collection_name)
-        if collection is None:
-            raise ValueError(f"collection {collection_name!r} does not exist")
-        self.active_collection = collection
-        return collection
 
     def delete_collection(self, collection_name: str) -> None:
         with self.client.cursor() as cur:

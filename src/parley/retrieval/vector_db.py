@@ -59,6 +59,29 @@ class VectorDB(Protocol):
                         **kwargs: Any) -> list[Document]: ...
 
 
+class ActiveCollection:
+    """Classic's ``get_collection``, shared by the stores: the named collection becomes the active one;
+    no name gives the active one. A store supplies ``_find(name)`` (None: no such collection)."""
+
+    active_collection: Any = None
+
+    def _find(self, collection_name: str) -> Any:
+        raise NotImplementedError
+
+    def get_collection(self, collection_name: str | None = None) -> Any:
+        if collection_name is None:
+            if self.active_collection is None:
+                raise ValueError("no collection_name given and no active collection")
+            return self.active_collection
+        if self.active_collection is not None and self.active_collection.name == collection_name:
+            return self.active_collection
+        collection = self._find(collection_name)
+        if collection is None:
+            raise ValueError(f"collection {collection_name!r} does not exist")
+        self.active_collection = collection
+        return collection
+
+
 def check_docs(docs: Sequence[Document]) -> None:
     """Raise a clear error for a malformed document (names the index and field)."""
     seen: set = set()
@@ -81,5 +104,5 @@ def filter_by_distance(results: QueryResults, distance_threshold: float = -1) ->
     return [[pair for pair in result if pair[1] < distance_threshold] for result in results]
 
 
-__all__ = ["Document", "ItemID", "Metadata", "QueryResults", "Vector", "VectorDB",
+__all__ = ["ActiveCollection", "Document", "ItemID", "Metadata", "QueryResults", "Vector", "VectorDB",
            "check_docs", "filter_by_distance"]
