@@ -4,24 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.models.conftest import SECRET_KEY  # noqa: F401  (the key tests look for in errors and stores)
-from tests.servers.anthropic_fake import FakeAnthropicServer
+# SECRET_KEY: the key tests look for in errors and stores; the fake Anthropic server's fixtures.
+from tests.models.conftest import SECRET_KEY, _anthropic_server, anthropic_server  # noqa: F401
 
 pytest.importorskip("PIL")
-
-
-@pytest.fixture(scope="session")
-def _anthropic_server():
-    server = FakeAnthropicServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def anthropic_server(_anthropic_server):
-    _anthropic_server.reset()
-    yield _anthropic_server
-    _anthropic_server.reset()
 
 
 def write_image(path, size, colour, format=None):

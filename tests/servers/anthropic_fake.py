@@ -17,8 +17,6 @@ Run alone (for benchmarks): ``python tests/servers/anthropic_fake.py --delay 0.1
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import base64
 import binascii
 import itertools
@@ -29,7 +27,7 @@ from aiohttp import web
 
 if __package__ in (None, ""):
     sys.path.insert(0, __file__.rsplit("/tests/", 1)[0])
-from tests.servers.base import FakeServer
+from tests.servers.base import FakeServer, serve_from_command_line
 
 _ids = itertools.count(1)
 
@@ -170,19 +168,7 @@ class FakeAnthropicServer(FakeServer):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
-    parser.add_argument("--content", default="Hello from the fake server.")
-    args = parser.parse_args()
-    server = FakeAnthropicServer(delay=args.delay, default={"content": args.content})
-
-    async def run() -> None:
-        await server.serve(args.port)
-        print(f"PORT {server.port}", flush=True)
-        await asyncio.Event().wait()
-
-    asyncio.run(run())
+    serve_from_command_line(FakeAnthropicServer, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ one per request, and a record of every request received."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import collections
 import json
@@ -134,3 +135,21 @@ class FakeServer:
         prefix = f"event: {event}\n" if event else ""
         payload = data if isinstance(data, str) else json.dumps(data)
         await response.write(f"{prefix}data: {payload}\n\n".encode())
+
+
+def serve_from_command_line(server_class: type, description: str) -> None:
+    """Run a fake server in its own process (benchmarks keep its CPU out of theirs): prints
+    ``PORT n`` once it listens, then serves until killed."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument("--content", default="Hello from the fake server.")
+    args = parser.parse_args()
+    server = server_class(delay=args.delay, default={"content": args.content})
+
+    async def run() -> None:
+        await server.serve(args.port)
+        print(f"PORT {server.port}", flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(run())

@@ -15,7 +15,6 @@ Run alone (for benchmarks): ``python tests/servers/openai_fake.py --delay 0.1`` 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import hashlib
 import itertools
@@ -27,7 +26,7 @@ from aiohttp import web
 
 if __package__ in (None, ""):
     sys.path.insert(0, __file__.rsplit("/tests/", 1)[0])
-from tests.servers.base import FakeServer
+from tests.servers.base import FakeServer, serve_from_command_line
 
 _ids = itertools.count(1)
 _IMAGE_DATA_URL = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/]+=*$")
@@ -180,19 +179,7 @@ class FakeOpenAIServer(FakeServer):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
-    parser.add_argument("--content", default="Hello from the fake server.")
-    args = parser.parse_args()
-    server = FakeOpenAIServer(delay=args.delay, default={"content": args.content})
-
-    async def run() -> None:
-        await server.serve(args.port)
-        print(f"PORT {server.port}", flush=True)
-        await asyncio.Event().wait()
-
-    asyncio.run(run())
+    serve_from_command_line(FakeOpenAIServer, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":
