@@ -89,6 +89,8 @@ MODULES: tuple[Target, ...] = (
     # The Studio's authentication in this process (Starlette request objects, a SQLite file): the
     # end-to-end tests start a real server, which mutmut's forked runs would not reach.
     *(Target(name, f"src/parley/studio/{name}.py", STUDIO_AUTH_TESTS) for name in ("auth", "users")),
+    # What a browser's spec may ask of the Studio (models, modules, sandbox, folders), as functions.
+    Target("policy", "src/parley/studio/policy.py", ("tests/studio/test_policy_rules.py", "tests/studio/test_api_units.py")),
     # Not test_spec_attacks.py: its end-to-end tests run chats whose threads and event loops do not
     # survive mutmut's fork (most of its mutant runs "timed out" there). The rule-by-rule tests do.
     Target("access", "src/parley/spec/access.py", ("tests/spec/test_access_rules.py", "tests/spec/test_bad_specs.py")),

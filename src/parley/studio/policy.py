@@ -86,7 +86,7 @@ def studio_team(document: Any, *, allow_unsandboxed: bool, allow_modules: tuple[
         where = f"models.{name}.config_list"
         if not isinstance(config_list, dict):
             issues.append(SpecIssue(where, f"Studio runs use the server's models: write {{env_or_file: {SERVER_MODELS}, "
-                                           "filter_dict: {model: NAME}}} (GET /api/models lists them)"))
+                                           "filter_dict: {model: NAME}} (GET /api/models lists them)"))
         elif config_list.get("env_or_file", SERVER_MODELS) != SERVER_MODELS or config_list.get("file_location"):
             issues.append(SpecIssue(where, f"Studio runs use the server's models: env_or_file must be {SERVER_MODELS}, "
                                            "without file_location"))
