@@ -83,7 +83,7 @@ def test_the_team_name():
 
 
 def test_templates_use_only_the_two_fields_bare():
-    for template in ("Pick from {agentlist}.", "{roles} then {agentlist}", "no fields", "{{literal}} {roles}", ""):
+    for template in ("Pick from {agentlist}.", "{roles} then {agentlist}", "no fields", "{{literal}} {roles}", "", "a}}b"):
         assert doc.check_template(template) == template
     refusals = {
         "{agentlist:>400000000}": "got {agentlist:>400000000}",
@@ -94,6 +94,7 @@ def test_templates_use_only_the_two_fields_bare():
         "{agentlist.__class__}": "got {agentlist.__class__}",
         "{é}": "got {\\xe9}",
         "{agentlist:" + "x" * 30 + "}": "got {agentlist:" + "x" * 20 + "}",
+        "{{literal}} {task}": "got {task}",  # escaped braces are literal text: the fields after them count too
     }
     for template, got in refusals.items():
         with pytest.raises(ValueError) as caught:
@@ -153,6 +154,17 @@ def test_a_config_list_is_a_reference_or_a_list():
             f"entries, got {kind}")]
     valid(base(models={"gpt": {"config_list": {"env_or_file": "MY_LIST"}}}))
     valid(base(models={"gpt": {"config_list": []}}))
+
+
+def test_temperatures_and_prices_are_finite_numbers():
+    model = {"config_list": [{"model": "gpt-4o", "price": [0.01, 0.03]}], "temperature": 0.5, "top_p": 1}
+    spec = valid(base(models={"gpt": model}))
+    assert dump(spec)["models"]["gpt"] == model
+    for field, value in (("temperature", float("nan")), ("top_p", float("inf")), ("temperature", float("-inf"))):
+        (issue,) = problems(base(models={"gpt": {**model, field: value}}))
+        assert issue.startswith(f"models.gpt.{field}: Input should be a finite number"), issue
+    (issue,) = problems(base(models={"gpt": {"config_list": [{"model": "m", "price": [1, float("inf")]}]}}))
+    assert issue.startswith("models.gpt.config_list[0].price[1]: Input should be a finite number"), issue
 
 
 def test_kinds_of_values_are_named_without_the_value():

@@ -52,6 +52,8 @@ MAX_ROUNDS = 10_000
 MAX_MODEL_TIMEOUT_S = 3_600.0
 
 NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
+# inf and nan are no temperature or price; a dump (JSON mode) would also write them as null.
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 PositiveInt = Annotated[StrictInt, Field(ge=1)]
 TurnCount = Annotated[StrictInt, Field(ge=1, le=MAX_ROUNDS)]
 
@@ -153,7 +155,7 @@ class ModelEntry(_Strict):
     api_type: StrictStr | None = None
     api_version: StrictStr | None = None
     tags: list[StrictStr] | None = None
-    price: list[float] | None = None
+    price: list[FiniteFloat] | None = None
 
     @field_validator("base_url")
     @classmethod
@@ -179,8 +181,8 @@ class ModelSpec(_Strict):
     """An ``llm_config``: where its config_list comes from, and the classic options."""
 
     config_list: ConfigListReference | list[ModelEntry]
-    temperature: float | None = None
-    top_p: float | None = None
+    temperature: FiniteFloat | None = None
+    top_p: FiniteFloat | None = None
     max_tokens: PositiveInt | None = None
     seed: StrictInt | None = None
     cache_seed: StrictInt | None = None
