@@ -87,6 +87,7 @@ def test_the_websocket_subprotocol_credential():
     assert auth._subprotocol_credential(headers(sec_websocket_protocol="parley-auth." + base64.urlsafe_b64encode(
         b"padded").decode())) == "padded"  # padding given is fine too
     assert auth._subprotocol_credential(headers(sec_websocket_protocol="  parley-auth.YWJj  ,parley-studio")) == "abc"
+    assert auth._subprotocol_credential(headers(sec_websocket_protocol="parley-studio,parley-auth.YWJj")) == "abc"
     for value in ("parley-studio", "", "parley-auth.", "parley-auth.%%%", "parley-auth.//8", "parley-studio, auth.YWJj",
                   "x-parley-auth.YWJj", "parley-auth.YWJj\u00e9"):
         assert auth._subprotocol_credential(headers(sec_websocket_protocol=value)) is None, value
@@ -236,6 +237,13 @@ def test_password_hashes_take_their_parameters_from_the_stored_text():
     assert not users.verify_password("pw", f"scrypt$16$2$3$zz${cheap}")
     assert not users.verify_password("pw", f"scrypt$sixteen$2$3${b'salt'.hex()}${cheap}")
     assert not users.verify_password("pw", f"scrypt$15$2$3${b'salt'.hex()}${cheap}")  # scrypt refuses n not a power of 2
+    # A stronger hash than today's (n=2**15: 32 MiB, past OpenSSL's default memory limit) still verifies.
+    strong = hashlib.scrypt(b"pw", salt=b"salt", n=2**15, r=8, p=1, maxmem=64 * 2**20, dklen=32).hex()
+    assert users.verify_password("pw", f"scrypt$32768$8$1${b'salt'.hex()}${strong}")
+    # One past 64 MiB (n=2**16, r=8: 64 MiB and a few KiB) is refused, not computed, even when right:
+    # a stored hash can't make each login allocate any amount of memory.
+    huge = hashlib.scrypt(b"pw", salt=b"salt", n=2**16, r=8, p=1, maxmem=128 * 2**20, dklen=32).hex()
+    assert not users.verify_password("pw", f"scrypt$65536$8$1${b'salt'.hex()}${huge}")
 
 
 def test_user_names():
@@ -272,7 +280,7 @@ def test_a_login_stores_only_the_session_s_hmac_for_thirty_days(engine):
     assert users.login(engine, "nobody", "alice-password", TOKEN) is None
     assert users.login(engine, "Alice", "alice-password", TOKEN) is None
     session = users.login(engine, "alice", "alice-password", TOKEN)
-    assert session is not None and len(session) >= 40
+    assert session is not None and len(session) == 43  # 32 random bytes, base64url
     with engine.connect() as connection:
         (row,) = connection.execute(sa.select(schema.studio_sessions)).mappings().all()
     assert row["user"] == "alice"
@@ -330,6 +338,19 @@ def test_the_failure_table_drops_stale_pairs_first_then_the_oldest(monkeypatch):
     failures.clear(("b", "a"))
     failures.clear(("never", "a"))
     assert list(failures._times) == [("e", "a"), ("d", "a")] and len(failures) == 2
+
+
+def test_every_stale_pair_goes_when_the_table_is_full(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(users.time, "monotonic", lambda: now[0])
+    failures = users.LoginFailures(limit=2, window_s=60.0, max_keys=3)
+    failures.failed(("old1", "a"))
+    failures.failed(("old2", "a"))
+    now[0] += 30
+    failures.failed(("b", "a"))
+    now[0] += 30  # both old pairs are exactly window_s old: stale, and both go (not only as many as needed)
+    failures.failed(("c", "a"))
+    assert list(failures._times) == [("b", "a"), ("c", "a")]
 
 
 def test_defaults_of_the_failure_table():
