@@ -5,6 +5,8 @@ message through ``validate_document``; no team is built."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from parley.spec import SpecError
@@ -337,3 +339,9 @@ def test_a_run_is_one_chat_or_a_queue():
 def test_dump_gives_what_was_written():
     document = base(name="t", agents={"a": {"class": "AssistantAgent", "code_execution_config": False}, "b": {}})
     assert dump(valid(document)) == document
+
+
+def test_dump_gives_json_data():
+    # A filter_dict holds any YAML value: a date (YAML reads 2024-05-01 as one) is dumped as its text.
+    models = {"gpt": {"config_list": {"filter_dict": {"tags": [datetime.date(2024, 5, 1)]}}}}
+    assert dump(valid(base(models=models)))["models"]["gpt"]["config_list"] == {"filter_dict": {"tags": ["2024-05-01"]}}
