@@ -107,7 +107,7 @@ def test_code_runs_in_the_sandbox_unless_the_server_allows_otherwise(config, uns
 def test_work_dirs_are_relative_folders():
     for work_dir in ("w", "a/b", ".", "./w", "a..b", "w~"):
         studio_team(executor({"work_dir": work_dir, "executor": "sandbox"}), allow_unsandboxed=False)
-    for work_dir in ("/etc", "../up", "a/../../b", "~", "~/x", "C:\\x", "c:x", "\\\\host\\share", "a\\..\\..\\b"):
+    for work_dir in ("/etc", "../up", "a/../../b", "~", "~/x", "C:\\x", "c:x", "c:", "\\\\host\\share", "a\\..\\..\\b"):
         assert problems(executor({"work_dir": work_dir, "executor": "sandbox"})) == [
             (f"agents.x.code_execution_config.work_dir: must be a relative folder inside the server's folder, without '..', "
             f"got {work_dir!r}")], work_dir
@@ -149,6 +149,7 @@ def test_documents_only_from_allowed_folders(tmp_path, monkeypatch):
     assert not docs_allowed("file:///etc/passwd", ["docs", "/"])  # a URL only when allowed as written
     assert docs_allowed("file:///etc/passwd", ["file:///etc/passwd"])
     assert not docs_allowed("docs/a.md", ["https://example.com/", "ftp://docs"])  # a URL allows no folder
+    assert not docs_allowed("file:/srv/docs/a.md", ["file:///srv/docs"])  # nor does any other "://"
     assert docs_allowed("docs/a.md", iter(["https://example.com/", "docs"]))  # any iterable, read once
     assert not docs_allowed("docs/a.md", [])
     document = retrieving(["docs/a.md", "private/b.md", "https://example.com/c.md"])
