@@ -40,6 +40,8 @@ WRAPPER_TESTS = ("tests/models/test_client_wrappers.py", "tests/models/test_wrap
 SELECTION_TESTS = ("tests/groupchat/test_speaker_names.py", "tests/groupchat/test_selection.py",
                    "tests/groupchat/test_bad_input.py")
 
+STUDIO_AUTH_TESTS = ("tests/studio/test_auth_rules.py", "tests/studio/test_api_units.py")
+
 MODULES: tuple[Target, ...] = (
     # Pure unit tests only: test_secrets.py's end-to-end tests start fake provider servers in
     # threads, and a thread alive when mutmut forks each mutant's run can leave a logging lock held
@@ -78,8 +80,17 @@ MODULES: tuple[Target, ...] = (
     Target("schema", "src/parley/tools/schema.py", ("tests/tools/test_tool_schema.py", "tests/tools/test_parameter_model.py")),
     Target("tool", "src/parley/tools/tool.py",
            ("tests/tools/test_tool_execution.py", "tests/tools/test_tool_details.py", "tests/tools/test_tool_schema.py")),
-    Target("loading", "src/parley/spec/loading.py", ("tests/spec/test_bad_specs.py", "tests/spec/test_spec_attacks.py")),
-    Target("references", "src/parley/spec/references.py", ("tests/spec/test_bad_specs.py", "tests/spec/test_spec_attacks.py")),
+    # Spec validation, rule by rule: no chat is run (test_spec_attacks.py's end-to-end chats
+    # do not survive mutmut's fork, see access below).
+    Target("loading", "src/parley/spec/loading.py", ("tests/spec/test_loading_rules.py", "tests/spec/test_bad_specs.py")),
+    Target("references", "src/parley/spec/references.py",
+           ("tests/spec/test_reference_rules.py", "tests/spec/test_bad_specs.py")),
+    Target("document", "src/parley/spec/document.py", ("tests/spec/test_document_rules.py", "tests/spec/test_bad_specs.py")),
+    # The Studio's authentication in this process (Starlette request objects, a SQLite file): the
+    # end-to-end tests start a real server, which mutmut's forked runs would not reach.
+    *(Target(name, f"src/parley/studio/{name}.py", STUDIO_AUTH_TESTS) for name in ("auth", "users")),
+    # What a browser's spec may ask of the Studio (models, modules, sandbox, folders), as functions.
+    Target("policy", "src/parley/studio/policy.py", ("tests/studio/test_policy_rules.py", "tests/studio/test_api_units.py")),
     # Not test_spec_attacks.py: its end-to-end tests run chats whose threads and event loops do not
     # survive mutmut's fork (most of its mutant runs "timed out" there). The rule-by-rule tests do.
     Target("access", "src/parley/spec/access.py", ("tests/spec/test_access_rules.py", "tests/spec/test_bad_specs.py")),

@@ -52,6 +52,8 @@ MAX_ROUNDS = 10_000
 MAX_MODEL_TIMEOUT_S = 3_600.0
 
 NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
+# inf and nan are no temperature or price; a dump (JSON mode) would also write them as null.
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 PositiveInt = Annotated[StrictInt, Field(ge=1)]
 TurnCount = Annotated[StrictInt, Field(ge=1, le=MAX_ROUNDS)]
 
@@ -129,6 +131,21 @@ class ConfigListReference(_Strict):
     filter_dict: dict[str, Any] | None = None
 
 
+# The rules of the models below are plain functions, which their validators call: mutation testing
+# (mutmut, docs/mutation.md) skips decorated functions, so a rule written inside a validator would
+# never be checked by it.
+
+
+def refuse_literal_key(value: Any) -> Any:
+    """``api_key`` only as a reference ``{env: NAME}``."""
+    if isinstance(value, str):
+        # The value itself is never repeated in the error (it is a secret). ValueError, not
+        # TypeError: pydantic turns only ValueError into a validation error.
+        raise ValueError("a literal API key can't be in a spec: write api_key: {env: NAME} "
+                         "or use an OAI_CONFIG_LIST reference")
+    return value
+
+
 class ModelEntry(_Strict):
     """One config_list entry written in the spec; its key only as ``api_key: {env: NAME}``."""
 
@@ -138,7 +155,7 @@ class ModelEntry(_Strict):
     api_type: StrictStr | None = None
     api_version: StrictStr | None = None
     tags: list[StrictStr] | None = None
-    price: list[float] | None = None
+    price: list[FiniteFloat] | None = None
 
     @field_validator("base_url")
     @classmethod
@@ -148,20 +165,24 @@ class ModelEntry(_Strict):
     @field_validator("api_key", mode="before")
     @classmethod
     def _no_literal_key(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            # The value itself is never repeated in the error (it is a secret). ValueError, not
-            # TypeError: pydantic turns only ValueError into a validation error.
-            raise ValueError("a literal API key can't be in a spec: write api_key: {env: NAME} "
-                             "or use an OAI_CONFIG_LIST reference")
-        return value
+        return refuse_literal_key(value)
+
+
+def check_config_list_shape(value: Any) -> Any:
+    """A ``config_list`` is a reference (a mapping) or a list of entries, nothing else."""
+    if not isinstance(value, (dict, list)):
+        # ValueError, not TypeError: pydantic turns only ValueError into a validation error.
+        raise ValueError("must be a reference {env_or_file: OAI_CONFIG_LIST, filter_dict: {...}} "
+                         f"or a list of entries, got {type(value).__name__}")
+    return value
 
 
 class ModelSpec(_Strict):
     """An ``llm_config``: where its config_list comes from, and the classic options."""
 
     config_list: ConfigListReference | list[ModelEntry]
-    temperature: float | None = None
-    top_p: float | None = None
+    temperature: FiniteFloat | None = None
+    top_p: FiniteFloat | None = None
     max_tokens: PositiveInt | None = None
     seed: StrictInt | None = None
     cache_seed: StrictInt | None = None
@@ -170,11 +191,7 @@ class ModelSpec(_Strict):
     @field_validator("config_list", mode="before")
     @classmethod
     def _shape(cls, value: Any) -> Any:
-        if not isinstance(value, (dict, list)):
-            # ValueError, not TypeError: pydantic turns only ValueError into a validation error.
-            raise ValueError("must be a reference {env_or_file: OAI_CONFIG_LIST, filter_dict: {...}} "
-                             f"or a list of entries, got {type(value).__name__}")
-        return value
+        return check_config_list_shape(value)
 
 
 class TerminationSpec(_Strict):
@@ -187,12 +204,16 @@ class TerminationSpec(_Strict):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> TerminationSpec:
-        given = [name for name in ("ends_with", "contains", "equals", "function") if getattr(self, name) is not None]
-        if len(given) != 1:
-            raise ValueError(f"must have exactly one of ends_with, contains, equals, function; got {given or 'none'}")
-        if self.function is not None:
-            check_import_path(self.function)
-        return self
+        return check_termination(self)
+
+
+def check_termination(spec: TerminationSpec) -> TerminationSpec:
+    given = [name for name in ("ends_with", "contains", "equals", "function") if getattr(spec, name) is not None]
+    if len(given) != 1:
+        raise ValueError(f"must have exactly one of ends_with, contains, equals, function; got {given or 'none'}")
+    if spec.function is not None:
+        check_import_path(spec.function)
+    return spec
 
 
 class CodeExecutionSpec(_Strict):
@@ -210,18 +231,29 @@ class CodeExecutionSpec(_Strict):
     @field_validator("use_docker", mode="before")
     @classmethod
     def _use_docker(cls, value: Any) -> Any:
-        if value is None or isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in ("false", "no", "off", "0", "true", "yes", "on", "1", ""):
-            raise ValueError(f"must be true, false or an image name; {value!a} is a string (an image name): write "
-                             "false (no quotes) to run code unsandboxed on this machine, or true for Docker")
-        if isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
-            return value
-        raise ValueError(f"must be true, false, an image name or a list of image names, got {_kind(value)}")
+        return check_use_docker(value)
 
     @property
     def unsandboxed(self) -> bool:
-        return self.use_docker is False or self.executor in ("local", "jupyter")
+        return runs_unsandboxed(self)
+
+
+def check_use_docker(value: Any) -> Any:
+    """true, false, an image name or a list of them; a string that reads like a boolean is refused
+    (``"false"`` is an image name to Docker, so the code would not run where the writer meant)."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("false", "no", "off", "0", "true", "yes", "on", "1", ""):
+        raise ValueError(f"must be true, false or an image name; {value!a} is a string (an image name): write "
+                         "false (no quotes) to run code unsandboxed on this machine, or true for Docker")
+    if isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+        return value
+    raise ValueError(f"must be true, false, an image name or a list of image names, got {_kind(value)}")
+
+
+def runs_unsandboxed(config: CodeExecutionSpec) -> bool:
+    """Whether ``config`` asks for code to run on this machine without a sandbox."""
+    return config.use_docker is False or config.executor in ("local", "jupyter")
 
 
 class NestedChatEntry(_Strict):
@@ -258,21 +290,26 @@ class PlacementSpec(_Strict):
     @field_validator("resources", mode="before")
     @classmethod
     def _resources(cls, value: Any) -> Any:
-        if not isinstance(value, dict):
-            raise ValueError(f"must be a mapping of Ray resource names to amounts, e.g. {{gpu_box: 1}}, got {_kind(value)}")
-        for name, amount in value.items():
-            if not isinstance(name, str) or not RESOURCE_NAME.fullmatch(name):
-                raise ValueError(f"resource name {ascii(name)[:60]} must be letters, digits, '_', '-', '.' or ':'")
-            if name in ("CPU", "GPU", "memory", "object_store_memory"):
-                raise ValueError(f"{name} is not a custom resource: a placed agent reserves no CPU "
-                                 "(num_cpus=0), and GPUs are asked with num_gpus")
-            if isinstance(amount, bool) or not isinstance(amount, (int, float)) or not 0 < amount < float("inf"):
-                raise ValueError(f"resources.{name} must be a positive number, got {ascii(amount)[:60]}")
-        return value
+        return check_resources(value)
 
 
 RETRIEVE_FUNCTIONS = ("embedding_function", "custom_token_count_function", "custom_text_split_function")
 RESOURCE_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
+
+
+def check_resources(value: Any) -> Any:
+    """Ray custom resources: names Ray accepts, not its built-in ones, each a positive finite amount."""
+    if not isinstance(value, dict):
+        raise ValueError(f"must be a mapping of Ray resource names to amounts, e.g. {{gpu_box: 1}}, got {_kind(value)}")
+    for name, amount in value.items():
+        if not isinstance(name, str) or not RESOURCE_NAME.fullmatch(name):
+            raise ValueError(f"resource name {ascii(name)[:60]} must be letters, digits, '_', '-', '.' or ':'")
+        if name in ("CPU", "GPU", "memory", "object_store_memory"):
+            raise ValueError(f"{name} is not a custom resource: a placed agent reserves no CPU "
+                             "(num_cpus=0), and GPUs are asked with num_gpus")
+        if isinstance(amount, bool) or not isinstance(amount, (int, float)) or not 0 < amount < float("inf"):
+            raise ValueError(f"resources.{name} must be a positive number, got {ascii(amount)[:60]}")
+    return value
 
 
 class ChromaConfigSpec(_Strict):
@@ -280,6 +317,12 @@ class ChromaConfigSpec(_Strict):
     checked like a work_dir (relative, under the run's folder, unless granted)."""
 
     path: StrictStr | None = None
+
+
+def check_docs_path(value: Any) -> Any:
+    if isinstance(value, list) and not value:
+        raise ValueError("must name at least one file, folder or URL (or leave docs_path out)")
+    return value
 
 
 class RetrieveConfigSpec(_Strict):
@@ -324,9 +367,7 @@ class RetrieveConfigSpec(_Strict):
     @field_validator("docs_path")
     @classmethod
     def _docs_path(cls, value: Any) -> Any:
-        if isinstance(value, list) and not value:
-            raise ValueError("must name at least one file, folder or URL (or leave docs_path out)")
-        return value
+        return check_docs_path(value)
 
     def paths(self) -> list[tuple[str, str]]:
         """(field, value) of each path this config reads or writes: docs_path entries, db_config.path."""
@@ -373,26 +414,39 @@ class AgentSpec(_Strict):
 
     @model_validator(mode="after")
     def _retrieve_config_of_retrieve_agents(self) -> AgentSpec:
-        if self.retrieve_config is not None and self.class_ != "RetrieveUserProxyAgent":
-            raise ValueError(f"retrieve_config is for class RetrieveUserProxyAgent only (this agent is a {self.class_})")
-        if self.teachability is not None and self.llm_config is False:
-            raise ValueError("teachability needs the agent's model (its analyzer uses it): this agent has llm_config: false")
-        return self
+        return check_agent(self)
 
     @field_validator("llm_config", mode="before")
     @classmethod
     def _llm_config(cls, value: Any) -> Any:
-        if value is False or value is None or isinstance(value, str):
-            return value
-        # Never the value: an inline llm_config holds keys.
-        raise ValueError(f"must be the name of a model under models, or false, got {_kind(value)}")
+        return check_llm_config(value)
 
     @field_validator("code_execution_config", mode="before")
     @classmethod
     def _code_execution_config(cls, value: Any) -> Any:
-        if value is False or value is None or isinstance(value, dict):
-            return value
-        raise ValueError(f"must be a mapping (work_dir, use_docker, ...) or false, got {_kind(value)}")
+        return check_code_execution_config(value)
+
+
+def check_agent(agent: AgentSpec) -> AgentSpec:
+    """What one agent's fields say about each other: retrieval and teachability."""
+    if agent.retrieve_config is not None and agent.class_ != "RetrieveUserProxyAgent":
+        raise ValueError(f"retrieve_config is for class RetrieveUserProxyAgent only (this agent is a {agent.class_})")
+    if agent.teachability is not None and agent.llm_config is False:
+        raise ValueError("teachability needs the agent's model (its analyzer uses it): this agent has llm_config: false")
+    return agent
+
+
+def check_llm_config(value: Any) -> Any:
+    if value is False or value is None or isinstance(value, str):
+        return value
+    # Never the value: an inline llm_config holds keys.
+    raise ValueError(f"must be the name of a model under models, or false, got {_kind(value)}")
+
+
+def check_code_execution_config(value: Any) -> Any:
+    if value is False or value is None or isinstance(value, dict):
+        return value
+    raise ValueError(f"must be a mapping (work_dir, use_docker, ...) or false, got {_kind(value)}")
 
 
 class GroupChatSpec(_Strict):
@@ -419,10 +473,7 @@ class GroupChatSpec(_Strict):
     @field_validator("speaker_selection_method")
     @classmethod
     def _method(cls, value: str | None) -> str | None:
-        if value is None or value in SPEAKER_METHODS or IMPORT_PATH.match(value):
-            return value
-        raise ValueError(f"must be one of {', '.join(SPEAKER_METHODS)} or an import path 'module:function', "
-                         f"got {ascii(value)[:60]}")
+        return check_speaker_method(value)
 
     @field_validator("select_speaker_message_template", "select_speaker_prompt_template",
                      "select_speaker_auto_multiple_template", "select_speaker_auto_none_template")
@@ -433,15 +484,30 @@ class GroupChatSpec(_Strict):
     @field_validator("admin_name")
     @classmethod
     def _admin(cls, value: str | None) -> str | None:
-        check_name("admin", value)
-        return value
+        return check_admin_name(value)
 
     @model_validator(mode="after")
     def _transitions(self) -> GroupChatSpec:
-        if (self.allowed_or_disallowed_speaker_transitions is None) != (self.speaker_transitions_type is None):
-            raise ValueError("allowed_or_disallowed_speaker_transitions and speaker_transitions_type go together: "
-                             "give both or neither")
-        return self
+        return check_transitions_pair(self)
+
+
+def check_speaker_method(value: str | None) -> str | None:
+    if value is None or value in SPEAKER_METHODS or IMPORT_PATH.match(value):
+        return value
+    raise ValueError(f"must be one of {', '.join(SPEAKER_METHODS)} or an import path 'module:function', "
+                     f"got {ascii(value)[:60]}")
+
+
+def check_admin_name(value: str | None) -> str | None:
+    check_name("admin", value)
+    return value
+
+
+def check_transitions_pair(group: GroupChatSpec) -> GroupChatSpec:
+    if (group.allowed_or_disallowed_speaker_transitions is None) != (group.speaker_transitions_type is None):
+        raise ValueError("allowed_or_disallowed_speaker_transitions and speaker_transitions_type go together: "
+                         "give both or neither")
+    return group
 
 
 class ToolSpec(_Strict):
@@ -461,8 +527,12 @@ class ToolSpec(_Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str | None) -> str | None:
-        check_name("tool", value)
-        return value
+        return check_tool_name(value)
+
+
+def check_tool_name(value: str | None) -> str | None:
+    check_name("tool", value)
+    return value
 
 
 class QueuedChatSpec(_Strict):
@@ -497,11 +567,16 @@ class RunSpec(_Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> RunSpec:
-        if (self.recipient is None) == (self.chats is None):
-            raise ValueError("give either recipient (one chat) or chats (sequential chats), not both or neither")
-        if self.chats is not None and not self.chats:
-            raise ValueError("chats must list at least one chat")
-        return self
+        return check_run_kind(self)
+
+
+def check_run_kind(run: RunSpec) -> RunSpec:
+    """One chat (``recipient``) or a queue of them (``chats``), exactly one of the two."""
+    if (run.recipient is None) == (run.chats is None):
+        raise ValueError("give either recipient (one chat) or chats (sequential chats), not both or neither")
+    if run.chats is not None and not run.chats:
+        raise ValueError("chats must list at least one chat")
+    return run
 
 
 class TeamSpec(_Strict):
@@ -519,15 +594,24 @@ class TeamSpec(_Strict):
     @field_validator("agents", "models", "tools", "group_chats", mode="before")
     @classmethod
     def _names(cls, value: Any, info: Any) -> Any:
-        kind = {"agents": "agent", "models": "model", "tools": "tool", "group_chats": "group chat"}[info.field_name]
-        return _check_names(kind, value)
+        return check_names_of(info.field_name, value)
 
     @field_validator("name")
     @classmethod
     def _team_name(cls, value: str | None) -> str | None:
-        if isinstance(value, str) and not TEAM_NAME.match(value):
-            raise ValueError(f"team name {value!a} is not allowed: use {TEAM_NAME_RULE}")
-        return value
+        return check_team_name(value)
+
+
+def check_names_of(field: str, value: Any) -> Any:
+    """The keys of ``agents``, ``models``, ``tools`` or ``group_chats``: names by NAME's rule."""
+    kind = {"agents": "agent", "models": "model", "tools": "tool", "group_chats": "group chat"}[field]
+    return _check_names(kind, value)
+
+
+def check_team_name(value: str | None) -> str | None:
+    if isinstance(value, str) and not TEAM_NAME.match(value):
+        raise ValueError(f"team name {value!a} is not allowed: use {TEAM_NAME_RULE}")
+    return value
 
 
 def dump(spec: TeamSpec) -> dict:
