@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from parley import GroupChat, GroupChatManager, events
+from parley import GroupChat, GroupChatManager, IOQueue, IOStream, events
 from parley.groupchat import auto
 from parley.groupchat.auto import auto_select_speaker, speaker_response_format, transcript_line
 from tests.groupchat.conftest import agent, scripted
@@ -123,6 +123,15 @@ def test_the_request_carries_the_prompt_the_selector_s_name_and_the_purpose(four
     assert [(c.agent, c.purpose) for c in seen.of(events.ModelCalled)] == [("chat_manager", "speaker_selection")]
 
 
+def test_structured_output_by_default_for_a_manager_whose_model_is_local(four):
+    model = scripted(['{"speaker": "bob"}'])[1]
+    local = {"config_list": [{"model": "m", "api_type": "local", "client": model}]}
+    manager = GroupChatManager(GroupChat(four), llm_config=local)
+    chosen = groupchat_run(auto_select_speaker(manager.groupchat, four[0], manager, four[1:]))
+    assert chosen is four[1]
+    assert model.requests[0].response_format == speaker_response_format(["bob", "carol", "dave"])
+
+
 def test_no_structured_output_for_a_remote_model_and_no_closing_prompt_without_its_template(four):
     groupchat = GroupChat(four, select_speaker_prompt_template=None, role_for_select_speaker_messages="user")
     chosen, model, _ = select(groupchat, ["dave"])
@@ -181,6 +190,24 @@ def test_verbose_selection_says_each_attempt(four, capsys):
     assert ">>>>>>>>" not in capsys.readouterr().out
 
 
+def test_verbose_lines_are_flushed_at_once(four):
+    # A console shows each attempt as it happens, not when the chat's output is next flushed.
+    class Recorder(IOQueue):
+        def __init__(self):
+            super().__init__()
+            self.flushes = []
+
+        def print(self, *objects, sep=" ", end="\n", flush=False):
+            self.flushes.append(flush)
+            super().print(*objects, sep=sep, end=end, flush=flush)
+
+    recorder = Recorder()
+    with IOStream.set_default(recorder):
+        select(GroupChat(four, select_speaker_auto_verbose=True), ["carol"])
+    assert recorder.printed == [">>>>>>>> Select speaker attempt 1 of 3 successfully selected: carol\n"]
+    assert recorder.flushes == [True]
+
+
 def test_the_last_attempt_is_not_followed_by_a_re_ask(four):
     groupchat = GroupChat(four, max_retries_for_selecting_speaker=1)
     _, model, _ = select(groupchat, ["nobody", "still nobody"])
@@ -205,6 +232,10 @@ def test_a_tie_in_mentions_falls_back_to_the_next_in_turn(four):
     assert chosen is four[1]
     assert [(n.text, n.level) for n in notices] == [
         ("speaker selection: the model named no single candidate in 1 attempt(s); 'bob' speaks next in turn", "warning")]
+    # The next in turn among the candidates: after alice, bob is none of them.
+    chosen, _, notices = select(groupchat, ["nobody"], last=four[0], candidates=[four[2], four[3]])
+    assert chosen is four[2]
+    assert notices[0].text.endswith("'carol' speaks next in turn")
 
 
 def test_the_first_most_mentioned_wins_over_a_later_lesser_one(four):
@@ -224,3 +255,5 @@ def test_without_a_model_the_next_in_turn_speaks_with_a_warning(four):
     assert [(n.text, n.level) for n in seen.of(events.Notice)] == [(
         ("speaker selection 'auto' needs a model but 'chat_manager' has none (llm_config=False): "
         "'carol' speaks next in turn"), "warning")]
+    # The next in turn among the candidates: after alice, bob is none of them.
+    assert groupchat_run(auto_select_speaker(groupchat, four[0], manager, [four[2], four[3]])) is four[2]
