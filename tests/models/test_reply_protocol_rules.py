@@ -131,6 +131,15 @@ def test_the_steering_hint_after_each_kind_of_run():
     assert rp.steered_prompt(parts, rp.ANSWER) is parts
 
 
+def test_the_steering_keeps_the_earlier_messages_and_the_output_s_spacing():
+    prompt = [{"role": "system", "content": "s"}, {"role": "user", "content": "task"},
+              {"role": "assistant", "content": "```python\nprint('x  y')\n```"},
+              {"role": "user", "content": "exitcode: 0 (execution succeeded)\nCode output: x  y\tz\n1"}]
+    steered = rp.steered_prompt(prompt, rp.ANSWER)
+    assert steered[:3] == prompt[:3]
+    assert steered[3]["content"].endswith("\n\n" + rp.ANSWER_HINT + "x  y\tz 1")
+
+
 def test_the_answer_hint_repeats_the_last_300_characters_of_the_output():
     output = "x" * 50 + "y" * 300
     steered = rp.steered_prompt([{"role": "user", "content": f"exitcode: 0 (execution succeeded)\nCode output: {output}"}],
@@ -155,6 +164,7 @@ def test_a_json_answer_reply_is_one_paragraph_then_terminate():
         "It is 42.\n\nTERMINATE")
     assert rp.reply_text(json.dumps({"answer": "one\ntwo ```x```"}), rp.ANSWER, local=False) == (
         "one two '''x'''\n\nTERMINATE")
+    assert rp.reply_text(json.dumps({"answer": "a  b\tc\nd"}), rp.ANSWER, local=False) == "a  b\tc d\n\nTERMINATE"
     assert rp.reply_text(json.dumps({"answer": 42}), rp.ANSWER, local=False) == '{"answer": 42}\n\nTERMINATE'
     # An answer-shaped JSON reply is no code, nor the other way round.
     assert rp.reply_text(json.dumps({"answer": "x"}), rp.CODE, local=False) == '```python\n{"answer": "x"}\n```'
@@ -180,6 +190,8 @@ def test_a_local_reply_is_text_never_json():
     ("\n\nprint(1)\n\n", "```python\nprint(1)\n```"),
     ("```python\nprint(1)\n```\n```python\nprint(2)\n```", "```python\nprint(1)\nprint(2)\n```"),
     ("```python\n`x`\nprint(1)", "```python\nprint(1)\n```"),
+    ("```python\n\nx\n\n```", "```python\n\nx\n\n```"),  # a block as it should be is left alone
+    ("```python\n    indented()", "```python\n    indented()\n```"),  # only newlines are trimmed
     ("", "```python\n\n```"),
 ])
 def test_a_code_reply_is_completed_to_one_block(text, completed):
@@ -192,6 +204,7 @@ def test_a_code_reply_is_completed_to_one_block(text, completed):
     ("It is 42.\nTERMINATE", "It is 42.\nTERMINATE"),
     ("It is 42.", "It is 42.\n\nTERMINATE"),
     ("  It is\n`42`  ", "It is '42'\n\nTERMINATE"),
+    ("a  b\tc", "a  b\tc\n\nTERMINATE"),
     ("\n", "Done.\n\nTERMINATE"),
     # A TERMINATE that does not end the text as the shape wants is not written twice.
     ("It is 42. TERMINATE\n", "It is 42.\n\nTERMINATE"),
@@ -285,6 +298,20 @@ def test_a_local_answer_is_steered_and_completed(tmp_path):
     assert request.params == {}
     assert request.messages[-1]["content"].endswith(rp.ANSWER_HINT + "42")
     assert messages[-1]["content"] == SUCCESS
+
+
+def test_a_local_reply_that_looks_like_json_is_kept_as_text(tmp_path):
+    assistant, _ = _local_assistant([json.dumps({"answer": "It is 42."})])
+    runner = parley.UserProxyAgent("runner", human_input_mode="NEVER",
+                                   code_execution_config={"use_docker": False, "work_dir": str(tmp_path)})
+    messages = [{"role": "user", "content": "Multiply 6 by 7."}, {"role": "assistant", "content": "```python\nprint(42)\n```"},
+                {"role": "user", "content": SUCCESS}]
+    assert assistant.generate_reply(messages, runner) == '{"answer": "It is 42."}\n\nTERMINATE'
+    block = "```python\nprint(x)\n```"
+    assistant, _ = _local_assistant([block, json.dumps({"language": "sh", "code": "ls"})])
+    messages = [{"role": "user", "content": "Print x."}, {"role": "assistant", "content": block},
+                {"role": "user", "content": FAILURE}]
+    assert assistant.generate_reply(messages, runner) == '```python\n{"language": "sh", "code": "ls"}\n```'
 
 
 def test_code_that_failed_before_is_asked_again_once_with_sampling_seeded_by_the_turn(tmp_path):
