@@ -122,6 +122,11 @@ def test_each_refusal_names_the_field_and_the_reason(schema, message):
     {"type": "object", "properties": {"a": {"$ref": "#/definitions/A"}}, "definitions": {"A": {"type": "string"}}},
     {"type": "array", "items": [{"type": "string"}, True]},
     {"type": "object", "additionalProperties": True},
+    # References resolve against the whole schema from any depth.
+    {"anyOf": [{"type": "null"}, {"$ref": "#/$defs/A"}], "$defs": {"A": {"type": "string"}}},
+    {"type": "array", "items": [{"$ref": "#/$defs/A"}], "$defs": {"A": {"type": "string"}}},
+    {"type": "array", "items": {"$ref": "#/$defs/A"}, "$defs": {"A": {"type": "string"}}},
+    {"type": "object", "additionalProperties": {"$ref": "#/$defs/A"}, "$defs": {"A": {"type": "string"}}},
 ])
 def test_more_schemas_that_are_supported(schema):
     check_schema(schema, "s")
@@ -191,6 +196,17 @@ def test_each_tool_refusal_names_the_tool(tools, message):
     with pytest.raises(SchemaError) as raised:
         check_tools(tools)
     assert str(raised.value) == message
+
+
+def test_a_tool_schema_the_converter_fails_on_is_refused_naming_the_tools():
+    from parley.models.grammar import tool_call_grammar
+
+    pytest.importorskip("llama_cpp")
+    tool = _tool("f", {"type": "object", "properties": {"s": {"type": "string", "pattern": "^(?:a)$"}}})
+    with pytest.raises(SchemaError) as raised:
+        tool_call_grammar([tool], allow_text=True)
+    assert str(raised.value) == ('tools: cannot convert the JSON schema to a grammar: '
+                                 'Unsupported pattern syntax "?" at index 1 of /(?:a)/')
 
 
 def test_tools_are_checked_before_a_grammar_is_made():
