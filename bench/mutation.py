@@ -64,6 +64,9 @@ MODULES: tuple[Target, ...] = (
     ),
     # Speaker selection: reading a name out of an answer, and classic's selection steps.
     Target("names", "src/parley/groupchat/names.py", SELECTION_TESTS),
+    # "auto" selection: the selector model's prompt, re-asks and fallbacks (ScriptedModelClient).
+    Target("auto", "src/parley/groupchat/auto.py",
+           ("tests/groupchat/test_auto_selection.py", "tests/groupchat/test_selection.py")),
     Target("classic_selection", "src/parley/groupchat/classic_selection.py", ("tests/compat/test_classic_groupchat.py",)),
     # Termination and human-input modes are decided in the built-in replies, with the function, tool
     # and code runners (covered through the agent path by the tool-chat and classic code tests).
@@ -71,10 +74,17 @@ MODULES: tuple[Target, ...] = (
            ("tests/core/test_human_input.py", "tests/core/test_reply_chain.py", "tests/core/test_two_agent_chat.py",
             "tests/core/test_builtin_reply_functions.py", "tests/core/test_code_event_agent.py",
             "tests/tools/test_tool_chat.py", "tests/compat/test_classic_tools.py",
-            "tests/code/test_local_classic.py",
+            "tests/code/test_local_classic.py", "tests/models/test_reply_protocol_rules.py",
             # Its MCP server is a subprocess of the interpreter running mutmut (a copied one in
             # docs/mutation.md's recipe, whose ssl module does not load); no built-in reply in it.
             "--deselect=tests/tools/test_tool_chat.py::test_mcp_server_tools_in_a_chat")),
+    # The reply protocol's rules and its grammars stepped by llama.cpp over a vocabulary alone (no
+    # model run). Not its end-to-end tests: the local model's (26 s a run) nor the remote ones,
+    # whose fake OpenAI server is a thread alive at mutmut's fork.
+    Target("reply_protocol", "src/parley/agents/reply_protocol.py",
+           ("tests/models/test_reply_protocol_rules.py", "tests/core/test_builtin_reply_functions.py")),
+    # The local model's grammars: the schema checks, and the grammars compiled and stepped by llama.cpp.
+    Target("grammar", "src/parley/models/grammar.py", ("tests/models/test_local_grammar.py", "tests/tools/test_tool_schema.py")),
     # The wrappers around a model client, each on its own around a ScriptedModelClient (no server).
     *(Target(name, f"src/parley/models/{name}.py", WRAPPER_TESTS) for name in ("failover", "cached", "accounting")),
     Target("schema", "src/parley/tools/schema.py", ("tests/tools/test_tool_schema.py", "tests/tools/test_parameter_model.py")),

@@ -192,3 +192,85 @@ def test_the_reply_protocol_constrains_the_model_request_only_when_on(tmp_path):
     assert result.chat_history[-1]["content"] == "It is 42.\n\nTERMINATE"
     requests, _ = chat()  # off unless asked for (a remote model)
     assert [r.response_format for r in requests] == [None, None]
+
+
+def test_each_runner_records_its_result_at_the_chat_position(tmp_path):
+    # While a run store records (SideEffectRecorded wanted), each code run and tool call is stored at
+    # the length of the history it answers: a resumed chat reuses it at that point (parley.side_effects).
+    runner, writer = _runner(tmp_path)
+    before = [{"role": "user", "content": "first"}, {"role": "assistant", "content": "second"}]
+    with events.capture(kinds=(events.SideEffectRecorded,)) as seen:
+        runner.generate_function_call_reply([*before, FUNCTION_CALL], writer)
+        runner.generate_tool_calls_reply([TOOL_CALLS], writer)
+        runner.generate_code_execution_reply([*before, TEXT, CODE], writer)
+    assert [(e.agent, e.kind, e.position) for e in seen.events] == [
+        ("runner", "tool", 3), ("runner", "tool", 1), ("runner", "code", 4)]
+    assert seen.events[0].result == {"content": "sunny in Oslo", "ok": True}
+    assert seen.events[2].result["output"].strip() == "42"
+
+
+def test_a_stored_result_is_reused_at_the_same_position_only(tmp_path):
+    from parley import side_effects
+    from parley.code import extract_code_blocks
+
+    runner, writer = _runner(tmp_path)
+    digest = side_effects.code_digest(extract_code_blocks(CODE["content"]))
+    rows = [{"agent": "runner", "kind": "code", "position": 2, "digest": digest,
+             "result": {"exit_code": 0, "output": "stored\n"}},
+            {"agent": "runner", "kind": "tool", "position": 1,
+             "digest": side_effects.tool_digest(0, "lookup", '{"city": "Rome"}'),
+             "result": {"content": "stored weather", "ok": True}}]
+    token = events.current_chat_id.set(7)
+    try:
+        with side_effects.replaying(7, rows):
+            assert runner.generate_code_execution_reply([TEXT, CODE], writer)[1].endswith("stored\n")
+            assert runner.generate_code_execution_reply([CODE], writer)[1].endswith("42\n")  # another position: it runs
+            assert runner.generate_tool_calls_reply([TOOL_CALLS], writer)[1]["content"] == "stored weather"
+    finally:
+        events.current_chat_id.reset(token)
+
+
+def _recording(replies):
+    model = ScriptedModelClient(replies)
+    model.keep_requests = True
+    return model
+
+
+def test_the_reply_protocol_option_turns_it_on_for_a_plain_agent_too():
+    import json
+
+    model = _recording([json.dumps({"language": "sh", "code": "ls"})])
+    plain = ConversableAgent("plain", system_message="Reply with one code block.", human_input_mode="NEVER",
+                             llm_config={"config_list": [{"model": "m", "client": model}], "reply_protocol": True})
+    assert plain.generate_oai_reply([{"role": "user", "content": "list files"}]) == (True, "```sh\nls\n```")
+    assert model.requests[0].response_format["json_schema"]["name"] == "code_reply"
+    # Without the option a plain agent is never constrained, whatever its system message says.
+    model = _recording(["ls"])
+    plain = ConversableAgent("plain", system_message="Reply with one code block.", human_input_mode="NEVER",
+                             llm_config={"config_list": [{"model": "m", "api_type": "local", "client": model}]})
+    assert plain.generate_oai_reply([{"role": "user", "content": "list files"}]) == (True, "ls")
+    assert model.requests[0].response_format is None
+
+
+def test_a_client_given_as_config_is_never_constrained():
+    assistant = AssistantAgent("assistant", llm_config={
+        "config_list": [{"model": "m", "client": _recording(["unused"])}], "reply_protocol": True})
+    given = _recording(["plain text"])
+    other = AssistantAgent("other", llm_config={"config_list": [{"model": "m", "client": given}]})
+    assert assistant.generate_oai_reply([{"role": "user", "content": "hi"}], config=other.client) == (True, "plain text")
+    assert given.requests[0].response_format is None and given.requests[0].params == {}
+
+
+def test_a_constrained_reply_uses_the_cache_too():
+    import json
+
+    model = _recording([json.dumps({"answer": "It is 42."})])
+    assistant = AssistantAgent("assistant", system_message="End with TERMINATE.", llm_config={
+        "config_list": [{"model": "m", "client": model}], "reply_protocol": True})
+    cache = _CountingCache()
+    assistant.client_cache = cache
+    messages = [{"role": "user", "content": "What is 6 * 7?"}]
+    assert assistant.generate_oai_reply(messages) == (True, "It is 42.\n\nTERMINATE")
+    assert cache.gets == 1 and len(cache.data) == 1
+    assert assistant.generate_oai_reply(messages) == (True, "It is 42.\n\nTERMINATE")  # from the cache
+    assert model.calls == 1

@@ -73,3 +73,19 @@ def redis_url():
     yield f"redis://127.0.0.1:{port}/0"
     process.terminate()
     process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def grammar_steps():
+    """llama.cpp's grammar engine over the embedded model's vocabulary (no weights: ``grammar_steps.py``)."""
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install 'parley[local]')")
+    from parley.models.local import default_model_path
+    from parley.models.protocol import MissingPackageError
+
+    from .grammar_steps import GrammarSteps
+
+    try:
+        path = default_model_path()
+    except MissingPackageError as missing:
+        pytest.skip(str(missing))
+    return GrammarSteps(path)

@@ -81,8 +81,9 @@ CODE_REPEAT_PENALTY = 1.0
 CODE_MAX_TOKENS = 256
 
 _SUCCESS = re.compile(r"^exitcode: 0 \(execution succeeded\)\nCode output: ?(.*)", re.DOTALL)
-_CODE_BLOCK = re.compile(r"^```(python|sh)\n(.*\n)?```$", re.DOTALL)
-_ANSWER = re.compile(r"^[^`\n][^`\n]*(\n\n|\n| )TERMINATE$")
+# \Z, not $: "$" also matches before a final newline, which the grammars do not allow.
+_CODE_BLOCK = re.compile(r"^```(python|sh)\n(.*\n)?```\Z", re.DOTALL)
+_ANSWER = re.compile(r"^[^`\n][^`\n]*(\n\n|\n| )TERMINATE\Z")
 
 
 def shapes_asked(system_message: Any) -> tuple[str, ...]:
@@ -190,7 +191,7 @@ def complete_shape(text: str, shape: str) -> str:
         language = lines[0][3:] if lines[0] in ("```python", "```sh") else "python"
         code = "\n".join(line for line in lines[1 if lines[0].startswith("```") else 0:] if not line.startswith("`"))
         return f"```{language}\n{code.strip(chr(10))}\n```"
-    body = " ".join(text.replace("`", "'").split("\n")).strip() or "Done."
+    body = " ".join(text.replace("`", "'").split("\n")).strip().removesuffix("TERMINATE").strip() or "Done."
     return f"{body}\n\nTERMINATE"
 
 

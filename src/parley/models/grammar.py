@@ -16,6 +16,7 @@ are numeric bounds (``minimum``...), which the grammar does not enforce.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 
 from .protocol import ModelConfigError
@@ -76,8 +77,14 @@ def _check(node: object, path: str, root: object) -> None:
                 raise SchemaError(f"{path}.$ref: {ref!r} does not resolve inside the schema")
             target = target[part]
     pattern = node.get("pattern")
-    if pattern is not None and not (isinstance(pattern, str) and pattern.startswith("^") and pattern.endswith("$")):
-        raise SchemaError(f"{path}.pattern must be anchored, starting with '^' and ending with '$': {pattern!r}")
+    if pattern is not None:
+        if not (isinstance(pattern, str) and pattern.startswith("^") and pattern.endswith("$")):
+            raise SchemaError(f"{path}.pattern must be anchored, starting with '^' and ending with '$': {pattern!r}")
+        # The converter reads some invalid patterns as another, valid one ("^(a$" as "^a$").
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise SchemaError(f"{path}.pattern is not a valid regular expression ({error}): {pattern!r}") from None
     properties = node.get("properties", {})
     if not isinstance(properties, dict):
         raise SchemaError(f"{path}.properties must be an object")
@@ -129,11 +136,14 @@ def _convert(schema: dict, rule_name: str, where: str, prop_order: tuple[str, ..
     return converter.format_grammar().replace(_LAX_STRING_CHAR, _STRICT_STRING_CHAR)
 
 
-@lru_cache(maxsize=128)
-def _json_grammar_cached(schema_json: str, where: str) -> str:
+def _build_json_grammar(schema_json: str, where: str) -> str:
     schema = json.loads(schema_json)
     check_schema(schema, where)
     return _convert(schema, "", where)
+
+
+# Cached by wrapping, not by decorating: mutation testing (mutmut) skips decorated functions.
+_json_grammar_cached = lru_cache(maxsize=128)(_build_json_grammar)
 
 
 def json_grammar(schema: dict | None, where: str = "response_format") -> str:
@@ -177,8 +187,7 @@ def check_tools(tools: list[dict]) -> None:
             check_schema(parameters, f"tools[{i}].function.parameters")
 
 
-@lru_cache(maxsize=64)
-def _tool_grammar_cached(tools_json: str, allow_text: bool) -> str:
+def _build_tool_grammar(tools_json: str, allow_text: bool) -> str:
     tools = json.loads(tools_json)
     check_tools(tools)
     # "name" first so the model commits to a tool before writing its arguments.
@@ -186,6 +195,9 @@ def _tool_grammar_cached(tools_json: str, allow_text: bool) -> str:
     if allow_text:
         return f"root ::= tool-call | text\n{rules}\n{_TEXT_RULES}"
     return f"root ::= tool-call\n{rules}"
+
+
+_tool_grammar_cached = lru_cache(maxsize=64)(_build_tool_grammar)
 
 
 def tool_call_grammar(tools: list[dict], *, allow_text: bool) -> str:
