@@ -40,6 +40,10 @@ WRAPPER_TESTS = ("tests/models/test_client_wrappers.py", "tests/models/test_wrap
 SELECTION_TESTS = ("tests/groupchat/test_speaker_names.py", "tests/groupchat/test_selection.py",
                    "tests/groupchat/test_bad_input.py")
 
+STORE_TESTS = ("tests/store/test_store.py", "tests/store/test_any_string.py", "tests/store/test_sequential_resume.py",
+               "tests/store/test_resume_usage.py", "tests/store/test_group_resume.py", "tests/store/test_run_streams.py",
+               "-m", "not slow", "-k", "not postgres and not parley_runs_show")
+
 MODULES: tuple[Target, ...] = (
     # Pure unit tests only: test_secrets.py's end-to-end tests start fake provider servers in
     # threads, and a thread alive when mutmut forks each mutant's run can leave a logging lock held
@@ -84,6 +88,11 @@ MODULES: tuple[Target, ...] = (
     # survive mutmut's fork (most of its mutant runs "timed out" there). The rule-by-rule tests do.
     Target("access", "src/parley/spec/access.py", ("tests/spec/test_access_rules.py", "tests/spec/test_bad_specs.py")),
     Target("imports", "src/parley/spec/imports.py", ("tests/spec/test_access_rules.py", "tests/spec/test_bad_specs.py")),
+    # The run store on SQLite only (the Postgres fixture starts a server for the session) and in
+    # this process only (the slow tests' chats run in child processes, on the unmutated sources).
+    # The recorder's writer thread is joined when a store closes: no thread is alive at the fork.
+    Target("recorder", "src/parley/store/recorder.py", ("tests/store/test_recorder_rows.py", *STORE_TESTS)),
+    Target("resume", "src/parley/store/resume.py", ("tests/store/test_resume_checks.py", *STORE_TESTS)),
 )
 
 STATUS_LINE = re.compile(r"^\s+(\S+): (\w[\w ]*)$")
@@ -105,14 +114,15 @@ def mutmut_config(target: Target) -> str:
     )
 
 
-def run_target(target: Target, workdir: Path, max_children: int, show_survivors: bool, results_only: bool) -> dict[str, int]:
+def run_target(target: Target, workdir: Path, max_children: int, show_survivors: bool, results_only: bool,
+               recheck_survivors: bool = True) -> dict[str, int]:
     scratch = workdir / target.name
     mutmut = [sys.executable, "-m", "mutmut"]
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)  # mutmut puts mutants/src first itself
     if not results_only:
         run_mutmut(target, scratch, mutmut, env, max_children)
-    return collect(target, scratch, mutmut, env, show_survivors)
+    return collect(target, scratch, mutmut, env, show_survivors, recheck_survivors)
 
 
 def run_mutmut(target: Target, scratch: Path, mutmut: list[str], env: dict[str, str], max_children: int) -> None:
@@ -129,7 +139,8 @@ def run_mutmut(target: Target, scratch: Path, mutmut: list[str], env: dict[str, 
     )
 
 
-def collect(target: Target, scratch: Path, mutmut: list[str], env: dict[str, str], show_survivors: bool) -> dict[str, int]:
+def collect(target: Target, scratch: Path, mutmut: list[str], env: dict[str, str], show_survivors: bool,
+            recheck_survivors: bool = True) -> dict[str, int]:
     listing = subprocess.run(
         [*mutmut, "results", "--all", "true"], cwd=scratch, env=env,
         capture_output=True, text=True, check=True,
@@ -141,7 +152,7 @@ def collect(target: Target, scratch: Path, mutmut: list[str], env: dict[str, str
         if not match:
             continue
         name, status = match.groups()
-        if status in ("timeout", "survived"):
+        if status == "timeout" or (status == "survived" and recheck_survivors):
             status = recheck(name, target, scratch, env)
         counts[status] = counts.get(status, 0) + 1
         if status not in ("killed", "timeout"):
@@ -181,6 +192,9 @@ def main() -> int:
     parser.add_argument("--max-children", type=int, default=2, help="parallel mutant runs (default 2)")
     parser.add_argument("--survivors", action="store_true", help="print each survivor's diff")
     parser.add_argument("--results-only", action="store_true", help="no new run: count the last run's results in --workdir")
+    parser.add_argument("--timeouts-only", action="store_true",
+                        help="recheck timeouts but not survivors (each recheck runs every mapped test: for a first "
+                             "look at a big module; the rate can then only be too low)")
     parser.add_argument("--allow-root", action="store_true", help="run as root anyway (a throwaway machine only)")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "parley-mutation")
     args = parser.parse_args()
@@ -199,7 +213,8 @@ def main() -> int:
     rows = []
     for target in chosen:
         print(f"{target.name} ({target.source})", flush=True)
-        counts = run_target(target, args.workdir, args.max_children, args.survivors, args.results_only)
+        counts = run_target(target, args.workdir, args.max_children, args.survivors, args.results_only,
+                            recheck_survivors=not args.timeouts_only)
         total = sum(counts.values())
         killed = counts.get("killed", 0) + counts.get("timeout", 0)
         survived = counts.get("survived", 0)

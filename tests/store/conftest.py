@@ -46,6 +46,24 @@ def postgres_url():
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def empty_store(tmp_path_factory):
+    """A SQLite store file with the schema made once (the migrations take a second): tests copy it."""
+    from parley.store import RunStore
+
+    path = tmp_path_factory.mktemp("template") / "runs.db"
+    RunStore(path).close()
+    return path
+
+
+@pytest.fixture
+def store_file(tmp_path, empty_store):
+    """A new, empty SQLite store file of the test's own (a copy of ``empty_store``)."""
+    path = tmp_path / "runs.db"
+    shutil.copyfile(empty_store, path)
+    return path
+
+
 @pytest.fixture
 def sqlite_url(tmp_path):
     return f"sqlite:///{tmp_path / 'runs.db'}"
