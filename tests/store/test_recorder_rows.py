@@ -374,8 +374,9 @@ def test_a_batch_that_cannot_be_written_fails_the_flush_waiting_for_it_only(stor
     assert str(failed.value).startswith("the run store could not write: ")
     assert "unable to open database file" in str(failed.value)
     [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert error.getMessage().startswith("run store: a batch could not be written: ")
-    assert "(first: " in error.getMessage()
+    # The driver's own words, for the batch and for the first try before it (not SQLAlchemy's wrapping).
+    assert error.getMessage() == ("run store: a batch could not be written: unable to open database file "
+                                  "(first: unable to open database file)")
     assert "unable to open database file" in str(store.require_recorder().error)
     store.require_recorder()._engine = good
     emit(store, events.ChatFinished(1, "alice", "bob", "terminated"))
@@ -400,13 +401,14 @@ def test_a_record_the_database_refuses_costs_only_itself(store, caplog):
     emit(store, events.ToolCalled("bob", "t", "{}", "fine", True), chat=1)
     emit(store, events.ToolCalled("bob", "t", "{}", "poison", True), chat=1)
     emit(store, events.ToolCalled("bob", "t", "{}", "also fine", True), chat=1)
+    emit(store, events.ToolCalled("bob", "t", "{}", "poison again", True), chat=1)
     emit(store, events.SpeakerSelected("m", "bob", "auto", 1), chat=1)  # a run update
     emit(store, events.ChatFinished(1, "alice", "bob", "terminated", summary="done"))  # a chat update
     with caplog.at_level(logging.WARNING, logger="parley.store"):
         store.flush()  # does not raise
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
-        "run store: skipped a record of parley_tool_calls the database refused: poisoned record refused"]
-    assert store.require_recorder().skipped == 1
+        "run store: skipped a record of parley_tool_calls the database refused: poisoned record refused"] * 2
+    assert store.require_recorder().skipped == 2
     assert str(store.require_recorder().error) == "poisoned record refused"
     assert [r["result"] for r in rows(store, schema.tool_calls)] == ["fine", "also fine"]
     run, chat = row(store, schema.runs), row(store, schema.chats)
@@ -574,3 +576,46 @@ def test_a_locked_database_is_tried_again_with_growing_pauses_for_two_minutes(st
     with pytest.raises(sa.exc.OperationalError, match="disk I/O error"):
         writer._transaction(failing)
     assert pauses == []
+
+
+def test_a_table_gone_costs_only_its_records(store, caplog):
+    with store.engine.begin() as connection:  # another program, a bad migration
+        connection.exec_driver_sql("DROP TABLE parley_code_executions")
+    started(store)
+    emit(store, events.CodeExecuted("bob", "sh", "ls", 0, "", "local"), chat=1)
+    emit(store, events.MessageSent("alice", "bob", {"content": "kept", "role": "user"}, chat_id=1))
+    with caplog.at_level(logging.WARNING, logger="parley.store"):
+        store.flush()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
+        "run store: skipped a record of parley_code_executions the database refused: no such table: parley_code_executions"]
+    assert len(rows(store, schema.messages)) == 1 and len(rows(store, schema.chats)) == 1
+
+
+def test_writes_take_the_write_lock_when_they_begin(store):
+    # BEGIN IMMEDIATE: two writers queue on the busy timeout instead of failing on a lock upgrade.
+    statements: list[str] = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda _c, _cursor, sql, *_: statements.append(sql))
+    started(store)
+    store.flush()
+    assert statements[0] == "BEGIN IMMEDIATE" and statements[1].startswith("INSERT INTO parley_runs ")
+
+
+def test_the_writer_is_one_daemon_thread_that_writes_on_its_own(store_file, monkeypatch):
+    import threading
+    import time
+
+    monkeypatch.setattr(recorder, "_FLUSH_INTERVAL_S", 0.01)
+    store = RunStore(store_file).attach(stream=events.EventStream())
+    try:
+        writer = store.require_recorder()._thread
+        assert writer in threading.enumerate() and writer.name == "parley-run-recorder"
+        assert writer.daemon  # a store never closed does not keep the program from exiting
+        started(store)
+        for _ in range(3000):  # no flush: written after a pause in the events (waits 30 s at most)
+            if rows(store, schema.runs):
+                break
+            time.sleep(0.01)
+        assert len(rows(store, schema.runs)) == 1
+    finally:
+        store.close()
+    assert not writer.is_alive()
