@@ -283,9 +283,12 @@ def test_a_group_chat_is_resumed_with_the_participants_its_manager_brings(store_
         _, manager = group(down=True)
         run_id = interrupted_run(store, user, manager)
         _, manager = group(down=False)
+        assert [s["speaker"] for s in store.records(run_id, "speaker_selections")] == ["a", "b"]
         store.resume(run_id, [user, manager], silent=True)  # a and b come with the manager
         assert store.get_run(run_id).status == "finished"
         assert [(m.sender, m.message["content"]) for m in store.messages(run_id)][-1] == ("b", "TERMINATE")
+        # b's selection that led to no message is made again, not twice: one row per round.
+        assert [(s["speaker"], s["round"]) for s in store.records(run_id, "speaker_selections")] == [("a", 1), ("b", 2)]
 
 
 def test_usage_of_a_resumed_run_goes_to_the_rebuilt_agents_by_name(store_file):
@@ -322,3 +325,110 @@ def interrupted_run_detached(store: RunStore) -> str:
         return interrupted_run(store, scripted("a", ["a1"]), failing("b"))
     finally:
         store.detach()
+
+
+def test_a_malformed_queue_is_refused_by_its_entry(store_file):
+    with RunStore(store_file) as store:
+        run_id = interrupted_run(store, scripted("a", ["a1"]), failing("b"))
+        with pytest.raises(ValueError, match=r"^chat_queue\[0\] has no 'sender'$"):
+            store.resume(run_id, chat_queue=[{"recipient": scripted("b", ["b1"]), "message": "go"}])
+
+
+def test_a_run_waiting_for_a_human_gets_the_answers_given(store_file):
+    from parley import IOQueue, io
+
+    class Stopped(IOQueue):
+        """The human answers, then the process is stopped while the next question waits."""
+
+        def input(self, prompt="", *, password=False):
+            if not self.answers:
+                raise KeyboardInterrupt
+            return super().input(prompt, password=password)
+
+    def pair():
+        return ConversableAgent("a", llm_config=False, human_input_mode="ALWAYS"), scripted("b", ["b1", "b2", "b3"])
+
+    for answers, expected in (("stop", ["go on", "stop", "exit"]), (["more", "exit"], ["go on", "more", "exit"])):
+        with RunStore(store_file) as store:
+            with pytest.raises(KeyboardInterrupt), store.new_run() as run, io.set_default(Stopped(["go on"])):
+                a, b = pair()
+                a.initiate_chat(b, message="hi", silent=True)
+            assert store.get_run(run.id).status == "interrupted"
+            a, b = pair()
+            asked = IOQueue([])  # after the answers given: a closed terminal ("exit")
+            with io.set_default(asked):
+                result = store.resume(run.id, [a, b], human_input=answers, silent=True)
+            replies = [h["text"] for h in store.records(run.id, "human_inputs") if h["kind"] == "reply"]
+        assert result.human_input == expected and replies == expected
+        assert len(asked.prompts) == (1 if isinstance(answers, str) else 0)
+
+
+def test_a_resumed_sequence_that_fails_again_is_a_failed_run(store_file):
+    with RunStore(store_file) as store:
+        a, b = scripted("a", ["a1", "a2"]), scripted("b", ["b1"])
+        with pytest.raises(RuntimeError, match="model down"), store.new_run() as run:
+            a.initiate_chats([{"recipient": b, "message": "one", "max_turns": 1, "silent": True},
+                              {"recipient": failing("c"), "message": "two", "max_turns": 1, "silent": True}])
+        queue = [{"sender": a, "recipient": b, "message": "one", "max_turns": 1, "silent": True},
+                 {"sender": a, "recipient": failing("c"), "message": "two", "max_turns": 1, "silent": True}]
+        with pytest.raises(RuntimeError, match="model down"):
+            store.resume(run.id, chat_queue=queue)
+        info = store.get_run(run.id)
+    assert (info.status, info.reason) == ("failed", "error")
+
+
+def test_a_sequence_stopped_before_a_chats_first_message_opens_it_again_with_the_carryover(store_file):
+    def queue(c):
+        return [{"sender": a, "recipient": b, "message": "one", "max_turns": 1, "silent": True},
+                {"sender": a, "recipient": c, "message": "two", "max_turns": 1, "silent": True}]
+
+    with RunStore(store_file) as store:
+        a, b = scripted("a", ["a1"]), scripted("b", ["b1"])
+        with pytest.raises(RuntimeError, match="model down"), store.new_run() as run:
+            a.initiate_chats(queue(failing("c")))
+        second = store.records(run.id, "chats")[1]["id"]
+        with store.engine.begin() as connection:  # the crash came before chat 2's first message was stored
+            connection.execute(schema.messages.delete().where(schema.messages.c.chat_id == second))
+        results = store.resume(run.id, chat_queue=queue(scripted("c", ["c1"])))
+        opening = next(m for m in store.messages(run.id) if m.chat_id == second)
+    assert opening.message["content"] == "two\nContext: \nb1"  # chat 1's summary carried over, as uninterrupted
+    assert [r.summary for r in results] == ["b1", "c1"]
+
+
+def test_a_tool_that_ran_before_the_crash_is_not_run_again(store_file):
+    import parley
+
+    runs = []
+
+    def count(n: int) -> int:
+        runs.append(n)
+        return n + 1
+
+    call = {"content": None, "tool_calls": [{"id": "call_1", "type": "function",
+                                             "function": {"name": "count", "arguments": '{"n": 1}'}}]}
+
+    def agents(assistant):
+        user = ConversableAgent("user", llm_config=False, human_input_mode="NEVER")
+        parley.register_function(count, caller=assistant, executor=user, description="count")
+        return user, assistant
+
+    calls = []
+
+    def call_then_down(request):
+        calls.append(request)
+        if len(calls) > 1:
+            raise RuntimeError("model down")
+        return call
+
+    with RunStore(store_file) as store:
+        user, assistant = agents(scripted("assistant", call_then_down))
+        with pytest.raises(RuntimeError, match="model down"), store.new_run() as run:
+            user.initiate_chat(assistant, message="count", silent=True)
+        assert runs == [1] and len(store.records(run.id, "side_effects")) == 1
+        with store.engine.begin() as connection:  # the crash came before the tool's answer was stored
+            connection.execute(schema.messages.delete().where(schema.messages.c.message.like('%"role": "tool"%')))
+        assert len(store.messages(run.id)) == 2
+        user, assistant = agents(scripted("assistant", ["TERMINATE"]))
+        result = store.resume(run.id, [user, assistant], silent=True)
+    assert runs == [1]  # the stored result was used, the tool not run again
+    assert [m.get("content") for m in result.chat_history][-2:] == ["2", "TERMINATE"]
