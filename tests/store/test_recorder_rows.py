@@ -35,6 +35,11 @@ def store(store_file, monkeypatch):
     store.close()
 
 
+PNG_URL = "data:image/png;base64," + base64.b64encode(bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")).decode()  # one pixel
+
+
 def emit(store: RunStore, event: events.Event, chat: int | None = None, scope: str | None = None) -> events.Event:
     """``event`` emitted to the store's stream as from inside chat ``chat`` (of run scope ``scope``)."""
     chat_token, scope_token = events.current_chat_id.set(chat), run_scope.set(scope)
@@ -79,9 +84,17 @@ def test_a_title_is_the_first_line_of_the_first_message_up_to_120_characters():
         assert _title(nothing) is None
 
 
-def test_times_in_the_classic_log_are_utc_with_microseconds():
-    assert _utc(0.5) == "1970-01-01 00:00:00.500000"
-    assert _utc(86400 * 365 + 3661.25) == "1971-01-01 01:01:01.250000"
+def test_times_in_the_classic_log_are_utc_with_microseconds(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Kolkata")  # UTC+5:30: the machine's own time zone must not show
+    time.tzset()
+    try:
+        assert _utc(0.5) == "1970-01-01 00:00:00.500000"
+        assert _utc(86400 * 365 + 3661.25) == "1971-01-01 01:01:01.250000"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_inserts_use_the_drivers_parameter_style():
@@ -257,6 +270,30 @@ def test_finish_run_records_its_status_reason_and_time(store):
     assert (run["status"], run["reason"], run["created_at"], run["updated_at"]) == ("interrupted", "interrupted", 10.0, 12.5)
 
 
+def test_a_finished_new_run_resumed_in_this_process_is_ended_by_its_chat(store):
+    with pytest.raises(RuntimeError), store.new_run("r1"):
+        started(store, scope="r1")
+        emit(store, events.ChatFinished(1, "alice", "bob", "error"))
+        raise RuntimeError("the chat failed")
+    assert row(store, schema.runs)["status"] == "failed"
+    # No longer a run that waits for more chats: its resumed chat's end is the run's.
+    store.bind_chat(9, "r1", row(store, schema.chats)["id"])
+    emit(store, events.ChatFinished(9, "alice", "bob", "terminated"))
+    store.flush()
+    assert (row(store, schema.runs)["status"], row(store, schema.runs)["reason"]) == ("finished", "terminated")
+
+
+def test_finish_run_ends_any_run(store, caplog):
+    started(store)  # a run of its own, not made by new_run
+    emit(store, events.ChatFinished(1, "alice", "bob", "error"))
+    store.flush()
+    with caplog.at_level(logging.WARNING, logger="parley.store"):
+        store.finish_run(row(store, schema.runs)["id"], "interrupted", None)
+        store.flush()
+    assert caplog.records == []
+    assert (row(store, schema.runs)["status"], row(store, schema.runs)["reason"]) == ("interrupted", "error")
+
+
 def test_a_continued_run_counts_its_stored_chats(store):
     recorder_ = store.require_recorder()
     recorder_.control("create_run", "r2", "chat", 10.0)
@@ -279,13 +316,14 @@ def test_a_bound_chat_records_into_its_stored_run_and_chat(store):
     run, chat = row(store, schema.runs), row(store, schema.chats)
     with store.engine.begin() as connection:  # another process wrote it
         connection.execute(schema.runs.update().values(pid=1, host="elsewhere"))
-    store.bind_chat(7, run["id"], chat["id"])
-    resumed = started(store, chat=7)  # the resumed chat announces itself: it is already bound
+    bound_at = run["updated_at"] + 100.0
+    store.require_recorder().control("bind", 7, run["id"], chat["id"], bound_at)  # store.bind_chat at a time of our own
+    started(store, chat=7)  # the resumed chat announces itself: it is already bound
     emit(store, events.MessageSent("bob", "alice", {"content": "resumed", "role": "user"}, chat_id=7))
     store.flush()
     run, chat = row(store, schema.runs), row(store, schema.chats)
     assert (run["status"], run["reason"], run["pid"], run["host"]) == ("running", None, os.getpid(), socket.gethostname())
-    assert run["updated_at"] >= resumed.time - 1 and run["summary"] == "broken"
+    assert (run["updated_at"], run["summary"]) == (bound_at, "broken")
     assert (chat["status"], chat["reason"], chat["finished_at"], chat["summary"]) == ("running", None, None, "broken")
     [message] = rows(store, schema.messages)
     assert (message["run_id"], message["chat_id"]) == (run["id"], chat["id"])
@@ -391,12 +429,9 @@ def test_a_record_the_database_refuses_costs_only_itself(store, caplog):
         connection.exec_driver_sql(
             "CREATE TRIGGER refuse_poison BEFORE INSERT ON parley_tool_calls WHEN NEW.result LIKE '%poison%' "
             "BEGIN SELECT RAISE(ABORT, 'poisoned record refused'); END")
-    png = base64.b64encode(bytes.fromhex(
-        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-        "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")).decode()
     started(store)
     emit(store, events.MessageSent("alice", "bob", {"role": "user", "content": [
-        {"type": "text", "text": "look"}, {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{png}"}}]},
+        {"type": "text", "text": "look"}, {"type": "image_url", "image_url": {"url": PNG_URL}}]},
         chat_id=1))
     emit(store, events.ToolCalled("bob", "t", "{}", "fine", True), chat=1)
     emit(store, events.ToolCalled("bob", "t", "{}", "poison", True), chat=1)
@@ -419,7 +454,7 @@ def test_a_record_the_database_refuses_costs_only_itself(store, caplog):
     # The image is known to be written: the same image later is not written again.
     started(store, chat=2)
     emit(store, events.MessageSent("alice", "bob", {"role": "user", "content": [
-        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{png}"}}]}, chat_id=2))
+        {"type": "image_url", "image_url": {"url": PNG_URL}}]}, chat_id=2))
     store.flush()
     assert len(rows(store, schema.images)) == 1 and len(rows(store, schema.messages)) == 2
 
@@ -453,12 +488,14 @@ def test_model_calls_are_logged_in_full_only_in_a_runtime_logging_session(tmp_pa
             prompt = [{"role": "user", "content": "hi"}]
             outside = emit(store, events.ModelCallLogged("bob", "gpt-x", prompt, {"temperature": 0.5, "key": key}, None,
                                                          {"role": "assistant", "content": f"said {key}"}, 3, 2, 0.125, 1.25))
+            with_image = [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": PNG_URL}}]}]
             inside = emit(store, events.ModelCallLogged(
-                "bob", "gpt-y", prompt, {}, [{"type": "function", "function": {"name": "f"}}],
+                "bob", "gpt-y", with_image, {}, [{"type": "function", "function": {"name": "f"}}],
                 {"role": "assistant", "content": None, "tool_calls": [{"id": "c"}]}, 5, 0, 0.0, 0.5, cached=True), chat=1)
             store.flush()
             run, chat = row(store, schema.runs), row(store, schema.chats)
             completions = rows(store, schema.chat_completions)
+            images = rows(store, schema.images)
         finally:
             store.close()
         assert run["session_id"] == session_id and run["created_at"] == start.time
@@ -482,7 +519,11 @@ def test_model_calls_are_logged_in_full_only_in_a_runtime_logging_session(tmp_pa
         assert (second["is_cached"], second["run_id"], second["chat_id"]) == (1, run["id"], chat["id"])
         assert (second["start_time"], second["end_time"]) == (_utc(inside.time - 0.5), _utc(inside.time))
         request, response = json.loads(second["request"]), json.loads(second["response"])
-        assert request == {"model": "gpt-y", "messages": prompt, "tools": [{"type": "function", "function": {"name": "f"}}]}
+        # The image by reference: stored once, in parley_images.
+        [image] = images
+        stored_prompt = [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": f"parley-image:{image['digest']}"}}]}]
+        assert request == {"model": "gpt-y", "messages": stored_prompt,
+                           "tools": [{"type": "function", "function": {"name": "f"}}]}
         assert response["choices"][0]["finish_reason"] == "tool_calls"
         assert response["usage"] == {"prompt_tokens": 5, "completion_tokens": 0, "total_tokens": 5}
 
@@ -619,3 +660,16 @@ def test_the_writer_is_one_daemon_thread_that_writes_on_its_own(store_file, monk
     finally:
         store.close()
     assert not writer.is_alive()
+
+
+def test_a_write_that_fails_with_an_error_of_no_database_fails_its_flush_too(store, caplog):
+    def no_database():
+        raise RuntimeError("no database today")
+
+    started(store)
+    store.require_recorder()._engine = sa.create_engine("sqlite://", creator=no_database)
+    with caplog.at_level(logging.ERROR, logger="parley.store"), pytest.raises(StoreError) as failed:
+        store.flush()
+    assert str(failed.value) == "the run store could not write: no database today"
+    assert [r.getMessage() for r in caplog.records] == [
+        "run store: a batch could not be written: no database today (first: no database today)"]
