@@ -255,10 +255,6 @@ def test_chats_of_a_new_run_share_it_the_first_naming_it_later_ones_making_it_se
     # finish_run without a reason leaves the last chat's.
     assert (run["status"], run["reason"]) == ("finished", "error") and run["updated_at"] >= run["created_at"]
     assert {c["run_id"] for c in rows(store, schema.chats)} == {"run-of-three"}
-    # The run is closed: a later chat in the same scope is a new chat of it, not a first one.
-    started(store, chat=3, scope="run-of-three")
-    store.flush()
-    assert row(store, schema.runs)["kind"] == "sequential"
 
 
 def test_finish_run_records_its_status_reason_and_time(store):
@@ -521,7 +517,8 @@ def test_model_calls_are_logged_in_full_only_in_a_runtime_logging_session(tmp_pa
         request, response = json.loads(second["request"]), json.loads(second["response"])
         # The image by reference: stored once, in parley_images.
         [image] = images
-        stored_prompt = [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": f"parley-image:{image['digest']}"}}]}]
+        reference = {"type": "image_url", "image_url": {"url": f"parley-image:{image['digest']}"}}
+        stored_prompt = [{"role": "user", "content": [reference]}]
         assert request == {"model": "gpt-y", "messages": stored_prompt,
                            "tools": [{"type": "function", "function": {"name": "f"}}]}
         assert response["choices"][0]["finish_reason"] == "tool_calls"
@@ -673,3 +670,26 @@ def test_a_write_that_fails_with_an_error_of_no_database_fails_its_flush_too(sto
     assert str(failed.value) == "the run store could not write: no database today"
     assert [r.getMessage() for r in caplog.records] == [
         "run store: a batch could not be written: no database today (first: no database today)"]
+
+
+def test_each_kind_of_record_the_database_refuses_is_named(store, caplog):
+    with store.engine.begin() as connection:
+        for table, when, event in (("parley_images", "1", "INSERT"), ("parley_runs", "NEW.title = 'poison'", "INSERT"),
+                                   ("parley_chats", "NEW.message LIKE '%poison%'", "INSERT"),
+                                   ("parley_runs", "NEW.summary = 'poison'", "UPDATE"),
+                                   ("parley_chats", "NEW.summary = 'poison'", "UPDATE")):
+            connection.exec_driver_sql(
+                f"CREATE TRIGGER refuse_{table}_{event} BEFORE {event} ON {table} WHEN {when} "
+                f"BEGIN SELECT RAISE(ABORT, '{event.lower()} refused'); END")
+    started(store)
+    emit(store, events.MessageSent("alice", "bob", {"role": "user", "content": [
+        {"type": "image_url", "image_url": {"url": PNG_URL}}]}, chat_id=1))
+    started(store, chat=2, message="poison")
+    emit(store, events.ChatFinished(1, "alice", "bob", "terminated", summary="poison"))
+    with caplog.at_level(logging.WARNING, logger="parley.store"):
+        store.flush()
+    assert [r.getMessage() for r in caplog.records] == [
+        f"run store: skipped a record of {table} the database refused: {event} refused"
+        for table, event in (("parley_images", "insert"), ("parley_runs", "insert"), ("parley_chats", "insert"),
+                             ("parley_runs", "update"), ("parley_chats", "update"))]
+    assert len(rows(store, schema.messages)) == 1 and [r["title"] for r in rows(store, schema.runs)] == ["hello bob"]
