@@ -14,7 +14,7 @@ import sys
 import pytest
 import sqlalchemy as sa
 
-from parley import ConversableAgent, GroupChat, GroupChatManager, ScriptedModelClient
+from parley import ConversableAgent, GroupChat, GroupChatManager, ScriptedModelClient, initiate_chats
 from parley.store import ResumeError, RunStore, schema
 from parley.store.resume import _agents_by_name, _client_owner, _PrefilledInput, _stored_result, process_alive
 
@@ -48,16 +48,32 @@ def test_prefilled_answers_come_first_then_the_usual_stream_asks():
     assert stream.input("third?", password=True) == "typed"
     assert asyncio.run(stream.a_input("fourth?", password=True)) == "typed"  # no a_input: its input
     stream.print("a", 1, sep="-", end="!", flush=True)
-    assert console.calls == [("input", "third?", True), ("input", "fourth?", True), ("print", ("a", 1), "-", "!", True)]
+    stream.print("b")  # the usual defaults passed on
+    assert stream.input() == "typed"
+    assert console.calls == [("input", "third?", True), ("input", "fourth?", True), ("print", ("a", 1), "-", "!", True),
+                             ("print", ("b",), " ", "\n", False), ("input", "", False)]
     asynchronous = AsyncConsole()
     assert asyncio.run(_PrefilledInput([], asynchronous).a_input("fifth?")) == "typed async"
-    assert asynchronous.calls == [("a_input", "fifth?", False)]
+    assert asyncio.run(_PrefilledInput([], asynchronous).a_input()) == "typed async"
+    assert asynchronous.calls == [("a_input", "fifth?", False), ("a_input", "", False)]
+    assert asyncio.run(_PrefilledInput([], console).a_input()) == "typed"
+    assert console.calls[-1] == ("input", "", False)
 
 
 def test_process_alive():
     import os
 
     assert process_alive(os.getpid())
+    # Asking sends the process nothing (signal 0): one that exits 3 on any signal it can catch exits 0.
+    catcher = subprocess.Popen([sys.executable, "-c", "import signal, sys\n"
+                                "for s in signal.valid_signals() - {signal.SIGKILL, signal.SIGSTOP}:\n"
+                                "    signal.signal(s, lambda *_: sys.exit(3))\n"
+                                "print('ready', flush=True)\nsys.stdin.read()"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert catcher.stdout.readline() == b"ready\n"
+    assert process_alive(catcher.pid)
+    catcher.stdin.close()
+    assert catcher.wait(timeout=60) == 0
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     assert not process_alive(child.pid)  # reaped: no such process
@@ -432,3 +448,141 @@ def test_a_tool_that_ran_before_the_crash_is_not_run_again(store_file):
         result = store.resume(run.id, [user, assistant], silent=True)
     assert runs == [1]  # the stored result was used, the tool not run again
     assert [m.get("content") for m in result.chat_history][-2:] == ["2", "TERMINATE"]
+
+
+def counting_agent(name: str, replies: list[str]) -> ConversableAgent:
+    """Replies in turn; to a summary prompt (the last message a system one), the summary of it."""
+    turns = iter(replies)
+
+    def reply(request):
+        last = request.messages[-1]
+        if last.get("role") == "system" and len(request.messages) > 1:
+            return f"summary after {last['content']}"
+        return next(turns)
+    return scripted(name, reply)
+
+
+class RecordingCache:
+    def __init__(self) -> None:
+        self.data: dict = {}
+
+    def get(self, key, default=None):
+        return self.data.get(key, default)
+
+    def set(self, key, value):
+        self.data[key] = value
+
+
+def three_chats(a, b, c, d, **third) -> list[dict]:
+    return [{"sender": a, "recipient": b, "message": "one", "max_turns": 1, "silent": True},
+            {"sender": a, "recipient": c, "message": "two", "max_turns": 1, "silent": True},
+            {"sender": b, "recipient": d, "message": "three", "max_turns": 1, **third}]
+
+
+def test_the_interrupted_chat_of_a_sequence_keeps_its_entrys_options(store_file):
+    from parley import IOQueue, io
+    from parley.io.console import console_sink
+
+    with RunStore(store_file) as store:
+        a, b, c = scripted("a", ["a1", "a2"]), scripted("b", ["b1"]), scripted("c", ["c1"])
+        with pytest.raises(RuntimeError, match="model down"), store.new_run() as run:
+            initiate_chats(three_chats(a, b, c, failing("d"), silent=True))
+        assert [chat["status"] for chat in store.records(run.id, "chats")] == ["finished", "finished", "failed"]
+        cache = RecordingCache()
+        options = {"summary_method": "reflection_with_llm", "summary_args": {"summary_prompt": "THE PROMPT"},
+                   "cache": cache, "silent": True}
+        shown = IOQueue()
+        enabled, console_sink.enabled = console_sink.enabled, True  # the console shows what is not silent
+        try:
+            with io.set_default(shown):
+                results = store.resume(run.id, chat_queue=three_chats(a, b, c, counting_agent("d", ["d1"]), **options))
+        finally:
+            console_sink.enabled = enabled
+        assert results[2].summary == "summary after THE PROMPT"
+        assert len(cache.data) == 2  # the chat's model call and its summary's
+        assert shown.printed == []  # silent
+        info = store.get_run(run.id)
+        assert (info.status, info.kind, info.initiator, info.title) == ("finished", "sequential", "a", "one")
+
+
+def test_a_sequence_resumed_without_silent_shows_its_chat(store_file):
+    from parley import IOQueue, io
+    from parley.io.console import console_sink
+
+    with RunStore(store_file) as store:
+        a, b, c = scripted("a", ["a1", "a2"]), scripted("b", ["b1"]), scripted("c", ["c1"])
+        with pytest.raises(RuntimeError, match="model down"), store.new_run() as run:
+            initiate_chats(three_chats(a, b, c, failing("d"), silent=True))
+        shown = IOQueue()
+        enabled, console_sink.enabled = console_sink.enabled, True
+        try:
+            with io.set_default(shown):
+                store.resume(run.id, chat_queue=three_chats(a, b, c, scripted("d", ["d1"])))  # no "silent": shown
+        finally:
+            console_sink.enabled = enabled
+        assert "d1" in shown.output
+
+
+def test_a_sequence_stopped_between_chats_starts_the_next(store_file):
+    with RunStore(store_file) as store:
+        a, b = scripted("a", ["a1"]), scripted("b", ["b1"])
+        queue = [{"sender": a, "recipient": b, "message": "one", "max_turns": 1, "silent": True},
+                 {"sender": a, "recipient": scripted("c", ["c1"]), "message": "two", "max_turns": 1, "silent": True}]
+        with store.new_run() as run:
+            a.initiate_chats(queue[:1])  # stopped after the first chat (its run left running)
+        with store.engine.begin() as connection:
+            connection.execute(schema.runs.update().values(status="running"))
+        results = store.resume(run.id, chat_queue=queue)
+        assert [r.summary for r in results] == ["b1", "c1"]
+        assert [chat["recipient"] for chat in store.records(run.id, "chats")] == ["b", "c"]
+        info = store.get_run(run.id)
+        assert (info.status, info.kind, info.initiator, info.title) == ("finished", "sequential", "a", "one")
+
+
+def test_a_resumed_sequence_stopped_again_is_an_interrupted_run(store_file):
+    def stopped(request):
+        raise KeyboardInterrupt
+
+    with RunStore(store_file) as store:
+        a, b = scripted("a", ["a1"]), scripted("b", ["b1"])
+        with pytest.raises(RuntimeError, match="model down"), store.new_run() as run:
+            a.initiate_chats(three_chats(a, b, failing("c"), scripted("d", ["d1"]), silent=True)[:2])
+        with pytest.raises(KeyboardInterrupt):
+            store.resume(run.id, chat_queue=three_chats(a, b, scripted("c", stopped), scripted("d", ["d1"]))[:2])
+        info = store.get_run(run.id)
+    assert (info.status, info.reason) == ("interrupted", "interrupted")
+
+
+def test_a_resumed_sequence_whose_next_chat_cannot_start_is_a_failed_run(store_file):
+    with RunStore(store_file) as store:
+        a, b = scripted("a", ["a1"]), scripted("b", ["b1"])
+        with pytest.raises(RuntimeError, match="model down"), store.new_run() as run:
+            a.initiate_chats(three_chats(a, b, failing("c"), scripted("d", ["d1"]), silent=True)[:2])
+        queue = three_chats(a, b, scripted("c", ["c1"]), scripted("d", ["d1"]), summary_method="no such method")
+        with pytest.raises(ValueError, match="summary_method"):
+            store.resume(run.id, chat_queue=queue)
+        info = store.get_run(run.id)
+    # The failure came between chats: the run's reason says so, not the last chat's ending.
+    assert (info.status, info.reason) == ("failed", "error")
+    assert store.records(run.id, "chats")[1]["reason"] == "max_turns"
+
+
+def test_group_chat_members_in_a_queue_get_their_stored_usage(store_file):
+    def team(x_replies):
+        x, y = scripted("x", x_replies), scripted("y", ["y1", "y2"])
+        chat = GroupChat([x, y], messages=[], max_round=3, speaker_selection_method="round_robin")
+        return x, GroupChatManager(chat, llm_config=False, name="boss")
+
+    with RunStore(store_file) as store:
+        a = ConversableAgent("a", llm_config=False, human_input_mode="NEVER")
+        x, boss = team(["x1", "x2"])
+        queue = [{"sender": a, "recipient": boss, "message": "group", "silent": True},
+                 {"sender": a, "recipient": failing("c"), "message": "two", "max_turns": 1, "silent": True}]
+        with pytest.raises(RuntimeError, match="model down"), store.new_run() as run:
+            a.initiate_chats(queue)
+        stored = [call["agent"] for call in store.records(run.id, "model_calls")]
+        x, boss = team(["x1", "x2"])  # rebuilt: no usage yet
+        queue = [{**queue[0], "recipient": boss}, {**queue[1], "recipient": scripted("c", ["c1"])}]
+        store.resume(run.id, chat_queue=queue)
+    assert stored.count("x") >= 1
+    assert x.get_total_usage()["model-x"]["cost"] == 0.5 * stored.count("x")
