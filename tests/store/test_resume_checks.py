@@ -65,11 +65,11 @@ def test_process_alive():
 
     assert process_alive(os.getpid())
     # Asking sends the process nothing (signal 0): one that exits 3 on any signal it can catch exits 0.
-    catcher = subprocess.Popen([sys.executable, "-c", "import signal, sys\n"
-                                "for s in signal.valid_signals() - {signal.SIGKILL, signal.SIGSTOP}:\n"
-                                "    signal.signal(s, lambda *_: sys.exit(3))\n"
-                                "print('ready', flush=True)\nsys.stdin.read()"],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    catch_all = ("import signal, sys\n"
+                 "for s in signal.valid_signals() - {signal.SIGKILL, signal.SIGSTOP}:\n"
+                 "    signal.signal(s, lambda *_: sys.exit(3))\n"
+                 "print('ready', flush=True)\nsys.stdin.read()")
+    catcher = subprocess.Popen([sys.executable, "-c", catch_all], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert catcher.stdout.readline() == b"ready\n"
     assert process_alive(catcher.pid)
     catcher.stdin.close()
