@@ -208,8 +208,9 @@ def test_a_nested_chat_belongs_to_its_parents_run_and_does_not_end_it(store):
     nested = started(store, chat=2, parent=1, message="think")
     emit(store, events.MessageSent("alice", "bob", {"content": "inside", "role": "user"}, chat_id=2))
     emit(store, events.SpeakerSelected("bob", "alice", "auto", 1), chat=2)
-    emit(store, events.ChatFinished(2, "alice", "bob", "error", summary="nested summary"))
     store.flush()
+    emit(store, events.ChatFinished(2, "alice", "bob", "error", summary="nested summary"))
+    store.flush()  # a batch of one chat update, and nothing else
     [run] = rows(store, schema.runs)
     outer, inner = rows(store, schema.chats)
     assert (inner["run_id"], inner["parent_id"], inner["started_at"]) == (run["id"], outer["id"], nested.time)
@@ -262,6 +263,10 @@ def test_chats_of_a_new_run_share_it_the_first_naming_it_later_ones_making_it_se
 def test_finish_run_records_its_status_reason_and_time(store):
     recorder_ = store.require_recorder()
     recorder_.control("create_run", "r1", "chat", 10.0)
+    store.flush()  # a batch of one new run, and nothing else
+    assert {k: v for k, v in row(store, schema.runs).items() if k not in ("pid", "host")} == {
+        "id": "r1", "session_id": None, "kind": "chat", "status": "running", "reason": None, "initiator": None,
+        "recipient": None, "title": None, "summary": None, "created_at": 10.0, "updated_at": 10.0}
     recorder_.control("finish_run", "r1", "interrupted", "interrupted", 12.5)
     store.flush()
     run = row(store, schema.runs)
@@ -423,6 +428,7 @@ def test_a_batch_that_cannot_be_written_fails_the_flush_waiting_for_it_only(stor
 def test_a_record_the_database_refuses_costs_only_itself(store, caplog):
     """One batch of every kind of write, one of its tool calls refused by the database: the rest
     is written row by row, each kind of row included."""
+    assert (store.require_recorder().error, store.require_recorder().skipped) == (None, 0)
     with store.engine.begin() as connection:
         connection.exec_driver_sql(
             "CREATE TRIGGER refuse_poison BEFORE INSERT ON parley_tool_calls WHEN NEW.result LIKE '%poison%' "
@@ -638,6 +644,37 @@ def test_writes_take_the_write_lock_when_they_begin(store):
     started(store)
     store.flush()
     assert statements[0] == "BEGIN IMMEDIATE" and statements[1].startswith("INSERT INTO parley_runs ")
+
+
+def test_a_batch_is_one_transaction_one_insert_per_table(store):
+    """What the database takes is written in one go: no second try row by row (which would store
+    the same, far slower), and an image already written is not written again."""
+    started(store, chat=1)
+    started(store, chat=2, parent=1)
+    store.flush()
+    statements: list[str] = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda _c, _cursor, sql, *_: statements.append(sql))
+    image = {"role": "user", "content": [{"type": "image_url", "image_url": {"url": PNG_URL}}]}
+    started(store, chat=3)
+    for chat in (1, 3):
+        emit(store, events.MessageSent("alice", "bob", image, chat_id=chat))
+        emit(store, events.ToolCalled("bob", "t", "{}", "r", True), chat=chat)
+    emit(store, events.ChatFinished(2, "alice", "bob", "terminated"))  # a chat update
+    emit(store, events.SpeakerSelected("m", "bob", "auto", 1), chat=1)  # a run update
+    emit(store, events.ChatFinished(3, "alice", "bob", "terminated"))  # both
+    store.flush()
+    tables = [sql.split()[1 if sql.startswith("UPDATE") else 2] for sql in statements[1:]]
+    assert statements[0] == "BEGIN IMMEDIATE" and "BEGIN IMMEDIATE" not in statements[1:]
+    assert not any("SAVEPOINT" in sql for sql in statements)
+    assert sorted(tables) == sorted(["parley_images", "parley_runs", "parley_chats", "parley_messages", "parley_tool_calls",
+                                     "parley_speaker_selections", "parley_runs", "parley_runs", "parley_chats", "parley_chats"])
+    assert len(rows(store, schema.messages)) == 2 and len(rows(store, schema.tool_calls)) == 2
+    assert [c["status"] for c in rows(store, schema.chats)] == ["running", "finished", "finished"]
+    statements.clear()
+    started(store, chat=4)
+    emit(store, events.MessageSent("alice", "bob", image, chat_id=4))
+    store.flush()
+    assert not any("parley_images" in sql for sql in statements)
 
 
 def test_the_writer_is_one_daemon_thread_that_writes_on_its_own(store_file, monkeypatch):
