@@ -90,7 +90,8 @@ MODULES: tuple[Target, ...] = (
     # recorded and resumed, ~40 s a run here) are not mapped: every surviving mutant would run them all.
     Target("recorder", "src/parley/store/recorder.py", ("tests/store/test_recorder_rows.py",)),
     Target("resume", "src/parley/store/resume.py",
-           ("tests/store/test_resume_checks.py", "tests/store/test_sequential_resume.py", "tests/store/test_resume_usage.py")),
+           ("tests/store/test_resume_checks.py", "tests/store/test_sequential_resume.py", "tests/store/test_resume_usage.py",
+            "tests/store/test_group_resume.py")),  # every cut point of a group chat, with and without max_turns
 )
 
 STATUS_LINE = re.compile(r"^\s+(\S+): (\w[\w ]*)$")

@@ -245,6 +245,9 @@ def test_a_run_of_several_chats_needs_its_queue(store_file):
             store.resume(run.id, chat_queue=[queue[0], {**queue[1], "recipient": b}])
         with pytest.raises(ResumeError, match=r"^chat_queue\[0\] is 'c' -> 'b', but chat 1"):
             store.resume(run.id, chat_queue=[{**queue[0], "sender": c}, queue[1]])
+        for entry, shown in (({**queue[0], "sender": "a"}, "None -> 'b'"), ({**queue[0], "recipient": "b"}, "'a' -> None")):
+            with pytest.raises(ResumeError, match=f"^chat_queue\\[0\\] is {shown}, but chat 1"):  # names, not agents
+                store.resume(run.id, chat_queue=[entry, queue[1]])
         # A chat before the last that did not finish: not a sequence resume can continue.
         first = store.records(run.id, "chats")[0]["id"]
         with store.engine.begin() as connection:
@@ -257,8 +260,8 @@ def test_a_run_of_several_chats_needs_its_queue(store_file):
 def test_a_run_resumed_needs_every_agent_of_its_messages_as_a_conversable_agent(store_file):
     with RunStore(store_file) as store:
         run_id = interrupted_run(store, scripted("a", ["a1", "a2"]), failing("b"))
-        with pytest.raises(ResumeError, match=f"^run {run_id} needs agent\\(s\\) 'a', 'b'; got 'x'$"):
-            store.resume(run_id, [scripted("x", ["x"])])
+        with pytest.raises(ResumeError, match=f"^run {run_id} needs agent\\(s\\) 'a', 'b'; got 'x', 'y'$"):
+            store.resume(run_id, [scripted("x", ["x"]), scripted("y", ["y"])])
         with store.engine.begin() as connection:  # a message of an agent the chat did not name (a nested one, say)
             connection.execute(schema.messages.update().values(sender="zed", recipient="yan"))
         with pytest.raises(ResumeError, match=f"^run {run_id} has messages of agent\\(s\\) 'yan', 'zed' not given in "
@@ -586,3 +589,48 @@ def test_group_chat_members_in_a_queue_get_their_stored_usage(store_file):
         store.resume(run.id, chat_queue=queue)
     assert stored.count("x") >= 1
     assert x.get_total_usage()["model-x"]["cost"] == 0.5 * stored.count("x")
+
+
+def test_a_single_chat_is_resumed_with_the_options_given(store_file):
+    from parley import IOQueue, io
+    from parley.io.console import console_sink
+
+    with RunStore(store_file) as store:
+        run_id = interrupted_run(store, scripted("a", ["a1", "a2"]), failing("b", after=1), max_turns=3)
+        cache = RecordingCache()
+        shown = IOQueue()
+        enabled, console_sink.enabled = console_sink.enabled, True
+        try:
+            with io.set_default(shown):
+                result = store.resume(run_id, [scripted("a", ["a2"]), counting_agent("b", ["b2", "b3"])], silent=True,
+                                      cache=cache, summary_method="reflection_with_llm",
+                                      summary_args={"summary_prompt": "THE PROMPT"})
+        finally:
+            console_sink.enabled = enabled
+        assert result.summary == "summary after THE PROMPT"
+        assert len(cache.data) == 4  # b2, a2, b3 (max_turns 3 from the store) and the summary
+        assert shown.printed == []
+        assert [m["content"] for m in result.chat_history] == ["go", "b1", "a1", "b2", "a2", "b3"]
+        info = store.get_run(run_id)
+        assert (info.status, info.reason) == ("finished", "max_turns")
+        shown = IOQueue()
+        run_id = interrupted_run(store, scripted("a", ["a1"]), failing("b"))
+        console_sink.enabled = True
+        try:
+            with io.set_default(shown):
+                store.resume(run_id, [scripted("a", ["a1"]), scripted("b", ["TERMINATE"])])  # not silent: shown
+        finally:
+            console_sink.enabled = enabled
+        assert "TERMINATE" in shown.output
+        assert store.get_run(run_id).reason == "completed"  # TERMINATE: as an uninterrupted chat ends
+
+
+def test_a_group_chat_that_cannot_be_resumed_is_refused_naming_the_run(store_file):
+    with RunStore(store_file) as store:
+        user = ConversableAgent("user", llm_config=False, human_input_mode="NEVER")
+        members = [scripted("a", ["a1"]), failing("b")]
+        chat = GroupChat(members, messages=[], max_round=3, speaker_selection_method="round_robin",
+                         enable_clear_history=True)
+        run_id = interrupted_run(store, user, GroupChatManager(chat, llm_config=False, name="boss"))
+        with pytest.raises(ResumeError, match=f"^run {run_id} is a group chat with enable_clear_history"):
+            store.resume(run_id, [user, GroupChatManager(chat, llm_config=False, name="boss")])
