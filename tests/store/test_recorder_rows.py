@@ -559,10 +559,10 @@ def test_closing_writes_what_is_pending_and_a_closed_recorder_flushes_nothing(st
 
 def test_the_writer_waits_for_a_pause_in_the_events_up_to_half_a_second():
     pacer = _Pacer()
-    assert pacer.due(3, True, 10.0)  # asked (a flush, a close): at once
-    # The log stopped growing between two looks: written.
+    # The first items seen wait for a pause too; the log stopped growing between two looks: written.
     assert not pacer.due(2, False, 20.0)
     assert pacer.due(2, False, 20.2)
+    assert pacer.due(3, True, 25.0)  # asked (a flush, a close): at once
     # Still growing: held back while it keeps growing, up to 0.5 s after it was first seen.
     assert not pacer.due(1, False, 30.0)
     assert not pacer.due(2, False, 30.2)
