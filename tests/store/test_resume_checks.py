@@ -288,7 +288,13 @@ def test_a_run_stopped_before_its_first_message_of_a_callable_cannot_be_resumed(
         with store.engine.begin() as connection:
             connection.execute(schema.chats.update().values(message=json.dumps("go again")))
         result = store.resume(run_id, [scripted("a", ["a1"]), scripted("b", ["TERMINATE"])], silent=True)
-    assert [m["content"] for m in result.chat_history] == ["go again", "TERMINATE"]
+        assert [m["content"] for m in result.chat_history] == ["go again", "TERMINATE"]
+        # Its messages stored, a run whose first message was a callable resumes after them.
+        run_id = interrupted_run(store, scripted("a", ["a1"]), failing("b", after=1))
+        with store.engine.begin() as connection:
+            connection.execute(schema.chats.update().where(schema.chats.c.run_id == run_id).values(message=None))
+        result = store.resume(run_id, [scripted("a", ["a1"]), scripted("b", ["TERMINATE"])], silent=True)
+    assert [m["content"] for m in result.chat_history] == ["go", "b1", "a1", "TERMINATE"]
 
 
 def test_a_group_chat_is_resumed_with_the_participants_its_manager_brings(store_file):
