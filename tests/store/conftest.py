@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import shutil
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -44,6 +46,33 @@ def postgres_url():
     finally:
         subprocess.run([*as_postgres, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+# The empty store file tests copy, made once per process: a child forked from it (a mutant's run in
+# bench/mutation.py) reuses it rather than running the migrations again (a second each).
+_template: list[Path] = []
+
+
+@pytest.fixture(scope="session")
+def empty_store() -> Path:
+    """A SQLite store file with the schema made: tests copy it (``store_file``)."""
+    if not _template or not _template[0].exists():
+        from parley.store import RunStore
+
+        directory = tempfile.mkdtemp(prefix="parley-test-store-")
+        owner = os.getpid()
+        atexit.register(lambda: shutil.rmtree(directory, ignore_errors=True) if os.getpid() == owner else None)
+        RunStore(Path(directory) / "runs.db").close()
+        _template[:] = [Path(directory) / "runs.db"]
+    return _template[0]
+
+
+@pytest.fixture
+def store_file(tmp_path, empty_store):
+    """A new, empty SQLite store file of the test's own (a copy of ``empty_store``)."""
+    path = tmp_path / "runs.db"
+    shutil.copyfile(empty_store, path)
+    return path
 
 
 @pytest.fixture

@@ -78,6 +78,9 @@ _RECORDED = _LOGGED_AS_RECORDS | {
 _FLUSH_INTERVAL_S = 0.2  # how often the writer looks at the queue
 _MAX_DELAY_S = 0.5  # the longest an event waits while a hot chat keeps the writer away
 _RETRY_FOR_S = 120.0
+# The writer's clock and pause, replaced by tests (the pacing and the lock retries are tested without the wall clock).
+_monotonic = time.monotonic
+_sleep = time.sleep
 
 
 def status_of(reason: str | None) -> str:
@@ -189,6 +192,27 @@ class _Batch:
         self.chat_updates.setdefault(key, {}).update(fields)
 
 
+class _Pacer:
+    """When the writer thread writes what the log holds: at once when asked (a flush, a close) or
+    when the log stopped growing since the last look; while events keep pouring in (a chat running
+    hot: writing would take GIL time from it), not before ``_MAX_DELAY_S`` after they were first
+    seen. Times come from the caller, so the policy is tested without a clock."""
+
+    def __init__(self) -> None:
+        self.seen = 0  # the log's length at the last look (0: nothing pending)
+        self.since = 0.0  # when the pending items were first seen
+
+    def due(self, size: int, asked: bool, now: float) -> bool:
+        """Whether to write the ``size`` items the log holds now (``size`` > 0)."""
+        if not self.seen:
+            self.since = now
+        if not asked and size != self.seen and now - self.since < _MAX_DELAY_S:
+            self.seen = size
+            return False
+        self.seen = 0
+        return True
+
+
 class Recorder:
     """``sink`` (for the event stream) + writer thread. ``flush()`` waits until everything emitted so far is committed."""
 
@@ -276,25 +300,15 @@ class Recorder:
 
     def _loop(self) -> None:
         entries = self._log
-        seen = 0  # the log's length at the last look
-        pending_since = 0.0  # when the unwritten items were first seen
+        pacer = _Pacer()
         while True:
             asked = self._wake.wait(_FLUSH_INTERVAL_S)  # a flush, a close
             self._wake.clear()
             closing = self._closing
             size = len(entries)
-            if size:
-                now = time.monotonic()
-                if not seen:
-                    pending_since = now
-                if not (asked or closing) and size != seen and now - pending_since < _MAX_DELAY_S:
-                    # Events still pouring in: a chat is running hot. Writing now would take GIL
-                    # time from it; wait for a pause, up to _MAX_DELAY_S.
-                    seen = size
-                    continue
+            if size and pacer.due(size, asked or closing, _monotonic()):
                 items = entries[:size]
                 del entries[:size]  # chat threads only add at the end: the first ``size`` items are these
-                seen = 0
                 self._write_items(items)
             if closing and not entries:
                 return
@@ -353,7 +367,7 @@ class Recorder:
 
     def _transaction(self, write: Callable[[sa.Connection], None]) -> None:
         """``write`` in one write transaction, again while another process holds the lock past the busy timeout."""
-        deadline = time.monotonic() + _RETRY_FOR_S
+        deadline = _monotonic() + _RETRY_FOR_S
         delay = 0.01
         while True:
             try:
@@ -361,8 +375,8 @@ class Recorder:
                     write(connection)
                 return
             except sa.exc.OperationalError as error:
-                if _is_lock_error(error) and time.monotonic() < deadline:
-                    time.sleep(delay)
+                if _is_lock_error(error) and _monotonic() < deadline:
+                    _sleep(delay)
                     delay = min(delay * 2, 1.0)
                     continue
                 raise
@@ -443,8 +457,6 @@ class Recorder:
             self._chats[chat_id] = _ChatRef(run_id, key, True)
             batch.update_run(run_id, status="running", reason=None, pid=self._pid, host=self._host, updated_at=now)
             batch.update_chat(key, status="running", reason=None, finished_at=None)
-        elif head == "unbind":
-            self._chats.pop(item[1], None)
 
     def _run_row(self, run_id: str, kind: str, now: float) -> dict:
         return {
