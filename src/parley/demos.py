@@ -207,6 +207,9 @@ def _configured() -> bool:
     return bool(os.environ.get("OAI_CONFIG_LIST")) or os.path.exists("OAI_CONFIG_LIST")
 
 
+TINY_PROSE = {"repetition_cut": 16, "copy_ban": 8}
+
+
 def research_demo(model: str = "local", message: str = SEED_RESEARCH_MESSAGE, human: bool = False,
                   work_dir: str = "paper") -> Any:
     """The seed's research team (7 agents in a group chat); ``human`` makes you the Admin."""
@@ -216,6 +219,10 @@ def research_demo(model: str = "local", message: str = SEED_RESEARCH_MESSAGE, hu
         config = llm_config_for("local", None)
     unattended_local = model == "local" and not human
     tiny = unattended_local and not _configured()  # the embedded model
+    if tiny:
+        # The embedded model's prose: no sentence written twice, no copying of the previous
+        # speaker (parley.models.local: repetition_cut, copy_ban).
+        config = {**config, **TINY_PROSE}
     user_proxy, manager = build_research_team(config, work_dir=work_dir, unattended=not human, in_order=tiny)
     if unattended_local:
         # Keep the unattended demo short; the embedded model goes once through the plan, to the
