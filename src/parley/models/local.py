@@ -10,12 +10,13 @@ generation alike), ``n_batch``, ``max_tokens`` (default 512), ``temperature`` (0
 ``seed``, ``stop``, ``tool_choice``; request params override them; other keys are ignored.
 
 **Prose from a small model.** At temperature 0 a 135M-parameter model repeats a sentence to
-``max_tokens``, or copies the previous speaker's message. Two options, for text generated
-without a grammar only (code and JSON repeat themselves legitimately), both off by default
-(the demos turn them on): ``repetition_cut: n`` ends the text where it would write again a run
-of ``n`` tokens it already wrote (cut before the repeat); ``copy_ban: n`` never lets it write a
-run of ``n`` tokens that is in the prompt or earlier in the reply (the token completing it is
-excluded before sampling, so the model says something else).
+``max_tokens``, or copies the previous speaker's message. Two options for prose (code and JSON
+repeat themselves legitimately), both off by default (the research demo turns them on):
+``repetition_cut: n`` ends text generated without a grammar where it would write again a run
+of ``n`` tokens it already wrote (cut before the repeat; ignored under a grammar, whose shape a
+cut would break); ``copy_ban: n`` never lets the reply hold a run of ``n`` tokens that is in the
+prompt or earlier in the reply (the token completing it is excluded before sampling, so the
+model says something else; under a grammar too, except where the grammar allows nothing else).
 Usage: prompt and completion tokens as llama.cpp counts them, cost 0.0; ``raw`` is a
 :class:`Completion` (finish reason, prompt tokens actually evaluated, messages dropped).
 
@@ -285,7 +286,7 @@ class LocalModel:
         # Text without a grammar: stop where it starts repeating itself, never copy a run of the
         # prompt (options repetition_cut, copy_ban; see the module docstring).
         span = 0 if grammar is not None else options.get("repetition_cut", 0)
-        ban = 0 if grammar is not None else options.get("copy_ban", 0)
+        ban = options.get("copy_ban", 0)
         follows = _followers(tokens, ban) if ban else {}
         history = list(tokens)
         sampler = TokenSampler(
@@ -302,14 +303,9 @@ class LocalModel:
         try:
             for _ in range(min(max_tokens, self.n_ctx - len(tokens))):
                 llama.eval(pending)
-                if ban:
-                    key = tuple(history[len(history) - ban + 1:])
-                    banned = follows.get(key)
-                    if banned:  # the tokens that would complete a run already in the prompt or the reply
-                        logits = np.ctypeslib.as_array(C.llama_get_logits_ith(llama._ctx.ctx, -1),
-                                                       shape=(llama.n_vocab(),))
-                        logits[list(banned)] = -np.inf
-                token = sampler.sample()
+                # The tokens that would complete a run already in the prompt or the reply.
+                banned = follows.get(tuple(history[len(history) - ban + 1:])) if ban else None
+                token = sampler.sample(list(banned) if banned else None)
                 if ban:
                     follows.setdefault(tuple(history[len(history) - ban + 1:]), set()).add(token)
                     history.append(token)

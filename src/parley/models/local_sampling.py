@@ -98,8 +98,16 @@ class TokenSampler:
             chain.add_dist(seed)
         return chain
 
-    def sample(self) -> int:
+    def sample(self, excluded: list[int] | None = None) -> int:
+        """The next token; never one of ``excluded``, unless the grammar allows nothing else."""
         C = self._C
+        restore = None
+        if excluded:
+            import numpy as np
+
+            logits = np.ctypeslib.as_array(C.llama_get_logits_ith(self._ctx, -1), shape=(self._n_vocab,))
+            restore = (logits, logits[excluded].copy())
+            logits[excluded] = -np.inf
         token: int = C.llama_sampler_sample(self._chain.sampler, self._ctx, -1)  # applies and accepts
         grammar = self._grammar
         if grammar is None:
@@ -107,6 +115,10 @@ class TokenSampler:
         if not self._allowed(grammar, token):
             self._rebuild_chain()
             token = self._apply_with(grammar)
+            if restore is not None and not self._allowed(grammar, token):
+                # Every token the grammar allows was excluded: the grammar comes first.
+                restore[0][excluded] = restore[1]
+                token = self._apply_with(grammar)
             C.llama_sampler_accept(self._chain.sampler, token)
         C.llama_sampler_accept(grammar.sampler, token)
         self._chosen.append(token)
