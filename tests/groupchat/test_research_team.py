@@ -65,7 +65,7 @@ def test_research_team_on_the_embedded_model_selects_only_real_agents(tmp_path):
 
 @pytest.mark.local_model
 @pytest.mark.slow
-def test_the_research_demo_on_the_embedded_model_reaches_a_report_without_loops(tmp_path, monkeypatch):
+def test_the_offline_research_demo_reaches_a_report_without_loops(tmp_path, monkeypatch):
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.skip("llama_cpp is not importable: install parley[local] to run the embedded model")
     from parley import demos
