@@ -23,6 +23,11 @@ asked) it is a JSON schema (``{"type": "json_schema"}``, as OpenAI's structured 
 and the JSON reply is written back as the same text. A reply cut off by ``max_tokens`` is
 completed (the fence closed, ``TERMINATE`` added), so it still has its shape.
 
+On a local model the call's prompt (never the history) also carries two worked examples of the
+protocol after the system message (:data:`EXAMPLES`); Python that does not compile is sampled
+again (up to :data:`SYNTAX_RETRIES` times); after a failed run the fix hint ends with the error's
+last line. Each was measured on ``bench/agent_tasks.py`` (``docs/bench/agent_tasks.md``).
+
 **Configuration**, per agent: ``llm_config["reply_protocol"]``
 
 - absent (default): on when every config-list entry is a local model (``api_type: "local"``),
@@ -101,6 +106,7 @@ EXAMPLES = [
               "with open('notes.txt') as f:\n    first = f.readline().strip()\nprint(first)", "buy milk",
               "The first line of notes.txt is: buy milk"),
 ]
+# Switches, so that a benchmark can measure the suite with and without each.
 USE_EXAMPLES = True
 ERROR_IN_HINT = True
 SYNTAX_RETRIES = 2  # sampled attempts after Python code that does not compile
