@@ -33,9 +33,9 @@ SAMPLING: dict[bool, list] = {False: [0, 0.0], True: [0, 0.0]}  # grammar on? ->
 
 
 def _timed_sample(sample):  # type: ignore[no-untyped-def]
-    def timed(self: local_sampling.TokenSampler) -> int:
+    def timed(self: local_sampling.TokenSampler, excluded: list[int] | None = None) -> int:
         started = time.thread_time()
-        token = sample(self)
+        token = sample(self, excluded)
         entry = SAMPLING[self._grammar is not None]
         entry[0] += 1
         entry[1] += time.thread_time() - started
