@@ -23,8 +23,8 @@ asked) it is a JSON schema (``{"type": "json_schema"}``, as OpenAI's structured 
 and the JSON reply is written back as the same text. A reply cut off by ``max_tokens`` is
 completed (the fence closed, ``TERMINATE`` added), so it still has its shape.
 
-On a local model the call's prompt (never the history) also carries two worked examples of the
-protocol after the system message (:data:`EXAMPLES`); Python that does not compile is sampled
+On a local model a code reply's prompt (never the history) also carries two worked examples of
+the protocol after the system message (:data:`EXAMPLES`); Python that does not compile is sampled
 again (up to :data:`SYNTAX_RETRIES` times); after a failed run the fix hint ends with the error's
 last line. Each was measured on ``bench/agent_tasks.py`` (``docs/bench/agent_tasks.md``).
 
@@ -295,7 +295,9 @@ async def constrained_reply(agent: Any, client: Any, prompt: list[dict], message
     shape = choose_shape(messages, shapes)
     local = is_local(agent.llm_config)
     steered, response_format = steered_prompt(prompt, shape), request_format(shape, local)
-    if local:
+    if local and shape == CODE:
+        # For code only: in an answer's prompt SmolLM2 copied the last example's answer
+        # ("The first line of notes.txt is: 2026-12-02"); the answer hint steers answers well.
         steered = with_examples(steered)
     params = sampling_params(agent.llm_config, shape, local)
     _, reply = await agent._model_reply(client, steered, response_format, params)
