@@ -48,7 +48,8 @@ def _has(*needles: str) -> Callable[[str, Path], bool]:
 
 
 def _number(value: str) -> Callable[[str, Path], bool]:
-    pattern = re.compile(rf"(?<![\d.]){re.escape(value)}(?:\.0+)?(?![\d.])")
+    # The number alone: not part of a longer one (a sentence's full stop after it is fine).
+    pattern = re.compile(rf"(?<![\d.]){re.escape(value)}(?:\.0+)?(?!\d|\.\d)")
     return lambda out, _dir: bool(pattern.search(out))
 
 

@@ -101,7 +101,8 @@ def scripted_team_model() -> Any:
     return reply
 
 
-def build_research_team(gpt4o_config=None, work_dir="paper", manager_config=None, unattended=False, in_order=False):
+def build_research_team(gpt4o_config=None, work_dir="paper", manager_config=None, unattended=False, in_order=False,
+                        writer_config=None):
     """The seed's agents, group chat and manager (its code, ``autogen`` changed to ``parley``, long
     lines wrapped: each system message is the seed's, character for character); returns
     ``(user_proxy, manager)``.
@@ -110,7 +111,8 @@ def build_research_team(gpt4o_config=None, work_dir="paper", manager_config=None
     ends on a message ending with TERMINATE (the seed's team otherwise runs to max_round).
     ``in_order=True`` (with ``unattended``) lets each agent pass the word to one other only, in the
     plan's order: Admin → Planner → Engineer → Executor → Scientist → ResearchWriter → Critic →
-    Admin (left to choose, a tiny model bounced between the Engineer and the Executor)."""
+    Admin (left to choose, a tiny model bounced between the Engineer and the Executor).
+    ``writer_config``: the ResearchWriter's llm_config, when it is not ``gpt4o_config``."""
     from . import AssistantAgent, GroupChat, GroupChatManager, UserProxyAgent
 
     # Keyword arguments of several types each, spread into the seed's calls.
@@ -182,7 +184,7 @@ def build_research_team(gpt4o_config=None, work_dir="paper", manager_config=None
         "  The report should include the following sections: Introduction, Literature Review, Methodology, Results, "
         "Conclusion, and References."
         "  The report should be written in a clear and concise manner. Make sure to include proper citation and references.",
-        llm_config=gpt4o_config,
+        llm_config=writer_config if writer_config is not None else gpt4o_config,
     )
     if in_order:
         order = [user_proxy, planner, engineer, executor, scientist, research_report_writer, critic, user_proxy]
@@ -207,6 +209,15 @@ def _configured() -> bool:
     return bool(os.environ.get("OAI_CONFIG_LIST")) or os.path.exists("OAI_CONFIG_LIST")
 
 
+TINY_PROSE = {"repetition_cut": 16, "copy_ban": 8}
+# The report's shape, for the embedded model's ResearchWriter: the sections its system message
+# names, each a heading and one paragraph (a 135M model otherwise paraphrases the last speaker).
+# References are left out: a model this small can only make them up.
+REPORT_SECTIONS = ("Introduction", "Literature Review", "Methodology", "Results", "Conclusion")
+REPORT_GRAMMAR = "root ::= " + ' "\\n\\n" '.join(f'"{name}\\n" para' for name in REPORT_SECTIONS) + \
+    "\npara ::= [A-Z] [^\\n]+\n"
+
+
 def research_demo(model: str = "local", message: str = SEED_RESEARCH_MESSAGE, human: bool = False,
                   work_dir: str = "paper") -> Any:
     """The seed's research team (7 agents in a group chat); ``human`` makes you the Admin."""
@@ -216,7 +227,15 @@ def research_demo(model: str = "local", message: str = SEED_RESEARCH_MESSAGE, hu
         config = llm_config_for("local", None)
     unattended_local = model == "local" and not human
     tiny = unattended_local and not _configured()  # the embedded model
-    user_proxy, manager = build_research_team(config, work_dir=work_dir, unattended=not human, in_order=tiny)
+    writer_config = None
+    if tiny:
+        # The embedded model's prose: no sentence written twice, no copying of the previous
+        # speaker (parley.models.local: repetition_cut, copy_ban); the report in its sections.
+        config = {**config, **TINY_PROSE}
+        writer_config = {**config, "max_tokens": 800,  # five paragraphs
+                         "response_format": {"type": "grammar", "grammar": REPORT_GRAMMAR}}
+    user_proxy, manager = build_research_team(config, work_dir=work_dir, unattended=not human, in_order=tiny,
+                                              writer_config=writer_config)
     if unattended_local:
         # Keep the unattended demo short; the embedded model goes once through the plan, to the
         # report and the Critic's review of it.

@@ -61,3 +61,35 @@ def test_research_team_on_the_embedded_model_selects_only_real_agents(tmp_path):
     assert calls and all(c.model == "smollm2-135m" for c in calls)
     # Constrained output: the model never failed to name a candidate, so no fallback was needed.
     assert not [n for n in seen.of(events.Notice) if "speaker selection" in n.text]
+
+
+@pytest.mark.local_model
+@pytest.mark.slow
+def test_the_offline_research_demo_reaches_a_report_without_loops(tmp_path, monkeypatch):
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("llama_cpp is not importable: install parley[local] to run the embedded model")
+    from parley import demos
+    from parley.models.local import default_model_path, load_model
+
+    monkeypatch.delenv("OAI_CONFIG_LIST", raising=False)
+    monkeypatch.chdir(tmp_path)  # no OAI_CONFIG_LIST file here: the embedded model
+    result = demos.research_demo(model="local", work_dir=str(tmp_path / "paper"))
+    spoken = [m for m in result.chat_history[1:] if (m.get("content") or "").strip()]
+    names = [m["name"] for m in result.chat_history]
+    assert "ResearchWriter" in names and len(result.chat_history) <= 7  # once through the plan
+    llama = load_model(default_model_path()).llama
+
+    def runs(text: str, span: int) -> list[tuple[int, ...]]:
+        ids = llama.tokenize(text.encode(), add_bos=False)
+        return [tuple(ids[i:i + span]) for i in range(len(ids) - span + 1)]
+
+    report = next(m["content"] for m in result.chat_history if m["name"] == "ResearchWriter")
+    assert len(report.split()) >= 20
+    for earlier, message in zip(result.chat_history, result.chat_history[1:], strict=False):
+        if message not in spoken or message["name"] in ("Admin", "Executor"):
+            continue
+        own = runs(message["content"], 16)
+        assert len(set(own)) == len(own), message  # no sentence written twice
+        # Not the previous speaker's words again (a run or two may recur at the start of a word).
+        copied = set(runs(message["content"], 8)) & set(runs(earlier.get("content") or "", 8))
+        assert len(copied) <= 2, message

@@ -112,10 +112,46 @@ def test_the_answer_shape_is_chosen_after_a_successful_run(tmp_path) -> None:
 
 def test_the_hint_after_a_failed_run_asks_for_a_fix_and_leaves_other_prompts_alone() -> None:
     failed = [{"role": "user", "content": "exitcode: 1 (execution failed)\nCode output: \nNameError: x"}]
-    assert rp.steered_prompt(failed, rp.CODE)[-1]["content"].endswith(rp.FIX_HINT)
+    # The hint, then the error line itself (what a tiny model reads last).
+    assert rp.steered_prompt(failed, rp.CODE)[-1]["content"].endswith(f"{rp.FIX_HINT} The error: NameError: x")
+    no_error_line = [{"role": "user", "content": "exitcode: 124 (execution failed)\nCode output: Timeout"}]
+    assert rp.steered_prompt(no_error_line, rp.CODE)[-1]["content"].endswith(rp.FIX_HINT)
     assert failed[0]["content"].endswith("NameError: x")  # the caller's messages are not changed
     task = [{"role": "user", "content": "Compute 6 * 7."}]
     assert rp.steered_prompt(task, rp.CODE) == task
+
+
+def test_local_prompts_get_the_worked_examples_after_the_system_message() -> None:
+    prompt = chat("Compute 6 * 7.")
+    steered = rp.with_examples(prompt)
+    assert steered[0] == prompt[0] and steered[-1] == prompt[-1] and steered[1:-1] == rp.EXAMPLES
+    # Each example is the protocol's exchange: a code block, its run, then an answer with TERMINATE.
+    assert [rp.parses_as(m["content"], shape) for m, shape in zip(rp.EXAMPLES[1::2], [rp.CODE, rp.ANSWER] * 2, strict=True)] \
+        == [True] * 4
+    assert rp.with_examples([{"role": "user", "content": "no system message"}])[0]["role"] == "user"
+
+
+def test_python_that_does_not_compile_is_told_apart() -> None:
+    assert rp.python_compiles("```python\nprint(1)\n```")
+    assert not rp.python_compiles("```python\nfor n in x\n    print(n)\n```")
+    assert rp.python_compiles("```sh\necho (\n```")  # shell is not checked
+
+
+async def test_a_local_code_reply_that_does_not_compile_is_resampled() -> None:
+    calls: list = []
+
+    def reply(request: ModelRequest) -> str:
+        calls.append(request.params)
+        return "```python\nprint(6 * 7\n```" if len(calls) == 1 else "```python\nprint(6 * 7)\n```"
+
+    assistant = parley.AssistantAgent("assistant", llm_config={
+        "config_list": [{"model": "m", "client": ScriptedModelClient(reply)}], "reply_protocol": True})
+    # Judged a local model (the syntax check is for local models only); the replies stay scripted.
+    assistant.llm_config = {"config_list": [{"api_type": "local"}], "reply_protocol": True}
+    prompt = chat("Multiply 6 by 7.")
+    _, text = await rp.constrained_reply(assistant, assistant.client, prompt, prompt[1:], (rp.CODE, rp.ANSWER))
+    assert text == "```python\nprint(6 * 7)\n```"
+    assert len(calls) == 2 and calls[1]["temperature"] == rp.RETRY_TEMPERATURE
 
 
 def test_local_code_sampling_yields_to_the_config() -> None:

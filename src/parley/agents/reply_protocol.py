@@ -23,6 +23,11 @@ asked) it is a JSON schema (``{"type": "json_schema"}``, as OpenAI's structured 
 and the JSON reply is written back as the same text. A reply cut off by ``max_tokens`` is
 completed (the fence closed, ``TERMINATE`` added), so it still has its shape.
 
+On a local model a code reply's prompt (never the history) also carries two worked examples of
+the protocol after the system message (:data:`EXAMPLES`); Python that does not compile is sampled
+again (up to :data:`SYNTAX_RETRIES` times); after a failed run the fix hint ends with the error's
+last line. Each was measured on ``bench/agent_tasks.py`` (``docs/bench/agent_tasks.md``).
+
 **Configuration**, per agent: ``llm_config["reply_protocol"]``
 
 - absent (default): on when every config-list entry is a local model (``api_type: "local"``),
@@ -79,6 +84,32 @@ _HINT_OUTPUT_CHARS = 300
 RETRY_TEMPERATURE = 0.5
 CODE_REPEAT_PENALTY = 1.0
 CODE_MAX_TOKENS = 256
+
+# Worked examples of the protocol, placed after the system message in a local model's prompt
+# (that call only; never in the history, never for a remote model): a 135M-parameter model
+# copies a pattern it has seen far more reliably than it follows instructions. General tasks
+# (a computation, a file read), none of the benchmark's.
+def _example(task: str, code: str, output: str, answer: str) -> list[dict]:
+    return [
+        {"role": "user", "content": task},
+        {"role": "assistant", "content": f"```python\n{code}\n```"},
+        {"role": "user", "content": f"exitcode: 0 (execution succeeded)\nCode output: \n{output}\n\n{ANSWER_HINT}{output}"},
+        {"role": "assistant", "content": f"{answer}\n\nTERMINATE"},
+    ]
+
+
+EXAMPLES = [
+    *_example("How many seconds are there in 3 hours? Print the result.",
+              "hours = 3\nseconds = hours * 60 * 60\nprint(seconds)", "10800",
+              "There are 10800 seconds in 3 hours."),
+    *_example("Print the first line of the file notes.txt.",
+              "with open('notes.txt') as f:\n    first = f.readline().strip()\nprint(first)", "buy milk",
+              "The first line of notes.txt is: buy milk"),
+]
+# Switches, so that a benchmark can measure the suite with and without each.
+USE_EXAMPLES = True
+ERROR_IN_HINT = True
+SYNTAX_RETRIES = 2  # sampled attempts after Python code that does not compile
 
 _SUCCESS = re.compile(r"^exitcode: 0 \(execution succeeded\)\nCode output: ?(.*)", re.DOTALL)
 # \Z, not $: "$" also matches before a final newline, which the grammars do not allow.
@@ -159,9 +190,21 @@ def steered_prompt(prompt: list[dict], shape: str) -> list[dict]:
         hint = PRINT_HINT  # it ran but printed nothing
     elif shape == CODE and content.startswith("exitcode: "):
         hint = FIX_HINT
+        error = last_error_line(content) if ERROR_IN_HINT else None
+        if error:
+            # The error itself, last: a tiny model acts on what it read last.
+            hint = f"{FIX_HINT} The error: {error}"
     else:
         return prompt
     return [*prompt[:-1], {**prompt[-1], "content": f"{content.rstrip()}\n\n{hint}"}]
+
+
+def last_error_line(result: str) -> str | None:
+    """The last line of a failed run's output that names an error (``NameError: ...``)."""
+    for line in reversed(result.strip().split("\n")):
+        if re.match(r"^\w*(Error|Exception)\b", line.strip()):
+            return line.strip()[:_HINT_OUTPUT_CHARS]
+    return None
 
 
 def reply_text(content: Any, shape: str, local: bool) -> str:
@@ -228,19 +271,49 @@ def failed_before(text: str, messages: list[dict]) -> bool:
     return False
 
 
+def with_examples(prompt: list[dict]) -> list[dict]:
+    """A local model's prompt: the worked examples right after the system message."""
+    if not USE_EXAMPLES or not prompt or prompt[0].get("role") != "system":
+        return prompt
+    return [prompt[0], *EXAMPLES, *prompt[1:]]
+
+
+def python_compiles(text: str) -> bool:
+    """Whether a code reply is shell, or Python that compiles (a syntax error would only fail)."""
+    match = _CODE_BLOCK.match(text)
+    if match is None or match.group(1) != "python":
+        return True
+    try:
+        compile(match.group(2) or "", "<reply>", "exec")
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
 async def constrained_reply(agent: Any, client: Any, prompt: list[dict], messages: list[dict],
                             shapes: tuple[str, ...]) -> tuple[bool, str]:
     """The agent's model reply under the protocol (the hook in ``_reply_with_model``)."""
     shape = choose_shape(messages, shapes)
     local = is_local(agent.llm_config)
     steered, response_format = steered_prompt(prompt, shape), request_format(shape, local)
+    if local and shape == CODE:
+        # For code only: in an answer's prompt SmolLM2 copied the last example's answer
+        # ("The first line of notes.txt is: 2026-12-02"); the answer hint steers answers well.
+        steered = with_examples(steered)
     params = sampling_params(agent.llm_config, shape, local)
     _, reply = await agent._model_reply(client, steered, response_format, params)
     text = reply_text(reply, shape, local)
-    if shape == CODE and failed_before(text, messages):
-        # Greedy decoding wrote the block that already failed: it would again, every turn. One
-        # sampled retry (seeded by the turn, so a run is reproducible) gives another attempt.
-        params = {**(params or {}), "temperature": RETRY_TEMPERATURE, "seed": len(messages)}
-        _, reply = await agent._model_reply(client, steered, response_format, params)
-        text = reply_text(reply, shape, local)
+    if shape != CODE:
+        return True, text
+    retries = SYNTAX_RETRIES if local else 0
+    if failed_before(text, messages) or (retries and not python_compiles(text)):
+        # Greedy decoding wrote a block that already failed (it would again, every turn) or one
+        # that cannot compile: sampled retries (seeded by the turn and the attempt, so a run is
+        # reproducible) give other attempts; the first that compiles and is new is kept.
+        for attempt in range(max(1, retries)):
+            retry = {**(params or {}), "temperature": RETRY_TEMPERATURE, "seed": len(messages) + 1000 * attempt}
+            _, reply = await agent._model_reply(client, steered, response_format, retry)
+            text = reply_text(reply, shape, local)
+            if not failed_before(text, messages) and (not retries or python_compiles(text)):
+                break
     return True, text

@@ -8,6 +8,15 @@ GGUF file, with the chat template from the file's metadata (ChatML when it has n
 generation alike), ``n_batch``, ``max_tokens`` (default 512), ``temperature`` (0.7), ``top_p``,
 ``top_k``, ``min_p``, ``repeat_penalty`` (1.1), ``frequency_penalty``, ``presence_penalty``,
 ``seed``, ``stop``, ``tool_choice``; request params override them; other keys are ignored.
+
+**Prose from a small model.** At temperature 0 a 135M-parameter model repeats a sentence to
+``max_tokens``, or copies the previous speaker's message. Two options for prose (code and JSON
+repeat themselves legitimately), both off by default (the research demo turns them on):
+``repetition_cut: n`` ends text generated without a grammar where it would write again a run
+of ``n`` tokens it already wrote (cut before the repeat; ignored under a grammar, whose shape a
+cut would break); ``copy_ban: n`` never lets the reply hold a run of ``n`` tokens that is in the
+prompt or earlier in the reply (the token completing it is excluded before sampling, so the
+model says something else; under a grammar too, except where the grammar allows nothing else).
 Usage: prompt and completion tokens as llama.cpp counts them, cost 0.0; ``raw`` is a
 :class:`Completion` (finish reason, prompt tokens actually evaluated, messages dropped).
 
@@ -77,7 +86,7 @@ _DEFAULT_MAX_TOKENS = 512
 _DEFAULTS = {"temperature": 0.7, "top_p": 0.95, "top_k": 40, "min_p": 0.05, "repeat_penalty": 1.1}
 # Generation options taken from the entry / request params, with the type each must have.
 _FLOAT_PARAMS = ("temperature", "top_p", "min_p", "repeat_penalty", "frequency_penalty", "presence_penalty")
-_INT_PARAMS = ("top_k", "seed", "max_tokens")
+_INT_PARAMS = ("top_k", "seed", "max_tokens", "repetition_cut", "copy_ban")
 # How many other conversations' KV caches one model keeps in memory.
 _SAVED_STATES = 4
 # Below this many tokens of lost prefix, saving or restoring a cache costs more than re-evaluating.
@@ -274,17 +283,32 @@ class LocalModel:
         llama.n_tokens = reuse
         pending = tokens[reuse:]
         stop = options.get("stop") or []
+        # Text without a grammar: stop where it starts repeating itself, never copy a run of the
+        # prompt (options repetition_cut, copy_ban; see the module docstring).
+        span = 0 if grammar is not None else options.get("repetition_cut", 0)
+        ban = options.get("copy_ban", 0)
+        follows = _followers(tokens, ban) if ban else {}
+        history = list(tokens)
         sampler = TokenSampler(
-            llama, grammar=grammar, **{k: v for k, v in options.items() if k not in ("stop", "tool_choice")},
+            llama, grammar=grammar,
+            **{k: v for k, v in options.items() if k not in ("stop", "tool_choice", "repetition_cut", "copy_ban")},
         )
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         vocab = llama._model.vocab
         text, sent, generated, finish_reason = "", 0, 0, "length"
         hold = max((len(s) for s in stop), default=1) - 1  # text that may be the start of a stop string
+        chosen: list[int] = []
+        ends: list[int] = []  # len(text) after each chosen token
+        spans: set[tuple[int, ...]] = set()
         try:
             for _ in range(min(max_tokens, self.n_ctx - len(tokens))):
                 llama.eval(pending)
-                token = sampler.sample()
+                # The tokens that would complete a run already in the prompt or the reply.
+                banned = follows.get(tuple(history[len(history) - ban + 1:])) if ban else None
+                token = sampler.sample(list(banned) if banned else None)
+                if ban:
+                    follows.setdefault(tuple(history[len(history) - ban + 1:]), set()).add(token)
+                    history.append(token)
                 if C.llama_vocab_is_eog(vocab, token):
                     finish_reason = "stop"
                     break
@@ -294,9 +318,21 @@ class LocalModel:
                 if hit is not None:
                     text, finish_reason = text[:hit], "stop"
                     break
-                if on_token is not None and len(text) - hold > sent:
-                    on_token(text[sent: len(text) - hold])
-                    sent = len(text) - hold
+                streamable = len(text) - hold
+                if span:
+                    chosen.append(token)
+                    ends.append(len(text))
+                    if len(chosen) >= span:
+                        recent = tuple(chosen[-span:])
+                        if recent in spans:  # these tokens were written before: cut where they start
+                            text, finish_reason = text[:ends[-span - 1] if len(ends) > span else 0], "stop"
+                            break
+                        spans.add(recent)
+                    # A later cut starts at most span - 1 tokens back: hold that text back.
+                    streamable = min(streamable, ends[-span] if len(ends) >= span else 0)
+                if on_token is not None and streamable > sent:
+                    on_token(text[sent:streamable])
+                    sent = streamable
                 pending = [token]
         finally:
             sampler.close()
@@ -319,6 +355,14 @@ class LocalModel:
                 n = C.llama_token_to_piece(self.llama._model.vocab, token, buffer, len(buffer), 0, False)
             piece = self._pieces[token] = buffer.raw[:n]
         return piece
+
+
+def _followers(tokens: list[int], span: int) -> dict[tuple[int, ...], set[int]]:
+    """For each run of ``span - 1`` tokens in ``tokens``, the tokens that follow it."""
+    follows: dict[tuple[int, ...], set[int]] = {}
+    for i in range(len(tokens) - span + 1):
+        follows.setdefault(tuple(tokens[i:i + span - 1]), set()).add(tokens[i + span - 1])
+    return follows
 
 
 def _find_stop(text: str, stop: list[str], sent: int) -> int | None:
@@ -647,6 +691,9 @@ def _generation_options(source: dict, where: str) -> dict:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ModelConfigError(f"{where} {key!r} must be an integer, not {value!r}")
             options[key] = value
+    for key in ("repetition_cut", "copy_ban"):
+        if options.get(key, 0) < 0 or options.get(key) == 1:
+            raise ModelConfigError(f"{where} {key!r} must be 0 (off) or a number of tokens above 1, not {options[key]!r}")
     if options.get("max_tokens", 1) <= 0:
         raise ModelConfigError(f"{where} 'max_tokens' must be positive, not {options['max_tokens']!r}")
     stop = source.get("stop")
