@@ -121,7 +121,7 @@ def test_the_steering_hint_after_each_kind_of_run():
     assert last("exitcode: 0 (execution succeeded)\nCode output: \na\nb\n", rp.ANSWER)[-1]["content"].endswith(
         rp.ANSWER_HINT + "a b")
     assert last(SILENT, rp.CODE)[-1]["content"] == SILENT.rstrip() + "\n\n" + rp.PRINT_HINT
-    assert last(FAILURE, rp.CODE)[-1]["content"] == FAILURE + "\n\n" + rp.FIX_HINT
+    assert last(FAILURE, rp.CODE)[-1]["content"] == FAILURE + "\n\n" + rp.FIX_HINT + " The error: NameError: x"
     # No hint: a task (not a run), an answer after a failed run, code after a run that printed.
     for content, shape in (("Compute 6 * 7.", rp.CODE), (FAILURE, rp.ANSWER), ("exitcode: 0 x", rp.ANSWER)):
         prompt = [{"role": "user", "content": content}]
@@ -325,7 +325,7 @@ def test_code_that_failed_before_is_asked_again_once_with_sampling_seeded_by_the
     first, second = model.requests
     assert first.params == {"repeat_penalty": 1.0, "max_tokens": 50}  # max_tokens: the config's, not the protocol's
     assert second.params == {"repeat_penalty": 1.0, "max_tokens": 50, "temperature": rp.RETRY_TEMPERATURE, "seed": 3}
-    assert second.messages == first.messages and second.messages[-1]["content"].endswith(rp.FIX_HINT)
+    assert second.messages == first.messages and second.messages[-1]["content"].endswith(rp.FIX_HINT + " The error: NameError: x")
     assert second.response_format == first.response_format
 
 
