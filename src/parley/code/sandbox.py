@@ -81,7 +81,6 @@ def _require_program(name: str, package: str) -> str:
     return path
 
 
-@functools.cache
 def _python_prefixes(python: str) -> tuple[str, ...]:
     """Directories an interpreter loads its standard library and packages from."""
     if python == sys.executable:
@@ -96,6 +95,11 @@ def _python_prefixes(python: str) -> tuple[str, ...]:
         raise ExecutorSetupError(
             f"Python interpreter {python!r} does not run ({exc}). Fix: pass python_executable=<a working python>."
         ) from None
+
+
+# Asked once per interpreter (running one costs tens of milliseconds). Not a decorator: mutmut skips
+# decorated functions (docs/mutation.md).
+_cached_python_prefixes = functools.cache(_python_prefixes)
 
 
 def _discard(proc: subprocess.Popen) -> None:
@@ -373,7 +377,7 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
         # whole prefix in one mount, unless it is a directory that holds more than Python.
         home = str(Path.home())
         real_python = os.path.realpath(self.python_executable)
-        for prefix in _python_prefixes(self.python_executable):
+        for prefix in _cached_python_prefixes(self.python_executable):
             if prefix == "/usr" or prefix.startswith("/usr/"):
                 continue
             if prefix in ("/", home):
