@@ -78,6 +78,17 @@ MODULES: tuple[Target, ...] = (
     Target("schema", "src/parley/tools/schema.py", ("tests/tools/test_tool_schema.py", "tests/tools/test_parameter_model.py")),
     Target("tool", "src/parley/tools/tool.py",
            ("tests/tools/test_tool_execution.py", "tests/tools/test_tool_details.py", "tests/tools/test_tool_schema.py")),
+    # The sandbox's cgroup on stand-in cgroup directories (no privileges: the real groups need root or a
+    # delegated cgroup, and test_sandbox.py's tests of them skip as nobody).
+    Target("cgroup", "src/parley/code/cgroup.py",
+           ("tests/code/test_cgroup.py",
+            "tests/code/test_sandbox.py::test_cgroup_v2_writes_the_limits_into_a_delegated_group",
+            "tests/code/test_sandbox.py::test_cgroup_v2_uses_the_nearest_ancestor_that_hands_out_controllers")),
+    # Each test one bubblewrap run or none (test_sandbox_parts.py), then the end-to-end ones (seconds in all).
+    Target("sandbox", "src/parley/code/sandbox.py",
+           ("tests/code/test_sandbox_parts.py", "tests/code/test_sandbox_work_dir.py", "tests/code/test_sandbox.py")),
+    Target("local", "src/parley/code/local.py",
+           ("tests/code/test_local.py", "tests/code/test_local_classic.py", "tests/code/test_local_details.py")),
     Target("loading", "src/parley/spec/loading.py", ("tests/spec/test_bad_specs.py", "tests/spec/test_spec_attacks.py")),
     Target("references", "src/parley/spec/references.py", ("tests/spec/test_bad_specs.py", "tests/spec/test_spec_attacks.py")),
     # Not test_spec_attacks.py: its end-to-end tests run chats whose threads and event loops do not
