@@ -25,6 +25,7 @@ import pytest
 from parley import events
 from parley.code import CodeBlock, ExecutorSetupError, SandboxCodeExecutor, cgroup, sandbox
 from parley.code.cgroup import SandboxCgroup
+from parley.code.commandline import collect_process
 from parley.code.sandbox import _discard, _discard_all, _DiskWatch, _python_prefixes
 
 MiB = 2**20
@@ -119,6 +120,35 @@ def test_a_sandbox_that_does_not_start_is_a_clear_error(tmp_path, no_cgroup):
         "Ubuntu 24.04 allow bwrap in AppArmor). Install bubblewrap (Debian/Ubuntu")
 
 
+def test_a_missing_interpreter_is_named_with_the_fix(tmp_path):
+    with pytest.raises(ExecutorSetupError) as error:
+        SandboxCodeExecutor(work_dir=tmp_path, python_executable=tmp_path / "no-python")
+    assert str(error.value) == (f"Python interpreter {str(tmp_path / 'no-python')!r} not found or not executable. "
+                                "Fix: pass python_executable=<path to python>")
+
+
+def test_a_broad_work_dir_is_refused_in_full(tmp_path, monkeypatch):
+    home = tmp_path / "real-home"
+    home.mkdir()
+    (tmp_path / "home-link").symlink_to(home)
+    monkeypatch.setenv("HOME", str(tmp_path / "home-link"))  # the home folder through a link: resolved
+    with pytest.raises(ExecutorSetupError) as error:
+        SandboxCodeExecutor(work_dir=home)
+    assert str(error.value) == (
+        f"work_dir {str(home)!r} ({home}) is the home folder {home}: the sandbox's code can write its work_dir, so it "
+        "must not be one that holds your files. Set code_execution_config['work_dir'] to a dedicated folder (the "
+        "default is ./parley-work).")
+    holds_home = rf"\({re.escape(str(tmp_path))}\) is a folder that holds the home folder {home}:"
+    with pytest.raises(ExecutorSetupError, match=holds_home):
+        SandboxCodeExecutor(work_dir=tmp_path)
+    inner = home / "project"
+    inner.mkdir()
+    monkeypatch.chdir(inner)
+    monkeypatch.setenv("HOME", "/")  # a home of / holds everything: not a reason to refuse
+    with pytest.raises(ExecutorSetupError, match=rf"is a folder that holds the current directory {inner}:"):
+        SandboxCodeExecutor(work_dir=home)
+
+
 def test_a_relative_interpreter_is_made_absolute(tmp_path, monkeypatch, no_cgroup):
     python = fake_python(tmp_path / "py" / "python", [str(tmp_path / "py")])
     monkeypatch.chdir(tmp_path)
@@ -169,6 +199,16 @@ def test_the_interpreters_installation_is_bound_read_only(tmp_path, monkeypatch,
     lines = result.output.splitlines()
     assert lines[:3] == ["bin", "lib", "library"], result.output  # no lib64 on the host: none bound
     assert "No such file" in lines[3] and "Read-only file system" in lines[4] and lines[5] == "end"
+
+
+def test_an_interpreter_linked_from_its_prefix_is_bound_where_it_lies(tmp_path, no_cgroup):
+    # The real interpreter lies beside the prefix, under a parent the sandbox makes (empty) for the
+    # prefix: that parent shows none of the host's files, so the interpreter's own directory is bound.
+    real = fake_python(tmp_path / "elsewhere" / "python", [str(tmp_path / "venv")])
+    (tmp_path / "venv" / "bin").mkdir(parents=True)
+    (tmp_path / "venv" / "bin" / "python").symlink_to(real)  # as a venv's bin/python links to its base
+    executor = SandboxCodeExecutor(work_dir=tmp_path / "w", python_executable=tmp_path / "venv" / "bin" / "python")
+    assert run(executor, "echo ran").output == "ran\n"
 
 
 # --- spare sandboxes -----------------------------------------------------------------------------
@@ -229,6 +269,18 @@ def test_the_spare_runs_the_next_block_and_a_new_one_is_made(stand_in_cgroup):
     assert run(executor, "echo shell too", "sh").output == "shell too\n"
 
 
+def test_the_spare_is_handed_the_program_on_its_stdin(stand_in_cgroup):
+    executor = stand_in_cgroup
+    run(executor, "print(1)")
+    (pid,) = executor.spare_pids()
+    program = executor.work_dir / "spare.py"
+    program.write_text("print('from the spare')")
+    proc = executor._take_spare([executor.python_executable, str(program)])
+    assert proc is not None and proc.pid == pid and proc.stdin.closed
+    assert executor.spare_pids() == frozenset()
+    assert collect_process(proc, timeout=20, max_output_bytes=1000).output == "from the spare\n"
+
+
 def test_a_dead_spare_is_replaced(stand_in_cgroup):
     executor = stand_in_cgroup
     run(executor, "print(1)")
@@ -249,6 +301,43 @@ def test_a_program_with_a_newline_is_not_handed_to_the_spare(stand_in_cgroup):
     executor._make_spare()
     executor._make_spare()  # one is enough: the second is discarded
     assert len(executor.spare_pids()) == 1
+
+
+def test_a_sandbox_joins_every_hierarchy_of_a_v1_group(tmp_path, no_cgroup):
+    executor = SandboxCodeExecutor(work_dir=tmp_path / "work")
+    memory, pids = tmp_path / "memory", tmp_path / "pids"
+    memory.mkdir()
+    pids.mkdir()
+    executor.cgroup = SandboxCgroup(1, {"memory": memory, "pids": pids})
+    assert run(executor, "print('ran')").output == "ran\n"
+    assert (memory / "cgroup.procs").read_text() == (pids / "cgroup.procs").read_text() == "0\n"
+
+
+def test_the_executors_group_gets_its_limits_and_goes_with_it(tmp_path, monkeypatch, notices):
+    """The group make_sandbox_cgroup makes (here in a stand-in cgroup v2 tree), as the executor asks for it."""
+    import gc
+
+    mount = tmp_path / "cgroup2"
+    mount.mkdir()
+    (mount / "cgroup.subtree_control").write_text("cpu memory pids\n")
+    (tmp_path / "mountinfo").write_text(f"41 31 0:38 / {mount} rw - cgroup2 cgroup2 rw\n")
+    (tmp_path / "own").write_text("0::/\n")
+    monkeypatch.setattr(cgroup, "MOUNTINFO", str(tmp_path / "mountinfo"))
+    monkeypatch.setattr(cgroup, "OWN_CGROUPS", str(tmp_path / "own"))
+    monkeypatch.setattr(sandbox, "_NOTED", set())
+    executor = SandboxCodeExecutor(work_dir=tmp_path / "work", memory_limit_mb=200, max_processes=9, cpu_limit=0.5)
+    (group,) = executor.cgroup.dirs.values()
+    assert executor.cgroup_note == "cgroup v2" and group.parent == mount
+    assert (group / "memory.max").read_text() == str(200 * MiB)
+    assert (group / "pids.max").read_text() == str(9 + 3)  # bwrap's monitor, the sandbox's init, a spare
+    assert (group / "cpu.max").read_text() == "50000 100000"
+    assert notices == []  # memory and pids are limited: nothing to warn about
+    assert len(executor.spare_pids()) == 1
+    for file in group.iterdir():  # what the kernel would remove with the group
+        file.unlink()
+    del executor
+    gc.collect()
+    assert not group.exists()
 
 
 def test_an_out_of_memory_kill_is_noted(stand_in_cgroup):
@@ -484,6 +573,7 @@ def test_not_started_when_the_disk_is_under_its_inode_reserve(proc_watch):
         "delete at least 50 files or directories from /work to run code again")
     assert proc_watch(start_inodes=150, inode_reserve=150).full_before_start() is None
     assert proc_watch(start_inodes=None, inode_reserve=150).full_before_start() is None
+    assert proc_watch(start_inodes=100)() is None  # no count now (the file system reports none): no inode checks
 
 
 def test_a_block_over_its_byte_quota(proc_watch):

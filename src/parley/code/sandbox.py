@@ -358,6 +358,8 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
                  "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm",
                  "--perms", "1777", "--size", size, "--tmpfs", "/tmp"]
         made = set(read_only) | {"/", "/etc", "/tmp", "/dev"}
+        # Directories whose host contents the sandbox sees (not the empty parents made for them).
+        shown = set(read_only)
 
         def bind(flag: str, path: str) -> None:
             nonlocal argv
@@ -369,6 +371,7 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
                     made.add(p)
             argv += [flag, "{work_dir_fd}" if flag == "--bind-fd" else path, path]
             made.add(path)
+            shown.add(path)
 
         work_dir = str(self.work_dir)
         # The directory held open since construction, not whatever the path names now.
@@ -386,7 +389,7 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
                         bind("--ro-bind", os.path.join(prefix, sub))
             else:
                 bind("--ro-bind", prefix)
-        if not any(real_python.startswith(d + "/") for d in made if d != "/"):
+        if not any(real_python.startswith(d + "/") for d in shown):
             bind("--ro-bind", os.path.dirname(real_python))
         # Nothing writable but work_dir, /tmp and /dev/shm (both size-capped): the root, /etc and /dev
         # are bwrap's own tmpfs mounts, unbounded unless read-only.
