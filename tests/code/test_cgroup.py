@@ -171,6 +171,13 @@ def test_kill_all_uses_cgroup_kill_when_nothing_is_kept(tmp_path, child):
     assert child.wait(timeout=10) == -9
 
 
+def test_kill_all_when_cgroup_kill_cannot_be_written(tmp_path, child):
+    group = group_dir(tmp_path, pids=(child.pid,))
+    (group / "cgroup.kill").mkdir()  # writing it fails
+    SandboxCgroup(2, {"unified": group}).kill_all()  # no error; nothing else tried
+    assert child.poll() is None
+
+
 def test_kill_all_signals_when_there_is_no_cgroup_kill(tmp_path, child):
     group = group_dir(tmp_path, pids=(child.pid,))
     SandboxCgroup(2, {"unified": group}).kill_all()  # before Linux 5.14
@@ -248,6 +255,13 @@ def test_remove_kills_what_is_left_and_removes_each_directory(tmp_path, clock, c
     assert clock.sleeps == [0.02, 0.02]  # two failed tries on the busy group; none on the missing one
 
 
+def test_remove_goes_on_after_a_group_already_gone(tmp_path, clock):
+    later = tmp_path / "pids"
+    later.mkdir()
+    SandboxCgroup(1, {"memory": tmp_path / "gone", "pids": later}).remove()
+    assert not later.exists() and clock.sleeps == []
+
+
 def test_remove_gives_up_on_a_group_that_stays_busy(tmp_path, clock):
     busy = group_dir(tmp_path, pids=(NO_SUCH_PID,))
     SandboxCgroup(2, {"unified": busy}).remove()
@@ -271,19 +285,23 @@ def test_mounts_lists_cgroup_file_systems_only(tmp_path, monkeypatch):
         "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755",
         "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime shared:7 master:2 - cgroup cgroup rw,cpu,cpuacct",
         "41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate",
+        "42 31 0:39 / /sys/fs/cgroup/other rw - cgroup2 none rw",  # the source is free text
+        "43 31 0:40 / /not-cgroup rw - tmpfs cgroup rw",
         "50 31 0:40 / /short rw - cgroup cgroup",
     ], [], monkeypatch)
     assert cgroup._mounts() == [
         ("/sys/fs/cgroup/cpu,cpuacct", "cgroup", {"rw", "cpu", "cpuacct"}),
         ("/sys/fs/cgroup/unified", "cgroup2", {"rw", "nsdelegate"}),
+        ("/sys/fs/cgroup/other", "cgroup2", {"rw"}),
     ]
 
 
 def test_own_paths_per_hierarchy(tmp_path, monkeypatch):
-    write_mountinfo(tmp_path, [], ["12:memory:/user/a", "3:cpu,cpuacct:/b/", "1:name=systemd:/s", "0::/scope:with:colons"],
-                    monkeypatch)
+    write_mountinfo(tmp_path, [], ["12:memory:/user/a", "3:cpu,cpuacct:/b/", "1:name=systemd:/s", "2:pids:/sandboX",
+                                   "5:devices:/trailing space ", "0::/scope:with:colons"], monkeypatch)
     assert cgroup._own_paths() == {
-        "memory": "/user/a", "cpu": "/b/", "cpuacct": "/b/", "name=systemd": "/s", "": "/scope:with:colons",
+        "memory": "/user/a", "cpu": "/b/", "cpuacct": "/b/", "name=systemd": "/s", "pids": "/sandboX",
+        "devices": "/trailing space ", "": "/scope:with:colons",
     }
 
 
@@ -303,18 +321,35 @@ def test_stale_groups_of_ended_processes_are_removed(tmp_path, child):
         "not_a_pid": "parley-sandbox-x1-abcdef01",
         "other": f"other-{gone}-abcdef01",
     }
+    names.update({f"alive{i}": f"parley-sandbox-{child.pid}-abcdef1{i}" for i in range(8)})  # listed in any order
+    names["dashed"] = f"parley-sandbox-{gone}-0bad-f00d"  # the PID is what comes before the first dash
     for name in names.values():
         (tmp_path / name).mkdir()
     (tmp_path / names["stale_busy"] / "cgroup.procs").write_text("")  # a group that will not go (rmdir fails)
     remove_stale_groups(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(v for k, v in names.items() if k != "stale")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(v for k, v in names.items() if k not in ("stale", "dashed"))
+    assert child.poll() is None  # only asked whether it lives (signal 0)
     remove_stale_groups(tmp_path / "missing")  # no error
 
 
-def test_a_group_of_pid_1_stays(tmp_path):
-    (tmp_path / "parley-sandbox-1-abcdef01").mkdir()  # alive (and, unless we are root, not ours: EPERM)
+def test_groups_of_processes_we_may_not_signal_stay(tmp_path):
+    # Processes of root (alive, and unless we are root, not ours to signal: EPERM), listed in any order.
+    others = [int(p.name) for p in Path("/proc").iterdir()
+              if p.name.isdigit() and p.name != str(os.getpid()) and _owner(p) == 0][:8]
+    for pid in others:
+        (tmp_path / f"parley-sandbox-{pid}-abcdef01").mkdir()
+    stale = tmp_path / f"parley-sandbox-{dead_pid()}-0badf00d"
+    stale.mkdir()
     remove_stale_groups(tmp_path)
-    assert (tmp_path / "parley-sandbox-1-abcdef01").is_dir()
+    assert not stale.exists()
+    assert all((tmp_path / f"parley-sandbox-{pid}-abcdef01").is_dir() for pid in others)
+
+
+def _owner(proc: Path) -> int | None:
+    try:
+        return proc.stat().st_uid
+    except OSError:
+        return None
 
 
 def test_cpu_quota_in_microseconds_per_period():
@@ -379,6 +414,29 @@ def test_v2_without_the_cpu_controller_at_all(tmp_path):
     group = _make_v2(str(tmp_path), "/", 64 * MiB, 10, 1.0)
     assert (tmp_path / "cgroup.subtree_control").read_text() == "+memory +pids"
     assert not group.cpu_limited and not (group.dirs["unified"] / "cpu.max").exists()
+
+
+def test_v2_passes_over_ancestors_without_the_controllers(tmp_path):
+    own = tmp_path / "a" / "b" / "c"
+    own.mkdir(parents=True)
+    (own / "cgroup.subtree_control").write_text("")
+    (own / "cgroup.controllers").write_text("cpu\n")  # its parent hands it no memory or pids
+    (tmp_path / "a" / "b" / "cgroup.subtree_control").write_text("cpu\n")  # not them: passed over
+    (tmp_path / "a" / "cgroup.subtree_control").write_text("memory pids\n")  # these, but no cpu
+    group = _make_v2(str(tmp_path), "/a/b/c", 64 * MiB, 10, 1.0)
+    (path,) = group.dirs.values()
+    assert path.parent == tmp_path / "a"
+    # cpu is not enabled in an ancestor: its other children are not ours to change.
+    assert (tmp_path / "a" / "cgroup.subtree_control").read_text() == "memory pids\n"
+    assert not group.cpu_limited and not (path / "cpu.max").exists()
+
+
+def test_v2_an_own_path_ending_in_x(tmp_path):
+    own = tmp_path / "XX"
+    own.mkdir()
+    (own / "cgroup.subtree_control").write_text("memory pids\n")
+    (path,) = _make_v2(str(tmp_path), "/XX/", 64 * MiB, 10, 1.0).dirs.values()
+    assert path.parent == own
 
 
 def test_v2_says_why_no_group_can_be_made(tmp_path):
@@ -456,6 +514,27 @@ def test_v1_cpu_and_cpuacct_mounted_together_share_one_group(tmp_path):
     group = _make_v1(mounts, own, 128 * MiB, 20, 1.0)
     assert group.dirs["cpu"] == group.dirs["cpuacct"]
     assert len(group.procs_files) == 3
+
+
+def test_v1_goes_on_after_a_hierarchy_it_cannot_use(tmp_path):
+    mounts, own = v1_layout(tmp_path)
+    del mounts["memory"]  # the first one is not mounted: the others still count
+    assert set(_make_v1(mounts, own, 128 * MiB, 20, 1.0).dirs) == {"pids", "cpu", "cpuacct"}
+    mounts, own = v1_layout(tmp_path / "second")
+    (tmp_path / "second" / "memory" / "user" / "me").rmdir()  # the first one cannot be made
+    assert set(_make_v1(mounts, own, 128 * MiB, 20, 1.0).dirs) == {"pids", "cpu", "cpuacct"}
+
+
+def test_v1_only_pids_is_a_group(tmp_path):
+    mounts, own = v1_layout(tmp_path)
+    group = _make_v1({"pids": mounts["pids"]}, own, 128 * MiB, 20, 1.0)
+    assert set(group.dirs) == {"pids"} and group.controllers == {"pids"}
+
+
+def test_v1_an_own_path_ending_in_x(tmp_path):
+    (tmp_path / "memory" / "sandboX").mkdir(parents=True)
+    group = _make_v1({"memory": str(tmp_path / "memory")}, {"memory": "/sandboX/"}, 128 * MiB, 20, 1.0)
+    assert group.dirs["memory"].parent == tmp_path / "memory" / "sandboX"
 
 
 def test_v1_skips_hierarchies_it_cannot_use(tmp_path):
@@ -537,12 +616,17 @@ def test_make_falls_back_to_v1_and_names_its_hierarchies(tmp_path, monkeypatch):
         f"32 31 0:29 / {mounts['cpu']} rw - cgroup cgroup rw,cpu,cpuacct",
         f"35 31 0:32 / {mounts['memory']} rw - cgroup cgroup rw,memory",
         f"36 31 0:33 / {tmp_path / 'second-memory'} rw - cgroup cgroup rw,memory",  # the first mount is used
+        f"39 31 0:36 / {mounts['pids']} rw - cgroup cgroup_root rw,pids",
         f"41 31 0:38 / {unified} rw - cgroup2 cgroup2 rw",
         f"42 31 0:38 / {tmp_path / 'second-unified'} rw - cgroup2 cgroup2 rw",  # only the first v2 mount is tried
-    ], ["4:memory:/user/me", "1:cpu,cpuacct:/user/me", "0::/"], monkeypatch)
+    ], ["4:memory:/user/me", "3:pids:/user/me", "1:cpu,cpuacct:/user/me", "0::/"], monkeypatch)
     group, note = make_sandbox_cgroup(32 * MiB, 7, 0.5)
-    assert note == "cgroup v1 (cpu, cpuacct, memory)"
+    assert note == "cgroup v1 (cpu, cpuacct, memory, pids)"
     assert group is not None and group.version == 1
+    for controller, mount in (("memory", "memory"), ("pids", "pids"), ("cpu", "cpu,cpuacct"), ("cpuacct", "cpu,cpuacct")):
+        assert group.dirs[controller].parent == tmp_path / mount / "user" / "me"
+    assert (group.dirs["memory"] / "memory.limit_in_bytes").read_text() == str(32 * MiB)
+    assert (group.dirs["pids"] / "pids.max").read_text() == "7"
     assert (group.dirs["cpu"] / "cpu.cfs_quota_us").read_text() == "50000"
 
 
