@@ -93,6 +93,9 @@ MODULES: tuple[Target, ...] = (
                 "test_memory_bomb_is_contained")))),
     Target("local", "src/parley/code/local.py",
            ("tests/code/test_local.py", "tests/code/test_local_classic.py", "tests/code/test_local_details.py")),
+    # What the local and sandbox executors share: saving a block, running a process, bounding its output.
+    Target("commandline", "src/parley/code/commandline.py",
+           ("tests/code/test_local.py", "tests/code/test_local_classic.py", "tests/code/test_local_details.py")),
     Target("loading", "src/parley/spec/loading.py", ("tests/spec/test_bad_specs.py", "tests/spec/test_spec_attacks.py")),
     Target("references", "src/parley/spec/references.py", ("tests/spec/test_bad_specs.py", "tests/spec/test_spec_attacks.py")),
     # Not test_spec_attacks.py: its end-to-end tests run chats whose threads and event loops do not

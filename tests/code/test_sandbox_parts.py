@@ -461,6 +461,25 @@ def test_limits_of_each_process(tmp_path, no_cgroup):
     assert SandboxCodeExecutor(work_dir=tmp_path, timeout=0.2, cpu_time_limit_s=7).limits["cpu"] == 7
 
 
+def test_limits_stay_within_the_hard_limits_this_process_has(tmp_path):
+    # Raising a hard limit needs privileges: asked for more than parley's own process may have
+    # (under `ulimit -t`, or a CPU-limited batch job), prlimit failed and no sandbox started.
+    code = f"""
+import resource, sys
+resource.setrlimit(resource.RLIMIT_CPU, (9, 9))
+resource.setrlimit(resource.RLIMIT_FSIZE, (2 * 2**20, 2 * 2**20))
+from parley.code import CodeBlock, SandboxCodeExecutor
+executor = SandboxCodeExecutor(work_dir={str(tmp_path)!r}, timeout=30, max_file_size_mb=3)
+print(executor.execute_code_blocks([CodeBlock("print(open('/proc/self/limits').read())", "python")]).output)
+"""
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False,
+                           env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert child.returncode == 0, child.stderr
+    limits = {line[:26].strip(): line[26:].split()[:2] for line in child.stdout.splitlines()[1:] if line.strip()}
+    assert limits["Max cpu time"] == ["8", "9"]  # SIGXCPU still a second before the hard limit
+    assert limits["Max file size"] == [str(2 * MiB)] * 2
+
+
 # --- a block's outcome ---------------------------------------------------------------------------
 
 
