@@ -162,6 +162,10 @@ def test_a_relative_interpreter_is_made_absolute(tmp_path, monkeypatch, no_cgrou
 
 def test_python_prefixes_of_this_interpreter_and_another(tmp_path):
     assert _python_prefixes(sys.executable) == tuple(dict.fromkeys((sys.prefix, sys.base_prefix)))
+    import venv
+
+    venv.create(tmp_path / "venv", with_pip=False, symlinks=True)  # a real interpreter, asked in a child process
+    assert _python_prefixes(str(tmp_path / "venv" / "bin" / "python")) == (str(tmp_path / "venv"), sys.base_prefix)
     other = fake_python(tmp_path / "python", ["/opt/venv", "/opt/base", "/opt/venv"])
     assert _python_prefixes(str(other)) == ("/opt/venv", "/opt/base")
 
@@ -580,7 +584,8 @@ def dev_watch():
     if not os.fstatvfs(fd).f_files:
         os.close(fd)
         pytest.skip("/dev reports no inode counts here")
-    yield lambda **kw: _set(_DiskWatch(fd, Path("/work"), 0, 0, kw.pop("inode_quota", 0), kw.pop("inode_reserve", 0)), **kw)
+    yield lambda **kw: _set(_DiskWatch(fd, Path("/work"), kw.pop("quota", 0), 0, kw.pop("inode_quota", 0),
+                                       kw.pop("inode_reserve", 0)), **kw)
     os.close(fd)
 
 
@@ -613,6 +618,14 @@ def test_a_block_over_its_byte_quota(proc_watch):
     assert watch() == "(killed: the block wrote 3 MiB, more than the work_dir quota of 2 MiB per block)"
     assert watch(ended=True) == "(wrote 3 MiB, more than the work_dir quota of 2 MiB per block)"
     assert proc_watch(quota=2 * MiB, start_free=2 * MiB)() is None  # exactly the quota
+
+
+def test_the_bytes_written_are_the_drop_in_free_space(dev_watch):
+    fd = held("/dev")
+    info = os.fstatvfs(fd)
+    os.close(fd)
+    watch = dev_watch(quota=2 * MiB, start_free=info.f_bavail * info.f_frsize + 3 * MiB + 7)
+    assert watch() == "(killed: the block wrote 3 MiB, more than the work_dir quota of 2 MiB per block)"
 
 
 def test_a_disk_under_its_reserve_while_a_block_runs(proc_watch):
