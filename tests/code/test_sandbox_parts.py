@@ -277,7 +277,8 @@ def test_the_spare_is_handed_the_program_on_its_stdin(stand_in_cgroup):
     executor = stand_in_cgroup
     run(executor, "print(1)")
     (pid,) = executor.spare_pids()
-    program = executor.work_dir / "spare.py"
+    # A file name that is not UTF-8 (bytes passed through as they are).
+    program = Path(os.fsdecode(os.fsencode(executor.work_dir) + b"/caf\xe9.py"))
     program.write_text("print('from the spare')")
     proc = executor._take_spare([executor.python_executable, str(program)])
     assert proc is not None and proc.pid == pid and proc.stdin.closed
