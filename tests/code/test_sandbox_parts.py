@@ -286,6 +286,27 @@ def test_the_spare_is_handed_the_program_on_its_stdin(stand_in_cgroup):
     assert collect_process(proc, timeout=20, max_output_bytes=1000).output == "from the spare\n"
 
 
+def test_the_spare_is_not_killed_before_the_next_block(stand_in_cgroup):
+    executor = stand_in_cgroup
+    run(executor, "print(1)")
+    (spare,) = executor.spare_pids()
+    _wait_reading_stdin(spare)  # joined (its `echo 0 >` is done): now list it as the kernel would
+    (executor.cgroup.dirs["unified"] / "cgroup.procs").write_text(f"{spare}\n")
+    assert run(executor, "print('by the spare')").output == "by the spare\n"
+
+
+def _wait_reading_stdin(pid: int) -> None:
+    """Until the process waits in read(0, ...) (a guard of 10 s, not a timed assertion)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if Path(f"/proc/{pid}/syscall").read_text().startswith("0 0x0 "):
+                return
+        except OSError:
+            return
+        time.sleep(0.001)
+
+
 def test_a_dead_spare_is_replaced(stand_in_cgroup):
     executor = stand_in_cgroup
     run(executor, "print(1)")
@@ -386,6 +407,7 @@ print(json.dumps({
     "etc": sorted(os.listdir("/etc")), "env": dict(os.environ), "ppid": os.getppid(),
     "init": open("/proc/1/cmdline").read().split("\0")[:4], "cwd": os.getcwd(),
     "system": {p: (os.readlink(p) if os.path.islink(p) else os.path.isdir(p)) for p in SYSTEM},
+    "root": sorted(os.listdir("/")), "etc_mode": oct(os.stat("/etc").st_mode & 0o7777),
 }))
 """
 
@@ -425,6 +447,16 @@ def test_the_system_directories_and_etc_as_on_the_host(inside):
     for path, value in seen["system"].items():
         assert value == (os.readlink(path) if os.path.islink(path) else os.path.isdir(path)), path
     assert seen["etc"] == sorted(name for name in sandbox._ETC_FILES if os.path.exists(f"/etc/{name}"))
+    assert seen["etc_mode"] == "0o755"
+
+
+def test_the_root_holds_only_what_the_sandbox_puts_there(inside):
+    executor, seen = inside
+    tops = {"etc", "proc", "dev", "tmp"} | {p.strip("/") for p in sandbox._SYSTEM_DIRS if os.path.lexists(p)}
+    bound = [executor.work_dir, *map(Path, sandbox._python_prefixes(executor.python_executable)),
+             Path(os.path.realpath(executor.python_executable))]
+    tops |= {path.parts[1] for path in bound if not path.is_relative_to("/usr")}
+    assert seen["root"] == sorted(tops)
 
 
 def test_the_environment_is_the_sandboxs_own(inside):
@@ -490,9 +522,10 @@ print(executor.execute_code_blocks([CodeBlock("print(open('/proc/self/limits').r
 
 def test_exit_codes_and_a_closed_stdin(tmp_path, no_cgroup):
     executor = SandboxCodeExecutor(work_dir=tmp_path)
-    assert run(executor, "echo out; exit 3", "sh").exit_code == 3
+    shell = run(executor, "echo out; exit 3", "sh")
+    assert shell.exit_code == 3 and shell.code_file.endswith(".sh")
     result = run(executor, "try:\n    input()\nexcept EOFError:\n    print('no input')")
-    assert (result.exit_code, result.output) == (0, "no input\n")
+    assert (result.exit_code, result.output) == (0, "no input\n") and result.code_file.endswith(".py")
 
 
 def test_a_block_leaves_no_descriptor_open(tmp_path, no_cgroup):
