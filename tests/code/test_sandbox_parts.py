@@ -192,17 +192,25 @@ def test_the_interpreters_installation_is_bound_read_only(tmp_path, monkeypatch,
     home = tmp_path / "home"
     other = tmp_path / "other"
     (home / "lib").mkdir(parents=True)
+    (home / "lib64").mkdir()
     (home / "secret.txt").write_text("not for the sandbox")
     other.mkdir()
     (other / "site.txt").write_text("library\n")
     monkeypatch.setenv("HOME", str(home))
-    python = fake_python(home / "bin" / "python", [str(home), str(other), "/usr", "/usr/no-such-prefix"])
+    python = fake_python(home / "bin" / "python", ["/usr", "/usr/no-such-prefix", str(home), str(other)])
     executor = SandboxCodeExecutor(work_dir=tmp_path / "w", python_executable=python)
     result = run(executor, f"ls {home}; cat {other}/site.txt; cat {home}/secret.txt 2>&1; touch {other}/x 2>&1; echo end",
                  "sh")
     lines = result.output.splitlines()
-    assert lines[:3] == ["bin", "lib", "library"], result.output  # no lib64 on the host: none bound
-    assert "No such file" in lines[3] and "Read-only file system" in lines[4] and lines[5] == "end"
+    assert lines[:4] == ["bin", "lib", "lib64", "library"], result.output
+    assert "No such file" in lines[4] and "Read-only file system" in lines[5] and lines[6] == "end"
+
+
+def test_an_interpreter_installed_at_the_root_brings_only_its_bin_and_lib(tmp_path, no_cgroup):
+    python = fake_python(tmp_path / "py" / "python", [str(tmp_path / "py"), "/"])
+    executor = SandboxCodeExecutor(work_dir=tmp_path / "w", python_executable=python)
+    listing = run(executor, "ls /", "sh").output.split()
+    assert "usr" in listing and "var" not in listing and "home" not in listing  # not the host's whole root
 
 
 def test_an_interpreter_linked_from_its_prefix_is_bound_where_it_lies(tmp_path, no_cgroup):
