@@ -268,7 +268,8 @@ def test_each_sandbox_joins_the_cgroup_first(stand_in_cgroup):
     procs = executor.cgroup.dirs["unified"] / "cgroup.procs"
     assert run(executor, "print('ran')").output == "ran\n"
     assert procs.read_text() == "0\n"  # echo 0 > cgroup.procs: "this process"
-    assert len(executor.spare_pids()) == 1  # started for the next block, already in the group
+    (spare,) = executor.spare_pids()  # started for the next block, already in the group
+    assert os.readlink(f"/proc/{spare}/cwd") == "/"  # not holding the caller's directory
 
 
 def test_the_spare_runs_the_next_block_and_a_new_one_is_made(stand_in_cgroup):
