@@ -110,6 +110,14 @@ def test_cpu_limit_at_its_bounds_is_kept_as_a_float(tmp_path, no_cgroup):
         assert executor.cpu_limit == value and type(executor.cpu_limit) is float
 
 
+def test_defaults(tmp_path, no_cgroup):
+    executor = SandboxCodeExecutor(work_dir=tmp_path)
+    assert (executor.timeout, executor.memory_limit_mb, executor.cpu_limit) == (60, 1024, 1.0)
+    assert executor.limits == {"as": 1024 * MiB, "cpu": 60, "nproc": 64, "fsize": 100 * MiB, "core": 0}
+    assert (executor._tmp_size, executor._quota, executor._reserve) == (256 * MiB, 1024 * MiB, 512 * MiB)
+    assert (executor._inode_quota, executor._inode_reserve) == (100_000, 10_000)
+
+
 def test_a_sandbox_that_does_not_start_is_a_clear_error(tmp_path, no_cgroup):
     python = fake_python(tmp_path / "py" / "python", [str(tmp_path / "py")], on_pass="echo 'cannot run here'; exit 3")
     with pytest.raises(ExecutorSetupError) as error:
@@ -324,6 +332,14 @@ def test_a_dead_spare_is_replaced(stand_in_cgroup):
     assert _state(spare) in ("Z", "gone")
     assert run(executor, "print('fresh')").output == "fresh\n"
     assert executor.spare_pids() and spare not in executor.spare_pids()
+
+
+def test_only_an_interpreter_and_a_file_go_to_the_spare(stand_in_cgroup):
+    executor = stand_in_cgroup
+    run(executor, "print(1)")
+    spares = executor.spare_pids()
+    executor._check_sandbox_runs()  # [python, "-c", "pass"]: started afresh, the spare stays
+    assert executor.spare_pids() == spares
 
 
 def test_a_program_with_a_newline_is_not_handed_to_the_spare(stand_in_cgroup):
@@ -722,7 +738,8 @@ def test_a_block_over_the_work_dir_quota_fails_with_a_note(quiet_dir, monkeypatc
     tmp_path = quiet_dir
     monkeypatch.setattr(sandbox, "_DISK_CHECK_INTERVAL", 3600)  # no check while the block runs: only the one after it
     executor = SandboxCodeExecutor(work_dir=tmp_path, work_dir_quota_mb=1)
-    result = run(executor, "head -c 20000000 /dev/zero > big.bin; echo written", "sh")
+    # It waits after writing: a check while it runs (every 0.1 s, were the interval not replaced) would stop it.
+    result = run(executor, "head -c 20000000 /dev/zero > big.bin; echo written; sleep 0.5", "sh")
     assert result.exit_code == 1  # the block itself succeeded
     assert re.fullmatch(r"written\n\(wrote \d+ MiB, more than the work_dir quota of 1 MiB per block\)",
                         result.output), result.output
