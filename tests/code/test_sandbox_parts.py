@@ -383,12 +383,13 @@ def test_the_executors_group_gets_its_limits_and_goes_with_it(tmp_path, monkeypa
     assert (group / "pids.max").read_text() == str(9 + 3)  # bwrap's monitor, the sandbox's init, a spare
     assert (group / "cpu.max").read_text() == "50000 100000"
     assert notices == []  # memory and pids are limited: nothing to warn about
-    assert len(executor.spare_pids()) == 1
+    (spare,) = executor.spare_pids()
     for file in group.iterdir():  # what the kernel would remove with the group
         file.unlink()
     del executor
     gc.collect()
     assert not group.exists()
+    assert _state(spare) in ("Z", "gone")  # the spare sandbox goes with the executor too
 
 
 def test_an_out_of_memory_kill_is_noted(stand_in_cgroup):
