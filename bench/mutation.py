@@ -90,6 +90,24 @@ MODULES: tuple[Target, ...] = (
     Target("schema", "src/parley/tools/schema.py", ("tests/tools/test_tool_schema.py", "tests/tools/test_parameter_model.py")),
     Target("tool", "src/parley/tools/tool.py",
            ("tests/tools/test_tool_execution.py", "tests/tools/test_tool_details.py", "tests/tools/test_tool_schema.py")),
+    # The sandbox's cgroup on stand-in cgroup directories (no privileges: the real groups need root or a
+    # delegated cgroup, and test_sandbox.py's tests of them skip as nobody).
+    Target("cgroup", "src/parley/code/cgroup.py",
+           ("tests/code/test_cgroup.py",
+            "tests/code/test_sandbox.py::test_cgroup_v2_writes_the_limits_into_a_delegated_group",
+            "tests/code/test_sandbox.py::test_cgroup_v2_uses_the_nearest_ancestor_that_hands_out_controllers")),
+    # Each test one bubblewrap run or none (test_sandbox_parts.py), then the end-to-end ones but the four
+    # that take seconds each (a fork bomb, a timeout, CPU time, memory): a surviving mutant runs them all.
+    Target("sandbox", "src/parley/code/sandbox.py",
+           ("tests/code/test_sandbox_parts.py", "tests/code/test_sandbox_work_dir.py", "tests/code/test_sandbox.py",
+            *(f"--deselect=tests/code/test_sandbox.py::{name}" for name in (
+                "test_fork_bomb_is_contained", "test_infinite_loop_is_stopped_by_timeout", "test_cpu_time_limit",
+                "test_memory_bomb_is_contained")))),
+    Target("local", "src/parley/code/local.py",
+           ("tests/code/test_local.py", "tests/code/test_local_classic.py", "tests/code/test_local_details.py")),
+    # What the local and sandbox executors share: saving a block, running a process, bounding its output.
+    Target("commandline", "src/parley/code/commandline.py",
+           ("tests/code/test_local.py", "tests/code/test_local_classic.py", "tests/code/test_local_details.py")),
     # Spec validation, rule by rule: no chat is run (test_spec_attacks.py's end-to-end chats
     # do not survive mutmut's fork, see access below).
     Target("loading", "src/parley/spec/loading.py", ("tests/spec/test_loading_rules.py", "tests/spec/test_bad_specs.py")),

@@ -29,6 +29,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Where this process's cgroup mounts and memberships are read; tests point these at files of their own.
+MOUNTINFO = "/proc/self/mountinfo"
+OWN_CGROUPS = "/proc/self/cgroup"
+# The clock and the pause of the waits for killed processes to leave; tests replace them (no wall clock).
+monotonic = time.monotonic
+sleep = time.sleep
+
 
 @dataclass
 class SandboxCgroup:
@@ -85,7 +92,8 @@ class SandboxCgroup:
         for path in self.dirs.values():
             with contextlib.suppress(OSError, ValueError):
                 found.update(int(pid) for pid in (path / "cgroup.procs").read_text().split())
-        return found
+        # The kernel lists a process outside our PID namespace as 0, and kill(0) would signal our own group.
+        return {pid for pid in found if pid > 0}
 
     def kill_all(self, keep: frozenset[int] = frozenset()) -> None:
         """Kill whatever is in the group but ``keep``."""
@@ -100,12 +108,12 @@ class SandboxCgroup:
 
     def wait_empty(self, timeout: float, keep: frozenset[int] = frozenset()) -> bool:
         """Kill what is in the group but ``keep`` and wait until it is gone (True), or ``timeout`` passes."""
-        deadline = time.monotonic() + timeout
+        deadline = monotonic() + timeout
         while self._pids() - keep:
-            if time.monotonic() > deadline:
+            if monotonic() > deadline:
                 return False
             self.kill_all(keep)
-            time.sleep(0.001)
+            sleep(0.001)
         return True
 
     def remove(self) -> None:
@@ -119,13 +127,13 @@ class SandboxCgroup:
                 except FileNotFoundError:
                     break
                 except OSError:
-                    time.sleep(0.02)  # killed processes take a moment to leave
+                    sleep(0.02)  # killed processes take a moment to leave
 
 
 def _mounts() -> list[tuple[str, str, set[str]]]:
     """(mount point, file system type, super options) of every cgroup mount."""
     found = []
-    with open("/proc/self/mountinfo") as mountinfo:
+    with open(MOUNTINFO) as mountinfo:
         for line in mountinfo:
             left, _, right = line.partition(" - ")
             fields, rest = left.split(), right.split()
@@ -137,7 +145,7 @@ def _mounts() -> list[tuple[str, str, set[str]]]:
 def _own_paths() -> dict[str, str]:
     """hierarchy key (a v1 controller, or "" for v2) -> this process's cgroup path."""
     paths = {}
-    with open("/proc/self/cgroup") as own:
+    with open(OWN_CGROUPS) as own:
         for line in own:
             _, controllers, path = line.rstrip("\n").split(":", 2)
             for controller in controllers.split(",") if controllers else [""]:

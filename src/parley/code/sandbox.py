@@ -22,6 +22,7 @@ import functools
 import json
 import math
 import os
+import resource
 import shlex
 import shutil
 import signal
@@ -50,6 +51,9 @@ _ETC_FILES = ("ld.so.cache", "alternatives", "localtime")
 # could otherwise write: sysctls (kernel.core_pattern runs a program as the host's root), sysrq,
 # MTRRs, pressure triggers, drivers. Bound read-only over themselves.
 _PROC_READ_ONLY = ("sys", "sysrq-trigger", "mtrr", "pressure", "fs", "irq", "bus", "acpi", "scsi", "driver", "tty")
+# The per-process limits, by prlimit's names.
+_RLIMITS = {"as": resource.RLIMIT_AS, "cpu": resource.RLIMIT_CPU, "nproc": resource.RLIMIT_NPROC,
+            "fsize": resource.RLIMIT_FSIZE, "core": resource.RLIMIT_CORE}
 # Processes in the cgroup besides the code's: bwrap's monitor, the sandbox's init, a spare sandbox.
 _BWRAP_PROCESSES = 3
 # Cgroup fallbacks already reported in this process.
@@ -81,7 +85,6 @@ def _require_program(name: str, package: str) -> str:
     return path
 
 
-@functools.cache
 def _python_prefixes(python: str) -> tuple[str, ...]:
     """Directories an interpreter loads its standard library and packages from."""
     if python == sys.executable:
@@ -96,6 +99,18 @@ def _python_prefixes(python: str) -> tuple[str, ...]:
         raise ExecutorSetupError(
             f"Python interpreter {python!r} does not run ({exc}). Fix: pass python_executable=<a working python>."
         ) from None
+
+
+# Asked once per interpreter (running one costs tens of milliseconds). Not a decorator: mutmut skips
+# decorated functions (docs/mutation.md).
+_cached_python_prefixes = functools.cache(_python_prefixes)
+
+
+def _within_hard_limit(name: str, value: int) -> int:
+    """``value``, or this process's own hard limit where that is lower: the sandbox inherits it, and
+    raising a hard limit needs privileges (prlimit would fail, and no sandbox would start)."""
+    hard = resource.getrlimit(_RLIMITS[name])[1]
+    return value if hard == resource.RLIM_INFINITY else min(value, hard)
 
 
 def _discard(proc: subprocess.Popen) -> None:
@@ -354,6 +369,8 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
                  "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm",
                  "--perms", "1777", "--size", size, "--tmpfs", "/tmp"]
         made = set(read_only) | {"/", "/etc", "/tmp", "/dev"}
+        # Directories whose host contents the sandbox sees (not the empty parents made for them).
+        shown = set(read_only)
 
         def bind(flag: str, path: str) -> None:
             nonlocal argv
@@ -365,6 +382,7 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
                     made.add(p)
             argv += [flag, "{work_dir_fd}" if flag == "--bind-fd" else path, path]
             made.add(path)
+            shown.add(path)
 
         work_dir = str(self.work_dir)
         # The directory held open since construction, not whatever the path names now.
@@ -373,7 +391,7 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
         # whole prefix in one mount, unless it is a directory that holds more than Python.
         home = str(Path.home())
         real_python = os.path.realpath(self.python_executable)
-        for prefix in _python_prefixes(self.python_executable):
+        for prefix in _cached_python_prefixes(self.python_executable):
             if prefix == "/usr" or prefix.startswith("/usr/"):
                 continue
             if prefix in ("/", home):
@@ -382,15 +400,16 @@ class SandboxCodeExecutor(CommandLineCodeExecutor):
                         bind("--ro-bind", os.path.join(prefix, sub))
             else:
                 bind("--ro-bind", prefix)
-        if not any(real_python.startswith(d + "/") for d in made if d != "/"):
+        if not any(real_python.startswith(d + "/") for d in shown):
             bind("--ro-bind", os.path.dirname(real_python))
         # Nothing writable but work_dir, /tmp and /dev/shm (both size-capped): the root, /etc and /dev
         # are bwrap's own tmpfs mounts, unbounded unless read-only.
         argv += ["--remount-ro", "/dev", "--remount-ro", "/"]
         argv += ["--seccomp", "{seccomp_fd}", "--chdir", work_dir, "--"]
-        limits = [f"--{name}={value}" for name, value in self.limits.items() if name != "cpu"]
+        limits = [f"--{name}={_within_hard_limit(name, value)}" for name, value in self.limits.items() if name != "cpu"]
         # CPU: SIGXCPU at the soft limit (reported as such), SIGKILL a second later if it is caught.
-        limits.append(f"--cpu={self.limits['cpu']}:{self.limits['cpu'] + 1}")
+        cpu_hard = _within_hard_limit("cpu", self.limits["cpu"] + 1)
+        limits.append(f"--cpu={min(self.limits['cpu'], max(cpu_hard - 1, 1))}:{cpu_hard}")
         argv += [self._prlimit, *limits, "--"]
         # The sandbox's PID 1: runs the program as its child (so the kernel's signals for the limits
         # reach it: PID 1 ignores them) and exits with its status; its exit ends the namespace.
