@@ -82,7 +82,8 @@ MODULES: tuple[Target, ...] = (
     # model run). Not its end-to-end tests: the local model's (26 s a run) nor the remote ones,
     # whose fake OpenAI server is a thread alive at mutmut's fork.
     Target("reply_protocol", "src/parley/agents/reply_protocol.py",
-           ("tests/models/test_reply_protocol_rules.py", "tests/core/test_builtin_reply_functions.py")),
+           ("tests/models/test_reply_protocol_rules.py", "tests/models/test_reply_protocol_examples.py",
+            "tests/core/test_builtin_reply_functions.py")),
     # The local model's grammars: the schema checks, and the grammars compiled and stepped by llama.cpp.
     Target("grammar", "src/parley/models/grammar.py", ("tests/models/test_local_grammar.py", "tests/tools/test_tool_schema.py")),
     # The wrappers around a model client, each on its own around a ScriptedModelClient (no server).
