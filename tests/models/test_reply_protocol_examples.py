@@ -123,3 +123,12 @@ def test_compiling_python_is_kept_and_a_remote_model_is_never_asked_again_for_sy
         "config_list": [{"model": "m", "client": remote}], "cache_seed": None, "reply_protocol": True})
     assert agent.generate_reply([TASK], _runner(tmp_path)) == "```python\nprint(6 *\n```"
     assert len(remote.requests) == 1 and not any(m in remote.requests[0].messages for m in rp.EXAMPLES)
+
+
+def test_the_fix_hint_names_the_error_only_when_there_is_one_and_the_switch_is_on(monkeypatch):
+    failed = {"role": "user", "content": "exitcode: 1 (execution failed)\nCode output: \nTraceback\nNameError: x"}
+    assert rp.steered_prompt([failed], rp.CODE)[-1]["content"] == failed["content"] + "\n\n" + rp.FIX_HINT + " The error: NameError: x"
+    no_error_line = {"role": "user", "content": "exitcode: 1 (execution failed)\nCode output: \nsomething went wrong"}
+    assert rp.steered_prompt([no_error_line], rp.CODE)[-1]["content"] == no_error_line["content"] + "\n\n" + rp.FIX_HINT
+    monkeypatch.setattr(rp, "ERROR_IN_HINT", False)
+    assert rp.steered_prompt([failed], rp.CODE)[-1]["content"] == failed["content"] + "\n\n" + rp.FIX_HINT
