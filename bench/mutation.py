@@ -107,8 +107,10 @@ MODULES: tuple[Target, ...] = (
     Target("local", "src/parley/code/local.py",
            ("tests/code/test_local.py", "tests/code/test_local_classic.py", "tests/code/test_local_details.py")),
     # What the local and sandbox executors share: saving a block, running a process, bounding its output.
+    # Its parts one by one on a clock of the tests' own (test_commandline_parts.py), then through the local executor.
     Target("commandline", "src/parley/code/commandline.py",
-           ("tests/code/test_local.py", "tests/code/test_local_classic.py", "tests/code/test_local_details.py")),
+           ("tests/code/test_commandline_parts.py", "tests/code/test_local.py", "tests/code/test_local_classic.py",
+            "tests/code/test_local_details.py")),
     # Spec validation, rule by rule: no chat is run (test_spec_attacks.py's end-to-end chats
     # do not survive mutmut's fork, see access below).
     Target("loading", "src/parley/spec/loading.py", ("tests/spec/test_loading_rules.py", "tests/spec/test_bad_specs.py")),

@@ -26,6 +26,8 @@ from parley.code.output import MARKER_ROOM, BoundedOutput, truncate_text
 from parley.code.workspace import checked_relative_path, open_work_dir, write_file
 
 TIMEOUT_MSG = "Timeout"
+# The clock the output loop reads (a module attribute, so tests can drive the timeout and the watch).
+monotonic = time.monotonic
 TIMEOUT_EXIT_CODE = 124  # what coreutils `timeout` returns
 
 # A block's first line may name the file it is saved as, in its language's comment syntax (classic
@@ -142,17 +144,17 @@ def collect_process(
     if stdout is None:
         raise ValueError("the process's output cannot be read: start it with stdout=subprocess.PIPE")
     output = BoundedOutput(max_output_bytes)
-    deadline = time.monotonic() + timeout
+    deadline = monotonic() + timeout
     timed_out = False
     stopped = None
     try:
         fd = stdout.fileno()
         with selectors.DefaultSelector() as selector:
             selector.register(fd, selectors.EVENT_READ)
-            next_watch = time.monotonic() + watch_interval
+            next_watch = monotonic() + watch_interval
             # Read until EOF: every process holding the pipe has exited or closed it.
             while True:
-                now = time.monotonic()
+                now = monotonic()
                 remaining = deadline - now
                 if remaining <= 0:
                     timed_out = True
@@ -172,7 +174,7 @@ def collect_process(
                 output.write(chunk)
         if not timed_out and stopped is None:
             try:
-                proc.wait(max(deadline - time.monotonic(), 0))
+                proc.wait(max(deadline - monotonic(), 0))
             except subprocess.TimeoutExpired:
                 timed_out = True
     finally:
