@@ -364,3 +364,34 @@ def test_close_detaches_and_disposes_the_engine(store_file):
     with store.engine.connect() as connection:  # a disposed engine opens a new pool: the run was written
         assert connection.execute(sa.select(schema.runs.c.status)).scalar() == "running"
     assert store.engine.pool.checkedout() == 0
+
+
+PNG_URL = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgAAAAAgAB4iG8MwAAAABJRU5ErkJggg=="
+
+
+def test_messages_and_exports_show_stored_images_as_their_data_urls(store):
+    stream = events.EventStream()
+    store.attach(stream)
+    try:
+        parts = [{"type": "text", "text": "look"}, {"type": "image_url", "image_url": {"url": PNG_URL}}]
+        with store.new_run("run-1"):
+            chat_token = events.current_chat_id.set(None)
+            try:
+                stream.emit(events.ChatStarted(1, "alice", "bob", "hello", None))
+            finally:
+                events.current_chat_id.reset(chat_token)
+            stream.emit(events.MessageSent("alice", "bob", {"content": parts, "role": "user"}, chat_id=1))
+            stream.emit(events.MessageSent("bob", "alice", {"content": [{"type": "text", "text": "no image"}],
+                                                            "role": "user"}, chat_id=1))
+            stream.emit(events.MessageSent("bob", "alice", {"content": "plain", "role": "user"}, chat_id=1))
+        [stored, *_] = store.records("run-1", "messages")
+        assert PNG_URL not in stored["message"] and "parley-image:" in stored["message"]  # stored by reference
+        got = store.messages("run-1")
+        assert [m.message["content"] for m in got] == [parts, [{"type": "text", "text": "no image"}], "plain"]
+        assert store.with_images([{"content": "text only"}, "not a dict"]) == [{"content": "text only"}, "not a dict"]
+        data = json.loads(store.export("run-1"))
+        [image] = data["images"]
+        assert image["data_url"] == PNG_URL and image["media_type"] == "image/png"
+        assert data["messages"][0]["message"]["content"][1]["image_url"]["url"].startswith("parley-image:")
+    finally:
+        store.detach()
