@@ -395,3 +395,23 @@ def test_messages_and_exports_show_stored_images_as_their_data_urls(store):
         assert data["messages"][0]["message"]["content"][1]["image_url"]["url"].startswith("parley-image:")
     finally:
         store.detach()
+
+
+def test_resume_by_store_or_path_passes_its_options_on(store, store_file):
+    from parley.store import ResumeError
+
+    add_run(store, "run-1", 1.0, reason="terminated")
+    finished = r"^run run-1 is finished \(terminated\): nothing to resume$"
+    with pytest.raises(ResumeError, match=finished):
+        store.resume("run-1", [])
+    with pytest.raises(ResumeError, match=finished):
+        run_store.resume("run-1", [], store=store)
+    with pytest.raises(ResumeError, match=finished):
+        run_store.resume("run-1", store=str(store_file))  # a path: the store there
+    with pytest.raises(ResumeError, match=finished):
+        asyncio.run(run_store.a_resume("run-1", [], store=store))
+    options = r"^cache, silent: with chat_queue, each chat's options come from its entry"
+    with pytest.raises(ResumeError, match=options):
+        store.resume("run-1", [], chat_queue=[], cache=object(), silent=True)
+    with pytest.raises(ResumeError, match=options):
+        run_store.resume("run-1", [], store=store, chat_queue=[], cache=object(), silent=True)
