@@ -415,3 +415,16 @@ def test_resume_by_store_or_path_passes_its_options_on(store, store_file):
         store.resume("run-1", [], chat_queue=[], cache=object(), silent=True)
     with pytest.raises(ResumeError, match=options):
         run_store.resume("run-1", [], store=store, chat_queue=[], cache=object(), silent=True)
+
+
+def test_retrievals_come_back_as_their_events_in_order(store):
+    add_run(store, "run-1", 1.0)
+    base = {"run_id": "run-1", "chat_id": "c", "agent": "teacher"}
+    add(store, schema.retrievals,
+        {**base, "created_at": 3.0, "kind": "memos", "query": "q", "results": json.dumps([{"id": "m1"}]), "used": None},
+        {**base, "created_at": 2.0, "kind": "memo_stored", "query": None,
+         "results": json.dumps([{"id": "m2", "input": "in", "output": "out"}]), "used": None})
+    memos = events.MemosRecalled(agent="teacher", query="q", memos=[{"id": "m1"}])
+    stored = events.MemoStored(agent="teacher", memo_id="m2", input="in", output="out")
+    memos.time, stored.time = 3.0, 2.0
+    assert store.retrievals("run-") == [memos, stored]  # by id; a prefix resolves too
