@@ -160,7 +160,8 @@ def test_export_decodes_json_columns_and_checks_its_format(store):
     assert data["side_effects"][0]["result"] == [0, "out"]
     assert data["retrievals"][0]["results"] == [{"id": 1}] and data["retrievals"][0]["used"] is None
     assert data["images"] == [] and data["chats"] == []
-    assert "hi" in store.export("run-1", format="md")
+    markdown = store.export("run-1", format="md")
+    assert markdown.startswith("# Run run-1\n") and "hi" in markdown
     with pytest.raises(ValueError, match=r"^format must be 'json' or 'md', got 'html'$"):
         store.export("run-1", format="html")
 
@@ -389,6 +390,9 @@ def test_messages_and_exports_show_stored_images_as_their_data_urls(store):
         got = store.messages("run-1")
         assert [m.message["content"] for m in got] == [parts, [{"type": "text", "text": "no image"}], "plain"]
         assert store.with_images([{"content": "text only"}, "not a dict"]) == [{"content": "text only"}, "not a dict"]
+        # Only a dict's list of content parts is looked into, also beside an image.
+        mixed = [json.loads(stored["message"]), {"content": "text"}, "not a dict", {"content": None}, None]
+        assert store.with_images(mixed) == [{"content": parts, "role": "user"}, *mixed[1:]]
         data = json.loads(store.export("run-1"))
         [image] = data["images"]
         assert image["data_url"] == PNG_URL and image["media_type"] == "image/png"
@@ -428,3 +432,32 @@ def test_retrievals_come_back_as_their_events_in_order(store):
     stored = events.MemoStored(agent="teacher", memo_id="m2", input="in", output="out")
     memos.time, stored.time = 3.0, 2.0
     assert store.retrievals("run-") == [memos, stored]  # by id; a prefix resolves too
+
+
+def test_a_bound_chat_reopens_its_run_now(store):
+    add_run(store, "run-1", 1.0, status="interrupted")
+    add(store, schema.chats, {"id": "chat-1", "run_id": "run-1", "sender": "a", "recipient": "b", "status": "interrupted",
+                              "started_at": 1.0})
+    store.attach(events.EventStream())
+    try:
+        store.bind_chat(9, "run-1", "chat-1")
+        store.flush()
+        info = store.get_run("run-1")
+        assert info.status == "running" and info.updated_at > 1000.0  # the time now, not the stored one
+    finally:
+        store.detach()
+
+
+def test_the_agents_given_to_resume_are_passed_on(store):
+    from parley.store import ResumeError
+
+    add_run(store, "run-1", 1.0, status="interrupted")
+    add(store, schema.chats, {"id": "chat-1", "run_id": "run-1", "sender": "a", "recipient": "b", "status": "interrupted",
+                              "started_at": 1.0})
+    not_agents = r"^agents must be agents, got int$"  # what these agents get, not a missing list's error
+    with pytest.raises(ResumeError, match=not_agents):
+        run_store.resume("run-1", [42], store=store)
+    with pytest.raises(ResumeError, match=not_agents):
+        asyncio.run(run_store.a_resume("run-1", [42], store=store))
+    with pytest.raises(ResumeError, match=not_agents):
+        store.resume("run-1", [42])
