@@ -59,12 +59,14 @@ def test_list_runs_newest_first_with_counts_cost_and_tokens(store):
     add(store, schema.messages, message("aaaa-old", "c", "one", 1.0), message("aaaa-old", "c", "two", 2.0),
         message("cccc-mid", "c", "x", 1.0))
     add(store, schema.model_calls, call("aaaa-old", 0.5, 10, 5), call("aaaa-old", 0.25, 1, 2),
-        call("aaaa-old", 9.0, 100, 100, cached=True))  # a cached call costs nothing but its tokens count
+        call("aaaa-old", 9.0, 100, 100, cached=True),  # a cached call costs nothing but its tokens count
+        call("cccc-mid", 1.0, 3, 4))  # each run its own
     runs = store.list_runs()
     assert [r.id for r in runs] == ["bbbb-new", "cccc-mid", "aaaa-old"]
     assert runs[2] == RunInfo(id="aaaa-old", kind="chat", status="finished", reason="terminated", initiator="alice",
                               recipient="bob", title="t", summary="s", created_at=10.0, updated_at=11.0, messages=2,
                               cost=0.75, tokens=218, pid=7, host="h")
+    assert (runs[1].messages, runs[1].cost, runs[1].tokens) == (1, 1.0, 7)
     nothing = runs[0]  # no message, no model call: zeros, not None
     assert (nothing.messages, nothing.cost, nothing.tokens) == (0, 0.0, 0)
     assert type(nothing.cost) is float and type(nothing.tokens) is int and type(runs[2].tokens) is int
