@@ -216,8 +216,9 @@ def test_attach_records_the_stream_given_once_and_detach_stops(store):
     with store.new_run("run-1"):
         stream.emit(events.ChatStarted(1, "alice", "bob", "hello", None))
     assert store.list_runs()[0].id == "run-1" and store.list_runs()[0].initiator == "alice"
+    assert len(stream.sinks) == len(first.sinks)
     store.detach()
-    assert not store.attached and store.stream is events.default_stream
+    assert not store.attached and store.stream is events.default_stream and stream.sinks == ()
     stream.emit(events.ChatStarted(2, "carol", "dave", "unrecorded", None))  # no sink left on the stream
     store.detach()  # twice: nothing to do
     store.attach(stream)
