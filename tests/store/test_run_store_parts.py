@@ -203,7 +203,7 @@ def test_repr_hides_a_password():
 
 def test_attach_records_the_stream_given_once_and_detach_stops(store):
     stream = events.EventStream()
-    assert not store.attached and store.stream is events.default_stream
+    assert not store.attached and store.stream is events.default_stream and store.last_run_id is None
     with pytest.raises(StoreError, match=r"^the run store is not recording: use it as a context manager or call "
                                          r"attach\(\) first$"):
         store.require_recorder()
