@@ -134,6 +134,9 @@ MODULES: tuple[Target, ...] = (
     Target("resume", "src/parley/store/resume.py",
            ("tests/store/test_resume_checks.py", "tests/store/test_sequential_resume.py", "tests/store/test_resume_usage.py",
             "tests/store/test_group_resume.py")),  # every cut point of a group chat, with and without max_turns
+    # Reading, new_run and attach/detach: the same thread-free SQLite tests, and its own parts.
+    Target("run_store", "src/parley/store/run_store.py",
+           ("tests/store/test_run_store_parts.py", "tests/store/test_recorder_rows.py", "tests/store/test_resume_checks.py")),
 )
 
 STATUS_LINE = re.compile(r"^\s+(\S+): (\w[\w ]*)$")

@@ -150,9 +150,10 @@ class RunStore:
         recorder = self._recorder
         if recorder is None:
             return
-        assert self._stream is not None
+        stream, self._stream = self._stream, None  # not attached: ``stream`` is the default one again
+        assert stream is not None
         for sink, _, _ in recorder.sinks:
-            self._stream.remove_sink(sink)
+            stream.remove_sink(sink)
         atexit.unregister(self._flush_at_exit)
         self._recorder = None
         try:
