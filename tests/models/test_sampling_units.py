@@ -65,7 +65,18 @@ def test_without_a_grammar_the_best_token_that_is_not_excluded(llama: Any) -> No
     assert s.sample([token(llama, "a")]) == token(llama, "b")
     set_logits(llama, {"a": 5.0, "b": 4.0, "c": 3.0})
     assert s.sample([token(llama, "a"), token(llama, "b")]) == token(llama, "c")
+    set_logits(llama, {"a": 5.0, "b": 4.9})  # no frequency or presence penalty unless asked for
+    assert s.sample() == token(llama, "a")
     s.close()
+
+
+def test_excluded_tokens_are_never_drawn(llama: Any) -> None:
+    a, b = token(llama, "a"), token(llama, "b")
+    for seed in range(8):
+        s = sampler(llama, temperature=1.0, seed=seed)
+        set_logits(llama, {"a": 5.0, "b": 4.9, "c": 4.8})
+        assert s.sample([a, b]) == token(llama, "c")
+        s.close()
 
 
 def test_a_draft_the_grammar_allows_is_kept_and_advances_the_grammar(llama: Any) -> None:
@@ -100,6 +111,38 @@ def test_the_shortlist_choice_is_the_greedy_one(llama: Any) -> None:
     logits = set_logits(llama, {"x": 7.0, "y": 8.0, "z": 6.0})
     logits[1000:1050] = 9.0  # more likely, forbidden (words of more than one letter)
     assert s.sample() == token(llama, "y")
+    s.close()
+
+
+def full_pass_marker(s: TokenSampler) -> Any:
+    """The sampler's whole-vocabulary candidate array, filled with a value no pass writes."""
+    data = s._candidates.candidates_data
+    data.logit[:] = 123.0
+    return data
+
+
+def test_a_greedy_rejection_answered_in_the_shortlist_skips_the_full_pass(llama: Any) -> None:
+    # The point of the shortlist: the grammar is asked about 64 tokens, not the whole vocabulary.
+    for settings in ({}, {"repeat_penalty": 1.3, "frequency_penalty": 0.5, "presence_penalty": 0.5}):
+        s = sampler(llama, 'root ::= [a-z]', **settings)
+        data = full_pass_marker(s)
+        logits = set_logits(llama, {"x": 7.0, "y": 8.0})
+        logits[1000:1050] = 9.0
+        assert s.sample() == token(llama, "y")
+        assert (data.logit == 123.0).all()
+        s.close()
+
+
+@pytest.mark.parametrize("settings", [{"temperature": 0.5, "seed": 1}, {"repeat_penalty": 0.9},
+                                      {"frequency_penalty": -0.5}, {"presence_penalty": -0.5}])
+def test_without_greedy_decoding_or_with_a_penalty_that_raises_logits_the_full_pass_is_used(
+        llama: Any, settings: dict) -> None:
+    s = sampler(llama, 'root ::= [a-z]', **settings)
+    data = full_pass_marker(s)
+    logits = set_logits(llama, {"x": 7.0, "y": 30.0})
+    logits[1000:1050] = 40.0
+    assert s.sample() == token(llama, "y")
+    assert not (data.logit == 123.0).all()
     s.close()
 
 
@@ -144,7 +187,7 @@ def test_a_rejected_draft_leaves_no_trace_in_the_penalties(llama: Any) -> None:
 def test_a_negative_penalty_skips_the_shortlist(llama: Any) -> None:
     # A negative presence penalty raises the logit of a token chosen before; such a token outside
     # the shortlist can beat every token in it, so the shortlist would choose wrongly.
-    x, z = token(llama, "x"), token(llama, "z")
+    x = token(llama, "x")
     s = sampler(llama, 'root ::= "x" ("x" | "z")', presence_penalty=-30.0)
     set_logits(llama, {"x": 5.0})
     assert s.sample() == x
@@ -180,9 +223,7 @@ def test_a_seeded_run_is_reproducible_through_rejections(llama: Any) -> None:
         s = sampler(llama, 'root ::= [b-z]+', temperature=1.0, seed=11)
         chosen = []
         for _ in range(6):
-            logits = set_logits(llama, {"a": 9.0}, rest=0.0)
-            logits[:] = 0.0
-            logits[token(llama, "a")] = 9.0
+            set_logits(llama, {"a": 9.0}, rest=0.0)  # the draft is "a", always refused
             chosen.append(s.sample())
         runs.append(chosen)
         s.close()
@@ -192,3 +233,16 @@ def test_a_seeded_run_is_reproducible_through_rejections(llama: Any) -> None:
 def test_a_grammar_llama_cpp_cannot_parse_is_refused_with_its_text(llama: Any) -> None:
     with pytest.raises(GrammarRejectedError, match="root ::= \\("):
         sampler(llama, "root ::= (")
+
+
+def test_a_tie_at_the_edge_of_the_shortlist_goes_to_the_full_pass(llama: Any) -> None:
+    # Every letter has the same logit; only one of them makes it into the shortlist, at its lowest
+    # logit. A letter left out ties with it, so the full pass decides: the first letter in vocabulary
+    # order, as greedy decoding over the whole vocabulary chooses.
+    s = sampler(llama, 'root ::= [a-z]')
+    logits = set_logits(llama, {})
+    logits[1000:1063] = 40.0
+    letters = [token(llama, letter) for letter in "abcdefghijklmnopqrstuvwxyz"]
+    logits[letters] = 5.0
+    assert s.sample() == min(letters)
+    s.close()
