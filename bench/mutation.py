@@ -193,7 +193,9 @@ def collect(target: Target, scratch: Path, mutmut: list[str], env: dict[str, str
         if not match:
             continue
         name, status = match.groups()
-        if status == "timeout" or (status == "survived" and recheck_survivors):
+        # A forked child that crashed (a mutant passing llama.cpp a bad pointer: "segfault", or an
+        # abort mutmut calls "suspicious") is run again too; crashing there fails the tests: killed.
+        if status in ("timeout", "segfault", "suspicious") or (status == "survived" and recheck_survivors):
             status = recheck(name, target, scratch, env)
         counts[status] = counts.get(status, 0) + 1
         if status not in ("killed", "timeout"):
