@@ -65,7 +65,7 @@ def test_without_a_grammar_the_best_token_that_is_not_excluded(llama: Any) -> No
     assert s.sample([token(llama, "a")]) == token(llama, "b")
     set_logits(llama, {"a": 5.0, "b": 4.0, "c": 3.0})
     assert s.sample([token(llama, "a"), token(llama, "b")]) == token(llama, "c")
-    set_logits(llama, {"a": 5.0, "b": 4.9})  # no frequency or presence penalty unless asked for
+    set_logits(llama, {"a": 5.0, "d": 4.9})  # no frequency or presence penalty unless asked for
     assert s.sample() == token(llama, "a")
     s.close()
 
