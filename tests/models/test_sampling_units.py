@@ -246,3 +246,20 @@ def test_a_tie_at_the_edge_of_the_shortlist_goes_to_the_full_pass(llama: Any) ->
     logits[letters] = 5.0
     assert s.sample() == min(letters)
     s.close()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_on_random_logits_the_shortcut_chooses_the_best_allowed_token(llama: Any, seed: int) -> None:
+    import numpy as np
+
+    letters = [token(llama, letter) for letter in "abcdefghijklmnopqrstuvwxyz"]
+    rng = np.random.default_rng(seed)
+    s = sampler(llama, 'root ::= [a-z]')
+    data = full_pass_marker(s)
+    logits = set_logits(llama, {})
+    logits[:] = rng.normal(0.0, 1.0, logits.shape)
+    logits[letters] = rng.normal(3.6, 0.4, len(letters))  # among the most likely tokens, some in the shortlist
+    logits[1000:1010] = 10.0  # the draft: a word, refused
+    assert s.sample() == letters[int(np.argmax(logits[letters]))]
+    assert (data.logit == 123.0).all()  # the best letter is among the 64 most likely tokens
+    s.close()
