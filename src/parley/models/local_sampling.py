@@ -67,7 +67,8 @@ class TokenSampler:
             C.llama_sampler_chain_add(self._grammar.sampler, pointer)
             self._candidates = LlamaTokenDataArray(n_vocab=self._n_vocab)
             self._one = (C.llama_token_data * 1)()
-            self._one_array = C.llama_token_data_array(data=self._one, size=1, selected=-1, sorted=False)
+            # size is set before each use; the grammar reads neither ``selected`` nor ``sorted``
+            self._one_array = C.llama_token_data_array(data=self._one)
             self._one_ref = ctypes.byref(self._one_array)
             self._chosen: list[int] = []  # the tokens accepted so far (to rebuild the chain from)
             self._rebuilds = 0
@@ -78,9 +79,9 @@ class TokenSampler:
                 import numpy as np
 
                 self._short = np.zeros(_SHORTLIST, dtype=[("id", np.intc), ("logit", np.single), ("p", np.single)])
+                # size and sorted are set before each use, selected by the chain's last sampler
                 self._short_array = C.llama_token_data_array(
-                    data=self._short.ctypes.data_as(ctypes.POINTER(C.llama_token_data)), size=_SHORTLIST,
-                    selected=-1, sorted=False)
+                    data=self._short.ctypes.data_as(ctypes.POINTER(C.llama_token_data)))
 
     def _new_chain(self, seed: int) -> LlamaSampler:
         from llama_cpp._internals import LlamaSampler
@@ -144,8 +145,7 @@ class TokenSampler:
             if token is not None:
                 return token
         self._candidates.copy_logits(logits)
-        array = ctypes.byref(self._candidates.candidates)
-        self._candidates.candidates.selected = -1
+        array = ctypes.byref(self._candidates.candidates)  # selected is set by the chain's last sampler
         C.llama_sampler_apply(grammar.sampler, array)
         C.llama_sampler_apply(self._chain.sampler, array)
         chosen = self._candidates.candidates
@@ -163,7 +163,7 @@ class TokenSampler:
         short["id"] = ids
         short["logit"] = logits[ids]
         array = self._short_array
-        array.size, array.selected, array.sorted = _SHORTLIST, -1, False
+        array.size, array.sorted = _SHORTLIST, False
         reference = ctypes.byref(array)
         self._C.llama_sampler_apply(grammar.sampler, reference)
         self._C.llama_sampler_apply(self._chain.sampler, reference)  # penalties, then greedy
