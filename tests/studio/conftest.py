@@ -165,3 +165,15 @@ def wait_status(client: httpx.Client, run_id: str, *statuses: str) -> dict:
         return info if info["status"] == "running" or not info["live"] else None
 
     return wait_for(reached, f"run {run_id} to be {' or '.join(statuses)}")
+
+
+def wait_done(client: httpx.Client, run_id: str) -> dict:
+    """Wait until the run finished and the Studio wrote its state: the task leaves ``live`` a moment
+    before its row says ``done``."""
+    wait_status(client, run_id, "finished")
+
+    def done() -> dict | None:
+        info = run_info(client, run_id)
+        return info if info["state"] == "done" else None
+
+    return wait_for(done, f"run {run_id}'s state to be done")

@@ -13,7 +13,7 @@ from parley.spec import gallery
 from parley.spec.runs import run_recorded
 from parley.store import RunStore
 
-from .conftest import run_info, wait_status
+from .conftest import run_info, wait_done, wait_status
 
 ANSWERS = ["Approved: go on with the plan.", "exit"]
 
@@ -53,7 +53,7 @@ def test_research_team_answered_over_the_api(studio, tmp_path, monkeypatch, mode
         assert any("agents.Executor.code_execution_config" in note and "sandbox" in note for note in started.json()["notes"])
         given = _answer_until_done(client, run_id, ANSWERS)
         assert given, "the Admin was never asked"
-        info = run_info(client, run_id)
+        info = wait_done(client, run_id)
         transcript = [(m["sender"], m["recipient"], m["message"].get("content")) for m in info["messages"]]
         assert info["state"] == "done" and info["tokens"] > 0 and info["usage"]["gpt-4o-mini"]["calls"] > len(transcript) // 2
         listed = client.get("/api/runs").json()
@@ -92,7 +92,7 @@ def test_teams_crud_and_a_run_of_a_saved_team(studio):
         info = wait_status(client, run.json()["id"], "waiting_input")
         assert info["team_id"] == team_id and info["team"] == "my research"
         assert client.post(f"/api/runs/{info['id']}/input", json={"text": "exit"}).status_code == 200
-        assert wait_status(client, info["id"], "finished")["state"] == "done"
+        assert wait_done(client, info["id"])["status"] == "finished"
         assert client.delete(f"/api/teams/{team_id}").status_code == 204
         assert client.get(f"/api/teams/{team_id}").status_code == 404
         assert client.post("/api/runs", json={"team": "no-such-team"}).status_code == 404
@@ -190,5 +190,5 @@ def test_stop_then_resume(studio):
         assert client.post(f"/api/runs/{run_id}/resume").status_code == 409  # running already
         wait_status(client, run_id, "waiting_input")
         assert client.post(f"/api/runs/{run_id}/input", json={"text": "exit"}).status_code == 200
-        assert wait_status(client, run_id, "finished")["state"] == "done"
+        assert wait_done(client, run_id)["status"] == "finished"
         assert client.post(f"/api/runs/{run_id}/resume").status_code == 409  # finished

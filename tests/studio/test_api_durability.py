@@ -6,7 +6,7 @@ from __future__ import annotations
 from parley.store import RunStore
 from tests.spec.test_cli import GROUP_SPEC
 
-from .conftest import run_info, wait_for, wait_status
+from .conftest import run_info, wait_done, wait_for, wait_status
 
 RELAY = GROUP_SPEC  # the four-agent relay group chat the CLI tests run
 
@@ -37,9 +37,8 @@ def test_kill_9_mid_run_then_restart_completes_the_run(studio, store_url, model_
     restarted = studio(store=store)
     assert f"resumed 1 run(s): {run_id}" in restarted.output()
     with restarted.client() as client:
-        done = wait_status(client, run_id, "finished")
-        assert transcript(done) == expected
-        assert done["state"] == "done"
+        done = wait_done(client, run_id)
+        assert transcript(done) == expected and done["status"] == "finished"
         assert run_info(client, whole)["status"] == "finished"  # a finished run is not resumed
         assert "sk-fake" not in client.get(f"/api/runs/{run_id}/export").text
 
